@@ -1,0 +1,417 @@
+//! Plain value types shared by every layer: interface names, MAC addresses,
+//! lagg protocols and port flags, and the [`Snapshot`] of what the kernel
+//! looks like at one instant. No OS calls and no policy live here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// `IFNAMSIZ` on FreeBSD is 16 bytes including the terminating NUL
+/// (`sys/net/if.h`), so a usable name has at most 15 bytes.
+pub const IFNAME_MAX: usize = 15;
+
+/// A network interface name that fits `ifr_name` and contains no byte the
+/// kernel or devd would treat specially.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IfName(String);
+
+/// Why a string is not an acceptable interface name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfNameError {
+    Empty,
+    TooLong(usize),
+    BadChar(char),
+}
+
+impl fmt::Display for IfNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IfNameError::Empty => f.write_str("empty interface name"),
+            IfNameError::TooLong(n) => {
+                write!(f, "interface name is {n} bytes long, at most {IFNAME_MAX} fit in IFNAMSIZ")
+            }
+            IfNameError::BadChar(c) => write!(f, "interface name contains {c:?}"),
+        }
+    }
+}
+
+impl std::error::Error for IfNameError {}
+
+impl IfName {
+    /// Accepts what `ifconfig name` can produce and what is safe to pass as
+    /// one argument to an rc script: ASCII letters, digits, `_`, `-`, `.`.
+    /// The first byte must be a letter, as in every FreeBSD driver name.
+    pub fn new(name: &str) -> Result<IfName, IfNameError> {
+        if name.is_empty() {
+            return Err(IfNameError::Empty);
+        }
+        if name.len() > IFNAME_MAX {
+            return Err(IfNameError::TooLong(name.len()));
+        }
+        for (i, c) in name.chars().enumerate() {
+            let ok = if i == 0 {
+                c.is_ascii_alphabetic()
+            } else {
+                c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+            };
+            if !ok {
+                return Err(IfNameError::BadChar(c));
+            }
+        }
+        Ok(IfName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The unit number at the end of the name (`wlan0` → 0), as the kernel's
+    /// `if_dunit`; used to build `net.wlan.N.%parent`.
+    pub fn unit(&self) -> Option<u32> {
+        let digits = self.0.len() - self.0.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            return None;
+        }
+        self.0[self.0.len() - digits..].parse().ok()
+    }
+}
+
+impl FromStr for IfName {
+    type Err = IfNameError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        IfName::new(s)
+    }
+}
+
+impl fmt::Display for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl AsRef<str> for IfName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An Ethernet (EUI-48) address, `ETHER_ADDR_LEN` = 6 bytes.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct MacAddr(pub [u8; 6]);
+
+/// Why a string is not a MAC address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MacAddrError(pub String);
+
+impl fmt::Display for MacAddrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} is not a MAC address (want six hex octets like 00:11:22:33:44:55)", self.0)
+    }
+}
+
+impl std::error::Error for MacAddrError {}
+
+impl MacAddr {
+    pub const ZERO: MacAddr = MacAddr([0; 6]);
+
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 6]
+    }
+
+    /// Multicast (group) bit set: `if_setlladdr` does not refuse one, but a
+    /// port with a group address as its source would be unreachable, so
+    /// configuration rejects it.
+    pub fn is_multicast(&self) -> bool {
+        self.0[0] & 1 == 1
+    }
+}
+
+impl FromStr for MacAddr {
+    type Err = MacAddrError;
+    /// Accepts `ifconfig`'s `xx:xx:xx:xx:xx:xx` (also with `-`), one or two
+    /// hex digits per octet, as `ether_aton(3)` does.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || MacAddrError(s.to_owned());
+        let sep = if s.contains('-') { '-' } else { ':' };
+        let mut out = [0u8; 6];
+        let mut n = 0;
+        for part in s.split(sep) {
+            if n == 6 || part.is_empty() || part.len() > 2 {
+                return Err(err());
+            }
+            out[n] = u8::from_str_radix(part, 16).map_err(|_| err())?;
+            n += 1;
+        }
+        if n != 6 {
+            return Err(err());
+        }
+        Ok(MacAddr(out))
+    }
+}
+
+impl fmt::Display for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
+    }
+}
+
+impl fmt::Debug for MacAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `enum lagg_proto` in `sys/net/if_lagg.h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaggProto {
+    None,
+    RoundRobin,
+    Failover,
+    LoadBalance,
+    Lacp,
+    Broadcast,
+    Unknown(u32),
+}
+
+impl LaggProto {
+    pub fn from_raw(v: u32) -> LaggProto {
+        match v {
+            0 => LaggProto::None,
+            1 => LaggProto::RoundRobin,
+            2 => LaggProto::Failover,
+            3 => LaggProto::LoadBalance,
+            4 => LaggProto::Lacp,
+            5 => LaggProto::Broadcast,
+            other => LaggProto::Unknown(other),
+        }
+    }
+
+    pub fn to_raw(self) -> u32 {
+        match self {
+            LaggProto::None => 0,
+            LaggProto::RoundRobin => 1,
+            LaggProto::Failover => 2,
+            LaggProto::LoadBalance => 3,
+            LaggProto::Lacp => 4,
+            LaggProto::Broadcast => 5,
+            LaggProto::Unknown(v) => v,
+        }
+    }
+}
+
+impl fmt::Display for LaggProto {
+    /// The keywords `ifconfig laggproto` accepts (`sbin/ifconfig/iflagg.c`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LaggProto::None => f.write_str("none"),
+            LaggProto::RoundRobin => f.write_str("roundrobin"),
+            LaggProto::Failover => f.write_str("failover"),
+            LaggProto::LoadBalance => f.write_str("loadbalance"),
+            LaggProto::Lacp => f.write_str("lacp"),
+            LaggProto::Broadcast => f.write_str("broadcast"),
+            LaggProto::Unknown(v) => write!(f, "proto#{v}"),
+        }
+    }
+}
+
+impl FromStr for LaggProto {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "none" => LaggProto::None,
+            "roundrobin" => LaggProto::RoundRobin,
+            "failover" => LaggProto::Failover,
+            "loadbalance" => LaggProto::LoadBalance,
+            "lacp" => LaggProto::Lacp,
+            "broadcast" => LaggProto::Broadcast,
+            other => return Err(format!("unknown lagg protocol {other:?}")),
+        })
+    }
+}
+
+/// What kind of interface something is, as far as lagghook cares.
+/// A wlan vap is `IFT_ETHER` to the kernel (`ieee80211_vap_setup`); the
+/// real backend tells them apart by the `net.wlan.N.%parent` sysctl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfKind {
+    Ether,
+    Wlan,
+    Lagg,
+    Other,
+}
+
+impl fmt::Display for IfKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IfKind::Ether => "ether",
+            IfKind::Wlan => "wlan",
+            IfKind::Lagg => "lagg",
+            IfKind::Other => "other",
+        })
+    }
+}
+
+/// `LINK_STATE_*` in `sys/net/if.h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    Unknown,
+    Down,
+    Up,
+}
+
+impl LinkState {
+    pub fn is_up(self) -> bool {
+        self == LinkState::Up
+    }
+}
+
+impl fmt::Display for LinkState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LinkState::Unknown => "unknown",
+            LinkState::Down => "no carrier",
+            LinkState::Up => "active",
+        })
+    }
+}
+
+/// One interface as observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    pub name: IfName,
+    /// `if_index`; the lagg port list is sorted by it.
+    pub index: u32,
+    pub kind: IfKind,
+    /// Current link-level address (`IF_LLADDR`).
+    pub mac: MacAddr,
+    /// `SIOCGHWADDR`: the address the interface was attached with
+    /// (`if_hw_addr`, copied at `ether_ifattach`); `None` where the kernel
+    /// answers ENODEV.
+    pub hwaddr: Option<MacAddr>,
+    /// `IFF_UP`.
+    pub up: bool,
+    pub link: LinkState,
+    pub mtu: u32,
+    /// For a wlan vap, its radio (`net.wlan.N.%parent`).
+    pub parent: Option<IfName>,
+}
+
+/// `LAGG_PORT_*` flags reported by `SIOCGLAGG` (`lagg_port2req`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PortFlags {
+    /// `LAGG_PORT_MASTER`: the port is `sc_primary`.
+    pub master: bool,
+    /// `LAGG_PORT_ACTIVE`: the port `lagg_link_active(sc, sc_primary)`
+    /// returns, i.e. the one carrying traffic now.
+    pub active: bool,
+}
+
+impl PortFlags {
+    pub const MASTER: u32 = 0x01;
+    pub const ACTIVE: u32 = 0x04;
+
+    pub fn from_raw(v: u32) -> PortFlags {
+        PortFlags { master: v & Self::MASTER != 0, active: v & Self::ACTIVE != 0 }
+    }
+
+    pub fn to_raw(self) -> u32 {
+        (if self.master { Self::MASTER } else { 0 }) | (if self.active { Self::ACTIVE } else { 0 })
+    }
+}
+
+/// A lagg member as listed by `SIOCGLAGG`, in kernel list order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaggPort {
+    pub name: IfName,
+    pub flags: PortFlags,
+}
+
+/// What `SIOCGLAGG` reports for one lagg.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaggStatus {
+    pub proto: LaggProto,
+    /// In kernel list order (ascending `if_index`, `lagg_port_create`).
+    pub ports: Vec<LaggPort>,
+}
+
+impl LaggStatus {
+    pub fn primary(&self) -> Option<&IfName> {
+        self.ports.iter().find(|p| p.flags.master).map(|p| &p.name)
+    }
+
+    pub fn active(&self) -> Option<&IfName> {
+        self.ports.iter().find(|p| p.flags.active).map(|p| &p.name)
+    }
+
+    pub fn has_port(&self, name: &IfName) -> bool {
+        self.ports.iter().any(|p| &p.name == name)
+    }
+}
+
+/// Everything the planner needs to know about the kernel at one instant.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    pub interfaces: BTreeMap<IfName, Interface>,
+    /// `SIOCGLAGG` of every configured lagg that exists.
+    pub laggs: BTreeMap<IfName, LaggStatus>,
+    /// `net.link.lagg.failover_rx_all`; `None` when if_lagg is not loaded
+    /// (the sysctl does not exist until `lagg_modevent` ran).
+    pub failover_rx_all: Option<bool>,
+}
+
+impl Snapshot {
+    pub fn interface(&self, name: &IfName) -> Option<&Interface> {
+        self.interfaces.get(name)
+    }
+
+    /// The lagg that has `port` as a member, if any.
+    pub fn lagg_of(&self, port: &IfName) -> Option<&IfName> {
+        self.laggs.iter().find(|(_, s)| s.has_port(port)).map(|(n, _)| n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ifname_limits_follow_ifnamsiz() {
+        assert!(IfName::new("wlan0").is_ok());
+        assert!(IfName::new("abcdefghijklmno").is_ok());
+        assert_eq!(IfName::new("abcdefghijklmnop"), Err(IfNameError::TooLong(16)));
+        assert_eq!(IfName::new(""), Err(IfNameError::Empty));
+        assert_eq!(IfName::new("em0;rm"), Err(IfNameError::BadChar(';')));
+        assert_eq!(IfName::new("0em"), Err(IfNameError::BadChar('0')));
+        assert_eq!(IfName::new("em\0"), Err(IfNameError::BadChar('\0')));
+    }
+
+    #[test]
+    fn ifname_unit_is_trailing_number() {
+        assert_eq!(IfName::new("wlan12").map(|n| n.unit()), Ok(Some(12)));
+        assert_eq!(IfName::new("lo").map(|n| n.unit()), Ok(None));
+    }
+
+    #[test]
+    fn mac_round_trips_and_rejects_garbage() {
+        let m: MacAddr = "0:11:22:AA:bb:5".parse().unwrap();
+        assert_eq!(m.to_string(), "00:11:22:aa:bb:05");
+        assert_eq!("00-11-22-33-44-55".parse::<MacAddr>().unwrap().0[5], 0x55);
+        for bad in ["", "00:11:22:33:44", "00:11:22:33:44:55:66", "00:11:22:33:44:5g", "000:1:2:3:4:5"] {
+            assert!(bad.parse::<MacAddr>().is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn proto_raw_values_match_if_lagg_h() {
+        assert_eq!(LaggProto::from_raw(2), LaggProto::Failover);
+        assert_eq!(LaggProto::Lacp.to_raw(), 4);
+        assert_eq!("failover".parse::<LaggProto>(), Ok(LaggProto::Failover));
+    }
+}

@@ -1,0 +1,18 @@
+//! Operating-system backends. This is the only place the crate looks at
+//! `target_os`: FreeBSD gets the ioctl backend, every other OS a backend
+//! whose every request fails with `Unsupported` (std's `pal/unsupported`
+//! pattern), so the rest of the crate builds and runs `-n` anywhere.
+
+/// `#[repr(C)]` mirrors of FreeBSD's structs and its ioctl encoding; pure,
+/// compiled on every OS so host tests can check them.
+pub mod abi;
+
+#[cfg(target_os = "freebsd")]
+mod freebsd;
+#[cfg(target_os = "freebsd")]
+pub use freebsd::FreeBsdKernel as NativeKernel;
+
+#[cfg(not(target_os = "freebsd"))]
+mod unsupported;
+#[cfg(not(target_os = "freebsd"))]
+pub use unsupported::UnsupportedKernel as NativeKernel;

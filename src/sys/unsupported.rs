@@ -1,0 +1,58 @@
+//! The backend for operating systems lagghook does not support: every
+//! request fails with `Unsupported`, never a made-up answer.
+
+use crate::kernel::{Kernel, KernelError, Op};
+use crate::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+
+/// Stands in for the FreeBSD backend on other systems.
+#[derive(Debug, Default)]
+pub struct UnsupportedKernel;
+
+impl UnsupportedKernel {
+    /// Mirrors `FreeBsdKernel::open`, which cannot fail here.
+    pub fn open() -> Result<UnsupportedKernel, KernelError> {
+        Err(KernelError::unsupported(Op::ListInterfaces, None))
+    }
+}
+
+impl Kernel for UnsupportedKernel {
+    fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError> {
+        Err(KernelError::unsupported(Op::ListInterfaces, None))
+    }
+    fn lagg_status(&mut self, lagg: &IfName) -> Result<LaggStatus, KernelError> {
+        Err(KernelError::unsupported(Op::GetLagg, Some(lagg)))
+    }
+    fn failover_rx_all(&mut self) -> Result<Option<bool>, KernelError> {
+        Err(KernelError::unsupported(Op::GetSysctl, None))
+    }
+    fn set_failover_rx_all(&mut self, _value: bool) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::SetSysctl, None))
+    }
+    fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::CreateLagg, Some(lagg)))
+    }
+    fn create_wlan(&mut self, wlan: &IfName, _parent: &IfName, _mac: Option<MacAddr>) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::CreateWlan, Some(wlan)))
+    }
+    fn set_lagg_proto(&mut self, lagg: &IfName, _proto: LaggProto) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::SetLaggProto, Some(lagg)))
+    }
+    fn add_lagg_port(&mut self, lagg: &IfName, _port: &IfName) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::AddLaggPort, Some(lagg)))
+    }
+    fn remove_lagg_port(&mut self, lagg: &IfName, _port: &IfName) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::RemoveLaggPort, Some(lagg)))
+    }
+    fn set_lladdr(&mut self, ifname: &IfName, _mac: MacAddr) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::SetLladdr, Some(ifname)))
+    }
+    fn set_up(&mut self, ifname: &IfName, _up: bool) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::SetFlags, Some(ifname)))
+    }
+    fn set_mtu(&mut self, ifname: &IfName, _mtu: u32) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::SetMtu, Some(ifname)))
+    }
+    fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::RestartWpaSupplicant, Some(wlan)))
+    }
+}
