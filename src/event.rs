@@ -18,7 +18,11 @@ pub struct DevdEvent {
 
 impl DevdEvent {
     pub fn new(system: &str, subsystem: &str, kind: &str) -> DevdEvent {
-        DevdEvent { system: system.to_owned(), subsystem: subsystem.to_owned(), kind: kind.to_owned() }
+        DevdEvent {
+            system: system.to_owned(),
+            subsystem: subsystem.to_owned(),
+            kind: kind.to_owned(),
+        }
     }
 
     /// `!system=IFNET subsystem=IF type=T`, what `if_attach_internal`,
@@ -44,8 +48,12 @@ pub enum IfnetEventKind {
 }
 
 impl IfnetEventKind {
-    pub const ALL: [IfnetEventKind; 4] =
-        [IfnetEventKind::LinkUp, IfnetEventKind::LinkDown, IfnetEventKind::Attach, IfnetEventKind::Detach];
+    pub const ALL: [IfnetEventKind; 4] = [
+        IfnetEventKind::LinkUp,
+        IfnetEventKind::LinkDown,
+        IfnetEventKind::Attach,
+        IfnetEventKind::Detach,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

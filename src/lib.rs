@@ -5,35 +5,35 @@
 //! Layers, from pure to OS-bound:
 #![deny(unsafe_code)]
 
-/// Value types: interface names, MAC addresses, lagg protocols, snapshots.
-pub mod model;
-/// lagghook.toml parsing and validation.
-pub mod config;
-/// devd event lines and arguments.
-pub mod event;
-/// devd rules: generation for a config, and devd's one-rule-per-event dispatch.
-pub mod devd;
-/// The reconcile planner: (config, snapshot, event) → ordered actions. Pure.
-pub mod plan;
-/// The kernel trait every backend implements, and its error type.
-pub mod kernel;
 /// Executes a plan against a kernel, continuing past a failing port.
 pub mod apply;
-/// Transitions between two observations, as log lines.
-pub mod transition;
-/// The state file under /var/run/lagghook: last topology, times, lock.
-pub mod state;
-/// The syslog / stderr sink.
-pub mod log;
-/// One lagghook run: config → lock → observe → plan → apply → log → state.
-pub mod run;
 /// Command line parsing; `USAGE` is the man page SYNOPSIS.
 pub mod cli;
+/// lagghook.toml parsing and validation.
+pub mod config;
+/// devd rules: generation for a config, and devd's one-rule-per-event dispatch.
+pub mod devd;
 /// Top-level error and exit codes.
 pub mod error;
+/// devd event lines and arguments.
+pub mod event;
+/// The kernel trait every backend implements, and its error type.
+pub mod kernel;
+/// The syslog / stderr sink.
+pub mod log;
+/// Value types: interface names, MAC addresses, lagg protocols, snapshots.
+pub mod model;
+/// The reconcile planner: (config, snapshot, event) → ordered actions. Pure.
+pub mod plan;
+/// One lagghook run: config → lock → observe → plan → apply → log → state.
+pub mod run;
 /// Scenario files: executable specifications run on the simulated kernel.
 pub mod scenario;
 /// The simulated FreeBSD kernel (if_lagg.c, if.c, net80211 rules).
 pub mod sim;
+/// The state file under /var/run/lagghook: last topology, times, lock.
+pub mod state;
 /// Operating-system backends; the only `target_os` switch in the crate.
 pub mod sys;
+/// Transitions between two observations, as log lines.
+pub mod transition;

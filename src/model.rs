@@ -403,7 +403,9 @@ mod tests {
         let m: MacAddr = "0:11:22:AA:bb:5".parse().unwrap();
         assert_eq!(m.to_string(), "00:11:22:aa:bb:05");
         assert_eq!("00-11-22-33-44-55".parse::<MacAddr>().unwrap().0[5], 0x55);
-        for bad in ["", "00:11:22:33:44", "00:11:22:33:44:55:66", "00:11:22:33:44:5g", "000:1:2:3:4:5"] {
+        for bad in
+            ["", "00:11:22:33:44", "00:11:22:33:44:55:66", "00:11:22:33:44:5g", "000:1:2:3:4:5"]
+        {
             assert!(bad.parse::<MacAddr>().is_err(), "{bad} accepted");
         }
     }

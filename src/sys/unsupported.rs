@@ -31,7 +31,12 @@ impl Kernel for UnsupportedKernel {
     fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::CreateLagg, Some(lagg)))
     }
-    fn create_wlan(&mut self, wlan: &IfName, _parent: &IfName, _mac: Option<MacAddr>) -> Result<(), KernelError> {
+    fn create_wlan(
+        &mut self,
+        wlan: &IfName,
+        _parent: &IfName,
+        _mac: Option<MacAddr>,
+    ) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::CreateWlan, Some(wlan)))
     }
     fn set_lagg_proto(&mut self, lagg: &IfName, _proto: LaggProto) -> Result<(), KernelError> {
