@@ -1,9 +1,39 @@
 //! lagghook.toml: parsing (serde + toml) and validation into [`Config`].
-//! A config that fails validation is rejected whole, with file:line:column.
+//! A config that fails validation is rejected whole, with file:line:column;
+//! nothing downstream ever sees a partially valid configuration.
+//!
+//! This module owns the file format and every check that can be made
+//! without looking at the kernel. It does not know which interfaces exist;
+//! that is the planner's business.
+//!
+//! ```toml
+//! [lagg0]
+//! ports = ["em0", "wlan0"]     # preference order: the first is the wanted primary
+//! mac = "em0"                  # a port (its hardware address) or a literal MAC
+//! failover_rx_all = true       # net.link.lagg.failover_rx_all (global)
+//! wlan.wlan0.parent = "iwn0"   # the radio under wlan0
+//! ```
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use crate::model::{IfName, MacAddr};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{IfName, IfNameError, MacAddr};
+
+/// Where devd's action finds the configuration unless `-f` says otherwise.
+pub const DEFAULT_PATH: &str = "/usr/local/etc/lagghook.toml";
+
+/// `LAGG_MAX_PORTS` in `sys/net/if_lagg.h`: `lagg_port_create` returns
+/// ENOSPC for the 33rd port, so a longer list could never be applied.
+pub const LAGG_MAX_PORTS: usize = 32;
+
+/// Default of `failover_rx_all`: accept frames on every port, not only the
+/// active one, so that replies arriving on the wired port during a switch to
+/// the wlan (or the reverse) are not dropped (lagg(4), `lagg_fail_input`).
+pub const DEFAULT_FAILOVER_RX_ALL: bool = true;
 
 /// Where a lagg's identity MAC comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +57,66 @@ pub struct LaggConfig {
     /// Preference order: the first is the wanted primary.
     pub ports: Vec<IfName>,
     pub mac: MacSource,
+    /// The effective value of the global sysctl; identical in every lagg
+    /// (see [`Config::failover_rx_all`]).
     pub failover_rx_all: bool,
+    /// In file order; every name is also in `ports`.
     pub wlans: Vec<(IfName, WlanConfig)>,
+}
+
+impl LaggConfig {
+    /// The port that should be `sc_primary`: the first one listed. Always
+    /// `Some` for a parsed config (validation rejects `ports = []`).
+    pub fn primary(&self) -> Option<&IfName> {
+        self.ports.first()
+    }
+
+    pub fn has_port(&self, port: &IfName) -> bool {
+        self.ports.contains(port)
+    }
+
+    /// The `wlan.X` table of a port, if the config has one.
+    pub fn wlan(&self, port: &IfName) -> Option<&WlanConfig> {
+        self.wlans.iter().find(|(n, _)| n == port).map(|(_, w)| w)
+    }
+
+    /// Whether a port is (taken to be) a wlan vap: it has a `wlan.X` table,
+    /// or its name is `wlan<N>`, the name `rc.d/netif`'s `wlan_up` gives by
+    /// default. The config has no other way to tell; a wlan vap is
+    /// `IFT_ETHER` to the kernel too (`ieee80211_vap_setup`).
+    pub fn is_wlan_port(&self, port: &IfName) -> bool {
+        self.wlan(port).is_some() || is_wlan_name(port.as_str())
+    }
+}
+
+/// `wlan` followed by a decimal unit: what `ifconfig wlan create` names a
+/// vap (`wlan_clone_create` in `sys/net80211/ieee80211_freebsd.c`).
+pub fn is_wlan_name(name: &str) -> bool {
+    unit_suffix(name, "wlan").is_some()
+}
+
+/// `lagg<N>` as `ifconfig laggN create` accepts it: `ifc_name2unit` in
+/// `sys/net/if_clone.c` refuses a unit with leading zeros, so `lagg00` is not
+/// a name a lagg can be created with.
+pub fn is_lagg_name(name: &str) -> bool {
+    unit_suffix(name, "lagg").is_some_and(|u| u == "0" || !u.starts_with('0'))
+}
+
+/// Anything that looks like `lagg<digits>`, canonical or not. Used to refuse
+/// such names as ports: even a renamed lagg cannot be a port
+/// (`lagg_port_create` returns EINVAL for a port that is itself a lagg).
+fn looks_like_lagg(name: &str) -> bool {
+    unit_suffix(name, "lagg").is_some()
+}
+
+/// The digits after `prefix`, if the whole rest of `name` is digits.
+fn unit_suffix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
+    let rest = name.strip_prefix(prefix)?;
+    if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
+        Some(rest)
+    } else {
+        None
+    }
 }
 
 /// A validated configuration.
@@ -37,4 +125,677 @@ pub struct Config {
     pub path: PathBuf,
     /// In file order.
     pub laggs: Vec<LaggConfig>,
+}
+
+impl Config {
+    /// Reads and validates `path`. A read error is a [`ConfigError`] naming
+    /// the file, like every other problem with it.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) => Err(ConfigError {
+                path: path.to_owned(),
+                location: None,
+                kind: Box::new(ErrorKind::Read(e)),
+            }),
+        }
+    }
+
+    /// Parses and validates `text`; `path` is only used in messages and kept
+    /// in the result.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let err = |span: Option<usize>, kind: ErrorKind| ConfigError {
+            path: path.to_owned(),
+            location: span.map(|off| Location::of(text, off)),
+            kind: Box::new(kind),
+        };
+        let raw: BTreeMap<Spanned<String>, Spanned<RawLagg>> = toml::from_str(text)
+            .map_err(|e| err(e.span().map(|s| s.start), ErrorKind::Toml(e.message().to_owned())))?;
+        // BTreeMap orders by name; the file order is the order of the spans.
+        let mut tables: Vec<(Spanned<String>, Spanned<RawLagg>)> = raw.into_iter().collect();
+        tables.sort_by_key(|(name, _)| name.span().start);
+        Validator { text, err: &err, seen_ports: Vec::new(), rx_all: None }
+            .run(tables)
+            .map(|laggs| Config { path: path.to_owned(), laggs })
+    }
+
+    /// The lagg that lists `port`.
+    pub fn lagg_for_port(&self, port: &IfName) -> Option<&LaggConfig> {
+        self.laggs.iter().find(|l| l.has_port(port))
+    }
+
+    pub fn lagg(&self, name: &IfName) -> Option<&LaggConfig> {
+        self.laggs.iter().find(|l| &l.name == name)
+    }
+
+    /// A configured port or a configured lagg: what lagghook may touch.
+    pub fn manages(&self, ifname: &IfName) -> bool {
+        self.lagg(ifname).is_some() || self.lagg_for_port(ifname).is_some()
+    }
+
+    /// `net.link.lagg.failover_rx_all` is one global sysctl
+    /// (`SYSCTL_INT(_net_link_lagg, OID_AUTO, failover_rx_all, ...)` in
+    /// `sys/net/if_lagg.c`), not a per-lagg option, so validation makes every
+    /// lagg agree; with no lagg at all the default applies.
+    pub fn failover_rx_all(&self) -> bool {
+        self.laggs.first().map_or(DEFAULT_FAILOVER_RX_ALL, |l| l.failover_rx_all)
+    }
+
+    /// Every configured port with its lagg, in file order.
+    pub fn ports(&self) -> impl Iterator<Item = (&LaggConfig, &IfName)> + '_ {
+        self.laggs.iter().flat_map(|l| l.ports.iter().map(move |p| (l, p)))
+    }
+}
+
+/// The file as serde sees it. Every value is `Spanned` so that validation can
+/// point at it; `deny_unknown_fields` turns a typo such as `prots` into an
+/// error at the key instead of a silently ignored setting.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [laggN] table")]
+struct RawLagg {
+    ports: Spanned<Vec<Spanned<String>>>,
+    mac: Option<Spanned<String>>,
+    failover_rx_all: Option<Spanned<bool>>,
+    wlan: Option<BTreeMap<Spanned<String>, Spanned<RawWlan>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table like wlan.wlan0.parent = \"iwn0\"")]
+struct RawWlan {
+    parent: Option<Spanned<String>>,
+}
+
+/// Checks the raw tables in file order and stops at the first problem.
+struct Validator<'a, F: Fn(Option<usize>, ErrorKind) -> ConfigError> {
+    text: &'a str,
+    err: &'a F,
+    /// Ports of the laggs validated so far, with their lagg and position.
+    seen_ports: Vec<(IfName, IfName, usize)>,
+    /// The first explicit `failover_rx_all`: lagg, value, position.
+    rx_all: Option<(IfName, bool, usize)>,
+}
+
+impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
+    fn run(
+        mut self,
+        tables: Vec<(Spanned<String>, Spanned<RawLagg>)>,
+    ) -> Result<Vec<LaggConfig>, ConfigError> {
+        let mut laggs = Vec::with_capacity(tables.len());
+        for (name, raw) in tables {
+            laggs.push(self.lagg(name, raw.into_inner())?);
+        }
+        // Omitted values take the one value the file agreed on.
+        let rx_all = self.rx_all.map_or(DEFAULT_FAILOVER_RX_ALL, |(_, v, _)| v);
+        for lagg in &mut laggs {
+            lagg.failover_rx_all = rx_all;
+        }
+        Ok(laggs)
+    }
+
+    fn at(&self, span_start: usize, kind: ErrorKind) -> ConfigError {
+        (self.err)(Some(span_start), kind)
+    }
+
+    fn loc(&self, offset: usize) -> Location {
+        Location::of(self.text, offset)
+    }
+
+    fn lagg(&mut self, name: Spanned<String>, raw: RawLagg) -> Result<LaggConfig, ConfigError> {
+        let name_at = name.span().start;
+        let lagg = match IfName::new(name.get_ref()) {
+            Ok(n) if is_lagg_name(n.as_str()) => n,
+            Ok(_) => {
+                return Err(self
+                    .at(name_at, ErrorKind::BadLaggName { name: name.into_inner(), reason: None }))
+            }
+            Err(e) => {
+                return Err(self.at(
+                    name_at,
+                    ErrorKind::BadLaggName { name: name.into_inner(), reason: Some(e) },
+                ))
+            }
+        };
+
+        let ports_at = raw.ports.span().start;
+        let raw_ports = raw.ports.into_inner();
+        if let Some(extra) = raw_ports.get(LAGG_MAX_PORTS) {
+            let at = extra.span().start;
+            return Err(self.at(at, ErrorKind::TooManyPorts { lagg, count: raw_ports.len() }));
+        }
+        let mut ports: Vec<(IfName, usize)> = Vec::with_capacity(raw_ports.len());
+        for p in raw_ports {
+            let at = p.span().start;
+            let port = IfName::new(p.get_ref()).map_err(|reason| {
+                self.at(at, ErrorKind::BadPort { name: p.get_ref().clone(), reason })
+            })?;
+            if looks_like_lagg(port.as_str()) {
+                return Err(self.at(at, ErrorKind::PortIsLagg { port }));
+            }
+            if let Some((_, first)) = ports.iter().find(|(q, _)| *q == port) {
+                let first = self.loc(*first);
+                return Err(self.at(at, ErrorKind::DuplicatePort { port, first }));
+            }
+            if let Some((_, other, first)) = self.seen_ports.iter().find(|(q, _, _)| *q == port) {
+                let (other, first) = (other.clone(), self.loc(*first));
+                return Err(self.at(at, ErrorKind::PortInTwoLaggs { port, other, first }));
+            }
+            ports.push((port, at));
+        }
+
+        let Some((first_port, _)) = ports.first() else {
+            return Err(self.at(ports_at, ErrorKind::EmptyPorts { lagg }));
+        };
+        let mac = match raw.mac {
+            None => MacSource::Port(first_port.clone()),
+            Some(m) => self.mac(&lagg, &ports, m)?,
+        };
+
+        if let Some(v) = raw.failover_rx_all {
+            let at = v.span().start;
+            let value = *v.get_ref();
+            match &self.rx_all {
+                None => self.rx_all = Some((lagg.clone(), value, at)),
+                Some((first_lagg, first_value, first_at)) if *first_value != value => {
+                    let first = self.loc(*first_at);
+                    let first_lagg = first_lagg.clone();
+                    return Err(
+                        self.at(at, ErrorKind::ConflictingRxAll { lagg, value, first_lagg, first })
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+
+        let mut wlan_tables: Vec<(Spanned<String>, Spanned<RawWlan>)> =
+            raw.wlan.unwrap_or_default().into_iter().collect();
+        wlan_tables.sort_by_key(|(n, _)| n.span().start);
+        let mut wlans = Vec::with_capacity(wlan_tables.len());
+        for (wname, wraw) in wlan_tables {
+            let at = wname.span().start;
+            let port = match IfName::new(wname.get_ref()) {
+                Ok(p) if ports.iter().any(|(q, _)| *q == p) => p,
+                _ => {
+                    return Err(
+                        self.at(at, ErrorKind::WlanNotAPort { lagg, name: wname.into_inner() })
+                    )
+                }
+            };
+            let parent = match wraw.into_inner().parent {
+                None => None,
+                Some(p) => {
+                    let at = p.span().start;
+                    let parent = IfName::new(p.get_ref()).map_err(|reason| {
+                        self.at(at, ErrorKind::BadParent { name: p.get_ref().clone(), reason })
+                    })?;
+                    if ports.iter().any(|(q, _)| *q == parent) || looks_like_lagg(parent.as_str()) {
+                        return Err(self.at(at, ErrorKind::ParentIsPort { wlan: port, parent }));
+                    }
+                    Some(parent)
+                }
+            };
+            wlans.push((port, WlanConfig { parent }));
+        }
+
+        for (p, at) in &ports {
+            self.seen_ports.push((p.clone(), lagg.clone(), *at));
+        }
+        Ok(LaggConfig {
+            name: lagg,
+            ports: ports.into_iter().map(|(p, _)| p).collect(),
+            mac,
+            failover_rx_all: DEFAULT_FAILOVER_RX_ALL,
+            wlans,
+        })
+    }
+
+    /// `mac` is a literal address if it parses as one; otherwise it must
+    /// name a port of this lagg. The two cannot be confused: an interface
+    /// name starts with a letter and has no `:`, and a `-`-separated MAC is
+    /// 17 bytes, longer than any interface name.
+    fn mac(
+        &self,
+        lagg: &IfName,
+        ports: &[(IfName, usize)],
+        m: Spanned<String>,
+    ) -> Result<MacSource, ConfigError> {
+        let at = m.span().start;
+        let value = m.into_inner();
+        if let Ok(mac) = value.parse::<MacAddr>() {
+            if mac.is_zero() || mac.is_multicast() {
+                return Err(self.at(at, ErrorKind::UnusableMac { value, mac }));
+            }
+            return Ok(MacSource::Literal(mac));
+        }
+        match IfName::new(&value) {
+            Ok(port) if ports.iter().any(|(q, _)| *q == port) => Ok(MacSource::Port(port)),
+            Ok(_) => Err(self.at(
+                at,
+                ErrorKind::MacNotAPort {
+                    lagg: lagg.clone(),
+                    value,
+                    ports: ports.iter().map(|(p, _)| p.clone()).collect(),
+                },
+            )),
+            Err(_) => Err(self.at(at, ErrorKind::BadMac { value })),
+        }
+    }
+}
+
+/// A 1-based line and column (columns count characters, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    /// The position of byte `offset` of `text`.
+    pub fn of(text: &str, offset: usize) -> Location {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Location {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Why a configuration was rejected, and where.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// `None` when the problem is the file as a whole (unreadable).
+    pub location: Option<Location>,
+    /// Boxed to keep `Result<_, ConfigError>` small (clippy's
+    /// `result_large_err`); errors are rare, results are not.
+    pub kind: Box<ErrorKind>,
+}
+
+/// What is wrong. Values are quoted with `{:?}` so that a control character
+/// in the file cannot garble a log line.
+#[derive(Debug)]
+pub enum ErrorKind {
+    Read(std::io::Error),
+    /// TOML syntax, a wrong type, an unknown or missing key: toml's message.
+    Toml(String),
+    BadLaggName {
+        name: String,
+        reason: Option<IfNameError>,
+    },
+    EmptyPorts {
+        lagg: IfName,
+    },
+    TooManyPorts {
+        lagg: IfName,
+        count: usize,
+    },
+    BadPort {
+        name: String,
+        reason: IfNameError,
+    },
+    PortIsLagg {
+        port: IfName,
+    },
+    DuplicatePort {
+        port: IfName,
+        first: Location,
+    },
+    PortInTwoLaggs {
+        port: IfName,
+        other: IfName,
+        first: Location,
+    },
+    BadMac {
+        value: String,
+    },
+    UnusableMac {
+        value: String,
+        mac: MacAddr,
+    },
+    MacNotAPort {
+        lagg: IfName,
+        value: String,
+        ports: Vec<IfName>,
+    },
+    ConflictingRxAll {
+        lagg: IfName,
+        value: bool,
+        first_lagg: IfName,
+        first: Location,
+    },
+    WlanNotAPort {
+        lagg: IfName,
+        name: String,
+    },
+    BadParent {
+        name: String,
+        reason: IfNameError,
+    },
+    ParentIsPort {
+        wlan: IfName,
+        parent: IfName,
+    },
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Read(e) => write!(f, "cannot read: {e}"),
+            ErrorKind::Toml(msg) => f.write_str(msg.trim_end()),
+            ErrorKind::BadLaggName { name, reason: Some(reason) } => {
+                write!(f, "table [{name:?}] is not a lagg interface name: {reason}")
+            }
+            ErrorKind::BadLaggName { name, reason: None } => {
+                write!(f, "table [{name}] is not a lagg interface name: it must be lagg<N>, e.g. [lagg0]")
+            }
+            ErrorKind::EmptyPorts { lagg } => {
+                write!(f, "{lagg}: ports is empty; list at least one port, the preferred first")
+            }
+            ErrorKind::TooManyPorts { lagg, count } => write!(
+                f,
+                "{lagg}: {count} ports, but a lagg takes at most {LAGG_MAX_PORTS} \
+                 (LAGG_MAX_PORTS; lagg_port_create returns ENOSPC)"
+            ),
+            ErrorKind::BadPort { name, reason } => write!(f, "port {name:?}: {reason}"),
+            ErrorKind::PortIsLagg { port } => write!(
+                f,
+                "port \"{port}\" is a lagg: lagg_port_create refuses stacked laggs with EINVAL"
+            ),
+            ErrorKind::DuplicatePort { port, first } => {
+                write!(f, "duplicate port \"{port}\" (already listed at {first})")
+            }
+            ErrorKind::PortInTwoLaggs { port, other, first } => write!(
+                f,
+                "port \"{port}\" is already a port of {other} (at {first}); \
+                 an interface can be in one lagg only (lagg_port_create returns EBUSY)"
+            ),
+            ErrorKind::BadMac { value } => {
+                write!(f, "mac {value:?} is neither a port name nor a MAC address like 00:11:22:33:44:55")
+            }
+            ErrorKind::UnusableMac { value, mac } => {
+                let what = if mac.is_zero() { "the zero address" } else { "a multicast address" };
+                write!(f, "mac {value:?} is {what}; a port cannot use it as its source address")
+            }
+            ErrorKind::MacNotAPort { lagg, value, ports } => {
+                let list: Vec<&str> = ports.iter().map(IfName::as_str).collect();
+                write!(
+                    f,
+                    "mac {value:?} is not a port of {lagg} (ports: {}) nor a MAC address",
+                    list.join(", ")
+                )
+            }
+            ErrorKind::ConflictingRxAll { lagg, value, first_lagg, first } => write!(
+                f,
+                "{lagg}: failover_rx_all = {value} conflicts with {first_lagg}'s {} at {first}; \
+                 net.link.lagg.failover_rx_all is one global sysctl",
+                !value
+            ),
+            ErrorKind::WlanNotAPort { lagg, name } => {
+                write!(f, "wlan.{name} names no port of {lagg}; list it in ports first")
+            }
+            ErrorKind::BadParent { name, reason } => write!(f, "parent {name:?}: {reason}"),
+            ErrorKind::ParentIsPort { wlan, parent } => write!(
+                f,
+                "parent of {wlan} is \"{parent}\", a port or lagg; the parent is the radio (e.g. iwn0)"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location {
+            Some(loc) => write!(f, "{}:{}: {}", self.path.display(), loc, self.kind),
+            None => write!(f, "{}: {}", self.path.display(), self.kind),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.kind {
+            ErrorKind::Read(e) => Some(e),
+            ErrorKind::BadLaggName { reason: Some(e), .. }
+            | ErrorKind::BadPort { reason: e, .. }
+            | ErrorKind::BadParent { reason: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("lagghook.toml"))
+    }
+
+    fn name(s: &str) -> IfName {
+        IfName::new(s).unwrap()
+    }
+
+    fn err(text: &str) -> String {
+        match parse(text) {
+            Ok(c) => panic!("accepted: {c:?}\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse("[lagg0]\nports = [\"em0\", \"wlan0\"]\n").unwrap();
+        assert_eq!(c.laggs.len(), 1);
+        let l = &c.laggs[0];
+        assert_eq!(l.name, name("lagg0"));
+        assert_eq!(l.ports, vec![name("em0"), name("wlan0")]);
+        assert_eq!(l.primary(), Some(&name("em0")));
+        assert_eq!(l.mac, MacSource::Port(name("em0")));
+        assert!(l.failover_rx_all);
+        assert!(l.wlans.is_empty());
+        // No wlan table, but wlan0 is wlan by name; em0 is not.
+        assert!(l.is_wlan_port(&name("wlan0")));
+        assert!(!l.is_wlan_port(&name("em0")));
+    }
+
+    #[test]
+    fn good_laptop_fixture() {
+        let c = parse(include_str!("../tests/fixtures/config/good-laptop.toml")).unwrap();
+        let l = &c.laggs[0];
+        assert_eq!(l.ports, vec![name("em0"), name("wlan0")]);
+        assert_eq!(l.mac, MacSource::Port(name("em0")));
+        assert_eq!(l.wlan(&name("wlan0")), Some(&WlanConfig { parent: Some(name("iwn0")) }));
+        assert!(c.failover_rx_all());
+        assert!(c.manages(&name("lagg0")) && c.manages(&name("em0")) && c.manages(&name("wlan0")));
+        assert!(!c.manages(&name("iwn0")) && !c.manages(&name("re0")));
+        assert_eq!(c.lagg_for_port(&name("wlan0")).map(|l| &l.name), Some(&name("lagg0")));
+        assert_eq!(c.lagg(&name("lagg0")).map(|l| l.ports.len()), Some(2));
+        assert!(c.lagg(&name("em0")).is_none());
+    }
+
+    #[test]
+    fn good_two_laggs_fixture_keeps_file_order_and_literal_mac() {
+        let c = parse(include_str!("../tests/fixtures/config/good-two-laggs.toml")).unwrap();
+        let names: Vec<&str> = c.laggs.iter().map(|l| l.name.as_str()).collect();
+        // File order, not BTreeMap (name) order: lagg10 comes first in the file.
+        assert_eq!(names, ["lagg10", "lagg2"]);
+        assert_eq!(c.laggs[0].mac, MacSource::Literal("02:00:00:00:00:01".parse().unwrap()));
+        // lagg2 omits failover_rx_all and takes lagg10's explicit false.
+        assert!(!c.failover_rx_all());
+        assert!(c.laggs.iter().all(|l| !l.failover_rx_all));
+        // A non-wlanN name is a wlan port because it has a wlan table.
+        assert!(c.laggs[1].is_wlan_port(&name("wifi0")));
+        let ports: Vec<&str> = c.ports().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(ports, ["igb0", "igb1", "ue0", "wifi0"]);
+    }
+
+    #[test]
+    fn empty_config_is_valid_and_empty() {
+        let c = parse("# nothing yet\n").unwrap();
+        assert!(c.laggs.is_empty());
+        assert!(c.failover_rx_all());
+        assert!(!c.manages(&name("em0")));
+    }
+
+    /// Each bad config is rejected with this exact message and position.
+    #[test]
+    fn bad_configs_table() {
+        let cases: &[(&str, &str)] = &[
+            (
+                include_str!("../tests/fixtures/config/bad-duplicate-port.toml"),
+                "lagghook.toml:2:17: duplicate port \"em0\" (already listed at 2:10)",
+            ),
+            (
+                include_str!("../tests/fixtures/config/bad-unknown-key.toml"),
+                "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `wlan`",
+            ),
+            (
+                include_str!("../tests/fixtures/config/bad-table-name.toml"),
+                "lagghook.toml:1:2: table [bond0] is not a lagg interface name: it must be lagg<N>, e.g. [lagg0]",
+            ),
+            (
+                include_str!("../tests/fixtures/config/bad-port-in-two-laggs.toml"),
+                "lagghook.toml:5:17: port \"em0\" is already a port of lagg0 (at 2:10); an interface can be in one lagg only (lagg_port_create returns EBUSY)",
+            ),
+            (
+                include_str!("../tests/fixtures/config/bad-rx-all-conflict.toml"),
+                "lagghook.toml:7:19: lagg1: failover_rx_all = false conflicts with lagg0's true at 3:19; net.link.lagg.failover_rx_all is one global sysctl",
+            ),
+            (
+                include_str!("../tests/fixtures/config/bad-mac-not-a-port.toml"),
+                "lagghook.toml:3:7: mac \"em1\" is not a port of lagg0 (ports: em0, wlan0) nor a MAC address",
+            ),
+            (
+                include_str!("../tests/fixtures/config/bad-syntax.toml"),
+                "lagghook.toml:2:15: unclosed array, expected `]`",
+            ),
+            ("[lagg0]\nports = []\n", "lagghook.toml:2:9: lagg0: ports is empty; list at least one port, the preferred first"),
+            (
+                "[lagg0]\nports = [\"em0\", \"lagg1\"]\n",
+                "lagghook.toml:2:17: port \"lagg1\" is a lagg: lagg_port_create refuses stacked laggs with EINVAL",
+            ),
+            (
+                "[lagg0]\nports = [\"abcdefghijklmnop\"]\n",
+                "lagghook.toml:2:10: port \"abcdefghijklmnop\": interface name is 16 bytes long, at most 15 fit in IFNAMSIZ",
+            ),
+            (
+                "[lagg0]\nports = [\"em0;reboot\"]\n",
+                "lagghook.toml:2:10: port \"em0;reboot\": interface name contains ';'",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\", 3]\n",
+                "lagghook.toml:2:17: invalid type: integer `3`, expected a string",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\"]\nmac = \"01:00:5e:00:00:01\"\n",
+                "lagghook.toml:3:7: mac \"01:00:5e:00:00:01\" is a multicast address; a port cannot use it as its source address",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\"]\nmac = \"00:00:00:00:00:00\"\n",
+                "lagghook.toml:3:7: mac \"00:00:00:00:00:00\" is the zero address; a port cannot use it as its source address",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\"]\nmac = \"00:11:22:33:44\"\n",
+                "lagghook.toml:3:7: mac \"00:11:22:33:44\" is neither a port name nor a MAC address like 00:11:22:33:44:55",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\"]\nwlan.wlan0.parent = \"iwn0\"\n",
+                "lagghook.toml:3:6: wlan.wlan0 names no port of lagg0; list it in ports first",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parnt = \"iwn0\"\n",
+                "lagghook.toml:3:12: unknown field `parnt`, expected `parent`",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"em0\"\n",
+                "lagghook.toml:3:21: parent of wlan0 is \"em0\", a port or lagg; the parent is the radio (e.g. iwn0)",
+            ),
+            ("[lagg0]\nmac = \"em0\"\n", "lagghook.toml:1:1: missing field `ports`"),
+            ("lagg0 = 1\n", "lagghook.toml:1:9: invalid type: integer `1`, expected a [laggN] table"),
+            (
+                "[lagg00]\nports = [\"em0\"]\n",
+                "lagghook.toml:1:2: table [lagg00] is not a lagg interface name: it must be lagg<N>, e.g. [lagg0]",
+            ),
+            (
+                "[\"lagg 0\"]\nports = [\"em0\"]\n",
+                "lagghook.toml:1:2: table [\"lagg 0\"] is not a lagg interface name: interface name contains ' '",
+            ),
+            (
+                "[lagg0]\nports = [\"em0\"]\nfailover_rx_all = \"yes\"\n",
+                "lagghook.toml:3:19: invalid type: string \"yes\", expected a boolean",
+            ),
+            // Columns count characters: the multi-byte é before the error.
+            (
+                "[lagg0]\nports = [\"é\"]\n",
+                "lagghook.toml:2:10: port \"é\": interface name contains 'é'",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&err(text), want, "config:\n{text}");
+        }
+    }
+
+    #[test]
+    fn lagg_named_like_its_own_port_is_rejected() {
+        // lagg0 as a port of lagg0: lagg_port_create says "cannot add a lagg
+        // to itself as a port" (EINVAL); the lagg-name rule covers it.
+        assert!(err("[lagg0]\nports = [\"lagg0\"]\n").contains("is a lagg"));
+    }
+
+    #[test]
+    fn thirty_three_ports_are_rejected_at_the_33rd() {
+        let ports: Vec<String> = (0..33).map(|i| format!("\"em{i}\"")).collect();
+        let text = format!("[lagg0]\nports = [{}]\n", ports.join(","));
+        let e = parse(&text).unwrap_err();
+        // "[lagg0]\nports = [" then 32 entries; entry 32 starts after them.
+        let col = "ports = [".len() + ports[..32].iter().map(|p| p.len() + 1).sum::<usize>() + 1;
+        assert_eq!(e.location, Some(Location { line: 2, column: col }));
+        assert!(e.to_string().contains("33 ports, but a lagg takes at most 32"), "{e}");
+        let ok: Vec<String> = (0..32).map(|i| format!("\"em{i}\"")).collect();
+        assert!(parse(&format!("[lagg0]\nports = [{}]\n", ok.join(","))).is_ok());
+    }
+
+    #[test]
+    fn explicit_equal_rx_all_values_agree() {
+        let c = parse(
+            "[lagg0]\nports=[\"em0\"]\nfailover_rx_all=false\n\
+             [lagg1]\nports=[\"em1\"]\nfailover_rx_all=false\n",
+        )
+        .unwrap();
+        assert!(!c.failover_rx_all());
+    }
+
+    #[test]
+    fn load_reports_unreadable_file_by_name() {
+        let e = Config::load(Path::new("/nonexistent/lagghook.toml")).unwrap_err();
+        assert!(e.location.is_none());
+        assert!(e.to_string().starts_with("/nonexistent/lagghook.toml: cannot read: "), "{e}");
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn location_counts_lines_and_chars() {
+        assert_eq!(Location::of("ab\ncd", 0), Location { line: 1, column: 1 });
+        assert_eq!(Location::of("ab\ncd", 4), Location { line: 2, column: 2 });
+        assert_eq!(Location::of("é\nx", 1), Location { line: 1, column: 1 });
+        assert_eq!(Location::of("ab", 99), Location { line: 1, column: 3 });
+    }
+
+    #[test]
+    fn name_helpers() {
+        assert!(is_lagg_name("lagg0") && is_lagg_name("lagg12"));
+        assert!(!is_lagg_name("lagg") && !is_lagg_name("laggx0") && !is_lagg_name("em0"));
+        assert!(!is_lagg_name("lagg01") && looks_like_lagg("lagg01"));
+        assert!(is_wlan_name("wlan0") && !is_wlan_name("wlan") && !is_wlan_name("wlan0a"));
+    }
 }
