@@ -1,0 +1,746 @@
+//! The machine file format: `[[machine.interface]]` tables shared by kernel
+//! files and scenario files, how a [`SimKernel`] is built from them, and
+//! how one is written back.
+//!
+//! Plain keys (what a scenario writer uses):
+//!
+//! | key | kinds | meaning |
+//! |---|---|---|
+//! | `name` | all | interface name (`IfName` rules) |
+//! | `kind` | all | `ether`, `wlan`, `lagg` or `other` (not Ethernet-like, e.g. tun) |
+//! | `mac` | ether (required), wlan, other | ether: its address and hwaddr; wlan: its creation address (`wlanaddr`, default the radio's [`factory_mac`]); for a lagg port: its saved `lp_lladdr` |
+//! | `link` | ether, wlan, other | the medium: cable in / AP in reach (default false) |
+//! | `up` | all | `IFF_UP` (default true) |
+//! | `parent` | wlan (required) | the radio |
+//! | `proto` | lagg | `laggproto` keyword (default failover) |
+//! | `ports` | lagg | ports, replayed as `SIOCSLAGGPORT` in this order |
+//!
+//! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
+//! identical kernel; a scenario may use them too): `index` (if_index),
+//! `hwaddr`, `lladdr` (current address, set after the ports are replayed),
+//! `mtu`, wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
+//! read, `"none"` = not running), lagg `primary`, `saved_mac = { port = MAC }`
+//! (lp_lladdr) and `link_state` (`unknown`/`down`/`up`, port-less laggs
+//! only). In `[machine]`: `if_lagg` (module loaded, default true),
+//! `failover_rx_all` (0/1, default 0), `radios` (802.11 devices besides the
+//! wlan parents), `events` (pending devd lines). Any other key is an error.
+//!
+//! Construction: interfaces get if_index 1, 2, 3… in file order (unless
+//! `index` is given); a lagg's ports must be listed before it and are
+//! added in the listed order, so the first gives the lagg its MAC and
+//! becomes primary, and later ones are set to the lagg's MAC, as rc's
+//! `ifconfig lagg0 laggport em0 laggport wlan0` does. Building emits no
+//! events.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{factory_mac, Ifnet, Lagg, SimError, SimKernel, Vap, ETHERMTU};
+use crate::event::DevdEvent;
+use crate::model::{IfKind, IfName, LaggProto, LinkState, MacAddr};
+
+/// The `[machine]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    /// if_lagg loaded (default true); without it `create_lagg` fails and
+    /// the failover_rx_all sysctl does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_lagg: Option<bool>,
+    /// `net.link.lagg.failover_rx_all` (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_rx_all: Option<u32>,
+    /// 802.11 devices (`net.wlan.devices`) besides every wlan's parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radios: Option<Vec<String>>,
+    /// devd events emitted and not yet taken, as devctl lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(default)]
+    pub interface: Vec<MachineInterface>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One `[[machine.interface]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineInterface {
+    pub name: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    #[serde(default)]
+    pub link: bool,
+    #[serde(default = "yes")]
+    pub up: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proto: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ports: Option<Vec<String>>,
+    /// Extra: explicit if_index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// Extra: `SIOCGHWADDR` answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hwaddr: Option<String>,
+    /// Extra: current IF_LLADDR, applied after the ports are replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lladdr: Option<String>,
+    /// Extra: MTU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+    /// Extra, wlan: iv_myaddr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub air_mac: Option<String>,
+    /// Extra, wlan: the address wpa_supplicant read, or "none".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpa_mac: Option<String>,
+    /// Extra, lagg: sc_primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// Extra, lagg without ports: if_link_state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_state: Option<String>,
+    /// Extra, lagg: lp_lladdr of each port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_mac: Option<BTreeMap<String, String>>,
+}
+
+impl MachineInterface {
+    /// A table with only `name` and `kind` set, every other key at its
+    /// default.
+    pub fn new(name: &str, kind: &str) -> MachineInterface {
+        MachineInterface {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            mac: None,
+            link: false,
+            up: true,
+            parent: None,
+            proto: None,
+            ports: None,
+            index: None,
+            hwaddr: None,
+            lladdr: None,
+            mtu: None,
+            air_mac: None,
+            wpa_mac: None,
+            primary: None,
+            link_state: None,
+            saved_mac: None,
+        }
+    }
+}
+
+impl Machine {
+    /// Parses a TOML document (kernel file or scenario file) and returns its
+    /// `[machine]` table; other top-level keys are ignored, a missing
+    /// `[machine]` is an empty machine.
+    pub fn parse(text: &str) -> Result<Machine, SimError> {
+        parse_document(text).map_err(SimError::new)
+    }
+
+    /// The document `[machine]` … as `SimKernel::save` writes it.
+    pub fn to_toml(&self) -> Result<String, SimError> {
+        to_document(self).map_err(SimError::new)
+    }
+}
+
+#[derive(Deserialize)]
+struct DocumentIn {
+    #[serde(default)]
+    machine: Machine,
+}
+
+#[derive(Serialize)]
+struct DocumentOut<'a> {
+    machine: &'a Machine,
+}
+
+pub(super) fn parse_document(text: &str) -> Result<Machine, String> {
+    toml::from_str::<DocumentIn>(text)
+        .map(|d| d.machine)
+        .map_err(|e| e.to_string().trim().to_owned())
+}
+
+pub(super) fn to_document(m: &Machine) -> Result<String, String> {
+    toml::to_string(&DocumentOut { machine: m }).map_err(|e| e.to_string())
+}
+
+fn kind_of(s: &str) -> Option<IfKind> {
+    match s {
+        "ether" => Some(IfKind::Ether),
+        "wlan" => Some(IfKind::Wlan),
+        "lagg" => Some(IfKind::Lagg),
+        "other" => Some(IfKind::Other),
+        _ => None,
+    }
+}
+
+fn link_state_name(l: LinkState) -> &'static str {
+    match l {
+        LinkState::Unknown => "unknown",
+        LinkState::Down => "down",
+        LinkState::Up => "up",
+    }
+}
+
+/// Parses a devctl line `!system=S subsystem=SS type=T [k=v …]` back into
+/// an event (`DevdEvent::parse_line`, devd's own tokenizing).
+fn parse_event(line: &str) -> Option<DevdEvent> {
+    DevdEvent::parse_line(line).ok()
+}
+
+struct Entry<'a> {
+    mi: &'a MachineInterface,
+    name: IfName,
+    kind: IfKind,
+}
+
+fn mac_key(name: &IfName, key: &str, v: &str) -> Result<MacAddr, SimError> {
+    v.parse::<MacAddr>().map_err(|e| SimError::new(format!("interface {name}: {key}: {e}")))
+}
+
+/// Builds a kernel from a machine description (rules in the module doc).
+pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
+    let mut k = SimKernel::new();
+    k.emitting = false;
+
+    k.failover_rx_all = match (m.if_lagg.unwrap_or(true), m.failover_rx_all) {
+        (true, v) => Some(v.unwrap_or(0) != 0),
+        (false, None) => None,
+        (false, Some(_)) => {
+            return Err(SimError::new("machine: failover_rx_all given but if_lagg = false"))
+        }
+    };
+    for r in m.radios.iter().flatten() {
+        let name =
+            IfName::new(r).map_err(|e| SimError::new(format!("machine: radio {r:?}: {e}")))?;
+        k.radios.insert(name);
+    }
+
+    // Names, kinds, and which keys each kind may carry.
+    let mut entries: Vec<Entry<'_>> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, mi) in m.interface.iter().enumerate() {
+        let name = IfName::new(&mi.name).map_err(|e| {
+            SimError::new(format!("machine interface #{} ({:?}): {e}", i + 1, mi.name))
+        })?;
+        if !seen.insert(name.clone()) {
+            return Err(SimError::new(format!("interface {name}: listed twice")));
+        }
+        let kind = kind_of(&mi.kind).ok_or_else(|| {
+            SimError::new(format!(
+                "interface {name}: unknown kind {:?} (want ether, wlan, lagg or other)",
+                mi.kind
+            ))
+        })?;
+        let forbid = |key: &str, present: bool| -> Result<(), SimError> {
+            if present {
+                Err(SimError::new(format!(
+                    "interface {name}: key {key} is not allowed for kind {}",
+                    mi.kind
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        let lagg_only = [
+            ("proto", mi.proto.is_some()),
+            ("ports", mi.ports.is_some()),
+            ("primary", mi.primary.is_some()),
+            ("saved_mac", mi.saved_mac.is_some()),
+            ("link_state", mi.link_state.is_some()),
+        ];
+        let wlan_only = [
+            ("parent", mi.parent.is_some()),
+            ("air_mac", mi.air_mac.is_some()),
+            ("wpa_mac", mi.wpa_mac.is_some()),
+        ];
+        match kind {
+            IfKind::Lagg => {
+                for (key, present) in wlan_only {
+                    forbid(key, present)?;
+                }
+                // A lagg's MAC comes from its first port (`lagg_port_create`);
+                // `lladdr` overrides it after the replay.
+                forbid("mac", mi.mac.is_some())?;
+                forbid("link (a lagg's link comes from its ports)", mi.link)?;
+            }
+            IfKind::Wlan => {
+                for (key, present) in lagg_only {
+                    forbid(key, present)?;
+                }
+                if mi.parent.is_none() {
+                    return Err(SimError::new(format!("interface {name}: a wlan needs parent")));
+                }
+            }
+            IfKind::Ether | IfKind::Other => {
+                for (key, present) in lagg_only.into_iter().chain(wlan_only) {
+                    forbid(key, present)?;
+                }
+                if kind == IfKind::Ether && mi.mac.is_none() {
+                    return Err(SimError::new(format!("interface {name}: an ether needs mac")));
+                }
+            }
+        }
+        entries.push(Entry { mi, name, kind });
+    }
+
+    // if_index: explicit ones first, the rest the lowest free in file order.
+    let mut taken = BTreeSet::new();
+    for e in &entries {
+        if let Some(i) = e.mi.index {
+            if i == 0 || !taken.insert(i) {
+                return Err(SimError::new(format!(
+                    "interface {}: index {i} is 0 or used twice",
+                    e.name
+                )));
+            }
+        }
+    }
+    let mut indices = Vec::new();
+    for e in &entries {
+        let idx = match e.mi.index {
+            Some(i) => i,
+            None => {
+                let mut i = 1;
+                while taken.contains(&i) {
+                    i += 1;
+                }
+                taken.insert(i);
+                i
+            }
+        };
+        indices.push(idx);
+    }
+
+    // The ifnets, as their drivers attach them.
+    for (e, &index) in entries.iter().zip(&indices) {
+        let mi = e.mi;
+        let name = &e.name;
+        let mac = mi.mac.as_deref().map(|v| mac_key(name, "mac", v)).transpose()?;
+        let mtu = mi.mtu.unwrap_or(ETHERMTU);
+        let ifn = match e.kind {
+            IfKind::Ether | IfKind::Other => Ifnet {
+                name: name.clone(),
+                index,
+                kind: e.kind,
+                lladdr: mac.unwrap_or(MacAddr::ZERO),
+                hwaddr: if e.kind == IfKind::Ether { mac } else { None },
+                up: mi.up,
+                medium: mi.link,
+                link: LinkState::Down,
+                mtu,
+                vap: None,
+                lagg: None,
+            },
+            IfKind::Wlan => {
+                let pname = mi.parent.as_deref().unwrap_or_default();
+                let parent = IfName::new(pname).map_err(|err| {
+                    SimError::new(format!("interface {name}: parent {pname:?}: {err}"))
+                })?;
+                if seen.contains(&parent) {
+                    return Err(SimError::new(format!(
+                        "interface {name}: parent {parent} is an interface, not a radio"
+                    )));
+                }
+                k.radios.insert(parent.clone());
+                let mac = mac.unwrap_or_else(|| factory_mac(&parent));
+                Ifnet {
+                    name: name.clone(),
+                    index,
+                    kind: IfKind::Wlan,
+                    lladdr: mac,
+                    hwaddr: Some(mac),
+                    up: mi.up,
+                    medium: mi.link,
+                    link: LinkState::Down,
+                    mtu,
+                    vap: Some(Vap { parent, air: mac, wpa: Some(mac) }),
+                    lagg: None,
+                }
+            }
+            IfKind::Lagg => {
+                let proto = match mi.proto.as_deref() {
+                    None => LaggProto::Failover,
+                    Some(p) => p
+                        .parse::<LaggProto>()
+                        .map_err(|err| SimError::new(format!("interface {name}: proto: {err}")))?,
+                };
+                Ifnet {
+                    name: name.clone(),
+                    index,
+                    kind: IfKind::Lagg,
+                    lladdr: MacAddr::ZERO,
+                    hwaddr: Some(MacAddr::ZERO),
+                    up: mi.up,
+                    medium: false,
+                    link: LinkState::Unknown,
+                    mtu,
+                    vap: None,
+                    lagg: Some(Lagg { proto, ports: Vec::new(), primary: None }),
+                }
+            }
+        };
+        k.ifnets.insert(name.clone(), ifn);
+    }
+    if let Some(r) = k.radios.iter().find(|r| seen.contains(*r)) {
+        return Err(SimError::new(format!("radio {r} is also listed as an interface")));
+    }
+    for e in &entries {
+        if e.kind != IfKind::Lagg {
+            k.refresh_link(&e.name);
+        }
+    }
+
+    // Replay the ports, as `ifconfig lagg0 laggport A laggport B` would.
+    for (pos, e) in entries.iter().enumerate() {
+        for p in e.mi.ports.iter().flatten() {
+            let port = IfName::new(p)
+                .map_err(|err| SimError::new(format!("interface {}: port {p:?}: {err}", e.name)))?;
+            match entries.iter().position(|x| x.name == port) {
+                Some(i) if i < pos => {}
+                Some(_) => {
+                    return Err(SimError::new(format!(
+                        "interface {}: port {port} must be listed before its lagg",
+                        e.name
+                    )))
+                }
+                None => {
+                    return Err(SimError::new(format!(
+                        "interface {}: port {port} is not a listed interface",
+                        e.name
+                    )))
+                }
+            }
+            k.lagg_port_create(&e.name, &port).map_err(|errno| {
+                SimError::new(format!(
+                    "interface {}: SIOCSLAGGPORT {port}: {errno} ({})",
+                    e.name,
+                    super::errno_name(errno)
+                ))
+            })?;
+        }
+    }
+
+    // State overrides (the extra keys).
+    for e in &entries {
+        let mi = e.mi;
+        let name = &e.name;
+        let lladdr = mi.lladdr.as_deref().map(|v| mac_key(name, "lladdr", v)).transpose()?;
+        let hwaddr = mi.hwaddr.as_deref().map(|v| mac_key(name, "hwaddr", v)).transpose()?;
+        let air = mi.air_mac.as_deref().map(|v| mac_key(name, "air_mac", v)).transpose()?;
+        let wpa = match mi.wpa_mac.as_deref() {
+            None => None,
+            Some("none") => Some(None),
+            Some(v) => Some(Some(mac_key(name, "wpa_mac", v)?)),
+        };
+        let primary = mi
+            .primary
+            .as_deref()
+            .map(|p| {
+                IfName::new(p)
+                    .map_err(|err| SimError::new(format!("interface {name}: primary: {err}")))
+            })
+            .transpose()?;
+        let mut saved = BTreeMap::new();
+        for (p, v) in mi.saved_mac.iter().flatten() {
+            let pn = IfName::new(p).map_err(|err| {
+                SimError::new(format!("interface {name}: saved_mac {p:?}: {err}"))
+            })?;
+            saved.insert(pn, mac_key(name, "saved_mac", v)?);
+        }
+        let link_state = match mi.link_state.as_deref() {
+            None => None,
+            Some("unknown") => Some(LinkState::Unknown),
+            Some("down") => Some(LinkState::Down),
+            Some("up") => Some(LinkState::Up),
+            Some(other) => {
+                return Err(SimError::new(format!(
+                    "interface {name}: link_state {other:?} (want unknown, down or up)"
+                )))
+            }
+        };
+        let Some(ifn) = k.ifnets.get_mut(name) else {
+            continue;
+        };
+        if let Some(v) = lladdr {
+            ifn.lladdr = v;
+        }
+        if let Some(v) = hwaddr {
+            ifn.hwaddr = Some(v);
+        }
+        if let Some(vap) = ifn.vap.as_mut() {
+            if let Some(v) = air {
+                vap.air = v;
+            }
+            if let Some(v) = wpa {
+                vap.wpa = v;
+            }
+        }
+        if let Some(sc) = ifn.lagg.as_mut() {
+            if let Some(mtu) = mi.mtu {
+                ifn.mtu = mtu;
+            }
+            if let Some(p) = primary {
+                if !sc.ports.iter().any(|x| x.name == p) {
+                    return Err(SimError::new(format!(
+                        "interface {name}: primary {p} is not one of its ports"
+                    )));
+                }
+                sc.primary = Some(p);
+            }
+            for (p, mac) in saved {
+                match sc.ports.iter_mut().find(|x| x.name == p) {
+                    Some(port) => port.lladdr = mac,
+                    None => {
+                        return Err(SimError::new(format!(
+                            "interface {name}: saved_mac for {p}, which is not one of its ports"
+                        )))
+                    }
+                }
+            }
+            if let Some(ls) = link_state {
+                if !sc.ports.is_empty() {
+                    return Err(SimError::new(format!(
+                        "interface {name}: link_state is only for a lagg without ports \
+                         (otherwise it follows the ports)"
+                    )));
+                }
+                ifn.link = ls;
+            }
+        }
+    }
+    let mut order: Vec<(u32, IfName, IfKind)> =
+        k.ifnets.values().map(|i| (i.index, i.name.clone(), i.kind)).collect();
+    order.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (_, n, kind) in &order {
+        if *kind != IfKind::Lagg {
+            k.refresh_link(n);
+        }
+    }
+    // A port-less lagg keeps its recorded state (UNKNOWN until the first
+    // `lagg_linkstate`); the others follow their ports.
+    for (_, n, kind) in &order {
+        let has_ports =
+            k.ifnets.get(n).and_then(|i| i.lagg.as_ref()).is_some_and(|sc| !sc.ports.is_empty());
+        if *kind == IfKind::Lagg && has_ports {
+            k.lagg_linkstate(n);
+        }
+    }
+
+    for line in m.events.iter().flatten() {
+        let ev = parse_event(line).ok_or_else(|| {
+            SimError::new(format!(
+                "machine: events: {line:?} is not a devctl line like \
+                                   \"!system=IFNET subsystem=em0 type=LINK_UP\""
+            ))
+        })?;
+        k.events.push(ev);
+    }
+    k.emitting = true;
+    Ok(k)
+}
+
+/// Writes a kernel as a machine description that rebuilds it exactly.
+/// Non-lagg interfaces come first (ports must precede their lagg), each
+/// group in if_index order, with explicit indices.
+pub(super) fn describe(k: &SimKernel) -> Machine {
+    let mut ifs: Vec<&Ifnet> = k.ifnets.values().collect();
+    ifs.sort_by_key(|i| (i.kind == IfKind::Lagg, i.index));
+    let mut interface = Vec::new();
+    for ifn in ifs {
+        let mut mi = MachineInterface::new(ifn.name.as_str(), &ifn.kind.to_string());
+        mi.index = Some(ifn.index);
+        mi.up = ifn.up;
+        mi.mtu = Some(ifn.mtu);
+        mi.hwaddr = ifn.hwaddr.map(|m| m.to_string());
+        mi.lladdr = Some(ifn.lladdr.to_string());
+        if let Some(sc) = &ifn.lagg {
+            mi.proto = Some(sc.proto.to_string());
+            // Primary first, so the replay makes it primary even without
+            // the explicit `primary` key.
+            let mut ports: Vec<String> = Vec::new();
+            if let Some(p) = &sc.primary {
+                ports.push(p.to_string());
+            }
+            for p in &sc.ports {
+                if sc.primary.as_ref() != Some(&p.name) {
+                    ports.push(p.name.to_string());
+                }
+            }
+            mi.ports = Some(ports);
+            mi.primary = sc.primary.as_ref().map(|p| p.to_string());
+            if sc.ports.is_empty() {
+                mi.link_state = Some(link_state_name(ifn.link).to_owned());
+            } else {
+                mi.saved_mac = Some(
+                    sc.ports.iter().map(|p| (p.name.to_string(), p.lladdr.to_string())).collect(),
+                );
+            }
+        } else {
+            mi.link = ifn.medium;
+            // A port's `mac` is its lp_lladdr, which the replay saves.
+            let saved = k.lagg_of(&ifn.name).and_then(|l| {
+                k.ifnets
+                    .get(&l)
+                    .and_then(|li| li.lagg.as_ref())
+                    .and_then(|sc| sc.ports.iter().find(|p| p.name == ifn.name))
+                    .map(|p| p.lladdr)
+            });
+            mi.mac = Some(saved.unwrap_or(ifn.lladdr).to_string());
+        }
+        if let Some(v) = &ifn.vap {
+            mi.parent = Some(v.parent.to_string());
+            mi.air_mac = Some(v.air.to_string());
+            mi.wpa_mac = Some(v.wpa.map_or("none".to_owned(), |m| m.to_string()));
+        }
+        interface.push(mi);
+    }
+    Machine {
+        if_lagg: if k.failover_rx_all.is_none() { Some(false) } else { None },
+        failover_rx_all: k.failover_rx_all.map(u32::from),
+        radios: if k.radios.is_empty() {
+            None
+        } else {
+            Some(k.radios.iter().map(|r| r.to_string()).collect())
+        },
+        events: if k.events.is_empty() {
+            None
+        } else {
+            Some(k.events.iter().map(|e| e.to_string()).collect())
+        },
+        interface,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{Errno, Kernel};
+
+    const ETHER: &str =
+        "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\n";
+
+    fn err(text: &str) -> String {
+        match Machine::parse(text).and_then(|m| SimKernel::from_machine(&m)) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn invalid_machines_name_the_interface() {
+        let cases = [
+            (format!("{ETHER}[[machine.interface]]\nname = \"x0\"\nkind = \"tap\"\n"), "interface x0: unknown kind"),
+            (ETHER.replace("00:11:22:33:44:55", "00:11:22:33:44"), "interface em0: mac"),
+            (ETHER.replace("\"em0\"", "\"em0;\""), "\"em0;\""),
+            (format!("{ETHER}{ETHER}"), "interface em0: listed twice"),
+            (format!("[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em0\"]\n{ETHER}"),
+             "interface lagg0: port em0 must be listed before its lagg"),
+            (format!("{ETHER}[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em1\"]\n"),
+             "interface lagg0: port em1 is not a listed interface"),
+            (ETHER.replace("mac = ", "macc = "), "unknown field `macc`"),
+            ("[[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\n".to_owned(), "interface wlan0: a wlan needs parent"),
+            ("[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\n".to_owned(), "interface em0: an ether needs mac"),
+            ("[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nmac = \"00:11:22:33:44:55\"\n".to_owned(),
+             "interface lagg0: key mac is not allowed"),
+            (format!("{ETHER}parent = \"iwn0\"\n"), "interface em0: key parent is not allowed"),
+            (format!("{ETHER}[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em0\", \"em0\"]\n"),
+             "interface lagg0: SIOCSLAGGPORT em0: File exists (EEXIST)"),
+            (format!("{ETHER}[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nproto = \"fec\"\n"),
+             "interface lagg0: proto"),
+            (format!("{ETHER}index = 2\n[[machine.interface]]\nname = \"em1\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\nindex = 2\n"),
+             "interface em1: index 2"),
+            (format!("[machine]\nif_lagg = false\nfailover_rx_all = 1\n{ETHER}"), "if_lagg = false"),
+            (format!("[machine]\nevents = [\"LINK_UP em0\"]\n{ETHER}"), "events"),
+            (format!("[machine]\nradios = [\"em0\"]\n{ETHER}"), "radio em0 is also listed"),
+        ];
+        for (text, want) in cases {
+            let got = err(&text);
+            assert!(got.contains(want), "want {want:?} in {got:?}");
+        }
+    }
+
+    #[test]
+    fn indices_are_file_order_unless_given() {
+        let text = format!(
+            "{ETHER}index = 1\n[[machine.interface]]\nname = \"em1\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:56\"\n\
+             [[machine.interface]]\nname = \"em2\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:57\"\nindex = 2\n"
+        );
+        let k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        let idx: Vec<u32> =
+            ["em0", "em1", "em2"].iter().map(|n| k.interface(n).unwrap().index).collect();
+        assert_eq!(idx, [1, 3, 2]);
+    }
+
+    #[test]
+    fn link_needs_medium_and_up() {
+        let text = format!("{ETHER}link = true\nup = false\n");
+        let mut k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        assert_eq!(k.interface("em0").unwrap().link, LinkState::Down);
+        assert_eq!(
+            k.interface("em0").unwrap().hwaddr,
+            k.interface("em0").map(|i| Some(i.mac)).unwrap()
+        );
+        k.set_up(&IfName::new("em0").unwrap(), true).unwrap();
+        assert_eq!(k.interface("em0").unwrap().link, LinkState::Up);
+    }
+
+    #[test]
+    fn if_lagg_not_loaded() {
+        let mut k =
+            SimKernel::from_machine(&Machine::parse("[machine]\nif_lagg = false\n").unwrap())
+                .unwrap();
+        assert_eq!(k.failover_rx_all().unwrap(), None);
+        let lagg = IfName::new("lagg0").unwrap();
+        assert_eq!(k.create_lagg(&lagg).unwrap_err().errno_value(), Some(Errno::EINVAL));
+        assert_eq!(k.set_failover_rx_all(true).unwrap_err().errno_value(), Some(Errno::ENOENT));
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k);
+    }
+
+    #[test]
+    fn saved_document_uses_machine_interface_tables_and_extra_keys() {
+        let text = format!(
+            "{ETHER}link = true\n[[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\n\
+             [[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em0\", \"wlan0\"]\n"
+        );
+        let mut k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        k.happen(&"unplug em0".parse().unwrap()).unwrap();
+        let doc = k.to_machine().to_toml().unwrap();
+        for want in [
+            "[[machine.interface]]",
+            "air_mac = ",
+            "wpa_mac = ",
+            "primary = \"em0\"",
+            "saved_mac",
+            "index = 3",
+            "events = [",
+            "failover_rx_all = 0",
+            "radios = [\"iwn0\"]",
+        ] {
+            assert!(doc.contains(want), "{want:?} missing from\n{doc}");
+        }
+        let back = SimKernel::from_machine(&Machine::parse(&doc).unwrap()).unwrap();
+        assert_eq!(back, k, "{doc}");
+        // em0 LINK_DOWN and lagg0 LINK_DOWN: wlan0 (uncloned) has no link.
+        assert_eq!(back.pending_events().len(), 2);
+    }
+
+    #[test]
+    fn event_lines_parse() {
+        assert_eq!(
+            parse_event("!system=IFNET subsystem=em0 type=LINK_UP"),
+            Some(DevdEvent::new("IFNET", "em0", "LINK_UP"))
+        );
+        assert_eq!(parse_event("!system=IFNET type=LINK_UP"), None);
+    }
+}
