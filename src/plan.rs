@@ -1,1 +1,640 @@
-//! TODO
+//! The reconcile planner: from the configuration, one observed [`Snapshot`]
+//! and the remembered identity MACs, the ordered [`Action`]s that move the
+//! kernel one round closer to the configured lagg failover topology.
+//!
+//! Pure and total: no OS calls, no clock, no errors. A plan only ever uses
+//! what was observed, never a prediction of what the kernel will do after
+//! the first action; `run` applies a round, observes again and plans again
+//! until a round plans nothing. That keeps every decision grounded in real
+//! state (for example a port's MAC after `SIOCSLAGGDELPORT` restored it from
+//! its `lp_lladdr`, which userland cannot read beforehand).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::config::{Config, LaggConfig, MacSource};
+use crate::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot};
+
+/// One change to the system, in the words of the command an administrator
+/// would type for it (its `Display`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `SIOCIFCREATE2`.
+    CreateLagg { lagg: IfName },
+    /// `SIOCSLAGG`.
+    SetProto { lagg: IfName, proto: LaggProto },
+    /// `SIOCSIFFLAGS` with `IFF_UP`.
+    Up { ifname: IfName },
+    /// `SIOCSIFFLAGS` without `IFF_UP`.
+    Down { ifname: IfName },
+    /// `SIOCSIFLLADDR`; `was` is the address observed before.
+    SetLladdr { ifname: IfName, mac: MacAddr, was: MacAddr },
+    /// `/etc/rc.d/wpa_supplicant restart IF`.
+    RestartWpaSupplicant { wlan: IfName },
+    /// `SIOCSLAGGPORT`.
+    AddPort { lagg: IfName, port: IfName },
+    /// `SIOCSLAGGDELPORT`.
+    RemovePort { lagg: IfName, port: IfName },
+    /// sysctl `net.link.lagg.failover_rx_all`.
+    SetFailoverRxAll { value: bool },
+}
+
+impl Action {
+    /// Actions that share a group depend on each other: once one fails, the
+    /// rest of its group is skipped, while other groups go on (a failing
+    /// port must not take the lagg down, as `setlaggport` in
+    /// `sbin/ifconfig/iflagg.c` argues for `ifconfig`).
+    pub fn group(&self) -> Group {
+        match self {
+            Action::CreateLagg { lagg } | Action::SetProto { lagg, .. } => {
+                Group::Lagg(lagg.clone())
+            }
+            Action::Up { ifname } | Action::Down { ifname } | Action::SetLladdr { ifname, .. } => {
+                Group::Interface(ifname.clone())
+            }
+            Action::RestartWpaSupplicant { wlan } => Group::Interface(wlan.clone()),
+            Action::AddPort { port, .. } | Action::RemovePort { port, .. } => {
+                Group::Interface(port.clone())
+            }
+            Action::SetFailoverRxAll { .. } => Group::Global,
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::CreateLagg { lagg } => write!(f, "ifconfig {lagg} create"),
+            Action::SetProto { lagg, proto } => write!(f, "ifconfig {lagg} laggproto {proto}"),
+            Action::Up { ifname } => write!(f, "ifconfig {ifname} up"),
+            Action::Down { ifname } => write!(f, "ifconfig {ifname} down"),
+            Action::SetLladdr { ifname, mac, .. } => write!(f, "ifconfig {ifname} ether {mac}"),
+            Action::RestartWpaSupplicant { wlan } => {
+                write!(f, "/etc/rc.d/wpa_supplicant restart {wlan}")
+            }
+            Action::AddPort { lagg, port } => write!(f, "ifconfig {lagg} laggport {port}"),
+            Action::RemovePort { lagg, port } => write!(f, "ifconfig {lagg} -laggport {port}"),
+            Action::SetFailoverRxAll { value } => {
+                write!(f, "sysctl net.link.lagg.failover_rx_all={}", u8::from(*value))
+            }
+        }
+    }
+}
+
+/// What a failed action takes down with it (see [`Action::group`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Group {
+    /// The lagg itself: its ports cannot be handled without it.
+    Lagg(IfName),
+    Interface(IfName),
+    Global,
+}
+
+/// Something the planner chose not to do this round, and why. Shown by
+/// `-n`, `-v` and `check`; not logged to syslog, since it repeats on every
+/// event until the situation changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub subject: IfName,
+    pub text: String,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.subject, self.text)
+    }
+}
+
+/// The ordered actions of one round, and the notes on what was left alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub notes: Vec<Note>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    fn note(&mut self, subject: &IfName, text: impl Into<String>) {
+        self.notes.push(Note { subject: subject.clone(), text: text.into() });
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for action in &self.actions {
+            writeln!(f, "{action}")?;
+        }
+        for note in &self.notes {
+            writeln!(f, "# {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which laggs a run looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Only this lagg: an event about one of its ports.
+    Lagg(IfName),
+}
+
+/// Hardware addresses of ports named by `mac = "PORT"`, remembered from
+/// earlier runs so the identity survives the port's absence.
+pub type RememberedMacs = BTreeMap<IfName, MacAddr>;
+
+/// The MAC every port of `lagg` must carry, if it can be known.
+///
+/// A literal wins. A port name means that port's hardware address
+/// (`SIOCGHWADDR`: the address it was attached with), or the remembered one
+/// while it is absent. Failing both, a lagg that has ports keeps the MAC it
+/// has, so live connections keep their address; an empty lagg will take the
+/// first port's (`lagg_port_create`).
+pub fn identity_mac(
+    lagg: &LaggConfig,
+    snapshot: &Snapshot,
+    remembered: &RememberedMacs,
+) -> Option<MacAddr> {
+    match &lagg.mac {
+        MacSource::Literal(mac) => Some(*mac),
+        MacSource::Port(port) => snapshot
+            .interface(port)
+            .and_then(|i| i.hwaddr)
+            .filter(|m| !m.is_zero())
+            .or_else(|| remembered.get(port).copied())
+            .or_else(|| {
+                let has_ports = snapshot.laggs.get(&lagg.name).is_some_and(|s| !s.ports.is_empty());
+                let mac = snapshot.interface(&lagg.name).map(|i| i.mac);
+                mac.filter(|m| has_ports && !m.is_zero())
+            }),
+    }
+}
+
+/// Plans one round for every lagg in `scope`.
+pub fn plan(
+    config: &Config,
+    snapshot: &Snapshot,
+    remembered: &RememberedMacs,
+    scope: &Scope,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut touches_a_lagg = false;
+    for lagg in &config.laggs {
+        if let Scope::Lagg(only) = scope {
+            if &lagg.name != only {
+                continue;
+            }
+        }
+        touches_a_lagg = true;
+        let identity = identity_mac(lagg, snapshot, remembered);
+        plan_lagg(lagg, snapshot, identity, &mut plan);
+    }
+    // The sysctl is global and only exists once if_lagg is loaded, which
+    // creating a lagg does; so it comes after any lagg creation.
+    if touches_a_lagg && snapshot.failover_rx_all != Some(config.failover_rx_all()) {
+        plan.actions.push(Action::SetFailoverRxAll { value: config.failover_rx_all() });
+    }
+    plan
+}
+
+fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan: &mut Plan) {
+    let lagg = &cfg.name;
+    let status = match (snap.interface(lagg), snap.laggs.get(lagg)) {
+        (None, _) => {
+            plan.actions.push(Action::CreateLagg { lagg: lagg.clone() });
+            plan.actions.push(Action::Up { ifname: lagg.clone() });
+            // A new lagg has no ports; its ports are added next round,
+            // from a fresh observation.
+            return;
+        }
+        (Some(iface), Some(status)) if iface.kind == IfKind::Lagg => {
+            if !iface.up {
+                plan.actions.push(Action::Up { ifname: lagg.clone() });
+            }
+            status
+        }
+        (Some(iface), _) => {
+            plan.note(
+                lagg,
+                format!("exists but is {} interface, not a lagg; left alone", article(iface.kind)),
+            );
+            return;
+        }
+    };
+
+    if status.proto != LaggProto::Failover {
+        plan.actions.push(Action::SetProto { lagg: lagg.clone(), proto: LaggProto::Failover });
+    }
+
+    // The lagg's MAC drifts when a port that joined with another address
+    // (rc adding a wlan with its factory MAC) becomes primary:
+    // `lagg_port_destroy` gives the lagg the new primary's lp_lladdr.
+    // SIOCSIFLLADDR on the lagg puts it back, and `lagg_init` pushes it to
+    // every port that differs.
+    if let (Some(mac), Some(iface)) = (identity, snap.interface(lagg)) {
+        if !status.ports.is_empty() && iface.mac != mac {
+            plan.actions.push(Action::SetLladdr { ifname: lagg.clone(), mac, was: iface.mac });
+        }
+    }
+
+    // Members first: bring down ones up. lagg never sets IFF_UP on its
+    // ports, and LAGG_PORTACTIVE needs it (`sys/net/if_lagg.h`).
+    for port in &status.ports {
+        if !cfg.ports.contains(&port.name) {
+            continue;
+        }
+        if let Some(iface) = snap.interface(&port.name) {
+            if !iface.up {
+                plan.actions.push(Action::Up { ifname: port.name.clone() });
+            }
+        }
+    }
+
+    // Configured ports that exist but are not members, in preference order,
+    // so that into an empty lagg the most preferred one goes first and
+    // becomes the primary (`lagg_port_create`).
+    for port in &cfg.ports {
+        if status.has_port(port) {
+            continue;
+        }
+        let Some(iface) = snap.interface(port) else { continue };
+        if let Some(other) = snap.lagg_of(port) {
+            plan.note(port, format!("is a port of {other}, not {lagg}; left alone"));
+            continue;
+        }
+        if !matches!(iface.kind, IfKind::Ether | IfKind::Wlan) {
+            plan.note(
+                port,
+                format!("is {} interface; lagg takes only Ethernet ports", article(iface.kind)),
+            );
+            continue;
+        }
+        prepare_port(iface, identity, plan);
+        plan.actions.push(Action::AddPort { lagg: lagg.clone(), port: port.clone() });
+    }
+
+    plan_order_repair(cfg, snap, status, plan);
+}
+
+/// Rule 2: before a port joins, it carries the identity MAC, so the
+/// address lagg saves for it (`lp_lladdr`) is the identity too and the
+/// lagg's MAC cannot change whichever port becomes primary later.
+fn prepare_port(iface: &Interface, identity: Option<MacAddr>, plan: &mut Plan) {
+    let name = &iface.name;
+    match identity {
+        Some(mac) if iface.mac != mac => {
+            if iface.kind == IfKind::Wlan {
+                // net80211 copies the new address to the vap (`iv_myaddr`)
+                // only while it is down (`wlan_iflladdr`); wpa_supplicant
+                // read the old one at start, so it is restarted after.
+                if iface.up {
+                    plan.actions.push(Action::Down { ifname: name.clone() });
+                }
+                plan.actions.push(Action::SetLladdr { ifname: name.clone(), mac, was: iface.mac });
+                plan.actions.push(Action::Up { ifname: name.clone() });
+                plan.actions.push(Action::RestartWpaSupplicant { wlan: name.clone() });
+            } else {
+                plan.actions.push(Action::SetLladdr { ifname: name.clone(), mac, was: iface.mac });
+                if !iface.up {
+                    plan.actions.push(Action::Up { ifname: name.clone() });
+                }
+            }
+        }
+        _ => {
+            if !iface.up {
+                plan.actions.push(Action::Up { ifname: name.clone() });
+            }
+        }
+    }
+}
+
+/// Rule 4: the most preferred member should be the primary. lagg offers no
+/// way to choose the primary: it is the first port added to an empty lagg,
+/// and when the primary leaves, the first port of the list (lowest
+/// `if_index`) takes over (`lagg_port_create`, `lagg_port_destroy`). So
+/// every port listed before the wanted one, and the current primary, leave;
+/// the next round re-adds them behind it.
+///
+/// Only while the wanted port is active (link up and IFF_UP), so traffic
+/// has somewhere to go; otherwise its LINK_UP event brings lagghook back.
+fn plan_order_repair(
+    cfg: &LaggConfig,
+    snap: &Snapshot,
+    status: &crate::model::LaggStatus,
+    plan: &mut Plan,
+) {
+    let lagg = &cfg.name;
+    let Some(wanted) = cfg.ports.iter().find(|p| status.has_port(p)) else { return };
+    let Some(primary) = status.primary() else { return };
+    if primary == wanted {
+        return;
+    }
+    let active = snap.interface(wanted).is_some_and(|i| i.up && i.link.is_up());
+    if !active {
+        plan.note(
+            wanted,
+            format!("preferred over {primary} in {lagg} but has no link; waiting for LINK_UP"),
+        );
+        return;
+    }
+    let in_front: Vec<&IfName> = status
+        .ports
+        .iter()
+        .map(|p| &p.name)
+        .take_while(|name| *name != wanted)
+        .filter(|name| *name != primary)
+        .collect();
+    if let Some(stranger) = in_front.iter().find(|name| !cfg.ports.contains(name)) {
+        plan.note(
+            wanted,
+            format!(
+                "cannot become primary of {lagg}: unmanaged port {stranger} is listed before it"
+            ),
+        );
+        return;
+    }
+    // The non-primary ones go first, so the primary changes only once,
+    // straight to the wanted port, and the lagg MAC with it at most once.
+    for port in in_front {
+        plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port: port.clone() });
+    }
+    plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port: primary.clone() });
+}
+
+fn article(kind: IfKind) -> &'static str {
+    match kind {
+        IfKind::Ether => "an Ethernet",
+        IfKind::Wlan => "a wlan",
+        IfKind::Lagg => "a lagg",
+        IfKind::Other => "a non-Ethernet",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WlanConfig;
+    use crate::model::{LaggPort, LaggStatus, LinkState, PortFlags};
+    use std::path::PathBuf;
+
+    fn n(s: &str) -> IfName {
+        IfName::new(s).unwrap()
+    }
+    fn m(s: &str) -> MacAddr {
+        s.parse().unwrap()
+    }
+    const EM: &str = "00:11:22:33:44:55";
+    const FACTORY: &str = "00:24:d7:aa:bb:cc";
+
+    fn config(ports: &[&str]) -> Config {
+        Config {
+            path: PathBuf::from("test.toml"),
+            laggs: vec![LaggConfig {
+                name: n("lagg0"),
+                ports: ports.iter().map(|p| n(p)).collect(),
+                mac: MacSource::Port(n(ports[0])),
+                failover_rx_all: true,
+                wlans: vec![(n("wlan0"), WlanConfig::default())],
+            }],
+        }
+    }
+
+    fn iface(name: &str, index: u32, kind: IfKind, mac: &str, link: bool) -> Interface {
+        Interface {
+            name: n(name),
+            index,
+            kind,
+            mac: m(mac),
+            hwaddr: Some(m(mac)),
+            up: true,
+            link: if link { LinkState::Up } else { LinkState::Down },
+            mtu: 1500,
+            parent: None,
+        }
+    }
+
+    /// em0 (1), wlan0 (2), lagg0 (3) with the given members `(name, master, active)`.
+    fn laptop(members: &[(&str, bool, bool)]) -> Snapshot {
+        let mut s = Snapshot { failover_rx_all: Some(true), ..Snapshot::default() };
+        for i in [
+            iface("em0", 1, IfKind::Ether, EM, true),
+            iface("wlan0", 2, IfKind::Wlan, EM, true),
+            iface("lagg0", 3, IfKind::Lagg, EM, true),
+        ] {
+            s.interfaces.insert(i.name.clone(), i);
+        }
+        let ports = members
+            .iter()
+            .map(|(p, master, active)| LaggPort {
+                name: n(p),
+                flags: PortFlags { master: *master, active: *active },
+            })
+            .collect();
+        s.laggs.insert(n("lagg0"), LaggStatus { proto: LaggProto::Failover, ports });
+        s
+    }
+
+    fn strings(plan: &Plan) -> Vec<String> {
+        plan.actions.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn converged_laptop_plans_nothing() {
+        let s = laptop(&[("em0", true, true), ("wlan0", false, false)]);
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(p, Plan::default());
+    }
+
+    #[test]
+    fn recreated_wlan_with_factory_mac_is_recloned_then_added() {
+        let mut s = laptop(&[("em0", true, true)]);
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.mac = m(FACTORY);
+            w.hwaddr = Some(m(FACTORY));
+        }
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(
+            strings(&p),
+            [
+                "ifconfig wlan0 down",
+                "ifconfig wlan0 ether 00:11:22:33:44:55",
+                "ifconfig wlan0 up",
+                "/etc/rc.d/wpa_supplicant restart wlan0",
+                "ifconfig lagg0 laggport wlan0",
+            ]
+        );
+    }
+
+    #[test]
+    fn recreated_wlan_with_right_mac_is_only_added() {
+        let s = laptop(&[("em0", true, true)]);
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig lagg0 laggport wlan0"]);
+    }
+
+    #[test]
+    fn missing_lagg_is_created_and_brought_up_first() {
+        let mut s = laptop(&[]);
+        s.interfaces.remove(&n("lagg0"));
+        s.laggs.clear();
+        s.failover_rx_all = None;
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(
+            strings(&p),
+            [
+                "ifconfig lagg0 create",
+                "ifconfig lagg0 up",
+                "sysctl net.link.lagg.failover_rx_all=1"
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_lagg_gets_ports_in_preference_order() {
+        let s = laptop(&[]);
+        let p = plan(&config(&["wlan0", "em0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig lagg0 laggport wlan0", "ifconfig lagg0 laggport em0"]);
+    }
+
+    #[test]
+    fn wrong_proto_and_rx_all_are_set() {
+        let mut s = laptop(&[("em0", true, true), ("wlan0", false, false)]);
+        s.failover_rx_all = Some(false);
+        if let Some(l) = s.laggs.get_mut(&n("lagg0")) {
+            l.proto = LaggProto::Lacp;
+        }
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(
+            strings(&p),
+            ["ifconfig lagg0 laggproto failover", "sysctl net.link.lagg.failover_rx_all=1"]
+        );
+    }
+
+    #[test]
+    fn preferred_port_behind_wlan_primary_makes_wlan_leave_when_it_has_link() {
+        // wlan0 became primary while em0 was gone; em0 (index 1) is back
+        // and listed first, but the primary stays wlan0 until it leaves.
+        let s = laptop(&[("em0", false, false), ("wlan0", true, true)]);
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig lagg0 -laggport wlan0"]);
+    }
+
+    #[test]
+    fn order_repair_waits_for_link_of_the_preferred_port() {
+        let mut s = laptop(&[("em0", false, false), ("wlan0", true, true)]);
+        if let Some(e) = s.interfaces.get_mut(&n("em0")) {
+            e.link = LinkState::Down;
+        }
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert!(p.is_empty(), "{p}");
+        assert!(p.notes.iter().any(|note| note.text.contains("waiting for LINK_UP")), "{p}");
+    }
+
+    #[test]
+    fn order_repair_removes_ports_listed_in_front_before_the_primary() {
+        // ue0 got index 4 after wlan0 (2) and a second wlan1 (3); wlan0 is
+        // primary. Removing wlan0 alone would make wlan1 primary.
+        let mut s =
+            laptop(&[("wlan0", true, true), ("wlan1", false, false), ("ue0", false, false)]);
+        for i in
+            [iface("wlan1", 3, IfKind::Wlan, EM, true), iface("ue0", 4, IfKind::Ether, EM, true)]
+        {
+            s.interfaces.insert(i.name.clone(), i);
+        }
+        let p = plan(&config(&["ue0", "wlan0", "wlan1"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(
+            strings(&p),
+            ["ifconfig lagg0 -laggport wlan1", "ifconfig lagg0 -laggport wlan0"]
+        );
+    }
+
+    #[test]
+    fn unmanaged_port_in_front_blocks_order_repair() {
+        let mut s = laptop(&[("wlan0", true, true), ("re0", false, false), ("ue0", false, false)]);
+        for i in
+            [iface("re0", 3, IfKind::Ether, EM, true), iface("ue0", 4, IfKind::Ether, EM, true)]
+        {
+            s.interfaces.insert(i.name.clone(), i);
+        }
+        let p = plan(&config(&["ue0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert!(p.is_empty(), "{p}");
+        assert!(p.notes.iter().any(|note| note.text.contains("unmanaged port re0")), "{p}");
+    }
+
+    #[test]
+    fn down_members_are_brought_up_and_unmanaged_members_left_alone() {
+        let mut s = laptop(&[("em0", true, true), ("wlan0", false, false), ("re0", false, false)]);
+        let mut re0 = iface("re0", 4, IfKind::Ether, EM, false);
+        re0.up = false;
+        s.interfaces.insert(n("re0"), re0);
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.up = false;
+        }
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig wlan0 up"]);
+    }
+
+    #[test]
+    fn port_of_another_lagg_is_not_stolen() {
+        let mut s = laptop(&[("em0", true, true)]);
+        s.laggs.insert(
+            n("lagg1"),
+            LaggStatus {
+                proto: LaggProto::Failover,
+                ports: vec![LaggPort { name: n("wlan0"), flags: PortFlags::default() }],
+            },
+        );
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert!(p.is_empty(), "{p}");
+        assert!(p.notes.iter().any(|note| note.text.contains("port of lagg1")));
+    }
+
+    #[test]
+    fn identity_is_remembered_while_its_port_is_absent() {
+        let mut s = laptop(&[("wlan0", true, true)]);
+        s.interfaces.remove(&n("em0"));
+        let mut remembered = RememberedMacs::new();
+        remembered.insert(n("em0"), m("00:aa:bb:cc:dd:ee"));
+        let cfg = config(&["em0", "wlan0"]);
+        assert_eq!(identity_mac(&cfg.laggs[0], &s, &remembered), Some(m("00:aa:bb:cc:dd:ee")));
+        // With nothing remembered, a lagg with ports keeps its own MAC.
+        assert_eq!(identity_mac(&cfg.laggs[0], &s, &RememberedMacs::new()), Some(m(EM)));
+    }
+
+    #[test]
+    fn lagg_mac_drift_is_repaired() {
+        let mut s = laptop(&[("wlan0", true, true)]);
+        s.interfaces.remove(&n("em0"));
+        if let Some(l) = s.interfaces.get_mut(&n("lagg0")) {
+            l.mac = m(FACTORY);
+        }
+        let mut remembered = RememberedMacs::new();
+        remembered.insert(n("em0"), m(EM));
+        let p = plan(&config(&["em0", "wlan0"]), &s, &remembered, &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig lagg0 ether 00:11:22:33:44:55"]);
+    }
+
+    #[test]
+    fn non_lagg_interface_named_like_the_lagg_is_left_alone() {
+        let mut s = laptop(&[]);
+        s.laggs.clear();
+        if let Some(l) = s.interfaces.get_mut(&n("lagg0")) {
+            l.kind = IfKind::Ether;
+        }
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert!(strings(&p).iter().all(|a| !a.contains("lagg0")), "{p}");
+    }
+
+    #[test]
+    fn scope_limits_the_plan_to_one_lagg() {
+        let mut s = laptop(&[]);
+        s.interfaces.remove(&n("lagg0"));
+        s.laggs.clear();
+        let p =
+            plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::Lagg(n("lagg9")));
+        assert!(p.is_empty());
+    }
+}
