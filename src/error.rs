@@ -1,1 +1,103 @@
-//! TODO
+//! The top-level error: every failure reaches the user once, as one line
+//! `lagghook: …`, with one of the few exit statuses documented in
+//! lagghook(8) EXIT STATUS.
+
+use std::fmt;
+use std::process::ExitCode;
+
+use crate::config::ConfigError;
+use crate::event::EventError;
+use crate::kernel::KernelError;
+use crate::state::StateError;
+
+/// lagghook(8) EXIT STATUS.
+pub mod exit {
+    /// Done: converged, nothing to do, event ignored, configuration OK.
+    pub const OK: u8 = 0;
+    /// Some change failed (the others were made), `check` found problems,
+    /// or a scenario expectation failed.
+    pub const FAILED: u8 = 1;
+    /// Bad command line, configuration, event or scenario file: nothing
+    /// was changed.
+    pub const USAGE: u8 = 2;
+    /// Cannot run now: no kernel backend on this OS, the kernel could not
+    /// be observed, or another run held the lock too long.
+    pub const UNAVAILABLE: u8 = 3;
+}
+
+/// Everything that ends a run early or unsuccessfully.
+#[derive(Debug)]
+pub enum Error {
+    Usage(String),
+    Config(ConfigError),
+    Event(EventError),
+    /// A scenario or simulated-kernel file is unusable.
+    Input(String),
+    Kernel(KernelError),
+    State(StateError),
+    /// `n` planned changes failed; each was already logged.
+    ChangesFailed(usize),
+    /// `check` found problems or a scenario failed; already printed.
+    Unmet(usize),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Config(_) | Error::Event(_) | Error::Input(_) => exit::USAGE,
+            Error::Kernel(_) | Error::State(_) => exit::UNAVAILABLE,
+            Error::ChangesFailed(_) | Error::Unmet(_) => exit::FAILED,
+        }
+    }
+
+    /// Errors whose details were already reported line by line.
+    pub fn already_reported(&self) -> bool {
+        matches!(self, Error::ChangesFailed(_) | Error::Unmet(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(m) => f.write_str(m),
+            Error::Config(e) => write!(f, "{e}"),
+            Error::Event(e) => write!(f, "{e}"),
+            Error::Input(m) => f.write_str(m),
+            Error::Kernel(e) => write!(f, "{e}"),
+            Error::State(e) => write!(f, "{e}"),
+            Error::ChangesFailed(n) => write!(f, "{n} change(s) failed"),
+            Error::Unmet(n) => write!(f, "{n} problem(s)"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Error {
+        Error::Config(e)
+    }
+}
+impl From<EventError> for Error {
+    fn from(e: EventError) -> Error {
+        Error::Event(e)
+    }
+}
+impl From<KernelError> for Error {
+    fn from(e: KernelError) -> Error {
+        Error::Kernel(e)
+    }
+}
+impl From<StateError> for Error {
+    fn from(e: StateError) -> Error {
+        Error::State(e)
+    }
+}
+
+/// The process exit status for a run's result.
+pub fn exit_code(result: &Result<(), Error>) -> ExitCode {
+    ExitCode::from(match result {
+        Ok(()) => exit::OK,
+        Err(e) => e.exit_code(),
+    })
+}

@@ -9,6 +9,8 @@
 pub mod apply;
 /// Command line parsing; `USAGE` is the man page SYNOPSIS.
 pub mod cli;
+/// Carries out a parsed command line against the chosen kernel.
+pub mod command;
 /// lagghook.toml parsing and validation.
 pub mod config;
 /// devd rules: generation for a config, and devd's one-rule-per-event dispatch.
@@ -33,6 +35,8 @@ pub mod scenario;
 pub mod sim;
 /// The state file under /var/run/lagghook: last topology, times, lock.
 pub mod state;
+/// `status` and `check`: reports on the kernel against the configuration.
+pub mod status;
 /// Operating-system backends; the only `target_os` switch in the crate.
 pub mod sys;
 /// Transitions between two observations, as log lines.

@@ -1,1 +1,199 @@
-//! TODO
+//! One lagghook run, whatever started it: observe, plan, apply, observe
+//! again until a round plans nothing (or fails), then log the transitions
+//! and remember the new topology. Kernel, log sink, state store and clock
+//! are passed in, so the same code runs on FreeBSD and on the simulator.
+
+use crate::apply::{apply, Applied, Outcome};
+use crate::config::{Config, MacSource};
+use crate::error::Error;
+use crate::event::{DevdEvent, IfnetEvent};
+use crate::kernel::{Kernel, KernelError};
+use crate::log::{Level, Log};
+use crate::model::{IfKind, IfName, Snapshot};
+use crate::plan::{plan, Action, Plan, Scope};
+use crate::state::{State, StateStore};
+use crate::transition::{describe, LaggView};
+
+/// A round applies what one observation justifies; the next observes the
+/// result. Converging needs at most: create the lagg; add ports; let the
+/// wrongly placed primary leave; re-add it. One more round to spare.
+pub const MAX_ROUNDS: usize = 5;
+
+/// What a run needs from the world.
+pub struct Context<'a> {
+    pub kernel: &'a mut dyn Kernel,
+    pub log: &'a mut dyn Log,
+    pub state: &'a mut dyn StateStore,
+    /// Unix time, seconds.
+    pub now: u64,
+    /// `-n`: plan one round, print it, change nothing.
+    pub dry_run: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The plan of each round, in order (one, under `-n`).
+    pub plans: Vec<Plan>,
+    pub applied: Vec<Applied>,
+    /// Transition lines logged.
+    pub transitions: Vec<String>,
+}
+
+impl Report {
+    pub fn failures(&self) -> usize {
+        self.applied.iter().filter(|a| matches!(a.outcome, Outcome::Failed(_))).count()
+    }
+}
+
+/// Whether an event concerns this configuration, and which lagg.
+pub fn event_scope(config: &Config, event: &IfnetEvent) -> Option<Scope> {
+    if let Some(lagg) = config.lagg_for_port(&event.ifname) {
+        return Some(Scope::Lagg(lagg.name.clone()));
+    }
+    config.lagg(&event.ifname).map(|l| Scope::Lagg(l.name.clone()))
+}
+
+/// The IFNET event a devd line is about, if lagghook manages its interface.
+/// Anything else is ignored before any kernel call.
+pub fn managed_event(config: &Config, event: &DevdEvent) -> Option<(IfnetEvent, Scope)> {
+    let ifnet = event.ifnet_event()?;
+    let scope = event_scope(config, &ifnet)?;
+    Some((ifnet, scope))
+}
+
+/// Reads everything the planner looks at: all interfaces, then `SIOCGLAGG`
+/// of every lagg (configured or not, so a port held by another lagg is
+/// recognised), then the rx_all sysctl.
+pub fn observe(kernel: &mut dyn Kernel) -> Result<Snapshot, KernelError> {
+    let mut snapshot = Snapshot::default();
+    for iface in kernel.interfaces()? {
+        snapshot.interfaces.insert(iface.name.clone(), iface);
+    }
+    let laggs: Vec<IfName> = snapshot
+        .interfaces
+        .values()
+        .filter(|i| i.kind == IfKind::Lagg)
+        .map(|i| i.name.clone())
+        .collect();
+    for lagg in laggs {
+        let status = kernel.lagg_status(&lagg)?;
+        snapshot.laggs.insert(lagg, status);
+    }
+    snapshot.failover_rx_all = kernel.failover_rx_all()?;
+    Ok(snapshot)
+}
+
+/// Converges the laggs in `scope`. Failed changes are logged as they
+/// happen and counted in the report; only an unobservable kernel is an
+/// `Err`.
+pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Result<Report, Error> {
+    let loaded = ctx.state.load();
+    let mut snapshot = observe(ctx.kernel)?;
+    let mut state = loaded.clone().unwrap_or_default();
+    remember_macs(config, &snapshot, &mut state);
+    let laggs: Vec<IfName> = config
+        .laggs
+        .iter()
+        .filter(|l| matches!(scope, Scope::All) || scope == &Scope::Lagg(l.name.clone()))
+        .map(|l| l.name.clone())
+        .collect();
+    // Without a previous record, the topology found at the start is the
+    // reference, so the first run logs what it changed and nothing else.
+    for lagg in &laggs {
+        if loaded.as_ref().is_none_or(|s| !s.laggs.contains_key(lagg)) {
+            state.laggs.insert(lagg.clone(), LaggView::observe(&snapshot, lagg));
+        }
+    }
+
+    let mut report = Report::default();
+    for _ in 0..MAX_ROUNDS {
+        let round = plan(config, &snapshot, &state.macs, scope);
+        for note in &round.notes {
+            ctx.log.log(Level::Info, &note.to_string());
+        }
+        if ctx.dry_run || round.is_empty() {
+            report.plans.push(round);
+            break;
+        }
+        let applied = apply(ctx.kernel, &round);
+        let failed = applied.iter().any(|a| matches!(a.outcome, Outcome::Failed(_)));
+        for a in &applied {
+            log_applied(ctx.log, a);
+        }
+        report.plans.push(round);
+        report.applied.extend(applied);
+        snapshot = observe(ctx.kernel)?;
+        remember_macs(config, &snapshot, &mut state);
+        if failed {
+            break;
+        }
+    }
+    if ctx.dry_run {
+        return Ok(report);
+    }
+
+    for lagg in &laggs {
+        let before = state.laggs.get(lagg).cloned().flatten();
+        let after = LaggView::observe(&snapshot, lagg);
+        let offline_for = state.offline_since.get(lagg).map(|t| ctx.now.saturating_sub(*t));
+        let lines = describe(lagg, before.as_ref(), after.as_ref(), offline_for);
+        let online = after.as_ref().is_some_and(|v| v.active.is_some());
+        if online {
+            state.offline_since.remove(lagg);
+        } else if after.is_some() && !state.offline_since.contains_key(lagg) {
+            state.offline_since.insert(lagg.clone(), ctx.now);
+        }
+        for line in lines {
+            ctx.log.log(Level::Notice, &line);
+            state.record(ctx.now, line.clone());
+            report.transitions.push(line);
+        }
+        state.laggs.insert(lagg.clone(), after);
+    }
+    for a in &report.applied {
+        if let (Action::SetLladdr { ifname, mac, was }, Outcome::Done) = (&a.action, &a.outcome) {
+            state.record(ctx.now, format!("{ifname}: MAC {mac} re-applied (was {was})"));
+        }
+    }
+    if let Err(e) = ctx.state.save(&state) {
+        // The repair is done; only the memory of it is lost.
+        ctx.log.log(Level::Warning, &format!("state not saved: {e}"));
+    }
+    match report.failures() {
+        0 => Ok(report),
+        n => Err(Error::ChangesFailed(n)),
+    }
+}
+
+/// Keeps the hardware address of every `mac = "PORT"` port seen, so the
+/// identity is known while that port is away.
+fn remember_macs(config: &Config, snapshot: &Snapshot, state: &mut State) {
+    for lagg in &config.laggs {
+        if let MacSource::Port(port) = &lagg.mac {
+            if let Some(hw) =
+                snapshot.interface(port).and_then(|i| i.hwaddr).filter(|m| !m.is_zero())
+            {
+                state.macs.insert(port.clone(), hw);
+            }
+        }
+    }
+}
+
+fn log_applied(log: &mut dyn Log, applied: &Applied) {
+    match (&applied.action, &applied.outcome) {
+        (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
+            log.log(Level::Notice, &format!("{ifname}: MAC {mac} re-applied (was {was})"));
+        }
+        (Action::RestartWpaSupplicant { wlan }, Outcome::Done) => {
+            log.log(Level::Notice, &format!("{wlan}: wpa_supplicant restarted for the new MAC"));
+        }
+        (action, Outcome::Failed(e)) => {
+            log.log(Level::Err, &format!("{e} (while: {action})"));
+        }
+        (action, Outcome::Skipped) => {
+            log.log(Level::Info, &format!("skipped after an earlier failure: {action}"));
+        }
+        (action, _) => log.log(Level::Info, &action.to_string()),
+    }
+}

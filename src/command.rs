@@ -1,0 +1,148 @@
+//! Carries out an [`Invocation`]: picks the kernel (native or a simulated
+//! one kept in a file), the log sink and the state store, then runs the
+//! command. [`execute_in`] is the part that takes them ready-made, so the
+//! scenario runner executes the very command lines its devd rules produce.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::cli::{Command, Invocation, KernelChoice, PROGRAM};
+use crate::config::Config;
+use crate::devd;
+use crate::error::Error;
+use crate::event::DevdEvent;
+use crate::kernel::Kernel;
+use crate::log::{Log, Logger};
+use crate::plan::Scope;
+use crate::run::{self, Context};
+use crate::scenario;
+use crate::sim::SimKernel;
+use crate::state::{self, FileStore, MemoryStore, StateStore};
+use crate::status;
+use crate::sys::NativeKernel;
+
+/// Runs `inv` as a process would: real clock, syslog, state on disk.
+pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
+    match &inv.command {
+        Command::Simulate(file) => return scenario::simulate(file.as_deref(), inv.verbose, out),
+        Command::DevdConf => {
+            let config = Config::load(&inv.config)?;
+            return write_out(out, &devd::rules_for(&config, PROGRAM));
+        }
+        _ => {}
+    }
+    let config = Config::load(&inv.config)?;
+    if let Command::Event(args) = &inv.command {
+        // Decided before any kernel call or lock: devd runs lagghook for
+        // every event its rules match, and most need nothing.
+        let event = DevdEvent::from_args(args)?;
+        if run::managed_event(&config, &event).is_none() {
+            return Ok(());
+        }
+    }
+    let mut log = Logger::new(inv.verbose);
+    let now = unix_now();
+    match &inv.kernel {
+        KernelChoice::Native => {
+            let mut kernel = NativeKernel::open()?;
+            if inv.dry_run || matches!(inv.command, Command::Status | Command::Check) {
+                // Reading needs no lock and must not wait for one.
+                let mut store = ReadOnlyStore::dir(Path::new(state::DEFAULT_DIR));
+                execute_in(inv, &config, &mut kernel, &mut log, &mut store, now, out)
+            } else {
+                let mut store = FileStore::open_dir(Path::new(state::DEFAULT_DIR))?;
+                execute_in(inv, &config, &mut kernel, &mut log, &mut store, now, out)
+            }
+        }
+        KernelChoice::Sim(path) => {
+            // One lock guards both the simulated machine and the state, so
+            // runs sharing the machine see each other's changes whole.
+            let mut store =
+                FileStore::open(&with_suffix(path, ".lock"), &with_suffix(path, ".state"))?;
+            let mut kernel = SimKernel::load(path)
+                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+            let result = execute_in(inv, &config, &mut kernel, &mut log, &mut store, now, out);
+            if !inv.dry_run {
+                kernel.save(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+            }
+            result
+        }
+    }
+}
+
+/// Runs `inv` against a given kernel, log, state store and clock.
+pub fn execute_in(
+    inv: &Invocation,
+    config: &Config,
+    kernel: &mut dyn Kernel,
+    log: &mut dyn Log,
+    store: &mut dyn StateStore,
+    now: u64,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let scope = match &inv.command {
+        Command::Event(args) => {
+            let event = DevdEvent::from_args(args)?;
+            match run::managed_event(config, &event) {
+                Some((_, scope)) => scope,
+                None => return Ok(()),
+            }
+        }
+        Command::Reconcile => Scope::All,
+        Command::Status => {
+            let text = status::render(config, kernel, store.load().as_ref(), inv.json, now)?;
+            return write_out(out, &text);
+        }
+        Command::Check => return status::check(config, kernel, &inv.kernel, out),
+        Command::Simulate(_) | Command::DevdConf => {
+            return Err(Error::Usage("not a kernel command".into()));
+        }
+    };
+    let mut memory = MemoryStore { state: store.load() };
+    let store: &mut dyn StateStore = if inv.dry_run { &mut memory } else { store };
+    let mut ctx = Context { kernel, log, state: store, now, dry_run: inv.dry_run };
+    let report = run::reconcile(&mut ctx, config, &scope)?;
+    if inv.dry_run {
+        let text = match report.plans.first() {
+            Some(plan) if !plan.actions.is_empty() || !plan.notes.is_empty() => plan.to_string(),
+            _ => "# nothing to do\n".to_owned(),
+        };
+        write_out(out, &text)?;
+    }
+    Ok(())
+}
+
+fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+    out.write_all(text.as_bytes()).map_err(|e| Error::Input(format!("standard output: {e}")))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The state file read without the lock, for `status`, `check` and `-n`.
+struct ReadOnlyStore {
+    inner: Option<FileStore>,
+}
+
+impl ReadOnlyStore {
+    fn dir(dir: &Path) -> ReadOnlyStore {
+        ReadOnlyStore { inner: Some(FileStore::unlocked(&dir.join("state"))) }
+    }
+}
+
+impl StateStore for ReadOnlyStore {
+    fn load(&mut self) -> Option<crate::state::State> {
+        self.inner.as_mut().and_then(|s| s.load())
+    }
+    fn save(&mut self, _state: &crate::state::State) -> Result<(), crate::state::StateError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,340 @@
+//! `status` (what the laggs look like now, and why traffic is where it is)
+//! and `check` (is the configuration usable on this kernel). Both only
+//! read.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::KernelChoice;
+use crate::config::Config;
+use crate::error::Error;
+use crate::kernel::{Kernel, KernelErrorKind};
+use crate::model::{IfKind, IfName, Snapshot};
+use crate::plan::{identity_mac, plan, RememberedMacs, Scope};
+use crate::run::observe;
+use crate::state::State;
+
+#[derive(Debug, Serialize)]
+struct LaggReport {
+    name: String,
+    exists: bool,
+    proto: Option<String>,
+    mac: Option<String>,
+    identity_mac: Option<String>,
+    primary: Option<String>,
+    active: Option<String>,
+    why: String,
+    ports: Vec<PortReport>,
+    missing_ports: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct PortReport {
+    name: String,
+    master: bool,
+    active: bool,
+    up: bool,
+    link: String,
+    mac: String,
+    mac_matches_lagg: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusReport {
+    laggs: Vec<LaggReport>,
+    failover_rx_all: Option<bool>,
+    transitions: Vec<TransitionReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct TransitionReport {
+    time: u64,
+    utc: String,
+    line: String,
+}
+
+/// `lagghook status`: text, or JSON with `-j`.
+pub fn render(
+    config: &Config,
+    kernel: &mut dyn Kernel,
+    state: Option<&State>,
+    json: bool,
+    _now: u64,
+) -> Result<String, Error> {
+    let snap = observe(kernel)?;
+    let remembered = state.map(|s| s.macs.clone()).unwrap_or_default();
+    let report = StatusReport {
+        laggs: config.laggs.iter().map(|l| lagg_report(l, &snap, &remembered)).collect(),
+        failover_rx_all: snap.failover_rx_all,
+        transitions: state
+            .map(|s| {
+                s.transitions
+                    .iter()
+                    .map(|t| TransitionReport {
+                        time: t.time,
+                        utc: utc(t.time),
+                        line: t.line.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    if json {
+        return serde_json::to_string_pretty(&report)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::Input(format!("JSON: {e}")));
+    }
+    Ok(text(&report))
+}
+
+fn lagg_report(
+    cfg: &crate::config::LaggConfig,
+    snap: &Snapshot,
+    remembered: &RememberedMacs,
+) -> LaggReport {
+    let iface = snap.interface(&cfg.name);
+    let status = snap.laggs.get(&cfg.name);
+    let lagg_mac = iface.map(|i| i.mac);
+    let ports: Vec<PortReport> = status
+        .map(|s| {
+            s.ports
+                .iter()
+                .map(|p| {
+                    let i = snap.interface(&p.name);
+                    PortReport {
+                        name: p.name.to_string(),
+                        master: p.flags.master,
+                        active: p.flags.active,
+                        up: i.is_some_and(|i| i.up),
+                        link: i.map_or("unknown".into(), |i| i.link.to_string()),
+                        mac: i.map_or(String::new(), |i| i.mac.to_string()),
+                        mac_matches_lagg: i.map(|i| i.mac) == lagg_mac,
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let primary = status.and_then(|s| s.primary()).cloned();
+    let active = status.and_then(|s| s.active()).cloned();
+    LaggReport {
+        name: cfg.name.to_string(),
+        exists: status.is_some(),
+        proto: status.map(|s| s.proto.to_string()),
+        mac: lagg_mac.map(|m| m.to_string()),
+        identity_mac: identity_mac(cfg, snap, remembered).map(|m| m.to_string()),
+        why: why_active(snap, primary.as_ref(), active.as_ref(), status.is_some()),
+        primary: primary.map(|p| p.to_string()),
+        active: active.map(|p| p.to_string()),
+        ports,
+        missing_ports: cfg
+            .ports
+            .iter()
+            .filter(|p| status.is_none_or(|s| !s.has_port(p)))
+            .map(|p| p.to_string())
+            .collect(),
+    }
+}
+
+/// Explains `lagg_link_active` (`sys/net/if_lagg.c`): the primary while it
+/// is active (link up and IFF_UP), else the next active port.
+fn why_active(
+    snap: &Snapshot,
+    primary: Option<&IfName>,
+    active: Option<&IfName>,
+    exists: bool,
+) -> String {
+    if !exists {
+        return "the lagg does not exist".into();
+    }
+    let Some(primary) = primary else { return "the lagg has no ports".into() };
+    let reason = |name: &IfName| match snap.interface(name) {
+        Some(i) if !i.up => format!("{name} is down"),
+        Some(i) if !i.link.is_up() => format!("{name} has no link"),
+        _ => format!("{name} is not usable"),
+    };
+    match active {
+        Some(a) if a == primary => format!("{a} is the primary and has link"),
+        Some(a) => format!("{}, so traffic fails over to {a}", reason(primary)),
+        None => format!("{} and no other port has link", reason(primary)),
+    }
+}
+
+fn text(r: &StatusReport) -> String {
+    let mut s = String::new();
+    for l in &r.laggs {
+        if !l.exists {
+            let _ = writeln!(s, "{}: does not exist", l.name);
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "{}: laggproto {}, MAC {}, active {}",
+            l.name,
+            l.proto.as_deref().unwrap_or("?"),
+            l.mac.as_deref().unwrap_or("?"),
+            l.active.as_deref().unwrap_or("none (offline)")
+        );
+        let _ = writeln!(s, "\twhy: {}", l.why);
+        for p in &l.ports {
+            let mut flags = Vec::new();
+            if p.master {
+                flags.push("MASTER");
+            }
+            if p.active {
+                flags.push("ACTIVE");
+            }
+            let flags = if flags.is_empty() { "-".to_owned() } else { flags.join(",") };
+            let _ = writeln!(
+                s,
+                "\tlaggport {:<8} {:<14} {:<4} link {:<10} MAC {} {}",
+                p.name,
+                flags,
+                if p.up { "UP" } else { "DOWN" },
+                p.link,
+                p.mac,
+                if p.mac_matches_lagg { "(= lagg)" } else { "(differs from lagg)" }
+            );
+        }
+        for m in &l.missing_ports {
+            let _ = writeln!(s, "\tconfigured port {m} is not a member");
+        }
+        if let (Some(want), Some(have)) = (&l.identity_mac, &l.mac) {
+            if want != have {
+                let _ = writeln!(s, "\tidentity MAC {want} differs from the lagg's");
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "net.link.lagg.failover_rx_all: {}",
+        match r.failover_rx_all {
+            Some(true) => "1",
+            Some(false) => "0",
+            None => "absent (if_lagg not loaded)",
+        }
+    );
+    if !r.transitions.is_empty() {
+        let _ = writeln!(s, "last transitions (UTC):");
+        for t in &r.transitions {
+            let _ = writeln!(s, "\t{} {}", t.utc, t.line);
+        }
+    }
+    s
+}
+
+/// `lagghook check`: "configuration OK", or every problem found.
+pub fn check(
+    config: &Config,
+    kernel: &mut dyn Kernel,
+    choice: &KernelChoice,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let mut problems: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    if config.laggs.is_empty() {
+        problems.push(format!("{}: no lagg configured", config.path.display()));
+    }
+    match observe(kernel) {
+        Ok(snap) => kernel_problems(config, &snap, &mut problems, &mut notes),
+        Err(e) if e.kind == KernelErrorKind::Unsupported && *choice == KernelChoice::Native => {
+            notes.push("kernel not checked: no kernel backend on this OS (try -k sim:FILE)".into());
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
+    let mut text = String::new();
+    for p in &problems {
+        let _ = writeln!(text, "{p}");
+    }
+    for n in &notes {
+        let _ = writeln!(text, "# {n}");
+    }
+    if problems.is_empty() {
+        text.push_str("configuration OK\n");
+    }
+    out.write_all(text.as_bytes()).map_err(|e| Error::Input(format!("standard output: {e}")))?;
+    match problems.len() {
+        0 => Ok(()),
+        n => Err(Error::Unmet(n)),
+    }
+}
+
+fn kernel_problems(
+    config: &Config,
+    snap: &Snapshot,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
+    for lagg in &config.laggs {
+        match snap.interface(&lagg.name) {
+            Some(i) if i.kind != IfKind::Lagg => {
+                problems.push(format!("{}: exists but is not a lagg", lagg.name));
+            }
+            None => notes.push(format!("{}: does not exist yet; reconcile creates it", lagg.name)),
+            _ => {}
+        }
+        for port in &lagg.ports {
+            let Some(i) = snap.interface(port) else {
+                notes.push(format!("{port}: absent; it is added when it attaches"));
+                continue;
+            };
+            if !matches!(i.kind, IfKind::Ether | IfKind::Wlan) {
+                problems
+                    .push(format!("{port}: is not an Ethernet or wlan interface; lagg refuses it"));
+            }
+            if let Some(other) = snap.lagg_of(port).filter(|l| *l != &lagg.name) {
+                problems.push(format!("{port}: is a port of {other}, not {}", lagg.name));
+            }
+            if let Some((_, wlan)) = lagg.wlans.iter().find(|(n, _)| n == port) {
+                if i.kind != IfKind::Wlan {
+                    problems.push(format!("{port}: configured as a wlan but is not one"));
+                }
+                if let (Some(want), Some(have)) = (&wlan.parent, &i.parent) {
+                    if want != have {
+                        problems.push(format!("{port}: parent is {have}, configured {want}"));
+                    }
+                }
+            }
+        }
+        if identity_mac(lagg, snap, &RememberedMacs::new()).is_none() {
+            notes.push(format!("{}: identity MAC unknown until its port appears", lagg.name));
+        }
+    }
+    let pending = plan(config, snap, &RememberedMacs::new(), &Scope::All);
+    if !pending.is_empty() {
+        notes.push(format!(
+            "not converged; `lagghook reconcile` would run {} change(s)",
+            pending.actions.len()
+        ));
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC, from Unix seconds (Howard Hinnant's
+/// civil-from-days), to avoid a date crate for one line of `status`.
+pub fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(utc(1_795_545_000), "2026-11-24 18:30:00");
+    }
+}
