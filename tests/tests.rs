@@ -2,3 +2,11 @@
 
 /// ABI: struct sizes, offsets and request numbers vs FreeBSD's own headers.
 mod abi;
+/// The binary as devd and an administrator run it.
+mod cli;
+/// Man pages and docs stay in step with the code.
+mod docs;
+/// Random machines: one run converges, a second plans nothing.
+mod properties;
+/// End-to-end scenario files on the simulated kernel, dispatched as devd does.
+mod scenarios;

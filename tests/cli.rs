@@ -1,0 +1,263 @@
+//! The binary as devd and an administrator run it: exit statuses, error
+//! lines, no change on bad input, syslog datagrams, and separate processes
+//! sharing one simulated machine through `-k sim:FILE`.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+const LAPTOP_CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
+
+/// em0 and a freshly re-created wlan0 (factory MAC) outside lagg0.
+const MACHINE_WLAN_OUT: &str = r#"
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+
+[[machine.interface]]
+name = "wlan0"
+kind = "wlan"
+parent = "iwn0"
+mac = "00:24:d7:00:00:01"
+link = true
+
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+proto = "failover"
+ports = ["em0"]
+"#;
+
+struct Sandbox {
+    dir: PathBuf,
+}
+
+impl Sandbox {
+    fn new(name: &str) -> Sandbox {
+        let dir = std::env::temp_dir().join(format!("lagghook-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Sandbox { dir }
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Runs lagghook with `-c config.toml -k sim:kernel.toml` and syslog
+    /// pointed at `log.sock` (not bound unless a test binds it).
+    fn run(&self, args: &[&str]) -> Output {
+        let mut full: Vec<String> = vec![
+            "-c".into(),
+            self.path("config.toml").display().to_string(),
+            "-k".into(),
+            format!("sim:{}", self.path("kernel.toml").display()),
+        ];
+        full.extend(args.iter().map(|a| a.to_string()));
+        lagghook(&full, &self.path("log.sock"))
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn lagghook<S: AsRef<std::ffi::OsStr>>(args: &[S], syslog: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .args(args)
+        .env("LAGGHOOK_SYSLOG_SOCKET", syslog)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
+    let sb = Sandbox::new("event");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sock = UnixDatagram::bind(sb.path("log.sock")).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+
+    let out = sb.run(&["event", "IFNET", "wlan0", "ATTACH"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let mut lines = Vec::new();
+    let mut buf = [0u8; 2048];
+    while let Ok(n) = sock.recv(&mut buf) {
+        lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        if lines.iter().any(|l| l.contains("joined")) {
+            break;
+        }
+    }
+    // <29> = LOG_DAEMON (3 << 3) | LOG_NOTICE (5); ident with pid.
+    let joined = lines.iter().find(|l| l.contains("lagg0: port wlan0 joined"));
+    let joined = joined.unwrap_or_else(|| panic!("no join line in {lines:?}"));
+    assert!(joined.starts_with("<29>"), "{joined}");
+    assert!(joined.contains("lagghook["), "{joined}");
+    assert!(
+        lines.iter().any(|l| l.contains("wlan0: MAC 00:11:22:33:44:55 re-applied")),
+        "{lines:?}"
+    );
+
+    // A second process sees the first one's changes: nothing left to do.
+    let out = sb.run(&["-n", "reconcile"]);
+    assert_eq!(stdout(&out), "# nothing to do\n");
+    let status = stdout(&sb.run(&["status"]));
+    assert!(status.contains("laggport em0"), "{status}");
+    assert!(status.contains("laggport wlan0"), "{status}");
+    assert!(status.contains("lagg0: port wlan0 joined"), "transitions missing: {status}");
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_changes_nothing() {
+    let sb = Sandbox::new("dry");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    let kernel = sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let out = sb.run(&["-n", "reconcile"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "ifconfig wlan0 down\nifconfig wlan0 ether 00:11:22:33:44:55\nifconfig wlan0 up\n\
+         /etc/rc.d/wpa_supplicant restart wlan0\nifconfig lagg0 laggport wlan0\n\
+         sysctl net.link.lagg.failover_rx_all=1\n"
+    );
+    assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT);
+}
+
+#[test]
+fn unmanaged_events_exit_at_once_without_touching_the_kernel() {
+    let sb = Sandbox::new("unmanaged");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    // No kernel file at all: any kernel access would fail with status 2.
+    for args in [
+        &["event", "IFNET", "re0", "LINK_UP"][..],
+        &["event", "!system=IFNET subsystem=ue7 type=ATTACH"],
+        &["event", "ACPI", "Resume", "\\"],
+        &["event", "IFNET", "wlan0", "ADDR_ADD"],
+    ] {
+        let out = sb.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+    assert!(!sb.path("kernel.toml.lock").exists(), "took the lock for an ignored event");
+}
+
+#[test]
+fn bad_config_names_file_line_and_column_and_changes_nothing() {
+    let sb = Sandbox::new("badcfg");
+    let cfg = sb.write("config.toml", "[lagg0]\nports = [\"em0\", \"em0\"]\n");
+    let kernel = sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let out = sb.run(&["reconcile"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.starts_with(&format!("lagghook: {}:2:", cfg.display())), "{err}");
+    assert!(err.contains("em0"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT);
+}
+
+#[test]
+fn malformed_event_is_a_usage_error() {
+    let sb = Sandbox::new("badevent");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    let out = sb.run(&["event", "system=IFNET subsystem=em0 type=LINK_UP"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("lagghook: "));
+}
+
+#[test]
+fn usage_errors_print_the_synopsis_and_exit_2() {
+    let out = lagghook(&["frobnicate"], Path::new("/nonexistent"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.starts_with("lagghook: unknown command \"frobnicate\"\n"), "{err}");
+    assert!(err.contains(lagghook::cli::USAGE), "{err}");
+}
+
+#[test]
+fn without_a_kernel_backend_the_native_kernel_is_unavailable() {
+    if cfg!(target_os = "freebsd") {
+        return;
+    }
+    let sb = Sandbox::new("native");
+    let cfg = sb.write("config.toml", LAPTOP_CONFIG);
+    let out = lagghook(&["-c", cfg.to_str().unwrap(), "reconcile"], &sb.path("log.sock"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("no kernel backend on this OS (use --kernel sim:FILE)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_reports_ok_or_every_problem() {
+    let sb = Sandbox::new("check");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let out = sb.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).ends_with("configuration OK\n"), "{}", stdout(&out));
+
+    sb.write(
+        "config.toml",
+        "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"ath0\"\n",
+    );
+    let out = sb.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("wlan0: parent is iwn0, configured ath0"), "{}", stdout(&out));
+}
+
+#[test]
+fn simulate_runs_the_built_in_day_and_a_failing_file_exits_1() {
+    let out = lagghook(&["simulate"], Path::new("/nonexistent"));
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("PASS"), "{}", stdout(&out));
+
+    let sb = Sandbox::new("simfail");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/cable-out-and-back.toml"),
+    )
+    .unwrap()
+    .replace("active = { lagg0 = \"wlan0\" }", "active = { lagg0 = \"em0\" }");
+    let file = sb.write("s.toml", &text);
+    let out = lagghook(&["simulate", file.to_str().unwrap()], Path::new("/nonexistent"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("FAILED  expected active lagg0 = em0, found wlan0"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn shipped_devd_rules_are_the_generated_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .current_dir(root)
+        .args(["-c", "tests/fixtures/config/good-laptop.toml", "devd-conf"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shipped = std::fs::read_to_string(root.join("devd/lagghook.conf")).unwrap();
+    assert_eq!(stdout(&out), shipped);
+}
