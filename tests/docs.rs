@@ -1,0 +1,735 @@
+//! The manual pages against the code: lagghook(8)'s SYNOPSIS, OPTIONS,
+//! COMMANDS, EXIT STATUS, FILES, EXAMPLES and DIAGNOSTICS, and
+//! lagghook.toml(5)'s keys, rejections and EXAMPLES.
+//!
+//! The pages are read as mdoc source and turned into plain words by
+//! [`render`], a small renderer for the macros they use, so the tests need
+//! no mandoc. When mandoc is installed, the SYNOPSIS is also compared as
+//! mandoc renders it; `mandoc -T lint` itself is CI's job.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use lagghook::cli::{self, Command as CliCommand};
+use lagghook::config::{Config, MacSource};
+use lagghook::error::exit;
+use lagghook::kernel::{Errno, KernelError, Op};
+use lagghook::model::{IfName, MacAddr};
+use lagghook::plan::Action;
+use lagghook::transition::{describe, LaggView};
+
+fn read(rel: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn lagghook_8() -> String {
+    read("man/lagghook.8")
+}
+
+fn lagghook_toml_5() -> String {
+    read("man/lagghook.toml.5")
+}
+
+/// The source lines of section `name`: after `.Sh NAME`, before the next
+/// `.Sh`. Comment lines (`.\"`) are dropped.
+fn section<'a>(page: &'a str, name: &str) -> Vec<&'a str> {
+    let header = format!(".Sh {name}");
+    let mut lines = page.lines().skip_while(|l| l.trim_end() != header);
+    assert!(lines.next().is_some(), "no section {name}");
+    let body: Vec<&str> =
+        lines.take_while(|l| !l.starts_with(".Sh ")).filter(|l| !l.starts_with(".\\\"")).collect();
+    assert!(!body.is_empty(), "section {name} is empty");
+    body
+}
+
+/// The contents of every `.Bd -literal` … `.Ed` block, roff escapes undone.
+fn literal_blocks(lines: &[&str]) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in lines {
+        if line.starts_with(".Bd -literal") {
+            current = Some(String::new());
+        } else if line.starts_with(".Ed") {
+            blocks.extend(current.take());
+        } else if let Some(block) = &mut current {
+            block.push_str(&unescape(line));
+            block.push('\n');
+        }
+    }
+    assert!(current.is_none(), "unterminated .Bd -literal");
+    blocks
+}
+
+/// The roff escapes these pages use.
+fn unescape(s: &str) -> String {
+    s.replace("\\&", "").replace("\\-", "-").replace("\\e", "\\")
+}
+
+/// Splits a macro line's arguments, honouring double quotes.
+fn arguments(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        let Some(&first) = chars.peek() else { break };
+        let mut word = String::new();
+        if first == '"' {
+            chars.next();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        word.push('"');
+                        continue;
+                    }
+                    break;
+                }
+                word.push(c);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ' ' {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+        }
+        out.push(word);
+    }
+    out
+}
+
+/// Callable mdoc macros that only style their arguments.
+const STYLE_MACROS: &[&str] =
+    &["Ar", "Cm", "Ic", "Li", "Pa", "Ev", "Va", "Dv", "Er", "Em", "Sy", "No", "An", "It", "Dl"];
+
+/// Macros that enclose the rest of the line.
+const ENCLOSING: &[(&str, &str, &str)] =
+    &[("Op", "[", "]"), ("Pq", "(", ")"), ("Ql", "'", "'"), ("Dq", "\"", "\""), ("Qq", "\"", "\"")];
+
+fn is_macro(word: &str) -> bool {
+    STYLE_MACROS.contains(&word)
+        || ENCLOSING.iter().any(|(m, _, _)| *m == word)
+        || matches!(word, "Fl" | "Ns" | "Nm" | "Xr")
+}
+
+/// A closing delimiter, which mdoc attaches to the word before it.
+fn is_punctuation(w: &str) -> bool {
+    !w.is_empty() && w.chars().all(|c| ".,:;)]?!".contains(c))
+}
+
+/// Output text with mdoc's spacing: closing punctuation sticks to the word
+/// before it, opening brackets to the word after.
+#[derive(Default)]
+struct Text {
+    out: String,
+    glue: bool,
+}
+
+impl Text {
+    fn word(&mut self, w: &str) {
+        let closing = is_punctuation(w);
+        if !self.out.is_empty() && !self.glue && !closing {
+            self.out.push(' ');
+        }
+        self.out.push_str(w);
+        self.glue = false;
+    }
+
+    fn open(&mut self, s: &str) {
+        self.word(s);
+        self.glue = true;
+    }
+
+    fn close(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.glue = false;
+    }
+}
+
+/// Renders one line of mdoc to plain text (`name` stands in for a bare
+/// `.Nm`). Covers the macros these pages use; others pass their arguments.
+fn render(line: &str, name: &str) -> String {
+    let Some(request) = line.strip_prefix('.') else { return unescape(line) };
+    let words: Vec<String> = arguments(request).iter().map(|w| unescape(w)).collect();
+    // Block and layout requests (.Bl, .Bd, .Pp, …) print nothing here.
+    if words.first().is_none_or(|w| !is_macro(w)) {
+        return String::new();
+    }
+    let mut text = Text::default();
+    render_words(&words, name, &mut text);
+    text.out
+}
+
+fn render_words(words: &[String], name: &str, text: &mut Text) {
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i].as_str();
+        i += 1;
+        if let Some((_, open, close)) = ENCLOSING.iter().find(|(m, _, _)| *m == w) {
+            // Trailing punctuation goes after the closing mark, as in mdoc.
+            let rest = &words[i..];
+            let inner = rest.len() - rest.iter().rev().take_while(|w| is_punctuation(w)).count();
+            text.open(open);
+            render_words(&rest[..inner], name, text);
+            text.close(close);
+            for p in &rest[inner..] {
+                text.word(p);
+            }
+            return;
+        }
+        match w {
+            "Fl" => {
+                let mut any = false;
+                while i < words.len() && !is_macro(&words[i]) {
+                    text.word(&format!("-{}", words[i]));
+                    i += 1;
+                    any = true;
+                }
+                if !any {
+                    text.word("-");
+                }
+            }
+            "Ns" => text.glue = true,
+            "Nm" => {
+                if i >= words.len() || is_macro(&words[i]) {
+                    text.word(name);
+                }
+            }
+            "Xr" if i + 1 < words.len() => {
+                text.word(&format!("{}({})", words[i], words[i + 1]));
+                i += 2;
+            }
+            m if STYLE_MACROS.contains(&m) => {}
+            other => text.word(other),
+        }
+    }
+}
+
+/// A section rendered line by line.
+fn rendered(lines: &[&str]) -> Vec<String> {
+    lines.iter().map(|l| render(l, "lagghook")).collect()
+}
+
+/// The rendered heads of a section's `.It` entries.
+fn items(lines: &[&str]) -> Vec<String> {
+    lines.iter().filter(|l| l.starts_with(".It")).map(|l| render(l, "lagghook")).collect()
+}
+
+/// `cli::USAGE`, one form per line, as words, without `usage:`.
+fn usage_forms() -> Vec<Vec<String>> {
+    cli::USAGE
+        .lines()
+        .map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("usage:").unwrap_or(l);
+            l.split_whitespace().map(str::to_owned).collect()
+        })
+        .collect()
+}
+
+/// A usage form's command word and everything after it: `["simulate",
+/// "[file]"]`. Skips the program name, `[-x]` groups and their arguments.
+fn usage_tail(form: &[String]) -> &[String] {
+    let mut in_option = false;
+    for (i, w) in form.iter().enumerate().skip(1) {
+        if w.starts_with("[-") || in_option {
+            in_option = !w.ends_with(']');
+        } else {
+            return &form[i..];
+        }
+    }
+    panic!("usage form without a command: {form:?}");
+}
+
+/// Every option letter of USAGE, with its argument name if it takes one.
+fn usage_options() -> BTreeSet<(char, Option<String>)> {
+    let mut out = BTreeSet::new();
+    for form in usage_forms() {
+        let mut words = form.iter().peekable();
+        while let Some(w) = words.next() {
+            let Some(flags) = w.strip_prefix("[-") else { continue };
+            if let Some(letters) = flags.strip_suffix(']') {
+                out.extend(letters.chars().map(|c| (c, None)));
+            } else {
+                let arg = words.next().expect("option argument").trim_end_matches(']').to_owned();
+                assert_eq!(flags.chars().count(), 1, "{w}: one letter takes an argument");
+                out.extend(flags.chars().map(|c| (c, Some(arg.clone()))));
+            }
+        }
+    }
+    out
+}
+
+/// Proves the page's SYNOPSIS has the same forms as `cli::USAGE`, word
+/// for word, in the same order.
+#[test]
+fn synopsis_is_usage() {
+    let page = lagghook_8();
+    let mut forms: Vec<Vec<String>> = Vec::new();
+    for line in section(&page, "SYNOPSIS") {
+        if line.trim_end() == ".Nm" {
+            forms.push(Vec::new());
+        }
+        let form = forms.last_mut().expect("SYNOPSIS starts with .Nm");
+        form.extend(render(line, "lagghook").split_whitespace().map(str::to_owned));
+    }
+    let usage = usage_forms();
+    assert_eq!(usage.len(), 7, "USAGE changed shape: {:?}", cli::USAGE);
+    assert_eq!(forms, usage, "lagghook.8 SYNOPSIS (left) differs from cli::USAGE (right)");
+}
+
+/// The same, as mandoc itself renders the page, when mandoc is installed.
+#[test]
+fn synopsis_as_mandoc_renders_it_is_usage() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("man/lagghook.8");
+    let output =
+        match Command::new("mandoc").args(["-T", "ascii", "-O", "width=200"]).arg(&path).output() {
+            Ok(o) if o.status.success() => o,
+            _ => {
+                eprintln!("mandoc not available; SYNOPSIS checked by the built-in renderer only");
+                return;
+            }
+        };
+    // Undo overstriking: "x\bx" (bold) and "_\bx" (underline) become "x".
+    let mut text = String::new();
+    for c in String::from_utf8_lossy(&output.stdout).chars() {
+        if c == '\u{8}' {
+            text.pop();
+        } else {
+            text.push(c);
+        }
+    }
+    let forms: Vec<Vec<String>> = text
+        .lines()
+        .skip_while(|l| l.trim() != "SYNOPSIS")
+        .skip(1)
+        .take_while(|l| l.trim() != "DESCRIPTION")
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(forms, usage_forms(), "mandoc's SYNOPSIS (left) differs from cli::USAGE (right)");
+}
+
+/// Proves each USAGE form is a command line the parser accepts, and that
+/// the parser is not one that accepts anything.
+#[test]
+fn usage_forms_parse() {
+    let sample = |word: &str| -> Vec<String> {
+        let word = word.trim_start_matches('[').trim_end_matches(']');
+        let value = match word {
+            "system" => "IFNET",
+            "subsystem" => "wlan0",
+            "type" => "ATTACH",
+            "line" => "!system=IFNET subsystem=wlan0 type=ATTACH",
+            "file" => "/tmp/lagghook-docs.toml",
+            "kernel" => "sim:/tmp/lagghook-docs-machine.toml",
+            other => other,
+        };
+        vec![value.to_owned()]
+    };
+    for form in usage_forms() {
+        let args: Vec<String> = form[1..].iter().flat_map(|w| sample(w)).collect();
+        let inv = cli::parse(args.clone()).unwrap_or_else(|e| panic!("{form:?} as {args:?}: {e}"));
+        let word = usage_tail(&form)[0].replace('-', "");
+        let variant = format!("{:?}", inv.command).to_lowercase();
+        assert!(variant.starts_with(&word), "{form:?} parsed as {:?}", inv.command);
+    }
+    assert!(cli::parse(["frobnicate"]).is_err());
+    assert!(cli::parse(["-x", "status"]).is_err());
+}
+
+/// Proves OPTIONS documents exactly the option letters of USAGE, each with
+/// the argument name USAGE gives it.
+#[test]
+fn options_are_documented() {
+    let page = lagghook_8();
+    let documented: BTreeSet<(char, Option<String>)> = items(&section(&page, "OPTIONS"))
+        .iter()
+        .map(|item| {
+            let mut words = item.split_whitespace();
+            let flag =
+                words.next().and_then(|w| w.strip_prefix('-')).expect("OPTIONS item is a flag");
+            assert_eq!(flag.chars().count(), 1, "{item}: one flag per item");
+            (flag.chars().next().unwrap(), words.next().map(str::to_owned))
+        })
+        .collect();
+    assert_eq!(documented, usage_options(), "OPTIONS (left) vs USAGE (right)");
+    assert!(page.contains(".It Fl n\n") && page.contains(".It Fl c Ar file\n"));
+}
+
+/// Proves COMMANDS has an `.It Cm word` for every command of USAGE and no
+/// other, and an item for every form of each (operands included).
+#[test]
+fn commands_are_documented() {
+    let page = lagghook_8();
+    let commands = section(&page, "COMMANDS");
+    let documented: BTreeSet<String> = commands
+        .iter()
+        .filter_map(|l| l.strip_prefix(".It Cm "))
+        .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    let forms = usage_forms();
+    let wanted: BTreeSet<String> = forms.iter().map(|f| usage_tail(f)[0].clone()).collect();
+    assert_eq!(documented, wanted, "COMMANDS (left) vs USAGE (right)");
+    let heads = items(&commands);
+    for form in &forms {
+        let tail = usage_tail(form).join(" ");
+        assert!(heads.contains(&tail), "no COMMANDS item {tail:?}; items: {heads:?}");
+    }
+}
+
+/// The `pub const NAME: u8 = N;` lines of `pub mod exit` in src/error.rs,
+/// so a status added there is noticed here.
+fn exit_constants() -> Vec<(String, u8)> {
+    let source = read("src/error.rs");
+    let start = source.find("pub mod exit {").expect("src/error.rs has pub mod exit");
+    let body = &source[start..];
+    let body = &body[..body.find("\n}").expect("end of mod exit")];
+    body.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub const "))
+        .map(|l| {
+            let (name, rest) = l.split_once(':').expect("NAME: u8 = N;");
+            let value = rest.split('=').nth(1).expect("= N").trim().trim_end_matches(';');
+            (name.trim().to_owned(), value.parse().expect("a number"))
+        })
+        .collect()
+}
+
+/// Proves EXIT STATUS lists exactly the values of `error::exit`.
+#[test]
+fn exit_statuses_are_documented() {
+    let constants = exit_constants();
+    // The source reading agrees with the compiled constants.
+    for (name, value) in [
+        ("OK", exit::OK),
+        ("FAILED", exit::FAILED),
+        ("USAGE", exit::USAGE),
+        ("UNAVAILABLE", exit::UNAVAILABLE),
+    ] {
+        assert!(
+            constants.contains(&(name.to_owned(), value)),
+            "{name} = {value} not in {constants:?}"
+        );
+    }
+    let wanted: BTreeSet<u8> = constants.iter().map(|(_, v)| *v).collect();
+    assert_eq!(wanted.len(), constants.len(), "two exit constants share a value: {constants:?}");
+    let page = lagghook_8();
+    let documented: BTreeSet<u8> = section(&page, "EXIT STATUS")
+        .iter()
+        .filter_map(|l| l.strip_prefix(".It "))
+        .map(|v| {
+            v.trim().parse().unwrap_or_else(|_| panic!("EXIT STATUS item {v:?} is not a number"))
+        })
+        .collect();
+    assert_eq!(documented, wanted, "EXIT STATUS (left) vs error::exit (right)");
+}
+
+/// Proves FILES and ENVIRONMENT name the paths and variable the code uses.
+#[test]
+fn files_and_environment_match_the_code() {
+    let page = lagghook_8();
+    let files: Vec<String> = items(&section(&page, "FILES"));
+    let state_dir = lagghook::state::DEFAULT_DIR;
+    for path in [
+        cli::PROGRAM.to_owned(),
+        lagghook::config::DEFAULT_PATH.to_owned(),
+        format!("{state_dir}/state"),
+        format!("{state_dir}/lock"),
+        lagghook::log::SYSLOG_SOCKET.to_owned(),
+        "/etc/rc.d/wpa_supplicant".to_owned(),
+        "/usr/local/etc/devd/lagghook.conf".to_owned(),
+    ] {
+        assert!(files.contains(&path), "FILES lacks {path}; has {files:?}");
+    }
+    let env = items(&section(&page, "ENVIRONMENT"));
+    assert_eq!(env, [lagghook::log::SYSLOG_SOCKET_ENV]);
+    // The lock wait FILES promises.
+    assert_eq!(lagghook::state::LOCK_WAIT.as_secs(), 2);
+    assert!(rendered(&section(&page, "FILES")).join(" ").contains("within 2 seconds"));
+}
+
+/// Proves every `lagghook …` command in lagghook(8) EXAMPLES is one the
+/// parser accepts, and that the devd rules are installed where FILES says.
+#[test]
+fn example_commands_exist() {
+    let page = lagghook_8();
+    let examples = section(&page, "EXAMPLES");
+    let files = items(&section(&page, "FILES"));
+    let mut seen = BTreeSet::new();
+    for block in literal_blocks(&examples) {
+        for line in block.lines() {
+            let Some(command) = line.strip_prefix("# ").or_else(|| line.strip_prefix("$ ")) else {
+                continue;
+            };
+            let (command, redirect) = match command.split_once('>') {
+                Some((c, target)) => (c, Some(target.trim())),
+                None => (command, None),
+            };
+            let words: Vec<&str> = command.split_whitespace().collect();
+            if words[0] != "lagghook" {
+                continue;
+            }
+            let inv = cli::parse(words[1..].iter().copied())
+                .unwrap_or_else(|e| panic!("EXAMPLES: {line:?}: {e}"));
+            if inv.command == CliCommand::DevdConf {
+                let target = redirect.expect("devd-conf output is redirected to a file");
+                assert!(files.iter().any(|f| f == target), "{target} is not in FILES");
+            }
+            seen.insert(format!("{:?}", inv.command).split('(').next().unwrap().to_owned());
+        }
+    }
+    for wanted in ["Check", "DevdConf", "Reconcile", "Event", "Simulate"] {
+        assert!(seen.contains(wanted), "EXAMPLES show no {wanted} command; saw {seen:?}");
+    }
+}
+
+fn name(s: &str) -> IfName {
+    IfName::new(s).unwrap()
+}
+
+fn mac(s: &str) -> MacAddr {
+    s.parse().unwrap()
+}
+
+/// Proves the `-n reconcile` example prints what those actions print: the
+/// re-cloning of a wlan that came back with its factory address.
+#[test]
+fn dry_run_example_matches_action_display() {
+    let page = lagghook_8();
+    let block = literal_blocks(&section(&page, "EXAMPLES"))
+        .into_iter()
+        .find(|b| b.starts_with("# lagghook -n reconcile\n"))
+        .expect("EXAMPLES has a -n reconcile block");
+    let shown: Vec<&str> = block.lines().skip(1).collect();
+    let (wlan0, identity) = (name("wlan0"), mac("00:11:22:33:44:55"));
+    let actions = [
+        Action::Down { ifname: wlan0.clone() },
+        Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
+        Action::Up { ifname: wlan0.clone() },
+        Action::RestartWpaSupplicant { wlan: wlan0.clone() },
+        Action::AddPort { lagg: name("lagg0"), port: wlan0 },
+    ];
+    let printed: Vec<String> = actions.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, printed);
+}
+
+/// Proves the transition lines in DIAGNOSTICS are the ones
+/// `transition::describe` produces, and the error example is a kernel
+/// error of the documented shape.
+#[test]
+fn diagnostics_are_real_log_lines() {
+    let page = lagghook_8();
+    let diagnostics = section(&page, "DIAGNOSTICS");
+    let heads = items(&diagnostics);
+    let lagg0 = name("lagg0");
+    let view = |ports: &[&str], primary: Option<&str>, active: Option<&str>, m: &str| LaggView {
+        ports: ports.iter().map(|p| name(p)).collect(),
+        primary: primary.map(name),
+        active: active.map(name),
+        mac: mac(m),
+    };
+    let em = "00:11:22:33:44:55";
+    let both = view(&["em0", "wlan0"], Some("em0"), Some("em0"), em);
+    let cases: Vec<(Option<LaggView>, Option<LaggView>, Option<u64>)> = vec![
+        (Some(both.clone()), Some(view(&["em0", "wlan0"], Some("em0"), Some("wlan0"), em)), None),
+        (Some(view(&["em0"], Some("em0"), Some("em0"), em)), Some(both.clone()), None),
+        (Some(both.clone()), Some(view(&["em0"], Some("em0"), Some("em0"), em)), None),
+        (
+            Some(view(&["ue0", "wlan0"], Some("wlan0"), Some("ue0"), em)),
+            Some(view(&["ue0", "wlan0"], Some("ue0"), Some("ue0"), em)),
+            None,
+        ),
+        (Some(both.clone()), Some(view(&["em0", "wlan0"], Some("em0"), None, em)), None),
+        (
+            Some(view(&["em0"], Some("em0"), None, em)),
+            Some(view(&["em0"], Some("em0"), Some("em0"), em)),
+            Some(60),
+        ),
+        (
+            Some(both.clone()),
+            Some(view(&["em0", "wlan0"], Some("em0"), Some("em0"), "00:24:d7:aa:bb:cc")),
+            None,
+        ),
+        (None, Some(view(&[], None, None, "00:00:00:00:00:00")), None),
+        (Some(both), None, None),
+    ];
+    for (before, after, offline_for) in cases {
+        let lines = describe(&lagg0, before.as_ref(), after.as_ref(), offline_for);
+        assert_eq!(lines.len(), 1, "each case yields one line: {lines:?}");
+        assert!(heads.contains(&lines[0]), "DIAGNOSTICS lacks {:?}; has {heads:?}", lines[0]);
+    }
+
+    let error = KernelError::errno(Op::AddLaggPort, Some(&lagg0), Errno::EBUSY);
+    let action = Action::AddPort { lagg: lagg0, port: name("wlan0") };
+    let line = format!("{error} (while: {action})");
+    let blocks = literal_blocks(&diagnostics);
+    assert!(blocks.iter().any(|b| b.trim_end() == line), "DIAGNOSTICS lacks {line:?}");
+}
+
+/// The keys lagghook.toml accepts. config.rs exposes no list, so it is
+/// written here, and `keys_are_the_parsers` proves it is the parser's own:
+/// serde's unknown-field error lists every field it expects.
+const LAGG_KEYS: &[&str] = &["ports", "mac", "failover_rx_all", "wlan"];
+const WLAN_KEYS: &[&str] = &["parent"];
+
+/// The backquoted names after "expected" in a serde unknown-field error.
+fn expected_fields(config: &str) -> BTreeSet<String> {
+    let e = Config::parse(config, Path::new("keys.toml"))
+        .expect_err("an unknown key is rejected")
+        .to_string();
+    let after = &e[e.find("expected").unwrap_or_else(|| panic!("{e}"))..];
+    after.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+/// Proves the hard-coded key lists are exactly the keys the parser knows.
+#[test]
+fn keys_are_the_parsers() {
+    let set = |keys: &[&str]| keys.iter().map(|k| (*k).to_owned()).collect::<BTreeSet<_>>();
+    assert_eq!(expected_fields("[lagg0]\nports = [\"em0\"]\nno_such_key = 1\n"), set(LAGG_KEYS));
+    assert_eq!(
+        expected_fields("[lagg0]\nports = [\"wlan0\"]\nwlan.wlan0.no_such_key = 1\n"),
+        set(WLAN_KEYS)
+    );
+}
+
+/// Proves a configuration using every key is accepted, with its values.
+#[test]
+fn every_key_is_accepted() {
+    let text = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nmac = \"02:00:00:00:00:01\"\n\
+                failover_rx_all = false\nwlan.wlan0.parent = \"iwn0\"\n";
+    let config = Config::parse(text, Path::new("all-keys.toml")).unwrap();
+    let lagg = &config.laggs[0];
+    assert_eq!(lagg.ports, [name("em0"), name("wlan0")]);
+    assert_eq!(lagg.mac, MacSource::Literal(mac("02:00:00:00:00:01")));
+    assert!(!config.failover_rx_all());
+    assert_eq!(lagg.wlan(&name("wlan0")).and_then(|w| w.parent.clone()), Some(name("iwn0")));
+}
+
+/// Proves lagghook.toml(5) documents every key, as `.It Ic key`, and no
+/// key the parser does not know.
+#[test]
+fn every_key_is_documented() {
+    let page = lagghook_toml_5();
+    let documented: BTreeSet<String> = section(&page, "DESCRIPTION")
+        .iter()
+        .filter_map(|l| l.strip_prefix(".It Ic "))
+        .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    let known: BTreeSet<String> =
+        LAGG_KEYS.iter().chain(WLAN_KEYS).map(|k| (*k).to_owned()).collect();
+    assert_eq!(documented, known, "lagghook.toml.5 keys (left) vs the parser's (right)");
+    // The documented defaults are the code's.
+    let text = rendered(&section(&page, "DESCRIPTION")).join(" ");
+    let minimal =
+        Config::parse("[lagg0]\nports = [\"ue0\", \"wlan0\"]\n", Path::new("x.toml")).unwrap();
+    assert!(minimal.failover_rx_all(), "failover_rx_all defaults to true");
+    assert!(text.contains("failover_rx_all (boolean, default true)"), "{text}");
+    assert!(text.contains(&format!("Between 1 and {}", lagghook::config::LAGG_MAX_PORTS)));
+    assert_eq!(
+        minimal.laggs[0].mac,
+        MacSource::Port(name("ue0")),
+        "mac defaults to the first port"
+    );
+}
+
+/// Proves each rejection lagghook.toml(5) lists is real and reported as
+/// FILE:LINE:COLUMN, and that the sample message is the parser's.
+#[test]
+fn documented_rejections_are_real() {
+    let page = lagghook_toml_5();
+    let description = section(&page, "DESCRIPTION");
+    let sample = literal_blocks(&description).into_iter().next().expect("a sample error message");
+    let e = Config::parse(
+        "[lagg0]\nports = [\"em0\", \"wlan0\"]\nmac = \"em1\"\n",
+        Path::new("lagghook.toml"),
+    )
+    .unwrap_err();
+    assert_eq!(sample.trim_end(), e.to_string());
+
+    let bullets: Vec<String> = {
+        let text = rendered(&description);
+        let start = text.iter().position(|l| l.starts_with("checks the whole file")).unwrap_or(0);
+        text[start..].iter().filter(|l| !l.is_empty()).cloned().collect()
+    };
+    let joined = bullets.join(" ");
+    // Each claim of the list, and a file with that problem. Most are one
+    // [lagg0] table; `l0` writes its header.
+    let l0 = |body: &str| format!("[lagg0]\n{body}\n");
+    let ports33: Vec<String> = (0..33).map(|i| format!("\"em{i}\"")).collect();
+    let cases: Vec<(&str, String)> = vec![
+        ("a TOML syntax error", l0("ports = [\"em0\"")),
+        ("a value of the wrong type", l0("ports = \"em0\"")),
+        ("a missing ports", l0("mac = \"em0\"")),
+        ("an unknown key", l0("prots = [\"em0\"]")),
+        ("a table name that is not 'laggN'", "[bond0]\nports = [\"em0\"]\n".to_owned()),
+        ("an empty ports list", l0("ports = []")),
+        ("or more than 32 ports", l0(&format!("ports = [{}]", ports33.join(",")))),
+        ("an interface name that is empty", l0("ports = [\"\"]")),
+        ("over 15 bytes long", l0("ports = [\"abcdefghijklmnop\"]")),
+        ("or has other characters", l0("ports = [\"em0;reboot\"]")),
+        ("a port that is a lagg", l0("ports = [\"lagg1\"]")),
+        ("the same port twice in one lagg", l0("ports = [\"em0\", \"em0\"]")),
+        ("a port in two laggs", l0("ports = [\"em0\"]\n[lagg1]\nports = [\"em0\"]")),
+        ("neither a port of its lagg nor a MAC address", l0("ports = [\"em0\"]\nmac = \"em1\"")),
+        ("or the zero", l0("ports = [\"em0\"]\nmac = \"00:00:00:00:00:00\"")),
+        ("or a multicast address", l0("ports = [\"em0\"]\nmac = \"01:00:5e:00:00:01\"")),
+        (
+            "failover_rx_all values differ",
+            l0("ports = [\"em0\"]\nfailover_rx_all = true\n\
+                [lagg1]\nports = [\"em1\"]\nfailover_rx_all = false"),
+        ),
+        ("not a port of its lagg", l0("ports = [\"em0\"]\nwlan.wlan0.parent = \"iwn0\"")),
+        ("parent that is a port", l0("ports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"em0\"")),
+    ];
+    for (claim, text) in &cases {
+        assert!(joined.contains(claim), "lagghook.toml.5 no longer says {claim:?}:\n{joined}");
+        let e = Config::parse(text, Path::new("bad.toml"))
+            .err()
+            .unwrap_or_else(|| panic!("{claim}: accepted:\n{text}"))
+            .to_string();
+        let rest = e.strip_prefix("bad.toml:").unwrap_or_else(|| panic!("{claim}: {e}"));
+        let mut parts = rest.splitn(3, ':').map(|p| p.parse::<u32>().is_ok());
+        let numbered = (parts.next(), parts.next()) == (Some(true), Some(true));
+        assert!(numbered, "{claim}: not FILE:LINE:COLUMN: {e}");
+    }
+}
+
+/// Proves every TOML example in lagghook.toml(5) EXAMPLES parses, and
+/// that the examples still show what their text says they show.
+#[test]
+fn toml_examples_parse() {
+    let page = lagghook_toml_5();
+    let blocks = literal_blocks(&section(&page, "EXAMPLES"));
+    assert_eq!(blocks.len(), 3, "the laptop, the USB NIC and the literal-MAC examples");
+    let configs: Vec<Config> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let path = format!("lagghook.toml(5) EXAMPLES #{}", i + 1);
+            Config::parse(text, Path::new(&path)).unwrap_or_else(|e| panic!("{e}\n{text}"))
+        })
+        .collect();
+    let laptop = &configs[0].laggs[0];
+    assert_eq!(laptop.ports, [name("em0"), name("wlan0")]);
+    assert_eq!(laptop.wlan(&name("wlan0")).and_then(|w| w.parent.clone()), Some(name("iwn0")));
+    assert_eq!(configs[1].laggs[0].ports, [name("ue0"), name("wlan0")]);
+    assert!(matches!(configs[2].laggs[0].mac, MacSource::Literal(_)));
+}
+
+/// Proves the laptop example of lagghook.toml(5) is the sample
+/// configuration the README installs.
+#[test]
+fn laptop_example_is_the_fixture() {
+    let fixture = read("tests/fixtures/config/good-laptop.toml");
+    let fixture = Config::parse(&fixture, Path::new("good-laptop.toml")).unwrap();
+    let page = lagghook_toml_5();
+    let example = &literal_blocks(&section(&page, "EXAMPLES"))[0];
+    let example = Config::parse(example, Path::new("good-laptop.toml")).unwrap();
+    assert_eq!(example, fixture);
+}
