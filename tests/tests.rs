@@ -6,6 +6,8 @@ mod abi;
 mod cli;
 /// Man pages and docs stay in step with the code.
 mod docs;
+/// Failing kernel calls and a world changing mid-run.
+mod faults;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.

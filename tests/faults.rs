@@ -1,0 +1,129 @@
+//! Kernel calls that fail, and a world that changes under lagghook's feet:
+//! one failing port does not stop the others, "already so" is success, and
+//! whatever went wrong, the next clean run converges.
+
+use lagghook::config::Config;
+use lagghook::error::Error;
+use lagghook::kernel::{Errno, Kernel, Op};
+use lagghook::log::{Level, MemoryLog};
+use lagghook::model::IfName;
+use lagghook::plan::{plan, Scope};
+use lagghook::run::{observe, reconcile, Context, Report};
+use lagghook::sim::{Faulty, Happening, Machine, SimKernel};
+use lagghook::state::{MemoryStore, StateStore};
+
+const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
+
+/// em0 and wlan0 (factory MAC) exist; lagg0 does not.
+const NO_LAGG: &str = r#"
+[machine]
+failover_rx_all = 1
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+[[machine.interface]]
+name = "wlan0"
+kind = "wlan"
+parent = "iwn0"
+mac = "00:24:d7:00:00:01"
+link = true
+"#;
+
+fn n(s: &str) -> IfName {
+    IfName::new(s).unwrap()
+}
+
+fn sim(text: &str) -> SimKernel {
+    SimKernel::from_machine(&Machine::parse(text).unwrap()).unwrap()
+}
+
+fn config() -> Config {
+    Config::parse(CONFIG, "lagghook.toml".as_ref()).unwrap()
+}
+
+fn run(
+    kernel: &mut dyn Kernel,
+    log: &mut MemoryLog,
+    store: &mut MemoryStore,
+) -> Result<Report, Error> {
+    let mut ctx = Context { kernel, log, state: store, now: 100, dry_run: false };
+    reconcile(&mut ctx, &config(), &Scope::All)
+}
+
+fn ports(kernel: &mut dyn Kernel) -> Vec<String> {
+    kernel.lagg_status(&n("lagg0")).unwrap().ports.iter().map(|p| p.name.to_string()).collect()
+}
+
+fn errors(log: &MemoryLog) -> Vec<&str> {
+    log.lines.iter().filter(|(l, _)| *l == Level::Err).map(|(_, s)| s.as_str()).collect()
+}
+
+#[test]
+fn a_port_the_kernel_refuses_does_not_keep_the_other_out() {
+    let mut kernel = Faulty::new(sim(NO_LAGG));
+    kernel.fail_always_for(Op::AddLaggPort, &n("em0"), Errno::EBUSY);
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    let result = run(&mut kernel, &mut log, &mut store);
+    assert!(matches!(result, Err(Error::ChangesFailed(1))), "{result:?}");
+    assert_eq!(ports(&mut kernel), ["wlan0"]);
+    assert_eq!(
+        errors(&log),
+        ["lagg0: SIOCSLAGGPORT: Device busy (while: ifconfig lagg0 laggport em0)"]
+    );
+    // wlan0 was prepared and added although em0's add failed before it.
+    assert!(kernel.inner().calls().iter().any(|c| c.starts_with("SIOCSLAGGPORT lagg0 wlan0")));
+}
+
+#[test]
+fn a_port_added_by_someone_else_meanwhile_is_success() {
+    let mut kernel = Faulty::new(sim(NO_LAGG));
+    // rc (or an administrator) adds wlan0 just before lagghook does.
+    kernel.before_for(Op::AddLaggPort, &n("wlan0"), |k: &mut SimKernel| {
+        let _ = k.add_lagg_port(&n("lagg0"), &n("wlan0"));
+    });
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    let result = run(&mut kernel, &mut log, &mut store);
+    assert!(result.is_ok(), "{result:?} {:?}", log.lines);
+    assert!(kernel.inner().calls().iter().any(|c| c == "SIOCSLAGGPORT lagg0 wlan0: EEXIST"));
+    assert_eq!(ports(&mut kernel), ["em0", "wlan0"]);
+    assert!(errors(&log).is_empty());
+}
+
+#[test]
+fn a_wlan_vanishing_mid_plan_fails_only_its_own_steps() {
+    let mut kernel = Faulty::new(sim(NO_LAGG));
+    // The card is pulled between lagghook's observation and its lladdr change.
+    kernel.before_for(Op::SetLladdr, &n("wlan0"), |k: &mut SimKernel| {
+        k.happen(&Happening::Destroy(n("wlan0"))).unwrap();
+    });
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    let result = run(&mut kernel, &mut log, &mut store);
+    assert!(matches!(result, Err(Error::ChangesFailed(1))), "{result:?}");
+    let calls = kernel.inner().calls().to_vec();
+    // After the failed SIOCSIFLLADDR nothing else is tried on wlan0
+    // (no up, no wpa_supplicant restart, no add), but em0 is in.
+    let failed_at = calls.iter().position(|c| c.starts_with("SIOCSIFLLADDR wlan0")).unwrap();
+    assert!(calls[failed_at].ends_with("ENXIO"), "{calls:?}");
+    assert!(calls[failed_at + 1..].iter().all(|c| !c.contains("wlan0")), "{calls:?}");
+    assert_eq!(ports(&mut kernel), ["em0"]);
+}
+
+#[test]
+fn after_random_failures_a_clean_run_converges() {
+    for seed in 1..=60u64 {
+        let mut kernel = Faulty::new(sim(NO_LAGG));
+        kernel.fail_randomly(seed, 0.3, &[]);
+        let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+        let _ = run(&mut kernel, &mut log, &mut store);
+        let mut kernel = kernel.into_inner();
+        let second = run(&mut kernel, &mut log, &mut store);
+        assert!(second.is_ok(), "seed {seed}: {second:?}\n{kernel}");
+        let snap = observe(&mut kernel).unwrap();
+        let macs = store.load().map(|s| s.macs).unwrap_or_default();
+        let again = plan(&config(), &snap, &macs, &Scope::All);
+        assert!(again.is_empty(), "seed {seed}: still to do:\n{again}\n{kernel}");
+        assert_eq!(ports(&mut kernel), ["em0", "wlan0"], "seed {seed}");
+    }
+}
