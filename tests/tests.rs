@@ -4,6 +4,8 @@
 mod abi;
 /// The binary as devd and an administrator run it.
 mod cli;
+/// The same bodies against the simulator and (root, FreeBSD) the real kernel.
+mod conformance;
 /// Man pages and docs stay in step with the code.
 mod docs;
 /// Failing kernel calls and a world changing mid-run.

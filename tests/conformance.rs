@@ -1,0 +1,257 @@
+//! Conformance: the same scenario bodies run against the simulated kernel
+//! (always) and against FreeBSD itself (`cfg(target_os = "freebsd")`,
+//! `#[ignore]`: root only, `cargo test -- --ignored`). The FreeBSD arm
+//! builds epair(4) interfaces and a real lagg inside a fresh vnet jail, so
+//! the host's network is never touched, and removes the jail afterwards.
+//! The arms are duplicated on purpose (turmoil's sim_arm/real_arm): each
+//! reads as a plain test of its own kernel.
+//!
+//! Ports are Ethernet-like on both arms (epair on FreeBSD), since a vnet
+//! jail has no radio to create a wlan on.
+
+use lagghook::config::Config;
+use lagghook::kernel::Kernel;
+use lagghook::log::MemoryLog;
+use lagghook::model::{IfName, MacAddr};
+use lagghook::plan::{plan, Scope};
+use lagghook::run::{observe, reconcile, Context};
+use lagghook::state::{MemoryStore, StateStore};
+
+/// The identity every port must end up with; a locally administered
+/// address so it can never clash with real hardware.
+const IDENTITY: &str = "02:00:5e:10:00:01";
+const CONFIG: &str = "[lagg0]\nports = [\"lhc0\", \"lhc1\"]\nmac = \"02:00:5e:10:00:01\"\n";
+
+/// What a conformance body can make the world do.
+trait World {
+    fn kernel(&mut self) -> &mut dyn Kernel;
+    /// The port's ifnet goes away (NIC unplugged, driver unloaded).
+    fn destroy(&mut self, port: &str);
+    /// A new Ethernet-like interface of that name appears, with its own MAC.
+    fn attach(&mut self, port: &str);
+}
+
+fn n(s: &str) -> IfName {
+    IfName::new(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn config() -> Config {
+    Config::parse(CONFIG, "conformance.toml".as_ref()).unwrap()
+}
+
+/// `lagghook reconcile`, then proof that a second run would do nothing.
+fn converge(world: &mut dyn World, store: &mut MemoryStore) {
+    let config = config();
+    let mut log = MemoryLog::default();
+    {
+        let mut ctx =
+            Context { kernel: world.kernel(), log: &mut log, state: store, now: 1, dry_run: false };
+        let result = reconcile(&mut ctx, &config, &Scope::All);
+        assert!(result.is_ok(), "{result:?}: {:?}", log.lines);
+    }
+    let snap = observe(world.kernel()).unwrap();
+    let macs = store.load().map(|s| s.macs).unwrap_or_default();
+    let again = plan(&config, &snap, &macs, &Scope::All);
+    assert!(again.is_empty(), "second run would do:\n{again}");
+}
+
+fn lagg_ports(world: &mut dyn World) -> (Vec<String>, Option<String>) {
+    let status = world.kernel().lagg_status(&n("lagg0")).unwrap();
+    let ports = status.ports.iter().map(|p| p.name.to_string()).collect();
+    (ports, status.primary().map(|p| p.to_string()))
+}
+
+fn mac_of(world: &mut dyn World, name: &str) -> MacAddr {
+    let ifaces = world.kernel().interfaces().unwrap();
+    ifaces.into_iter().find(|i| i.name.as_str() == name).map(|i| i.mac).unwrap_or_default()
+}
+
+/// Body: from two bare ports, reconcile builds lagg0 with the identity MAC
+/// on every port and the preferred port as primary.
+fn body_builds_the_lagg(world: &mut dyn World) {
+    let mut store = MemoryStore::default();
+    converge(world, &mut store);
+    assert_eq!(lagg_ports(world), (vec!["lhc0".into(), "lhc1".into()], Some("lhc0".into())));
+    for name in ["lagg0", "lhc0", "lhc1"] {
+        assert_eq!(mac_of(world, name).to_string(), IDENTITY, "{name}");
+    }
+}
+
+/// Body: the preferred port disappears (lagg makes the other primary) and
+/// comes back; after reconcile it is primary again and the lagg's MAC
+/// never changed.
+fn body_preferred_port_comes_back_as_primary(world: &mut dyn World) {
+    let mut store = MemoryStore::default();
+    converge(world, &mut store);
+    world.destroy("lhc0");
+    assert_eq!(lagg_ports(world), (vec!["lhc1".into()], Some("lhc1".into())));
+    assert_eq!(mac_of(world, "lagg0").to_string(), IDENTITY);
+    world.attach("lhc0");
+    converge(world, &mut store);
+    let (ports, primary) = lagg_ports(world);
+    assert_eq!(primary.as_deref(), Some("lhc0"), "ports {ports:?}");
+    assert_eq!(ports.len(), 2);
+    assert_eq!(mac_of(world, "lagg0").to_string(), IDENTITY);
+    assert_eq!(mac_of(world, "lhc0").to_string(), IDENTITY);
+}
+
+/// Body: a backup port re-created with its own MAC is re-cloned and re-added.
+fn body_backup_port_is_recloned_and_readded(world: &mut dyn World) {
+    let mut store = MemoryStore::default();
+    converge(world, &mut store);
+    world.destroy("lhc1");
+    world.attach("lhc1");
+    assert_ne!(mac_of(world, "lhc1").to_string(), IDENTITY);
+    converge(world, &mut store);
+    assert_eq!(lagg_ports(world), (vec!["lhc0".into(), "lhc1".into()], Some("lhc0".into())));
+    assert_eq!(mac_of(world, "lhc1").to_string(), IDENTITY);
+}
+
+mod sim_arm {
+    use super::*;
+    use lagghook::sim::{Happening, SimKernel};
+
+    /// Two bare Ethernet ports with link, like a fresh pair of epairs.
+    struct SimWorld {
+        kernel: SimKernel,
+        attached: u8,
+    }
+
+    impl SimWorld {
+        fn new() -> SimWorld {
+            let mut world = SimWorld { kernel: SimKernel::new(), attached: 0 };
+            world.attach("lhc0");
+            world.attach("lhc1");
+            world
+        }
+    }
+
+    impl World for SimWorld {
+        fn kernel(&mut self) -> &mut dyn Kernel {
+            &mut self.kernel
+        }
+        fn destroy(&mut self, port: &str) {
+            self.kernel.happen(&Happening::Destroy(n(port))).unwrap();
+        }
+        fn attach(&mut self, port: &str) {
+            self.attached += 1;
+            let mac = MacAddr([0x02, 0, 0x5e, 0x20, 0, self.attached]);
+            self.kernel.happen(&Happening::AttachEther { name: n(port), mac }).unwrap();
+            // epair(4) comes up with link once both ends are up, which the
+            // FreeBSD arm does at once.
+            self.kernel.set_up(&n(port), true).unwrap();
+        }
+    }
+
+    #[test]
+    fn builds_the_lagg() {
+        body_builds_the_lagg(&mut SimWorld::new());
+    }
+
+    #[test]
+    fn preferred_port_comes_back_as_primary() {
+        body_preferred_port_comes_back_as_primary(&mut SimWorld::new());
+    }
+
+    #[test]
+    fn backup_port_is_recloned_and_readded() {
+        body_backup_port_is_recloned_and_readded(&mut SimWorld::new());
+    }
+}
+
+#[cfg(target_os = "freebsd")]
+mod freebsd_arm {
+    //! Each test re-runs itself inside a fresh vnet jail (`jexec`), where
+    //! it creates epairs named lhc0/lhc1 (their peers stay up, so the ports
+    //! have link) and lets lagghook's real backend build lagg0. Removing
+    //! the jail destroys everything cloned in its vnet.
+    use super::*;
+    use lagghook::sys::NativeKernel;
+    use std::process::Command;
+
+    const INSIDE: &str = "LAGGHOOK_CONFORMANCE_INSIDE";
+
+    fn sh(cmd: &str, args: &[&str]) -> String {
+        let out = Command::new(cmd).args(args).output().unwrap();
+        assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    struct EpairWorld {
+        kernel: NativeKernel,
+    }
+
+    impl EpairWorld {
+        fn new() -> EpairWorld {
+            let mut world = EpairWorld { kernel: NativeKernel::open().unwrap() };
+            world.attach("lhc0");
+            world.attach("lhc1");
+            world
+        }
+    }
+
+    impl World for EpairWorld {
+        fn kernel(&mut self) -> &mut dyn Kernel {
+            &mut self.kernel
+        }
+        fn destroy(&mut self, port: &str) {
+            sh("/sbin/ifconfig", &[port, "destroy"]);
+        }
+        fn attach(&mut self, port: &str) {
+            // `ifconfig epair create` prints the a side, e.g. epair3a.
+            let a = sh("/sbin/ifconfig", &["epair", "create"]);
+            let b = format!("{}b", a.trim_end_matches('a'));
+            sh("/sbin/ifconfig", &[&b, "up"]);
+            sh("/sbin/ifconfig", &[&a, "name", port]);
+        }
+    }
+
+    /// Runs `test` inside a new vnet jail, or the body if already inside.
+    fn in_jail(test: &str, body: fn(&mut dyn World)) {
+        if std::env::var_os(INSIDE).is_some() {
+            body(&mut EpairWorld::new());
+            return;
+        }
+        let name = format!("lagghook-conformance-{}", std::process::id());
+        sh("/usr/sbin/jail", &["-c", &format!("name={name}"), "path=/", "vnet", "persist"]);
+        let exe = std::env::current_exe().unwrap();
+        let status = Command::new("/usr/sbin/jexec")
+            .env(INSIDE, "1")
+            .args([
+                name.as_str(),
+                exe.to_str().unwrap(),
+                "--ignored",
+                "--exact",
+                test,
+                "--nocapture",
+            ])
+            .status();
+        // Clean up whatever happened inside.
+        let _ = Command::new("/usr/sbin/jail").args(["-r", &name]).status();
+        assert!(status.unwrap().success(), "{test} failed inside the jail");
+    }
+
+    #[test]
+    #[ignore = "needs root on FreeBSD 14 or 15 (vnet jail, epair, lagg)"]
+    fn builds_the_lagg() {
+        in_jail("conformance::freebsd_arm::builds_the_lagg", body_builds_the_lagg);
+    }
+
+    #[test]
+    #[ignore = "needs root on FreeBSD 14 or 15 (vnet jail, epair, lagg)"]
+    fn preferred_port_comes_back_as_primary() {
+        in_jail(
+            "conformance::freebsd_arm::preferred_port_comes_back_as_primary",
+            body_preferred_port_comes_back_as_primary,
+        );
+    }
+
+    #[test]
+    #[ignore = "needs root on FreeBSD 14 or 15 (vnet jail, epair, lagg)"]
+    fn backup_port_is_recloned_and_readded() {
+        in_jail(
+            "conformance::freebsd_arm::backup_port_is_recloned_and_readded",
+            body_backup_port_is_recloned_and_readded,
+        );
+    }
+}
