@@ -2,7 +2,11 @@
 //! vap in its configured shape. devd(8) runs it on IFNET events; each run
 //! observes the kernel, plans the smallest repair, applies it and exits.
 //!
-//! Layers, from pure to OS-bound:
+//! The pure core (`model`, `config`, `event`, `plan`, `transition`) makes no
+//! OS call. `kernel` is the seam: `sys` implements it with FreeBSD's ioctls
+//! (and nothing elsewhere), `sim` with a simulated FreeBSD kernel. `apply`,
+//! `run`, `state`, `log`, `command`, `status` and `cli` run it; `devd` and
+//! `scenario` let scenarios drive it the way devd would.
 #![deny(unsafe_code)]
 
 /// Executes a plan against a kernel, continuing past a failing port.
@@ -25,9 +29,9 @@ pub mod kernel;
 pub mod log;
 /// Value types: interface names, MAC addresses, lagg protocols, snapshots.
 pub mod model;
-/// The reconcile planner: (config, snapshot, event) → ordered actions. Pure.
+/// The reconcile planner: (config, snapshot) → ordered actions. Pure.
 pub mod plan;
-/// One lagghook run: config → lock → observe → plan → apply → log → state.
+/// One lagghook run: lock → observe → plan → apply → log → state.
 pub mod run;
 /// Scenario files: executable specifications run on the simulated kernel.
 pub mod scenario;

@@ -143,3 +143,46 @@ proptest! {
         }
     }
 }
+
+/// Steady state logs nothing and changes nothing: a converged laptop, run
+/// again as devd would on a LINK_UP, makes no kernel write and no log line.
+#[test]
+fn steady_state_is_silent() {
+    let w = World {
+        ports: vec![
+            Port { name: "em0", kind: "ether", present: true, link: true, up: true, cloned: true },
+            Port { name: "wlan0", kind: "wlan", present: true, link: true, up: true, cloned: true },
+            Port {
+                name: "ue0",
+                kind: "ether",
+                present: false,
+                link: false,
+                up: false,
+                cloned: false,
+            },
+        ],
+        lagg: Some(("failover", vec![0, 1])),
+        order: vec![0, 1, 2],
+        usb_first: false,
+    };
+    let doc: Doc = toml::from_str(&machine_toml(&w)).unwrap();
+    let mut kernel = SimKernel::from_machine(&doc.machine).unwrap();
+    let config = config(&w);
+    let mut store = MemoryStore::default();
+    let mut first = MemoryLog::default();
+    let mut ctx =
+        Context { kernel: &mut kernel, log: &mut first, state: &mut store, now: 1, dry_run: false };
+    reconcile(&mut ctx, &config, &Scope::All).unwrap();
+    kernel.clear_record();
+    let mut second = MemoryLog::default();
+    let mut ctx = Context {
+        kernel: &mut kernel,
+        log: &mut second,
+        state: &mut store,
+        now: 2,
+        dry_run: false,
+    };
+    reconcile(&mut ctx, &config, &Scope::Lagg("lagg0".parse().unwrap())).unwrap();
+    assert_eq!(kernel.writes(), 0, "{:?}", kernel.calls());
+    assert!(second.lines.is_empty(), "{:?}", second.lines);
+}
