@@ -237,7 +237,12 @@ pub fn check(
         problems.push(format!("{}: no lagg configured", config.path.display()));
     }
     match observe(kernel) {
-        Ok(snap) => kernel_problems(config, &snap, &mut problems, &mut notes),
+        Ok(snap) => {
+            kernel_problems(config, &snap, &mut problems, &mut notes);
+            if *choice == KernelChoice::Native {
+                installation_problems(config, &mut problems);
+            }
+        }
         Err(e) if e.kind == KernelErrorKind::Unsupported && *choice == KernelChoice::Native => {
             notes.push("kernel not checked: no kernel backend on this OS (try -k sim:FILE)".into());
         }
@@ -306,6 +311,40 @@ fn kernel_problems(
         notes.push(format!(
             "not converged; `lagghook reconcile` would run {} change(s)",
             pending.actions.len()
+        ));
+    }
+}
+
+/// Where `lagghook devd-conf`'s output must be for devd to read it: stock
+/// `/etc/devd.conf` lists `/usr/local/etc/devd` in its `directory` options.
+pub const DEVD_RULES: &str = "/usr/local/etc/devd/lagghook.conf";
+/// Restarted after a wlan's MAC changes (rc.d/wpa_supplicant).
+pub const WPA_SUPPLICANT_RC: &str = "/etc/rc.d/wpa_supplicant";
+
+/// What the real system needs besides the kernel: devd rules that match
+/// this configuration, and the rc script for wlan ports.
+fn installation_problems(config: &Config, problems: &mut Vec<String>) {
+    let statements = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let wanted = crate::devd::rules_for(config, crate::cli::PROGRAM);
+    match std::fs::read_to_string(DEVD_RULES) {
+        Err(e) => problems.push(format!(
+            "{DEVD_RULES}: {e}; install it with `lagghook devd-conf > {DEVD_RULES}` and `service devd restart`"
+        )),
+        Ok(text) if statements(&text) != statements(&wanted) => problems.push(format!(
+            "{DEVD_RULES}: differs from `lagghook devd-conf` for this configuration; regenerate it and restart devd"
+        )),
+        Ok(_) => {}
+    }
+    let has_wlan = config.laggs.iter().any(|l| l.ports.iter().any(|p| l.is_wlan_port(p)));
+    if has_wlan && !std::path::Path::new(WPA_SUPPLICANT_RC).exists() {
+        problems.push(format!(
+            "{WPA_SUPPLICANT_RC}: missing; wlan ports cannot be re-keyed after a MAC change"
         ));
     }
 }
