@@ -1,1 +1,725 @@
-//! TODO: FreeBSD ioctl backend
+//! The FreeBSD backend: each [`Kernel`] method is one request (or the short
+//! fixed sequence its doc names) on one `AF_LOCAL` datagram socket, the way
+//! libifconfig talks to the kernel (`ifconfig_ioctlwrap`). Nothing here
+//! decides anything; `plan` does.
+//!
+//! This is the only file of the crate allowed `unsafe`. Each block says which
+//! buffer the kernel reads or writes and why it lives long enough. Structs
+//! and request numbers come from `sys::abi`, whose values `tests/abi.rs`
+//! checks against FreeBSD's headers; the requests are typed here ([`Request`])
+//! so an argument of the wrong type, or a struct whose size does not match
+//! the length encoded in its request number, fails to compile.
+//!
+//! Errors carry FreeBSD's errno (`Errno::from_code`), so `apply` and the
+//! tests treat this backend and the simulator alike. Errors of a lagg port
+//! request (`SIOCSLAGGPORT`, `SIOCSLAGGDELPORT`) name the port, the
+//! interface the usual errnos (EEXIST, EBUSY, ENOENT, EPROTONOSUPPORT) are
+//! about.
+//!
+//! Runtime behaviour on a real FreeBSD kernel has not been verified: this
+//! file is cross-compiled and linked in CI, never run there.
+
+#![allow(unsafe_code)]
+
+use core::ffi::{c_int, c_void, CStr};
+use core::marker::PhantomData;
+use core::mem::{offset_of, size_of};
+use core::ptr;
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+
+use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+
+use crate::kernel::{Errno, Kernel, KernelError, Op};
+use crate::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState};
+use crate::model::{MacAddr, PortFlags};
+use crate::sys::abi::{self, ifreq, IFNAMSIZ};
+
+// The mirrors in `abi` spell `size_t` as `usize` and `unsigned long` request
+// numbers as `u64`; both are right only on LP64. i386 FreeBSD has other
+// request numbers (SIOCGLAGG = 0xc040698f) that nothing here has checked.
+const _: () = assert!(usize::BITS == 64, "lagghook supports LP64 FreeBSD only (amd64, arm64)");
+
+// getifaddrs(3) hands back libc's `ifaddrs`; the mirror in `abi` is the one
+// `tests/abi.rs` compares with `ifaddrs.h`, so libc must agree with it.
+const _: () = {
+    assert!(size_of::<libc::ifaddrs>() == size_of::<abi::ifaddrs>());
+    assert!(offset_of!(libc::ifaddrs, ifa_next) == offset_of!(abi::ifaddrs, ifa_next));
+    assert!(offset_of!(libc::ifaddrs, ifa_name) == offset_of!(abi::ifaddrs, ifa_name));
+    assert!(offset_of!(libc::ifaddrs, ifa_flags) == offset_of!(abi::ifaddrs, ifa_flags));
+    assert!(offset_of!(libc::ifaddrs, ifa_addr) == offset_of!(abi::ifaddrs, ifa_addr));
+    assert!(offset_of!(libc::ifaddrs, ifa_data) == offset_of!(abi::ifaddrs, ifa_data));
+};
+
+/// A request number bound to the type of its argument.
+struct Request<T> {
+    code: libc::c_ulong,
+    arg: PhantomData<fn(&mut T)>,
+}
+
+impl<T> Clone for Request<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Request<T> {}
+
+/// Binds `code` to `T`. Every `Request` is a `const`, so the check that the
+/// length encoded in the number (`IOCPARM_LEN`) is `size_of::<T>()` runs at
+/// compile time: a mismatch is a build error, never a runtime panic.
+const fn request<T>(code: u64) -> Request<T> {
+    assert!(
+        (code >> 16) as usize & abi::IOCPARM_MASK as usize == size_of::<T>(),
+        "ioctl argument type does not match the request's encoded length"
+    );
+    Request { code, arg: PhantomData }
+}
+
+const SIOCGIFFLAGS: Request<ifreq> = request(abi::SIOCGIFFLAGS);
+const SIOCSIFFLAGS: Request<ifreq> = request(abi::SIOCSIFFLAGS);
+const SIOCSIFMTU: Request<ifreq> = request(abi::SIOCSIFMTU);
+const SIOCSIFLLADDR: Request<ifreq> = request(abi::SIOCSIFLLADDR);
+const SIOCGHWADDR: Request<ifreq> = request(abi::SIOCGHWADDR);
+const SIOCIFCREATE2: Request<ifreq> = request(abi::SIOCIFCREATE2);
+const SIOCGLAGG: Request<abi::lagg_reqall> = request(abi::SIOCGLAGG);
+const SIOCSLAGG: Request<abi::lagg_reqall> = request(abi::SIOCSLAGG);
+const SIOCSLAGGPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGPORT);
+const SIOCSLAGGDELPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGDELPORT);
+
+/// `net.link.lagg.failover_rx_all` (`SYSCTL_INT` in `sys/net/if_lagg.c`).
+const FAILOVER_RX_ALL: &CStr = c"net.link.lagg.failover_rx_all";
+
+/// The rc script lagghook restarts; an absolute path, run without a shell.
+const WPA_SUPPLICANT_RC: &str = "/etc/rc.d/wpa_supplicant";
+
+/// How far `lagg_status` grows its port buffer when the kernel fills it.
+const LAGG_PORTS_LIMIT: usize = 4 * abi::LAGG_MAX_PORTS;
+
+/// FreeBSD's kernel, through ioctl(2), sysctl(3) and getifaddrs(3).
+#[derive(Debug)]
+pub struct FreeBsdKernel {
+    /// Any socket reaches `ifioctl` (`soo_ioctl` in `sys/kern/sys_socket.c`);
+    /// `AF_LOCAL`'s protocol answers EOPNOTSUPP to every interface request,
+    /// so each falls through to the interface's own `if_ioctl` (lagg,
+    /// net80211) exactly as libifconfig's requests do.
+    sock: OwnedFd,
+}
+
+/// One interface as getifaddrs(3) describes it in its `AF_LINK` entry.
+struct LinkEntry {
+    name: IfName,
+    index: u32,
+    mac: MacAddr,
+    up: bool,
+    ifi_type: u8,
+    link: LinkState,
+    mtu: u32,
+}
+
+impl FreeBsdKernel {
+    /// Opens the request socket: `socket(AF_LOCAL, SOCK_DGRAM|SOCK_CLOEXEC)`.
+    /// Its failure is reported as `ListInterfaces`, the first request a run
+    /// makes.
+    pub fn open() -> Result<FreeBsdKernel, KernelError> {
+        let sock = socket(AddressFamily::Unix, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
+            .map_err(|e| {
+                KernelError::errno(Op::ListInterfaces, None, Errno::from_code(e as i32))
+            })?;
+        Ok(FreeBsdKernel { sock })
+    }
+
+    /// ioctl(2) on the request socket; `Err` holds the errno.
+    ///
+    /// # Safety
+    /// Every pointer inside `*arg` (`ra_port`, `ifr_data`) must be valid for
+    /// what the kernel does with it during this call (reads or writes of the
+    /// length the request implies).
+    unsafe fn ioctl<T>(&self, req: Request<T>, arg: &mut T) -> Result<(), i32> {
+        // SAFETY: `arg` is an exclusive borrow of a `T` of exactly the size
+        // encoded in `req.code` (checked by `request`), alive for the whole
+        // call, so the kernel's copyin/copyout of IOCPARM_LEN bytes stays
+        // inside it; pointers inside it are the caller's promise.
+        let rc = unsafe { libc::ioctl(self.sock.as_raw_fd(), req.code, ptr::from_mut(arg)) };
+        if rc == -1 {
+            Err(last_errno())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The `AF_LINK` entries of getifaddrs(3) (`lib/libc/net/getifaddrs.c`,
+    /// built from sysctl `NET_RT_IFLISTL`): one per interface, carrying its
+    /// `sockaddr_dl` (index, MAC) and `if_data` (type, link state, MTU).
+    fn link_entries(&self) -> Result<Vec<LinkEntry>, KernelError> {
+        let mut head: *mut libc::ifaddrs = ptr::null_mut();
+        // SAFETY: `head` is a valid out-pointer for the duration of the call;
+        // on success getifaddrs stores a list that `IfAddrs` frees below.
+        if unsafe { libc::getifaddrs(&mut head) } == -1 {
+            return Err(KernelError::errno(
+                Op::ListInterfaces,
+                None,
+                Errno::from_code(last_errno()),
+            ));
+        }
+        let list = IfAddrs(head);
+        let mut out = Vec::new();
+        let mut cur = list.0;
+        while !cur.is_null() {
+            // SAFETY: `cur` is a node of the list getifaddrs returned, which
+            // stays allocated until `list` is dropped at the end of this fn.
+            let ifa = unsafe { &*cur };
+            cur = ifa.ifa_next;
+            if let Some(entry) = link_entry(ifa) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Is `name` a lagg? `SIOCGLAGG` with an empty port buffer succeeds
+    /// only on a lagg (`lagg_ioctl`); other drivers reject the unknown
+    /// request (`ether_ioctl`: EINVAL). Asking the kernel rather than
+    /// trusting the `lagg` name prefix keeps a renamed lagg a lagg.
+    fn is_lagg(&self, name: &IfName) -> bool {
+        let Some(buf) = abi::ifname_bytes(name.as_str()) else { return false };
+        let mut ra = abi::lagg_reqall::new(buf);
+        // SAFETY: `ra_port` is null and `ra_size` 0, so `lagg_ioctl` copies
+        // out 0 bytes (`copyout(outbuf, ra_port, 0)`); `ra` lives on this
+        // stack frame for the whole call.
+        unsafe { self.ioctl(SIOCGLAGG, &mut ra) }.is_ok()
+    }
+
+    /// The radio of wlan vap `name`: sysctl `net.wlan.<unit>.%parent`
+    /// (`ieee80211_sysctl_vattach` in `sys/net80211/ieee80211_freebsd.c`),
+    /// the same test rc's `rc.d/wpa_supplicant` makes. The sysctl is keyed
+    /// by the vap's unit, not its name, and `em0` has unit 0 too, so only
+    /// names of the wlan cloner (`wlanN`) are looked up; a renamed vap is
+    /// therefore seen as a plain Ethernet interface.
+    fn wlan_parent(&self, name: &IfName) -> Result<Option<IfName>, KernelError> {
+        let Some(unit) = name.unit() else { return Ok(None) };
+        if name.as_str() != format!("wlan{unit}") {
+            return Ok(None);
+        }
+        let err = |code| KernelError::errno(Op::ListInterfaces, Some(name), Errno::from_code(code));
+        let key = CString::new(format!("net.wlan.{unit}.%parent"))
+            .map_err(|_| KernelError::other(Op::ListInterfaces, Some(name), "bad sysctl name"))?;
+        let mut buf = [0u8; 64];
+        match sysctl_read(&key, &mut buf) {
+            Ok(len) => {
+                let raw = &buf[..len];
+                let raw = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
+                let parent = std::str::from_utf8(raw).ok().and_then(|s| IfName::new(s).ok());
+                match parent {
+                    Some(p) => Ok(Some(p)),
+                    None => Err(KernelError::other(
+                        Op::ListInterfaces,
+                        Some(name),
+                        format!("net.wlan.{unit}.%parent is not an interface name"),
+                    )),
+                }
+            }
+            Err(code) if code == libc::ENOENT => Ok(None),
+            Err(code) => Err(err(code)),
+        }
+    }
+
+    /// `SIOCGHWADDR` (`if_gethwaddr` in `sys/net/if.c`): the address the
+    /// interface was attached with. `Ok(None)` where the kernel has none
+    /// (ENODEV: not `IFT_ETHER`/`IFT_IEEE8023ADLAG`); `Err(ENXIO)` when the
+    /// interface left after getifaddrs listed it.
+    fn hwaddr(&self, name: &IfName) -> Result<Option<MacAddr>, i32> {
+        let mut ifr = ifreq::new(abi::ifname_bytes(name.as_str()).ok_or(libc::EINVAL)?);
+        // ifconfig's `link_status` passes AF_LOCAL in sa_family; the kernel
+        // only writes `ifr_addr.sa_data`.
+        ifr.ifr_ifru.ifru_addr =
+            abi::sockaddr { sa_len: 0, sa_family: abi::AF_LOCAL, sa_data: [0; 14] };
+        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
+        match unsafe { self.ioctl(SIOCGHWADDR, &mut ifr) } {
+            // SAFETY: the union was fully initialised by `ifreq::new` and
+            // `ifru_addr` is plain bytes, so any content is a valid value.
+            Ok(()) => Ok(Some(mac_from(&unsafe { ifr.ifr_ifru.ifru_addr }.sa_data))),
+            Err(code) if code == libc::ENODEV => Ok(None),
+            Err(code) => Err(code),
+        }
+    }
+
+    /// `SIOCIFCREATE2` with `ifr_data` → `params`; the kernel may answer
+    /// with another name (it picks a unit when none is given), which is
+    /// reported rather than hidden, since later requests use `name`.
+    fn clone_create<P>(&self, op: Op, name: &IfName, params: &mut P) -> Result<(), KernelError> {
+        let wanted = name_buf(op, name)?;
+        let mut ifr = ifreq::new(wanted);
+        ifr.ifr_ifru.ifru_data = ptr::from_mut(params).cast::<c_void>();
+        // SAFETY: `ifr_data` points to `*params`, borrowed exclusively for
+        // this whole function; the cloner copies in its parameter struct
+        // from it (`ifc_copyin` in `lagg_clone_create`, `copyin` in
+        // `wlan_clone_create`) during the call and keeps no pointer to it.
+        unsafe { self.ioctl(SIOCIFCREATE2, &mut ifr) }.map_err(|c| errno(op, name, c))?;
+        if ifr.ifr_name != wanted {
+            let got = String::from_utf8_lossy(abi::ifname_str(&ifr.ifr_name)).into_owned();
+            return Err(KernelError::other(
+                op,
+                Some(name),
+                format!("kernel created {got} instead"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One lagg port request (`SIOCSLAGGPORT` / `SIOCSLAGGDELPORT`).
+    fn port_request(
+        &self,
+        op: Op,
+        req: Request<abi::lagg_reqport>,
+        lagg: &IfName,
+        port: &IfName,
+    ) -> Result<(), KernelError> {
+        let mut rp = abi::lagg_reqport::new(name_buf(op, lagg)?, name_buf(op, port)?);
+        // SAFETY: `rp` is a pointer-free lagg_reqport on this stack frame.
+        unsafe { self.ioctl(req, &mut rp) }.map_err(|c| errno(op, port, c))
+    }
+}
+
+impl Kernel for FreeBsdKernel {
+    /// getifaddrs(3); per interface then: the `net.wlan.N.%parent` sysctl
+    /// (wlanN names only), `SIOCGLAGG` (IFT_ETHER interfaces that are not
+    /// vaps) and `SIOCGHWADDR` (IFT_ETHER and IFT_IEEE8023ADLAG).
+    ///
+    /// Link state is `ifi_link_state`, not `SIOCGIFMEDIA`: it is the value
+    /// lagg itself tests (`LAGG_PORTACTIVE` in `sys/net/if_lagg.h`), it
+    /// comes with getifaddrs at no extra request, and it is what devd's
+    /// LINK_UP/LINK_DOWN report (`do_link_state_change`).
+    fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError> {
+        let mut out = Vec::new();
+        for e in self.link_entries()? {
+            let parent = self.wlan_parent(&e.name)?;
+            let ethernet_like =
+                e.ifi_type == abi::IFT_ETHER || e.ifi_type == abi::IFT_IEEE8023ADLAG;
+            // Order matters: a vap is IFT_ETHER (`ieee80211_vap_setup`), or
+            // IFT_IEEE8023ADLAG inside a lagg, and a lagg is IFT_ETHER
+            // (`lagg_clone_create` → `ether_ifattach`).
+            let kind = if parent.is_some() {
+                IfKind::Wlan
+            } else if e.ifi_type == abi::IFT_ETHER && self.is_lagg(&e.name) {
+                IfKind::Lagg
+            } else if ethernet_like {
+                IfKind::Ether
+            } else {
+                IfKind::Other
+            };
+            let hwaddr = if ethernet_like {
+                match self.hwaddr(&e.name) {
+                    Ok(mac) => mac,
+                    // Gone since getifaddrs listed it: it is not there.
+                    Err(code) if code == libc::ENXIO => continue,
+                    Err(code) => return Err(errno(Op::ListInterfaces, &e.name, code)),
+                }
+            } else {
+                None
+            };
+            out.push(Interface {
+                name: e.name,
+                index: e.index,
+                kind,
+                mac: e.mac,
+                hwaddr,
+                up: e.up,
+                link: e.link,
+                mtu: e.mtu,
+                parent,
+            });
+        }
+        out.sort_by_key(|i| i.index);
+        Ok(out)
+    }
+
+    /// `SIOCGLAGG` with a `LAGG_MAX_PORTS`-entry buffer, as ifconfig's
+    /// `lagg_status` does. The kernel copies at most `ra_size` bytes of
+    /// ports and reports only how many it copied (`ra_ports`), silently
+    /// truncating, so a full buffer is the only sign the list may be longer:
+    /// then the buffer doubles and the request is repeated. With 32 entries
+    /// that cannot happen (`lagg_port_create` refuses a 33rd port); the
+    /// retry guards against a kernel with a larger limit.
+    fn lagg_status(&mut self, lagg: &IfName) -> Result<LaggStatus, KernelError> {
+        let op = Op::GetLagg;
+        let name = name_buf(op, lagg)?;
+        let mut cap = abi::LAGG_MAX_PORTS;
+        loop {
+            let mut ports = vec![abi::lagg_reqport::new([0; IFNAMSIZ], [0; IFNAMSIZ]); cap];
+            let mut ra = abi::lagg_reqall::new(name);
+            ra.ra_size = cap * size_of::<abi::lagg_reqport>();
+            ra.ra_port = ports.as_mut_ptr();
+            // SAFETY: `ra_port` points to `ports`, `cap` lagg_reqport
+            // (`ra_size` bytes), a Vec alive and not moved until after the
+            // call; the kernel writes at most `ra_size` bytes there.
+            unsafe { self.ioctl(SIOCGLAGG, &mut ra) }.map_err(|c| errno(op, lagg, c))?;
+            let copied = usize::try_from(ra.ra_ports).unwrap_or(0).min(cap);
+            if copied == cap && cap < LAGG_PORTS_LIMIT {
+                cap *= 2;
+                continue;
+            }
+            let mut out = Vec::with_capacity(copied);
+            for rp in &ports[..copied] {
+                let raw = abi::ifname_str(&rp.rp_portname);
+                let port = std::str::from_utf8(raw).ok().and_then(|s| IfName::new(s).ok());
+                let Some(port) = port else {
+                    let shown = String::from_utf8_lossy(raw).into_owned();
+                    return Err(KernelError::other(
+                        op,
+                        Some(lagg),
+                        format!("port name {shown:?} is not an interface name"),
+                    ));
+                };
+                out.push(LaggPort { name: port, flags: PortFlags::from_raw(rp.rp_flags) });
+            }
+            return Ok(LaggStatus { proto: LaggProto::from_raw(ra.ra_proto), ports: out });
+        }
+    }
+
+    /// sysctlbyname(3) read of `net.link.lagg.failover_rx_all` (an int).
+    fn failover_rx_all(&mut self) -> Result<Option<bool>, KernelError> {
+        let mut value: c_int = 0;
+        let mut len = size_of::<c_int>();
+        // SAFETY: `oldp` is `value` and `oldlenp` `len` (its size), both on
+        // this stack frame for the whole call; no new value is passed.
+        let rc = unsafe {
+            libc::sysctlbyname(
+                FAILOVER_RX_ALL.as_ptr(),
+                ptr::from_mut(&mut value).cast::<c_void>(),
+                &mut len,
+                ptr::null(),
+                0,
+            )
+        };
+        if rc == -1 {
+            return match last_errno() {
+                // if_lagg is not loaded: the sysctl does not exist yet.
+                code if code == libc::ENOENT => Ok(None),
+                code => Err(KernelError::errno(Op::GetSysctl, None, Errno::from_code(code))),
+            };
+        }
+        Ok(Some(value != 0))
+    }
+
+    /// sysctlbyname(3) write of `net.link.lagg.failover_rx_all`.
+    fn set_failover_rx_all(&mut self, value: bool) -> Result<(), KernelError> {
+        let new: c_int = c_int::from(value);
+        // SAFETY: `newp` is `new`, `newlen` its size, on this stack frame
+        // for the whole call; no old value is asked for (null `oldp`).
+        let rc = unsafe {
+            libc::sysctlbyname(
+                FAILOVER_RX_ALL.as_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::from_ref(&new).cast::<c_void>(),
+                size_of::<c_int>(),
+            )
+        };
+        if rc == -1 {
+            return Err(KernelError::errno(Op::SetSysctl, None, Errno::from_code(last_errno())));
+        }
+        Ok(())
+    }
+
+    /// `SIOCIFCREATE2` on the lagg cloner with `struct iflaggparam`
+    /// { `LAGG_TYPE_ETHERNET` }, which is `LAGG_TYPE_DEFAULT`, what
+    /// ifconfig's `lagg_create` (`sbin/ifconfig/iflagg.c`) passes.
+    fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError> {
+        let mut params =
+            abi::iflaggparam { lagg_type: abi::LAGG_TYPE_ETHERNET, ..Default::default() };
+        self.clone_create(Op::CreateLagg, lagg, &mut params)
+    }
+
+    /// `SIOCIFCREATE2` on the wlan cloner with `ieee80211_clone_params`, as
+    /// ifconfig's `wlan_create` (`sbin/ifconfig/ifieee80211.c`): station
+    /// mode, and `IEEE80211_CLONE_MACADDR` + `icp_macaddr` for `wlanaddr`.
+    /// Unlike ifconfig it does not then apply the default regulatory domain
+    /// (`setdefregdomain`); rc's vap creation does that.
+    fn create_wlan(
+        &mut self,
+        wlan: &IfName,
+        parent: &IfName,
+        mac: Option<MacAddr>,
+    ) -> Result<(), KernelError> {
+        let op = Op::CreateWlan;
+        let mut params = abi::ieee80211_clone_params {
+            icp_parent: name_buf(op, parent)?,
+            icp_opmode: abi::IEEE80211_M_STA,
+            ..Default::default()
+        };
+        if let Some(mac) = mac {
+            params.icp_flags |= abi::IEEE80211_CLONE_MACADDR;
+            params.icp_macaddr = mac.0;
+        }
+        self.clone_create(op, wlan, &mut params)
+    }
+
+    /// `SIOCSLAGG` with `ra_proto` (`setlaggproto` in ifconfig).
+    fn set_lagg_proto(&mut self, lagg: &IfName, proto: LaggProto) -> Result<(), KernelError> {
+        let op = Op::SetLaggProto;
+        let mut ra = abi::lagg_reqall::new(name_buf(op, lagg)?);
+        ra.ra_proto = proto.to_raw();
+        // SAFETY: `ra_port` is null and `ra_size` 0; SIOCSLAGG only reads
+        // `ra_proto` (`lagg_ioctl`). `ra` lives on this stack frame.
+        unsafe { self.ioctl(SIOCSLAGG, &mut ra) }.map_err(|c| errno(op, lagg, c))
+    }
+
+    /// `SIOCSLAGGPORT` (`setlaggport` in ifconfig).
+    fn add_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
+        self.port_request(Op::AddLaggPort, SIOCSLAGGPORT, lagg, port)
+    }
+
+    /// `SIOCSLAGGDELPORT` (`unsetlaggport` in ifconfig).
+    fn remove_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
+        self.port_request(Op::RemoveLaggPort, SIOCSLAGGDELPORT, lagg, port)
+    }
+
+    /// `SIOCSIFLLADDR` with `ifr_addr` = { `sa_len` = 6, `AF_LINK`, MAC }:
+    /// `ifhwioctl` passes `sa_len` to `if_setlladdr` as the address length
+    /// (EINVAL unless it equals the interface's), which is why ifconfig's
+    /// `link_getaddr` (`sbin/ifconfig/af_link.c`) sets it to `sdl_alen`.
+    fn set_lladdr(&mut self, ifname: &IfName, mac: MacAddr) -> Result<(), KernelError> {
+        let op = Op::SetLladdr;
+        let mut sa_data = [0u8; 14];
+        sa_data[..abi::ETHER_ADDR_LEN].copy_from_slice(&mac.0);
+        let mut ifr = ifreq::new(name_buf(op, ifname)?);
+        ifr.ifr_ifru.ifru_addr =
+            abi::sockaddr { sa_len: abi::ETHER_ADDR_LEN as u8, sa_family: abi::AF_LINK, sa_data };
+        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
+        unsafe { self.ioctl(SIOCSIFLLADDR, &mut ifr) }.map_err(|c| errno(op, ifname, c))
+    }
+
+    /// `SIOCGIFFLAGS`, then `SIOCSIFFLAGS` with `IFF_UP` set or cleared,
+    /// as ifconfig's `setifflags`: the flags are `ifr_flags` (low 16 bits)
+    /// | `ifr_flagshigh` << 16, written back split the same way.
+    fn set_up(&mut self, ifname: &IfName, up: bool) -> Result<(), KernelError> {
+        let op = Op::SetFlags;
+        let mut ifr = ifreq::new(name_buf(op, ifname)?);
+        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
+        unsafe { self.ioctl(SIOCGIFFLAGS, &mut ifr) }.map_err(|c| errno(op, ifname, c))?;
+        // SAFETY: the union was fully initialised by `ifreq::new` and the
+        // kernel wrote `ifru_flags`; two i16 accept any bit pattern.
+        let [low, high] = unsafe { ifr.ifr_ifru.ifru_flags };
+        let flags = u32::from(low as u16) | (u32::from(high as u16) << 16);
+        let flags = if up { flags | abi::IFF_UP } else { flags & !abi::IFF_UP };
+        ifr.ifr_ifru.ifru_flags = [(flags & 0xffff) as u16 as i16, (flags >> 16) as u16 as i16];
+        // SAFETY: as above; `ifr` still holds no pointer.
+        unsafe { self.ioctl(SIOCSIFFLAGS, &mut ifr) }.map_err(|c| errno(op, ifname, c))
+    }
+
+    /// `SIOCSIFMTU` with `ifr_mtu`.
+    fn set_mtu(&mut self, ifname: &IfName, mtu: u32) -> Result<(), KernelError> {
+        let op = Op::SetMtu;
+        let mtu = c_int::try_from(mtu).map_err(|_| errno(op, ifname, libc::EINVAL))?;
+        let mut ifr = ifreq::new(name_buf(op, ifname)?);
+        ifr.ifr_ifru.ifru_mtu = mtu;
+        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
+        unsafe { self.ioctl(SIOCSIFMTU, &mut ifr) }.map_err(|c| errno(op, ifname, c))
+    }
+
+    /// Spawns `/etc/rc.d/wpa_supplicant restart <wlan>` (no shell; stdio
+    /// to /dev/null) and does not wait: the script's `wpa_poststart` sleeps
+    /// about 2 s, and devd waits for lagghook before handling the next
+    /// event (`my_system` in `sbin/devd/devd.cc`). The child is reparented
+    /// to init when lagghook exits. Only a failed spawn is an error.
+    fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
+        let op = Op::RestartWpaSupplicant;
+        let spawned = Command::new(WPA_SUPPLICANT_RC)
+            .args(["restart", wlan.as_str()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        match spawned {
+            // Dropping a `Child` neither waits for nor kills it.
+            Ok(_child) => Ok(()),
+            Err(e) => Err(match e.raw_os_error() {
+                Some(code) => errno(op, wlan, code),
+                None => KernelError::other(op, Some(wlan), e.to_string()),
+            }),
+        }
+    }
+}
+
+/// The list getifaddrs(3) allocated; freed with freeifaddrs(3) on drop.
+struct IfAddrs(*mut libc::ifaddrs);
+
+impl Drop for IfAddrs {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: the pointer came from a successful getifaddrs and is
+            // freed exactly once, here; no reference into it outlives
+            // `link_entries`, which owns this guard.
+            unsafe { libc::freeifaddrs(self.0) };
+        }
+    }
+}
+
+/// The interface described by one getifaddrs(3) node, if it is the
+/// `AF_LINK` node of an interface whose name lagghook can handle. Its
+/// data are copied out, bounded by the lengths the kernel put in them.
+fn link_entry(ifa: &libc::ifaddrs) -> Option<LinkEntry> {
+    if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
+        return None;
+    }
+    // SAFETY: `ifa_addr` points into the getifaddrs buffer (alive while
+    // `ifa` is); every sockaddr starts with sa_len and sa_family.
+    let (sa_len, family) = unsafe { ((*ifa.ifa_addr).sa_len, (*ifa.ifa_addr).sa_family) };
+    if family != abi::AF_LINK {
+        return None;
+    }
+    // SAFETY: `ifa_name` is the NUL-terminated name getifaddrs stored in
+    // the same buffer.
+    let name = unsafe { CStr::from_ptr(ifa.ifa_name) };
+    // Names IfName refuses cannot be configured in lagghook.toml either.
+    let name = name.to_str().ok().and_then(|s| IfName::new(s).ok())?;
+
+    let mut sdl = abi::sockaddr_dl {
+        sdl_len: 0,
+        sdl_family: 0,
+        sdl_index: 0,
+        sdl_type: 0,
+        sdl_nlen: 0,
+        sdl_alen: 0,
+        sdl_slen: 0,
+        sdl_data: [0; 46],
+    };
+    let n = usize::from(sa_len).min(size_of::<abi::sockaddr_dl>());
+    // SAFETY: the source is the `sa_len` bytes of this sockaddr_dl in the
+    // getifaddrs buffer (alive while `ifa` is), the destination the local
+    // `sdl`; `n` is at most both lengths and the two cannot overlap.
+    unsafe {
+        ptr::copy_nonoverlapping(
+            ifa.ifa_addr.cast::<u8>(),
+            ptr::from_mut(&mut sdl).cast::<u8>(),
+            n,
+        );
+    }
+    // LLADDR(sdl): the address follows the name inside sdl_data, and must
+    // lie within the `n` bytes copied; anything but 6 bytes (lo0 has none)
+    // is not an Ethernet address.
+    let start = usize::from(sdl.sdl_nlen);
+    let end = start + usize::from(sdl.sdl_alen);
+    let copied = offset_of!(abi::sockaddr_dl, sdl_data) + end <= n;
+    let mac = match sdl.sdl_data.get(start..end) {
+        Some(bytes) if bytes.len() == abi::ETHER_ADDR_LEN && copied => {
+            let mut m = [0u8; 6];
+            m.copy_from_slice(bytes);
+            MacAddr(m)
+        }
+        _ => MacAddr::ZERO,
+    };
+
+    let data = if_data_of(ifa);
+    let link = match data.as_ref().map(|d| d.ifi_link_state) {
+        Some(abi::LINK_STATE_UP) => LinkState::Up,
+        Some(abi::LINK_STATE_DOWN) => LinkState::Down,
+        _ => LinkState::Unknown,
+    };
+    Some(LinkEntry {
+        name,
+        index: u32::from(sdl.sdl_index),
+        mac,
+        up: ifa.ifa_flags & abi::IFF_UP != 0,
+        ifi_type: data.as_ref().map_or(sdl.sdl_type, |d| d.ifi_type),
+        link,
+        mtu: data.as_ref().map_or(0, |d| d.ifi_mtu),
+    })
+}
+
+/// A copy of the `if_data` an `AF_LINK` node's `ifa_data` points to,
+/// bounded by its own `ifi_datalen`.
+fn if_data_of(ifa: &libc::ifaddrs) -> Option<abi::if_data> {
+    if ifa.ifa_data.is_null() {
+        return None;
+    }
+    let src = ifa.ifa_data.cast::<u8>();
+    // SAFETY: `ifa_data` points to an if_data in the getifaddrs buffer
+    // (alive while `ifa` is), which starts with these 8 header bytes.
+    let datalen = unsafe {
+        ptr::read_unaligned(src.add(offset_of!(abi::if_data, ifi_datalen)).cast::<u16>())
+    };
+    let n = usize::from(datalen).min(size_of::<abi::if_data>());
+    if n < offset_of!(abi::if_data, ifi_metric) {
+        return None;
+    }
+    let mut d = abi::if_data {
+        ifi_type: 0,
+        ifi_physical: 0,
+        ifi_addrlen: 0,
+        ifi_hdrlen: 0,
+        ifi_link_state: 0,
+        ifi_vhid: 0,
+        ifi_datalen: 0,
+        ifi_mtu: 0,
+        ifi_metric: 0,
+        ifi_baudrate: 0,
+        ifi_ipackets: 0,
+        ifi_ierrors: 0,
+        ifi_opackets: 0,
+        ifi_oerrors: 0,
+        ifi_collisions: 0,
+        ifi_ibytes: 0,
+        ifi_obytes: 0,
+        ifi_imcasts: 0,
+        ifi_omcasts: 0,
+        ifi_iqdrops: 0,
+        ifi_oqdrops: 0,
+        ifi_noproto: 0,
+        ifi_hwassist: 0,
+        __ifi_epoch: 0,
+        __ifi_lastchange: [0; 2],
+    };
+    // SAFETY: copies `n` bytes, at most the `ifi_datalen` the kernel wrote
+    // and at most the size of the local `d`; the regions cannot overlap.
+    unsafe { ptr::copy_nonoverlapping(src, ptr::from_mut(&mut d).cast::<u8>(), n) };
+    Some(d)
+}
+
+/// `name` as an `IFNAMSIZ` buffer for request `op`. `IfName` already
+/// guarantees it fits (at most 15 bytes, no NUL); this never truncates
+/// regardless.
+fn name_buf(op: Op, name: &IfName) -> Result<[u8; IFNAMSIZ], KernelError> {
+    abi::ifname_bytes(name.as_str())
+        .ok_or_else(|| KernelError::other(op, Some(name), "name does not fit IFNAMSIZ"))
+}
+
+/// sysctlbyname(3) read into `buf`; the length the kernel wrote, or errno.
+fn sysctl_read(name: &CStr, buf: &mut [u8]) -> Result<usize, i32> {
+    let mut len = buf.len();
+    // SAFETY: `oldp` is `buf` and `oldlenp` holds its length, both borrowed
+    // for the whole call, so the kernel writes at most `buf.len()` bytes;
+    // `name` is NUL-terminated; no new value is passed.
+    let rc = unsafe {
+        libc::sysctlbyname(
+            name.as_ptr(),
+            buf.as_mut_ptr().cast::<c_void>(),
+            &mut len,
+            ptr::null(),
+            0,
+        )
+    };
+    if rc == -1 {
+        Err(last_errno())
+    } else {
+        Ok(len.min(buf.len()))
+    }
+}
+
+/// The first 6 bytes of a `sa_data` as a MAC address.
+fn mac_from(sa_data: &[u8; 14]) -> MacAddr {
+    let mut m = [0u8; 6];
+    m.copy_from_slice(&sa_data[..abi::ETHER_ADDR_LEN]);
+    MacAddr(m)
+}
+
+fn errno(op: Op, ifname: &IfName, code: i32) -> KernelError {
+    KernelError::errno(op, Some(ifname), Errno::from_code(code))
+}
+
+/// errno after a failed call; FreeBSD's numbers, since this runs there.
+fn last_errno() -> i32 {
+    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
