@@ -565,7 +565,7 @@ fn diagnostics_are_real_log_lines() {
         assert!(heads.contains(&lines[0]), "DIAGNOSTICS lacks {:?}; has {heads:?}", lines[0]);
     }
 
-    let error = KernelError::errno(Op::AddLaggPort, Some(&lagg0), Errno::EBUSY);
+    let error = KernelError::errno(Op::AddLaggPort, Some(&name("wlan0")), Errno::EBUSY);
     let action = Action::AddPort { lagg: lagg0, port: name("wlan0") };
     let line = format!("{error} (while: {action})");
     let blocks = literal_blocks(&diagnostics);

@@ -70,7 +70,7 @@ fn a_port_the_kernel_refuses_does_not_keep_the_other_out() {
     assert_eq!(ports(&mut kernel), ["wlan0"]);
     assert_eq!(
         errors(&log),
-        ["lagg0: SIOCSLAGGPORT: Device busy (while: ifconfig lagg0 laggport em0)"]
+        ["em0: SIOCSLAGGPORT: Device busy (while: ifconfig lagg0 laggport em0)"]
     );
     // wlan0 was prepared and added although em0's add failed before it.
     assert!(kernel.inner().calls().iter().any(|c| c.starts_with("SIOCSLAGGPORT lagg0 wlan0")));

@@ -208,7 +208,9 @@ impl<K: Kernel> Faulty<K> {
             Some((errno, why)) => {
                 let args: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
                 self.injected.push(format!("{} {}: {errno:?} ({why})", op.name(), args.join(" ")));
-                Err(KernelError::errno(op, names.first().copied(), errno))
+                // The last name is the one a real error names: the port for
+                // SIOCSLAGGPORT/SIOCSLAGGDELPORT, the only one otherwise.
+                Err(KernelError::errno(op, names.last().copied(), errno))
             }
         }
     }
@@ -327,7 +329,7 @@ mod tests {
         );
         let err = f.add_lagg_port(&n("lagg0"), &n("wlan0")).unwrap_err();
         assert_eq!(err.errno_value(), Some(Errno::EBUSY));
-        assert_eq!(err.ifname, Some(n("lagg0")));
+        assert_eq!(err.ifname, Some(n("wlan0")), "named like the real backend names it");
         f.add_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
         f.fail_always(Op::RestartWpaSupplicant, Errno::Other(1));
         for _ in 0..3 {

@@ -1284,12 +1284,14 @@ impl Kernel for SimKernel {
 
     fn add_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
         let r = self.lagg_port_create(lagg, port);
-        self.record(format!("SIOCSLAGGPORT {lagg} {port}"), Op::AddLaggPort, lagg, r)
+        // Errors name the port, as the FreeBSD backend's do: EEXIST, EBUSY
+        // and ENOENT are about the port; the action names the lagg.
+        self.record(format!("SIOCSLAGGPORT {lagg} {port}"), Op::AddLaggPort, port, r)
     }
 
     fn remove_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
         let r = self.do_remove_port(lagg, port);
-        self.record(format!("SIOCSLAGGDELPORT {lagg} {port}"), Op::RemoveLaggPort, lagg, r)
+        self.record(format!("SIOCSLAGGDELPORT {lagg} {port}"), Op::RemoveLaggPort, port, r)
     }
 
     fn set_lladdr(&mut self, ifname: &IfName, mac: MacAddr) -> Result<(), KernelError> {
@@ -1562,7 +1564,7 @@ happen = "unplug em0"
         assert_eq!(add(&mut k, "lagg1", "em0"), Errno::EBUSY);
         assert_eq!(add(&mut k, "lagg1", "lagg0"), Errno::EINVAL, "stacking is compiled out");
         let err = k.add_lagg_port(&n("lagg0"), &n("em0")).unwrap_err();
-        assert_eq!(err, KernelError::errno(Op::AddLaggPort, Some(&n("lagg0")), Errno::EEXIST));
+        assert_eq!(err, KernelError::errno(Op::AddLaggPort, Some(&n("em0")), Errno::EEXIST));
         assert_eq!(k.calls().last().unwrap(), "SIOCSLAGGPORT lagg0 em0: EEXIST");
         assert_eq!(k.writes(), 9, "failed calls count too");
     }
