@@ -63,7 +63,8 @@ pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
             let mut kernel = SimKernel::load(path)
                 .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
             let result = execute_in(inv, &config, &mut kernel, &mut log, &mut store, now, out);
-            if !inv.dry_run {
+            let changes = matches!(inv.command, Command::Event(_) | Command::Reconcile);
+            if changes && !inv.dry_run {
                 kernel.save(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
             }
             result

@@ -156,9 +156,12 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
             state.record(ctx.now, format!("{ifname}: MAC {mac} re-applied (was {was})"));
         }
     }
-    if let Err(e) = ctx.state.save(&state) {
-        // The repair is done; only the memory of it is lost.
-        ctx.log.log(Level::Warning, &format!("state not saved: {e}"));
+    // Steady state writes nothing, not even the state file.
+    if loaded.as_ref() != Some(&state) {
+        if let Err(e) = ctx.state.save(&state) {
+            // The repair is done; only the memory of it is lost.
+            ctx.log.log(Level::Warning, &format!("state not saved: {e}"));
+        }
     }
     match report.failures() {
         0 => Ok(report),

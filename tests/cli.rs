@@ -118,6 +118,15 @@ fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
         "{lines:?}"
     );
 
+    // Steady state: another event changes nothing, not even the state file
+    // (an atomic rewrite would give it a new inode).
+    use std::os::unix::fs::MetadataExt;
+    let inode = || std::fs::metadata(sb.path("kernel.toml.state")).unwrap().ino();
+    let before = inode();
+    let out = sb.run(&["event", "IFNET", "em0", "LINK_UP"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(inode(), before, "state file rewritten in steady state");
+
     // A second process sees the first one's changes: nothing left to do.
     let out = sb.run(&["-n", "reconcile"]);
     assert_eq!(stdout(&out), "# nothing to do\n");
