@@ -15,7 +15,8 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-jv] [-c file] [-k kernel] status
        lagghook [-c file] [-k kernel] check
        lagghook [-v] simulate [file]
-       lagghook [-c file] devd-conf";
+       lagghook [-c file] devd-conf
+       lagghook [-c file] [-k kernel] rc-conf";
 
 /// Where devd rules say lagghook is installed (the FreeBSD ports prefix).
 pub const PROGRAM: &str = "/usr/local/sbin/lagghook";
@@ -30,6 +31,8 @@ pub enum Command {
     Check,
     Simulate(Option<PathBuf>),
     DevdConf,
+    /// rc.conf(5) lines for the configuration.
+    RcConf,
 }
 
 /// Which kernel to work on.
@@ -119,6 +122,7 @@ where
         "status" => none(Command::Status)?,
         "check" => none(Command::Check)?,
         "devd-conf" => none(Command::DevdConf)?,
+        "rc-conf" => none(Command::RcConf)?,
         "simulate" => match operands.as_slice() {
             [] => Command::Simulate(None),
             [file] => Command::Simulate(Some(PathBuf::from(file))),

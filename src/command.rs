@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cli::{Command, Invocation, KernelChoice, PROGRAM};
-use crate::config::Config;
+use crate::config::{Config, LaggConfig};
 use crate::devd;
 use crate::error::Error;
 use crate::event::DevdEvent;
 use crate::kernel::Kernel;
 use crate::log::{Log, Logger};
-use crate::plan::Scope;
+use crate::model::Snapshot;
+use crate::plan::{identity_mac, RememberedMacs, Scope};
+use crate::rc;
 use crate::run::{self, Context};
 use crate::scenario;
 use crate::sim::SimKernel;
@@ -29,6 +31,15 @@ pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
         Command::DevdConf => {
             let config = Config::load(&inv.config)?;
             return write_out(out, &devd::rules_for(&config, PROGRAM));
+        }
+        Command::RcConf => {
+            let config = Config::load(&inv.config)?;
+            // The kernel only helps here (a port's hardware address), so
+            // one that cannot be read leaves the MAC as a comment.
+            let snapshot = peek(&inv.kernel).unwrap_or_default();
+            let identity =
+                |lagg: &LaggConfig| identity_mac(lagg, &snapshot, &RememberedMacs::new());
+            return write_out(out, &rc::rc_conf(&config, &identity));
         }
         _ => {}
     }
@@ -96,7 +107,7 @@ pub fn execute_in(
             return write_out(out, &text);
         }
         Command::Check => return status::check(config, kernel, &inv.kernel, out),
-        Command::Simulate(_) | Command::DevdConf => {
+        Command::Simulate(_) | Command::DevdConf | Command::RcConf => {
             return Err(Error::Usage("not a kernel command".into()));
         }
     };
@@ -112,6 +123,14 @@ pub fn execute_in(
         write_out(out, &text)?;
     }
     Ok(())
+}
+
+/// One observation, without lock or state: for `rc-conf`.
+fn peek(choice: &KernelChoice) -> Option<Snapshot> {
+    match choice {
+        KernelChoice::Native => run::observe(&mut NativeKernel::open().ok()?).ok(),
+        KernelChoice::Sim(path) => run::observe(&mut SimKernel::load(path).ok()?).ok(),
+    }
 }
 
 fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {

@@ -31,6 +31,8 @@ pub mod log;
 pub mod model;
 /// The reconcile planner: (config, snapshot) → ordered actions. Pure.
 pub mod plan;
+/// rc.conf(5) lines for a configuration (`rc-conf`).
+pub mod rc;
 /// One lagghook run: lock → observe → plan → apply → log → state.
 pub mod run;
 /// Scenario files: executable specifications run on the simulated kernel.

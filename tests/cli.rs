@@ -270,3 +270,24 @@ fn shipped_devd_rules_are_the_generated_ones() {
     let shipped = std::fs::read_to_string(root.join("devd/lagghook.conf")).unwrap();
     assert_eq!(stdout(&out), shipped);
 }
+
+#[test]
+fn rc_conf_reads_the_identity_from_the_kernel() {
+    let sb = Sandbox::new("rcconf");
+    sb.write(
+        "config.toml",
+        "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwn0\"\n",
+    );
+    let kernel = sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let out = sb.run(&["rc-conf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("\nwlans_iwn0=\"wlan0\"\ncreate_args_wlan0=\"wlanaddr 00:11:22:33:44:55\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"")
+    );
+    assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT, "rc-conf only reads");
+}

@@ -280,7 +280,7 @@ fn synopsis_is_usage() {
         form.extend(render(line, "lagghook").split_whitespace().map(str::to_owned));
     }
     let usage = usage_forms();
-    assert_eq!(usage.len(), 7, "USAGE changed shape: {:?}", cli::USAGE);
+    assert_eq!(usage.len(), 8, "USAGE changed shape: {:?}", cli::USAGE);
     assert_eq!(forms, usage, "lagghook.8 SYNOPSIS (left) differs from cli::USAGE (right)");
 }
 
