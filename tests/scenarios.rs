@@ -47,34 +47,17 @@ fn every_scenario_file_passes() {
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
 
-const BASE: &str = r#"
-description = "x"
-config = """
-[lagg0]
-ports = ["em0", "wlan0"]
-"""
-[[machine.interface]]
-name = "em0"
-kind = "ether"
-mac = "00:11:22:33:44:55"
-link = true
-[[machine.interface]]
-name = "wlan0"
-kind = "wlan"
-parent = "iwn0"
-mac = "00:11:22:33:44:55"
-link = true
-[[machine.interface]]
-name = "lagg0"
-kind = "lagg"
-proto = "failover"
-ports = ["em0", "wlan0"]
-"#;
+/// A scenario header over the converged laptop machine.
+fn base() -> String {
+    let machine = include_str!("fixtures/machines/laptop.toml");
+    format!("description = \"x\"\nconfig = \"\"\"\n[lagg0]\nports = [\"em0\", \"wlan0\"]\n\"\"\"\n{machine}")
+}
 
 #[test]
 fn a_wrong_expectation_fails_and_is_named() {
     let text = format!(
-        "{BASE}\n[[step]]\ndo = \"unplug em0\"\n[step.expect]\nactive = {{ lagg0 = \"em0\" }}\n"
+        "{}\n[[step]]\ndo = \"unplug em0\"\n[step.expect]\nactive = {{ lagg0 = \"em0\" }}\n",
+        base()
     );
     let scenario = Scenario::parse(&text, "inline").unwrap();
     let report = run(&scenario).unwrap();
@@ -85,7 +68,8 @@ fn a_wrong_expectation_fails_and_is_named() {
 #[test]
 fn a_missing_log_line_and_wrong_write_count_fail() {
     let text = format!(
-        "{BASE}\n[[step]]\ndo = \"plug em0\"\n[step.expect]\nlog = [\"no such line\"]\nwrites = 3\n"
+        "{}\n[[step]]\ndo = \"plug em0\"\n[step.expect]\nlog = [\"no such line\"]\nwrites = 3\n",
+        base()
     );
     let report = run(&Scenario::parse(&text, "inline").unwrap()).unwrap();
     assert_eq!(report.steps[0].failed.len(), 2, "{:?}", report.steps[0].failed);
@@ -94,12 +78,13 @@ fn a_missing_log_line_and_wrong_write_count_fail() {
 #[test]
 fn scenario_typos_are_rejected_with_a_position() {
     let text = format!(
-        "{BASE}\n[[step]]\ndo = \"unplug em0\"\n[step.expect]\nactiv = {{ lagg0 = \"em0\" }}\n"
+        "{}\n[[step]]\ndo = \"unplug em0\"\n[step.expect]\nactiv = {{ lagg0 = \"em0\" }}\n",
+        base()
     );
     let err = Scenario::parse(&text, "typo.toml").unwrap_err().to_string();
     assert!(err.starts_with("typo.toml:"), "{err}");
     assert!(err.contains("activ"), "{err}");
-    let text = format!("{BASE}\n[[step]]\ndo = \"explode em0\"\n");
+    let text = format!("{}\n[[step]]\ndo = \"explode em0\"\n", base());
     let err = Scenario::parse(&text, "bad.toml").unwrap_err().to_string();
     assert!(err.contains("explode"), "{err}");
 }

@@ -361,24 +361,25 @@ impl SimKernel {
         })
     }
 
+    /// Why `name` cannot be the medium of a happening needing `kind`.
+    fn require_kind(&self, name: &IfName, kind: IfKind) -> Result<(), String> {
+        match self.ifnets.get(name).map(|i| i.kind) {
+            None => Err("no such interface".into()),
+            Some(k) if k == kind => Ok(()),
+            Some(k) => Err(format!("{name} is a {k} interface, not {kind}")),
+        }
+    }
+
     /// The world acting. Emits the devd events FreeBSD would.
     pub fn happen(&mut self, h: &Happening) -> Result<(), SimError> {
         let fail = |why: String| Err(SimError::new(format!("{h}: {why}")));
         match h {
             Happening::Unplug(n) | Happening::Plug(n) => {
-                match self.ifnets.get(n).map(|i| i.kind) {
-                    None => return fail("no such interface".into()),
-                    Some(IfKind::Ether) => {}
-                    Some(k) => return fail(format!("{n} is a {k} interface, not ether")),
-                }
+                self.require_kind(n, IfKind::Ether).or_else(fail)?;
                 self.set_medium(n, matches!(h, Happening::Plug(_)));
             }
             Happening::Disassociate(n) | Happening::Associate(n) => {
-                match self.ifnets.get(n).map(|i| i.kind) {
-                    None => return fail("no such interface".into()),
-                    Some(IfKind::Wlan) => {}
-                    Some(k) => return fail(format!("{n} is a {k} interface, not wlan")),
-                }
+                self.require_kind(n, IfKind::Wlan).or_else(fail)?;
                 self.set_medium(n, matches!(h, Happening::Associate(_)));
             }
             Happening::Destroy(n) => {
@@ -1329,28 +1330,7 @@ mod tests {
     const W: &str = "02:aa:bb:cc:dd:ee";
 
     /// The Handbook's laptop: em0 + wlan0 (MAC cloned from em0) in lagg0.
-    const LAPTOP: &str = r#"
-description = "ignored by the kernel"
-config = """ignored"""
-[[machine.interface]]
-name = "em0"
-kind = "ether"
-mac = "00:11:22:33:44:55"
-link = true
-[[machine.interface]]
-name = "wlan0"
-kind = "wlan"
-parent = "iwn0"
-mac = "00:11:22:33:44:55"
-link = true
-[[machine.interface]]
-name = "lagg0"
-kind = "lagg"
-proto = "failover"
-ports = ["em0", "wlan0"]
-[[step]]
-happen = "unplug em0"
-"#;
+    const LAPTOP: &str = include_str!("../../tests/fixtures/machines/laptop.toml");
 
     fn n(s: &str) -> IfName {
         IfName::new(s).unwrap()
@@ -1596,8 +1576,8 @@ happen = "unplug em0"
     fn jumbo_lagg_refuses_wlan_port_with_einval() {
         let text = LAPTOP
             .replace(
-                "link = true\n[[machine.interface]]\nname = \"wlan0\"",
-                "link = true\nmtu = 9000\n[[machine.interface]]\nname = \"wlan0\"",
+                "link = true\n\n[[machine.interface]]\nname = \"wlan0\"",
+                "link = true\nmtu = 9000\n\n[[machine.interface]]\nname = \"wlan0\"",
             )
             .replace(r#"ports = ["em0", "wlan0"]"#, r#"ports = ["em0"]"#);
         let mut k = build(&text);
@@ -1618,8 +1598,8 @@ happen = "unplug em0"
     #[test]
     fn a_jumbo_machine_file_listing_wlan_as_port_is_rejected() {
         let text = LAPTOP.replace(
-            "link = true\n[[machine.interface]]\nname = \"wlan0\"",
-            "link = true\nmtu = 9000\n[[machine.interface]]\nname = \"wlan0\"",
+            "link = true\n\n[[machine.interface]]\nname = \"wlan0\"",
+            "link = true\nmtu = 9000\n\n[[machine.interface]]\nname = \"wlan0\"",
         );
         let err = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap_err();
         assert!(err.to_string().contains("lagg0") && err.to_string().contains("EINVAL"), "{err}");
