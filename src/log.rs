@@ -56,6 +56,17 @@ impl Logger {
     }
 }
 
+impl Logger {
+    /// Syslog alone, for the one line reporting why a run failed: under
+    /// devd stderr goes nowhere, so without this a broken configuration
+    /// would fail every event in silence. `None` without a syslogd.
+    pub fn syslog_only() -> Option<Logger> {
+        let logger = Logger::new(false);
+        logger.syslog.as_ref()?;
+        Some(Logger { stderr: false, ..logger })
+    }
+}
+
 impl Log for Logger {
     fn log(&mut self, level: Level, line: &str) {
         if let Some(s) = &mut self.syslog {

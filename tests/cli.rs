@@ -175,12 +175,20 @@ fn bad_config_names_file_line_and_column_and_changes_nothing() {
     let sb = Sandbox::new("badcfg");
     let cfg = sb.write("config.toml", "[lagg0]\nports = [\"em0\", \"em0\"]\n");
     let kernel = sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sock = UnixDatagram::bind(sb.path("log.sock")).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let out = sb.run(&["reconcile"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.starts_with(&format!("lagghook: {}:2:", cfg.display())), "{err}");
     assert!(err.contains("em0"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+    // Under devd stderr goes nowhere: the same line reaches syslog, as an error.
+    let mut buf = [0u8; 2048];
+    let n = sock.recv(&mut buf).unwrap();
+    let logged = String::from_utf8_lossy(&buf[..n]);
+    assert!(logged.starts_with("<27>"), "LOG_DAEMON|LOG_ERR: {logged}");
+    assert!(logged.ends_with(err.trim_end().trim_start_matches("lagghook: ")), "{logged}");
     assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT);
 }
 
