@@ -1039,7 +1039,7 @@ impl SimKernel {
         &mut self,
         what: String,
         op: Op,
-        ifname: &IfName,
+        ifname: Option<&IfName>,
         result: Result<(), Errno>,
     ) -> Result<(), KernelError> {
         self.writes += 1;
@@ -1050,7 +1050,7 @@ impl SimKernel {
             }
             Err(e) => {
                 self.calls.push(format!("{what}: {}", errno_name(e)));
-                Err(KernelError::errno(op, Some(ifname), e))
+                Err(KernelError::errno(op, ifname, e))
             }
         }
     }
@@ -1245,23 +1245,13 @@ impl Kernel for SimKernel {
                 Ok(())
             }
         };
-        self.writes += 1;
         let what = format!("sysctl net.link.lagg.failover_rx_all={}", u8::from(value));
-        match result {
-            Ok(()) => {
-                self.calls.push(format!("{what}: ok"));
-                Ok(())
-            }
-            Err(e) => {
-                self.calls.push(format!("{what}: {}", errno_name(e)));
-                Err(KernelError::errno(Op::SetSysctl, None, e))
-            }
-        }
+        self.record(what, Op::SetSysctl, None, result)
     }
 
     fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError> {
         let r = self.do_create_lagg(lagg);
-        self.record(format!("SIOCIFCREATE2 {lagg}"), Op::CreateLagg, lagg, r)
+        self.record(format!("SIOCIFCREATE2 {lagg}"), Op::CreateLagg, Some(lagg), r)
     }
 
     fn create_wlan(
@@ -1275,29 +1265,29 @@ impl Kernel for SimKernel {
             Some(m) => format!("SIOCIFCREATE2 {wlan} wlandev {parent} wlanaddr {m}"),
             None => format!("SIOCIFCREATE2 {wlan} wlandev {parent}"),
         };
-        self.record(what, Op::CreateWlan, wlan, r)
+        self.record(what, Op::CreateWlan, Some(wlan), r)
     }
 
     fn set_lagg_proto(&mut self, lagg: &IfName, proto: LaggProto) -> Result<(), KernelError> {
         let r = self.do_set_lagg_proto(lagg, proto);
-        self.record(format!("SIOCSLAGG {lagg} {proto}"), Op::SetLaggProto, lagg, r)
+        self.record(format!("SIOCSLAGG {lagg} {proto}"), Op::SetLaggProto, Some(lagg), r)
     }
 
     fn add_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
         let r = self.lagg_port_create(lagg, port);
         // Errors name the port, as the FreeBSD backend's do: EEXIST, EBUSY
         // and ENOENT are about the port; the action names the lagg.
-        self.record(format!("SIOCSLAGGPORT {lagg} {port}"), Op::AddLaggPort, port, r)
+        self.record(format!("SIOCSLAGGPORT {lagg} {port}"), Op::AddLaggPort, Some(port), r)
     }
 
     fn remove_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
         let r = self.do_remove_port(lagg, port);
-        self.record(format!("SIOCSLAGGDELPORT {lagg} {port}"), Op::RemoveLaggPort, port, r)
+        self.record(format!("SIOCSLAGGDELPORT {lagg} {port}"), Op::RemoveLaggPort, Some(port), r)
     }
 
     fn set_lladdr(&mut self, ifname: &IfName, mac: MacAddr) -> Result<(), KernelError> {
         let r = self.do_set_lladdr(ifname, mac);
-        self.record(format!("SIOCSIFLLADDR {ifname} {mac}"), Op::SetLladdr, ifname, r)
+        self.record(format!("SIOCSIFLLADDR {ifname} {mac}"), Op::SetLladdr, Some(ifname), r)
     }
 
     fn set_up(&mut self, ifname: &IfName, up: bool) -> Result<(), KernelError> {
@@ -1308,17 +1298,22 @@ impl Kernel for SimKernel {
             Err(Errno::ENXIO)
         };
         let what = format!("SIOCSIFFLAGS {ifname} {}", if up { "up" } else { "down" });
-        self.record(what, Op::SetFlags, ifname, r)
+        self.record(what, Op::SetFlags, Some(ifname), r)
     }
 
     fn set_mtu(&mut self, ifname: &IfName, mtu: u32) -> Result<(), KernelError> {
         let r = self.do_set_mtu(ifname, mtu);
-        self.record(format!("SIOCSIFMTU {ifname} {mtu}"), Op::SetMtu, ifname, r)
+        self.record(format!("SIOCSIFMTU {ifname} {mtu}"), Op::SetMtu, Some(ifname), r)
     }
 
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         let r = self.do_restart_wpa(wlan);
-        self.record(format!("wpa_supplicant restart {wlan}"), Op::RestartWpaSupplicant, wlan, r)
+        self.record(
+            format!("wpa_supplicant restart {wlan}"),
+            Op::RestartWpaSupplicant,
+            Some(wlan),
+            r,
+        )
     }
 }
 
