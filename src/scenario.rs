@@ -308,12 +308,7 @@ fn check(expect: &Expect, kernel: &SimKernel, sr: &mut StepReport) {
             sr.failed.push(format!("expected {what}, found {found}"));
         }
     };
-    let lagg = |name: &str| {
-        let mut k = kernel.clone();
-        crate::model::IfName::new(name)
-            .ok()
-            .and_then(|n| crate::kernel::Kernel::lagg_status(&mut k, &n).ok())
-    };
+    let lagg = |name: &str| kernel.lagg(name);
     for (l, want) in &expect.active {
         let found = lagg(l).map(|s| s.active().map_or("none".to_owned(), |p| p.to_string()));
         let found = found.unwrap_or_else(|| "no such lagg".into());

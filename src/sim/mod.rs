@@ -479,6 +479,13 @@ impl SimKernel {
         Some(self.report(ifn))
     }
 
+    /// What `SIOCGLAGG` would report for `lagg`, without the `&mut` the
+    /// trait needs; `None` if it is not a lagg.
+    pub fn lagg(&self, name: &str) -> Option<LaggStatus> {
+        let ifn = self.ifnets.values().find(|i| i.name.as_str() == name)?;
+        self.status(ifn)
+    }
+
     /// `iv_myaddr` of a vap: the address it associates with. It follows
     /// `IF_LLADDR` only when the vap is down at the time of the change
     /// (`wlan_iflladdr`) or when it is stopped as the last running vap of
