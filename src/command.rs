@@ -26,14 +26,13 @@ use crate::sys::NativeKernel;
 
 /// Runs `inv` as a process would: real clock, syslog, state on disk.
 pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
+    if let Command::Simulate(file) = &inv.command {
+        return scenario::simulate(file.as_deref(), inv.verbose, out);
+    }
+    let config = Config::load(&inv.config)?;
     match &inv.command {
-        Command::Simulate(file) => return scenario::simulate(file.as_deref(), inv.verbose, out),
-        Command::DevdConf => {
-            let config = Config::load(&inv.config)?;
-            return write_out(out, &devd::rules_for(&config, PROGRAM));
-        }
+        Command::DevdConf => return write_out(out, &devd::rules_for(&config, PROGRAM)),
         Command::RcConf => {
-            let config = Config::load(&inv.config)?;
             // The kernel only helps here (a port's hardware address), so
             // one that cannot be read leaves the MAC as a comment.
             let snapshot = peek(&inv.kernel).unwrap_or_default();
@@ -43,7 +42,6 @@ pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
         }
         _ => {}
     }
-    let config = Config::load(&inv.config)?;
     if let Command::Event(args) = &inv.command {
         // Decided before any kernel call or lock: devd runs lagghook for
         // every event its rules match, and most need nothing.
