@@ -10,7 +10,7 @@ use crate::event::{DevdEvent, IfnetEvent};
 use crate::kernel::{Kernel, KernelError};
 use crate::log::{Level, Log};
 use crate::model::{IfKind, IfName, Snapshot};
-use crate::plan::{plan, Action, Plan, Scope};
+use crate::plan::{plan, Action, Plan, RememberedMacs, Scope};
 use crate::state::{State, StateStore};
 use crate::transition::{describe, LaggView};
 
@@ -84,6 +84,16 @@ pub fn observe(kernel: &mut dyn Kernel) -> Result<Snapshot, KernelError> {
     Ok(snapshot)
 }
 
+/// What a run would do right now, from a fresh observation: empty once
+/// converged. `macs` are the remembered identity MACs.
+pub fn pending(
+    kernel: &mut dyn Kernel,
+    config: &Config,
+    macs: &RememberedMacs,
+) -> Result<Plan, KernelError> {
+    Ok(plan(config, &observe(kernel)?, macs, &Scope::All))
+}
+
 /// Converges the laggs in `scope`. Failed changes are logged as they
 /// happen and counted in the report; only an unobservable kernel is an
 /// `Err`.
@@ -119,7 +129,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         let applied = apply(ctx.kernel, &round);
         let failed = applied.iter().any(|a| matches!(a.outcome, Outcome::Failed(_)));
         for a in &applied {
-            log_applied(ctx.log, a);
+            log_applied(ctx.log, &mut state, ctx.now, a);
         }
         report.plans.push(round);
         report.applied.extend(applied);
@@ -145,16 +155,10 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
             state.offline_since.insert(lagg.clone(), ctx.now);
         }
         for line in lines {
-            ctx.log.log(Level::Notice, &line);
-            state.record(ctx.now, line.clone());
+            transition(ctx.log, &mut state, ctx.now, line.clone());
             report.transitions.push(line);
         }
         state.laggs.insert(lagg.clone(), after);
-    }
-    for a in &report.applied {
-        if let (Action::SetLladdr { ifname, mac, was }, Outcome::Done) = (&a.action, &a.outcome) {
-            state.record(ctx.now, format!("{ifname}: MAC {mac} re-applied (was {was})"));
-        }
     }
     // Steady state writes nothing, not even the state file.
     if loaded.as_ref() != Some(&state) {
@@ -183,13 +187,20 @@ fn remember_macs(config: &Config, snapshot: &Snapshot, state: &mut State) {
     }
 }
 
-fn log_applied(log: &mut dyn Log, applied: &Applied) {
+/// A transition line: logged, and kept for `status`.
+fn transition(log: &mut dyn Log, state: &mut State, now: u64, line: String) {
+    log.log(Level::Notice, &line);
+    state.record(now, line);
+}
+
+fn log_applied(log: &mut dyn Log, state: &mut State, now: u64, applied: &Applied) {
     match (&applied.action, &applied.outcome) {
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
-            log.log(Level::Notice, &format!("{ifname}: MAC {mac} re-applied (was {was})"));
+            transition(log, state, now, format!("{ifname}: MAC {mac} re-applied (was {was})"));
         }
         (Action::RestartWpaSupplicant { wlan }, Outcome::Done) => {
-            log.log(Level::Notice, &format!("{wlan}: wpa_supplicant restarted for the new MAC"));
+            let line = format!("{wlan}: wpa_supplicant restarted for the new MAC");
+            transition(log, state, now, line);
         }
         (action, Outcome::Failed(e)) => {
             log.log(Level::Err, &format!("{e} (while: {action})"));
