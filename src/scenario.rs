@@ -21,8 +21,7 @@ use crate::devd::{self, Rule};
 use crate::error::Error;
 use crate::event::DevdEvent;
 use crate::log::{Level, MemoryLog};
-use crate::plan::{plan, Scope};
-use crate::run::observe;
+use crate::run::pending;
 use crate::sim::{Happening, Machine, SimKernel};
 use crate::state::{MemoryStore, StateStore};
 
@@ -232,10 +231,9 @@ pub fn run(scenario: &Scenario) -> Result<Report, Error> {
         report.steps.push(sr);
     }
     // A second run right after any run plans nothing.
-    match observe(&mut kernel) {
-        Ok(snap) => {
-            let macs = store.load().map(|s| s.macs).unwrap_or_default();
-            let again = plan(&scenario.config, &snap, &macs, &Scope::All);
+    let macs = store.load().map(|s| s.macs).unwrap_or_default();
+    match pending(&mut kernel, &scenario.config, &macs) {
+        Ok(again) => {
             if !again.is_empty() {
                 report.end_failed.push(format!(
                     "end state is not converged; reconcile would still run: {}",

@@ -13,8 +13,8 @@ use lagghook::config::Config;
 use lagghook::kernel::Kernel;
 use lagghook::log::MemoryLog;
 use lagghook::model::{IfName, MacAddr};
-use lagghook::plan::{plan, Scope};
-use lagghook::run::{observe, reconcile, Context};
+use lagghook::plan::Scope;
+use lagghook::run::{pending, reconcile, Context};
 use lagghook::state::{MemoryStore, StateStore};
 
 /// The identity every port must end up with; a locally administered
@@ -49,9 +49,8 @@ fn converge(world: &mut dyn World, store: &mut MemoryStore) {
         let result = reconcile(&mut ctx, &config, &Scope::All);
         assert!(result.is_ok(), "{result:?}: {:?}", log.lines);
     }
-    let snap = observe(world.kernel()).unwrap();
     let macs = store.load().map(|s| s.macs).unwrap_or_default();
-    let again = plan(&config, &snap, &macs, &Scope::All);
+    let again = pending(world.kernel(), &config, &macs).unwrap();
     assert!(again.is_empty(), "second run would do:\n{again}");
 }
 

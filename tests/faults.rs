@@ -7,8 +7,8 @@ use lagghook::error::Error;
 use lagghook::kernel::{Errno, Kernel, Op};
 use lagghook::log::{Level, MemoryLog};
 use lagghook::model::IfName;
-use lagghook::plan::{plan, Scope};
-use lagghook::run::{observe, reconcile, Context, Report};
+use lagghook::plan::Scope;
+use lagghook::run::{pending, reconcile, Context, Report};
 use lagghook::sim::{Faulty, Happening, Machine, SimKernel};
 use lagghook::state::{MemoryStore, StateStore};
 
@@ -120,9 +120,8 @@ fn after_random_failures_a_clean_run_converges() {
         let mut kernel = kernel.into_inner();
         let second = run(&mut kernel, &mut log, &mut store);
         assert!(second.is_ok(), "seed {seed}: {second:?}\n{kernel}");
-        let snap = observe(&mut kernel).unwrap();
         let macs = store.load().map(|s| s.macs).unwrap_or_default();
-        let again = plan(&config(), &snap, &macs, &Scope::All);
+        let again = pending(&mut kernel, &config(), &macs).unwrap();
         assert!(again.is_empty(), "seed {seed}: still to do:\n{again}\n{kernel}");
         assert_eq!(ports(&mut kernel), ["em0", "wlan0"], "seed {seed}");
     }
