@@ -256,6 +256,7 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
     // Configured ports that exist but are not members, in preference order,
     // so that into an empty lagg the most preferred one goes first and
     // becomes the primary (`lagg_port_create`).
+    let mut joining: Vec<&Interface> = Vec::new();
     for port in &cfg.ports {
         if status.has_port(port) {
             continue;
@@ -272,11 +273,26 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
             );
             continue;
         }
-        prepare_port(iface, identity, plan);
-        plan.actions.push(Action::AddPort { lagg: lagg.clone(), port: port.clone() });
+        joining.push(iface);
     }
 
-    plan_order_repair(cfg, snap, status, plan);
+    let repair = plan_order_repair(cfg, snap, status, &joining, plan);
+    for iface in joining {
+        if repair.as_ref().is_some_and(|r| iface.index < r.wanted_index && iface.name != r.wanted) {
+            // It would sort in front of the wanted primary and take its
+            // place when the current primary leaves: it joins next round,
+            // behind the new primary.
+            plan.note(&iface.name, format!("joins {lagg} after its primary port changes"));
+            continue;
+        }
+        prepare_port(iface, identity, plan);
+        plan.actions.push(Action::AddPort { lagg: lagg.clone(), port: iface.name.clone() });
+    }
+    if let Some(repair) = repair {
+        for port in repair.leaving {
+            plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port });
+        }
+    }
 }
 
 /// Rule 2: before a port joins, it carries the identity MAC, so the
@@ -311,12 +327,29 @@ fn prepare_port(iface: &Interface, identity: Option<MacAddr>, plan: &mut Plan) {
     }
 }
 
-/// Rule 4: the most preferred member should be the primary. lagg offers no
-/// way to choose the primary: it is the first port added to an empty lagg,
-/// and when the primary leaves, the first port of the list (lowest
-/// `if_index`) takes over (`lagg_port_create`, `lagg_port_destroy`). So
-/// every port listed before the wanted one, and the current primary, leave;
-/// the next round re-adds them behind it.
+/// A primary swap planned for this round.
+struct OrderRepair {
+    /// The port that becomes primary.
+    wanted: IfName,
+    /// Its `if_index`: the lagg keeps its ports sorted by it.
+    wanted_index: u32,
+    /// The members that leave, every one in front of `wanted` first and
+    /// the current primary last; the next round re-adds them behind it.
+    leaving: Vec<IfName>,
+}
+
+/// Rule 4: the most preferred port that is a member, or joins this round,
+/// should be the primary. lagg offers no way to choose the primary: it is
+/// the first port added to an empty lagg, and when the primary leaves, the
+/// head of the list (lowest `if_index`) takes over (`lagg_port_create`
+/// keeps `sc_ports` sorted by `if_index`, `lagg_port_destroy` picks
+/// `CK_SLIST_FIRST`). So every member in front of the wanted port, and the
+/// current primary, leave together, and no port that would sort in front
+/// of it joins in the same round (the caller defers those): the wanted port
+/// is then the head when the primary leaves, and becomes primary once.
+/// Taking the ports away one per round instead let a port joining in front
+/// take the primary, and with three ports the primary alternated between
+/// the two unwanted ones for ever (issue 6).
 ///
 /// Only while the wanted port is active (link up and IFF_UP), so traffic
 /// has somewhere to go; otherwise its LINK_UP event brings lagghook back.
@@ -324,28 +357,31 @@ fn plan_order_repair(
     cfg: &LaggConfig,
     snap: &Snapshot,
     status: &crate::model::LaggStatus,
+    joining: &[&Interface],
     plan: &mut Plan,
-) {
+) -> Option<OrderRepair> {
     let lagg = &cfg.name;
-    let Some(wanted) = cfg.ports.iter().find(|p| status.has_port(p)) else { return };
-    let Some(primary) = status.primary() else { return };
+    let primary = status.primary()?;
+    let wanted =
+        cfg.ports.iter().find(|p| status.has_port(p) || joining.iter().any(|j| &j.name == *p))?;
     if primary == wanted {
-        return;
+        return None;
     }
-    let active = snap.interface(wanted).is_some_and(|i| i.up && i.link.is_up());
-    if !active {
+    let wanted_iface = snap.interface(wanted)?;
+    if !(wanted_iface.up && wanted_iface.link.is_up()) {
         plan.note(
             wanted,
             format!("preferred over {primary} in {lagg} but has no link; waiting for LINK_UP"),
         );
-        return;
+        return None;
     }
+    let index_of = |name: &IfName| snap.interface(name).map_or(0, |i| i.index);
     let in_front: Vec<&IfName> = status
         .ports
         .iter()
         .map(|p| &p.name)
-        .take_while(|name| *name != wanted)
-        .filter(|name| *name != primary)
+        .filter(|name| *name != wanted && *name != primary)
+        .filter(|name| index_of(name) < wanted_iface.index)
         .collect();
     if let Some(stranger) = in_front.iter().find(|name| !cfg.ports.contains(name)) {
         plan.note(
@@ -354,14 +390,13 @@ fn plan_order_repair(
                 "cannot become primary of {lagg}: unmanaged port {stranger} is listed before it"
             ),
         );
-        return;
+        return None;
     }
     // The non-primary ones go first, so the primary changes only once,
     // straight to the wanted port, and the lagg MAC with it at most once.
-    for port in in_front {
-        plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port: port.clone() });
-    }
-    plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port: primary.clone() });
+    let mut leaving: Vec<IfName> = in_front.into_iter().cloned().collect();
+    leaving.push(primary.clone());
+    Some(OrderRepair { wanted: wanted.clone(), wanted_index: wanted_iface.index, leaving })
 }
 
 fn article(kind: IfKind) -> &'static str {

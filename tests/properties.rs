@@ -103,7 +103,9 @@ fn config(w: &World) -> Config {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // 256 cases unless PROPTEST_CASES says otherwise (CI runs 20,000: issue 6
+    // found a livelock that about one case in 3,000 reaches).
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn one_run_converges_any_laptop(w in world()) {
