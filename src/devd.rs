@@ -25,9 +25,12 @@
 
 use std::fmt;
 
-use crate::config::Config;
-use crate::event::{DevdEvent, IfnetEventKind};
-use crate::model::IfName;
+use crate::domain::config::Config;
+use crate::domain::event::{DevdEvent, IfnetEventKind};
+use crate::domain::model::IfName;
+
+/// Where devd rules say lagghook is installed (the FreeBSD ports prefix).
+pub const PROGRAM: &str = "/usr/local/sbin/lagghook";
 
 /// Priority of lagghook's statements. Anything above 0 outranks the stock
 /// interface rules (all `notify 0`); 100 is what the stock file's own

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
 
 /// FreeBSD errno values (`sys/sys/errno.h`). They differ from Linux's, so
 /// errors carry this enum rather than a host `nix::Errno`.

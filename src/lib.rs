@@ -2,48 +2,37 @@
 //! vap in its configured shape. devd(8) runs it on IFNET events; each run
 //! observes the kernel, plans the smallest repair, applies it and exits.
 //!
-//! The pure core (`model`, `config`, `event`, `plan`, `transition`) makes no
-//! OS call. `kernel` is the seam: `sys` implements it with FreeBSD's ioctls
-//! (and nothing elsewhere), `sim` with a simulated FreeBSD kernel. `apply`,
-//! `run`, `state`, `log`, `command`, `status` and `cli` run it; `devd` and
-//! `scenario` let scenarios drive it the way devd would.
+//! The layers, each a folder, each importing only the ones above it here:
+//!
+//! 1. [`domain`]: the pure core (value types, configuration, devd events,
+//!    the planner, transition lines). No I/O.
+//! 2. [`devd`]: devd.conf as FreeBSD's devd reads and dispatches it, and the
+//!    rules lagghook generates. No I/O either.
+//! 3. [`kernel`]: the seam, one method per kernel request.
+//! 4. [`sys`] (FreeBSD's ioctls) and [`sim`] (a simulated FreeBSD kernel)
+//!    implement it. `sys::abi` holds the FreeBSD ABI facts both use.
+//! 5. [`run`]: one run against any kernel: rounds of observe, plan and
+//!    apply; the state file and its lock; the log.
+//! 6. [`scenario`]: the verification harness that plays scenario files
+//!    through the simulator and devd's dispatch; the product path (`event`,
+//!    `reconcile`) never uses it.
+//! 7. [`cli`]: the command line and the commands.
 #![deny(unsafe_code)]
 
-/// Executes a plan against a kernel, continuing past a failing port.
-pub mod apply;
-/// Command line parsing; `USAGE` is the man page SYNOPSIS.
+/// The command line and the commands.
 pub mod cli;
-/// Carries out a parsed command line against the chosen kernel.
-pub mod command;
-/// lagghook.toml parsing and validation.
-pub mod config;
-/// devd rules: generation for a config, and devd's one-rule-per-event dispatch.
+/// devd(8): its configuration language, its dispatch, FreeBSD's stock
+/// rules and lagghook's generated ones.
 pub mod devd;
-/// Top-level error and exit codes.
-pub mod error;
-/// devd event lines and arguments.
-pub mod event;
+/// The pure core: model, config, event, plan, transition.
+pub mod domain;
 /// The kernel trait every backend implements, and its error type.
 pub mod kernel;
-/// The syslog / stderr sink.
-pub mod log;
-/// Value types: interface names, MAC addresses, lagg protocols, snapshots.
-pub mod model;
-/// The reconcile planner: (config, snapshot) → ordered actions. Pure.
-pub mod plan;
-/// rc.conf(5) lines for a configuration (`rc-conf`).
-pub mod rc;
 /// One lagghook run: lock → observe → plan → apply → log → state.
 pub mod run;
 /// Scenario files: executable specifications run on the simulated kernel.
 pub mod scenario;
-/// The simulated FreeBSD kernel (if_lagg.c, if.c, net80211 rules).
+/// The simulated FreeBSD kernel (if.c, if_lagg.c, net80211 rules).
 pub mod sim;
-/// The state file under /var/run/lagghook: last topology, times, lock.
-pub mod state;
-/// `status` and `check`: reports on the kernel against the configuration.
-pub mod status;
 /// Operating-system backends; the only `target_os` switch in the crate.
 pub mod sys;
-/// Transitions between two observations, as log lines.
-pub mod transition;

@@ -3,13 +3,13 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use lagghook::cli::{self, USAGE};
-use lagghook::command;
-use lagghook::error::{exit_code, Error};
-use lagghook::log::{Level, Log, Logger};
+use lagghook::cli::args::{self, USAGE};
+use lagghook::cli::command;
+use lagghook::run::error::{exit_code, Error};
+use lagghook::run::log::{Level, Log, Logger};
 
 fn main() -> ExitCode {
-    let result = cli::parse(std::env::args_os().skip(1))
+    let result = args::parse(std::env::args_os().skip(1))
         .and_then(|inv| command::execute(&inv, &mut std::io::stdout().lock()));
     if let Err(e) = &result {
         if !e.already_reported() {

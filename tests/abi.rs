@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use lagghook::model::LaggProto;
+use lagghook::domain::model::LaggProto;
 use lagghook::sys::abi;
 
 /// Headers the probe includes, in an order that satisfies their own

@@ -207,7 +207,7 @@ fn usage_errors_print_the_synopsis_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.starts_with("lagghook: unknown command \"frobnicate\"\n"), "{err}");
-    assert!(err.contains(lagghook::cli::USAGE), "{err}");
+    assert!(err.contains(lagghook::cli::args::USAGE), "{err}");
 }
 
 #[test]

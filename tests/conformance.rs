@@ -9,13 +9,13 @@
 //! Ports are Ethernet-like on both arms (epair on FreeBSD), since a vnet
 //! jail has no radio to create a wlan on.
 
-use lagghook::config::Config;
+use lagghook::domain::config::Config;
+use lagghook::domain::model::{IfName, MacAddr};
+use lagghook::domain::plan::Scope;
 use lagghook::kernel::Kernel;
-use lagghook::log::MemoryLog;
-use lagghook::model::{IfName, MacAddr};
-use lagghook::plan::Scope;
+use lagghook::run::log::MemoryLog;
+use lagghook::run::state::{MemoryStore, StateStore};
 use lagghook::run::{pending, reconcile, Context};
-use lagghook::state::{MemoryStore, StateStore};
 
 /// The identity every port must end up with; a locally administered
 /// address so it can never clash with real hardware.

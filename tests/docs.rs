@@ -11,13 +11,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use lagghook::cli::{self, Command as CliCommand};
-use lagghook::config::{Config, MacSource};
-use lagghook::error::exit;
+use lagghook::cli::args::{self as cli, Command as CliCommand};
+use lagghook::domain::config::{Config, MacSource};
+use lagghook::domain::model::{IfName, MacAddr};
+use lagghook::domain::plan::Action;
+use lagghook::domain::transition::{describe, LaggView};
 use lagghook::kernel::{Errno, KernelError, Op};
-use lagghook::model::{IfName, MacAddr};
-use lagghook::plan::Action;
-use lagghook::transition::{describe, LaggView};
+use lagghook::run::error::exit;
 
 fn read(rel: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
@@ -384,11 +384,11 @@ fn commands_are_documented() {
     }
 }
 
-/// The `pub const NAME: u8 = N;` lines of `pub mod exit` in src/error.rs,
+/// The `pub const NAME: u8 = N;` lines of `pub mod exit` in src/run/error.rs,
 /// so a status added there is noticed here.
 fn exit_constants() -> Vec<(String, u8)> {
-    let source = read("src/error.rs");
-    let start = source.find("pub mod exit {").expect("src/error.rs has pub mod exit");
+    let source = read("src/run/error.rs");
+    let start = source.find("pub mod exit {").expect("src/run/error.rs has pub mod exit");
     let body = &source[start..];
     let body = &body[..body.find("\n}").expect("end of mod exit")];
     body.lines()
@@ -435,22 +435,22 @@ fn exit_statuses_are_documented() {
 fn files_and_environment_match_the_code() {
     let page = lagghook_8();
     let files: Vec<String> = items(&section(&page, "FILES"));
-    let state_dir = lagghook::state::DEFAULT_DIR;
+    let state_dir = lagghook::run::state::DEFAULT_DIR;
     for path in [
-        cli::PROGRAM.to_owned(),
-        lagghook::config::DEFAULT_PATH.to_owned(),
+        lagghook::devd::PROGRAM.to_owned(),
+        lagghook::domain::config::DEFAULT_PATH.to_owned(),
         format!("{state_dir}/state"),
         format!("{state_dir}/lock"),
-        lagghook::log::SYSLOG_SOCKET.to_owned(),
+        lagghook::run::log::SYSLOG_SOCKET.to_owned(),
         "/etc/rc.d/wpa_supplicant".to_owned(),
         "/usr/local/etc/devd/lagghook.conf".to_owned(),
     ] {
         assert!(files.contains(&path), "FILES lacks {path}; has {files:?}");
     }
     let env = items(&section(&page, "ENVIRONMENT"));
-    assert_eq!(env, [lagghook::log::SYSLOG_SOCKET_ENV]);
+    assert_eq!(env, [lagghook::run::log::SYSLOG_SOCKET_ENV]);
     // The lock wait FILES promises.
-    assert_eq!(lagghook::state::LOCK_WAIT.as_secs(), 2);
+    assert_eq!(lagghook::run::state::LOCK_WAIT.as_secs(), 2);
     assert!(rendered(&section(&page, "FILES")).join(" ").contains("within 2 seconds"));
 }
 
@@ -630,7 +630,7 @@ fn every_key_is_documented() {
         Config::parse("[lagg0]\nports = [\"ue0\", \"wlan0\"]\n", Path::new("x.toml")).unwrap();
     assert!(minimal.failover_rx_all(), "failover_rx_all defaults to true");
     assert!(text.contains("failover_rx_all (boolean, default true)"), "{text}");
-    assert!(text.contains(&format!("Between 1 and {}", lagghook::config::LAGG_MAX_PORTS)));
+    assert!(text.contains(&format!("Between 1 and {}", lagghook::domain::config::LAGG_MAX_PORTS)));
     assert_eq!(
         minimal.laggs[0].mac,
         MacSource::Port(name("ue0")),

@@ -2,15 +2,15 @@
 //! one failing port does not stop the others, "already so" is success, and
 //! whatever went wrong, the next clean run converges.
 
-use lagghook::config::Config;
-use lagghook::error::Error;
+use lagghook::domain::config::Config;
+use lagghook::domain::model::IfName;
+use lagghook::domain::plan::Scope;
 use lagghook::kernel::{Errno, Kernel, Op};
-use lagghook::log::{Level, MemoryLog};
-use lagghook::model::IfName;
-use lagghook::plan::Scope;
+use lagghook::run::error::Error;
+use lagghook::run::log::{Level, MemoryLog};
+use lagghook::run::state::{MemoryStore, StateStore};
 use lagghook::run::{pending, reconcile, Context, Report};
 use lagghook::sim::{Faulty, Happening, Machine, SimKernel};
-use lagghook::state::{MemoryStore, StateStore};
 
 const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
 

@@ -5,12 +5,12 @@
 use proptest::prelude::*;
 use serde::Deserialize;
 
-use lagghook::config::Config;
-use lagghook::log::MemoryLog;
-use lagghook::plan::{plan, Scope};
+use lagghook::domain::config::Config;
+use lagghook::domain::plan::{plan, Scope};
+use lagghook::run::log::MemoryLog;
+use lagghook::run::state::{MemoryStore, StateStore};
 use lagghook::run::{observe, reconcile, Context};
 use lagghook::sim::{Machine, SimKernel};
-use lagghook::state::{MemoryStore, StateStore};
 
 #[derive(Deserialize)]
 struct Doc {

@@ -9,8 +9,8 @@
 
 use std::fmt;
 
+use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
-use crate::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
 
 /// A scripted failure.
 #[derive(Debug, Clone)]

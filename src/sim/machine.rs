@@ -37,8 +37,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::{factory_mac, Ifnet, Lagg, SimError, SimKernel, Vap, ETHERMTU};
-use crate::event::DevdEvent;
-use crate::model::{IfKind, IfName, LaggProto, LinkState, MacAddr};
+use crate::domain::event::DevdEvent;
+use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr};
 
 /// The `[machine]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

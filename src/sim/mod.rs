@@ -48,11 +48,11 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use crate::event::{DevdEvent, IfnetEventKind};
-use crate::kernel::{Errno, Kernel, KernelError, Op};
-use crate::model::{
+use crate::domain::event::{DevdEvent, IfnetEventKind};
+use crate::domain::model::{
     IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr, PortFlags,
 };
+use crate::kernel::{Errno, Kernel, KernelError, Op};
 
 /// `LAGG_MAX_PORTS` (`sys/net/if_lagg.h`).
 const LAGG_MAX_PORTS: usize = 32;

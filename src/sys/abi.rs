@@ -26,8 +26,8 @@ use core::ffi::{c_int, c_void};
 use core::mem::{offset_of, size_of};
 use core::ptr;
 
+use crate::domain::model::PortFlags;
 use crate::kernel::Errno;
-use crate::model::PortFlags;
 
 // ---------------------------------------------------------------------------
 // sys/sys/ioccom.h

@@ -32,9 +32,9 @@ use std::process::{Command, Stdio};
 
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
+use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState};
+use crate::domain::model::{MacAddr, PortFlags};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
-use crate::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState};
-use crate::model::{MacAddr, PortFlags};
 use crate::sys::abi::{self, ifreq, IFNAMSIZ};
 
 // The mirrors in `abi` spell `size_t` as `usize` and `unsigned long` request

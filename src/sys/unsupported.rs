@@ -1,8 +1,8 @@
 //! The backend for operating systems lagghook does not support: every
 //! request fails with `Unsupported`, never a made-up answer.
 
+use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Kernel, KernelError, Op};
-use crate::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
 
 /// Stands in for the FreeBSD backend on other systems.
 #[derive(Debug, Default)]

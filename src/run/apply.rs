@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::domain::plan::{Action, Group, Plan};
 use crate::kernel::{Errno, Kernel, KernelError};
-use crate::plan::{Action, Group, Plan};
 
 /// What became of one action.
 #[derive(Debug, Clone, PartialEq, Eq)]

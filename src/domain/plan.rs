@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::config::{Config, LaggConfig, MacSource};
-use crate::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot};
+use crate::domain::config::{Config, LaggConfig, MacSource};
+use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot};
 
 /// One change to the system, in the words of the command an administrator
 /// would type for it (its `Display`).
@@ -356,7 +356,7 @@ struct OrderRepair {
 fn plan_order_repair(
     cfg: &LaggConfig,
     snap: &Snapshot,
-    status: &crate::model::LaggStatus,
+    status: &crate::domain::model::LaggStatus,
     joining: &[&Interface],
     plan: &mut Plan,
 ) -> Option<OrderRepair> {
@@ -411,8 +411,8 @@ fn article(kind: IfKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::WlanConfig;
-    use crate::model::{LaggPort, LaggStatus, LinkState, PortFlags};
+    use crate::domain::config::WlanConfig;
+    use crate::domain::model::{LaggPort, LaggStatus, LinkState, PortFlags};
     use std::path::PathBuf;
 
     fn n(s: &str) -> IfName {

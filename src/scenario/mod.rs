@@ -9,24 +9,21 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{self, PROGRAM};
-use crate::command::execute_in;
-use crate::config::Config;
-use crate::devd::{self, Rule};
-use crate::error::Error;
-use crate::event::DevdEvent;
-use crate::log::{Level, MemoryLog};
+use crate::devd::{self, Rule, PROGRAM};
+use crate::domain::config::Config;
+use crate::domain::event::DevdEvent;
+use crate::run::error::Error;
+use crate::run::log::{Level, MemoryLog};
 use crate::run::pending;
+use crate::run::state::{MemoryStore, StateStore};
 use crate::sim::{Happening, Machine, SimKernel};
-use crate::state::{MemoryStore, StateStore};
 
 /// The scenario `lagghook simulate` runs without a file: a laptop's day.
-pub const LAPTOP_DAY: &str = include_str!("../tests/scenarios/laptop-day.toml");
+pub const LAPTOP_DAY: &str = include_str!("laptop-day.toml");
 
 /// devd keeps going whatever happens; a scenario whose events never stop
 /// (lagghook's changes causing events that cause changes…) is a bug.
@@ -187,8 +184,21 @@ impl Report {
     }
 }
 
+/// Runs one lagghook command line (argv without the program) in-process,
+/// inside the simulated machine. The command front end provides it
+/// (`cli::simulate`), so the harness runs the very command lines its devd
+/// rules produce without depending on the front end.
+pub type Lagghook = fn(
+    &[&str],
+    &Config,
+    &mut SimKernel,
+    &mut MemoryLog,
+    &mut MemoryStore,
+    u64,
+) -> Result<(), Error>;
+
 /// Runs a scenario to the end (failed expectations do not stop it).
-pub fn run(scenario: &Scenario) -> Result<Report, Error> {
+pub fn run(scenario: &Scenario, lagghook: Lagghook) -> Result<Report, Error> {
     let mut kernel =
         SimKernel::from_machine(&scenario.machine).map_err(|e| Error::Input(e.to_string()))?;
     let generated = devd::rules_for(&scenario.config, PROGRAM);
@@ -196,6 +206,7 @@ pub fn run(scenario: &Scenario) -> Result<Report, Error> {
     rules.extend(
         devd::parse(&generated).map_err(|e| Error::Input(format!("generated devd rules: {e}")))?,
     );
+    let program = Program { config: &scenario.config, lagghook };
     let mut store = MemoryStore::default();
     let mut report = Report::default();
     let mut now = START_TIME;
@@ -209,19 +220,10 @@ pub fn run(scenario: &Scenario) -> Result<Report, Error> {
                 kernel.happen(h).map_err(|e| Error::Input(format!("step {:?}: {e}", step.text)))?;
             }
             StepAction::Reconcile => {
-                let args = ["reconcile"];
-                run_lagghook(
-                    &args,
-                    &scenario.config,
-                    &mut kernel,
-                    &mut log,
-                    &mut store,
-                    now,
-                    &mut sr,
-                );
+                program.run(&["reconcile"], &mut kernel, &mut log, &mut store, now, &mut sr);
             }
         }
-        dispatch(&rules, scenario, &mut kernel, &mut log, &mut store, now, &mut sr);
+        dispatch(&rules, &program, &mut kernel, &mut log, &mut store, now, &mut sr);
         sr.log.extend(
             log.lines.iter().filter(|(l, _)| *l != Level::Info).map(|(_, line)| line.clone()),
         );
@@ -250,7 +252,7 @@ pub fn run(scenario: &Scenario) -> Result<Report, Error> {
 /// devd: every queued event, in order, through the one rule it picks.
 fn dispatch(
     rules: &[Rule],
-    scenario: &Scenario,
+    program: &Program<'_>,
     kernel: &mut SimKernel,
     log: &mut MemoryLog,
     store: &mut MemoryStore,
@@ -274,27 +276,34 @@ fn dispatch(
             sr.dispatched.push(format!("{event}: {}", argv.join(" ")));
             if argv.first().map(String::as_str) == Some(PROGRAM) {
                 let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-                run_lagghook(&args, &scenario.config, kernel, log, store, now, sr);
+                program.run(&args, kernel, log, store, now, sr);
                 queue.extend(kernel.take_events());
             }
         }
     }
 }
 
-fn run_lagghook(
-    args: &[&str],
-    config: &Config,
-    kernel: &mut SimKernel,
-    log: &mut MemoryLog,
-    store: &mut MemoryStore,
-    now: u64,
-    sr: &mut StepReport,
-) {
-    let mut out = Vec::new();
-    let result = cli::parse(args.iter().copied())
-        .and_then(|inv| execute_in(&inv, config, kernel, log, store, now, &mut out));
-    if let Err(e) = result {
-        sr.log.push(format!("lagghook {} exited {}: {e}", args.join(" "), e.exit_code()));
+/// The lagghook devd runs, with the scenario's configuration.
+struct Program<'a> {
+    config: &'a Config,
+    lagghook: Lagghook,
+}
+
+impl Program<'_> {
+    /// A run that fails shows in the step's log as devd would see it: the
+    /// command line and its exit status.
+    fn run(
+        &self,
+        args: &[&str],
+        kernel: &mut SimKernel,
+        log: &mut MemoryLog,
+        store: &mut MemoryStore,
+        now: u64,
+        sr: &mut StepReport,
+    ) {
+        if let Err(e) = (self.lagghook)(args, self.config, kernel, log, store, now) {
+            sr.log.push(format!("lagghook {} exited {}: {e}", args.join(" "), e.exit_code()));
+        }
     }
 }
 
@@ -325,8 +334,10 @@ fn check(expect: &Expect, kernel: &SimKernel, sr: &mut StepReport) {
     }
     for (i, want) in &expect.mac {
         let found = kernel.interface(i).map(|x| x.mac.to_string());
-        let want_norm =
-            want.parse::<crate::model::MacAddr>().map(|m| m.to_string()).unwrap_or(want.clone());
+        let want_norm = want
+            .parse::<crate::domain::model::MacAddr>()
+            .map(|m| m.to_string())
+            .unwrap_or(want.clone());
         let text = found.clone().unwrap_or_else(|| "no such interface".into());
         verdict(found.as_deref() == Some(want_norm.as_str()), format!("mac {i} = {want}"), text);
     }
@@ -338,21 +349,6 @@ fn check(expect: &Expect, kernel: &SimKernel, sr: &mut StepReport) {
     if let Some(want) = expect.writes {
         let found = kernel.writes();
         verdict(found == want, format!("writes = {want}"), found.to_string());
-    }
-}
-
-/// `lagghook simulate [FILE]`: runs a scenario and prints what happened.
-pub fn simulate(file: Option<&Path>, verbose: bool, out: &mut dyn Write) -> Result<(), Error> {
-    let scenario = match file {
-        Some(path) => Scenario::load(path)?,
-        None => Scenario::parse(LAPTOP_DAY, "built-in laptop-day scenario")?,
-    };
-    let report = run(&scenario)?;
-    let text = render(&scenario, &report, verbose);
-    out.write_all(text.as_bytes()).map_err(|e| Error::Input(format!("standard output: {e}")))?;
-    match report.failures() {
-        0 => Ok(()),
-        n => Err(Error::Unmet(n)),
     }
 }
 

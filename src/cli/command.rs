@@ -7,38 +7,38 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::cli::{Command, Invocation, KernelChoice, PROGRAM};
-use crate::config::{Config, LaggConfig};
+use crate::cli::args::{Command, Invocation, KernelChoice};
+use crate::cli::rc_conf;
+use crate::cli::simulate;
+use crate::cli::status;
 use crate::devd;
-use crate::error::Error;
-use crate::event::DevdEvent;
+use crate::domain::config::{Config, LaggConfig};
+use crate::domain::event::DevdEvent;
+use crate::domain::model::Snapshot;
+use crate::domain::plan::{identity_mac, RememberedMacs, Scope};
 use crate::kernel::Kernel;
-use crate::log::{Log, Logger};
-use crate::model::Snapshot;
-use crate::plan::{identity_mac, RememberedMacs, Scope};
-use crate::rc;
+use crate::run::error::Error;
+use crate::run::log::{Log, Logger};
+use crate::run::state::{self, FileStore, MemoryStore, StateStore};
 use crate::run::{self, Context};
-use crate::scenario;
 use crate::sim::SimKernel;
-use crate::state::{self, FileStore, MemoryStore, StateStore};
-use crate::status;
 use crate::sys::NativeKernel;
 
 /// Runs `inv` as a process would: real clock, syslog, state on disk.
 pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
     if let Command::Simulate(file) = &inv.command {
-        return scenario::simulate(file.as_deref(), inv.verbose, out);
+        return simulate::simulate(file.as_deref(), inv.verbose, out);
     }
     let config = Config::load(&inv.config)?;
     match &inv.command {
-        Command::DevdConf => return write_out(out, &devd::rules_for(&config, PROGRAM)),
+        Command::DevdConf => return write_out(out, &devd::rules_for(&config, devd::PROGRAM)),
         Command::RcConf => {
             // The kernel only helps here (a port's hardware address), so
             // one that cannot be read leaves the MAC as a comment.
             let snapshot = peek(&inv.kernel).unwrap_or_default();
             let identity =
                 |lagg: &LaggConfig| identity_mac(lagg, &snapshot, &RememberedMacs::new());
-            return write_out(out, &rc::rc_conf(&config, &identity));
+            return write_out(out, &rc_conf::rc_conf(&config, &identity));
         }
         _ => {}
     }
@@ -157,10 +157,13 @@ impl ReadOnlyStore {
 }
 
 impl StateStore for ReadOnlyStore {
-    fn load(&mut self) -> Option<crate::state::State> {
+    fn load(&mut self) -> Option<crate::run::state::State> {
         self.inner.as_mut().and_then(|s| s.load())
     }
-    fn save(&mut self, _state: &crate::state::State) -> Result<(), crate::state::StateError> {
+    fn save(
+        &mut self,
+        _state: &crate::run::state::State,
+    ) -> Result<(), crate::run::state::StateError> {
         Ok(())
     }
 }

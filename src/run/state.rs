@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{IfName, MacAddr};
-use crate::plan::RememberedMacs;
-use crate::transition::LaggView;
+use crate::domain::model::{IfName, MacAddr};
+use crate::domain::plan::RememberedMacs;
+use crate::domain::transition::LaggView;
 
 /// Where the real backend keeps its state.
 pub const DEFAULT_DIR: &str = "/var/run/lagghook";

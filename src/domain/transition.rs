@@ -2,7 +2,7 @@
 //! one-line, subject-first messages lagghook logs ("lagg0: active port em0
 //! -> wlan0"). Pure. Steady state yields no line.
 
-use crate::model::{IfName, MacAddr, Snapshot};
+use crate::domain::model::{IfName, MacAddr, Snapshot};
 
 /// The parts of a lagg's state worth reporting a change of.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

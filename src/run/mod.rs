@@ -3,16 +3,25 @@
 //! and remember the new topology. Kernel, log sink, state store and clock
 //! are passed in, so the same code runs on FreeBSD and on the simulator.
 
-use crate::apply::{apply, Applied, Outcome};
-use crate::config::{Config, MacSource};
-use crate::error::Error;
-use crate::event::{DevdEvent, IfnetEvent};
+/// Executes a plan against a kernel, continuing past a failing port.
+pub mod apply;
+/// The top-level error and exit codes.
+pub mod error;
+/// The syslog / stderr sink.
+pub mod log;
+/// The state file under /var/run/lagghook: last topology, times, lock.
+pub mod state;
+
+use crate::domain::config::{Config, MacSource};
+use crate::domain::event::{DevdEvent, IfnetEvent};
+use crate::domain::model::{IfKind, IfName, Snapshot};
+use crate::domain::plan::{plan, Action, Plan, RememberedMacs, Scope};
+use crate::domain::transition::{describe, LaggView};
 use crate::kernel::{Kernel, KernelError};
-use crate::log::{Level, Log};
-use crate::model::{IfKind, IfName, Snapshot};
-use crate::plan::{plan, Action, Plan, RememberedMacs, Scope};
-use crate::state::{State, StateStore};
-use crate::transition::{describe, LaggView};
+use crate::run::apply::{apply, Applied, Outcome};
+use crate::run::error::Error;
+use crate::run::log::{Level, Log};
+use crate::run::state::{State, StateStore};
 
 /// A round applies what one observation justifies; the next observes the
 /// result. Converging needs at most: create the lagg; add ports; let the

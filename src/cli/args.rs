@@ -4,8 +4,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::config;
-use crate::error::Error;
+use crate::domain::config;
+use crate::run::error::Error;
 
 /// Printed on a usage error; identical to the man page SYNOPSIS.
 pub const USAGE: &str = "\
@@ -17,9 +17,6 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-v] simulate [file]
        lagghook [-c file] devd-conf
        lagghook [-c file] [-k kernel] rc-conf";
-
-/// Where devd rules say lagghook is installed (the FreeBSD ports prefix).
-pub const PROGRAM: &str = "/usr/local/sbin/lagghook";
 
 /// The subcommand and its operands.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::model::{IfName, IfNameError, MacAddr};
+use crate::domain::model::{IfName, IfNameError, MacAddr};
 
 /// Where devd's action finds the configuration unless `-f` says otherwise.
 pub const DEFAULT_PATH: &str = "/usr/local/etc/lagghook.toml";
@@ -610,7 +610,7 @@ mod tests {
 
     #[test]
     fn good_laptop_fixture() {
-        let c = parse(include_str!("../tests/fixtures/config/good-laptop.toml")).unwrap();
+        let c = parse(include_str!("../../tests/fixtures/config/good-laptop.toml")).unwrap();
         let l = &c.laggs[0];
         assert_eq!(l.ports, vec![name("em0"), name("wlan0")]);
         assert_eq!(l.mac, MacSource::Port(name("em0")));
@@ -625,7 +625,7 @@ mod tests {
 
     #[test]
     fn good_two_laggs_fixture_keeps_file_order_and_literal_mac() {
-        let c = parse(include_str!("../tests/fixtures/config/good-two-laggs.toml")).unwrap();
+        let c = parse(include_str!("../../tests/fixtures/config/good-two-laggs.toml")).unwrap();
         let names: Vec<&str> = c.laggs.iter().map(|l| l.name.as_str()).collect();
         // File order, not BTreeMap (name) order: lagg10 comes first in the file.
         assert_eq!(names, ["lagg10", "lagg2"]);
@@ -652,31 +652,31 @@ mod tests {
     fn bad_configs_table() {
         let cases: &[(&str, &str)] = &[
             (
-                include_str!("../tests/fixtures/config/bad-duplicate-port.toml"),
+                include_str!("../../tests/fixtures/config/bad-duplicate-port.toml"),
                 "lagghook.toml:2:17: duplicate port \"em0\" (already listed at 2:10)",
             ),
             (
-                include_str!("../tests/fixtures/config/bad-unknown-key.toml"),
+                include_str!("../../tests/fixtures/config/bad-unknown-key.toml"),
                 "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `wlan`",
             ),
             (
-                include_str!("../tests/fixtures/config/bad-table-name.toml"),
+                include_str!("../../tests/fixtures/config/bad-table-name.toml"),
                 "lagghook.toml:1:2: table [bond0] is not a lagg interface name: it must be lagg<N>, e.g. [lagg0]",
             ),
             (
-                include_str!("../tests/fixtures/config/bad-port-in-two-laggs.toml"),
+                include_str!("../../tests/fixtures/config/bad-port-in-two-laggs.toml"),
                 "lagghook.toml:5:17: port \"em0\" is already a port of lagg0 (at 2:10); an interface can be in one lagg only (lagg_port_create returns EBUSY)",
             ),
             (
-                include_str!("../tests/fixtures/config/bad-rx-all-conflict.toml"),
+                include_str!("../../tests/fixtures/config/bad-rx-all-conflict.toml"),
                 "lagghook.toml:7:19: lagg1: failover_rx_all = false conflicts with lagg0's true at 3:19; net.link.lagg.failover_rx_all is one global sysctl",
             ),
             (
-                include_str!("../tests/fixtures/config/bad-mac-not-a-port.toml"),
+                include_str!("../../tests/fixtures/config/bad-mac-not-a-port.toml"),
                 "lagghook.toml:3:7: mac \"em1\" is not a port of lagg0 (ports: em0, wlan0) nor a MAC address",
             ),
             (
-                include_str!("../tests/fixtures/config/bad-syntax.toml"),
+                include_str!("../../tests/fixtures/config/bad-syntax.toml"),
                 "lagghook.toml:2:15: unclosed array, expected `]`",
             ),
             ("[lagg0]\nports = []\n", "lagghook.toml:2:9: lagg0: ports is empty; list at least one port, the preferred first"),

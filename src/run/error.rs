@@ -5,10 +5,10 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use crate::config::ConfigError;
-use crate::event::EventError;
+use crate::domain::config::ConfigError;
+use crate::domain::event::EventError;
 use crate::kernel::KernelError;
-use crate::state::StateError;
+use crate::run::state::StateError;
 
 /// lagghook(8) EXIT STATUS.
 pub mod exit {

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::model::IfName;
+use crate::domain::model::IfName;
 
 /// Longest accepted `system`, `subsystem` or `type` value. Real values are
 /// short (`IFNET`, an interface name, `LINK_UP`); this only bounds garbage.

@@ -7,14 +7,14 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::cli::KernelChoice;
-use crate::config::Config;
-use crate::error::Error;
+use crate::cli::args::KernelChoice;
+use crate::domain::config::Config;
+use crate::domain::model::{IfKind, IfName, Snapshot};
+use crate::domain::plan::{identity_mac, plan, RememberedMacs, Scope};
 use crate::kernel::{Kernel, KernelErrorKind};
-use crate::model::{IfKind, IfName, Snapshot};
-use crate::plan::{identity_mac, plan, RememberedMacs, Scope};
+use crate::run::error::Error;
 use crate::run::observe;
-use crate::state::State;
+use crate::run::state::State;
 
 #[derive(Debug, Serialize)]
 struct LaggReport {
@@ -90,7 +90,7 @@ pub fn render(
 }
 
 fn lagg_report(
-    cfg: &crate::config::LaggConfig,
+    cfg: &crate::domain::config::LaggConfig,
     snap: &Snapshot,
     remembered: &RememberedMacs,
 ) -> LaggReport {
@@ -331,7 +331,7 @@ fn installation_problems(config: &Config, problems: &mut Vec<String>) {
             .map(str::to_owned)
             .collect()
     };
-    let wanted = crate::devd::rules_for(config, crate::cli::PROGRAM);
+    let wanted = crate::devd::rules_for(config, crate::devd::PROGRAM);
     match std::fs::read_to_string(DEVD_RULES) {
         Err(e) => problems.push(format!(
             "{DEVD_RULES}: {e}; install it with `lagghook devd-conf > {DEVD_RULES}` and `service devd restart`"

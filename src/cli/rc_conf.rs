@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{Config, LaggConfig};
-use crate::model::MacAddr;
+use crate::domain::config::{Config, LaggConfig};
+use crate::domain::model::MacAddr;
 
 /// The rc.conf lines building `config`'s laggs at boot. `identity` gives
 /// each lagg's identity MAC where it is known (a literal `mac`, or the

@@ -1,0 +1,13 @@
+//! The front end: argv → a command, carried out against the chosen kernel,
+//! and the commands that only report (`status`, `check`, `rc-conf`).
+
+/// Command line parsing; `USAGE` is the man page SYNOPSIS.
+pub mod args;
+/// Carries out a parsed command line against the chosen kernel.
+pub mod command;
+/// rc.conf(5) lines for a configuration (`rc-conf`).
+pub mod rc_conf;
+/// `simulate`: the scenario harness with this front end as devd's program.
+pub mod simulate;
+/// `status` and `check`: reports on the kernel against the configuration.
+pub mod status;

@@ -1,0 +1,13 @@
+//! The pure core: everything lagghook decides, with no OS call, no clock
+//! and no I/O beyond parsing text handed to it.
+
+/// lagghook.toml parsing and validation.
+pub mod config;
+/// devd event lines and arguments.
+pub mod event;
+/// Value types: interface names, MAC addresses, lagg protocols, snapshots.
+pub mod model;
+/// The reconcile planner: (config, snapshot) → ordered actions.
+pub mod plan;
+/// Transitions between two observations, as log lines.
+pub mod transition;
