@@ -6,13 +6,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 /// `IFNAMSIZ` on FreeBSD is 16 bytes including the terminating NUL
 /// (`sys/net/if.h`), so a usable name has at most 15 bytes.
 pub const IFNAME_MAX: usize = 15;
 
 /// A network interface name that fits `ifr_name` and contains no byte the
-/// kernel or devd would treat specially.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// kernel or devd would treat specially. In files (TOML, JSON) it is the
+/// plain name, checked on the way in.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct IfName(String);
 
 /// Why a string is not an acceptable interface name.
@@ -101,8 +105,38 @@ impl AsRef<str> for IfName {
     }
 }
 
-/// An Ethernet (EUI-48) address, `ETHER_ADDR_LEN` = 6 bytes.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+impl TryFrom<String> for IfName {
+    type Error = IfNameError;
+
+    fn try_from(s: String) -> Result<IfName, IfNameError> {
+        IfName::new(&s)
+    }
+}
+
+impl From<IfName> for String {
+    fn from(name: IfName) -> String {
+        name.0
+    }
+}
+
+impl TryFrom<String> for MacAddr {
+    type Error = MacAddrError;
+
+    fn try_from(s: String) -> Result<MacAddr, MacAddrError> {
+        s.parse()
+    }
+}
+
+impl From<MacAddr> for String {
+    fn from(mac: MacAddr) -> String {
+        mac.to_string()
+    }
+}
+
+/// An Ethernet (EUI-48) address, `ETHER_ADDR_LEN` = 6 bytes. In files it is
+/// the `xx:xx:xx:xx:xx:xx` text.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct MacAddr(pub [u8; 6]);
 
 /// Why a string is not a MAC address.
@@ -408,6 +442,20 @@ mod tests {
         {
             assert!(bad.parse::<MacAddr>().is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn names_and_macs_in_files_are_checked_on_the_way_in() {
+        #[derive(Debug, Serialize, Deserialize)]
+        struct Row {
+            name: IfName,
+            mac: MacAddr,
+        }
+        let row: Row = toml::from_str("name = \"em0\"\nmac = \"0:11:22:AA:bb:5\"").unwrap();
+        assert_eq!(toml::to_string(&row).unwrap(), "name = \"em0\"\nmac = \"00:11:22:aa:bb:05\"\n");
+        let err = toml::from_str::<Row>("name = \"em0;x\"\nmac = \"00:11:22:33:44:55\"");
+        assert!(err.unwrap_err().to_string().contains("';'"));
+        assert!(toml::from_str::<Row>("name = \"em0\"\nmac = \"00:11\"").is_err());
     }
 
     #[test]
