@@ -299,3 +299,103 @@ fn rc_conf_reads_the_identity_from_the_kernel() {
     );
     assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT, "rc-conf only reads");
 }
+
+/// Runs lagghook in the sandbox with its standard output on a pipe whose
+/// reader has already gone, as `lagghook status | head -1` ends up.
+fn run_into_closed_pipe(sb: &Sandbox, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut full: Vec<String> = vec![
+        "-c".into(),
+        sb.path("config.toml").display().to_string(),
+        "-k".into(),
+        format!("sim:{}", sb.path("kernel.toml").display()),
+    ];
+    if args.first() == Some(&"simulate") || args.first() == Some(&"devd-conf") {
+        full.drain(2..); // these take no kernel
+        if args.first() == Some(&"simulate") {
+            full.clear(); // nor a configuration
+        }
+    }
+    full.extend(args.iter().map(|a| a.to_string()));
+    Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .args(&full)
+        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("log.sock"))
+        .stdout(writer)
+        .output()
+        .unwrap()
+}
+
+/// Proves a reader closing the pipe early is not an error: status 0 and
+/// no message, for every command that prints (issue 6: it was exit 2 with
+/// "standard output: Broken pipe").
+#[test]
+fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
+    let sb = Sandbox::new("epipe");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    for args in [
+        &["status"][..],
+        &["-j", "status"],
+        &["check"],
+        &["-n", "reconcile"],
+        &["devd-conf"],
+        &["rc-conf"],
+        &["simulate"],
+    ] {
+        let out = run_into_closed_pipe(&sb, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+    assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
+}
+
+/// Proves `status -j` is JSON a monitoring script can read: the lagg's
+/// shape as the kernel has it, each port's flags and MAC agreement, the
+/// configured ports that are missing, and the transitions of earlier runs.
+#[test]
+fn status_json_reports_laggs_ports_and_transitions() {
+    let sb = Sandbox::new("json");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+
+    let json = |sb: &Sandbox| -> serde_json::Value {
+        let out = sb.run(&["-j", "status"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+    };
+    // Before the repair: wlan0 is outside lagg0 and carries its factory MAC.
+    let before = json(&sb);
+    let lagg = &before["laggs"][0];
+    assert_eq!(lagg["name"], "lagg0");
+    assert_eq!(lagg["exists"], true);
+    assert_eq!(lagg["proto"], "failover");
+    assert_eq!(lagg["primary"], "em0");
+    assert_eq!(lagg["missing_ports"], serde_json::json!(["wlan0"]));
+    assert_eq!(before["transitions"], serde_json::json!([]));
+
+    let out = sb.run(&["event", "IFNET", "wlan0", "ATTACH"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = json(&sb);
+    let lagg = &after["laggs"][0];
+    assert_eq!(lagg["mac"], "00:11:22:33:44:55");
+    assert_eq!(lagg["active"], "em0");
+    assert_eq!(lagg["missing_ports"], serde_json::json!([]));
+    let ports = lagg["ports"].as_array().unwrap();
+    let names: Vec<&str> = ports.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["em0", "wlan0"]);
+    assert_eq!(ports[0]["master"], true);
+    assert_eq!(ports[1]["master"], false);
+    assert!(ports.iter().all(|p| p["mac_matches_lagg"] == true && p["up"] == true), "{ports:?}");
+    let lines: Vec<&str> = after["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["line"].as_str().unwrap())
+        .collect();
+    assert!(lines.contains(&"lagg0: port wlan0 joined"), "{lines:?}");
+
+    // A configured lagg that does not exist is reported, not an error.
+    sb.write("config.toml", "[lagg1]\nports = [\"em0\"]\n");
+    assert_eq!(json(&sb)["laggs"][0]["exists"], false);
+}

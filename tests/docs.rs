@@ -344,6 +344,32 @@ fn usage_forms_parse() {
     assert!(cli::parse(["-x", "status"]).is_err());
 }
 
+/// Proves a command refuses every option its USAGE line does not show, so
+/// no accepted option goes undocumented (`-n status` would otherwise be
+/// silently ignored).
+#[test]
+fn options_a_form_does_not_show_are_refused() {
+    let all = usage_options();
+    for form in usage_forms() {
+        let tail = usage_tail(&form);
+        let shown: String = form.iter().filter(|w| w.starts_with("[-")).cloned().collect();
+        for (flag, arg) in &all {
+            if shown.contains(*flag) {
+                continue;
+            }
+            let mut args = vec![format!("-{flag}")];
+            args.extend(arg.iter().map(|_| "sim:/x".to_owned()));
+            args.push(tail[0].clone());
+            let operands: &[&str] = match tail[0].as_str() {
+                "event" => &["IFNET", "em0", "LINK_UP"],
+                _ => &[],
+            };
+            args.extend(operands.iter().map(|w| w.to_string()));
+            assert!(cli::parse(args.clone()).is_err(), "{args:?} accepted; USAGE: {form:?}");
+        }
+    }
+}
+
 /// Proves OPTIONS documents exactly the option letters of USAGE, each with
 /// the argument name USAGE gives it.
 #[test]

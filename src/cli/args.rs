@@ -69,15 +69,27 @@ where
     let mut kernel = KernelChoice::Native;
     let (mut dry_run, mut verbose, mut json) = (false, false, false);
     let mut words: Vec<String> = Vec::new();
+    let mut given: Vec<char> = Vec::new();
     while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
         match arg {
-            Short('n') => dry_run = true,
-            Short('v') => verbose = true,
-            Short('j') | Long("json") => json = true,
-            Short('c') | Long("config") => {
+            Short('n') => {
+                given.push('n');
+                dry_run = true;
+            }
+            Short('v') => {
+                given.push('v');
+                verbose = true;
+            }
+            Short('j') => {
+                given.push('j');
+                json = true;
+            }
+            Short('c') => {
+                given.push('c');
                 config = parser.value().map_err(|e| usage(e.to_string()))?.into();
             }
-            Short('k') | Long("kernel") => {
+            Short('k') => {
+                given.push('k');
                 let v = parser.value().map_err(|e| usage(e.to_string()))?;
                 kernel = parse_kernel(&v.string().map_err(|e| usage(e.to_string()))?)?;
             }
@@ -127,7 +139,24 @@ where
         },
         other => return Err(usage(format!("unknown command {other:?}"))),
     };
+    // Each command takes the options its SYNOPSIS line shows and no other,
+    // so no option is silently ignored.
+    let allowed = options_of(&command);
+    if let Some(flag) = given.iter().find(|f| !allowed.contains(**f)) {
+        return Err(usage(format!("{name}: option -{flag} does not apply")));
+    }
     Ok(Invocation { command, config, kernel, dry_run, verbose, json })
+}
+
+/// The option letters `command`'s SYNOPSIS line ([`USAGE`]) shows.
+fn options_of(command: &Command) -> &'static str {
+    match command {
+        Command::Event(_) | Command::Reconcile => "nvck",
+        Command::Status => "jvck",
+        Command::Check | Command::RcConf => "ck",
+        Command::Simulate(_) => "v",
+        Command::DevdConf => "c",
+    }
 }
 
 fn parse_kernel(value: &str) -> Result<KernelChoice, Error> {
@@ -185,6 +214,9 @@ mod tests {
             &["-x", "status"],
             &["-k", "qemu", "status"],
             &["simulate", "a", "b"],
+            &["-j", "reconcile"],
+            &["-n", "status"],
+            &["--json", "status"],
         ] {
             assert!(matches!(p(bad), Err(Error::Usage(_))), "{bad:?} accepted");
         }

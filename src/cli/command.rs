@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cli::args::{Command, Invocation, KernelChoice};
+use crate::cli::output::write_out;
 use crate::cli::rc_conf;
 use crate::cli::simulate;
 use crate::cli::status;
@@ -18,14 +19,15 @@ use crate::domain::model::Snapshot;
 use crate::domain::plan::{identity_mac, RememberedMacs, Scope};
 use crate::kernel::Kernel;
 use crate::run::error::Error;
-use crate::run::log::{Log, Logger};
+use crate::run::log::Log;
 use crate::run::state::{self, FileStore, MemoryStore, StateStore};
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
 use crate::sys::NativeKernel;
 
-/// Runs `inv` as a process would: real clock, syslog, state on disk.
-pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
+/// Runs `inv` as a process would: real clock, the process's log, state on
+/// disk.
+pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result<(), Error> {
     if let Command::Simulate(file) = &inv.command {
         return simulate::simulate(file.as_deref(), inv.verbose, out);
     }
@@ -50,7 +52,6 @@ pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
             return Ok(());
         }
     }
-    let mut log = Logger::new(inv.verbose);
     let now = unix_now();
     match &inv.kernel {
         KernelChoice::Native => {
@@ -58,10 +59,10 @@ pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
             if inv.dry_run || matches!(inv.command, Command::Status | Command::Check) {
                 // Reading needs no lock and must not wait for one.
                 let mut store = ReadOnlyStore::dir(Path::new(state::DEFAULT_DIR));
-                execute_in(inv, &config, &mut kernel, &mut log, &mut store, now, out)
+                execute_in(inv, &config, &mut kernel, log, &mut store, now, out)
             } else {
                 let mut store = FileStore::open_dir(Path::new(state::DEFAULT_DIR))?;
-                execute_in(inv, &config, &mut kernel, &mut log, &mut store, now, out)
+                execute_in(inv, &config, &mut kernel, log, &mut store, now, out)
             }
         }
         KernelChoice::Sim(path) => {
@@ -71,7 +72,7 @@ pub fn execute(inv: &Invocation, out: &mut dyn Write) -> Result<(), Error> {
                 FileStore::open(&with_suffix(path, ".lock"), &with_suffix(path, ".state"))?;
             let mut kernel = SimKernel::load(path)
                 .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
-            let result = execute_in(inv, &config, &mut kernel, &mut log, &mut store, now, out);
+            let result = execute_in(inv, &config, &mut kernel, log, &mut store, now, out);
             let changes = matches!(inv.command, Command::Event(_) | Command::Reconcile);
             if changes && !inv.dry_run {
                 kernel.save(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
@@ -129,10 +130,6 @@ fn peek(choice: &KernelChoice) -> Option<Snapshot> {
         KernelChoice::Native => run::observe(&mut NativeKernel::open().ok()?).ok(),
         KernelChoice::Sim(path) => run::observe(&mut SimKernel::load(path).ok()?).ok(),
     }
-}
-
-fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
-    out.write_all(text.as_bytes()).map_err(|e| Error::Input(format!("standard output: {e}")))
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

@@ -5,6 +5,8 @@
 pub mod args;
 /// Carries out a parsed command line against the chosen kernel.
 pub mod command;
+/// Standard output, where a closed pipe is not an error.
+pub mod output;
 /// rc.conf(5) lines for a configuration (`rc-conf`).
 pub mod rc_conf;
 /// `simulate`: the scenario harness with this front end as devd's program.

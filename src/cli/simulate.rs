@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::cli::args;
 use crate::cli::command::execute_in;
+use crate::cli::output::write_out;
 use crate::domain::config::Config;
 use crate::run::error::Error;
 use crate::run::log::MemoryLog;
@@ -42,7 +43,7 @@ pub fn simulate(file: Option<&Path>, verbose: bool, out: &mut dyn Write) -> Resu
     };
     let report = run_scenario(&scenario)?;
     let text = render(&scenario, &report, verbose);
-    out.write_all(text.as_bytes()).map_err(|e| Error::Input(format!("standard output: {e}")))?;
+    write_out(out, &text)?;
     match report.failures() {
         0 => Ok(()),
         n => Err(Error::Unmet(n)),

@@ -8,6 +8,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::cli::args::KernelChoice;
+use crate::cli::output::write_out;
 use crate::domain::config::Config;
 use crate::domain::model::{IfKind, IfName, Snapshot};
 use crate::domain::plan::{identity_mac, plan, RememberedMacs, Scope};
@@ -258,7 +259,7 @@ pub fn check(
     if problems.is_empty() {
         text.push_str("configuration OK\n");
     }
-    out.write_all(text.as_bytes()).map_err(|e| Error::Input(format!("standard output: {e}")))?;
+    write_out(out, &text)?;
     match problems.len() {
         0 => Ok(()),
         n => Err(Error::Unmet(n)),

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use crate::domain::config::ConfigError;
 use crate::domain::event::EventError;
+use crate::domain::plan::Plan;
 use crate::kernel::KernelError;
 use crate::run::state::StateError;
 
@@ -14,8 +15,9 @@ use crate::run::state::StateError;
 pub mod exit {
     /// Done: converged, nothing to do, event ignored, configuration OK.
     pub const OK: u8 = 0;
-    /// Some change failed (the others were made), `check` found problems,
-    /// or a scenario expectation failed.
+    /// Some change failed (the others were made), the run did not converge
+    /// within its rounds, `check` found problems, or a scenario expectation
+    /// failed.
     pub const FAILED: u8 = 1;
     /// Bad command line, configuration, event or scenario file: nothing
     /// was changed.
@@ -37,6 +39,11 @@ pub enum Error {
     State(StateError),
     /// `n` planned changes failed; each was already logged.
     ChangesFailed(usize),
+    /// After `rounds` rounds a fresh observation still needs `pending`.
+    NotConverged {
+        rounds: usize,
+        pending: Plan,
+    },
     /// `check` found problems or a scenario failed; already printed.
     Unmet(usize),
 }
@@ -46,7 +53,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Config(_) | Error::Event(_) | Error::Input(_) => exit::USAGE,
             Error::Kernel(_) | Error::State(_) => exit::UNAVAILABLE,
-            Error::ChangesFailed(_) | Error::Unmet(_) => exit::FAILED,
+            Error::ChangesFailed(_) | Error::NotConverged { .. } | Error::Unmet(_) => exit::FAILED,
         }
     }
 
@@ -66,6 +73,14 @@ impl fmt::Display for Error {
             Error::Kernel(e) => write!(f, "{e}"),
             Error::State(e) => write!(f, "{e}"),
             Error::ChangesFailed(n) => write!(f, "{n} change(s) failed"),
+            Error::NotConverged { rounds, pending } => {
+                let actions: Vec<String> = pending.actions.iter().map(|a| a.to_string()).collect();
+                write!(
+                    f,
+                    "not converged after {rounds} rounds; still to do: {}",
+                    actions.join("; ")
+                )
+            }
             Error::Unmet(n) => write!(f, "{n} problem(s)"),
         }
     }

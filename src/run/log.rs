@@ -31,55 +31,95 @@ pub trait Log {
     fn log(&mut self, level: Level, line: &str);
 }
 
-/// The process's sink: syslog and/or stderr.
+/// The process's one sink: syslog and/or stderr, built once by `main`.
+///
+/// The syslog socket is connected at the first line that goes to it, not
+/// at start-up: most runs (an event about an unmanaged interface, a
+/// converged laptop) log nothing and should not pay for a connect.
 pub struct Logger {
-    syslog: Option<SyslogLogger<LoggerBackend, Formatter3164>>,
+    syslog: Syslog,
+    /// Where the lines go besides syslog (`-v`, or stderr is a terminal).
     stderr: bool,
+    stderr_is_terminal: bool,
     verbose: bool,
+}
+
+/// The syslog connection, made on first use.
+enum Syslog {
+    NotYet,
+    Connected(SyslogLogger<LoggerBackend, Formatter3164>),
+    /// No syslogd (a jail without one, or Linux): stderr still works.
+    Unavailable,
 }
 
 impl Logger {
     /// `verbose` (`-v`) copies every line, `Info` included, to stderr; on
     /// a terminal stderr gets `Notice` and above.
     pub fn new(verbose: bool) -> Logger {
-        let path = std::env::var_os(SYSLOG_SOCKET_ENV).unwrap_or_else(|| SYSLOG_SOCKET.into());
-        let formatter = Formatter3164 {
-            facility: Facility::LOG_DAEMON,
-            hostname: None,
-            process: "lagghook".into(),
-            pid: std::process::id(),
-        };
-        // No syslogd (a jail without one, or Linux): stderr still works.
-        let syslog = syslog::unix_custom(formatter, path).ok();
-        let stderr = verbose || std::io::stderr().is_terminal() || syslog.is_none();
-        Logger { syslog, stderr, verbose }
+        let stderr_is_terminal = std::io::stderr().is_terminal();
+        Logger {
+            syslog: Syslog::NotYet,
+            stderr: verbose || stderr_is_terminal,
+            stderr_is_terminal,
+            verbose,
+        }
     }
-}
 
-impl Logger {
-    /// Syslog alone, for the one line reporting why a run failed: under
-    /// devd stderr goes nowhere, so without this a broken configuration
-    /// would fail every event in silence. `None` without a syslogd.
-    pub fn syslog_only() -> Option<Logger> {
-        let logger = Logger::new(false);
-        logger.syslog.as_ref()?;
-        Some(Logger { stderr: false, ..logger })
+    fn syslog(&mut self) -> Option<&mut SyslogLogger<LoggerBackend, Formatter3164>> {
+        if let Syslog::NotYet = self.syslog {
+            let path = std::env::var_os(SYSLOG_SOCKET_ENV).unwrap_or_else(|| SYSLOG_SOCKET.into());
+            let formatter = Formatter3164 {
+                facility: Facility::LOG_DAEMON,
+                hostname: None,
+                process: "lagghook".into(),
+                pid: std::process::id(),
+            };
+            self.syslog = match syslog::unix_custom(formatter, path) {
+                Ok(s) => Syslog::Connected(s),
+                Err(_) => Syslog::Unavailable,
+            };
+        }
+        match &mut self.syslog {
+            Syslog::Connected(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The one line saying why the process fails: always on stderr (an
+    /// administrator at a terminal, or a script, reads it there), and in
+    /// syslog when stderr is not a terminal, because under devd stderr goes
+    /// nowhere and a broken configuration would otherwise fail every event
+    /// in silence.
+    pub fn fatal(&mut self, line: &str) {
+        if !self.stderr_is_terminal {
+            if let Some(s) = self.syslog() {
+                let _ = s.err(line);
+            }
+        }
+        let _ = writeln!(std::io::stderr().lock(), "lagghook: {line}");
     }
 }
 
 impl Log for Logger {
     fn log(&mut self, level: Level, line: &str) {
-        if let Some(s) = &mut self.syslog {
-            // A lost log line must never stop a repair.
-            let _ = match level {
-                Level::Err => s.err(line),
-                Level::Warning => s.warning(line),
-                Level::Notice => s.notice(line),
-                Level::Info if self.verbose => s.info(line),
-                Level::Info => Ok(()),
-            };
+        let verbose = self.verbose;
+        let in_syslog = verbose || level != Level::Info;
+        let mut logged = false;
+        if in_syslog {
+            if let Some(s) = self.syslog() {
+                // A lost log line must never stop a repair.
+                let _ = match level {
+                    Level::Err => s.err(line),
+                    Level::Warning => s.warning(line),
+                    Level::Notice => s.notice(line),
+                    Level::Info => s.info(line),
+                };
+                logged = true;
+            }
         }
-        if self.stderr && (self.verbose || level != Level::Info) {
+        // Without a syslogd, stderr is the only place left.
+        let stderr = self.stderr || (in_syslog && !logged);
+        if stderr && (verbose || level != Level::Info) {
             let _ = writeln!(std::io::stderr().lock(), "lagghook: {line}");
         }
     }

@@ -126,13 +126,21 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     }
 
     let mut report = Report::default();
-    for _ in 0..MAX_ROUNDS {
+    let mut unfinished = None;
+    for round_number in 1..=MAX_ROUNDS + 1 {
         let round = plan(config, &snapshot, &state.macs, scope);
         for note in &round.notes {
             ctx.log.log(Level::Info, &note.to_string());
         }
         if ctx.dry_run || round.is_empty() {
             report.plans.push(round);
+            break;
+        }
+        if round_number > MAX_ROUNDS {
+            // Planned, not applied: the kernel keeps undoing what the
+            // rounds do, or the planner has a bug. Either way, saying so
+            // beats a storm of devd events.
+            unfinished = Some(round);
             break;
         }
         let applied = apply(ctx.kernel, &round);
@@ -176,9 +184,10 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
             ctx.log.log(Level::Warning, &format!("state not saved: {e}"));
         }
     }
-    match report.failures() {
-        0 => Ok(report),
-        n => Err(Error::ChangesFailed(n)),
+    match (report.failures(), unfinished) {
+        (0, None) => Ok(report),
+        (0, Some(pending)) => Err(Error::NotConverged { rounds: MAX_ROUNDS, pending }),
+        (n, _) => Err(Error::ChangesFailed(n)),
     }
 }
 
