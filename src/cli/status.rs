@@ -350,8 +350,8 @@ fn installation_problems(config: &Config, problems: &mut Vec<String>) {
     }
 }
 
-/// `YYYY-MM-DD HH:MM:SS` in UTC, from Unix seconds (Howard Hinnant's
-/// civil-from-days), to avoid a date crate for one line of `status`.
+/// `YYYY-MM-DD HH:MM:SS` in UTC, from Unix seconds: Howard Hinnant's
+/// `civil_from_days` (std has no calendar, and this is all `status` needs).
 pub fn utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;

@@ -23,7 +23,7 @@ use toml::Spanned;
 
 use crate::domain::model::{IfName, IfNameError, MacAddr};
 
-/// Where devd's action finds the configuration unless `-f` says otherwise.
+/// Where devd's action finds the configuration unless `-c` says otherwise.
 pub const DEFAULT_PATH: &str = "/usr/local/etc/lagghook.toml";
 
 /// `LAGG_MAX_PORTS` in `sys/net/if_lagg.h`: `lagg_port_create` returns
