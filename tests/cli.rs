@@ -399,3 +399,25 @@ fn status_json_reports_laggs_ports_and_transitions() {
     sb.write("config.toml", "[lagg1]\nports = [\"em0\"]\n");
     assert_eq!(json(&sb)["laggs"][0]["exists"], false);
 }
+
+/// Proves the reading commands never wait for the lock, with a simulated
+/// kernel as natively: a run holding it (here: this test) delays only the
+/// commands that change something, which give up after the bounded wait.
+#[test]
+fn reading_commands_never_take_the_lock() {
+    use nix::fcntl::{Flock, FlockArg};
+    let sb = Sandbox::new("nolock");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let lock = std::fs::File::create(sb.path("kernel.toml.lock")).unwrap();
+    let _held = Flock::lock(lock, FlockArg::LockExclusiveNonblock).unwrap();
+    for args in [&["status"][..], &["-j", "status"], &["check"], &["-n", "reconcile"]] {
+        let started = std::time::Instant::now();
+        let out = sb.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(started.elapsed() < Duration::from_secs(1), "{args:?} waited for the lock");
+    }
+    let out = sb.run(&["reconcile"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
+}

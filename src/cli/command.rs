@@ -19,7 +19,7 @@ use crate::domain::model::Snapshot;
 use crate::domain::plan::{identity_mac, RememberedMacs, Scope};
 use crate::kernel::Kernel;
 use crate::run::error::Error;
-use crate::run::log::Log;
+use crate::run::log::{Level, Log};
 use crate::run::state::{self, FileStore, MemoryStore, StateStore};
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
@@ -53,12 +53,13 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         }
     }
     let now = unix_now();
+    // Reading needs no lock and must not wait for one.
+    let read_only = inv.dry_run || matches!(inv.command, Command::Status | Command::Check);
     match &inv.kernel {
         KernelChoice::Native => {
             let mut kernel = NativeKernel::open()?;
-            if inv.dry_run || matches!(inv.command, Command::Status | Command::Check) {
-                // Reading needs no lock and must not wait for one.
-                let mut store = ReadOnlyStore::dir(Path::new(state::DEFAULT_DIR));
+            if read_only {
+                let mut store = ReadOnlyStore::new(&Path::new(state::DEFAULT_DIR).join("state"));
                 execute_in(inv, &config, &mut kernel, log, &mut store, now, out)
             } else {
                 let mut store = FileStore::open_dir(Path::new(state::DEFAULT_DIR))?;
@@ -66,20 +67,38 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             }
         }
         KernelChoice::Sim(path) => {
+            let state_path = with_suffix(path, ".state");
+            if read_only {
+                let mut store = ReadOnlyStore::new(&state_path);
+                let mut kernel = load_sim(path)?;
+                return execute_in(inv, &config, &mut kernel, log, &mut store, now, out);
+            }
             // One lock guards both the simulated machine and the state, so
             // runs sharing the machine see each other's changes whole.
-            let mut store =
-                FileStore::open(&with_suffix(path, ".lock"), &with_suffix(path, ".state"))?;
-            let mut kernel = SimKernel::load(path)
-                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
-            let result = execute_in(inv, &config, &mut kernel, log, &mut store, now, out);
-            let changes = matches!(inv.command, Command::Event(_) | Command::Reconcile);
-            if changes && !inv.dry_run {
-                kernel.save(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+            let mut store = FileStore::open(&with_suffix(path, ".lock"), &state_path)?;
+            let mut kernel = load_sim(path)?;
+            // The state is written only after the machine, so it never
+            // records a change the machine file does not have.
+            let loaded = store.load();
+            let mut memory = MemoryStore { state: loaded.clone() };
+            let result = execute_in(inv, &config, &mut kernel, log, &mut memory, now, out);
+            if kernel.writes() > 0 {
+                kernel
+                    .save(path)
+                    .map_err(|e| Error::NotSaved(format!("{}: {e}", path.display())))?;
+            }
+            if let Some(state) = memory.state.filter(|s| loaded.as_ref() != Some(s)) {
+                if let Err(e) = store.save(&state) {
+                    log.log(Level::Warning, &format!("state not saved: {e}"));
+                }
             }
             result
         }
     }
+}
+
+fn load_sim(path: &Path) -> Result<SimKernel, Error> {
+    SimKernel::load(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))
 }
 
 /// Runs `inv` against a given kernel, log, state store and clock.
@@ -144,18 +163,18 @@ fn unix_now() -> u64 {
 
 /// The state file read without the lock, for `status`, `check` and `-n`.
 struct ReadOnlyStore {
-    inner: Option<FileStore>,
+    inner: FileStore,
 }
 
 impl ReadOnlyStore {
-    fn dir(dir: &Path) -> ReadOnlyStore {
-        ReadOnlyStore { inner: Some(FileStore::unlocked(&dir.join("state"))) }
+    fn new(path: &Path) -> ReadOnlyStore {
+        ReadOnlyStore { inner: FileStore::unlocked(path) }
     }
 }
 
 impl StateStore for ReadOnlyStore {
     fn load(&mut self) -> Option<crate::run::state::State> {
-        self.inner.as_mut().and_then(|s| s.load())
+        self.inner.load()
     }
     fn save(
         &mut self,

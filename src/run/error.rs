@@ -37,6 +37,9 @@ pub enum Error {
     Input(String),
     Kernel(KernelError),
     State(StateError),
+    /// Changes were made, but the simulated machine could not be written
+    /// back: they are lost, and the state file was left as it was.
+    NotSaved(String),
     /// `n` planned changes failed; each was already logged.
     ChangesFailed(usize),
     /// After `rounds` rounds a fresh observation still needs `pending`.
@@ -53,7 +56,10 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Config(_) | Error::Event(_) | Error::Input(_) => exit::USAGE,
             Error::Kernel(_) | Error::State(_) => exit::UNAVAILABLE,
-            Error::ChangesFailed(_) | Error::NotConverged { .. } | Error::Unmet(_) => exit::FAILED,
+            Error::ChangesFailed(_)
+            | Error::NotSaved(_)
+            | Error::NotConverged { .. }
+            | Error::Unmet(_) => exit::FAILED,
         }
     }
 
@@ -73,6 +79,7 @@ impl fmt::Display for Error {
             Error::Kernel(e) => write!(f, "{e}"),
             Error::State(e) => write!(f, "{e}"),
             Error::ChangesFailed(n) => write!(f, "{n} change(s) failed"),
+            Error::NotSaved(m) => write!(f, "changes made but not saved: {m}"),
             Error::NotConverged { rounds, pending } => {
                 let actions: Vec<String> = pending.actions.iter().map(|a| a.to_string()).collect();
                 write!(
