@@ -1,5 +1,6 @@
 //! lagghook(8): parse the command line, run it, report any error once.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use lagghook::cli::args::{self, USAGE};
@@ -18,7 +19,8 @@ fn main() -> ExitCode {
             log.fatal(&e.to_string());
         }
         if matches!(e, Error::Usage(_)) {
-            eprintln!("{USAGE}");
+            // eprintln! would abort on an unwritable stderr.
+            let _ = writeln!(std::io::stderr().lock(), "{USAGE}");
         }
     }
     exit_code(&result)

@@ -421,3 +421,76 @@ fn reading_commands_never_take_the_lock() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
 }
+
+/// Proves a syslogd that does not drain its socket never stalls a run: the
+/// socket's queue is filled before lagghook starts, the repair still
+/// happens and the run ends at once (its lines are dropped). A blocking
+/// send would hang here until the deadline.
+#[test]
+fn a_full_syslog_socket_never_stalls_a_repair() {
+    let sb = Sandbox::new("fullsyslog");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let syslogd = UnixDatagram::bind(sb.path("log.sock")).unwrap();
+    let filler = UnixDatagram::unbound().unwrap();
+    filler.connect(sb.path("log.sock")).unwrap();
+    filler.set_nonblocking(true).unwrap();
+    let line = [b'x'; 512];
+    let mut queued = 0;
+    while filler.send(&line).is_ok() {
+        queued += 1;
+    }
+    assert!(queued > 0, "could not fill the socket");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .args(["-c", sb.path("config.toml").to_str().unwrap()])
+        .args(["-k", &format!("sim:{}", sb.path("kernel.toml").display())])
+        .args(["event", "IFNET", "wlan0", "ATTACH"])
+        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("log.sock"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("lagghook blocked on a full syslog socket");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let machine = std::fs::read_to_string(sb.path("kernel.toml")).unwrap();
+    assert_ne!(machine, MACHINE_WLAN_OUT, "the repair was not made");
+    drop(syslogd);
+}
+
+/// Proves an unwritable stderr is not a crash: the usage error still ends
+/// with its documented status (it aborted with 134 before), and a verbose
+/// run still makes its repair.
+#[test]
+fn an_unwritable_stderr_changes_no_exit_status() {
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .arg("frobnicate")
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let sb = Sandbox::new("devfull");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let out = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .args(["-v", "-c", sb.path("config.toml").to_str().unwrap()])
+        .args(["-k", &format!("sim:{}", sb.path("kernel.toml").display())])
+        .args(["event", "IFNET", "wlan0", "ATTACH"])
+        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("log.sock"))
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_ne!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
+}

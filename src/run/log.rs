@@ -75,8 +75,8 @@ impl Logger {
                 pid: std::process::id(),
             };
             self.syslog = match syslog::unix_custom(formatter, path) {
-                Ok(s) => Syslog::Connected(s),
-                Err(_) => Syslog::Unavailable,
+                Ok(s) if never_blocks(&s.backend) => Syslog::Connected(s),
+                _ => Syslog::Unavailable,
             };
         }
         match &mut self.syslog {
@@ -97,6 +97,20 @@ impl Logger {
             }
         }
         let _ = writeln!(std::io::stderr().lock(), "lagghook: {line}");
+    }
+}
+
+/// Makes every send on the syslog socket non-blocking. A syslogd that does
+/// not drain its socket (stopped, or swamped) must never stall a run: devd
+/// waits for lagghook, and a run blocked mid-repair would hold the lock.
+/// A line that does not fit (EAGAIN, ENOBUFS) is dropped, as syslog(3)
+/// itself drops what it cannot send.
+fn never_blocks(backend: &LoggerBackend) -> bool {
+    match backend {
+        LoggerBackend::Unix(socket) => socket.set_nonblocking(true).is_ok(),
+        LoggerBackend::UnixStream(stream) => stream.get_ref().set_nonblocking(true).is_ok(),
+        // unix_custom makes only the two above.
+        _ => false,
     }
 }
 
