@@ -23,6 +23,7 @@ use crate::run::log::{Level, Log};
 use crate::run::state::{self, FileStore, MemoryStore, StateStore};
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
+use crate::sys::file;
 use crate::sys::NativeKernel;
 
 /// Runs `inv` as a process would: real clock, the process's log, state on
@@ -31,7 +32,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
     if let Command::Simulate(file) = &inv.command {
         return simulate::simulate(file.as_deref(), inv.verbose, out);
     }
-    let config = Config::load(&inv.config)?;
+    let config = run::load_config(&inv.config)?;
     match &inv.command {
         Command::DevdConf => return write_out(out, &devd::rules_for(&config, devd::PROGRAM)),
         Command::RcConf => {
@@ -67,6 +68,10 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             }
         }
         KernelChoice::Sim(path) => {
+            // Its lock and state live beside it: only a directory of root's
+            // or ours may hold them.
+            file::owned_parent(path)
+                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
             let state_path = with_suffix(path, ".state");
             if read_only {
                 let mut store = ReadOnlyStore::new(&state_path);

@@ -128,17 +128,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads and validates `path`. A read error is a [`ConfigError`] naming
-    /// the file, like every other problem with it.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Config::parse(&text, path),
-            Err(e) => Err(ConfigError {
-                path: path.to_owned(),
-                location: None,
-                kind: Box::new(ErrorKind::Read(e)),
-            }),
-        }
+    /// The error for a file that could not be read (reading is the
+    /// caller's: this module does no I/O).
+    pub fn unreadable(path: &Path, e: std::io::Error) -> ConfigError {
+        ConfigError { path: path.to_owned(), location: None, kind: Box::new(ErrorKind::Read(e)) }
     }
 
     /// Parses and validates `text`; `path` is only used in messages and kept
@@ -490,7 +483,13 @@ pub enum ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::Read(e) => write!(f, "cannot read: {e}"),
+            // An OS error ("No such file or directory") reads as a failed
+            // read; a refusal of the file itself ("is a FIFO, not a
+            // regular file") speaks for itself.
+            ErrorKind::Read(e) if e.raw_os_error().is_some() => {
+                write!(f, "cannot read: {}", without_os_code(e))
+            }
+            ErrorKind::Read(e) => write!(f, "{e}"),
             ErrorKind::Toml(msg) => f.write_str(msg.trim_end()),
             ErrorKind::BadLaggName { name, reason: Some(reason) } => {
                 write!(f, "table [{name:?}] is not a lagg interface name: {reason}")
@@ -570,6 +569,16 @@ impl std::error::Error for ConfigError {
             | ErrorKind::BadParent { reason: e, .. } => Some(e),
             _ => None,
         }
+    }
+}
+
+/// An OS error's text without std's " (os error N)" suffix, which means
+/// nothing to an administrator.
+fn without_os_code(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_owned(),
+        _ => text,
     }
 }
 
@@ -776,11 +785,22 @@ mod tests {
     }
 
     #[test]
-    fn load_reports_unreadable_file_by_name() {
-        let e = Config::load(Path::new("/nonexistent/lagghook.toml")).unwrap_err();
+    fn an_unreadable_file_is_named_without_rust_artefacts() {
+        let e = Config::unreadable(
+            Path::new("/nonexistent/lagghook.toml"),
+            std::io::Error::from_raw_os_error(2),
+        );
         assert!(e.location.is_none());
-        assert!(e.to_string().starts_with("/nonexistent/lagghook.toml: cannot read: "), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "/nonexistent/lagghook.toml: cannot read: No such file or directory"
+        );
         assert!(std::error::Error::source(&e).is_some());
+        let e = Config::unreadable(
+            Path::new("/tmp/fifo"),
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "is a FIFO, not a regular file"),
+        );
+        assert_eq!(e.to_string(), "/tmp/fifo: is a FIFO, not a regular file");
     }
 
     #[test]

@@ -12,12 +12,15 @@ pub mod log;
 /// The state file under /var/run/lagghook: last topology, times, lock.
 pub mod state;
 
-use crate::domain::config::{Config, MacSource};
+use crate::domain::config::{Config, ConfigError, MacSource};
 use crate::domain::event::{DevdEvent, IfnetEvent};
 use crate::domain::model::{IfKind, IfName, Snapshot};
 use crate::domain::plan::{plan, Action, Plan, RememberedMacs, Scope};
 use crate::domain::transition::{describe, LaggView};
 use crate::kernel::{Kernel, KernelError};
+use crate::sys::file;
+use std::path::Path;
+
 use crate::run::apply::{apply, Applied, Outcome};
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
@@ -53,6 +56,14 @@ impl Report {
     pub fn failures(&self) -> usize {
         self.applied.iter().filter(|a| matches!(a.outcome, Outcome::Failed(_))).count()
     }
+}
+
+/// Reads and validates the configuration at `path`. The file is trusted
+/// only if it is safe to be (see [`file::read_trusted`]); any problem is a
+/// [`ConfigError`] naming the file.
+pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
+    let text = file::read_trusted(path).map_err(|e| Config::unreadable(path, e))?;
+    Config::parse(&text, path)
 }
 
 /// Whether an event concerns this configuration, and which lagg.

@@ -5,10 +5,14 @@
 //! transitions for `status`. Written atomically (temp file + rename); a
 //! missing or corrupt file is rebuilt, never fatal. A lock file with a
 //! bounded wait serialises concurrent runs (devd and an administrator).
+//!
+//! The directory is root's alone (0700), the lock and state files 0600 and
+//! never opened through a link (see [`crate::sys::file`]): a user who could
+//! open the lock could hold it and stall every repair.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::File;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -18,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::model::{IfName, MacAddr};
 use crate::domain::plan::RememberedMacs;
 use crate::domain::transition::LaggView;
+use crate::sys::file::{self, Links};
 
 /// Where the real backend keeps its state.
 pub const DEFAULT_DIR: &str = "/var/run/lagghook";
@@ -135,7 +140,7 @@ struct LaggRecord {
 /// Why the state could not be used.
 #[derive(Debug)]
 pub enum StateError {
-    /// Another run held the lock for longer than [`LOCK_WAIT`].
+    /// The lock was held by another process for all of [`LOCK_WAIT`].
     Busy(PathBuf),
     Io(PathBuf, io::Error),
 }
@@ -144,12 +149,7 @@ impl std::fmt::Display for StateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StateError::Busy(p) => {
-                write!(
-                    f,
-                    "{}: held by another lagghook for over {}s",
-                    p.display(),
-                    LOCK_WAIT.as_secs()
-                )
+                write!(f, "{}: still locked after waiting {} s", p.display(), LOCK_WAIT.as_secs())
             }
             StateError::Io(p, e) => write!(f, "{}: {e}", p.display()),
         }
@@ -190,9 +190,10 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    /// `DIR/state` under the lock `DIR/lock`; creates DIR (mode 0755).
+    /// `DIR/state` under the lock `DIR/lock`; DIR is made private to its
+    /// owner (mode 0700), or refused if it is not ours.
     pub fn open_dir(dir: &Path) -> Result<FileStore, StateError> {
-        fs::create_dir_all(dir).map_err(|e| StateError::Io(dir.to_path_buf(), e))?;
+        file::private_dir(dir).map_err(|e| StateError::Io(dir.to_path_buf(), e))?;
         FileStore::open(&dir.join("lock"), &dir.join("state"))
     }
 
@@ -215,8 +216,7 @@ impl FileStore {
 pub fn lock_bounded(path: &Path) -> Result<Flock<File>, StateError> {
     let io = |e| StateError::Io(path.to_path_buf(), e);
     let started = Instant::now();
-    let mut file =
-        OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(io)?;
+    let mut file = file::open_lock(path).map_err(io)?;
     loop {
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => return Ok(lock),
@@ -234,7 +234,7 @@ pub fn lock_bounded(path: &Path) -> Result<Flock<File>, StateError> {
 
 impl StateStore for FileStore {
     fn load(&mut self) -> Option<State> {
-        let text = fs::read_to_string(&self.path).ok()?;
+        let text = file::read_regular(&self.path, Links::Refuse).ok()?;
         let file: StateFile = toml::from_str(&text).ok()?;
         State::from_file(file)
     }
@@ -242,32 +242,15 @@ impl StateStore for FileStore {
     fn save(&mut self, state: &State) -> Result<(), StateError> {
         let text = toml::to_string(&state.to_file())
             .map_err(|e| StateError::Io(self.path.clone(), io::Error::other(e)))?;
-        write_atomically(&self.path, text.as_bytes())
+        file::write_atomically(&self.path, text.as_bytes())
             .map_err(|e| StateError::Io(self.path.clone(), e))
     }
-}
-
-/// Write to a temporary file in the same directory, then rename over the
-/// target, so a reader (or a crash) never sees half a file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn n(s: &str) -> IfName {
         IfName::new(s).unwrap()

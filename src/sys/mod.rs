@@ -6,6 +6,9 @@
 /// `#[repr(C)]` mirrors of FreeBSD's structs and its ioctl encoding; pure,
 /// compiled on every OS so host tests can check them.
 pub mod abi;
+/// The files lagghook reads and writes: regular, capped, never written
+/// through a link.
+pub mod file;
 
 #[cfg(target_os = "freebsd")]
 mod freebsd;

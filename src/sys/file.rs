@@ -1,0 +1,419 @@
+//! The files lagghook itself reads and writes: its configuration, its
+//! state and lock, and a simulated kernel's machine file. lagghook runs as
+//! root from devd, so whatever sits at those paths — a FIFO, `/dev/zero`,
+//! a symbolic link planted by another user, a file of gigabytes — must
+//! neither hang a run, nor exhaust its memory, nor be written through.
+//!
+//! - Every open is `O_NONBLOCK`, so opening a FIFO returns at once, and the
+//!   opened descriptor must be a regular file (`fstat`), so nothing reads
+//!   from a FIFO or a device.
+//! - Every read stops at a cap ([`MAX_FILE_SIZE`]).
+//! - Every file lagghook writes is opened `O_NOFOLLOW`, and a replacement
+//!   is written to a new temporary file (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode
+//!   0600, a name no other user can predict) and renamed over the target.
+//! - A trusted file (the configuration) passes sshd's StrictModes rule.
+//!
+//! Errors are `io::Error`s whose message says what is wrong with the file
+//! in words ("is a FIFO, not a regular file"); callers prefix the path.
+//! Unix only, like everything lagghook does; no `unsafe`.
+
+use std::collections::hash_map::RandomState;
+use std::fs::{self, DirBuilder, File, Metadata, OpenOptions, Permissions};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, ErrorKind, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::{geteuid, Pid};
+
+/// The most lagghook reads of one file (configuration, state, machine):
+/// 1 MiB, hundreds of times what a real one holds.
+pub const MAX_FILE_SIZE: u64 = 1 << 20;
+
+/// Whether a symbolic link at the path itself may be followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// The configuration may be a link (to a file kept elsewhere); what
+    /// is checked is the file it leads to.
+    Follow,
+    /// Files lagghook writes, and their siblings, are never followed.
+    Refuse,
+}
+
+/// Reads the regular file at `path`, at most [`MAX_FILE_SIZE`] bytes, as
+/// UTF-8 text.
+pub fn read_regular(path: &Path, links: Links) -> io::Result<String> {
+    let file = open_regular(path, links, OpenOptions::new().read(true))?;
+    read_capped(file)
+}
+
+/// [`read_regular`] for a file that tells lagghook what to do as root: it
+/// must be owned by root (or, when lagghook does not run as root, by the
+/// invoking user), not be writable by group or others, and every
+/// directory above it must not be writable by group or others unless it
+/// has the sticky bit (as `/tmp` does). This is sshd's StrictModes rule:
+/// whoever can change the file, or swap it through its directory, could
+/// otherwise make lagghook reconfigure interfaces.
+pub fn read_trusted(path: &Path) -> io::Result<String> {
+    let file = open_regular(path, Links::Follow, OpenOptions::new().read(true))?;
+    let meta = file.metadata()?;
+    let euid = geteuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != euid {
+        let owners = if euid == 0 { "root".to_owned() } else { format!("root or uid {euid}") };
+        return Err(denied(format!("is owned by uid {}, not by {owners}", meta.uid())));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(denied(format!(
+            "is writable by group or others (mode {:04o})",
+            meta.mode() & 0o7777
+        )));
+    }
+    for dir in std::path::absolute(path)?.ancestors().skip(1) {
+        let meta = fs::metadata(dir)?;
+        let mode = meta.mode();
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            return Err(denied(format!(
+                "is reached through {}, which is writable by group or others (mode {:04o})",
+                dir.display(),
+                mode & 0o7777
+            )));
+        }
+    }
+    read_capped(file)
+}
+
+/// Opens (creating it, mode 0600) the lock file at `path`. It must be a
+/// regular file owned by the effective user; if its mode is wider than
+/// 0600 (a file left by an older lagghook), it is narrowed, so no other
+/// user can open it and hold the lock (flock(2) needs only a read-only
+/// descriptor).
+pub fn open_lock(path: &Path) -> io::Result<File> {
+    let file = open_regular(
+        path,
+        Links::Refuse,
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600),
+    )?;
+    make_private(&file.metadata()?, |p| file.set_permissions(p), 0o600)?;
+    Ok(file)
+}
+
+/// Makes sure `dir` is a directory only its owner can use: created with
+/// mode 0700 if missing; if present, it must be a real directory (not a
+/// link) owned by the effective user and not writable by group or others;
+/// a wider mode of one of ours is narrowed to 0700.
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    match DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let meta = fs::symlink_metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(not_regular_like(&meta, "a directory"));
+    }
+    make_private(&meta, |p| fs::set_permissions(dir, p), 0o700)
+}
+
+/// The directory that holds `path`, which must be owned by root or by the
+/// effective user: a simulated kernel's lock and state live beside it.
+pub fn owned_parent(path: &Path) -> io::Result<PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let meta = fs::metadata(&dir)?;
+    let euid = geteuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != euid {
+        return Err(denied(format!(
+            "is in {}, which is owned by uid {}, not by root or uid {euid}",
+            dir.display(),
+            meta.uid()
+        )));
+    }
+    Ok(dir)
+}
+
+/// Replaces `path` with `bytes`, atomically: a reader sees the old file or
+/// the new one, never half of one. The new file has mode 0600. A
+/// temporary file of an earlier run that was killed before its rename is
+/// removed first (only if its name is lagghook's and its process is gone).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "is not a file name"))?;
+    remove_stale_temporaries(dir, name);
+    let tmp = dir.join(temporary_name(name, std::process::id(), unpredictable()));
+    let written = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// `.NAME.lagghook-PID-RANDOM.tmp`: hidden, tied to its target and its
+/// process, and not guessable by another user who would like to plant a
+/// link there first (`O_EXCL` would refuse it anyway).
+fn temporary_name(target: &str, pid: u32, random: u64) -> String {
+    format!(".{target}.lagghook-{pid}-{random:016x}.tmp")
+}
+
+/// The pid in a name [`temporary_name`] made for `target`.
+fn temporary_pid(target: &str, candidate: &str) -> Option<i32> {
+    let rest = candidate.strip_prefix('.')?.strip_prefix(target)?.strip_prefix(".lagghook-")?;
+    let (pid, rest) = rest.split_once('-')?;
+    let random = rest.strip_suffix(".tmp")?;
+    let hex = random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit());
+    let pid: i32 = pid.parse().ok()?;
+    (hex && pid > 0).then_some(pid)
+}
+
+fn remove_stale_temporaries(dir: &Path, target: &str) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| temporary_pid(target, n)) else { continue };
+        // Only a dead writer's file: a live one is about to rename it.
+        if kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// 64 bits from std's per-process random hash keys (seeded from the OS's
+/// random source), so no crate is needed for a file name.
+fn unpredictable() -> u64 {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
+fn open_regular(path: &Path, links: Links, options: &mut OpenOptions) -> io::Result<File> {
+    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if links == Links::Refuse {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = options.custom_flags(flags).open(path).map_err(|e| {
+        // open(2) with O_NOFOLLOW on a link: ELOOP (POSIX, Linux), EMLINK
+        // (FreeBSD's `vn_open_cred`).
+        let link = matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::EMLINK));
+        if links == Links::Refuse && link {
+            io::Error::new(ErrorKind::InvalidInput, "is a symbolic link, not a regular file")
+        } else {
+            e
+        }
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular_like(&meta, "a regular file"));
+    }
+    Ok(file)
+}
+
+fn read_capped(file: File) -> io::Result<String> {
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(io::Error::new(
+            ErrorKind::InvalidData,
+            format!("is larger than {} MiB", MAX_FILE_SIZE >> 20),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| io::Error::new(ErrorKind::InvalidData, "is not UTF-8 text"))
+}
+
+/// Narrows the mode of a file or directory of ours to `mode`; refuses one
+/// that is not ours.
+fn make_private(
+    meta: &Metadata,
+    set: impl FnOnce(Permissions) -> io::Result<()>,
+    mode: u32,
+) -> io::Result<()> {
+    let euid = geteuid().as_raw();
+    if meta.uid() != euid {
+        return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
+    }
+    if meta.mode() & 0o7777 & !mode != 0 {
+        set(Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+fn not_regular_like(meta: &Metadata, wanted: &str) -> io::Error {
+    let ft = meta.file_type();
+    let what = if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a regular file"
+    };
+    io::Error::new(ErrorKind::InvalidInput, format!("is {what}, not {wanted}"))
+}
+
+fn denied(message: String) -> io::Error {
+    io::Error::new(ErrorKind::PermissionDenied, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tempdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("lagghook-file-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_fifo_a_device_and_a_directory_are_refused_at_once() {
+        let d = tempdir("special");
+        let fifo = d.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = read_regular(&fifo, Links::Follow).unwrap_err();
+        assert_eq!(err.to_string(), "is a FIFO, not a regular file");
+        let err = read_regular(Path::new("/dev/zero"), Links::Follow).unwrap_err();
+        assert_eq!(err.to_string(), "is a character device, not a regular file");
+        let err = read_regular(&d, Links::Follow).unwrap_err();
+        assert_eq!(err.to_string(), "is a directory, not a regular file");
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn reads_stop_at_the_cap() {
+        let d = tempdir("cap");
+        let big = d.join("big");
+        fs::write(&big, vec![b'#'; MAX_FILE_SIZE as usize + 1]).unwrap();
+        let err = read_regular(&big, Links::Follow).unwrap_err();
+        assert_eq!(err.to_string(), "is larger than 1 MiB");
+        fs::write(&big, vec![b'#'; MAX_FILE_SIZE as usize]).unwrap();
+        assert_eq!(read_regular(&big, Links::Follow).unwrap().len(), MAX_FILE_SIZE as usize);
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn links_are_followed_only_when_allowed() {
+        let d = tempdir("links");
+        fs::write(d.join("real"), "x").unwrap();
+        symlink(d.join("real"), d.join("link")).unwrap();
+        assert_eq!(read_regular(&d.join("link"), Links::Follow).unwrap(), "x");
+        let err = read_regular(&d.join("link"), Links::Refuse).unwrap_err();
+        assert_eq!(err.to_string(), "is a symbolic link, not a regular file");
+        let err = open_lock(&d.join("link")).unwrap_err();
+        assert_eq!(err.to_string(), "is a symbolic link, not a regular file");
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_write_replaces_a_planted_link_instead_of_following_it() {
+        let d = tempdir("plant");
+        let victim = d.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        symlink(&victim, d.join("state")).unwrap();
+        write_atomically(&d.join("state"), b"new").unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        let meta = fs::symlink_metadata(d.join("state")).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(meta.mode() & 0o777, 0o600);
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn only_a_dead_writers_temporary_file_is_removed() {
+        let d = tempdir("stale");
+        // pid 1 is alive; i32::MAX is not a pid any kernel hands out.
+        let dead = temporary_name("state", i32::MAX as u32, 7);
+        let alive = temporary_name("state", 1, 7);
+        let other = ".state.tmp12345".to_owned();
+        for name in [&dead, &alive, &other] {
+            fs::write(d.join(name), "").unwrap();
+        }
+        write_atomically(&d.join("state"), b"x").unwrap();
+        assert!(!d.join(&dead).exists(), "stale temporary left");
+        assert!(d.join(&alive).exists(), "a live writer's file removed");
+        assert!(d.join(&other).exists(), "a file not named by lagghook removed");
+        let left: Vec<String> = fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left.len(), 3, "{left:?}"); // state and the two kept, no new temporary
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn temporary_names_are_recognised_exactly() {
+        let name = temporary_name("state", 42, 0xabc);
+        assert_eq!(temporary_pid("state", &name), Some(42));
+        assert_eq!(temporary_pid("stat", &name), None);
+        assert_eq!(temporary_pid("state", ".state.lagghook-42-abc.tmp"), None);
+        assert_eq!(temporary_pid("state", ".state.lagghook-0-0000000000000abc.tmp"), None);
+        assert_ne!(unpredictable(), unpredictable());
+    }
+
+    #[test]
+    fn the_lock_and_the_state_directory_are_narrowed_to_their_owner() {
+        let d = tempdir("modes");
+        let lock = d.join("lock");
+        fs::write(&lock, "").unwrap();
+        fs::set_permissions(&lock, Permissions::from_mode(0o644)).unwrap();
+        open_lock(&lock).unwrap();
+        assert_eq!(fs::metadata(&lock).unwrap().mode() & 0o777, 0o600);
+        let state_dir = d.join("run");
+        private_dir(&state_dir).unwrap();
+        assert_eq!(fs::metadata(&state_dir).unwrap().mode() & 0o777, 0o700);
+        fs::set_permissions(&state_dir, Permissions::from_mode(0o755)).unwrap();
+        private_dir(&state_dir).unwrap();
+        assert_eq!(fs::metadata(&state_dir).unwrap().mode() & 0o777, 0o700);
+        symlink(&state_dir, d.join("linked")).unwrap();
+        let err = private_dir(&d.join("linked")).unwrap_err();
+        assert_eq!(err.to_string(), "is a symbolic link, not a directory");
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_trusted_file_must_be_unwritable_by_others_all_the_way_down() {
+        let d = tempdir("trust");
+        let cfg = d.join("lagghook.toml");
+        fs::write(&cfg, "[lagg0]\n").unwrap();
+        fs::set_permissions(&cfg, Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(read_trusted(&cfg).unwrap(), "[lagg0]\n");
+        fs::set_permissions(&cfg, Permissions::from_mode(0o664)).unwrap();
+        let err = read_trusted(&cfg).unwrap_err();
+        assert_eq!(err.to_string(), "is writable by group or others (mode 0664)");
+        fs::set_permissions(&cfg, Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(&d, Permissions::from_mode(0o777)).unwrap();
+        let err = read_trusted(&cfg).unwrap_err();
+        assert!(err.to_string().ends_with("which is writable by group or others (mode 0777)"));
+        // The sticky bit makes a shared directory safe, as /tmp is.
+        fs::set_permissions(&d, Permissions::from_mode(0o1777)).unwrap();
+        assert!(read_trusted(&cfg).is_ok());
+        let _ = fs::remove_dir_all(d);
+    }
+}
