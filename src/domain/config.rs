@@ -22,6 +22,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::model::{IfName, IfNameError, MacAddr};
+use crate::domain::text::{self, echo};
 
 /// Where devd's action finds the configuration unless `-c` says otherwise.
 pub const DEFAULT_PATH: &str = "/usr/local/etc/lagghook.toml";
@@ -341,10 +342,10 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
         })
     }
 
-    /// `mac` is a literal address if it parses as one; otherwise it must
-    /// name a port of this lagg. The two cannot be confused: an interface
-    /// name starts with a letter and has no `:`, and a `-`-separated MAC is
-    /// 17 bytes, longer than any interface name.
+    /// `mac` names a port of this lagg, or else is a literal address. The
+    /// port question comes first, so a port whose name could also be read
+    /// as an address (none can today: a name starts with a letter and has
+    /// no `:`) would still mean the port.
     fn mac(
         &self,
         lagg: &IfName,
@@ -353,14 +354,19 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
     ) -> Result<MacSource, ConfigError> {
         let at = m.span().start;
         let value = m.into_inner();
+        let name = IfName::new(&value);
+        if let Ok(port) = &name {
+            if ports.iter().any(|(q, _)| q == port) {
+                return Ok(MacSource::Port(port.clone()));
+            }
+        }
         if let Ok(mac) = value.parse::<MacAddr>() {
             if mac.is_zero() || mac.is_multicast() {
                 return Err(self.at(at, ErrorKind::UnusableMac { value, mac }));
             }
             return Ok(MacSource::Literal(mac));
         }
-        match IfName::new(&value) {
-            Ok(port) if ports.iter().any(|(q, _)| *q == port) => Ok(MacSource::Port(port)),
+        match name {
             Ok(_) => Err(self.at(
                 at,
                 ErrorKind::MacNotAPort {
@@ -414,8 +420,8 @@ pub struct ConfigError {
     pub kind: Box<ErrorKind>,
 }
 
-/// What is wrong. Values are quoted with `{:?}` so that a control character
-/// in the file cannot garble a log line.
+/// What is wrong. Values are shown through [`text::echo`]: quoted, so that a
+/// control character in the file cannot garble a log line, and cut short.
 #[derive(Debug)]
 pub enum ErrorKind {
     Read(std::io::Error),
@@ -490,9 +496,10 @@ impl fmt::Display for ErrorKind {
                 write!(f, "cannot read: {}", without_os_code(e))
             }
             ErrorKind::Read(e) => write!(f, "{e}"),
-            ErrorKind::Toml(msg) => f.write_str(msg.trim_end()),
+            // toml quotes keys and values whole: one line, cut short.
+            ErrorKind::Toml(msg) => f.write_str(&text::one_line(msg, 4 * text::ECHO_MAX_CHARS)),
             ErrorKind::BadLaggName { name, reason: Some(reason) } => {
-                write!(f, "table [{name:?}] is not a lagg interface name: {reason}")
+                write!(f, "table [{}] is not a lagg interface name: {reason}", echo(name))
             }
             ErrorKind::BadLaggName { name, reason: None } => {
                 write!(f, "table [{name}] is not a lagg interface name: it must be lagg<N>, e.g. [lagg0]")
@@ -505,7 +512,7 @@ impl fmt::Display for ErrorKind {
                 "{lagg}: {count} ports, but a lagg takes at most {LAGG_MAX_PORTS} \
                  (LAGG_MAX_PORTS; lagg_port_create returns ENOSPC)"
             ),
-            ErrorKind::BadPort { name, reason } => write!(f, "port {name:?}: {reason}"),
+            ErrorKind::BadPort { name, reason } => write!(f, "port {}: {reason}", echo(name)),
             ErrorKind::PortIsLagg { port } => write!(
                 f,
                 "port \"{port}\" is a lagg: lagg_port_create refuses stacked laggs with EINVAL"
@@ -519,17 +526,22 @@ impl fmt::Display for ErrorKind {
                  an interface can be in one lagg only (lagg_port_create returns EBUSY)"
             ),
             ErrorKind::BadMac { value } => {
-                write!(f, "mac {value:?} is neither a port name nor a MAC address like 00:11:22:33:44:55")
+                write!(
+                    f,
+                    "mac {} is neither a port name nor a MAC address like 00:11:22:33:44:55",
+                    echo(value)
+                )
             }
             ErrorKind::UnusableMac { value, mac } => {
                 let what = if mac.is_zero() { "the zero address" } else { "a multicast address" };
-                write!(f, "mac {value:?} is {what}; a port cannot use it as its source address")
+                write!(f, "mac {} is {what}; a port cannot use it as its source address", echo(value))
             }
             ErrorKind::MacNotAPort { lagg, value, ports } => {
                 let list: Vec<&str> = ports.iter().map(IfName::as_str).collect();
                 write!(
                     f,
-                    "mac {value:?} is not a port of {lagg} (ports: {}) nor a MAC address",
+                    "mac {} is not a port of {lagg} (ports: {}) nor a MAC address",
+                    echo(value),
                     list.join(", ")
                 )
             }
@@ -540,9 +552,11 @@ impl fmt::Display for ErrorKind {
                 !value
             ),
             ErrorKind::WlanNotAPort { lagg, name } => {
-                write!(f, "wlan.{name} names no port of {lagg}; list it in ports first")
+                // A key as written when it is a plain name, quoted otherwise.
+                let key = if IfName::new(name).is_ok() { name.clone() } else { echo(name) };
+                write!(f, "wlan.{key} names no port of {lagg}; list it in ports first")
             }
-            ErrorKind::BadParent { name, reason } => write!(f, "parent {name:?}: {reason}"),
+            ErrorKind::BadParent { name, reason } => write!(f, "parent {}: {reason}", echo(name)),
             ErrorKind::ParentIsPort { wlan, parent } => write!(
                 f,
                 "parent of {wlan} is \"{parent}\", a port or lagg; the parent is the radio (e.g. iwn0)"
@@ -554,8 +568,8 @@ impl fmt::Display for ErrorKind {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
-            Some(loc) => write!(f, "{}:{}: {}", self.path.display(), loc, self.kind),
-            None => write!(f, "{}: {}", self.path.display(), self.kind),
+            Some(loc) => write!(f, "{}:{}: {}", text::path(&self.path), loc, self.kind),
+            None => write!(f, "{}: {}", text::path(&self.path), self.kind),
         }
     }
 }

@@ -9,5 +9,7 @@ pub mod event;
 pub mod model;
 /// The reconcile planner: (config, snapshot) → ordered actions.
 pub mod plan;
+/// How outside values are quoted in messages.
+pub mod text;
 /// Transitions between two observations, as log lines.
 pub mod transition;

@@ -145,7 +145,7 @@ pub struct MacAddrError(pub String);
 
 impl fmt::Display for MacAddrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} is not a MAC address (want six hex octets like 00:11:22:33:44:55)", self.0)
+        write!(f, "{} is not a MAC address (want six hex octets like 00:11:22:33:44:55)", self.0)
     }
 }
 
@@ -168,21 +168,22 @@ impl MacAddr {
 
 impl FromStr for MacAddr {
     type Err = MacAddrError;
-    /// Accepts `ifconfig`'s `xx:xx:xx:xx:xx:xx` (also with `-`), one or two
-    /// hex digits per octet, as `ether_aton(3)` does.
+    /// Exactly six groups of two hex digits, separated by `:` (or all by
+    /// `-`): `00:11:22:aa:bb:cc`. Stricter than `ether_aton(3)`, which also
+    /// takes one digit per group, and than `u8::from_str_radix`, which
+    /// takes a sign (`+0:+1:…` must never reach a NIC).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || MacAddrError(s.to_owned());
+        let err = || MacAddrError(crate::domain::text::echo(s));
         let sep = if s.contains('-') { '-' } else { ':' };
         let mut out = [0u8; 6];
-        let mut n = 0;
-        for part in s.split(sep) {
-            if n == 6 || part.is_empty() || part.len() > 2 {
-                return Err(err());
-            }
-            out[n] = u8::from_str_radix(part, 16).map_err(|_| err())?;
-            n += 1;
+        let mut groups = s.split(sep);
+        for byte in &mut out {
+            let group = groups.next().ok_or_else(err)?;
+            let [hi, lo] = group.as_bytes() else { return Err(err()) };
+            let digit = |b: &u8| char::from(*b).to_digit(16).ok_or_else(err);
+            *byte = u8::try_from(digit(hi)? << 4 | digit(lo)?).map_err(|_| err())?;
         }
-        if n != 6 {
+        if groups.next().is_some() {
             return Err(err());
         }
         Ok(MacAddr(out))
@@ -434,12 +435,21 @@ mod tests {
 
     #[test]
     fn mac_round_trips_and_rejects_garbage() {
-        let m: MacAddr = "0:11:22:AA:bb:5".parse().unwrap();
+        let m: MacAddr = "00:11:22:AA:bb:05".parse().unwrap();
         assert_eq!(m.to_string(), "00:11:22:aa:bb:05");
         assert_eq!("00-11-22-33-44-55".parse::<MacAddr>().unwrap().0[5], 0x55);
-        for bad in
-            ["", "00:11:22:33:44", "00:11:22:33:44:55:66", "00:11:22:33:44:5g", "000:1:2:3:4:5"]
-        {
+        for bad in [
+            "",
+            "00:11:22:33:44",
+            "00:11:22:33:44:55:66",
+            "00:11:22:33:44:5g",
+            "000:1:2:3:4:5",
+            "0:11:22:AA:bb:5",
+            "+0:+1:+2:+3:+4:+5",
+            "00:11:22-33-44-55",
+            "00:11:22:33:44:55:",
+            "éé:11:22:33:44:55",
+        ] {
             assert!(bad.parse::<MacAddr>().is_err(), "{bad} accepted");
         }
     }
@@ -451,7 +461,7 @@ mod tests {
             name: IfName,
             mac: MacAddr,
         }
-        let row: Row = toml::from_str("name = \"em0\"\nmac = \"0:11:22:AA:bb:5\"").unwrap();
+        let row: Row = toml::from_str("name = \"em0\"\nmac = \"00:11:22:AA:bb:05\"").unwrap();
         assert_eq!(toml::to_string(&row).unwrap(), "name = \"em0\"\nmac = \"00:11:22:aa:bb:05\"\n");
         let err = toml::from_str::<Row>("name = \"em0;x\"\nmac = \"00:11:22:33:44:55\"");
         assert!(err.unwrap_err().to_string().contains("';'"));

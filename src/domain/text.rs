@@ -1,0 +1,82 @@
+//! How values that came from outside (a configuration, an event, the
+//! command line) are shown in messages: quoted, with control characters
+//! escaped so a value cannot forge a log line or inject a statement into
+//! generated output, and cut short so a 10 MiB value is not echoed whole.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// How many characters of a value a message shows.
+pub const ECHO_MAX_CHARS: usize = 64;
+
+/// `value` as a message shows it: Rust-quoted (`"em0\n"`), at most
+/// [`ECHO_MAX_CHARS`] characters of it, and its length when cut.
+pub fn echo(value: &str) -> String {
+    let chars = value.chars().count();
+    if chars <= ECHO_MAX_CHARS {
+        return format!("{value:?}");
+    }
+    let head: String = value.chars().take(ECHO_MAX_CHARS).collect();
+    format!("{head:?}... ({} bytes)", value.len())
+}
+
+/// A message made by someone else (a parser's, which may quote the input
+/// whole) as one line of at most `max_chars` characters: control
+/// characters escaped, the rest cut and marked.
+pub fn one_line(message: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in message.trim_end().chars().enumerate() {
+        if i == max_chars {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            let _ = write!(out, "{}", c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A path as a message or a generated file shows it: as text, with every
+/// control character escaped (`\n`, `\u{1b}`), so a newline in `-c PATH`
+/// cannot start a new line of a log or of devd.conf.
+pub fn path(p: &Path) -> String {
+    let text = p.to_string_lossy();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            let _ = write!(out, "{}", c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_and_control_characters_escaped() {
+        assert_eq!(echo("em0"), "\"em0\"");
+        assert_eq!(echo("em0\n"), "\"em0\\n\"");
+        let long = "x".repeat(10 << 20);
+        let shown = echo(&long);
+        assert_eq!(shown, format!("\"{}\"... (10485760 bytes)", "x".repeat(64)));
+    }
+
+    #[test]
+    fn foreign_messages_become_one_short_line() {
+        assert_eq!(one_line("unknown field `a\nb`\n", 80), "unknown field `a\\nb`");
+        assert_eq!(one_line(&"k".repeat(500), 10), "kkkkkkkkkk...");
+    }
+
+    #[test]
+    fn paths_cannot_break_a_line() {
+        assert_eq!(path(Path::new("/etc/x\nnotify 0 {")), "/etc/x\\nnotify 0 {");
+        assert_eq!(path(Path::new("/usr/local/etc/lagghook.toml")), "/usr/local/etc/lagghook.toml");
+    }
+}
