@@ -10,6 +10,7 @@
 use std::fmt;
 
 use crate::domain::model::IfName;
+use crate::domain::text::echo;
 
 /// Longest accepted `system`, `subsystem` or `type` value. Real values are
 /// short (`IFNET`, an interface name, `LINK_UP`); this only bounds garbage.
@@ -282,14 +283,16 @@ impl fmt::Display for EventError {
                 write!(f, "{field} contains control character {ch:?}")
             }
             EventError::BadChar { field, value, ch } => {
-                write!(f, "{field} {value:?} contains {ch:?}")
+                write!(f, "{field} {} contains {ch:?}", echo(value))
             }
             EventError::NotNotify(line) => {
-                write!(f, "{line:?} is not a notify event (want a line starting with '!')")
+                write!(f, "{} is not a notify event (want a line starting with '!')", echo(line))
             }
-            EventError::Malformed(rest) => write!(f, "expected key=value at {rest:?}"),
-            EventError::UnterminatedQuote(key) => write!(f, "unterminated quoted value of {key:?}"),
-            EventError::DuplicateKey(key) => write!(f, "key {key:?} appears twice"),
+            EventError::Malformed(rest) => write!(f, "expected key=value at {}", echo(rest)),
+            EventError::UnterminatedQuote(key) => {
+                write!(f, "unterminated quoted value of {}", echo(key))
+            }
+            EventError::DuplicateKey(key) => write!(f, "key {} appears twice", echo(key)),
             EventError::Missing(field) => write!(f, "no {field}= in the event line"),
         }
     }
