@@ -3,91 +3,11 @@
 //! sharing one simulated machine through `-k sim:FILE`.
 
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-const LAPTOP_CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
-
-/// em0 and a freshly re-created wlan0 (factory MAC) outside lagg0.
-const MACHINE_WLAN_OUT: &str = r#"
-[[machine.interface]]
-name = "em0"
-kind = "ether"
-mac = "00:11:22:33:44:55"
-link = true
-
-[[machine.interface]]
-name = "wlan0"
-kind = "wlan"
-parent = "iwn0"
-mac = "00:24:d7:00:00:01"
-link = true
-
-[[machine.interface]]
-name = "lagg0"
-kind = "lagg"
-proto = "failover"
-ports = ["em0"]
-"#;
-
-struct Sandbox {
-    dir: PathBuf,
-}
-
-impl Sandbox {
-    fn new(name: &str) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!("lagghook-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Sandbox { dir }
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    /// Runs lagghook with `-c config.toml -k sim:kernel.toml` and syslog
-    /// pointed at `log.sock` (not bound unless a test binds it).
-    fn run(&self, args: &[&str]) -> Output {
-        let mut full: Vec<String> = vec![
-            "-c".into(),
-            self.path("config.toml").display().to_string(),
-            "-k".into(),
-            format!("sim:{}", self.path("kernel.toml").display()),
-        ];
-        full.extend(args.iter().map(|a| a.to_string()));
-        lagghook(&full, &self.path("log.sock"))
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn lagghook<S: AsRef<std::ffi::OsStr>>(args: &[S], syslog: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lagghook"))
-        .args(args)
-        .env("LAGGHOOK_SYSLOG_SOCKET", syslog)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use crate::support::{lagghook, stderr, stdout, Sandbox, LAPTOP_CONFIG, MACHINE_WLAN_OUT};
 
 #[test]
 fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {

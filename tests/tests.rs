@@ -14,3 +14,5 @@ mod faults;
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
 mod scenarios;
+/// Shared helpers for the tests that run the binary.
+mod support;

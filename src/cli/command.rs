@@ -17,13 +17,14 @@ use crate::domain::config::{Config, LaggConfig};
 use crate::domain::event::DevdEvent;
 use crate::domain::model::Snapshot;
 use crate::domain::plan::{identity_mac, RememberedMacs, Scope};
+use crate::domain::text;
 use crate::kernel::Kernel;
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
 use crate::run::state::{self, FileStore, MemoryStore, StateStore};
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
-use crate::sys::file;
+use crate::sys::file::{self, Links};
 use crate::sys::NativeKernel;
 
 /// Runs `inv` as a process would: real clock, the process's log, state on
@@ -68,10 +69,11 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             }
         }
         KernelChoice::Sim(path) => {
-            // Its lock and state live beside it: only a directory of root's
-            // or ours may hold them.
-            file::owned_parent(path)
-                .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+            // Its lock and state live beside it: only beside a regular file,
+            // and only in a directory of root's or ours.
+            let refused = |e| Error::Input(format!("{}: {e}", text::path(path)));
+            file::check_regular(path, Links::Refuse).map_err(refused)?;
+            file::owned_parent(path).map_err(refused)?;
             let state_path = with_suffix(path, ".state");
             if read_only {
                 let mut store = ReadOnlyStore::new(&state_path);

@@ -49,6 +49,17 @@ pub fn read_regular(path: &Path, links: Links) -> io::Result<String> {
     read_capped(file)
 }
 
+/// Whether `path` is a regular file of at most [`MAX_FILE_SIZE`] bytes that
+/// [`read_regular`] would read, without reading it: checked before anything
+/// is created beside it.
+pub fn check_regular(path: &Path, links: Links) -> io::Result<()> {
+    let file = open_regular(path, links, OpenOptions::new().read(true))?;
+    if file.metadata()?.len() > MAX_FILE_SIZE {
+        return Err(too_large());
+    }
+    Ok(())
+}
+
 /// [`read_regular`] for a file that tells lagghook what to do as root: it
 /// must be owned by root (or, when lagghook does not run as root, by the
 /// invoking user), not be writable by group or others, and every
@@ -230,10 +241,7 @@ fn read_capped(file: File) -> io::Result<String> {
     let mut bytes = Vec::new();
     file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(io::Error::new(
-            ErrorKind::InvalidData,
-            format!("is larger than {} MiB", MAX_FILE_SIZE >> 20),
-        ));
+        return Err(too_large());
     }
     String::from_utf8(bytes)
         .map_err(|_| io::Error::new(ErrorKind::InvalidData, "is not UTF-8 text"))
@@ -274,6 +282,10 @@ fn not_regular_like(meta: &Metadata, wanted: &str) -> io::Error {
         "a regular file"
     };
     io::Error::new(ErrorKind::InvalidInput, format!("is {what}, not {wanted}"))
+}
+
+fn too_large() -> io::Error {
+    io::Error::new(ErrorKind::InvalidData, format!("is larger than {} MiB", MAX_FILE_SIZE >> 20))
 }
 
 fn denied(message: String) -> io::Error {
