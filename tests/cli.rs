@@ -414,3 +414,44 @@ fn an_unwritable_stderr_changes_no_exit_status() {
     assert_eq!(out.status.code(), Some(0));
     assert_ne!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
 }
+
+/// Proves runs serialise on one simulated machine: 64 processes started
+/// together, as devd and an administrator might, with events and
+/// reconciles mixed, all succeed and leave the machine exactly as one run
+/// does.
+#[test]
+fn sixty_four_concurrent_runs_end_as_one_run_does() {
+    let one = Sandbox::new("concurrent-one");
+    one.write("config.toml", LAPTOP_CONFIG);
+    one.write("kernel.toml", MACHINE_WLAN_OUT);
+    let out = one.run(&["event", "IFNET", "wlan0", "ATTACH"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = std::fs::read_to_string(one.path("kernel.toml")).unwrap();
+    assert_ne!(expected, MACHINE_WLAN_OUT);
+
+    let many = Sandbox::new("concurrent-many");
+    many.write("config.toml", LAPTOP_CONFIG);
+    many.write("kernel.toml", MACHINE_WLAN_OUT);
+    let words: [&[&str]; 3] = [
+        &["event", "IFNET", "wlan0", "ATTACH"],
+        &["event", "IFNET", "em0", "LINK_UP"],
+        &["reconcile"],
+    ];
+    let children: Vec<std::process::Child> = (0..64)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_lagghook"))
+                .args(["-c", many.path("config.toml").to_str().unwrap()])
+                .args(["-k", &format!("sim:{}", many.path("kernel.toml").display())])
+                .args(words[i % 3])
+                .env("LAGGHOOK_SYSLOG_SOCKET", many.path("log.sock"))
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert_eq!(std::fs::read_to_string(many.path("kernel.toml")).unwrap(), expected);
+}
