@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The benchmark: how long devd waits for lagghook, and what it costs in
+# memory, against the floor of any Rust program that reads one file.
+#
+#   bash tests/bench/run.sh            (from a fresh clone; about 2 minutes)
+#
+# Builds lagghook and the floor (tests/bench/floor: lagghook's release
+# profile, a main that reads argv[1]) in release mode, then measures side
+# by side in one `hyperfine -N` run (30 warm-ups, 300 runs each):
+#   floor       floor CONFIG
+#   unmanaged   lagghook event IFNET re1 LINK_UP   (not in the config)
+#   converged   lagghook event IFNET em0 LINK_UP   (laptop already converged)
+#   repair      lagghook event IFNET wlan0 ATTACH  (wlan0 back with its factory MAC)
+# with CONFIG = tests/fixtures/config/good-laptop.toml and `-k sim:` copies
+# of tests/fixtures/machines/laptop.toml. Prints the medians, their ratios
+# to the floor with the targets of issue 11, and each case's peak RSS.
+# Figures are printed, never asserted: a benchmark is not a timed test.
+# Needs hyperfine (installed with apt-get when missing and run as root).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+RUNS=${RUNS:-300}
+WARMUP=${WARMUP:-30}
+
+if ! command -v hyperfine >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
+  else
+    echo "bench: hyperfine missing (apt-get install hyperfine / pkg install hyperfine)" >&2
+    exit 1
+  fi
+fi
+
+cargo build --quiet --release --locked --bin lagghook
+cargo build --quiet --release --locked --manifest-path tests/bench/floor/Cargo.toml
+LAGGHOOK=$ROOT/target/release/lagghook
+FLOOR=$ROOT/tests/bench/floor/target/release/lagghook-floor
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+CONFIG=$WORK/lagghook.toml
+cp tests/fixtures/config/good-laptop.toml "$CONFIG"
+cp tests/fixtures/machines/laptop.toml "$WORK/converged.toml"
+# Syslog goes nowhere (no syslogd here), as on a host without one.
+export LAGGHOOK_SYSLOG_SOCKET=$WORK/no-syslog
+"$LAGGHOOK" -c "$CONFIG" -k "sim:$WORK/converged.toml" reconcile
+# The repair case: wlan0 re-created with its radio's factory MAC, outside
+# lagg0, as after a WiFi card reset. Copied afresh before every run.
+cat >"$WORK/repair.toml" <<'MACHINE'
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+
+[[machine.interface]]
+name = "wlan0"
+kind = "wlan"
+parent = "iwn0"
+mac = "00:24:d7:00:00:01"
+link = true
+
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+proto = "failover"
+ports = ["em0"]
+MACHINE
+
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" \
+  --prepare "true" --prepare "true" --prepare "true" \
+  --prepare "cp $WORK/repair.toml $WORK/work.toml" \
+  -n floor "$FLOOR $CONFIG" \
+  -n unmanaged "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET re1 LINK_UP" \
+  -n converged "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
+  -n repair "$LAGGHOOK -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
+  >"$WORK/hyperfine.txt"
+
+python3 tests/bench/report.py "$WORK" "$FLOOR" "$LAGGHOOK" "$CONFIG"
