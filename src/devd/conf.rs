@@ -18,7 +18,7 @@
 use std::fmt;
 
 use super::dispatch::{expand_pieces, Media, Piece};
-use super::regex::Regex;
+use super::regex::DevdRegex;
 
 /// The kind of a devd statement (`parse.y`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,10 +34,12 @@ pub enum StatementKind {
 pub(super) enum Condition {
     /// `match "var" "re"` (and `device-name`, `class`, `subdevice`), with
     /// `!` stripped into `negate` and the regex compiled after expansion.
+    /// `line` is where the keyword is.
     Match {
         var: String,
         negate: bool,
-        regex: Regex,
+        regex: DevdRegex,
+        line: usize,
     },
     Media(Media),
 }
@@ -75,6 +77,18 @@ impl Rule {
 
     pub fn line(&self) -> usize {
         self.line
+    }
+
+    /// The regexes of this statement that FreeBSD's `regcomp` rejects, with
+    /// the line of each: devd accepts the statement, but such a `match`
+    /// never succeeds (and its `!` form always does).
+    pub fn rejected_regexes(&self) -> impl Iterator<Item = (usize, &DevdRegex)> {
+        self.conditions.iter().filter_map(|c| match c {
+            Condition::Match { regex, line, .. } if regex.rejection().is_some() => {
+                Some((*line, regex))
+            }
+            _ => None,
+        })
     }
 }
 
@@ -348,12 +362,10 @@ impl Parser {
                         Some(rest) => (true, rest),
                         None => (false, re.as_str()),
                     };
-                    let anchored = format!("^{}$", self.expand(body));
-                    let regex = Regex::new(&anchored).map_err(|e| DevdParseError {
-                        line: kw_line,
-                        message: format!("bad regex {re:?}: {e}"),
-                    })?;
-                    rule.conditions.push(Condition::Match { var, negate, regex });
+                    // A regex regcomp rejects is no parse error: devd
+                    // ignores regcomp's result, and the match then fails.
+                    let regex = DevdRegex::new(&self.expand(body));
+                    rule.conditions.push(Condition::Match { var, negate, regex, line: kw_line });
                 }
                 other => {
                     self.pos -= 1;
@@ -434,6 +446,28 @@ mod tests {
         assert!(rules[1].matches(&ev, &media));
     }
 
+    /// devd ignores `regcomp`'s result, so a bad regex is no parse error:
+    /// the statement is kept, its `match` never succeeds and the `!` form
+    /// always does (`match::match`, `match::do_match`).
+    #[test]
+    fn rejected_regexes_never_match_and_their_negation_always_does() {
+        let rules = parse(
+            "notify 0 {\n match \"system\" \"(IFNET\";\n action \"never\";\n};\n\
+             notify 0 {\n match \"system\" \"!(IFNET\";\n action \"always\";\n};\n",
+        )
+        .unwrap();
+        let ev = DevdEvent::new("IFNET", "em0", "LINK_UP");
+        assert!(!rules[0].matches(&ev, &media));
+        assert!(rules[1].matches(&ev, &media));
+        assert!(rules[1].matches(&DevdEvent::new("(IFNET", "x", "y"), &media));
+        let rejected: Vec<(usize, String)> = rules
+            .iter()
+            .flat_map(Rule::rejected_regexes)
+            .map(|(line, re)| (line, re.anchored().to_owned()))
+            .collect();
+        assert_eq!(rejected, [(2, "^(IFNET$".to_owned()), (6, "^(IFNET$".to_owned())]);
+    }
+
     #[test]
     fn parser_errors_name_the_line() {
         let cases = [
@@ -444,7 +478,6 @@ mod tests {
                 "bogus 0 { };",
                 "line 1: expected options, attach, detach, nomatch or notify, found \"bogus\"",
             ),
-            ("notify 0 {\n\n match \"a\" \"(x\";\n};", "line 3: bad regex \"(x\": unmatched '('"),
             ("notify 0 { action \"\"; };", "line 1: empty string \"\" (devd's lexer needs [^\"]+)"),
             ("notify 0 { action \"x; };", "line 1: unterminated string"),
             ("/* x", "line 1: unterminated /* comment"),

@@ -56,7 +56,7 @@ impl Rule {
         media_type: &dyn Fn(&str) -> Option<&'static str>,
     ) -> bool {
         self.conditions.iter().all(|c| match c {
-            Condition::Match { var, negate, regex } => {
+            Condition::Match { var, negate, regex, .. } => {
                 regex.is_match(&variable(event, var).unwrap_or_default()) != *negate
             }
             Condition::Media(want) => {

@@ -29,5 +29,5 @@ mod test_support;
 pub use conf::{parse, DevdParseError, Rule, StatementKind};
 pub use dispatch::{select, Media};
 pub use generate::{rules_for, try_rules_for, GenError, PRIORITY, PROGRAM};
-pub use regex::Regex;
+pub use regex::{DevdRegex, RegcompError};
 pub use stock::{stock_rules, STOCK_DEVD_CONF};
