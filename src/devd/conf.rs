@@ -242,8 +242,20 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, DevdParseError> {
 /// blocks are checked; their `set` variables are expanded in later `match`
 /// regexes, as devd does when it compiles them (`match::match`).
 pub fn parse(text: &str) -> Result<Vec<Rule>, DevdParseError> {
+    parse_file(text, &mut SetVariables::default())
+}
+
+/// The `set` variables of `options` blocks. devd keeps one table for all
+/// the files it reads (`config::set_variable` writes the bottom table of
+/// `_var_list_table`), so a file sees the variables of the files before it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SetVariables(Vec<(String, String)>);
+
+/// [`parse`] for one of several files devd reads in turn
+/// (`config::parse`), sharing `vars` with the others.
+pub(super) fn parse_file(text: &str, vars: &mut SetVariables) -> Result<Vec<Rule>, DevdParseError> {
     let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0, vars: Vec::new() };
+    let mut p = Parser { toks, pos: 0, vars };
     let mut rules = Vec::new();
     while p.pos < p.toks.len() {
         if let Some(rule) = p.statement()? {
@@ -253,14 +265,13 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, DevdParseError> {
     Ok(rules)
 }
 
-struct Parser {
+struct Parser<'v> {
     toks: Vec<(Tok, usize)>,
     pos: usize,
-    /// `set` variables from `options`.
-    vars: Vec<(String, String)>,
+    vars: &'v mut SetVariables,
 }
 
-impl Parser {
+impl Parser<'_> {
     fn line(&self) -> usize {
         self.toks.get(self.pos).or(self.toks.last()).map_or(1, |(_, l)| *l)
     }
@@ -395,8 +406,8 @@ impl Parser {
                         }
                     };
                     let value = self.string()?;
-                    self.vars.retain(|(n, _)| *n != name);
-                    self.vars.push((name, value));
+                    self.vars.0.retain(|(n, _)| *n != name);
+                    self.vars.0.push((name, value));
                 }
                 other => {
                     self.pos -= 1;
@@ -415,7 +426,7 @@ impl Parser {
     fn expand(&self, s: &str) -> String {
         let mut out = String::new();
         for piece in expand_pieces(s, &|name| {
-            self.vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+            self.vars.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
         }) {
             match piece {
                 Piece::Raw(c) => out.push(c),

@@ -15,7 +15,7 @@ use crate::domain::event::{DevdEvent, IfnetEventKind};
 use crate::domain::model::IfName;
 
 use super::dispatch::select;
-use super::stock::stock_rules;
+use super::stock::{stock_rules, StockError};
 
 /// Where devd rules say lagghook is installed (the FreeBSD ports prefix).
 pub const PROGRAM: &str = "/usr/local/sbin/lagghook";
@@ -30,6 +30,8 @@ pub const PRIORITY: u32 = 100;
 pub enum GenError {
     /// The program path cannot be written into a devd action.
     Program { program: String, reason: &'static str },
+    /// FreeBSD's stock rules, whose actions are chained, did not load.
+    Stock(StockError),
 }
 
 impl fmt::Display for GenError {
@@ -38,20 +40,29 @@ impl fmt::Display for GenError {
             GenError::Program { program, reason } => {
                 write!(f, "program path {program:?} cannot be used in devd.conf: {reason}")
             }
+            GenError::Stock(e) => write!(f, "cannot chain FreeBSD's actions: {e}"),
         }
     }
 }
 
-impl std::error::Error for GenError {}
+impl std::error::Error for GenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            GenError::Program { .. } => None,
+            GenError::Stock(e) => Some(e),
+        }
+    }
+}
 
-/// The devd.conf text `lagghook devd-conf` prints. If `program` cannot be
-/// expressed (see [`try_rules_for`]) the text is a single comment saying so:
-/// still a file devd accepts, and one that runs nothing.
+/// The devd.conf text `lagghook devd-conf` prints. If the rules cannot be
+/// generated (see [`try_rules_for`]) the text is a single comment saying
+/// why: still a file devd accepts, and one that runs nothing.
 pub fn rules_for(config: &Config, program: &str) -> String {
     try_rules_for(config, program).unwrap_or_else(|e| format!("# lagghook: {e}\n"))
 }
 
-/// [`rules_for`], with a bad `program` reported instead of written out.
+/// [`rules_for`], with a bad `program` (or stock text that does not load)
+/// reported instead of written out.
 ///
 /// For each event type, each port gets the stock action that FreeBSD 14
 /// would have run for it (found by running [`select`] over
@@ -60,7 +71,7 @@ pub fn rules_for(config: &Config, program: &str) -> String {
 /// types. The output depends only on the config and `program`.
 pub fn try_rules_for(config: &Config, program: &str) -> Result<String, GenError> {
     let prog = shell_word(program)?;
-    let stock = stock_rules();
+    let stock = stock_rules().map_err(GenError::Stock)?;
     let mut out = String::new();
     header(config, &mut out);
 
@@ -357,7 +368,7 @@ mod tests {
     fn program_path_is_quoted_or_refused() {
         let cfg = default_config();
         let rules = {
-            let mut r = stock_rules();
+            let mut r = stock_rules().unwrap();
             r.extend(parse(&rules_for(&cfg, "/opt/my tools/lag$hook")).unwrap());
             r
         };

@@ -29,7 +29,7 @@ pub fn media(name: &str) -> Option<&'static str> {
 
 /// The stock rules, then the ones generated for `config`, as devd reads them.
 pub fn all_rules(config: &Config) -> Vec<Rule> {
-    let mut rules = stock_rules();
+    let mut rules = stock_rules().unwrap();
     rules.extend(parse(&rules_for(config, PROGRAM)).unwrap());
     rules
 }
