@@ -385,6 +385,13 @@ impl Parser<'_> {
             }
         }
         self.expect(Tok::Semi)?;
+        // parse.y's `NOTIFY NUMBER BEGINBLOCK ENDBLOCK SEMICOLON` (and the
+        // same for attach, detach, nomatch) calls no add_notify: an empty
+        // statement is not in devd's lists, so it cannot be selected and
+        // shadow a lower-priority statement.
+        if rule.conditions.is_empty() && rule.actions.is_empty() {
+            return Ok(None);
+        }
         Ok(Some(rule))
     }
 
@@ -451,10 +458,11 @@ mod tests {
              nomatch 0 { };\nnotify 10 {\n\tmatch \"system\" \"AC\\\n\t\tPI\";\n};\n",
         )
         .unwrap();
-        assert_eq!(rules.len(), 2);
-        assert_eq!(rules[1].line(), 6);
+        // `nomatch 0 { };` is empty, so devd does not keep it.
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].line(), 6);
         let ev = DevdEvent::new("ACPI", "x", "y");
-        assert!(rules[1].matches(&ev, &media));
+        assert!(rules[0].matches(&ev, &media));
     }
 
     /// devd ignores `regcomp`'s result, so a bad regex is no parse error:

@@ -291,6 +291,9 @@ mod tests {
         let ev = DevdEvent::new("IFNET", "em0", "LINK_UP");
         assert_eq!(select(&rules, &ev, &media).map(Rule::action), Some("first5"));
         assert_eq!(select(&rules[..1], &ev, &media).map(Rule::action), Some("low"));
+        // An empty statement is not kept, so it cannot win (parse.y).
+        let rules = parse("notify 0 { action \"low\"; };\nnotify 200 { };\n").unwrap();
+        assert_eq!(select(&rules, &ev, &media).map(Rule::action), Some("low"));
     }
 
     #[test]
