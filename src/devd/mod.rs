@@ -3,15 +3,15 @@
 //! the generated rules can be tested together with FreeBSD's stock ones.
 //!
 //! Split the way FreeBSD splits `sbin/devd`:
-//! - [`conf`] (`token.l` + `parse.y`): the devd.conf lexer and parser, into
-//!   [`Rule`]s;
-//! - [`dispatch`] (`devd.cc`): which statement runs for an event, `$var`
+//! - `conf` (`token.l` + `parse.y`): the devd.conf lexer and parser, into
+//!   `Rule`s;
+//! - `dispatch` (`devd.cc`): which statement runs for an event, `$var`
 //!   expansion, the commands an action runs, the `media-type` condition;
-//! - [`regex`] (`devd.cc`'s `match::match` over libc's `regcomp`): what a
+//! - `regex` (`devd.cc`'s `match::match` over libc's `regcomp`): what a
 //!   `match` regex means;
-//! - [`stock`] (`devd.conf` as FreeBSD ships it): the stock statements that
+//! - `stock` (`devd.conf` as FreeBSD ships it): the stock statements that
 //!   see interfaces;
-//! - [`generate`]: lagghook's own statements, chaining the stock actions.
+//! - `generate`: lagghook's own statements, chaining the stock actions.
 //!
 //! Nothing here runs anything: the caller (the CLI's `devd-conf`, the
 //! scenario runner) decides what a command means.

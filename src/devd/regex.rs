@@ -630,35 +630,33 @@ impl ByteSet {
     /// `\x{..}` escapes as range ends, so ends are written as characters,
     /// punctuation escaped. An empty set is a class that matches nothing.
     fn to_class(&self) -> String {
-        let mut out = String::from("[");
-        let mut b = 0usize;
-        let mut any = false;
-        while b < 256 {
-            if !self.0[b] {
-                b += 1;
-                continue;
-            }
-            let start = b;
-            while b < 256 && self.0[b] {
-                b += 1;
-            }
-            any = true;
-            class_char(start, &mut out);
-            if b - 1 > start {
-                out.push('-');
-                class_char(b - 1, &mut out);
+        let mut ranges: Vec<(u8, u8)> = Vec::new();
+        for b in (0..=u8::MAX).filter(|&b| self.0[usize::from(b)]) {
+            match ranges.last_mut() {
+                Some((_, hi)) if u16::from(*hi) + 1 == u16::from(b) => *hi = b,
+                _ => ranges.push((b, b)),
             }
         }
-        if !any {
+        if ranges.is_empty() {
             return r"[^\x{0}-\x{10FFFF}]".to_owned();
+        }
+        let mut out = String::from("[");
+        for (lo, hi) in ranges {
+            class_char(lo, &mut out);
+            if hi > lo {
+                out.push('-');
+                class_char(hi, &mut out);
+            }
         }
         out.push(']');
         out
     }
 }
 
-fn class_char(b: usize, out: &mut String) {
-    let c = u8::try_from(b).map(char::from).unwrap_or(char::REPLACEMENT_CHARACTER);
+/// One class member or range end: the character with the byte's number,
+/// with a backslash before ASCII punctuation except `<` and `>`.
+fn class_char(b: u8, out: &mut String) {
+    let c = char::from(b);
     if c.is_ascii_punctuation() && c != '<' && c != '>' {
         out.push('\\');
     }
@@ -743,6 +741,7 @@ mod tests {
         assert!(re("[[.-.]a]").is_match("-"));
         assert!(re("[!--]").is_match(",") && re("[%--]").is_match("-"));
         assert!(re("[[:number:]]").is_match("7") && !re("[[:ideogram:]]").is_match("7"));
+        assert!(re("[^[:ideogram:]]").is_match("\u{1}") && re("[^[:ideogram:]]").is_match("-"));
         assert!(re("x[[:<:]]y").is_match("x y") == re("x\\<y").is_match("x y"));
         assert!(re("[[:<:]]em0[[:>:]]").is_match("em0"));
     }
