@@ -202,7 +202,8 @@ pub fn run(scenario: &Scenario, lagghook: Lagghook) -> Result<Report, Error> {
     let mut kernel =
         SimKernel::from_machine(&scenario.machine).map_err(|e| Error::Input(e.to_string()))?;
     let generated = devd::rules_for(&scenario.config, PROGRAM);
-    let mut rules = devd::stock_rules();
+    let mut rules =
+        devd::stock_rules().map_err(|e| Error::Input(format!("stock devd rules: {e}")))?;
     rules.extend(
         devd::parse(&generated).map_err(|e| Error::Input(format!("generated devd rules: {e}")))?,
     );

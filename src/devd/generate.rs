@@ -1,0 +1,409 @@
+//! lagghook's own devd statements: the devd.conf text `lagghook devd-conf`
+//! prints for a configuration.
+//!
+//! What this module owns: which events of which ports reach lagghook, the
+//! chaining of the stock action devd would otherwise have run (devd runs
+//! only the highest-priority matching statement, so a statement that
+//! outranks a stock one must run its action too), the why-comments, and
+//! quoting the program path. What it does not own: devd's semantics
+//! (`dispatch`, `regex`) or FreeBSD's rules (`stock`).
+
+use std::fmt;
+
+use crate::domain::config::Config;
+use crate::domain::event::{DevdEvent, IfnetEventKind};
+use crate::domain::model::IfName;
+
+use super::dispatch::select;
+use super::stock::{stock_rules, StockError};
+
+/// Where devd rules say lagghook is installed (the FreeBSD ports prefix).
+pub const PROGRAM: &str = "/usr/local/sbin/lagghook";
+
+/// Priority of lagghook's statements. Anything above 0 outranks the stock
+/// interface rules (all `notify 0`); 100 is what the stock file's own
+/// examples use for overrides, and no stock IFNET rule uses it.
+pub const PRIORITY: u32 = 100;
+
+/// Why rules cannot be generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenError {
+    /// The program path cannot be written into a devd action.
+    Program { program: String, reason: &'static str },
+    /// FreeBSD's stock rules, whose actions are chained, did not load.
+    Stock(StockError),
+}
+
+impl fmt::Display for GenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GenError::Program { program, reason } => {
+                write!(f, "program path {program:?} cannot be used in devd.conf: {reason}")
+            }
+            GenError::Stock(e) => write!(f, "cannot chain FreeBSD's actions: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            GenError::Program { .. } => None,
+            GenError::Stock(e) => Some(e),
+        }
+    }
+}
+
+/// The devd.conf text `lagghook devd-conf` prints. If the rules cannot be
+/// generated (see [`try_rules_for`]) the text is a single comment saying
+/// why: still a file devd accepts, and one that runs nothing.
+pub fn rules_for(config: &Config, program: &str) -> String {
+    try_rules_for(config, program).unwrap_or_else(|e| format!("# lagghook: {e}\n"))
+}
+
+/// [`rules_for`], with a bad `program` (or stock text that does not load)
+/// reported instead of written out.
+///
+/// For each event type, each port gets the stock action that FreeBSD 14
+/// would have run for it (found by running [`select`] over
+/// [`stock_rules`]); ports with the same chained action share a statement,
+/// and statements with the same ports and action are merged over event
+/// types. The output depends only on the config and `program`.
+pub fn try_rules_for(config: &Config, program: &str) -> Result<String, GenError> {
+    let prog = shell_word(program)?;
+    let stock = stock_rules().map_err(GenError::Stock)?;
+    let mut out = String::new();
+    header(config, &mut out);
+
+    // (ports, chained stock action, kinds), in first-appearance order.
+    let mut groups: Vec<(Vec<&IfName>, Option<String>, Vec<IfnetEventKind>)> = Vec::new();
+    for kind in IfnetEventKind::ALL {
+        let mut per_kind: Vec<(Vec<&IfName>, Option<String>)> = Vec::new();
+        for (lagg, port) in config.ports() {
+            // The media a port reports: 802.11 for a vap, Ethernet for the
+            // rest (lagg only accepts IFT_ETHER ports, `lagg_port_create`).
+            let media: &'static str = if lagg.is_wlan_port(port) { "802.11" } else { "ethernet" };
+            let event = DevdEvent::ifnet(port, kind);
+            let chained = select(&stock, &event, &|_| Some(media)).map(|r| r.action().to_owned());
+            match per_kind.iter_mut().find(|(_, a)| *a == chained) {
+                Some((ports, _)) => ports.push(port),
+                None => per_kind.push((vec![port], chained)),
+            }
+        }
+        for (ports, chained) in per_kind {
+            match groups.iter_mut().find(|(p, a, _)| *p == ports && *a == chained) {
+                Some((_, _, kinds)) => kinds.push(kind),
+                None => groups.push((ports, chained, vec![kind])),
+            }
+        }
+    }
+
+    for (ports, chained, kinds) in &groups {
+        out.push('\n');
+        why(ports, chained.as_deref(), kinds, &mut out);
+        let subsystem = alternation(ports.iter().map(|p| escape_regex(p.as_str())));
+        let types = alternation(kinds.iter().map(|k| k.as_str().to_owned()));
+        let ours = format!("{prog} event $system $subsystem $type");
+        let action = match chained {
+            Some(stock) => format!("{stock}; {ours}"),
+            None => ours,
+        };
+        out.push_str(&format!(
+            "notify {PRIORITY} {{\n\tmatch \"system\"\t\t\"IFNET\";\n\
+             \tmatch \"subsystem\"\t\"{subsystem}\";\n\tmatch \"type\"\t\t\"{types}\";\n\
+             \taction \"{action}\";\n}};\n"
+        ));
+    }
+    Ok(out)
+}
+
+fn header(config: &Config, out: &mut String) {
+    out.push_str(&format!(
+        "# devd(8) rules for lagghook, generated by `lagghook devd-conf` for\n\
+         # {}.\n",
+        config.path.display()
+    ));
+    for lagg in &config.laggs {
+        let ports: Vec<&str> = lagg.ports.iter().map(IfName::as_str).collect();
+        out.push_str(&format!("#   {}: ports {}\n", lagg.name, ports.join(" ")));
+    }
+    out.push_str(&format!(
+        "# Install as /usr/local/etc/devd/lagghook.conf, then `service devd restart`:\n\
+         # devd reads its configuration only when it starts.\n\
+         #\n\
+         # devd runs only the highest-priority statement matching an event\n\
+         # (config::find_and_execute in sbin/devd/devd.cc). These statements use\n\
+         # priority {PRIORITY}, above the stock priority-0 interface rules, so where a\n\
+         # stock FreeBSD 14 rule would match the same event, its action is run\n\
+         # here first, chained with ';' (lagghook runs whatever its exit status).\n\
+         #\n\
+         # Interfaces not in the config are not matched, and neither are the\n\
+         # laggs themselves: a lagg's LINK_UP must reach the stock rule that\n\
+         # runs `service dhclient quietstart lagg0` (ifconfig_lagg0=\"... DHCP\"),\n\
+         # and lagghook learns about a lagg from its ports' events.\n\
+         # A port is taken to be a wlan vap if it has a wlan.X table or is named\n\
+         # wlan<N> (what rc.d/netif's wlan_up creates), an Ethernet NIC otherwise;\n\
+         # that only decides which stock action is chained.\n\
+         # Regexes are implicitly ^...$ and case-insensitive; alternatives are in\n\
+         # parentheses because devd only prepends ^ and appends $.\n\
+         # devd passes $system $subsystem $type shell-quoted, one word each.\n",
+    ));
+    if config.laggs.is_empty() {
+        out.push_str("#\n# No laggs are configured, so there are no rules.\n");
+    }
+}
+
+/// The why-comment over one generated statement.
+fn why(ports: &[&IfName], chained: Option<&str>, kinds: &[IfnetEventKind], out: &mut String) {
+    let names: Vec<&str> = ports.iter().map(|p| p.as_str()).collect();
+    let kind_names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    out.push_str(&format!("# {} of {}:\n", kind_names.join(", "), names.join(", ")));
+    for kind in kinds {
+        out.push_str(match kind {
+            IfnetEventKind::LinkUp => {
+                "#  LINK_UP: a port regained carrier or associated; lagghook checks that\n\
+                 #  the wanted primary and the lagg's address are in place.\n"
+            }
+            IfnetEventKind::LinkDown => {
+                "#  LINK_DOWN: lagg fails over by itself (lagg_link_active); lagghook\n\
+                 #  checks the lagg's shape and logs the transition.\n"
+            }
+            IfnetEventKind::Attach => {
+                "#  ATTACH: the interface (re)appeared, e.g. replug or wlan0 recreated;\n\
+                 #  nothing in rc adds it back to the lagg (ifconfig_lagg0 runs once),\n\
+                 #  so lagghook re-adds it and re-clones the MAC.\n"
+            }
+            IfnetEventKind::Detach => {
+                "#  DETACH: the port is gone and lagg dropped it (lagg_port_ifdetach);\n\
+                 #  lagghook keeps the lagg's address stable without it.\n"
+            }
+        });
+    }
+    match chained {
+        Some(action) => out.push_str(&format!(
+            "#  A stock notify 0 rule would run\n#    {action}\n\
+             #  for this event; this statement outranks it, so it runs that first.\n"
+        )),
+        None => {
+            out.push_str("#  No stock rule matches, so nothing is chained.\n");
+            if kinds.contains(&IfnetEventKind::Attach) {
+                out.push_str(
+                    "#  (FreeBSD 14's pccard_ether ATTACH rule skips wlan<N>: the radio's\n\
+                     #  `attach 0` startchildren rule has already configured the vap.)\n",
+                );
+            }
+        }
+    }
+}
+
+/// `(a|b)`, or `a` alone.
+fn alternation(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    if items.len() == 1 {
+        items.into_iter().collect()
+    } else {
+        format!("({})", items.join("|"))
+    }
+}
+
+/// An interface name as an ERE matching exactly it. `IfName` allows letters,
+/// digits, `_`, `-` and `.`; only `.` is special outside a bracket.
+fn escape_regex(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 2);
+    for c in name.chars() {
+        if "\\.[]()|*+?{}^$".contains(c) {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
+/// `program` as one shell word inside a devd string. devd strings cannot
+/// contain `"` or line breaks (`token.l`: `\"[^"]+\"`), and devd itself
+/// expands `$`, so `$` is doubled.
+fn shell_word(program: &str) -> Result<String, GenError> {
+    let bad = |reason| Err(GenError::Program { program: program.to_owned(), reason });
+    if !program.starts_with('/') {
+        return bad(
+            "it must be absolute; devd's actions run with rc's PATH, which lacks /usr/local/sbin",
+        );
+    }
+    if program.contains('"') || program.chars().any(char::is_control) {
+        return bad("devd strings cannot contain '\"' or control characters");
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._+-,:@%=".contains(c);
+    if program.chars().all(plain) {
+        return Ok(program.to_owned());
+    }
+    let mut s = String::from("'");
+    for c in program.chars() {
+        match c {
+            '\'' => s.push_str("'\\''"),
+            '$' => s.push_str("$$"),
+            c => s.push(c),
+        }
+    }
+    s.push('\'');
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devd::parse;
+    use crate::devd::test_support::{all_rules, config, default_config, media, run};
+    use crate::domain::event::DevdEvent;
+
+    /// The brief's acceptance test for the default config: lagghook runs for
+    /// every managed event, the stock actions still run, and nothing else is
+    /// taken from the stock rules.
+    #[test]
+    fn default_config_dispatch() {
+        let rules = all_rules(&default_config());
+        let hook = |i: &str, t: &str| format!("{PROGRAM} event IFNET {i} {t}");
+        // (1) lagghook for em0/wlan0 on all four types, (2) chained stock actions.
+        assert_eq!(
+            run(&rules, "em0", "ATTACH"),
+            ["/etc/pccard_ether em0 start".into(), hook("em0", "ATTACH")]
+        );
+        assert_eq!(run(&rules, "wlan0", "ATTACH"), [hook("wlan0", "ATTACH")]);
+        for port in ["em0", "wlan0"] {
+            assert_eq!(
+                run(&rules, port, "LINK_UP"),
+                [format!("service dhclient quietstart {port}"), hook(port, "LINK_UP")]
+            );
+            assert_eq!(run(&rules, port, "LINK_DOWN"), [hook(port, "LINK_DOWN")]);
+            assert_eq!(run(&rules, port, "DETACH"), [hook(port, "DETACH")]);
+        }
+        // (3) the lagg and unmanaged NICs keep exactly the stock behaviour.
+        assert_eq!(run(&rules, "lagg0", "LINK_UP"), ["service dhclient quietstart lagg0"]);
+        assert_eq!(run(&rules, "lagg0", "ATTACH"), ["/etc/pccard_ether lagg0 start"]);
+        assert_eq!(run(&rules, "lagg0", "LINK_DOWN"), Vec::<String>::new());
+        assert_eq!(run(&rules, "re0", "ATTACH"), ["/etc/pccard_ether re0 start"]);
+        assert_eq!(run(&rules, "re0", "LINK_UP"), ["service dhclient quietstart re0"]);
+        assert_eq!(run(&rules, "wlan1", "ATTACH"), Vec::<String>::new());
+        // Names that merely contain a port's name are not ports.
+        assert_eq!(run(&rules, "em01", "LINK_DOWN"), Vec::<String>::new());
+        assert_eq!(run(&rules, "xem0", "DETACH"), Vec::<String>::new());
+        // Other IFNET types and other systems are left alone.
+        assert_eq!(run(&rules, "em0", "ADDR_ADD"), Vec::<String>::new());
+        let eth = DevdEvent::new("ETHERNET", "em0", "IFATTACH");
+        assert!(select(&rules, &eth, &media).is_none());
+    }
+
+    #[test]
+    fn every_generated_command_reparses_as_the_event() {
+        let rules = all_rules(&default_config());
+        for port in ["em0", "wlan0"] {
+            for kind in IfnetEventKind::ALL {
+                let ev = DevdEvent::new("IFNET", port, kind.as_str());
+                let cmds = select(&rules, &ev, &media).unwrap().commands(&ev);
+                let ours = cmds.last().unwrap();
+                assert_eq!(ours[..2], [PROGRAM, "event"]);
+                assert_eq!(DevdEvent::from_args(&ours[2..]).unwrap(), ev);
+            }
+        }
+    }
+
+    /// The shipped `devd/lagghook.conf` is, byte for byte, what the
+    /// generator writes for the fixture it was generated from (CI and
+    /// `tests/cli.rs` check the same through the binary).
+    #[test]
+    fn shipped_rules_are_the_generated_ones() {
+        let fixture = "tests/fixtures/config/good-laptop.toml";
+        let text = include_str!("../../tests/fixtures/config/good-laptop.toml");
+        let laptop = Config::parse(text, std::path::Path::new(fixture)).unwrap();
+        assert_eq!(rules_for(&laptop, PROGRAM), include_str!("../../devd/lagghook.conf"));
+    }
+
+    #[test]
+    fn default_config_statements_and_comments() {
+        let text = rules_for(&default_config(), PROGRAM);
+        let statements: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("notify") || l.starts_with("\taction")).collect();
+        assert_eq!(
+            statements,
+            [
+                "notify 100 {",
+                "\taction \"service dhclient quietstart $subsystem; /usr/local/sbin/lagghook event $system $subsystem $type\";",
+                "notify 100 {",
+                "\taction \"/usr/local/sbin/lagghook event $system $subsystem $type\";",
+                "notify 100 {",
+                "\taction \"/etc/pccard_ether $subsystem start; /usr/local/sbin/lagghook event $system $subsystem $type\";",
+                "notify 100 {",
+                "\taction \"/usr/local/sbin/lagghook event $system $subsystem $type\";",
+            ]
+        );
+        assert!(text.contains("match \"subsystem\"\t\"(em0|wlan0)\";"));
+        assert!(text.contains("match \"type\"\t\t\"(LINK_DOWN|DETACH)\";"));
+        assert!(text.contains("/usr/local/etc/lagghook.toml"));
+        // Every statement has a why-comment right above it.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, _) in lines.iter().enumerate().filter(|(_, l)| l.starts_with("notify")) {
+            assert!(lines[i - 1].starts_with('#'), "no comment above line {i}");
+        }
+    }
+
+    #[test]
+    fn wlan_table_and_dotted_names_and_two_laggs() {
+        let cfg = config(
+            "[lagg0]\nports = [\"ue0\", \"wifi0\"]\nwlan.wifi0.parent = \"rtwn0\"\n\
+             [lagg1]\nports = [\"em0.5\", \"wlan1\"]\n",
+        );
+        let text = rules_for(&cfg, PROGRAM);
+        assert!(text.contains("em0\\.5"), "dot is escaped:\n{text}");
+        let rules = all_rules(&cfg);
+        let hook = |i: &str, t: &str| format!("{PROGRAM} event IFNET {i} {t}");
+        // wifi0 is not wlan<N>, so stock FreeBSD 14 runs pccard_ether for its
+        // ATTACH; that is chained, even though the config calls it a wlan.
+        assert_eq!(
+            run(&rules, "wifi0", "ATTACH"),
+            ["/etc/pccard_ether wifi0 start".into(), hook("wifi0", "ATTACH")]
+        );
+        assert_eq!(run(&rules, "wlan1", "ATTACH"), [hook("wlan1", "ATTACH")]);
+        assert_eq!(run(&rules, "em0.5", "DETACH"), [hook("em0.5", "DETACH")]);
+        assert_eq!(run(&rules, "em0x5", "DETACH"), Vec::<String>::new());
+        assert_eq!(run(&rules, "lagg1", "LINK_UP"), ["service dhclient quietstart lagg1"]);
+    }
+
+    #[test]
+    fn empty_config_generates_no_statements() {
+        let text = rules_for(&config(""), PROGRAM);
+        assert!(parse(&text).unwrap().is_empty());
+        assert!(text.contains("No laggs are configured"));
+    }
+
+    #[test]
+    fn program_path_is_quoted_or_refused() {
+        let cfg = default_config();
+        let rules = {
+            let mut r = stock_rules().unwrap();
+            r.extend(parse(&rules_for(&cfg, "/opt/my tools/lag$hook")).unwrap());
+            r
+        };
+        let ev = DevdEvent::new("IFNET", "wlan0", "DETACH");
+        assert_eq!(
+            select(&rules, &ev, &media).unwrap().commands(&ev),
+            [["/opt/my tools/lag$hook", "event", "IFNET", "wlan0", "DETACH"]]
+        );
+        assert!(matches!(try_rules_for(&cfg, "lagghook"), Err(GenError::Program { .. })));
+        assert!(matches!(try_rules_for(&cfg, "/a\"b"), Err(GenError::Program { .. })));
+        let refused = rules_for(&cfg, "/a\nb");
+        assert!(refused.starts_with("# lagghook: program path"), "{refused}");
+        assert!(parse(&refused).unwrap().is_empty());
+    }
+
+    #[test]
+    fn escape_regex_matches_exactly_the_name() {
+        for name in ["em0", "em0.5", "my_if-1", "a.b.c"] {
+            let r = crate::devd::DevdRegex::new(&escape_regex(name));
+            assert!(r.is_match(name));
+            let shorter = &name[..name.len() - 1];
+            let dotless = name.replace('.', "x");
+            for other in [&format!("{name}x"), &format!("x{name}"), shorter, &dotless] {
+                assert!(other == name || !r.is_match(other), "{name} matched {other}");
+            }
+        }
+    }
+}
