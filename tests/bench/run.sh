@@ -15,18 +15,19 @@
 # of tests/fixtures/machines/laptop.toml. Prints the medians, their ratios
 # to the floor with the targets of issue 11, and each case's peak RSS.
 # Figures are printed, never asserted: a benchmark is not a timed test.
-# Needs hyperfine (installed with apt-get when missing and run as root).
+# Needs hyperfine and GNU time (installed with apt-get when missing and run
+# as root on Debian).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 RUNS=${RUNS:-300}
 WARMUP=${WARMUP:-30}
 
-if ! command -v hyperfine >/dev/null; then
-  if [ "$(id -u)" -eq 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
+if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine time >/dev/null
   else
-    echo "bench: hyperfine missing (apt-get install hyperfine / pkg install hyperfine)" >&2
+    echo "bench: needs hyperfine and GNU time at /usr/bin/time" >&2
     exit 1
   fi
 fi
