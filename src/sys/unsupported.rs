@@ -9,7 +9,9 @@ use crate::kernel::{Kernel, KernelError, Op};
 pub struct UnsupportedKernel;
 
 impl UnsupportedKernel {
-    /// Mirrors `FreeBsdKernel::open`, which cannot fail here.
+    /// Mirrors `FreeBsdKernel::open`, but always fails: with `Unsupported`,
+    /// reported as `ListInterfaces` like the FreeBSD backend's socket
+    /// failure, so a run on another OS stops before its first request.
     pub fn open() -> Result<UnsupportedKernel, KernelError> {
         Err(KernelError::unsupported(Op::ListInterfaces, None))
     }
