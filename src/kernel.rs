@@ -104,13 +104,11 @@ pub enum Op {
     GetSysctl,
     SetSysctl,
     CreateLagg,
-    CreateWlan,
     SetLaggProto,
     AddLaggPort,
     RemoveLaggPort,
     SetLladdr,
     SetFlags,
-    SetMtu,
     RestartWpaSupplicant,
 }
 
@@ -123,13 +121,11 @@ impl Op {
             Op::GetSysctl => "sysctl net.link.lagg.failover_rx_all",
             Op::SetSysctl => "sysctl net.link.lagg.failover_rx_all=",
             Op::CreateLagg => "SIOCIFCREATE2",
-            Op::CreateWlan => "SIOCIFCREATE2 (wlan)",
             Op::SetLaggProto => "SIOCSLAGG",
             Op::AddLaggPort => "SIOCSLAGGPORT",
             Op::RemoveLaggPort => "SIOCSLAGGDELPORT",
             Op::SetLladdr => "SIOCSIFLLADDR",
             Op::SetFlags => "SIOCSIFFLAGS",
-            Op::SetMtu => "SIOCSIFMTU",
             Op::RestartWpaSupplicant => "/etc/rc.d/wpa_supplicant restart",
         }
     }
@@ -217,15 +213,6 @@ pub trait Kernel {
     /// `SIOCIFCREATE2` on the `lagg` cloner with the given unit name.
     fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError>;
 
-    /// `SIOCIFCREATE2` on the `wlan` cloner with `ieee80211_clone_params`
-    /// (station mode; `IEEE80211_CLONE_MACADDR` when `mac` is given).
-    fn create_wlan(
-        &mut self,
-        wlan: &IfName,
-        parent: &IfName,
-        mac: Option<MacAddr>,
-    ) -> Result<(), KernelError>;
-
     /// `SIOCSLAGG`: set the lagg protocol.
     fn set_lagg_proto(&mut self, lagg: &IfName, proto: LaggProto) -> Result<(), KernelError>;
 
@@ -240,9 +227,6 @@ pub trait Kernel {
 
     /// `SIOCGIFFLAGS` then `SIOCSIFFLAGS` with `IFF_UP` set or cleared.
     fn set_up(&mut self, ifname: &IfName, up: bool) -> Result<(), KernelError>;
-
-    /// `SIOCSIFMTU`.
-    fn set_mtu(&mut self, ifname: &IfName, mtu: u32) -> Result<(), KernelError>;
 
     /// `/etc/rc.d/wpa_supplicant restart IF`, run directly (no shell), so
     /// wpa_supplicant re-reads the vap's address (it reads it once, at

@@ -242,16 +242,6 @@ impl<K: Kernel> Kernel for Faulty<K> {
         self.inner.create_lagg(lagg)
     }
 
-    fn create_wlan(
-        &mut self,
-        wlan: &IfName,
-        parent: &IfName,
-        mac: Option<MacAddr>,
-    ) -> Result<(), KernelError> {
-        self.check(Op::CreateWlan, &[wlan, parent])?;
-        self.inner.create_wlan(wlan, parent, mac)
-    }
-
     fn set_lagg_proto(&mut self, lagg: &IfName, proto: LaggProto) -> Result<(), KernelError> {
         self.check(Op::SetLaggProto, &[lagg])?;
         self.inner.set_lagg_proto(lagg, proto)
@@ -275,11 +265,6 @@ impl<K: Kernel> Kernel for Faulty<K> {
     fn set_up(&mut self, ifname: &IfName, up: bool) -> Result<(), KernelError> {
         self.check(Op::SetFlags, &[ifname])?;
         self.inner.set_up(ifname, up)
-    }
-
-    fn set_mtu(&mut self, ifname: &IfName, mtu: u32) -> Result<(), KernelError> {
-        self.check(Op::SetMtu, &[ifname])?;
-        self.inner.set_mtu(ifname, mtu)
     }
 
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {

@@ -61,9 +61,6 @@ const LAGG_PROTO_MAX: u32 = 6;
 /// `IEEE80211_MTU_MIN` / `IEEE80211_MTU_MAX` (`sys/net80211/ieee80211.h`).
 const IEEE80211_MTU_MIN: u32 = 32;
 const IEEE80211_MTU_MAX: u32 = 2290;
-/// `IF_MINMTU` / `IF_MAXMTU` (`sys/net/if.c`, checked by `ifhwioctl`).
-const IF_MINMTU: u32 = 72;
-const IF_MAXMTU: u32 = 65535;
 /// `ETHERMTU`, what `ether_ifattach` gives every Ethernet-like ifnet.
 const ETHERMTU: u32 = 1500;
 
@@ -1102,45 +1099,6 @@ impl SimKernel {
         Ok(())
     }
 
-    fn do_set_mtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
-        let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
-        // `ifhwioctl` SIOCSIFMTU range check.
-        if !(IF_MINMTU..=IF_MAXMTU).contains(&mtu) {
-            return Err(Errno::EINVAL);
-        }
-        // `lagg_port_ioctl`: a member's MTU cannot change.
-        if self.lagg_of(name).is_some() {
-            return Err(Errno::EINVAL);
-        }
-        let wlan_ok = (IEEE80211_MTU_MIN..=IEEE80211_MTU_MAX).contains(&mtu);
-        match ifn.kind {
-            IfKind::Wlan if !wlan_ok => return Err(Errno::EINVAL),
-            IfKind::Lagg => {
-                // `lagg_ioctl` SIOCSIFMTU: every port's own driver is asked;
-                // on the first refusal the ports already changed are reverted
-                // (here: nothing is changed before all agree).
-                let ports: Vec<IfName> =
-                    ifn.lagg.iter().flat_map(|l| l.ports.iter().map(|p| p.name.clone())).collect();
-                for p in &ports {
-                    let kind = self.ifnets.get(p).map(|i| i.kind);
-                    if kind == Some(IfKind::Wlan) && !wlan_ok {
-                        return Err(Errno::EINVAL);
-                    }
-                }
-                for p in &ports {
-                    if let Some(i) = self.ifnets.get_mut(p) {
-                        i.mtu = mtu;
-                    }
-                }
-            }
-            _ => {}
-        }
-        if let Some(i) = self.ifnets.get_mut(name) {
-            i.mtu = mtu;
-        }
-        Ok(())
-    }
-
     fn do_create_lagg(&mut self, lagg: &IfName) -> Result<(), Errno> {
         // `if_clone_create`: no matching cloner (or if_lagg not loaded)
         // EINVAL; then `if_clone_createif`: name taken EEXIST.
@@ -1164,42 +1122,6 @@ impl SimKernel {
             mtu: ETHERMTU,
             vap: None,
             lagg: Some(Lagg { proto: LaggProto::Failover, ports: Vec::new(), primary: None }),
-        });
-        Ok(())
-    }
-
-    fn do_create_wlan(
-        &mut self,
-        wlan: &IfName,
-        parent: &IfName,
-        mac: Option<MacAddr>,
-    ) -> Result<(), Errno> {
-        if !cloner_matches("wlan", wlan) {
-            return Err(Errno::EINVAL);
-        }
-        if self.ifnets.contains_key(wlan) {
-            return Err(Errno::EEXIST);
-        }
-        // `wlan_clone_create`: icp_parent is not an 802.11 device.
-        if !self.radios.contains(parent) {
-            return Err(Errno::ENXIO);
-        }
-        // `ieee80211_vap_attach` → `ether_ifattach(ifp, mac)`: the address
-        // is wlanaddr with IEEE80211_CLONE_MACADDR, else the radio's; it is
-        // also the hwaddr and iv_myaddr. Not UP, no wpa_supplicant.
-        let mac = mac.unwrap_or_else(|| factory_mac(parent));
-        self.attach(Ifnet {
-            name: wlan.clone(),
-            index: self.lowest_free_index(),
-            kind: IfKind::Wlan,
-            lladdr: mac,
-            hwaddr: Some(mac),
-            up: false,
-            medium: true,
-            link: LinkState::Down,
-            mtu: ETHERMTU,
-            vap: Some(Vap { parent: parent.clone(), air: mac, wpa: None }),
-            lagg: None,
         });
         Ok(())
     }
@@ -1261,20 +1183,6 @@ impl Kernel for SimKernel {
         self.record(format!("SIOCIFCREATE2 {lagg}"), Op::CreateLagg, Some(lagg), r)
     }
 
-    fn create_wlan(
-        &mut self,
-        wlan: &IfName,
-        parent: &IfName,
-        mac: Option<MacAddr>,
-    ) -> Result<(), KernelError> {
-        let r = self.do_create_wlan(wlan, parent, mac);
-        let what = match mac {
-            Some(m) => format!("SIOCIFCREATE2 {wlan} wlandev {parent} wlanaddr {m}"),
-            None => format!("SIOCIFCREATE2 {wlan} wlandev {parent}"),
-        };
-        self.record(what, Op::CreateWlan, Some(wlan), r)
-    }
-
     fn set_lagg_proto(&mut self, lagg: &IfName, proto: LaggProto) -> Result<(), KernelError> {
         let r = self.do_set_lagg_proto(lagg, proto);
         self.record(format!("SIOCSLAGG {lagg} {proto}"), Op::SetLaggProto, Some(lagg), r)
@@ -1306,11 +1214,6 @@ impl Kernel for SimKernel {
         };
         let what = format!("SIOCSIFFLAGS {ifname} {}", if up { "up" } else { "down" });
         self.record(what, Op::SetFlags, Some(ifname), r)
-    }
-
-    fn set_mtu(&mut self, ifname: &IfName, mtu: u32) -> Result<(), KernelError> {
-        let r = self.do_set_mtu(ifname, mtu);
-        self.record(format!("SIOCSIFMTU {ifname} {mtu}"), Op::SetMtu, Some(ifname), r)
     }
 
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
@@ -1584,17 +1487,17 @@ mod tests {
             .replace(r#"ports = ["em0", "wlan0"]"#, r#"ports = ["em0"]"#);
         let mut k = build(&text);
         assert_eq!(k.interface("lagg0").unwrap().mtu, 9000, "the first port defines the MTU");
+        // net80211 refuses an MTU above IEEE80211_MTU_MAX: wlan0 stays out.
         assert_eq!(errno(k.add_lagg_port(&n("lagg0"), &n("wlan0"))), Errno::EINVAL);
         assert_eq!(k.interface("wlan0").unwrap().mtu, 1500);
-        // Both wrong: a member's MTU is fixed, and a wlan refuses > 2290.
-        assert_eq!(errno(k.set_mtu(&n("em0"), 1500)), Errno::EINVAL);
-        assert_eq!(errno(k.set_mtu(&n("wlan0"), 4000)), Errno::EINVAL);
-        k.set_mtu(&n("lagg0"), 1500).unwrap();
-        assert_eq!(k.interface("em0").unwrap().mtu, 1500);
-        k.add_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
-        // Now the lagg cannot go jumbo: wlan0's driver refuses, nothing changes.
-        assert_eq!(errno(k.set_mtu(&n("lagg0"), 9000)), Errno::EINVAL);
-        assert_eq!(k.interface("em0").unwrap().mtu, 1500);
+        // An Ethernet port takes the lagg's MTU through its own driver.
+        k.happen(&"attach-ether ue0 00:11:22:33:44:66".parse().unwrap()).unwrap();
+        k.add_lagg_port(&n("lagg0"), &n("ue0")).unwrap();
+        assert_eq!(k.interface("ue0").unwrap().mtu, 9000);
+        // A lagg as port: the MTU step is undone for the port, then EINVAL.
+        k.create_lagg(&n("lagg1")).unwrap();
+        assert_eq!(errno(k.add_lagg_port(&n("lagg0"), &n("lagg1"))), Errno::EINVAL);
+        assert_eq!(k.interface("lagg1").unwrap().mtu, 1500);
     }
 
     #[test]
@@ -1645,12 +1548,6 @@ mod tests {
         k.add_lagg_port(&n("lagg1"), &n("ue0")).unwrap();
         assert_eq!(k.take_events(), vec![ev("lagg1", "LINK_DOWN")]);
         assert_eq!(errno(k.lagg_status(&n("em0")).map(|_| ())), Errno::EINVAL);
-
-        assert_eq!(errno(k.create_wlan(&n("wlan1"), &n("ath0"), None)), Errno::ENXIO);
-        assert_eq!(errno(k.create_wlan(&n("wlan0"), &n("iwn0"), None)), Errno::EEXIST);
-        k.create_wlan(&n("wlan1"), &n("iwn0"), Some(mac(W))).unwrap();
-        assert_eq!(k.wpa_supplicant_mac("wlan1"), None, "nobody started wpa_supplicant");
-        assert_eq!(k.interface("wlan1").unwrap().hwaddr, Some(mac(W)));
 
         assert_eq!(k.failover_rx_all().unwrap(), Some(false));
         k.set_failover_rx_all(true).unwrap();
@@ -1849,18 +1746,24 @@ mod tests {
 
     #[test]
     fn machine_round_trips_through_to_machine_and_files() {
-        let mut k = build(&LAPTOP.replace(
+        let text = LAPTOP.replace(
             "parent = \"iwn0\"\nmac = \"00:11:22:33:44:55\"",
             &format!("parent = \"iwn0\"\nmac = \"{W}\""),
+        );
+        let mut k = build(&format!(
+            "{text}\n[[machine.interface]]\nname = \"em1\"\nkind = \"ether\"\n\
+             mac = \"00:11:22:33:44:77\"\nmtu = 9000\n"
         ));
-        // Make the state interesting: a handover, a stale vap, a new lagg,
-        // a sysctl, pending events, a recreated vap with a new index.
+        // Make the state interesting: a handover, a stale vap, a new lagg
+        // with a jumbo MTU from its first port, a sysctl, pending events, a
+        // recreated vap with a new index.
         k.happen(&"destroy em0".parse().unwrap()).unwrap();
         k.happen(&"attach-ether ue0 00:11:22:33:44:66".parse().unwrap()).unwrap();
         k.add_lagg_port(&n("lagg0"), &n("ue0")).unwrap();
         k.create_lagg(&n("lagg1")).unwrap();
+        k.add_lagg_port(&n("lagg1"), &n("em1")).unwrap();
+        assert_eq!(k.interface("lagg1").unwrap().mtu, 9000);
         k.set_failover_rx_all(true).unwrap();
-        k.set_mtu(&n("lagg0"), 1400).unwrap();
         k.happen(&"create-wlan wlan1 ath0".parse().unwrap()).unwrap();
         k.set_lladdr(&n("wlan1"), mac(E)).unwrap();
         let again = SimKernel::from_machine(&k.to_machine()).unwrap();

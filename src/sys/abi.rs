@@ -1,6 +1,6 @@
 //! FreeBSD's userland ABI for the requests lagghook makes: `#[repr(C)]`
-//! mirrors of the structs the `libc` crate lacks (`sys/net/if_lagg.h`,
-//! `sys/net80211/ieee80211_ioctl.h`, the `ifreq` union members we use), the
+//! mirrors of the structs the `libc` crate lacks (`sys/net/if_lagg.h`, the
+//! `ifreq` union members we use), the
 //! `sys/sys/ioccom.h` request encoding as a pure `const fn`, and the request
 //! numbers computed from it with `size_of` of the mirrors.
 //!
@@ -117,8 +117,6 @@ pub union ifr_ifru {
     pub ifru_buffer: ifreq_buffer,
     /// `ifr_flags` (`[0]`, low 16 bits) and `ifr_flagshigh` (`[1]`).
     pub ifru_flags: [i16; 2],
-    /// `ifr_mtu`.
-    pub ifru_mtu: c_int,
     /// `ifr_media`.
     pub ifru_media: c_int,
     /// `ifr_data`: SIOCIFCREATE2's clone parameters.
@@ -368,28 +366,6 @@ pub struct iflaggparam {
 }
 
 // ---------------------------------------------------------------------------
-// sys/net80211/ieee80211_ioctl.h, ieee80211.h
-// ---------------------------------------------------------------------------
-
-/// `IEEE80211_CLONE_MACADDR`: use `icp_macaddr` (ifconfig `wlanaddr`).
-pub const IEEE80211_CLONE_MACADDR: u16 = 0x0008;
-/// `IEEE80211_M_STA` (`enum ieee80211_opmode`): station, ifconfig's default.
-pub const IEEE80211_M_STA: u16 = 1;
-
-/// `struct ieee80211_clone_params`: SIOCIFCREATE2's `ifr_data` for the
-/// wlan cloner (`wlan_clone_create` in `sys/net80211/ieee80211_freebsd.c`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ieee80211_clone_params {
-    /// The radio, e.g. "iwn0".
-    pub icp_parent: [u8; IFNAMSIZ],
-    pub icp_opmode: u16,
-    pub icp_flags: u16,
-    pub icp_bssid: [u8; 6],
-    pub icp_macaddr: [u8; 6],
-}
-
-// ---------------------------------------------------------------------------
 // sys/sys/sockio.h: request numbers, from the sizes of the mirrors above
 // ---------------------------------------------------------------------------
 
@@ -400,7 +376,6 @@ const REQPORT: usize = size_of::<lagg_reqport>();
 pub const SIOCSIFFLAGS: u64 = iow(b'i', 16, IFREQ);
 pub const SIOCGIFFLAGS: u64 = iowr(b'i', 17, IFREQ);
 pub const SIOCGIFMTU: u64 = iowr(b'i', 51, IFREQ);
-pub const SIOCSIFMTU: u64 = iow(b'i', 52, IFREQ);
 pub const SIOCGIFMEDIA: u64 = iowr(b'i', 56, size_of::<ifmediareq>());
 pub const SIOCSIFLLADDR: u64 = iow(b'i', 60, IFREQ);
 pub const SIOCGHWADDR: u64 = iowr(b'i', 62, IFREQ);
@@ -452,15 +427,15 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
                 offset_of!($t, $f) as u64)),*]
         };
     }
-    // The `ifreq` union members are macros in C (`#define ifr_mtu
-    // ifr_ifru.ifru_mtu`), so their offsets are the union's plus the member's.
+    // The `ifreq` union members are macros in C (`#define ifr_flags
+    // ifr_ifru.ifru_flags[0]`), so their offsets are the union's plus the
+    // member's.
     let ifru = offset_of!(ifreq, ifr_ifru);
     let ifreq_members = [
         ("offsetof_ifreq_ifr_addr", ifru + offset_of!(ifr_ifru, ifru_addr)),
         ("offsetof_ifreq_ifr_buffer", ifru + offset_of!(ifr_ifru, ifru_buffer)),
         ("offsetof_ifreq_ifr_flags", ifru + offset_of!(ifr_ifru, ifru_flags)),
         ("offsetof_ifreq_ifr_flagshigh", ifru + offset_of!(ifr_ifru, ifru_flags) + 2),
-        ("offsetof_ifreq_ifr_mtu", ifru + offset_of!(ifr_ifru, ifru_mtu)),
         ("offsetof_ifreq_ifr_media", ifru + offset_of!(ifr_ifru, ifru_media)),
         ("offsetof_ifreq_ifr_data", ifru + offset_of!(ifr_ifru, ifru_data)),
         ("offsetof_ifreq_ifr_reqcap", ifru + offset_of!(ifr_ifru, ifru_cap)),
@@ -500,7 +475,6 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         SIOCIFCREATE2,
         SIOCIFDESTROY,
         SIOCGIFMTU,
-        SIOCSIFMTU,
     ]);
     v.extend(k![
         IFNAMSIZ,
@@ -531,8 +505,6 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         LAGG_PORT_COLLECTING,
         LAGG_PORT_DISTRIBUTING,
         LAGG_TYPE_ETHERNET,
-        IEEE80211_CLONE_MACADDR,
-        IEEE80211_M_STA,
     ]);
     v.extend(errnos);
     v.extend(layout![sockaddr: sa_len, sa_family, sa_data]);
@@ -620,13 +592,6 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         ro_bkt,
     ]);
     v.extend(layout![iflaggparam: lagg_type, reserved_8, reserved_32]);
-    v.extend(layout![
-        ieee80211_clone_params: icp_parent,
-        icp_opmode,
-        icp_flags,
-        icp_bssid,
-        icp_macaddr,
-    ]);
     v
 }
 
