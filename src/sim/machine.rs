@@ -36,9 +36,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{factory_mac, Ifnet, Lagg, SimError, SimKernel, Vap, ETHERMTU};
+use super::{factory_mac, Ifnet, Lagg, SimError, SimKernel, Vap};
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr};
+use crate::sys::abi::ETHERMTU;
 
 /// The `[machine]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

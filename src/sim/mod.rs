@@ -53,16 +53,9 @@ use crate::domain::model::{
     IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr, PortFlags,
 };
 use crate::kernel::{Errno, Kernel, KernelError, Op};
-
-/// `LAGG_MAX_PORTS` (`sys/net/if_lagg.h`).
-const LAGG_MAX_PORTS: usize = 32;
-/// `LAGG_PROTO_MAX` (`sys/net/if_lagg.h`).
-const LAGG_PROTO_MAX: u32 = 6;
-/// `IEEE80211_MTU_MIN` / `IEEE80211_MTU_MAX` (`sys/net80211/ieee80211.h`).
-const IEEE80211_MTU_MIN: u32 = 32;
-const IEEE80211_MTU_MAX: u32 = 2290;
-/// `ETHERMTU`, what `ether_ifattach` gives every Ethernet-like ifnet.
-const ETHERMTU: u32 = 1500;
+use crate::sys::abi::{
+    ETHERMTU, IEEE80211_MTU_MAX, IEEE80211_MTU_MIN, LAGG_MAX_PORTS, LAGG_PROTO_MAX,
+};
 
 /// A problem with the simulated world itself (bad machine file, impossible
 /// happening), as opposed to a kernel refusal, which is a [`KernelError`].
@@ -276,12 +269,9 @@ impl FromStr for Happening {
     }
 }
 
-/// Name of an errno for the call record ("EEXIST").
+/// Name of an errno for the call record ("EEXIST", or "errno 5").
 fn errno_name(e: Errno) -> String {
-    match e {
-        Errno::Other(n) => format!("errno {n}"),
-        e => format!("{e:?}"),
-    }
+    e.name().map_or_else(|| format!("errno {}", e.code()), str::to_owned)
 }
 
 /// Does `name` match a simple cloner `prefix` followed by a unit number,

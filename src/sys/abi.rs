@@ -4,6 +4,12 @@
 //! `sys/sys/ioccom.h` request encoding as a pure `const fn`, and the request
 //! numbers computed from it with `size_of` of the mirrors.
 //!
+//! It is also the one home of every other FreeBSD number the crate uses:
+//! limits (`LAGG_MAX_PORTS`, `IFNAMSIZ`, MTUs), protocol and flag values,
+//! and the errno numbers with their names and strerror(3) texts. It is a
+//! leaf: it imports nothing from the crate, so every layer (the model, the
+//! kernel seam, both backends, the simulator) can take its facts from here.
+//!
 //! This module is compiled on every OS, with no `cfg`, so that the host test
 //! `tests/abi.rs` can compare [`abi_values`] against numbers read from
 //! FreeBSD's own headers (compiled with `zig cc -target *-freebsd -S`).
@@ -25,9 +31,6 @@
 use core::ffi::{c_int, c_void};
 use core::mem::{offset_of, size_of};
 use core::ptr;
-
-use crate::domain::model::PortFlags;
-use crate::kernel::Errno;
 
 // ---------------------------------------------------------------------------
 // sys/sys/ioccom.h
@@ -225,6 +228,10 @@ pub struct ifaddrs {
     pub ifa_data: *mut c_void,
 }
 
+/// `ETHERMTU` (`sys/net/ethernet.h`): the MTU `ether_ifattach` gives every
+/// Ethernet-like ifnet (NICs, vaps, laggs).
+pub const ETHERMTU: u32 = 1500;
+
 // ---------------------------------------------------------------------------
 // sys/net/if_types.h, sys/net/if_media.h
 // ---------------------------------------------------------------------------
@@ -265,10 +272,6 @@ pub const LAGG_PORT_DISTRIBUTING: u32 = 0x10;
 /// `LAGG_TYPE_ETHERNET` (`enum lagg_iftype`); also `LAGG_TYPE_DEFAULT`,
 /// which is what ifconfig's `lagg_create` passes.
 pub const LAGG_TYPE_ETHERNET: u8 = 0;
-
-// model.rs decodes `rp_flags` with its own constants; they must be these.
-const _: () = assert!(PortFlags::MASTER == LAGG_PORT_MASTER);
-const _: () = assert!(PortFlags::ACTIVE == LAGG_PORT_ACTIVE);
 
 /// `struct lacp_opreq`: only here because it sizes the `rp_psc`/`ra_psc`
 /// unions (their single member).
@@ -366,6 +369,67 @@ pub struct iflaggparam {
 }
 
 // ---------------------------------------------------------------------------
+// sys/net80211/ieee80211.h
+// ---------------------------------------------------------------------------
+
+/// `IEEE80211_MTU_MIN`: the smallest MTU net80211's SIOCSIFMTU accepts
+/// (`ieee80211_ioctl` in `sys/net80211/ieee80211_ioctl.c`).
+pub const IEEE80211_MTU_MIN: u32 = 32;
+/// `IEEE80211_MTU_MAX`: the largest, so a wlan cannot join a jumbo lagg.
+pub const IEEE80211_MTU_MAX: u32 = 2290;
+
+// ---------------------------------------------------------------------------
+// sys/sys/errno.h, lib/libc/gen/errlst.c
+// ---------------------------------------------------------------------------
+
+/// One errno lagghook names: its `<errno.h>` name, FreeBSD's number (they
+/// differ from Linux's), and the text FreeBSD's strerror(3) gives it
+/// (`sys_errlist` in `lib/libc/gen/errlst.c`), so messages read like
+/// ifconfig's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrnoInfo {
+    pub name: &'static str,
+    pub code: c_int,
+    pub text: &'static str,
+}
+
+/// Declares each errno constant and the [`ERRNOS`] table from one list, so
+/// a name, its number and its text cannot drift apart.
+macro_rules! errnos {
+    ($($name:ident = $code:literal : $text:literal),* $(,)?) => {
+        $(#[doc = concat!("`", stringify!($name), "`: ", $text, ".")]
+          pub const $name: c_int = $code;)*
+        /// Every errno lagghook names (`kernel::Errno` has one variant each).
+        pub const ERRNOS: &[ErrnoInfo] =
+            &[$(ErrnoInfo { name: stringify!($name), code: $name, text: $text }),*];
+    };
+}
+
+errnos! {
+    EPERM = 1: "Operation not permitted",
+    ENOENT = 2: "No such file or directory",
+    ENXIO = 6: "Device not configured",
+    ENOMEM = 12: "Cannot allocate memory",
+    EBUSY = 16: "Device busy",
+    EEXIST = 17: "File exists",
+    ENODEV = 19: "Operation not supported by device",
+    EINVAL = 22: "Invalid argument",
+    ENOSPC = 28: "No space left on device",
+    EPROTONOSUPPORT = 43: "Protocol not supported",
+    EOPNOTSUPP = 45: "Operation not supported",
+    ENETDOWN = 50: "Network is down",
+}
+
+/// `EIO`: what the FreeBSD backend reports when a failed call left no
+/// errno at all (it has no `kernel::Errno` variant of its own).
+pub const EIO: c_int = 5;
+
+/// The entry of [`ERRNOS`] for `code`, if lagghook names that errno.
+pub fn errno_info(code: c_int) -> Option<&'static ErrnoInfo> {
+    ERRNOS.iter().find(|e| e.code == code)
+}
+
+// ---------------------------------------------------------------------------
 // sys/sys/sockio.h: request numbers, from the sizes of the mirrors above
 // ---------------------------------------------------------------------------
 
@@ -442,21 +506,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         ("offsetof_ifreq_ifr_curcap", ifru + offset_of!(ifr_ifru, ifru_cap) + 4),
     ]
     .map(|(n, v)| (n, v as u64));
-    let errnos = [
-        Errno::EPERM,
-        Errno::ENOENT,
-        Errno::ENXIO,
-        Errno::ENOMEM,
-        Errno::EBUSY,
-        Errno::EEXIST,
-        Errno::ENODEV,
-        Errno::EINVAL,
-        Errno::ENOSPC,
-        Errno::EPROTONOSUPPORT,
-        Errno::EOPNOTSUPP,
-        Errno::ENETDOWN,
-    ]
-    .map(|e| (errno_name(e), e.code() as u64));
+    let errnos = ERRNOS.iter().map(|e| (e.name, e.code as u64));
 
     let mut v: Vec<(&'static str, u64)> = Vec::new();
     v.extend(k![IOC_VOID, IOC_OUT, IOC_IN, IOC_INOUT, IOCPARM_MASK, IOCPARM_MAX]);
@@ -479,6 +529,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
     v.extend(k![
         IFNAMSIZ,
         ETHER_ADDR_LEN,
+        ETHERMTU,
         AF_LOCAL,
         AF_LINK,
         IFF_UP,
@@ -505,6 +556,9 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         LAGG_PORT_COLLECTING,
         LAGG_PORT_DISTRIBUTING,
         LAGG_TYPE_ETHERNET,
+        IEEE80211_MTU_MIN,
+        IEEE80211_MTU_MAX,
+        EIO,
     ]);
     v.extend(errnos);
     v.extend(layout![sockaddr: sa_len, sa_family, sa_data]);
@@ -595,26 +649,6 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
     v
 }
 
-/// The `<errno.h>` name of each errno `kernel::Errno` knows, so the ABI
-/// test also checks kernel.rs's FreeBSD numbers.
-fn errno_name(e: Errno) -> &'static str {
-    match e {
-        Errno::EPERM => "EPERM",
-        Errno::ENOENT => "ENOENT",
-        Errno::ENXIO => "ENXIO",
-        Errno::ENOMEM => "ENOMEM",
-        Errno::EBUSY => "EBUSY",
-        Errno::EEXIST => "EEXIST",
-        Errno::ENODEV => "ENODEV",
-        Errno::EINVAL => "EINVAL",
-        Errno::ENOSPC => "ENOSPC",
-        Errno::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        Errno::EOPNOTSUPP => "EOPNOTSUPP",
-        Errno::ENETDOWN => "ENETDOWN",
-        Errno::Other(_) => "Other",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -625,6 +659,16 @@ mod tests {
         assert!(ifname_bytes("abcdefghijklmno").is_some(), "15 bytes + NUL fit");
         assert_eq!(ifname_bytes("abcdefghijklmnop"), None, "16 bytes leave no room for NUL");
         assert_eq!(ifname_bytes("em\0"), None);
+    }
+
+    #[test]
+    fn errno_table_has_one_entry_per_name_and_number() {
+        for (i, e) in ERRNOS.iter().enumerate() {
+            assert_eq!(errno_info(e.code), Some(e));
+            assert!(ERRNOS[i + 1..].iter().all(|o| o.code != e.code && o.name != e.name), "{e:?}");
+        }
+        assert_eq!(errno_info(EEXIST).map(|e| e.text), Some("File exists"));
+        assert_eq!(errno_info(EIO), None, "EIO is a constant, not a named Errno");
     }
 
     #[test]

@@ -219,7 +219,7 @@ impl FreeBsdKernel {
                     )),
                 }
             }
-            Err(code) if code == libc::ENOENT => Ok(None),
+            Err(code) if code == abi::ENOENT => Ok(None),
             Err(code) => Err(err(code)),
         }
     }
@@ -229,7 +229,7 @@ impl FreeBsdKernel {
     /// (ENODEV: not `IFT_ETHER`/`IFT_IEEE8023ADLAG`); `Err(ENXIO)` when the
     /// interface left after getifaddrs listed it.
     fn hwaddr(&self, name: &IfName) -> Result<Option<MacAddr>, i32> {
-        let mut ifr = ifreq::new(abi::ifname_bytes(name.as_str()).ok_or(libc::EINVAL)?);
+        let mut ifr = ifreq::new(abi::ifname_bytes(name.as_str()).ok_or(abi::EINVAL)?);
         // ifconfig's `link_status` passes AF_LOCAL in sa_family; the kernel
         // only writes `ifr_addr.sa_data`.
         ifr.ifr_ifru.ifru_addr =
@@ -239,7 +239,7 @@ impl FreeBsdKernel {
             // SAFETY: the union was fully initialised by `ifreq::new` and
             // `ifru_addr` is plain bytes, so any content is a valid value.
             Ok(()) => Ok(Some(mac_from(&unsafe { ifr.ifr_ifru.ifru_addr }.sa_data))),
-            Err(code) if code == libc::ENODEV => Ok(None),
+            Err(code) if code == abi::ENODEV => Ok(None),
             Err(code) => Err(code),
         }
     }
@@ -312,7 +312,7 @@ impl Kernel for FreeBsdKernel {
                 match self.hwaddr(&e.name) {
                     Ok(mac) => mac,
                     // Gone since getifaddrs listed it: it is not there.
-                    Err(code) if code == libc::ENXIO => continue,
+                    Err(code) if code == abi::ENXIO => continue,
                     Err(code) => return Err(errno(Op::ListInterfaces, &e.name, code)),
                 }
             } else {
@@ -395,7 +395,7 @@ impl Kernel for FreeBsdKernel {
         if rc == -1 {
             return match last_errno() {
                 // if_lagg is not loaded: the sysctl does not exist yet.
-                code if code == libc::ENOENT => Ok(None),
+                code if code == abi::ENOENT => Ok(None),
                 code => Err(KernelError::errno(Op::GetSysctl, None, Errno::from_code(code))),
             };
         }
@@ -686,5 +686,5 @@ fn errno(op: Op, ifname: &IfName, code: i32) -> KernelError {
 
 /// errno after a failed call; FreeBSD's numbers, since this runs there.
 fn last_errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    io::Error::last_os_error().raw_os_error().unwrap_or(abi::EIO)
 }
