@@ -276,18 +276,12 @@ impl<K: Kernel> Kernel for Faulty<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{Happening, Machine, SimKernel};
+    use crate::sim::fixture::{n, Laptop};
+    use crate::sim::{Happening, SimKernel};
 
-    const LAPTOP: &str = "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\nlink = true\n\
-        [[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\nmac = \"00:11:22:33:44:55\"\nlink = true\n\
-        [[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em0\"]\n";
-
-    fn n(s: &str) -> IfName {
-        IfName::new(s).unwrap()
-    }
-
+    /// The laptop with wlan0 not yet in lagg0.
     fn laptop() -> SimKernel {
-        SimKernel::from_machine(&Machine::parse(LAPTOP).unwrap()).unwrap()
+        Laptop::new().ports(&["em0"]).build()
     }
 
     #[test]

@@ -41,7 +41,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{factory_mac, Ifnet, Lagg, SimError, SimKernel, Vap};
+use super::if_lagg::Lagg;
+use super::ifnet::Ifnet;
+use super::net80211::{factory_mac, Vap};
+use super::{SimError, SimKernel};
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr, MacAddrError};
 use crate::sys::abi::ETHERMTU;
@@ -641,6 +644,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
 mod tests {
     use super::*;
     use crate::kernel::{Errno, Kernel};
+    use crate::sim::fixture::{ether, n, Laptop, E};
 
     const ETHER: &str =
         "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\n";
@@ -732,25 +736,26 @@ mod tests {
 
     #[test]
     fn link_needs_medium_and_up() {
-        let text = format!("{ETHER}link = true\nup = false\n");
-        let mut k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        let mut em0 = ether("em0", E);
+        (em0.link, em0.up) = (true, false);
+        let mut k =
+            SimKernel::from_machine(&Machine { interface: vec![em0], ..Machine::default() })
+                .unwrap();
         assert_eq!(k.interface("em0").unwrap().link, LinkState::Down);
         assert_eq!(
             k.interface("em0").unwrap().hwaddr,
             k.interface("em0").map(|i| Some(i.mac)).unwrap()
         );
-        k.set_up(&IfName::new("em0").unwrap(), true).unwrap();
+        k.set_up(&n("em0"), true).unwrap();
         assert_eq!(k.interface("em0").unwrap().link, LinkState::Up);
     }
 
     #[test]
     fn if_lagg_not_loaded() {
-        let mut k =
-            SimKernel::from_machine(&Machine::parse("[machine]\nif_lagg = false\n").unwrap())
-                .unwrap();
+        let machine = Machine { if_lagg: Some(false), ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
         assert_eq!(k.failover_rx_all().unwrap(), None);
-        let lagg = IfName::new("lagg0").unwrap();
-        assert_eq!(k.create_lagg(&lagg).unwrap_err().errno_value(), Some(Errno::EINVAL));
+        assert_eq!(k.create_lagg(&n("lagg0")).unwrap_err().errno_value(), Some(Errno::EINVAL));
         assert_eq!(k.set_failover_rx_all(true).unwrap_err().errno_value(), Some(Errno::ENOENT));
         let again = SimKernel::from_machine(&k.to_machine()).unwrap();
         assert_eq!(again, k);
@@ -758,11 +763,7 @@ mod tests {
 
     #[test]
     fn saved_document_uses_machine_interface_tables_and_extra_keys() {
-        let text = format!(
-            "{ETHER}link = true\n[[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\n\
-             [[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em0\", \"wlan0\"]\n"
-        );
-        let mut k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        let mut k = Laptop::new().wlan_factory_mac().build();
         k.happen(&"unplug em0".parse().unwrap()).unwrap();
         let doc = k.to_machine().to_toml().unwrap();
         for want in [
