@@ -170,7 +170,9 @@ impl SimKernel {
         }
     }
 
-    /// Re-evaluates an interface's link after a change of its inputs.
+    /// The driver re-evaluating its link after one of its inputs changed
+    /// (medium, IFF_UP, the vap's handshake) and reporting the result with
+    /// `if_link_state_change`, which does nothing when the state is the same.
     pub(super) fn refresh_link(&mut self, name: &IfName) {
         let Some(ifn) = self.ifnets.get(name) else {
             return;
