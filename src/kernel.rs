@@ -7,9 +7,12 @@
 use std::fmt;
 
 use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::sys::abi;
 
-/// FreeBSD errno values (`sys/sys/errno.h`). They differ from Linux's, so
-/// errors carry this enum rather than a host `nix::Errno`.
+/// The errnos lagghook tells apart. Their numbers, `<errno.h>` names and
+/// strerror(3) texts are FreeBSD's and live in one place, `sys::abi`
+/// ([`abi::ERRNOS`]); they differ from Linux's, so errors carry this enum
+/// rather than a host `nix::Errno`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Errno {
     EPERM,
@@ -29,59 +32,51 @@ pub enum Errno {
 }
 
 impl Errno {
+    /// Every named variant, for [`Errno::from_code`].
+    const NAMED: [Errno; 12] = [
+        Errno::EPERM,
+        Errno::ENOENT,
+        Errno::ENXIO,
+        Errno::ENOMEM,
+        Errno::EBUSY,
+        Errno::EEXIST,
+        Errno::ENODEV,
+        Errno::EINVAL,
+        Errno::ENOSPC,
+        Errno::EPROTONOSUPPORT,
+        Errno::EOPNOTSUPP,
+        Errno::ENETDOWN,
+    ];
+
     /// FreeBSD's numeric value.
     pub fn code(self) -> i32 {
         match self {
-            Errno::EPERM => 1,
-            Errno::ENOENT => 2,
-            Errno::ENXIO => 6,
-            Errno::ENOMEM => 12,
-            Errno::EBUSY => 16,
-            Errno::EEXIST => 17,
-            Errno::ENODEV => 19,
-            Errno::EINVAL => 22,
-            Errno::ENOSPC => 28,
-            Errno::EPROTONOSUPPORT => 43,
-            Errno::EOPNOTSUPP => 45,
-            Errno::ENETDOWN => 50,
+            Errno::EPERM => abi::EPERM,
+            Errno::ENOENT => abi::ENOENT,
+            Errno::ENXIO => abi::ENXIO,
+            Errno::ENOMEM => abi::ENOMEM,
+            Errno::EBUSY => abi::EBUSY,
+            Errno::EEXIST => abi::EEXIST,
+            Errno::ENODEV => abi::ENODEV,
+            Errno::EINVAL => abi::EINVAL,
+            Errno::ENOSPC => abi::ENOSPC,
+            Errno::EPROTONOSUPPORT => abi::EPROTONOSUPPORT,
+            Errno::EOPNOTSUPP => abi::EOPNOTSUPP,
+            Errno::ENETDOWN => abi::ENETDOWN,
             Errno::Other(n) => n,
         }
     }
 
     /// From FreeBSD's numeric value.
     pub fn from_code(code: i32) -> Errno {
-        match code {
-            1 => Errno::EPERM,
-            2 => Errno::ENOENT,
-            6 => Errno::ENXIO,
-            12 => Errno::ENOMEM,
-            16 => Errno::EBUSY,
-            17 => Errno::EEXIST,
-            19 => Errno::ENODEV,
-            22 => Errno::EINVAL,
-            28 => Errno::ENOSPC,
-            43 => Errno::EPROTONOSUPPORT,
-            45 => Errno::EOPNOTSUPP,
-            50 => Errno::ENETDOWN,
-            n => Errno::Other(n),
-        }
+        Errno::NAMED.into_iter().find(|e| e.code() == code).unwrap_or(Errno::Other(code))
     }
 
-    fn describe(self) -> &'static str {
+    /// The `<errno.h>` name ("EEXIST"); `None` for [`Errno::Other`].
+    pub fn name(self) -> Option<&'static str> {
         match self {
-            Errno::EPERM => "Operation not permitted",
-            Errno::ENOENT => "No such file or directory",
-            Errno::ENXIO => "Device not configured",
-            Errno::ENOMEM => "Cannot allocate memory",
-            Errno::EBUSY => "Device busy",
-            Errno::EEXIST => "File exists",
-            Errno::ENODEV => "Operation not supported by device",
-            Errno::EINVAL => "Invalid argument",
-            Errno::ENOSPC => "No space left on device",
-            Errno::EPROTONOSUPPORT => "Protocol not supported",
-            Errno::EOPNOTSUPP => "Operation not supported",
-            Errno::ENETDOWN => "Network is down",
-            Errno::Other(_) => "Unknown error",
+            Errno::Other(_) => None,
+            e => abi::errno_info(e.code()).map(|i| i.name),
         }
     }
 }
@@ -89,9 +84,13 @@ impl Errno {
 impl fmt::Display for Errno {
     /// strerror(3) wording of FreeBSD's libc, so messages read like ifconfig's.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Errno::Other(n) => write!(f, "Unknown error: {n}"),
-            e => f.write_str(e.describe()),
+        let text = match self {
+            Errno::Other(_) => None,
+            e => abi::errno_info(e.code()).map(|i| i.text),
+        };
+        match text {
+            Some(t) => f.write_str(t),
+            None => write!(f, "Unknown error: {}", self.code()),
         }
     }
 }
@@ -104,13 +103,11 @@ pub enum Op {
     GetSysctl,
     SetSysctl,
     CreateLagg,
-    CreateWlan,
     SetLaggProto,
     AddLaggPort,
     RemoveLaggPort,
     SetLladdr,
     SetFlags,
-    SetMtu,
     RestartWpaSupplicant,
 }
 
@@ -123,13 +120,11 @@ impl Op {
             Op::GetSysctl => "sysctl net.link.lagg.failover_rx_all",
             Op::SetSysctl => "sysctl net.link.lagg.failover_rx_all=",
             Op::CreateLagg => "SIOCIFCREATE2",
-            Op::CreateWlan => "SIOCIFCREATE2 (wlan)",
             Op::SetLaggProto => "SIOCSLAGG",
             Op::AddLaggPort => "SIOCSLAGGPORT",
             Op::RemoveLaggPort => "SIOCSLAGGDELPORT",
             Op::SetLladdr => "SIOCSIFLLADDR",
             Op::SetFlags => "SIOCSIFFLAGS",
-            Op::SetMtu => "SIOCSIFMTU",
             Op::RestartWpaSupplicant => "/etc/rc.d/wpa_supplicant restart",
         }
     }
@@ -217,15 +212,6 @@ pub trait Kernel {
     /// `SIOCIFCREATE2` on the `lagg` cloner with the given unit name.
     fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError>;
 
-    /// `SIOCIFCREATE2` on the `wlan` cloner with `ieee80211_clone_params`
-    /// (station mode; `IEEE80211_CLONE_MACADDR` when `mac` is given).
-    fn create_wlan(
-        &mut self,
-        wlan: &IfName,
-        parent: &IfName,
-        mac: Option<MacAddr>,
-    ) -> Result<(), KernelError>;
-
     /// `SIOCSLAGG`: set the lagg protocol.
     fn set_lagg_proto(&mut self, lagg: &IfName, proto: LaggProto) -> Result<(), KernelError>;
 
@@ -241,11 +227,28 @@ pub trait Kernel {
     /// `SIOCGIFFLAGS` then `SIOCSIFFLAGS` with `IFF_UP` set or cleared.
     fn set_up(&mut self, ifname: &IfName, up: bool) -> Result<(), KernelError>;
 
-    /// `SIOCSIFMTU`.
-    fn set_mtu(&mut self, ifname: &IfName, mtu: u32) -> Result<(), KernelError>;
-
     /// `/etc/rc.d/wpa_supplicant restart IF`, run directly (no shell), so
     /// wpa_supplicant re-reads the vap's address (it reads it once, at
     /// start: `l2_packet_init` in hostap's `l2_packet_freebsd.c`).
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_errno_has_its_abi_entry_and_round_trips() {
+        for e in Errno::NAMED {
+            let info = abi::errno_info(e.code());
+            assert_eq!(info.map(|i| i.name), Some(format!("{e:?}").as_str()), "{e:?}");
+            assert_eq!(Errno::from_code(e.code()), e);
+            assert_eq!(e.name(), info.map(|i| i.name));
+        }
+        assert_eq!(Errno::NAMED.len(), abi::ERRNOS.len(), "a table entry without a variant");
+        assert_eq!(Errno::from_code(5), Errno::Other(5));
+        assert_eq!(Errno::Other(5).to_string(), "Unknown error: 5");
+        assert_eq!(Errno::EEXIST.to_string(), "File exists");
+        assert_eq!(Errno::Other(17).name(), None);
+    }
 }

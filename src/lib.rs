@@ -10,7 +10,10 @@
 //!    rules lagghook generates. No I/O either.
 //! 3. [`kernel`]: the seam, one method per kernel request.
 //! 4. [`sys`] (FreeBSD's ioctls) and [`sim`] (a simulated FreeBSD kernel)
-//!    implement it. `sys::abi` holds the FreeBSD ABI facts both use.
+//!    implement it. `sys::abi` holds the FreeBSD facts (ABI mirrors, sizes,
+//!    request numbers, limits, errnos); it is a leaf that imports nothing
+//!    from the crate, so every layer, the core included, takes its FreeBSD
+//!    numbers from there and nowhere else.
 //! 5. [`run`]: one run against any kernel: rounds of observe, plan and
 //!    apply; the state file and its lock; the log.
 //! 6. [`scenario`]: the verification harness that plays scenario files

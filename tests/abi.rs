@@ -40,7 +40,6 @@ const HEADERS: &[&str] = &[
     "net/ethernet.h",
     "net/if_lagg.h",
     "net80211/ieee80211.h",
-    "net80211/ieee80211_ioctl.h",
 ];
 
 /// Preprocessor macros: probed under `#ifdef`, so one a header lacks shows
@@ -66,9 +65,9 @@ const MACROS: &[&str] = &[
     "SIOCIFCREATE2",
     "SIOCIFDESTROY",
     "SIOCGIFMTU",
-    "SIOCSIFMTU",
     "IFNAMSIZ",
     "ETHER_ADDR_LEN",
+    "ETHERMTU",
     "AF_LOCAL",
     "AF_LINK",
     "IFF_UP",
@@ -84,9 +83,11 @@ const MACROS: &[&str] = &[
     "LAGG_PORT_ACTIVE",
     "LAGG_PORT_COLLECTING",
     "LAGG_PORT_DISTRIBUTING",
-    "IEEE80211_CLONE_MACADDR",
+    "IEEE80211_MTU_MIN",
+    "IEEE80211_MTU_MAX",
     "EPERM",
     "ENOENT",
+    "EIO",
     "ENXIO",
     "ENOMEM",
     "EBUSY",
@@ -113,7 +114,6 @@ const ENUMS: &[&str] = &[
     "LAGG_PROTO_BROADCAST",
     "LAGG_PROTO_MAX",
     "LAGG_TYPE_ETHERNET",
-    "IEEE80211_M_STA",
 ];
 
 /// `struct name: fields` → `sizeof_<struct>` and `offsetof_<struct>_<field>`.
@@ -131,7 +131,6 @@ const STRUCTS: &[(&str, &[&str])] = &[
             "ifr_buffer",
             "ifr_flags",
             "ifr_flagshigh",
-            "ifr_mtu",
             "ifr_media",
             "ifr_data",
             "ifr_reqcap",
@@ -237,10 +236,6 @@ const STRUCTS: &[(&str, &[&str])] = &[
         ],
     ),
     ("iflaggparam", &["lagg_type", "reserved_8", "reserved_32"]),
-    (
-        "ieee80211_clone_params",
-        &["icp_parent", "icp_opmode", "icp_flags", "icp_bssid", "icp_macaddr"],
-    ),
 ];
 
 /// The LP64 FreeBSD targets lagghook is built for (`.ci/cross-freebsd.sh`).

@@ -8,9 +8,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sys::abi;
+
 /// `IFNAMSIZ` on FreeBSD is 16 bytes including the terminating NUL
 /// (`sys/net/if.h`), so a usable name has at most 15 bytes.
-pub const IFNAME_MAX: usize = 15;
+pub const IFNAME_MAX: usize = abi::IFNAMSIZ - 1;
 
 /// A network interface name that fits `ifr_name` and contains no byte the
 /// kernel or devd would treat specially. In files (TOML, JSON) it is the
@@ -218,24 +220,24 @@ pub enum LaggProto {
 impl LaggProto {
     pub fn from_raw(v: u32) -> LaggProto {
         match v {
-            0 => LaggProto::None,
-            1 => LaggProto::RoundRobin,
-            2 => LaggProto::Failover,
-            3 => LaggProto::LoadBalance,
-            4 => LaggProto::Lacp,
-            5 => LaggProto::Broadcast,
+            abi::LAGG_PROTO_NONE => LaggProto::None,
+            abi::LAGG_PROTO_ROUNDROBIN => LaggProto::RoundRobin,
+            abi::LAGG_PROTO_FAILOVER => LaggProto::Failover,
+            abi::LAGG_PROTO_LOADBALANCE => LaggProto::LoadBalance,
+            abi::LAGG_PROTO_LACP => LaggProto::Lacp,
+            abi::LAGG_PROTO_BROADCAST => LaggProto::Broadcast,
             other => LaggProto::Unknown(other),
         }
     }
 
     pub fn to_raw(self) -> u32 {
         match self {
-            LaggProto::None => 0,
-            LaggProto::RoundRobin => 1,
-            LaggProto::Failover => 2,
-            LaggProto::LoadBalance => 3,
-            LaggProto::Lacp => 4,
-            LaggProto::Broadcast => 5,
+            LaggProto::None => abi::LAGG_PROTO_NONE,
+            LaggProto::RoundRobin => abi::LAGG_PROTO_ROUNDROBIN,
+            LaggProto::Failover => abi::LAGG_PROTO_FAILOVER,
+            LaggProto::LoadBalance => abi::LAGG_PROTO_LOADBALANCE,
+            LaggProto::Lacp => abi::LAGG_PROTO_LACP,
+            LaggProto::Broadcast => abi::LAGG_PROTO_BROADCAST,
             LaggProto::Unknown(v) => v,
         }
     }
@@ -349,8 +351,8 @@ pub struct PortFlags {
 }
 
 impl PortFlags {
-    pub const MASTER: u32 = 0x01;
-    pub const ACTIVE: u32 = 0x04;
+    pub const MASTER: u32 = abi::LAGG_PORT_MASTER;
+    pub const ACTIVE: u32 = abi::LAGG_PORT_ACTIVE;
 
     pub fn from_raw(v: u32) -> PortFlags {
         PortFlags { master: v & Self::MASTER != 0, active: v & Self::ACTIVE != 0 }

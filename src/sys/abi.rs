@@ -1,8 +1,14 @@
 //! FreeBSD's userland ABI for the requests lagghook makes: `#[repr(C)]`
-//! mirrors of the structs the `libc` crate lacks (`sys/net/if_lagg.h`,
-//! `sys/net80211/ieee80211_ioctl.h`, the `ifreq` union members we use), the
+//! mirrors of the structs the `libc` crate lacks (`sys/net/if_lagg.h`, the
+//! `ifreq` union members we use), the
 //! `sys/sys/ioccom.h` request encoding as a pure `const fn`, and the request
 //! numbers computed from it with `size_of` of the mirrors.
+//!
+//! It is also the one home of every other FreeBSD number the crate uses:
+//! limits (`LAGG_MAX_PORTS`, `IFNAMSIZ`, MTUs), protocol and flag values,
+//! and the errno numbers with their names and strerror(3) texts. It is a
+//! leaf: it imports nothing from the crate, so every layer (the model, the
+//! kernel seam, both backends, the simulator) can take its facts from here.
 //!
 //! This module is compiled on every OS, with no `cfg`, so that the host test
 //! `tests/abi.rs` can compare [`abi_values`] against numbers read from
@@ -25,9 +31,6 @@
 use core::ffi::{c_int, c_void};
 use core::mem::{offset_of, size_of};
 use core::ptr;
-
-use crate::domain::model::PortFlags;
-use crate::kernel::Errno;
 
 // ---------------------------------------------------------------------------
 // sys/sys/ioccom.h
@@ -117,8 +120,6 @@ pub union ifr_ifru {
     pub ifru_buffer: ifreq_buffer,
     /// `ifr_flags` (`[0]`, low 16 bits) and `ifr_flagshigh` (`[1]`).
     pub ifru_flags: [i16; 2],
-    /// `ifr_mtu`.
-    pub ifru_mtu: c_int,
     /// `ifr_media`.
     pub ifru_media: c_int,
     /// `ifr_data`: SIOCIFCREATE2's clone parameters.
@@ -227,6 +228,10 @@ pub struct ifaddrs {
     pub ifa_data: *mut c_void,
 }
 
+/// `ETHERMTU` (`sys/net/ethernet.h`): the MTU `ether_ifattach` gives every
+/// Ethernet-like ifnet (NICs, vaps, laggs).
+pub const ETHERMTU: u32 = 1500;
+
 // ---------------------------------------------------------------------------
 // sys/net/if_types.h, sys/net/if_media.h
 // ---------------------------------------------------------------------------
@@ -267,10 +272,6 @@ pub const LAGG_PORT_DISTRIBUTING: u32 = 0x10;
 /// `LAGG_TYPE_ETHERNET` (`enum lagg_iftype`); also `LAGG_TYPE_DEFAULT`,
 /// which is what ifconfig's `lagg_create` passes.
 pub const LAGG_TYPE_ETHERNET: u8 = 0;
-
-// model.rs decodes `rp_flags` with its own constants; they must be these.
-const _: () = assert!(PortFlags::MASTER == LAGG_PORT_MASTER);
-const _: () = assert!(PortFlags::ACTIVE == LAGG_PORT_ACTIVE);
 
 /// `struct lacp_opreq`: only here because it sizes the `rp_psc`/`ra_psc`
 /// unions (their single member).
@@ -368,25 +369,64 @@ pub struct iflaggparam {
 }
 
 // ---------------------------------------------------------------------------
-// sys/net80211/ieee80211_ioctl.h, ieee80211.h
+// sys/net80211/ieee80211.h
 // ---------------------------------------------------------------------------
 
-/// `IEEE80211_CLONE_MACADDR`: use `icp_macaddr` (ifconfig `wlanaddr`).
-pub const IEEE80211_CLONE_MACADDR: u16 = 0x0008;
-/// `IEEE80211_M_STA` (`enum ieee80211_opmode`): station, ifconfig's default.
-pub const IEEE80211_M_STA: u16 = 1;
+/// `IEEE80211_MTU_MIN`: the smallest MTU net80211's SIOCSIFMTU accepts
+/// (`ieee80211_ioctl` in `sys/net80211/ieee80211_ioctl.c`).
+pub const IEEE80211_MTU_MIN: u32 = 32;
+/// `IEEE80211_MTU_MAX`: the largest, so a wlan cannot join a jumbo lagg.
+pub const IEEE80211_MTU_MAX: u32 = 2290;
 
-/// `struct ieee80211_clone_params`: SIOCIFCREATE2's `ifr_data` for the
-/// wlan cloner (`wlan_clone_create` in `sys/net80211/ieee80211_freebsd.c`).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ieee80211_clone_params {
-    /// The radio, e.g. "iwn0".
-    pub icp_parent: [u8; IFNAMSIZ],
-    pub icp_opmode: u16,
-    pub icp_flags: u16,
-    pub icp_bssid: [u8; 6],
-    pub icp_macaddr: [u8; 6],
+// ---------------------------------------------------------------------------
+// sys/sys/errno.h, lib/libc/gen/errlst.c
+// ---------------------------------------------------------------------------
+
+/// One errno lagghook names: its `<errno.h>` name, FreeBSD's number (they
+/// differ from Linux's), and the text FreeBSD's strerror(3) gives it
+/// (`sys_errlist` in `lib/libc/gen/errlst.c`), so messages read like
+/// ifconfig's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrnoInfo {
+    pub name: &'static str,
+    pub code: c_int,
+    pub text: &'static str,
+}
+
+/// Declares each errno constant and the [`ERRNOS`] table from one list, so
+/// a name, its number and its text cannot drift apart.
+macro_rules! errnos {
+    ($($name:ident = $code:literal : $text:literal),* $(,)?) => {
+        $(#[doc = concat!("`", stringify!($name), "`: ", $text, ".")]
+          pub const $name: c_int = $code;)*
+        /// Every errno lagghook names (`kernel::Errno` has one variant each).
+        pub const ERRNOS: &[ErrnoInfo] =
+            &[$(ErrnoInfo { name: stringify!($name), code: $name, text: $text }),*];
+    };
+}
+
+errnos! {
+    EPERM = 1: "Operation not permitted",
+    ENOENT = 2: "No such file or directory",
+    ENXIO = 6: "Device not configured",
+    ENOMEM = 12: "Cannot allocate memory",
+    EBUSY = 16: "Device busy",
+    EEXIST = 17: "File exists",
+    ENODEV = 19: "Operation not supported by device",
+    EINVAL = 22: "Invalid argument",
+    ENOSPC = 28: "No space left on device",
+    EPROTONOSUPPORT = 43: "Protocol not supported",
+    EOPNOTSUPP = 45: "Operation not supported",
+    ENETDOWN = 50: "Network is down",
+}
+
+/// `EIO`: what the FreeBSD backend reports when a failed call left no
+/// errno at all (it has no `kernel::Errno` variant of its own).
+pub const EIO: c_int = 5;
+
+/// The entry of [`ERRNOS`] for `code`, if lagghook names that errno.
+pub fn errno_info(code: c_int) -> Option<&'static ErrnoInfo> {
+    ERRNOS.iter().find(|e| e.code == code)
 }
 
 // ---------------------------------------------------------------------------
@@ -400,7 +440,6 @@ const REQPORT: usize = size_of::<lagg_reqport>();
 pub const SIOCSIFFLAGS: u64 = iow(b'i', 16, IFREQ);
 pub const SIOCGIFFLAGS: u64 = iowr(b'i', 17, IFREQ);
 pub const SIOCGIFMTU: u64 = iowr(b'i', 51, IFREQ);
-pub const SIOCSIFMTU: u64 = iow(b'i', 52, IFREQ);
 pub const SIOCGIFMEDIA: u64 = iowr(b'i', 56, size_of::<ifmediareq>());
 pub const SIOCSIFLLADDR: u64 = iow(b'i', 60, IFREQ);
 pub const SIOCGHWADDR: u64 = iowr(b'i', 62, IFREQ);
@@ -452,36 +491,22 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
                 offset_of!($t, $f) as u64)),*]
         };
     }
-    // The `ifreq` union members are macros in C (`#define ifr_mtu
-    // ifr_ifru.ifru_mtu`), so their offsets are the union's plus the member's.
+    // The `ifreq` union members are macros in C (`#define ifr_flags
+    // ifr_ifru.ifru_flags[0]`), so their offsets are the union's plus the
+    // member's.
     let ifru = offset_of!(ifreq, ifr_ifru);
     let ifreq_members = [
         ("offsetof_ifreq_ifr_addr", ifru + offset_of!(ifr_ifru, ifru_addr)),
         ("offsetof_ifreq_ifr_buffer", ifru + offset_of!(ifr_ifru, ifru_buffer)),
         ("offsetof_ifreq_ifr_flags", ifru + offset_of!(ifr_ifru, ifru_flags)),
         ("offsetof_ifreq_ifr_flagshigh", ifru + offset_of!(ifr_ifru, ifru_flags) + 2),
-        ("offsetof_ifreq_ifr_mtu", ifru + offset_of!(ifr_ifru, ifru_mtu)),
         ("offsetof_ifreq_ifr_media", ifru + offset_of!(ifr_ifru, ifru_media)),
         ("offsetof_ifreq_ifr_data", ifru + offset_of!(ifr_ifru, ifru_data)),
         ("offsetof_ifreq_ifr_reqcap", ifru + offset_of!(ifr_ifru, ifru_cap)),
         ("offsetof_ifreq_ifr_curcap", ifru + offset_of!(ifr_ifru, ifru_cap) + 4),
     ]
     .map(|(n, v)| (n, v as u64));
-    let errnos = [
-        Errno::EPERM,
-        Errno::ENOENT,
-        Errno::ENXIO,
-        Errno::ENOMEM,
-        Errno::EBUSY,
-        Errno::EEXIST,
-        Errno::ENODEV,
-        Errno::EINVAL,
-        Errno::ENOSPC,
-        Errno::EPROTONOSUPPORT,
-        Errno::EOPNOTSUPP,
-        Errno::ENETDOWN,
-    ]
-    .map(|e| (errno_name(e), e.code() as u64));
+    let errnos = ERRNOS.iter().map(|e| (e.name, e.code as u64));
 
     let mut v: Vec<(&'static str, u64)> = Vec::new();
     v.extend(k![IOC_VOID, IOC_OUT, IOC_IN, IOC_INOUT, IOCPARM_MASK, IOCPARM_MAX]);
@@ -500,11 +525,11 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         SIOCIFCREATE2,
         SIOCIFDESTROY,
         SIOCGIFMTU,
-        SIOCSIFMTU,
     ]);
     v.extend(k![
         IFNAMSIZ,
         ETHER_ADDR_LEN,
+        ETHERMTU,
         AF_LOCAL,
         AF_LINK,
         IFF_UP,
@@ -531,8 +556,9 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         LAGG_PORT_COLLECTING,
         LAGG_PORT_DISTRIBUTING,
         LAGG_TYPE_ETHERNET,
-        IEEE80211_CLONE_MACADDR,
-        IEEE80211_M_STA,
+        IEEE80211_MTU_MIN,
+        IEEE80211_MTU_MAX,
+        EIO,
     ]);
     v.extend(errnos);
     v.extend(layout![sockaddr: sa_len, sa_family, sa_data]);
@@ -620,34 +646,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         ro_bkt,
     ]);
     v.extend(layout![iflaggparam: lagg_type, reserved_8, reserved_32]);
-    v.extend(layout![
-        ieee80211_clone_params: icp_parent,
-        icp_opmode,
-        icp_flags,
-        icp_bssid,
-        icp_macaddr,
-    ]);
     v
-}
-
-/// The `<errno.h>` name of each errno `kernel::Errno` knows, so the ABI
-/// test also checks kernel.rs's FreeBSD numbers.
-fn errno_name(e: Errno) -> &'static str {
-    match e {
-        Errno::EPERM => "EPERM",
-        Errno::ENOENT => "ENOENT",
-        Errno::ENXIO => "ENXIO",
-        Errno::ENOMEM => "ENOMEM",
-        Errno::EBUSY => "EBUSY",
-        Errno::EEXIST => "EEXIST",
-        Errno::ENODEV => "ENODEV",
-        Errno::EINVAL => "EINVAL",
-        Errno::ENOSPC => "ENOSPC",
-        Errno::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        Errno::EOPNOTSUPP => "EOPNOTSUPP",
-        Errno::ENETDOWN => "ENETDOWN",
-        Errno::Other(_) => "Other",
-    }
 }
 
 #[cfg(test)]
@@ -660,6 +659,16 @@ mod tests {
         assert!(ifname_bytes("abcdefghijklmno").is_some(), "15 bytes + NUL fit");
         assert_eq!(ifname_bytes("abcdefghijklmnop"), None, "16 bytes leave no room for NUL");
         assert_eq!(ifname_bytes("em\0"), None);
+    }
+
+    #[test]
+    fn errno_table_has_one_entry_per_name_and_number() {
+        for (i, e) in ERRNOS.iter().enumerate() {
+            assert_eq!(errno_info(e.code), Some(e));
+            assert!(ERRNOS[i + 1..].iter().all(|o| o.code != e.code && o.name != e.name), "{e:?}");
+        }
+        assert_eq!(errno_info(EEXIST).map(|e| e.text), Some("File exists"));
+        assert_eq!(errno_info(EIO), None, "EIO is a constant, not a named Errno");
     }
 
     #[test]

@@ -79,7 +79,6 @@ const fn request<T>(code: u64) -> Request<T> {
 
 const SIOCGIFFLAGS: Request<ifreq> = request(abi::SIOCGIFFLAGS);
 const SIOCSIFFLAGS: Request<ifreq> = request(abi::SIOCSIFFLAGS);
-const SIOCSIFMTU: Request<ifreq> = request(abi::SIOCSIFMTU);
 const SIOCSIFLLADDR: Request<ifreq> = request(abi::SIOCSIFLLADDR);
 const SIOCGHWADDR: Request<ifreq> = request(abi::SIOCGHWADDR);
 const SIOCIFCREATE2: Request<ifreq> = request(abi::SIOCIFCREATE2);
@@ -220,7 +219,7 @@ impl FreeBsdKernel {
                     )),
                 }
             }
-            Err(code) if code == libc::ENOENT => Ok(None),
+            Err(code) if code == abi::ENOENT => Ok(None),
             Err(code) => Err(err(code)),
         }
     }
@@ -230,7 +229,7 @@ impl FreeBsdKernel {
     /// (ENODEV: not `IFT_ETHER`/`IFT_IEEE8023ADLAG`); `Err(ENXIO)` when the
     /// interface left after getifaddrs listed it.
     fn hwaddr(&self, name: &IfName) -> Result<Option<MacAddr>, i32> {
-        let mut ifr = ifreq::new(abi::ifname_bytes(name.as_str()).ok_or(libc::EINVAL)?);
+        let mut ifr = ifreq::new(abi::ifname_bytes(name.as_str()).ok_or(abi::EINVAL)?);
         // ifconfig's `link_status` passes AF_LOCAL in sa_family; the kernel
         // only writes `ifr_addr.sa_data`.
         ifr.ifr_ifru.ifru_addr =
@@ -240,7 +239,7 @@ impl FreeBsdKernel {
             // SAFETY: the union was fully initialised by `ifreq::new` and
             // `ifru_addr` is plain bytes, so any content is a valid value.
             Ok(()) => Ok(Some(mac_from(&unsafe { ifr.ifr_ifru.ifru_addr }.sa_data))),
-            Err(code) if code == libc::ENODEV => Ok(None),
+            Err(code) if code == abi::ENODEV => Ok(None),
             Err(code) => Err(code),
         }
     }
@@ -254,8 +253,8 @@ impl FreeBsdKernel {
         ifr.ifr_ifru.ifru_data = ptr::from_mut(params).cast::<c_void>();
         // SAFETY: `ifr_data` points to `*params`, borrowed exclusively for
         // this whole function; the cloner copies in its parameter struct
-        // from it (`ifc_copyin` in `lagg_clone_create`, `copyin` in
-        // `wlan_clone_create`) during the call and keeps no pointer to it.
+        // from it (`ifc_copyin` in `lagg_clone_create`) during the call and
+        // keeps no pointer to it.
         unsafe { self.ioctl(SIOCIFCREATE2, &mut ifr) }.map_err(|c| errno(op, name, c))?;
         if ifr.ifr_name != wanted {
             let got = String::from_utf8_lossy(abi::ifname_str(&ifr.ifr_name)).into_owned();
@@ -313,7 +312,7 @@ impl Kernel for FreeBsdKernel {
                 match self.hwaddr(&e.name) {
                     Ok(mac) => mac,
                     // Gone since getifaddrs listed it: it is not there.
-                    Err(code) if code == libc::ENXIO => continue,
+                    Err(code) if code == abi::ENXIO => continue,
                     Err(code) => return Err(errno(Op::ListInterfaces, &e.name, code)),
                 }
             } else {
@@ -396,7 +395,7 @@ impl Kernel for FreeBsdKernel {
         if rc == -1 {
             return match last_errno() {
                 // if_lagg is not loaded: the sysctl does not exist yet.
-                code if code == libc::ENOENT => Ok(None),
+                code if code == abi::ENOENT => Ok(None),
                 code => Err(KernelError::errno(Op::GetSysctl, None, Errno::from_code(code))),
             };
         }
@@ -430,30 +429,6 @@ impl Kernel for FreeBsdKernel {
         let mut params =
             abi::iflaggparam { lagg_type: abi::LAGG_TYPE_ETHERNET, ..Default::default() };
         self.clone_create(Op::CreateLagg, lagg, &mut params)
-    }
-
-    /// `SIOCIFCREATE2` on the wlan cloner with `ieee80211_clone_params`, as
-    /// ifconfig's `wlan_create` (`sbin/ifconfig/ifieee80211.c`): station
-    /// mode, and `IEEE80211_CLONE_MACADDR` + `icp_macaddr` for `wlanaddr`.
-    /// Unlike ifconfig it does not then apply the default regulatory domain
-    /// (`setdefregdomain`); rc's vap creation does that.
-    fn create_wlan(
-        &mut self,
-        wlan: &IfName,
-        parent: &IfName,
-        mac: Option<MacAddr>,
-    ) -> Result<(), KernelError> {
-        let op = Op::CreateWlan;
-        let mut params = abi::ieee80211_clone_params {
-            icp_parent: name_buf(op, parent)?,
-            icp_opmode: abi::IEEE80211_M_STA,
-            ..Default::default()
-        };
-        if let Some(mac) = mac {
-            params.icp_flags |= abi::IEEE80211_CLONE_MACADDR;
-            params.icp_macaddr = mac.0;
-        }
-        self.clone_create(op, wlan, &mut params)
     }
 
     /// `SIOCSLAGG` with `ra_proto` (`setlaggproto` in ifconfig).
@@ -507,16 +482,6 @@ impl Kernel for FreeBsdKernel {
         ifr.ifr_ifru.ifru_flags = [(flags & 0xffff) as u16 as i16, (flags >> 16) as u16 as i16];
         // SAFETY: as above; `ifr` still holds no pointer.
         unsafe { self.ioctl(SIOCSIFFLAGS, &mut ifr) }.map_err(|c| errno(op, ifname, c))
-    }
-
-    /// `SIOCSIFMTU` with `ifr_mtu`.
-    fn set_mtu(&mut self, ifname: &IfName, mtu: u32) -> Result<(), KernelError> {
-        let op = Op::SetMtu;
-        let mtu = c_int::try_from(mtu).map_err(|_| errno(op, ifname, libc::EINVAL))?;
-        let mut ifr = ifreq::new(name_buf(op, ifname)?);
-        ifr.ifr_ifru.ifru_mtu = mtu;
-        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
-        unsafe { self.ioctl(SIOCSIFMTU, &mut ifr) }.map_err(|c| errno(op, ifname, c))
     }
 
     /// Spawns `/etc/rc.d/wpa_supplicant restart <wlan>` (no shell; stdio
@@ -721,5 +686,5 @@ fn errno(op: Op, ifname: &IfName, code: i32) -> KernelError {
 
 /// errno after a failed call; FreeBSD's numbers, since this runs there.
 fn last_errno() -> i32 {
-    io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    io::Error::last_os_error().raw_os_error().unwrap_or(abi::EIO)
 }

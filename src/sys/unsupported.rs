@@ -9,7 +9,9 @@ use crate::kernel::{Kernel, KernelError, Op};
 pub struct UnsupportedKernel;
 
 impl UnsupportedKernel {
-    /// Mirrors `FreeBsdKernel::open`, which cannot fail here.
+    /// Mirrors `FreeBsdKernel::open`, but always fails: with `Unsupported`,
+    /// reported as `ListInterfaces` like the FreeBSD backend's socket
+    /// failure, so a run on another OS stops before its first request.
     pub fn open() -> Result<UnsupportedKernel, KernelError> {
         Err(KernelError::unsupported(Op::ListInterfaces, None))
     }
@@ -31,14 +33,6 @@ impl Kernel for UnsupportedKernel {
     fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::CreateLagg, Some(lagg)))
     }
-    fn create_wlan(
-        &mut self,
-        wlan: &IfName,
-        _parent: &IfName,
-        _mac: Option<MacAddr>,
-    ) -> Result<(), KernelError> {
-        Err(KernelError::unsupported(Op::CreateWlan, Some(wlan)))
-    }
     fn set_lagg_proto(&mut self, lagg: &IfName, _proto: LaggProto) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::SetLaggProto, Some(lagg)))
     }
@@ -53,9 +47,6 @@ impl Kernel for UnsupportedKernel {
     }
     fn set_up(&mut self, ifname: &IfName, _up: bool) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::SetFlags, Some(ifname)))
-    }
-    fn set_mtu(&mut self, ifname: &IfName, _mtu: u32) -> Result<(), KernelError> {
-        Err(KernelError::unsupported(Op::SetMtu, Some(ifname)))
     }
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::RestartWpaSupplicant, Some(wlan)))

@@ -25,6 +25,10 @@
 //! `failover_rx_all` (0/1, default 0), `radios` (802.11 devices besides the
 //! wlan parents), `events` (pending devd lines). Any other key is an error.
 //!
+//! Interface names and MAC addresses are typed fields ([`IfName`],
+//! [`MacAddr`], [`WpaMac`]): TOML checks them as it reads the file and
+//! reports a bad one with its line and column.
+//!
 //! Construction: interfaces get if_index 1, 2, 3… in file order (unless
 //! `index` is given); a lagg's ports must be listed before it and are
 //! added in the listed order, so the first gives the lagg its MAC and
@@ -33,12 +37,17 @@
 //! events.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{factory_mac, Ifnet, Lagg, SimError, SimKernel, Vap, ETHERMTU};
+use super::if_lagg::Lagg;
+use super::ifnet::Ifnet;
+use super::net80211::{factory_mac, Vap};
+use super::{SimError, SimKernel};
 use crate::domain::event::DevdEvent;
-use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr};
+use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr, MacAddrError};
+use crate::sys::abi::ETHERMTU;
 
 /// The `[machine]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -53,7 +62,7 @@ pub struct Machine {
     pub failover_rx_all: Option<u32>,
     /// 802.11 devices (`net.wlan.devices`) besides every wlan's parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub radios: Option<Vec<String>>,
+    pub radios: Option<Vec<IfName>>,
     /// devd events emitted and not yet taken, as devctl lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
@@ -69,56 +78,108 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MachineInterface {
-    pub name: String,
+    pub name: IfName,
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mac: Option<String>,
+    pub mac: Option<MacAddr>,
     #[serde(default)]
     pub link: bool,
     #[serde(default = "yes")]
     pub up: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
+    pub parent: Option<IfName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proto: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<String>>,
+    pub ports: Option<Vec<IfName>>,
     /// Extra: explicit if_index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
     /// Extra: `SIOCGHWADDR` answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hwaddr: Option<String>,
+    pub hwaddr: Option<MacAddr>,
     /// Extra: current IF_LLADDR, applied after the ports are replayed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lladdr: Option<String>,
+    pub lladdr: Option<MacAddr>,
     /// Extra: MTU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtu: Option<u32>,
     /// Extra, wlan: iv_myaddr.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub air_mac: Option<String>,
+    pub air_mac: Option<MacAddr>,
     /// Extra, wlan: the address wpa_supplicant read, or "none".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wpa_mac: Option<String>,
+    pub wpa_mac: Option<WpaMac>,
     /// Extra, lagg: sc_primary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary: Option<String>,
+    pub primary: Option<IfName>,
     /// Extra, lagg without ports: if_link_state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_state: Option<String>,
     /// Extra, lagg: lp_lladdr of each port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saved_mac: Option<BTreeMap<String, String>>,
+    pub saved_mac: Option<BTreeMap<IfName, MacAddr>>,
+}
+
+/// The `wpa_mac` key: the address wpa_supplicant read when it started, or
+/// `"none"` when no wpa_supplicant runs for the vap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum WpaMac {
+    NotRunning,
+    Read(MacAddr),
+}
+
+impl WpaMac {
+    /// As the simulator keeps it: `None` when not running.
+    pub fn mac(self) -> Option<MacAddr> {
+        match self {
+            WpaMac::NotRunning => None,
+            WpaMac::Read(m) => Some(m),
+        }
+    }
+}
+
+impl From<Option<MacAddr>> for WpaMac {
+    fn from(mac: Option<MacAddr>) -> WpaMac {
+        mac.map_or(WpaMac::NotRunning, WpaMac::Read)
+    }
+}
+
+impl TryFrom<String> for WpaMac {
+    type Error = MacAddrError;
+
+    fn try_from(s: String) -> Result<WpaMac, MacAddrError> {
+        if s == "none" {
+            Ok(WpaMac::NotRunning)
+        } else {
+            s.parse().map(WpaMac::Read)
+        }
+    }
+}
+
+impl From<WpaMac> for String {
+    fn from(w: WpaMac) -> String {
+        w.to_string()
+    }
+}
+
+impl fmt::Display for WpaMac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WpaMac::NotRunning => f.write_str("none"),
+            WpaMac::Read(m) => write!(f, "{m}"),
+        }
+    }
 }
 
 impl MachineInterface {
     /// A table with only `name` and `kind` set, every other key at its
     /// default.
-    pub fn new(name: &str, kind: &str) -> MachineInterface {
+    pub fn new(name: IfName, kind: IfKind) -> MachineInterface {
         MachineInterface {
-            name: name.to_owned(),
-            kind: kind.to_owned(),
+            name,
+            kind: kind.to_string(),
             mac: None,
             link: false,
             up: true,
@@ -199,12 +260,8 @@ fn parse_event(line: &str) -> Option<DevdEvent> {
 
 struct Entry<'a> {
     mi: &'a MachineInterface,
-    name: IfName,
+    name: &'a IfName,
     kind: IfKind,
-}
-
-fn mac_key(name: &IfName, key: &str, v: &str) -> Result<MacAddr, SimError> {
-    v.parse::<MacAddr>().map_err(|e| SimError::new(format!("interface {name}: {key}: {e}")))
 }
 
 /// Builds a kernel from a machine description (rules in the module doc).
@@ -219,19 +276,13 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             return Err(SimError::new("machine: failover_rx_all given but if_lagg = false"))
         }
     };
-    for r in m.radios.iter().flatten() {
-        let name =
-            IfName::new(r).map_err(|e| SimError::new(format!("machine: radio {r:?}: {e}")))?;
-        k.radios.insert(name);
-    }
+    k.radios.extend(m.radios.iter().flatten().cloned());
 
     // Names, kinds, and which keys each kind may carry.
     let mut entries: Vec<Entry<'_>> = Vec::new();
     let mut seen = BTreeSet::new();
-    for (i, mi) in m.interface.iter().enumerate() {
-        let name = IfName::new(&mi.name).map_err(|e| {
-            SimError::new(format!("machine interface #{} ({:?}): {e}", i + 1, mi.name))
-        })?;
+    for mi in &m.interface {
+        let name = &mi.name;
         if !seen.insert(name.clone()) {
             return Err(SimError::new(format!("interface {name}: listed twice")));
         }
@@ -324,8 +375,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
     // The ifnets, as their drivers attach them.
     for (e, &index) in entries.iter().zip(&indices) {
         let mi = e.mi;
-        let name = &e.name;
-        let mac = mi.mac.as_deref().map(|v| mac_key(name, "mac", v)).transpose()?;
+        let name = e.name;
+        let mac = mi.mac;
         let mtu = mi.mtu.unwrap_or(ETHERMTU);
         let ifn = match e.kind {
             IfKind::Ether | IfKind::Other => Ifnet {
@@ -342,10 +393,9 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 lagg: None,
             },
             IfKind::Wlan => {
-                let pname = mi.parent.as_deref().unwrap_or_default();
-                let parent = IfName::new(pname).map_err(|err| {
-                    SimError::new(format!("interface {name}: parent {pname:?}: {err}"))
-                })?;
+                let Some(parent) = mi.parent.clone() else {
+                    return Err(SimError::new(format!("interface {name}: a wlan needs parent")));
+                };
                 if seen.contains(&parent) {
                     return Err(SimError::new(format!(
                         "interface {name}: parent {parent} is an interface, not a radio"
@@ -396,15 +446,13 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
     }
     for e in &entries {
         if e.kind != IfKind::Lagg {
-            k.refresh_link(&e.name);
+            k.refresh_link(e.name);
         }
     }
 
     // Replay the ports, as `ifconfig lagg0 laggport A laggport B` would.
     for (pos, e) in entries.iter().enumerate() {
-        for p in e.mi.ports.iter().flatten() {
-            let port = IfName::new(p)
-                .map_err(|err| SimError::new(format!("interface {}: port {p:?}: {err}", e.name)))?;
+        for port in e.mi.ports.iter().flatten() {
             match entries.iter().position(|x| x.name == port) {
                 Some(i) if i < pos => {}
                 Some(_) => {
@@ -420,7 +468,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     )))
                 }
             }
-            k.lagg_port_create(&e.name, &port).map_err(|errno| {
+            k.lagg_port_create(e.name, port).map_err(|errno| {
                 SimError::new(format!(
                     "interface {}: SIOCSLAGGPORT {port}: {errno} ({})",
                     e.name,
@@ -433,30 +481,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
     // State overrides (the extra keys).
     for e in &entries {
         let mi = e.mi;
-        let name = &e.name;
-        let lladdr = mi.lladdr.as_deref().map(|v| mac_key(name, "lladdr", v)).transpose()?;
-        let hwaddr = mi.hwaddr.as_deref().map(|v| mac_key(name, "hwaddr", v)).transpose()?;
-        let air = mi.air_mac.as_deref().map(|v| mac_key(name, "air_mac", v)).transpose()?;
-        let wpa = match mi.wpa_mac.as_deref() {
-            None => None,
-            Some("none") => Some(None),
-            Some(v) => Some(Some(mac_key(name, "wpa_mac", v)?)),
-        };
-        let primary = mi
-            .primary
-            .as_deref()
-            .map(|p| {
-                IfName::new(p)
-                    .map_err(|err| SimError::new(format!("interface {name}: primary: {err}")))
-            })
-            .transpose()?;
-        let mut saved = BTreeMap::new();
-        for (p, v) in mi.saved_mac.iter().flatten() {
-            let pn = IfName::new(p).map_err(|err| {
-                SimError::new(format!("interface {name}: saved_mac {p:?}: {err}"))
-            })?;
-            saved.insert(pn, mac_key(name, "saved_mac", v)?);
-        }
+        let name = e.name;
         let link_state = match mi.link_state.as_deref() {
             None => None,
             Some("unknown") => Some(LinkState::Unknown),
@@ -471,35 +496,35 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         let Some(ifn) = k.ifnets.get_mut(name) else {
             continue;
         };
-        if let Some(v) = lladdr {
+        if let Some(v) = mi.lladdr {
             ifn.lladdr = v;
         }
-        if let Some(v) = hwaddr {
+        if let Some(v) = mi.hwaddr {
             ifn.hwaddr = Some(v);
         }
         if let Some(vap) = ifn.vap.as_mut() {
-            if let Some(v) = air {
+            if let Some(v) = mi.air_mac {
                 vap.air = v;
             }
-            if let Some(v) = wpa {
-                vap.wpa = v;
+            if let Some(v) = mi.wpa_mac {
+                vap.wpa = v.mac();
             }
         }
         if let Some(sc) = ifn.lagg.as_mut() {
             if let Some(mtu) = mi.mtu {
                 ifn.mtu = mtu;
             }
-            if let Some(p) = primary {
-                if !sc.ports.iter().any(|x| x.name == p) {
+            if let Some(p) = &mi.primary {
+                if !sc.ports.iter().any(|x| &x.name == p) {
                     return Err(SimError::new(format!(
                         "interface {name}: primary {p} is not one of its ports"
                     )));
                 }
-                sc.primary = Some(p);
+                sc.primary = Some(p.clone());
             }
-            for (p, mac) in saved {
-                match sc.ports.iter_mut().find(|x| x.name == p) {
-                    Some(port) => port.lladdr = mac,
+            for (p, mac) in mi.saved_mac.iter().flatten() {
+                match sc.ports.iter_mut().find(|x| &x.name == p) {
+                    Some(port) => port.lladdr = *mac,
                     None => {
                         return Err(SimError::new(format!(
                             "interface {name}: saved_mac for {p}, which is not one of its ports"
@@ -557,33 +582,31 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
     ifs.sort_by_key(|i| (i.kind == IfKind::Lagg, i.index));
     let mut interface = Vec::new();
     for ifn in ifs {
-        let mut mi = MachineInterface::new(ifn.name.as_str(), &ifn.kind.to_string());
+        let mut mi = MachineInterface::new(ifn.name.clone(), ifn.kind);
         mi.index = Some(ifn.index);
         mi.up = ifn.up;
         mi.mtu = Some(ifn.mtu);
-        mi.hwaddr = ifn.hwaddr.map(|m| m.to_string());
-        mi.lladdr = Some(ifn.lladdr.to_string());
+        mi.hwaddr = ifn.hwaddr;
+        mi.lladdr = Some(ifn.lladdr);
         if let Some(sc) = &ifn.lagg {
             mi.proto = Some(sc.proto.to_string());
             // Primary first, so the replay makes it primary even without
             // the explicit `primary` key.
-            let mut ports: Vec<String> = Vec::new();
+            let mut ports: Vec<IfName> = Vec::new();
             if let Some(p) = &sc.primary {
-                ports.push(p.to_string());
+                ports.push(p.clone());
             }
             for p in &sc.ports {
                 if sc.primary.as_ref() != Some(&p.name) {
-                    ports.push(p.name.to_string());
+                    ports.push(p.name.clone());
                 }
             }
             mi.ports = Some(ports);
-            mi.primary = sc.primary.as_ref().map(|p| p.to_string());
+            mi.primary = sc.primary.clone();
             if sc.ports.is_empty() {
                 mi.link_state = Some(link_state_name(ifn.link).to_owned());
             } else {
-                mi.saved_mac = Some(
-                    sc.ports.iter().map(|p| (p.name.to_string(), p.lladdr.to_string())).collect(),
-                );
+                mi.saved_mac = Some(sc.ports.iter().map(|p| (p.name.clone(), p.lladdr)).collect());
             }
         } else {
             mi.link = ifn.medium;
@@ -595,23 +618,19 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
                     .and_then(|sc| sc.ports.iter().find(|p| p.name == ifn.name))
                     .map(|p| p.lladdr)
             });
-            mi.mac = Some(saved.unwrap_or(ifn.lladdr).to_string());
+            mi.mac = Some(saved.unwrap_or(ifn.lladdr));
         }
         if let Some(v) = &ifn.vap {
-            mi.parent = Some(v.parent.to_string());
-            mi.air_mac = Some(v.air.to_string());
-            mi.wpa_mac = Some(v.wpa.map_or("none".to_owned(), |m| m.to_string()));
+            mi.parent = Some(v.parent.clone());
+            mi.air_mac = Some(v.air);
+            mi.wpa_mac = Some(WpaMac::from(v.wpa));
         }
         interface.push(mi);
     }
     Machine {
         if_lagg: if k.failover_rx_all.is_none() { Some(false) } else { None },
         failover_rx_all: k.failover_rx_all.map(u32::from),
-        radios: if k.radios.is_empty() {
-            None
-        } else {
-            Some(k.radios.iter().map(|r| r.to_string()).collect())
-        },
+        radios: if k.radios.is_empty() { None } else { Some(k.radios.iter().cloned().collect()) },
         events: if k.events.is_empty() {
             None
         } else {
@@ -625,6 +644,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
 mod tests {
     use super::*;
     use crate::kernel::{Errno, Kernel};
+    use crate::sim::fixture::{ether, n, Laptop, E};
 
     const ETHER: &str =
         "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\n";
@@ -640,8 +660,6 @@ mod tests {
     fn invalid_machines_name_the_interface() {
         let cases = [
             (format!("{ETHER}[[machine.interface]]\nname = \"x0\"\nkind = \"tap\"\n"), "interface x0: unknown kind"),
-            (ETHER.replace("00:11:22:33:44:55", "00:11:22:33:44"), "interface em0: mac"),
-            (ETHER.replace("\"em0\"", "\"em0;\""), "\"em0;\""),
             (format!("{ETHER}{ETHER}"), "interface em0: listed twice"),
             (format!("[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em0\"]\n{ETHER}"),
              "interface lagg0: port em0 must be listed before its lagg"),
@@ -670,6 +688,41 @@ mod tests {
     }
 
     #[test]
+    fn bad_names_and_macs_are_reported_by_toml_with_line_and_column() {
+        let lagg = "[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\n";
+        let cases = [
+            (ETHER.replace("00:11:22:33:44:55", "00:11:22:33:44"), "line 4, column 7", "not a MAC"),
+            (ETHER.replace("\"em0\"", "\"em0;\""), "line 2, column 8", "contains ';'"),
+            (format!("{ETHER}{lagg}ports = [\"em0\", \"0x\"]\n"), "line 8, column 9", "'0'"),
+            (format!("{ETHER}{lagg}saved_mac = {{ em0 = \"zz\" }}\n"), "line 8", "not a MAC"),
+            (
+                "[[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\n\
+                 wpa_mac = \"nope\"\n"
+                    .to_owned(),
+                "line 5, column 11",
+                "not a MAC",
+            ),
+            ("[machine]\nradios = [\"\"]\n".to_owned(), "line 2, column 10", "empty"),
+        ];
+        for (text, at, why) in cases {
+            let got = err(&text);
+            assert!(got.contains(at) && got.contains(why), "want {at:?}, {why:?} in {got:?}");
+        }
+    }
+
+    #[test]
+    fn wpa_mac_is_a_mac_or_none() {
+        for (text, want) in [
+            ("none", WpaMac::NotRunning),
+            ("00:11:22:33:44:55", WpaMac::Read(MacAddr([0, 0x11, 0x22, 0x33, 0x44, 0x55]))),
+        ] {
+            let w = WpaMac::try_from(text.to_owned()).unwrap();
+            assert_eq!((w, w.to_string().as_str()), (want, text));
+            assert_eq!(WpaMac::from(w.mac()), w);
+        }
+    }
+
+    #[test]
     fn indices_are_file_order_unless_given() {
         let text = format!(
             "{ETHER}index = 1\n[[machine.interface]]\nname = \"em1\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:56\"\n\
@@ -683,25 +736,26 @@ mod tests {
 
     #[test]
     fn link_needs_medium_and_up() {
-        let text = format!("{ETHER}link = true\nup = false\n");
-        let mut k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        let mut em0 = ether("em0", E);
+        (em0.link, em0.up) = (true, false);
+        let mut k =
+            SimKernel::from_machine(&Machine { interface: vec![em0], ..Machine::default() })
+                .unwrap();
         assert_eq!(k.interface("em0").unwrap().link, LinkState::Down);
         assert_eq!(
             k.interface("em0").unwrap().hwaddr,
             k.interface("em0").map(|i| Some(i.mac)).unwrap()
         );
-        k.set_up(&IfName::new("em0").unwrap(), true).unwrap();
+        k.set_up(&n("em0"), true).unwrap();
         assert_eq!(k.interface("em0").unwrap().link, LinkState::Up);
     }
 
     #[test]
     fn if_lagg_not_loaded() {
-        let mut k =
-            SimKernel::from_machine(&Machine::parse("[machine]\nif_lagg = false\n").unwrap())
-                .unwrap();
+        let machine = Machine { if_lagg: Some(false), ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
         assert_eq!(k.failover_rx_all().unwrap(), None);
-        let lagg = IfName::new("lagg0").unwrap();
-        assert_eq!(k.create_lagg(&lagg).unwrap_err().errno_value(), Some(Errno::EINVAL));
+        assert_eq!(k.create_lagg(&n("lagg0")).unwrap_err().errno_value(), Some(Errno::EINVAL));
         assert_eq!(k.set_failover_rx_all(true).unwrap_err().errno_value(), Some(Errno::ENOENT));
         let again = SimKernel::from_machine(&k.to_machine()).unwrap();
         assert_eq!(again, k);
@@ -709,11 +763,7 @@ mod tests {
 
     #[test]
     fn saved_document_uses_machine_interface_tables_and_extra_keys() {
-        let text = format!(
-            "{ETHER}link = true\n[[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\n\
-             [[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"em0\", \"wlan0\"]\n"
-        );
-        let mut k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        let mut k = Laptop::new().wlan_factory_mac().build();
         k.happen(&"unplug em0".parse().unwrap()).unwrap();
         let doc = k.to_machine().to_toml().unwrap();
         for want in [

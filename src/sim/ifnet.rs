@@ -1,0 +1,353 @@
+//! The generic ifnet layer, `sys/net/if.c`: one [`Ifnet`] per interface,
+//! `if_index` allocation, the link-level address and the `if_setlladdr`
+//! bounce, IFF_UP, attach and detach, link state changes and the devd
+//! `IFNET` events they emit. Which driver an ifnet has decides the rest:
+//! Ethernet NICs are modelled here, vaps in [`super::net80211`], laggs in
+//! [`super::if_lagg`]; this file calls into them where `if.c` calls a
+//! driver's `if_ioctl` or an event handler.
+//!
+//! Models `sys/net/if.c` as read in `gmshake/freebsd-src` (see the module
+//! doc of [`super`] for the commit): `ifindex_alloc`/`if_alloc_domain`,
+//! `if_attach_internal`, `if_detach_internal`, `do_link_state_change`,
+//! `ifhwioctl` (SIOCSIFFLAGS, SIOCSIFLLADDR), `if_setlladdr`.
+
+use std::collections::BTreeSet;
+
+use crate::domain::event::{DevdEvent, IfnetEventKind};
+use crate::domain::model::{IfKind, IfName, Interface, LinkState, MacAddr};
+use crate::kernel::Errno;
+use crate::sys::abi::ETHERMTU;
+
+use super::if_lagg::Lagg;
+use super::net80211::Vap;
+use super::SimKernel;
+
+/// One `struct ifnet`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Ifnet {
+    pub(super) name: IfName,
+    pub(super) index: u32,
+    pub(super) kind: IfKind,
+    /// `IF_LLADDR`.
+    pub(super) lladdr: MacAddr,
+    /// `if_hw_addr` (`SIOCGHWADDR`); `None` for non-Ethernet types (ENODEV).
+    pub(super) hwaddr: Option<MacAddr>,
+    /// `IFF_UP` (`IFF_DRV_RUNNING` is taken to follow it).
+    pub(super) up: bool,
+    /// The physical medium: cable in (ether), AP in reach (wlan).
+    pub(super) medium: bool,
+    /// `if_link_state`, as last reported.
+    pub(super) link: LinkState,
+    pub(super) mtu: u32,
+    pub(super) vap: Option<Vap>,
+    pub(super) lagg: Option<Lagg>,
+}
+
+impl SimKernel {
+    /// The interface as [`Kernel::interfaces`] would report it.
+    pub fn interface(&self, name: &str) -> Option<Interface> {
+        let ifn = self.ifnets.values().find(|i| i.name.as_str() == name)?;
+        Some(self.report(ifn))
+    }
+
+    /// What devd's `media-type` sees (`media::do_match` in devd.cc, via
+    /// SIOCGIFMEDIA): "ethernet" for NICs and laggs (`lagg_media_status`
+    /// reports IFM_ETHER), "802.11" for vaps (`ieee80211_media_status`),
+    /// `None` for an absent interface or one without media.
+    pub fn media_type(&self, name: &str) -> Option<&'static str> {
+        let ifn = self.ifnets.values().find(|i| i.name.as_str() == name)?;
+        match ifn.kind {
+            IfKind::Ether | IfKind::Lagg => Some("ethernet"),
+            IfKind::Wlan => Some("802.11"),
+            IfKind::Other => None,
+        }
+    }
+
+    /// Every ifnet in `if_index` order, as getifaddrs(3) lists them.
+    pub(super) fn by_index(&self) -> Vec<&Ifnet> {
+        let mut v: Vec<&Ifnet> = self.ifnets.values().collect();
+        v.sort_by_key(|i| i.index);
+        v
+    }
+
+    /// What getifaddrs(3), `SIOCGHWADDR` and `net.wlan.N.%parent` report
+    /// for `ifn` (`Kernel::interfaces`).
+    pub(super) fn report(&self, ifn: &Ifnet) -> Interface {
+        Interface {
+            name: ifn.name.clone(),
+            index: ifn.index,
+            kind: ifn.kind,
+            mac: ifn.lladdr,
+            hwaddr: ifn.hwaddr,
+            up: ifn.up,
+            link: ifn.link,
+            mtu: ifn.mtu,
+            parent: ifn.vap.as_ref().map(|v| v.parent.clone()),
+        }
+    }
+
+    /// The lowest free `if_index` (`ifindex_alloc` in `if_alloc_domain`,
+    /// `sys/net/if.c`), so a re-created interface usually gets its old
+    /// index back.
+    pub(super) fn lowest_free_index(&self) -> u32 {
+        let used: BTreeSet<u32> = self.ifnets.values().map(|i| i.index).collect();
+        let mut idx = 1;
+        while used.contains(&idx) {
+            idx += 1;
+        }
+        idx
+    }
+
+    /// `devctl_notify("IFNET", ifname, type)`; silent while a machine is
+    /// being built.
+    pub(super) fn emit(&mut self, name: &IfName, kind: IfnetEventKind) {
+        if self.emitting {
+            self.events.push(DevdEvent::ifnet(name, kind));
+        }
+    }
+
+    /// `if_attach_internal`: the ifnet appears, `IFNET IF ATTACH`.
+    pub(super) fn attach(&mut self, ifn: Ifnet) {
+        let name = ifn.name.clone();
+        self.ifnets.insert(name.clone(), ifn);
+        self.emit(&name, IfnetEventKind::Attach);
+    }
+
+    /// `ether_ifattach` of a new Ethernet NIC (a USB NIC plugged): its
+    /// address is both IF_LLADDR and the hwaddr, its MTU ETHERMTU. Not UP:
+    /// pccard_ether/rc would configure it; lagghook brings ports up itself.
+    pub(super) fn ether_attach(&mut self, name: &IfName, mac: MacAddr) {
+        self.attach(Ifnet {
+            name: name.clone(),
+            index: self.lowest_free_index(),
+            kind: IfKind::Ether,
+            lladdr: mac,
+            hwaddr: Some(mac),
+            up: false,
+            medium: true,
+            link: LinkState::Down,
+            mtu: ETHERMTU,
+            vap: None,
+            lagg: None,
+        });
+    }
+
+    /// The link state the driver would report now. Ether: carrier needs the
+    /// cable and a running interface. wlan: net80211 sets LINK_UP when the
+    /// station joins its BSS (`ieee80211_notify_node_join`), which needs a
+    /// running vap, an AP in reach and a wpa_supplicant that can complete
+    /// the handshake ([`Vap::handshake_ok`]). lagg: `lagg_linkstate`.
+    fn computed_link(&self, ifn: &Ifnet) -> LinkState {
+        let up = match ifn.kind {
+            IfKind::Ether | IfKind::Other => ifn.up && ifn.medium,
+            IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
+            IfKind::Lagg => return self.lagg_aggregate(ifn).unwrap_or(ifn.link),
+        };
+        if up {
+            LinkState::Up
+        } else {
+            LinkState::Down
+        }
+    }
+
+    /// `if_link_state_change` → `do_link_state_change`: record, tell the
+    /// lagg first (`lagg_linkstate_p`), devctl `LINK_UP`/`LINK_DOWN`.
+    pub(super) fn set_link(&mut self, name: &IfName, new: LinkState) {
+        let Some(ifn) = self.ifnets.get_mut(name) else {
+            return;
+        };
+        if ifn.link == new {
+            return;
+        }
+        ifn.link = new;
+        match new {
+            LinkState::Up => self.emit(name, IfnetEventKind::LinkUp),
+            LinkState::Down => self.emit(name, IfnetEventKind::LinkDown),
+            LinkState::Unknown => {}
+        }
+        if let Some(lagg) = self.lagg_of(name) {
+            self.lagg_linkstate(&lagg);
+        }
+    }
+
+    /// The driver re-evaluating its link after one of its inputs changed
+    /// (medium, IFF_UP, the vap's handshake) and reporting the result with
+    /// `if_link_state_change`, which does nothing when the state is the same.
+    pub(super) fn refresh_link(&mut self, name: &IfName) {
+        let Some(ifn) = self.ifnets.get(name) else {
+            return;
+        };
+        let new = self.computed_link(ifn);
+        self.set_link(name, new);
+    }
+
+    /// The driver's media status changed (cable in or out, AP in or out of
+    /// reach); the driver then calls `if_link_state_change`.
+    pub(super) fn set_medium(&mut self, name: &IfName, medium: bool) {
+        if let Some(ifn) = self.ifnets.get_mut(name) {
+            ifn.medium = medium;
+        }
+        self.refresh_link(name);
+    }
+
+    /// SIOCSIFFLAGS reaching the driver with IFF_UP set or cleared
+    /// (`ifhwioctl`, and the down/up pair inside `if_setlladdr`).
+    pub(super) fn if_setflags(&mut self, name: &IfName, up: bool) {
+        let Some(ifn) = self.ifnets.get(name) else {
+            return;
+        };
+        if ifn.up == up {
+            // Same flags: `lagg_ioctl` finds IFF_DRV_RUNNING already set,
+            // `ieee80211_ioctl` finds the vap not in INIT: nothing happens.
+            return;
+        }
+        let kind = ifn.kind;
+        if !up && kind == IfKind::Wlan {
+            self.ieee80211_stop(name);
+        }
+        if let Some(ifn) = self.ifnets.get_mut(name) {
+            ifn.up = up;
+        }
+        if kind == IfKind::Lagg {
+            // `lagg_ioctl` SIOCSIFFLAGS: lagg_init when going up (pushes
+            // the lagg MAC), lagg_stop when going down. The lagg's own link
+            // does not depend on IFF_UP (`lagg_linkstate`).
+            if up {
+                self.lagg_init(name);
+            }
+        } else {
+            self.refresh_link(name);
+        }
+    }
+
+    /// `if_setlladdr` (`sys/net/if.c`): sets IF_LLADDR; if the interface is
+    /// UP, drives it down and up again (the "bounce": link drops and
+    /// returns, no same-address shortcut), then fires `iflladdr_event`,
+    /// whose net80211 handler is [`SimKernel::wlan_iflladdr`].
+    pub(super) fn if_setlladdr(&mut self, name: &IfName, mac: MacAddr) {
+        let Some(ifn) = self.ifnets.get_mut(name) else {
+            return;
+        };
+        ifn.lladdr = mac;
+        if ifn.up {
+            self.if_setflags(name, false);
+            self.if_setflags(name, true);
+        }
+        self.wlan_iflladdr(name);
+    }
+
+    /// `if_detach_internal`: `ifnet_departure_event` first (lagg drops the
+    /// port silently, `lagg_port_ifdetach`), then devctl `DETACH`.
+    pub(super) fn if_detach(&mut self, name: &IfName) {
+        if let Some(lagg) = self.lagg_of(name) {
+            self.lagg_port_destroy(&lagg, name, true, false);
+        }
+        self.ifnets.remove(name);
+        self.emit(name, IfnetEventKind::Detach);
+    }
+
+    /// SIOCSIFLLADDR: `ifioctl` (unknown name ENXIO), then `ifhwioctl` →
+    /// `if_setlladdr`, which accepts only Ethernet-like types (ENODEV).
+    pub(super) fn siocsiflladdr(&mut self, name: &IfName, mac: MacAddr) -> Result<(), Errno> {
+        let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
+        if ifn.kind == IfKind::Other {
+            return Err(Errno::ENODEV);
+        }
+        self.if_setlladdr(name, mac);
+        Ok(())
+    }
+
+    /// SIOCSIFFLAGS with IFF_UP set or cleared: `ifioctl` (unknown name
+    /// ENXIO), then `ifhwioctl` → [`SimKernel::if_setflags`].
+    pub(super) fn siocsifflags(&mut self, name: &IfName, up: bool) -> Result<(), Errno> {
+        if !self.ifnets.contains_key(name) {
+            return Err(Errno::ENXIO);
+        }
+        self.if_setflags(name, up);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::Kernel;
+    use crate::sim::fixture::{ev, laptop, n, p, ports};
+    use crate::sim::{factory_mac, Machine};
+
+    #[test]
+    fn recreated_interface_gets_lowest_free_index_and_is_not_re_added() {
+        let mut k = laptop();
+        k.happen(&"destroy wlan0".parse().unwrap()).unwrap();
+        k.happen(&"attach-ether ue0 00:11:22:33:44:66".parse().unwrap()).unwrap();
+        // ue0 took wlan0's old slot 2; the new wlan0 gets 4.
+        assert_eq!(k.interface("ue0").unwrap().index, 2);
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        let w = k.interface("wlan0").unwrap();
+        assert_eq!(w.index, 4);
+        assert_eq!(w.mac, factory_mac(&n("iwn0")));
+        assert_eq!(w.hwaddr, Some(factory_mac(&n("iwn0"))));
+        assert!(!k.lagg_status(&n("lagg0")).unwrap().has_port(&n("wlan0")));
+        let ue0 = k.interface("ue0").unwrap();
+        assert!(!ue0.up, "attach-ether leaves the NIC down");
+        assert_eq!(ue0.link, LinkState::Down);
+        assert_eq!(
+            k.take_events(),
+            vec![
+                ev("wlan0", "DETACH"),
+                ev("ue0", "ATTACH"),
+                ev("wlan0", "ATTACH"),
+                ev("wlan0", "LINK_UP"),
+            ]
+        );
+    }
+
+    #[test]
+    fn adding_an_up_port_bounces_it_even_with_the_same_mac() {
+        let mut k = laptop();
+        k.remove_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
+        k.take_events();
+        k.add_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
+        // if_setlladdr has no same-address shortcut: down/up, re-association.
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_DOWN"), ev("wlan0", "LINK_UP")]);
+    }
+
+    #[test]
+    fn set_up_drives_link_and_events() {
+        let mut k = laptop();
+        k.set_up(&n("em0"), false).unwrap();
+        assert_eq!(k.take_events(), vec![ev("em0", "LINK_DOWN")]);
+        assert_eq!(ports(&mut k, "lagg0"), vec![p("em0", true, false), p("wlan0", false, true)]);
+        k.set_up(&n("em0"), false).unwrap();
+        assert!(k.take_events().is_empty());
+        k.set_up(&n("em0"), true).unwrap();
+        assert_eq!(k.take_events(), vec![ev("em0", "LINK_UP")]);
+        assert_eq!(
+            k.calls(),
+            ["SIOCSIFFLAGS em0 down: ok", "SIOCSIFFLAGS em0 down: ok", "SIOCSIFFLAGS em0 up: ok"]
+        );
+        k.clear_record();
+        assert_eq!((k.writes(), k.calls().len()), (0, 0));
+    }
+
+    #[test]
+    fn media_types_as_devd_sees_them() {
+        let k = laptop();
+        assert_eq!(k.media_type("em0"), Some("ethernet"));
+        assert_eq!(k.media_type("lagg0"), Some("ethernet"));
+        assert_eq!(k.media_type("wlan0"), Some("802.11"));
+        assert_eq!(k.media_type("iwn0"), None);
+    }
+
+    #[test]
+    fn interfaces_are_reported_in_index_order() {
+        let mut k = SimKernel::from_machine(&Machine::default()).unwrap();
+        assert!(k.interfaces().unwrap().is_empty());
+        let mut k2 = laptop();
+        let names: Vec<String> =
+            k2.interfaces().unwrap().iter().map(|i| i.name.to_string()).collect();
+        assert_eq!(names, ["em0", "wlan0", "lagg0"]);
+        k.happen(&"attach-ether ue0 00:11:22:33:44:55".parse().unwrap()).unwrap();
+        assert_eq!(k.interface("ue0").unwrap().index, 1);
+    }
+}

@@ -1,0 +1,230 @@
+//! net80211 as far as lagghook can see it: vaps on radios, the address a
+//! vap uses on the air (`iv_myaddr`) and when it follows the interface's,
+//! association (LINK_UP when the station joins its BSS), and the
+//! wpa_supplicant that has to use that same address for the 4-way
+//! handshake to succeed. Not owned here: the generic ifnet rules
+//! ([`super::ifnet`]) and what a lagg does to its wlan port
+//! ([`super::if_lagg`]).
+//!
+//! Models `sys/net80211/ieee80211.c` (`ieee80211_vap_attach`),
+//! `sys/net80211/ieee80211_freebsd.c` (`wlan_clone_create`,
+//! `wlan_iflladdr`, `ieee80211_notify_node_join`) and
+//! `sys/net80211/ieee80211_ioctl.c` (`ieee80211_ioctl`), as read in
+//! `fel1x-developer/freebsd-src` (see the module doc of [`super`] for the
+//! commits). The wpa_supplicant model is inferred from hostap's
+//! `contrib/wpa/src/l2_packet/l2_packet_freebsd.c` (`l2_packet_init` reads
+//! the address once) and rc's `libexec/rc/rc.d/wpa_supplicant`
+//! (`wpa_poststart`), not checked on a FreeBSD machine.
+
+use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
+use crate::kernel::Errno;
+use crate::sys::abi::ETHERMTU;
+
+use super::ifnet::Ifnet;
+use super::SimKernel;
+
+/// net80211 state of a vap (`struct ieee80211vap`) plus its wpa_supplicant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Vap {
+    /// The radio (`ic_name`, `net.wlan.N.%parent`).
+    pub(super) parent: IfName,
+    /// `iv_myaddr`: the address the vap uses on the air.
+    pub(super) air: MacAddr,
+    /// The address wpa_supplicant read when it started; `None` when no
+    /// wpa_supplicant runs for this vap.
+    pub(super) wpa: Option<MacAddr>,
+}
+
+impl Vap {
+    /// Can the station join its BSS (`ieee80211_notify_node_join`, which
+    /// reports LINK_UP)? Only if wpa_supplicant speaks with the vap's
+    /// on-air address; with another one the 4-way handshake fails
+    /// (inferred from hostap's `l2_packet_freebsd.c`).
+    pub(super) fn handshake_ok(&self) -> bool {
+        self.wpa == Some(self.air)
+    }
+}
+
+/// A radio's factory MAC (`ic_macaddr`): a fixed function of the radio's
+/// name (FNV-1a), with the group and locally-administered bits cleared so
+/// it is a universally administered unicast address, as burned-in ones are.
+pub fn factory_mac(parent: &IfName) -> MacAddr {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parent.as_str().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let b = h.to_be_bytes();
+    let mut mac = [b[0] & 0xfc, b[1], b[2], b[3], b[4], b[5]];
+    if mac == [0; 6] {
+        mac[5] = 1;
+    }
+    MacAddr(mac)
+}
+
+impl SimKernel {
+    /// `iv_myaddr` of a vap: the address it associates with. It follows
+    /// `IF_LLADDR` only when the vap is down at the time of the change
+    /// (`wlan_iflladdr`) or when it is stopped as the last running vap of
+    /// its radio and is not a lagg member (`ieee80211_ioctl`,
+    /// SIOCSIFFLAGS).
+    pub fn air_mac(&self, wlan: &str) -> Option<MacAddr> {
+        let ifn = self.ifnets.values().find(|i| i.name.as_str() == wlan)?;
+        ifn.vap.as_ref().map(|v| v.air)
+    }
+
+    /// The address wpa_supplicant read when it (re)started, `None` if it
+    /// does not run for this vap.
+    pub fn wpa_supplicant_mac(&self, wlan: &str) -> Option<MacAddr> {
+        let ifn = self.ifnets.values().find(|i| i.name.as_str() == wlan)?;
+        ifn.vap.as_ref().and_then(|v| v.wpa)
+    }
+
+    /// The 802.11 devices (radios) the machine knows.
+    pub fn radios(&self) -> impl Iterator<Item = &IfName> {
+        self.radios.iter()
+    }
+
+    /// Number of running vaps on a radio (`ic_nrunning`).
+    fn nrunning(&self, parent: &IfName) -> usize {
+        self.ifnets
+            .values()
+            .filter(|i| i.up && i.vap.as_ref().is_some_and(|v| &v.parent == parent))
+            .count()
+    }
+
+    /// `ieee80211_ioctl` SIOCSIFFLAGS, stopping vap `name` (called before
+    /// IFF_UP is cleared): stopping the last running vap of the radio waits
+    /// for the parent and then copies IF_LLADDR into iv_myaddr ("MAC
+    /// changed via SIOCSIFLLADDR") -- but only if `ifp->if_ioctl ==
+    /// ieee80211_ioctl`, which is false while the vap is a lagg member
+    /// (`lagg_port_create` hooks if_ioctl to `lagg_port_ioctl`).
+    pub(super) fn ieee80211_stop(&mut self, name: &IfName) {
+        let Some(ifn) = self.ifnets.get(name) else {
+            return;
+        };
+        let parent = ifn.vap.as_ref().map(|v| v.parent.clone());
+        let last = parent.is_some_and(|p| self.nrunning(&p) == 1);
+        let member = self.lagg_of(name).is_some();
+        if last && !member {
+            if let Some(ifn) = self.ifnets.get_mut(name) {
+                let lladdr = ifn.lladdr;
+                if let Some(v) = ifn.vap.as_mut() {
+                    v.air = lladdr;
+                }
+            }
+        }
+    }
+
+    /// `wlan_iflladdr`, net80211's `iflladdr_event` handler: a vap that is
+    /// not UP takes the new IF_LLADDR as iv_myaddr at once; an UP one keeps
+    /// its old iv_myaddr.
+    pub(super) fn wlan_iflladdr(&mut self, name: &IfName) {
+        if let Some(ifn) = self.ifnets.get_mut(name) {
+            if !ifn.up {
+                let lladdr = ifn.lladdr;
+                if let Some(v) = ifn.vap.as_mut() {
+                    v.air = lladdr;
+                }
+            }
+        }
+    }
+
+    /// rc creating vap `name` on `parent`, as `wlans_PARENT` (and
+    /// `wlanaddr`) ask: `wlan_up` creates it (`wlan_clone_create` →
+    /// `ieee80211_vap_attach` → `ether_ifattach` with `mac`, else the
+    /// radio's address; iv_myaddr is that address too), then `ifn_start`
+    /// starts wpa_supplicant, which reads the address, and brings the vap
+    /// up (`libexec/rc/network.subr`, `libexec/rc/rc.d/wpa_supplicant`).
+    pub(super) fn rc_create_wlan(&mut self, name: &IfName, parent: &IfName, mac: Option<MacAddr>) {
+        self.radios.insert(parent.clone());
+        let mac = mac.unwrap_or_else(|| factory_mac(parent));
+        self.attach(Ifnet {
+            name: name.clone(),
+            index: self.lowest_free_index(),
+            kind: IfKind::Wlan,
+            lladdr: mac,
+            hwaddr: Some(mac),
+            up: true,
+            medium: true,
+            link: LinkState::Down,
+            mtu: ETHERMTU,
+            vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac) }),
+            lagg: None,
+        });
+        self.refresh_link(name);
+    }
+
+    /// `/etc/rc.d/wpa_supplicant restart WLAN`: wpa_supplicant reads the
+    /// interface address once, at start (`l2_packet_init` in hostap's
+    /// `l2_packet_freebsd.c`; inferred), then `wpa_poststart` runs
+    /// `ifconfig WLAN down; up`.
+    pub(super) fn wpa_supplicant_restart(&mut self, wlan: &IfName) -> Result<(), Errno> {
+        let ifn = self.ifnets.get_mut(wlan).ok_or(Errno::ENXIO)?;
+        let lladdr = ifn.lladdr;
+        let Some(vap) = ifn.vap.as_mut() else {
+            return Err(Errno::EINVAL);
+        };
+        vap.wpa = Some(lladdr);
+        self.if_setflags(wlan, false);
+        self.if_setflags(wlan, true);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::Kernel;
+    use crate::sim::fixture::{ev, mac, n, E};
+
+    #[test]
+    fn wlan_mac_change_while_up_leaves_wpa_supplicant_stale_until_restart() {
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        let factory = factory_mac(&n("iwn0"));
+        assert_eq!(k.take_events(), vec![ev("wlan0", "ATTACH"), ev("wlan0", "LINK_UP")]);
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(factory));
+        k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        // The bounce restarted the only vap of the radio: iv_myaddr follows.
+        assert_eq!(k.air_mac("wlan0"), Some(mac(E)));
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(factory));
+        // wpa_supplicant still uses the factory address: no association.
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_DOWN")]);
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down);
+        k.restart_wpa_supplicant(&n("wlan0")).unwrap();
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)));
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_UP")]);
+        assert_eq!(k.calls().last().unwrap(), "wpa_supplicant restart wlan0: ok");
+    }
+
+    #[test]
+    fn wlan_mac_change_while_down_moves_air_mac_at_once() {
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        k.set_up(&n("wlan0"), false).unwrap();
+        k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        assert_eq!(k.air_mac("wlan0"), Some(mac(E)), "wlan_iflladdr copies while not UP");
+        k.set_up(&n("wlan0"), true).unwrap();
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down, "wpa_supplicant is stale");
+    }
+
+    #[test]
+    fn second_running_vap_keeps_air_mac_stale() {
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        k.happen(&"create-wlan wlan1 iwn0 02:00:00:00:00:01".parse().unwrap()).unwrap();
+        k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        // ic_nrunning == 2 when wlan0 stops: no copy into iv_myaddr.
+        assert_eq!(k.air_mac("wlan0"), Some(factory_mac(&n("iwn0"))));
+    }
+
+    #[test]
+    fn factory_mac_is_fixed_universal_unicast() {
+        let a = factory_mac(&n("iwn0"));
+        assert_eq!(a, factory_mac(&n("iwn0")));
+        assert_ne!(a, factory_mac(&n("iwm0")));
+        assert_eq!(a.0[0] & 0x03, 0, "group and local bits clear: {a}");
+        assert!(!a.is_zero());
+    }
+}
