@@ -10,6 +10,8 @@ mod conformance;
 mod docs;
 /// Failing kernel calls and a world changing mid-run.
 mod faults;
+/// Hostile input: refused with one line, nothing changed.
+mod hostile;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.

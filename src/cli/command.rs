@@ -90,9 +90,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             let mut memory = MemoryStore { state: loaded.clone() };
             let result = execute_in(inv, &config, &mut kernel, log, &mut memory, now, out);
             if kernel.writes() > 0 {
-                kernel
-                    .save(path)
-                    .map_err(|e| Error::NotSaved(format!("{}: {e}", path.display())))?;
+                kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
             }
             if let Some(state) = memory.state.filter(|s| loaded.as_ref() != Some(s)) {
                 if let Err(e) = store.save(&state) {
@@ -105,7 +103,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
 }
 
 fn load_sim(path: &Path) -> Result<SimKernel, Error> {
-    SimKernel::load(path).map_err(|e| Error::Input(format!("{}: {e}", path.display())))
+    SimKernel::load(path).map_err(|e| Error::Input(e.to_string()))
 }
 
 /// Runs `inv` against a given kernel, log, state store and clock.

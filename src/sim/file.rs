@@ -45,8 +45,10 @@ use super::if_lagg::Lagg;
 use super::ifnet::Ifnet;
 use super::net80211::{factory_mac, Vap};
 use super::{SimError, SimKernel};
+use crate::domain::config::Location;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr, MacAddrError};
+use crate::domain::text;
 use crate::sys::abi::ETHERMTU;
 
 /// The `[machine]` table.
@@ -224,10 +226,16 @@ struct DocumentOut<'a> {
     machine: &'a Machine,
 }
 
+/// The `[machine]` table of a document; an error is one line,
+/// `LINE:COLUMN: what` (toml's own rendering spans several lines).
 pub(super) fn parse_document(text: &str) -> Result<Machine, String> {
-    toml::from_str::<DocumentIn>(text)
-        .map(|d| d.machine)
-        .map_err(|e| e.to_string().trim().to_owned())
+    toml::from_str::<DocumentIn>(text).map(|d| d.machine).map_err(|e| {
+        let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
+        match e.span() {
+            Some(span) => format!("{}: {message}", Location::of(text, span.start)),
+            None => message,
+        }
+    })
 }
 
 pub(super) fn to_document(m: &Machine) -> Result<String, String> {
@@ -688,25 +696,26 @@ mod tests {
     }
 
     #[test]
-    fn bad_names_and_macs_are_reported_by_toml_with_line_and_column() {
+    fn bad_names_and_macs_are_reported_on_one_line_with_line_and_column() {
         let lagg = "[[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\n";
         let cases = [
-            (ETHER.replace("00:11:22:33:44:55", "00:11:22:33:44"), "line 4, column 7", "not a MAC"),
-            (ETHER.replace("\"em0\"", "\"em0;\""), "line 2, column 8", "contains ';'"),
-            (format!("{ETHER}{lagg}ports = [\"em0\", \"0x\"]\n"), "line 8, column 9", "'0'"),
-            (format!("{ETHER}{lagg}saved_mac = {{ em0 = \"zz\" }}\n"), "line 8", "not a MAC"),
+            (ETHER.replace("00:11:22:33:44:55", "00:11:22:33:44"), "4:7:", "not a MAC"),
+            (ETHER.replace("\"em0\"", "\"em0;\""), "2:8:", "contains ';'"),
+            (format!("{ETHER}{lagg}ports = [\"em0\", \"0x\"]\n"), "8:9:", "'0'"),
+            (format!("{ETHER}{lagg}saved_mac = {{ em0 = \"zz\" }}\n"), "8:", "not a MAC"),
             (
                 "[[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\n\
                  wpa_mac = \"nope\"\n"
                     .to_owned(),
-                "line 5, column 11",
+                "5:11:",
                 "not a MAC",
             ),
-            ("[machine]\nradios = [\"\"]\n".to_owned(), "line 2, column 10", "empty"),
+            ("[machine]\nradios = [\"\"]\n".to_owned(), "2:10:", "empty"),
         ];
         for (text, at, why) in cases {
             let got = err(&text);
             assert!(got.contains(at) && got.contains(why), "want {at:?}, {why:?} in {got:?}");
+            assert!(!got.contains('\n'), "{got:?} is not one line");
         }
     }
 

@@ -88,7 +88,9 @@ use std::path::Path;
 
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::domain::text;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
+use crate::sys::file::{self as sys_file, Links};
 
 use ifnet::Ifnet;
 
@@ -190,37 +192,21 @@ impl SimKernel {
     /// keys (a scenario's `description`, `config`, `step`) are ignored, so
     /// every scenario file is also a kernel file.
     pub fn load(path: &Path) -> Result<SimKernel, SimError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SimError::new(format!("{}: {e}", path.display())))?;
+        // The file lagghook writes back: a regular file, capped, never
+        // through a link (see `sys::file`).
+        let at = |e: &dyn std::fmt::Display| SimError::new(format!("{}: {e}", text::path(path)));
+        let text = sys_file::read_regular(path, Links::Refuse).map_err(|e| at(&e))?;
         let m = file::parse_document(&text)
-            .map_err(|e| SimError::new(format!("{}: {e}", path.display())))?;
-        SimKernel::from_machine(&m).map_err(|e| SimError::new(format!("{}: {e}", path.display())))
+            .map_err(|e| SimError::new(format!("{}:{e}", text::path(path))))?;
+        SimKernel::from_machine(&m).map_err(|e| at(&e))
     }
 
-    /// Writes the machine as TOML, atomically: a temporary file in the same
-    /// directory, then `rename(2)` over `path`.
+    /// Writes the machine as TOML, atomically (`sys::file::write_atomically`:
+    /// a new file renamed over `path`, never written through a link).
     pub fn save(&self, path: &Path) -> Result<(), SimError> {
-        let text = file::to_document(&self.to_machine())
-            .map_err(|e| SimError::new(format!("{}: {e}", path.display())))?;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let file = path
-            .file_name()
-            .ok_or_else(|| SimError::new(format!("{}: not a file name", path.display())))?;
-        let tmp = dir.join(format!(".{}.tmp.{}", file.to_string_lossy(), std::process::id()));
-        let io = |e: std::io::Error| SimError::new(format!("{}: {e}", tmp.display()));
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(text.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            SimError::new(format!("rename {} to {}: {e}", tmp.display(), path.display()))
-        })
+        let at = |e: &dyn std::fmt::Display| SimError::new(format!("{}: {e}", text::path(path)));
+        let text = file::to_document(&self.to_machine()).map_err(|e| at(&e))?;
+        sys_file::write_atomically(path, text.as_bytes()).map_err(|e| at(&e))
     }
 
     /// devd events queued since the last take, in emission order.
