@@ -182,7 +182,7 @@ impl fmt::Display for KernelError {
         match &self.kind {
             KernelErrorKind::Errno(e) => write!(f, "{e}"),
             KernelErrorKind::Unsupported => {
-                f.write_str("no kernel backend on this OS (use --kernel sim:FILE)")
+                f.write_str("no kernel backend on this OS (use -k sim:FILE)")
             }
             KernelErrorKind::Other(why) => f.write_str(why),
         }

@@ -140,7 +140,7 @@ fn without_a_kernel_backend_the_native_kernel_is_unavailable() {
     let out = lagghook(&["-c", cfg.to_str().unwrap(), "reconcile"], &sb.path("log.sock"));
     assert_eq!(out.status.code(), Some(3));
     assert!(
-        stderr(&out).contains("no kernel backend on this OS (use --kernel sim:FILE)"),
+        stderr(&out).contains("no kernel backend on this OS (use -k sim:FILE)"),
         "{}",
         stderr(&out)
     );

@@ -759,3 +759,39 @@ fn laptop_example_is_the_fixture() {
     let example = Config::parse(example, Path::new("good-laptop.toml")).unwrap();
     assert_eq!(example, fixture);
 }
+
+/// Proves no message in the sources points at an option lagghook does not
+/// take: every `-x` or `--word` inside a string literal of src/ that reads
+/// as an option of ours is a letter of USAGE (issue 6: a message said
+/// `--kernel` after the long options were removed).
+#[test]
+fn messages_name_only_options_that_exist() {
+    let letters: BTreeSet<char> = usage_options().into_iter().map(|(c, _)| c).collect();
+    let mut bad = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in source.lines().enumerate() {
+                for needle in ["(use -", "use --", "try -", "with -"] {
+                    let Some(at) = line.find(needle) else { continue };
+                    let flag = &line[at + needle.len()..];
+                    let ok = flag.chars().next().is_some_and(|c| letters.contains(&c))
+                        && !flag.starts_with('-');
+                    if !ok {
+                        bad.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "messages naming options lagghook does not take:\n{}", bad.join("\n"));
+}

@@ -28,7 +28,8 @@ use core::ptr;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
 
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
@@ -36,6 +37,7 @@ use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggS
 use crate::domain::model::{MacAddr, PortFlags};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::abi::{self, ifreq, IFNAMSIZ};
+use crate::sys::spawn;
 
 // The mirrors in `abi` spell `size_t` as `usize` and `unsigned long` request
 // numbers as `u64`; both are right only on LP64. i386 FreeBSD has other
@@ -491,12 +493,18 @@ impl Kernel for FreeBsdKernel {
     /// to init when lagghook exits. Only a failed spawn is an error.
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         let op = Op::RestartWpaSupplicant;
-        let spawned = Command::new(WPA_SUPPLICANT_RC)
-            .args(["restart", wlan.as_str()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
+        let mut command = spawn::command(Path::new(WPA_SUPPLICANT_RC), &["restart", wlan.as_str()]);
+        // SAFETY: the closure runs in the child between fork and exec and
+        // calls only closefrom(2), which is async-signal-safe and touches no
+        // memory of the parent's: descriptors devd left open to lagghook
+        // (std's own are close-on-exec) do not reach the rc script.
+        unsafe {
+            command.pre_exec(|| {
+                libc::closefrom(3);
+                Ok(())
+            });
+        }
+        let spawned = command.spawn();
         match spawned {
             // Dropping a `Child` neither waits for nor kills it.
             Ok(_child) => Ok(()),

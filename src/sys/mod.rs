@@ -10,6 +10,8 @@ pub mod abi;
 /// The files lagghook reads and writes: regular, capped, never written
 /// through a link.
 pub mod file;
+/// Programs lagghook starts: absolute path, clean environment.
+pub mod spawn;
 
 #[cfg(target_os = "freebsd")]
 mod freebsd;
