@@ -59,6 +59,21 @@ impl Action {
             Action::SetFailoverRxAll { .. } => Group::Global,
         }
     }
+
+    /// The lagg group this action also needs, beyond its own: a port joins
+    /// or leaves a lagg that must exist, and the lagg interface itself is
+    /// not brought up or readdressed if creating it failed.
+    pub fn needs(&self) -> Option<Group> {
+        match self {
+            Action::AddPort { lagg, .. } | Action::RemovePort { lagg, .. } => {
+                Some(Group::Lagg(lagg.clone()))
+            }
+            Action::Up { ifname } | Action::Down { ifname } | Action::SetLladdr { ifname, .. } => {
+                Some(Group::Lagg(ifname.clone()))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Action {

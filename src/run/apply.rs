@@ -32,13 +32,8 @@ pub fn apply(kernel: &mut dyn Kernel, plan: &Plan) -> Vec<Applied> {
     let mut out = Vec::with_capacity(plan.actions.len());
     for action in &plan.actions {
         let group = action.group();
-        let lagg_failed = match action {
-            Action::AddPort { lagg, .. } | Action::RemovePort { lagg, .. } => {
-                failed.contains(&Group::Lagg(lagg.clone()))
-            }
-            _ => false,
-        };
-        let outcome = if failed.contains(&group) || lagg_failed {
+        let needed_failed = action.needs().is_some_and(|g| failed.contains(&g));
+        let outcome = if failed.contains(&group) || needed_failed {
             Outcome::Skipped
         } else {
             match execute(kernel, action) {
