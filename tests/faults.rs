@@ -4,8 +4,9 @@
 
 use lagghook::domain::config::Config;
 use lagghook::domain::model::IfName;
+use lagghook::domain::model::{LaggProto, LaggStatus, MacAddr};
 use lagghook::domain::plan::Scope;
-use lagghook::kernel::{Errno, Kernel, Op};
+use lagghook::kernel::{Errno, Kernel, KernelError, Op};
 use lagghook::run::error::Error;
 use lagghook::run::log::{Level, MemoryLog};
 use lagghook::run::state::{MemoryStore, StateStore};
@@ -243,4 +244,67 @@ fn a_failure_at_every_kernel_call_site_is_survived() {
         EVERY_OP.iter().map(|op| format!("{op:?}")).collect();
     assert_eq!(ops_swept, all, "requests no scenario's first reconcile makes");
     eprintln!("fault sweep: {swept} call sites failed in turn on {} machines", subjects.len());
+}
+
+/// A kernel where something (a flapping driver, another tool) takes wlan0
+/// out of its lagg again right after every join.
+struct Undoing(SimKernel);
+
+impl Kernel for Undoing {
+    fn interfaces(&mut self) -> Result<Vec<lagghook::domain::model::Interface>, KernelError> {
+        self.0.interfaces()
+    }
+    fn lagg_status(&mut self, lagg: &IfName) -> Result<LaggStatus, KernelError> {
+        self.0.lagg_status(lagg)
+    }
+    fn failover_rx_all(&mut self) -> Result<Option<bool>, KernelError> {
+        self.0.failover_rx_all()
+    }
+    fn set_failover_rx_all(&mut self, value: bool) -> Result<(), KernelError> {
+        self.0.set_failover_rx_all(value)
+    }
+    fn create_lagg(&mut self, lagg: &IfName) -> Result<(), KernelError> {
+        self.0.create_lagg(lagg)
+    }
+    fn set_lagg_proto(&mut self, lagg: &IfName, proto: LaggProto) -> Result<(), KernelError> {
+        self.0.set_lagg_proto(lagg, proto)
+    }
+    fn add_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
+        self.0.add_lagg_port(lagg, port)?;
+        if port.as_str() == "wlan0" {
+            self.0.remove_lagg_port(lagg, port)?;
+        }
+        Ok(())
+    }
+    fn remove_lagg_port(&mut self, lagg: &IfName, port: &IfName) -> Result<(), KernelError> {
+        self.0.remove_lagg_port(lagg, port)
+    }
+    fn set_lladdr(&mut self, ifname: &IfName, mac: MacAddr) -> Result<(), KernelError> {
+        self.0.set_lladdr(ifname, mac)
+    }
+    fn set_up(&mut self, ifname: &IfName, up: bool) -> Result<(), KernelError> {
+        self.0.set_up(ifname, up)
+    }
+    fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
+        self.0.restart_wpa_supplicant(wlan)
+    }
+}
+
+/// Proves a run that cannot converge says so, with what is still to do and
+/// exit status 1, instead of ending as if all were well (issue 6).
+#[test]
+fn a_run_that_cannot_converge_says_so() {
+    let mut kernel = Undoing(sim(NO_LAGG));
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    let result = run(&mut kernel, &mut log, &mut store);
+    let Err(e @ Error::NotConverged { .. }) = result else { panic!("{result:?}") };
+    assert_eq!(e.exit_code(), 1);
+    assert_eq!(
+        e.to_string(),
+        "not converged after 5 rounds; still to do: ifconfig lagg0 laggport wlan0"
+    );
+    // Each of the five rounds tried again; nothing beyond them.
+    let joins =
+        kernel.0.calls().iter().filter(|c| c.starts_with("SIOCSLAGGPORT lagg0 wlan0")).count();
+    assert_eq!(joins, 4, "{:?}", kernel.0.calls());
 }
