@@ -57,3 +57,69 @@ for case in ["floor", "unmanaged", "converged", "repair"]:
         f"{case:<10} {median * 1000:>7.3f}ms {ratio:>5.2f}x {goal_text:>7} {rss:>7} KiB {extra:>8} KiB"
         f"{verdict}{rss_verdict}"
     )
+
+
+# ---- the worst case devd can wait for: the lock held by another run until
+# just before the limit (2 s, run::state::LOCK_WAIT), syslogd's socket full,
+# then the repair that takes the most rounds (issue 6's three-port order
+# repair); and the lock held throughout (the run gives up, exit 3). A
+# failing kernel call ends a run's rounds early, so it is shorter than
+# these.
+import fcntl
+import socket
+import threading
+import time
+
+LOCK_WAIT = 2.0
+three_ports = os.path.join(work, "three-ports.toml")
+three_config = os.path.join(work, "three-ports-config.toml")
+
+
+def full_syslog():
+    path = os.path.join(work, "full-syslog.sock")
+    if os.path.exists(path):
+        os.unlink(path)
+    syslogd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    syslogd.bind(path)
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    filler.connect(path)
+    filler.setblocking(False)
+    try:
+        while True:
+            filler.send(b"x" * 512)
+    except BlockingIOError:
+        pass
+    return path, (syslogd, filler)
+
+
+def worst(release_after):
+    shutil.copy(os.path.join(work, "three-ports.seed.toml"), three_ports)
+    lock = open(three_ports + ".lock", "w")
+    os.chmod(three_ports + ".lock", 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if release_after is not None:
+        threading.Timer(release_after, lambda: fcntl.flock(lock, fcntl.LOCK_UN)).start()
+    sock, keep = full_syslog()
+    env = dict(os.environ, LAGGHOOK_SYSLOG_SOCKET=sock)
+    start = time.monotonic()
+    done = subprocess.run(
+        [lagghook, "-c", three_config, "-k", "sim:" + three_ports, "reconcile"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    took = time.monotonic() - start
+    time.sleep(0.1)
+    lock.close()
+    return took, done.returncode
+
+
+print("\nworst case devd can wait for (5 runs each, slowest shown):")
+for label, release in [
+    ("lock held throughout (gives up)", None),
+    ("lock freed 50 ms before the limit, syslog full, 3-round repair", LOCK_WAIT - 0.05),
+]:
+    runs = [worst(release) for _ in range(5)]
+    slowest = max(t for t, _ in runs)
+    codes = sorted({c for _, c in runs})
+    print(f"  {label:<64} {slowest * 1000:8.1f} ms  exit {codes}")

@@ -14,6 +14,8 @@
 # with CONFIG = tests/fixtures/config/good-laptop.toml and `-k sim:` copies
 # of tests/fixtures/machines/laptop.toml. Prints the medians, their ratios
 # to the floor with the targets of issue 11, and each case's peak RSS.
+# Then the worst case devd can wait for (lock contended to its limit, a
+# syslogd that does not drain, the repair with the most rounds).
 # Figures are printed, never asserted: a benchmark is not a timed test.
 # Needs hyperfine and GNU time (installed with apt-get when missing and run
 # as root on Debian).
@@ -76,5 +78,11 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" 
   -n converged "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
   -n repair "$LAGGHOOK -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
   >"$WORK/hyperfine.txt"
+
+# The worst case: issue 6's three-port machine, which takes the most rounds.
+sed -n '/^\[\[machine.interface\]\]/,/^\[\[step\]\]/p' \
+  tests/scenarios/three-ports-join-during-order-repair.toml | sed '$d' >"$WORK/three-ports.seed.toml"
+printf '[lagg0]\nports = ["em0", "wlan0", "ue0"]\nmac = "00:11:22:33:44:55"\n' \
+  >"$WORK/three-ports-config.toml"
 
 python3 tests/bench/report.py "$WORK" "$FLOOR" "$LAGGHOOK" "$CONFIG"
