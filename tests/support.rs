@@ -7,26 +7,7 @@ use std::process::{Command, Output};
 pub const LAPTOP_CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
 
 /// em0 and a freshly re-created wlan0 (factory MAC) outside lagg0.
-pub const MACHINE_WLAN_OUT: &str = r#"
-[[machine.interface]]
-name = "em0"
-kind = "ether"
-mac = "00:11:22:33:44:55"
-link = true
-
-[[machine.interface]]
-name = "wlan0"
-kind = "wlan"
-parent = "iwn0"
-mac = "00:24:d7:00:00:01"
-link = true
-
-[[machine.interface]]
-name = "lagg0"
-kind = "lagg"
-proto = "failover"
-ports = ["em0"]
-"#;
+pub const MACHINE_WLAN_OUT: &str = include_str!("fixtures/machines/wlan-outside.toml");
 
 pub struct Sandbox {
     pub dir: PathBuf,

@@ -49,26 +49,7 @@ export LAGGHOOK_SYSLOG_SOCKET=$WORK/no-syslog
 "$LAGGHOOK" -c "$CONFIG" -k "sim:$WORK/converged.toml" reconcile
 # The repair case: wlan0 re-created with its radio's factory MAC, outside
 # lagg0, as after a WiFi card reset. Copied afresh before every run.
-cat >"$WORK/repair.toml" <<'MACHINE'
-[[machine.interface]]
-name = "em0"
-kind = "ether"
-mac = "00:11:22:33:44:55"
-link = true
-
-[[machine.interface]]
-name = "wlan0"
-kind = "wlan"
-parent = "iwn0"
-mac = "00:24:d7:00:00:01"
-link = true
-
-[[machine.interface]]
-name = "lagg0"
-kind = "lagg"
-proto = "failover"
-ports = ["em0"]
-MACHINE
+cp tests/fixtures/machines/wlan-outside.toml "$WORK/repair.toml"
 
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" \
   --prepare "true" --prepare "true" --prepare "true" \
