@@ -37,10 +37,12 @@
 //!   b252a43e730c4537edb40d2bb1347a2434d4d6a8, `sys/net80211/ieee80211.c`
 //!   at 3890cae0e41174b801dd6a57960fb0ef3e13a7c9.
 //!
-//! rc's `libexec/rc/network.subr` and `libexec/rc/rc.d/wpa_supplicant`
-//! (how rc creates a vap and starts wpa_supplicant) are in neither fork;
-//! they were read in a 13.x tree, and the wpa_supplicant model is inferred
-//! from them and from hostap's `contrib/wpa/src/l2_packet/l2_packet_freebsd.c`,
+//! rc's `libexec/rc/rc.d/wpa_supplicant` was read in `freebsd/freebsd-src`
+//! main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, the text 14.x ships:
+//! it has no post-start (13.x's `ifconfig down; sleep 2; ifconfig up` is
+//! gone), and nothing here depends on one. `libexec/rc/network.subr` (how
+//! rc creates a vap) was read there too. The wpa_supplicant model is
+//! inferred from hostap's `contrib/wpa/src/l2_packet/l2_packet_freebsd.c`,
 //! not observed on FreeBSD.
 //!
 //! Deterministic by design: `BTreeMap`/`Vec` only, no clock, no randomness

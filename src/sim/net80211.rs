@@ -13,8 +13,9 @@
 //! `fel1x-developer/freebsd-src` (see the module doc of [`super`] for the
 //! commits). The wpa_supplicant model is inferred from hostap's
 //! `contrib/wpa/src/l2_packet/l2_packet_freebsd.c` (`l2_packet_init` reads
-//! the address once) and rc's `libexec/rc/rc.d/wpa_supplicant`
-//! (`wpa_poststart`), not checked on a FreeBSD machine.
+//! the address once) and rc's `libexec/rc/rc.d/wpa_supplicant` of 14.x
+//! (no post-start; see [`SimKernel::wpa_supplicant_restart`]), not checked
+//! on a FreeBSD machine.
 
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
 use crate::kernel::Errno;
@@ -157,8 +158,12 @@ impl SimKernel {
 
     /// `/etc/rc.d/wpa_supplicant restart WLAN`: wpa_supplicant reads the
     /// interface address once, at start (`l2_packet_init` in hostap's
-    /// `l2_packet_freebsd.c`; inferred), then `wpa_poststart` runs
-    /// `ifconfig WLAN down; up`.
+    /// `l2_packet_freebsd.c`; inferred), and associates with it. The 14.x
+    /// script (`freebsd/freebsd-src` main at
+    /// 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, the same text 14.x ships)
+    /// has no `wpa_poststart`: the `ifconfig WLAN down; sleep 2; ifconfig
+    /// WLAN up` of 13.x is gone, so the restart does not bounce the vap
+    /// and does not resync `iv_myaddr` ([`SimKernel::ieee80211_stop`]).
     pub(super) fn wpa_supplicant_restart(&mut self, wlan: &IfName) -> Result<(), Errno> {
         let ifn = self.ifnets.get_mut(wlan).ok_or(Errno::ENXIO)?;
         let lladdr = ifn.lladdr;
@@ -166,8 +171,7 @@ impl SimKernel {
             return Err(Errno::EINVAL);
         };
         vap.wpa = Some(lladdr);
-        self.if_setflags(wlan, false);
-        self.if_setflags(wlan, true);
+        self.refresh_link(wlan);
         Ok(())
     }
 }
@@ -196,6 +200,18 @@ mod tests {
         assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)));
         assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_UP")]);
         assert_eq!(k.calls().last().unwrap(), "wpa_supplicant restart wlan0: ok");
+    }
+
+    #[test]
+    fn issue8_wpa_supplicant_restart_does_not_bounce_the_vap() {
+        // 14.x's rc.d/wpa_supplicant has no post-start down/up (13.x's had
+        // one): restarting it for an associated vap emits no link events.
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        k.take_events();
+        k.restart_wpa_supplicant(&n("wlan0")).unwrap();
+        assert!(k.take_events().is_empty());
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
     }
 
     #[test]

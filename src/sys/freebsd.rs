@@ -487,10 +487,13 @@ impl Kernel for FreeBsdKernel {
     }
 
     /// Spawns `/etc/rc.d/wpa_supplicant restart <wlan>` (no shell; stdio
-    /// to /dev/null) and does not wait: the script's `wpa_poststart` sleeps
-    /// about 2 s, and devd waits for lagghook before handling the next
-    /// event (`my_system` in `sbin/devd/devd.cc`). The child is reparented
-    /// to init when lagghook exits. Only a failed spawn is an error.
+    /// to /dev/null) and does not wait: stopping wpa_supplicant waits for
+    /// its pid to exit (`wait_for_pids` in rc.subr's `run_rc_command`), and
+    /// devd waits for lagghook before handling the next event (`my_system`
+    /// in `sbin/devd/devd.cc`). (14.x's script has no post-start; 13.x's
+    /// slept 2 s in one: lagghook does not depend on either.) The child is
+    /// reparented to init when lagghook exits. Only a failed spawn is an
+    /// error.
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         let op = Op::RestartWpaSupplicant;
         let mut command = spawn::command(Path::new(WPA_SUPPLICANT_RC), &["restart", wlan.as_str()]);
