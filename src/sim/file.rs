@@ -20,8 +20,9 @@
 //! `hwaddr`, `lladdr` (current address, set after the ports are replayed),
 //! `mtu`, wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
 //! read, `"none"` = not running), lagg `primary`, `saved_mac = { port = MAC }`
-//! (lp_lladdr) and `link_state` (`unknown`/`down`/`up`, port-less laggs
-//! only). In `[machine]`: `if_lagg` (module loaded, default true),
+//! (lp_lladdr) and `link_state` (`unknown`/`down`/`up` for a port-less
+//! lagg; `unknown` for an interface attached after the machine was built
+//! whose driver has not reported a link yet, see `ifnet::refresh_link`). In `[machine]`: `if_lagg` (module loaded, default true),
 //! `failover_rx_all` (0/1, default 0), `radios` (802.11 devices besides the
 //! wlan parents), `events` (pending devd lines). Any other key is an error.
 //!
@@ -115,7 +116,8 @@ pub struct MachineInterface {
     /// Extra, lagg: sc_primary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<IfName>,
-    /// Extra, lagg without ports: if_link_state.
+    /// Extra: if_link_state of a lagg without ports, or `"unknown"` for
+    /// another interface whose driver has not reported a link yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_state: Option<String>,
     /// Extra, lagg: lp_lladdr of each port.
@@ -315,8 +317,15 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             ("ports", mi.ports.is_some()),
             ("primary", mi.primary.is_some()),
             ("saved_mac", mi.saved_mac.is_some()),
-            ("link_state", mi.link_state.is_some()),
         ];
+        // A driver's interface records only the state no report has left
+        // yet: UNKNOWN (see `refresh_link`); the rest follows the medium.
+        if kind != IfKind::Lagg && mi.link_state.as_deref().is_some_and(|l| l != "unknown") {
+            return Err(SimError::new(format!(
+                "interface {name}: link_state of a {kind} can only be \"unknown\" \
+                 (otherwise it follows link and up)"
+            )));
+        }
         let wlan_only = [
             ("parent", mi.parent.is_some()),
             ("air_mac", mi.air_mac.is_some()),
@@ -504,6 +513,9 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         let Some(ifn) = k.ifnets.get_mut(name) else {
             continue;
         };
+        if ifn.lagg.is_none() && link_state == Some(LinkState::Unknown) {
+            ifn.link = LinkState::Unknown;
+        }
         if let Some(v) = mi.lladdr {
             ifn.lladdr = v;
         }
@@ -618,6 +630,9 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
             }
         } else {
             mi.link = ifn.medium;
+            if ifn.link == LinkState::Unknown {
+                mi.link_state = Some(link_state_name(ifn.link).to_owned());
+            }
             // A port's `mac` is its lp_lladdr, which the replay saves.
             let saved = k.lagg_of(&ifn.name).and_then(|l| {
                 k.ifnets

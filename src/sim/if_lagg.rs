@@ -435,7 +435,8 @@ mod tests {
         // The push bounces wlan0, but as a lagg member its iv_myaddr is not
         // resynced (ieee80211_ioctl checks if_ioctl == ieee80211_ioctl).
         assert_eq!(k.air_mac("wlan0"), Some(mac(E)));
-        assert_eq!(k.take_events(), vec![ev("lagg0", "LINK_DOWN"), ev("em0", "DETACH")]);
+        // DETACH first: link changes are queued to the taskqueue (issue 8).
+        assert_eq!(k.take_events(), vec![ev("em0", "DETACH"), ev("lagg0", "LINK_DOWN")]);
     }
 
     #[test]
@@ -447,22 +448,28 @@ mod tests {
         assert_eq!(
             k.take_events(),
             vec![
+                ev("em0", "DETACH"),
                 ev("wlan0", "LINK_DOWN"),
                 ev("lagg0", "LINK_DOWN"),
                 ev("wlan0", "LINK_UP"),
                 ev("lagg0", "LINK_UP"),
-                ev("em0", "DETACH"),
             ]
         );
         assert!(k.interface("em0").is_none());
     }
 
     #[test]
-    fn destroyed_non_primary_leaves_silently() {
+    fn issue8_destroyed_associated_vap_reports_link_down_after_detach() {
+        // The non-primary leaves without touching the lagg; the vap was
+        // associated, so `ieee80211_vap_detach` reports its LINK_DOWN after
+        // the DETACH `ether_ifdetach` sent.
         let mut k = laptop();
         k.happen(&"destroy wlan0".parse().unwrap()).unwrap();
         assert_eq!(ports(&mut k, "lagg0"), vec![p("em0", true, true)]);
-        assert_eq!(k.take_events(), vec![ev("wlan0", "DETACH")]);
+        assert_eq!(k.take_events(), vec![ev("wlan0", "DETACH"), ev("wlan0", "LINK_DOWN")]);
+        // An Ethernet NIC detaching reports no link change.
+        k.happen(&"destroy em0".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("em0", "DETACH"), ev("lagg0", "LINK_DOWN")]);
     }
 
     #[test]

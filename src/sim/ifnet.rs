@@ -125,7 +125,8 @@ impl SimKernel {
             hwaddr: Some(mac),
             up: false,
             medium: true,
-            link: LinkState::Down,
+            // `if_alloc`: no driver report yet.
+            link: LinkState::Unknown,
             mtu: ETHERMTU,
             vap: None,
             lagg: None,
@@ -173,11 +174,20 @@ impl SimKernel {
     /// The driver re-evaluating its link after one of its inputs changed
     /// (medium, IFF_UP, the vap's handshake) and reporting the result with
     /// `if_link_state_change`, which does nothing when the state is the same.
+    ///
+    /// A new ifnet starts at `if_alloc`'s LINK_STATE_UNKNOWN, and a driver
+    /// reports its first state only when the link comes up: iflib drivers
+    /// report LINK_DOWN only after a LINK_UP (`link_active` in
+    /// `em_if_update_admin_status`), net80211 only when a station leaves
+    /// RUN (`ieee80211_notify_node_leave`). So UNKNOWN → down is silent.
     pub(super) fn refresh_link(&mut self, name: &IfName) {
         let Some(ifn) = self.ifnets.get(name) else {
             return;
         };
         let new = self.computed_link(ifn);
+        if ifn.kind != IfKind::Lagg && ifn.link == LinkState::Unknown && new == LinkState::Down {
+            return;
+        }
         self.set_link(name, new);
     }
 
@@ -237,13 +247,30 @@ impl SimKernel {
     }
 
     /// `if_detach_internal`: `ifnet_departure_event` first (lagg drops the
-    /// port silently, `lagg_port_ifdetach`), then devctl `DETACH`.
+    /// port silently, `lagg_port_ifdetach`), then devctl `DETACH`. The
+    /// link changes the departure causes (the lagg's own, through
+    /// `lagg_linkstate`) go through `if_link_state_change`, which only
+    /// queues `do_link_state_change` on the `if_linktask` taskqueue, so
+    /// devd reads them after the DETACH, which `devctl_notify` sends at
+    /// once.
+    ///
+    /// A vap is detached by `ieee80211_vap_detach`: `ether_ifdetach` (this
+    /// function, DETACH) first, then `ieee80211_stop`, whose LINK_DOWN of
+    /// an associated station (`ieee80211_notify_node_leave`) is delivered
+    /// when the function drains the vap's `if_linktask`: after the DETACH
+    /// (`sys/net80211/ieee80211.c`).
     pub(super) fn if_detach(&mut self, name: &IfName) {
+        let start = self.events.len();
         if let Some(lagg) = self.lagg_of(name) {
             self.lagg_port_destroy(&lagg, name, true, false);
         }
-        self.ifnets.remove(name);
+        let queued = self.events.split_off(start.min(self.events.len()));
+        let gone = self.ifnets.remove(name);
         self.emit(name, IfnetEventKind::Detach);
+        self.events.extend(queued);
+        if gone.is_some_and(|i| i.kind == IfKind::Wlan && i.link == LinkState::Up) {
+            self.emit(name, IfnetEventKind::LinkDown);
+        }
     }
 
     /// SIOCSIFLLADDR: `ifioctl` (unknown name ENXIO), then `ifhwioctl` →
@@ -290,16 +317,40 @@ mod tests {
         assert!(!k.lagg_status(&n("lagg0")).unwrap().has_port(&n("wlan0")));
         let ue0 = k.interface("ue0").unwrap();
         assert!(!ue0.up, "attach-ether leaves the NIC down");
-        assert_eq!(ue0.link, LinkState::Down);
+        // A new ifnet starts at LINK_STATE_UNKNOWN (issue 8).
+        assert_eq!(ue0.link, LinkState::Unknown);
         assert_eq!(
             k.take_events(),
             vec![
                 ev("wlan0", "DETACH"),
+                ev("wlan0", "LINK_DOWN"),
                 ev("ue0", "ATTACH"),
                 ev("wlan0", "ATTACH"),
                 ev("wlan0", "LINK_UP"),
             ]
         );
+    }
+
+    #[test]
+    fn issue8_new_ifnet_is_unknown_until_its_link_comes_up_and_round_trips() {
+        let mut k = laptop();
+        k.happen(&"attach-ether ue0 00:11:22:33:44:66".parse().unwrap()).unwrap();
+        k.happen(&"unplug ue0".parse().unwrap()).unwrap();
+        k.set_up(&n("ue0"), true).unwrap();
+        // No carrier: the driver has nothing to report; UNKNOWN stays.
+        assert_eq!(k.interface("ue0").unwrap().link, LinkState::Unknown);
+        assert_eq!(k.take_events(), vec![ev("ue0", "ATTACH")]);
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k);
+        k.happen(&"plug ue0".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("ue0", "LINK_UP")]);
+        k.happen(&"unplug ue0".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("ue0", "LINK_DOWN")]);
+        // A vap that joined its BSS reports leaving it.
+        k.happen(&"create-wlan wlan1 ath0".parse().unwrap()).unwrap();
+        k.take_events();
+        k.happen(&"disassociate wlan1".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("wlan1", "LINK_DOWN")]);
     }
 
     #[test]

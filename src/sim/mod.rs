@@ -54,13 +54,23 @@
 //!   `do_link_state_change` runs from a taskqueue and may coalesce a quick
 //!   down/up ("link states coalesced"), so a real kernel can emit fewer
 //!   events than the simulator, never more.
+//! - Because of that taskqueue, devd reads an interface's ATTACH or DETACH
+//!   (sent at once by `devctl_notify` in `if_attach_internal` /
+//!   `if_detach_internal`) before the link events raised in the same
+//!   instant: a lagg's LINK_DOWN after its port's DETACH, an associated
+//!   vap's LINK_DOWN after its own DETACH (`ieee80211_vap_detach` detaches
+//!   the ifnet, then stops the vap and drains its `if_linktask`). Read in
+//!   `gmshake/freebsd-src` `sys/net/if.c` (dafe137c…: `if_link_state_change`,
+//!   `if_detach_internal`) and `fel1x-developer/freebsd-src`
+//!   `sys/net80211/ieee80211.c` (3890cae0…: `ieee80211_vap_detach`).
 //! - A port's link change is reported before the lagg aggregate change it
 //!   causes (`do_link_state_change` calls `lagg_linkstate_p` before
 //!   `devctl_notify`, and the lagg's own change is queued after).
 //! - Only `IFNET` events are emitted; the `ETHERNET IF IFATTACH` that
 //!   `ether_ifattach` also sends is left out (no lagghook rule matches it).
-//! - A destroyed interface does not report LINK_DOWN before its DETACH
-//!   (not confirmed on FreeBSD either way).
+//! - A new ifnet starts at LINK_STATE_UNKNOWN (`if_alloc`), and a driver's
+//!   first report is a LINK_UP: UNKNOWN → down is silent (see
+//!   `ifnet::refresh_link`).
 //! - Link state of an Ethernet NIC is `medium && IFF_UP`; of a wlan vap
 //!   `AP in reach && IFF_UP && wpa_supplicant's address == iv_myaddr`
 //!   (the last term is inferred from hostap, see [`SimKernel::air_mac`]).

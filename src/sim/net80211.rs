@@ -148,7 +148,8 @@ impl SimKernel {
             hwaddr: Some(mac),
             up: true,
             medium: true,
-            link: LinkState::Down,
+            // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
+            link: LinkState::Unknown,
             mtu: ETHERMTU,
             vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac) }),
             lagg: None,
