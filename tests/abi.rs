@@ -40,6 +40,7 @@ const HEADERS: &[&str] = &[
     "net/ethernet.h",
     "net/if_lagg.h",
     "net80211/ieee80211.h",
+    "net80211/ieee80211_ioctl.h",
 ];
 
 /// Preprocessor macros: probed under `#ifdef`, so one a header lacks shows
@@ -65,6 +66,8 @@ const MACROS: &[&str] = &[
     "SIOCIFCREATE2",
     "SIOCIFDESTROY",
     "SIOCGIFMTU",
+    "SIOCG80211",
+    "IEEE80211_IOC_IC_NAME",
     "IFNAMSIZ",
     "ETHER_ADDR_LEN",
     "ETHERMTU",
@@ -122,6 +125,7 @@ const ENUMS: &[&str] = &[
 const STRUCTS: &[(&str, &[&str])] = &[
     ("sockaddr", &["sa_len", "sa_family", "sa_data"]),
     ("ifreq_buffer", &["length", "buffer"]),
+    ("ieee80211req", &["i_name", "i_type", "i_val", "i_len", "i_data"]),
     (
         "ifreq",
         &[

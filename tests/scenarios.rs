@@ -30,6 +30,8 @@ fn every_scenario_file_passes() {
         "unmanaged-nic",
         // Issue 6: the livelock proptest found.
         "three-ports-join-during-order-repair",
+        // Issue 8: a renamed vap, repaired on its RENAME.
+        "renamed-vap",
     ];
     for name in required {
         assert!(

@@ -72,7 +72,7 @@ impl IfName {
     }
 
     /// The unit number at the end of the name (`wlan0` → 0), as the kernel's
-    /// `if_dunit`; used to build `net.wlan.N.%parent`.
+    /// `if_dunit` (of an interface never renamed).
     pub fn unit(&self) -> Option<u32> {
         let digits = self.0.len() - self.0.trim_end_matches(|c: char| c.is_ascii_digit()).len();
         if digits == 0 {
@@ -275,7 +275,8 @@ impl FromStr for LaggProto {
 
 /// What kind of interface something is, as far as lagghook cares.
 /// A wlan vap is `IFT_ETHER` to the kernel (`ieee80211_vap_setup`); the
-/// real backend tells them apart by the `net.wlan.N.%parent` sysctl.
+/// real backend tells them apart by asking net80211 (`SIOCG80211`
+/// `IEEE80211_IOC_IC_NAME`), never by the name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfKind {
     Ether,
@@ -336,7 +337,7 @@ pub struct Interface {
     pub up: bool,
     pub link: LinkState,
     pub mtu: u32,
-    /// For a wlan vap, its radio (`net.wlan.N.%parent`).
+    /// For a wlan vap, its radio (`ic_name`).
     pub parent: Option<IfName>,
 }
 

@@ -108,9 +108,26 @@ impl SimKernel {
 
     /// `if_attach_internal`: the ifnet appears, `IFNET IF ATTACH`.
     pub(super) fn attach(&mut self, ifn: Ifnet) {
+        self.attach_as(None, ifn);
+    }
+
+    /// [`SimKernel::attach`] of an ifnet that is attached as `first` and
+    /// at once renamed to its name: `IFNET first ATTACH`, then `if_rename`'s
+    /// `IFNET first RENAME name=NAME` (`devctl_notify` with `name=` data).
+    pub(super) fn attach_as(&mut self, first: Option<&IfName>, ifn: Ifnet) {
         let name = ifn.name.clone();
         self.ifnets.insert(name.clone(), ifn);
-        self.emit(&name, IfnetEventKind::Attach);
+        match first {
+            None => self.emit(&name, IfnetEventKind::Attach),
+            Some(old) => {
+                self.emit(old, IfnetEventKind::Attach);
+                if self.emitting {
+                    let mut ev = DevdEvent::ifnet(old, IfnetEventKind::Rename);
+                    ev.data.push(("name".to_owned(), name.to_string()));
+                    self.events.push(ev);
+                }
+            }
+        }
     }
 
     /// `ether_ifattach` of a new Ethernet NIC (a USB NIC plugged): its

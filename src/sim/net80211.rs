@@ -17,6 +17,7 @@
 //! (no post-start; see [`SimKernel::wpa_supplicant_restart`]), not checked
 //! on a FreeBSD machine.
 
+use crate::domain::config::is_wlan_name;
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
 use crate::kernel::Errno;
 use crate::sys::abi::ETHERMTU;
@@ -137,23 +138,43 @@ impl SimKernel {
     /// radio's address; iv_myaddr is that address too), then `ifn_start`
     /// starts wpa_supplicant, which reads the address, and brings the vap
     /// up (`libexec/rc/network.subr`, `libexec/rc/rc.d/wpa_supplicant`).
+    ///
+    /// A `name` that is not `wlan<N>` is a renamed vap
+    /// (`ifconfig_wlan0_name="wifi0"`): rc's `wlan_up` runs `ifconfig wlan
+    /// create wlandev PARENT … name NEW`, so the wlan cloner attaches the
+    /// vap under its own name, the lowest free `wlan<N>` (`ifc_alloc_unit`
+    /// in `sys/net/if_clone.c`), and ifconfig then renames it
+    /// (SIOCSIFNAME → `if_rename` in `sys/net/if.c`, which sends `IFNET
+    /// wlanN RENAME name=NEW`). Units held by earlier renamed vaps are not
+    /// tracked: lagghook never sees a vap's unit.
     pub(super) fn rc_create_wlan(&mut self, name: &IfName, parent: &IfName, mac: Option<MacAddr>) {
         self.radios.insert(parent.clone());
         let mac = mac.unwrap_or_else(|| factory_mac(parent));
-        self.attach(Ifnet {
-            name: name.clone(),
-            index: self.lowest_free_index(),
-            kind: IfKind::Wlan,
-            lladdr: mac,
-            hwaddr: Some(mac),
-            up: true,
-            medium: true,
-            // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
-            link: LinkState::Unknown,
-            mtu: ETHERMTU,
-            vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac) }),
-            lagg: None,
-        });
+        let renamed_from = if is_wlan_name(name.as_str()) {
+            None
+        } else {
+            (0u32..).find_map(|unit| {
+                let n = IfName::new(&format!("wlan{unit}")).ok()?;
+                (!self.ifnets.contains_key(&n)).then_some(n)
+            })
+        };
+        self.attach_as(
+            renamed_from.as_ref(),
+            Ifnet {
+                name: name.clone(),
+                index: self.lowest_free_index(),
+                kind: IfKind::Wlan,
+                lladdr: mac,
+                hwaddr: Some(mac),
+                up: true,
+                medium: true,
+                // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
+                link: LinkState::Unknown,
+                mtu: ETHERMTU,
+                vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac) }),
+                lagg: None,
+            },
+        );
         self.refresh_link(name);
     }
 
@@ -213,6 +234,24 @@ mod tests {
         k.restart_wpa_supplicant(&n("wlan0")).unwrap();
         assert!(k.take_events().is_empty());
         assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+    }
+
+    #[test]
+    fn issue8_renamed_vap_attaches_as_wlan_n_then_renames() {
+        // rc's `ifconfig wlan create wlandev iwn0 name wifi0`: ATTACH under
+        // the cloner's lowest free wlanN, RENAME to the new name, then the
+        // association under the new name.
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 ath0".parse().unwrap()).unwrap();
+        k.take_events();
+        k.happen(&"create-wlan wifi0 iwn0".parse().unwrap()).unwrap();
+        let mut rename = ev("wlan1", "RENAME");
+        rename.data.push(("name".into(), "wifi0".into()));
+        assert_eq!(k.take_events(), vec![ev("wlan1", "ATTACH"), rename, ev("wifi0", "LINK_UP")]);
+        let w = k.interface("wifi0").unwrap();
+        assert_eq!((w.kind, w.parent), (IfKind::Wlan, Some(n("iwn0"))));
+        assert!(k.interface("wlan1").is_none());
+        assert_eq!(k.media_type("wifi0"), Some("802.11"));
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub enum Happening {
     /// `ifconfig IF destroy` by someone else).
     Destroy(IfName),
     /// `create-wlan IF PARENT [MAC]`: rc created a vap (`wlans_PARENT`,
-    /// optional `wlanaddr`), configured it and started wpa_supplicant.
+    /// optional `wlanaddr`), configured it and started wpa_supplicant. An
+    /// `IF` not named `wlan<N>` is created as rc's `name IF` does: ATTACH
+    /// of the cloner's `wlan<N>`, then RENAME (`SimKernel::rc_create_wlan`).
     CreateWlan { name: IfName, parent: IfName, mac: Option<MacAddr> },
     /// `attach-ether IF MAC`: an Ethernet NIC attached (USB NIC plugged).
     AttachEther { name: IfName, mac: MacAddr },

@@ -379,6 +379,26 @@ pub const IEEE80211_MTU_MIN: u32 = 32;
 pub const IEEE80211_MTU_MAX: u32 = 2290;
 
 // ---------------------------------------------------------------------------
+// sys/net80211/ieee80211_ioctl.h
+// ---------------------------------------------------------------------------
+
+/// `struct ieee80211req`, the argument of `SIOCG80211`: which item
+/// (`i_type`), a value or a buffer (`i_data`, `i_len` bytes) for it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ieee80211req {
+    pub i_name: [u8; IFNAMSIZ],
+    pub i_type: u16,
+    pub i_val: i16,
+    pub i_len: u16,
+    pub i_data: *mut c_void,
+}
+
+/// `IEEE80211_IOC_IC_NAME`: the name of the vap's radio (`ic_name`), what
+/// ifconfig's `getdevicename` asks for (`sbin/ifconfig/ifieee80211.c`).
+pub const IEEE80211_IOC_IC_NAME: u16 = 210;
+
+// ---------------------------------------------------------------------------
 // sys/sys/errno.h, lib/libc/gen/errlst.c
 // ---------------------------------------------------------------------------
 
@@ -451,11 +471,13 @@ pub const SIOCSLAGGDELPORT: u64 = iow(b'i', 142, REQPORT);
 pub const SIOCGLAGG: u64 = iowr(b'i', 143, REQALL);
 pub const SIOCSLAGG: u64 = iow(b'i', 144, REQALL);
 pub const SIOCGLAGGOPTS: u64 = iowr(b'i', 152, size_of::<lagg_reqopts>());
+pub const SIOCG80211: u64 = iowr(b'i', 235, size_of::<ieee80211req>());
 
 // `ioc` masks the length to 13 bits like the C macro; none of ours may
 // need more, or its request number would silently name a shorter struct.
 const _: () = assert!(IFREQ < IOCPARM_MAX && REQALL < IOCPARM_MAX && REQPORT < IOCPARM_MAX);
 const _: () = assert!(size_of::<ifmediareq>() < IOCPARM_MAX);
+const _: () = assert!(size_of::<ieee80211req>() < IOCPARM_MAX);
 
 /// Copies an interface name into a NUL-terminated `IFNAMSIZ` buffer, as
 /// `strlcpy(ifr.ifr_name, name, IFNAMSIZ)` but refusing to truncate:
@@ -525,6 +547,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         SIOCIFCREATE2,
         SIOCIFDESTROY,
         SIOCGIFMTU,
+        SIOCG80211,
     ]);
     v.extend(k![
         IFNAMSIZ,
@@ -558,12 +581,14 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         LAGG_TYPE_ETHERNET,
         IEEE80211_MTU_MIN,
         IEEE80211_MTU_MAX,
+        IEEE80211_IOC_IC_NAME,
         EIO,
     ]);
     v.extend(errnos);
     v.extend(layout![sockaddr: sa_len, sa_family, sa_data]);
     v.extend(layout![ifreq_buffer: length, buffer]);
     v.extend(layout![ifreq: ifr_name, ifr_ifru]);
+    v.extend(layout![ieee80211req: i_name, i_type, i_val, i_len, i_data]);
     v.extend(ifreq_members);
     v.extend(layout![
         ifmediareq: ifm_name,

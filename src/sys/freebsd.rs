@@ -25,7 +25,6 @@ use core::ffi::{c_int, c_void, CStr};
 use core::marker::PhantomData;
 use core::mem::{offset_of, size_of};
 use core::ptr;
-use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -88,6 +87,7 @@ const SIOCGLAGG: Request<abi::lagg_reqall> = request(abi::SIOCGLAGG);
 const SIOCSLAGG: Request<abi::lagg_reqall> = request(abi::SIOCSLAGG);
 const SIOCSLAGGPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGPORT);
 const SIOCSLAGGDELPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGDELPORT);
+const SIOCG80211: Request<abi::ieee80211req> = request(abi::SIOCG80211);
 
 /// `net.link.lagg.failover_rx_all` (`SYSCTL_INT` in `sys/net/if_lagg.c`).
 const FAILOVER_RX_ALL: &CStr = c"net.link.lagg.failover_rx_all";
@@ -192,37 +192,38 @@ impl FreeBsdKernel {
         unsafe { self.ioctl(SIOCGLAGG, &mut ra) }.is_ok()
     }
 
-    /// The radio of wlan vap `name`: sysctl `net.wlan.<unit>.%parent`
-    /// (`ieee80211_sysctl_vattach` in `sys/net80211/ieee80211_freebsd.c`),
-    /// the same test rc's `rc.d/wpa_supplicant` makes. The sysctl is keyed
-    /// by the vap's unit, not its name, and `em0` has unit 0 too, so only
-    /// names of the wlan cloner (`wlanN`) are looked up; a renamed vap is
-    /// therefore seen as a plain Ethernet interface.
-    fn wlan_parent(&self, name: &IfName) -> Result<Option<IfName>, KernelError> {
-        let Some(unit) = name.unit() else { return Ok(None) };
-        if name.as_str() != format!("wlan{unit}") {
-            return Ok(None);
-        }
-        let err = |code| KernelError::errno(Op::ListInterfaces, Some(name), Errno::from_code(code));
-        let key = CString::new(format!("net.wlan.{unit}.%parent"))
-            .map_err(|_| KernelError::other(Op::ListInterfaces, Some(name), "bad sysctl name"))?;
-        let mut buf = [0u8; 64];
-        match sysctl_read(&key, &mut buf) {
-            Ok(len) => {
+    /// The radio of vap `name`, or `None` if `name` is no vap: `SIOCG80211`
+    /// with `IEEE80211_IOC_IC_NAME`, as ifconfig's `getdevicename` asks
+    /// (`sbin/ifconfig/ifieee80211.c`). net80211 answers with `ic_name`
+    /// (`ieee80211_ioctl_get80211` in `sys/net80211/ieee80211_ioctl.c`);
+    /// any other driver passes the unknown request to `ether_ioctl`, which
+    /// answers EINVAL. A vap inside a lagg still answers:
+    /// `lagg_port_ioctl` hands requests it does not know to the port's own
+    /// `if_ioctl`. Asking net80211 rather than trusting the `wlan<N>` name
+    /// keeps a renamed vap (`ifconfig_wlan0_name="wifi0"`) a vap, which the
+    /// `net.wlan.<unit>.%parent` sysctl, keyed by unit, could not.
+    fn ic_name(&self, name: &IfName) -> Result<Option<IfName>, i32> {
+        let mut buf = [0u8; IFNAMSIZ];
+        let mut req = abi::ieee80211req {
+            i_name: abi::ifname_bytes(name.as_str()).ok_or(abi::EINVAL)?,
+            i_type: abi::IEEE80211_IOC_IC_NAME,
+            i_val: -1,
+            i_len: IFNAMSIZ as u16,
+            i_data: buf.as_mut_ptr().cast::<c_void>(),
+        };
+        // SAFETY: `i_data` points to `buf`, `i_len` (16) bytes on this stack
+        // frame, alive for the whole call; net80211 copies out at most
+        // `i_len` bytes into it and keeps no pointer.
+        match unsafe { self.ioctl(SIOCG80211, &mut req) } {
+            Ok(()) => {
+                let len = usize::from(req.i_len).min(IFNAMSIZ);
                 let raw = &buf[..len];
                 let raw = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
                 let parent = std::str::from_utf8(raw).ok().and_then(|s| IfName::new(s).ok());
-                match parent {
-                    Some(p) => Ok(Some(p)),
-                    None => Err(KernelError::other(
-                        Op::ListInterfaces,
-                        Some(name),
-                        format!("net.wlan.{unit}.%parent is not an interface name"),
-                    )),
-                }
+                parent.map(Some).ok_or(abi::EINVAL)
             }
-            Err(code) if code == abi::ENOENT => Ok(None),
-            Err(code) => Err(err(code)),
+            Err(code) if code == abi::EINVAL || code == abi::EOPNOTSUPP => Ok(None),
+            Err(code) => Err(code),
         }
     }
 
@@ -284,9 +285,10 @@ impl FreeBsdKernel {
 }
 
 impl Kernel for FreeBsdKernel {
-    /// getifaddrs(3); per interface then: the `net.wlan.N.%parent` sysctl
-    /// (wlanN names only), `SIOCGLAGG` (IFT_ETHER interfaces that are not
-    /// vaps) and `SIOCGHWADDR` (IFT_ETHER and IFT_IEEE8023ADLAG).
+    /// getifaddrs(3); per Ethernet-like interface then: `SIOCG80211`
+    /// `IEEE80211_IOC_IC_NAME` (is it a vap, on which radio),
+    /// `SIOCGLAGG` (IFT_ETHER interfaces that are not vaps) and
+    /// `SIOCGHWADDR`.
     ///
     /// Link state is `ifi_link_state`, not `SIOCGIFMEDIA`: it is the value
     /// lagg itself tests (`LAGG_PORTACTIVE` in `sys/net/if_lagg.h`), it
@@ -295,11 +297,21 @@ impl Kernel for FreeBsdKernel {
     fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError> {
         let mut out = Vec::new();
         for e in self.link_entries()? {
-            let parent = self.wlan_parent(&e.name)?;
             let ethernet_like =
                 e.ifi_type == abi::IFT_ETHER || e.ifi_type == abi::IFT_IEEE8023ADLAG;
-            // Order matters: a vap is IFT_ETHER (`ieee80211_vap_setup`), or
-            // IFT_IEEE8023ADLAG inside a lagg, and a lagg is IFT_ETHER
+            // Only an ifnet of an Ethernet type can be a vap
+            // (`ieee80211_vap_setup`: IFT_ETHER, IFT_IEEE8023ADLAG in a lagg).
+            let parent = if ethernet_like {
+                match self.ic_name(&e.name) {
+                    Ok(p) => p,
+                    // Gone since getifaddrs listed it: it is not there.
+                    Err(code) if code == abi::ENXIO => continue,
+                    Err(code) => return Err(errno(Op::ListInterfaces, &e.name, code)),
+                }
+            } else {
+                None
+            };
+            // Order matters: a vap is IFT_ETHER, and so is a lagg
             // (`lagg_clone_create` → `ether_ifattach`).
             let kind = if parent.is_some() {
                 IfKind::Wlan
