@@ -239,6 +239,22 @@ pub fn check(
     }
     match observe(kernel) {
         Ok(snap) => {
+            // No `net.link.lagg` sysctls: if_lagg is not loaded. Whether
+            // kldload could load it is read, never tried (issue 8).
+            if snap.failover_rx_all.is_none() {
+                match kernel.lagg_module() {
+                    Ok(m) => {
+                        match m.unloadable() {
+                            Some(why) => problems
+                                .push(format!("if_lagg: not loaded, and not loadable: {why}")),
+                            None if !m.loaded => notes
+                                .push("if_lagg: not loaded; reconcile loads it (kldload)".into()),
+                            None => {}
+                        }
+                    }
+                    Err(e) => problems.push(e.to_string()),
+                }
+            }
             kernel_problems(config, &snap, &mut problems, &mut notes);
             if *choice == KernelChoice::Native {
                 installation_problems(config, &mut problems);
@@ -369,7 +385,41 @@ pub fn utc(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::*;
+    use crate::sim::{Machine, SimKernel};
+
+    /// Issue 8: `check` reports an if_lagg that is neither loaded nor
+    /// loadable, without trying to load it.
+    #[test]
+    fn issue8_check_reports_if_lagg_not_loadable_and_loads_nothing() {
+        let config = Config::parse("[lagg0]\nports = [\"em0\"]\n", "t.toml".as_ref()).unwrap();
+        let choice = KernelChoice::Sim("k.toml".into());
+        let cases = [
+            (Machine { if_lagg: Some(false), ..Machine::default() }, None),
+            (
+                Machine { if_lagg: Some(false), securelevel: Some(1), ..Machine::default() },
+                Some("if_lagg: not loaded, and not loadable: kern.securelevel is 1"),
+            ),
+            (
+                Machine { if_lagg: Some(false), if_lagg_ko: Some(false), ..Machine::default() },
+                Some("if_lagg: not loaded, and not loadable: no if_lagg.ko in kern.module_path"),
+            ),
+        ];
+        for (machine, problem) in cases {
+            let mut k = SimKernel::from_machine(&machine).unwrap();
+            let mut out = Vec::new();
+            let r = check(&config, &mut k, &choice, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            match problem {
+                Some(p) => assert!(text.starts_with(p) && r.is_err(), "{text}"),
+                None => {
+                    assert!(text.contains("# if_lagg: not loaded; reconcile loads it"), "{text}")
+                }
+            }
+            assert_eq!(k.writes(), 0, "check only reads");
+            assert_eq!(k.failover_rx_all().unwrap(), None);
+        }
+    }
 
     #[test]
     fn utc_dates() {

@@ -393,6 +393,37 @@ impl LaggStatus {
     }
 }
 
+/// What the kernel says about the if_lagg module: whether it is there
+/// (`modfind("if_lagg")`, which also finds a lagg compiled into the
+/// kernel) and, if not, what decides whether kldload(2) could load it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaggModule {
+    pub loaded: bool,
+    /// `kern.securelevel`: above 0, kldload(2) fails with EPERM
+    /// (`securelevel_gt` in `kern_kldload`, `sys/kern/kern_linker.c`).
+    pub securelevel: i32,
+    /// `kern.module_path`, `;`-separated, as the linker searches it.
+    pub module_path: String,
+    /// The `if_lagg.ko` found in one of those directories, if any.
+    pub module_file: Option<String>,
+}
+
+impl LaggModule {
+    /// Why kldload(2) of if_lagg would fail, or `None` if it is loaded or
+    /// loadable.
+    pub fn unloadable(&self) -> Option<String> {
+        if self.loaded {
+            None
+        } else if self.securelevel > 0 {
+            Some(format!("kern.securelevel is {}, so kldload fails (EPERM)", self.securelevel))
+        } else if self.module_file.is_none() {
+            Some(format!("no if_lagg.ko in kern.module_path ({})", self.module_path))
+        } else {
+            None
+        }
+    }
+}
+
 /// Everything the planner needs to know about the kernel at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Snapshot {

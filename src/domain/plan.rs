@@ -19,6 +19,8 @@ use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapsh
 /// would type for it (its `Display`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// `modfind`/`kldload(2)` of if_lagg (ifconfig's `ifmaybeload`).
+    LoadLaggModule,
     /// `SIOCIFCREATE2`.
     CreateLagg { lagg: IfName },
     /// `SIOCSLAGG`.
@@ -56,7 +58,7 @@ impl Action {
             Action::AddPort { port, .. } | Action::RemovePort { port, .. } => {
                 Group::Interface(port.clone())
             }
-            Action::SetFailoverRxAll { .. } => Group::Global,
+            Action::SetFailoverRxAll { .. } | Action::LoadLaggModule => Group::Global,
         }
     }
 }
@@ -64,6 +66,7 @@ impl Action {
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Action::LoadLaggModule => f.write_str("kldload if_lagg"),
             Action::CreateLagg { lagg } => write!(f, "ifconfig {lagg} create"),
             Action::SetProto { lagg, proto } => write!(f, "ifconfig {lagg} laggproto {proto}"),
             Action::Up { ifname } => write!(f, "ifconfig {ifname} up"),
@@ -192,8 +195,14 @@ pub fn plan(
         let identity = identity_mac(lagg, snapshot, remembered);
         plan_lagg(lagg, snapshot, identity, &mut plan);
     }
-    // The sysctl is global and only exists once if_lagg is loaded, which
-    // creating a lagg does; so it comes after any lagg creation.
+    // The sysctl exists exactly when if_lagg is loaded (compiled in or as
+    // a module). Without it there is no lagg cloner either, so SIOCIFCREATE2
+    // would fail with EINVAL (`if_clone.c`): the module is loaded first, as
+    // ifconfig's `ifmaybeload` does before creating a lagg.
+    if touches_a_lagg && snapshot.failover_rx_all.is_none() {
+        plan.actions.insert(0, Action::LoadLaggModule);
+    }
+    // The sysctl is global, so it comes after any lagg creation.
     if touches_a_lagg && snapshot.failover_rx_all != Some(config.failover_rx_all()) {
         plan.actions.push(Action::SetFailoverRxAll { value: config.failover_rx_all() });
     }
@@ -517,9 +526,11 @@ mod tests {
         s.laggs.clear();
         s.failover_rx_all = None;
         let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        // Issue 8: no sysctl means no if_lagg: kldload first.
         assert_eq!(
             strings(&p),
             [
+                "kldload if_lagg",
                 "ifconfig lagg0 create",
                 "ifconfig lagg0 up",
                 "sysctl net.link.lagg.failover_rx_all=1"

@@ -69,6 +69,7 @@ fn already_done(action: &Action, err: &KernelError) -> bool {
 
 fn execute(kernel: &mut dyn Kernel, action: &Action) -> Result<(), KernelError> {
     match action {
+        Action::LoadLaggModule => kernel.load_lagg_module(),
         Action::CreateLagg { lagg } => kernel.create_lagg(lagg),
         Action::SetProto { lagg, proto } => kernel.set_lagg_proto(lagg, *proto),
         Action::Up { ifname } => kernel.set_up(ifname, true),

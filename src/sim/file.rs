@@ -22,7 +22,11 @@
 //! read, `"none"` = not running), lagg `primary`, `saved_mac = { port = MAC }`
 //! (lp_lladdr) and `link_state` (`unknown`/`down`/`up` for a port-less
 //! lagg; `unknown` for an interface attached after the machine was built
-//! whose driver has not reported a link yet, see `ifnet::refresh_link`). In `[machine]`: `if_lagg` (module loaded, default true),
+//! whose driver has not reported a link yet, see `ifnet::refresh_link`).
+//! In `[machine]`: `if_lagg` (module loaded, default true; kldload(2)
+//! loads it), `securelevel` (`kern.securelevel`, default -1; above 0
+//! kldload fails with EPERM), `if_lagg_ko` (`if_lagg.ko` in
+//! `kern.module_path`, default true; without it kldload fails with ENOENT),
 //! `failover_rx_all` (0/1, default 0), `radios` (802.11 devices besides the
 //! wlan parents), `events` (pending devd lines). Any other key is an error.
 //!
@@ -63,6 +67,13 @@ pub struct Machine {
     /// `net.link.lagg.failover_rx_all` (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover_rx_all: Option<u32>,
+    /// `kern.securelevel` (default -1); above 0 kldload(2) fails (EPERM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub securelevel: Option<i32>,
+    /// Whether `if_lagg.ko` is in `kern.module_path` (default true); when
+    /// not, kldload(2) of if_lagg fails (ENOENT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_lagg_ko: Option<bool>,
     /// 802.11 devices (`net.wlan.devices`) besides every wlan's parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub radios: Option<Vec<IfName>>,
@@ -287,6 +298,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     };
     k.radios.extend(m.radios.iter().flatten().cloned());
+    k.securelevel = m.securelevel.unwrap_or(-1);
+    k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
 
     // Names, kinds, and which keys each kind may carry.
     let mut entries: Vec<Entry<'_>> = Vec::new();
@@ -653,6 +666,8 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
     Machine {
         if_lagg: if k.failover_rx_all.is_none() { Some(false) } else { None },
         failover_rx_all: k.failover_rx_all.map(u32::from),
+        securelevel: (k.securelevel != -1).then_some(k.securelevel),
+        if_lagg_ko: (!k.if_lagg_ko).then_some(false),
         radios: if k.radios.is_empty() { None } else { Some(k.radios.iter().cloned().collect()) },
         events: if k.events.is_empty() {
             None

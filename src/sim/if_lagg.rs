@@ -12,7 +12,7 @@
 
 use crate::domain::event::IfnetEventKind;
 use crate::domain::model::{
-    IfKind, IfName, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr, PortFlags,
+    IfKind, IfName, LaggModule, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr, PortFlags,
 };
 use crate::kernel::Errno;
 use crate::sys::abi::{
@@ -379,6 +379,40 @@ impl SimKernel {
         Ok(())
     }
 
+    /// What `modfind("if_lagg")` and the sysctls `kern.securelevel` and
+    /// `kern.module_path` report. The module is loaded exactly when its
+    /// sysctl tree exists (`failover_rx_all` is `Some`).
+    pub(super) fn modfind_lagg(&self) -> LaggModule {
+        LaggModule {
+            loaded: self.failover_rx_all.is_some(),
+            securelevel: self.securelevel,
+            module_path: "/boot/kernel;/boot/modules".to_owned(),
+            module_file: self.if_lagg_ko.then(|| "/boot/kernel/if_lagg.ko".to_owned()),
+        }
+    }
+
+    /// ifconfig's `ifmaybeload` (`sbin/ifconfig/ifconfig.c`): nothing if
+    /// `modfind` finds if_lagg, else `kldload("if_lagg")`, whose
+    /// `kern_kldload` (`sys/kern/kern_linker.c`, `gmshake/freebsd-src`
+    /// 3ebfd4716369a0c129f1e3fb99388e40ede1e741) refuses above securelevel
+    /// 0 (`securelevel_gt`: EPERM) and fails with ENOENT when
+    /// `linker_load_module` finds no file in `kern.module_path`. Loading
+    /// runs `lagg_modevent`: the lagg cloner and the `net.link.lagg`
+    /// sysctls appear (`failover_rx_all` at its default 0).
+    pub(super) fn ifmaybeload_lagg(&mut self) -> Result<(), Errno> {
+        if self.failover_rx_all.is_some() {
+            return Ok(());
+        }
+        if self.securelevel > 0 {
+            return Err(Errno::EPERM);
+        }
+        if !self.if_lagg_ko {
+            return Err(Errno::ENOENT);
+        }
+        self.failover_rx_all = Some(false);
+        Ok(())
+    }
+
     /// sysctlbyname("net.link.lagg.failover_rx_all", value): the OID is
     /// `SYSCTL_INT` in `sys/net/if_lagg.c`, so it is missing (ENOENT) until
     /// if_lagg is loaded.
@@ -396,6 +430,44 @@ impl SimKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue8_kldload_of_if_lagg_as_kern_kldload_answers() {
+        use crate::sim::Machine;
+        let without = |securelevel, ko| Machine {
+            if_lagg: Some(false),
+            securelevel,
+            if_lagg_ko: ko,
+            ..Machine::default()
+        };
+        // No lagg cloner until the module is loaded (`if_clone_create`).
+        let mut k = SimKernel::from_machine(&without(None, None)).unwrap();
+        assert_eq!(errno(k.create_lagg(&n("lagg0"))), Errno::EINVAL);
+        assert!(!k.lagg_module().unwrap().loaded);
+        k.load_lagg_module().unwrap();
+        assert_eq!(k.failover_rx_all().unwrap(), Some(false));
+        assert!(k.lagg_module().unwrap().loaded);
+        k.load_lagg_module().unwrap();
+        k.create_lagg(&n("lagg0")).unwrap();
+        assert_eq!(
+            k.calls(),
+            [
+                "SIOCIFCREATE2 lagg0: EINVAL",
+                "kldload if_lagg: ok",
+                "kldload if_lagg: ok",
+                "SIOCIFCREATE2 lagg0: ok"
+            ]
+        );
+        // Refused above securelevel 0, and without the file.
+        let mut k = SimKernel::from_machine(&without(Some(1), None)).unwrap();
+        assert_eq!(errno(k.load_lagg_module()), Errno::EPERM);
+        let mut k = SimKernel::from_machine(&without(None, Some(false))).unwrap();
+        assert_eq!(errno(k.load_lagg_module()), Errno::ENOENT);
+        // The keys round-trip.
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k);
+        assert_eq!(k.to_machine().if_lagg_ko, Some(false));
+    }
     use crate::kernel::{Kernel, KernelError, Op};
     use crate::sim::fixture::{errno, ev, laptop, mac, n, p, ports, Laptop, E, W};
     use crate::sim::{Happening, MachineInterface, SimKernel};

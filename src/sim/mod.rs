@@ -99,7 +99,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::domain::event::DevdEvent;
-use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::domain::text;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::file::{self as sys_file, Links};
@@ -140,6 +140,10 @@ pub struct SimKernel {
     radios: BTreeSet<IfName>,
     /// `net.link.lagg.failover_rx_all`; `None` when if_lagg is not loaded.
     failover_rx_all: Option<bool>,
+    /// `kern.securelevel`.
+    securelevel: i32,
+    /// `if_lagg.ko` is in `kern.module_path`.
+    if_lagg_ko: bool,
     /// devctl events not yet taken.
     events: Vec<DevdEvent>,
     /// False while a machine is being built: building is not an event.
@@ -155,6 +159,8 @@ impl PartialEq for SimKernel {
         self.ifnets == other.ifnets
             && self.radios == other.radios
             && self.failover_rx_all == other.failover_rx_all
+            && self.securelevel == other.securelevel
+            && self.if_lagg_ko == other.if_lagg_ko
             && self.events == other.events
     }
 }
@@ -180,6 +186,8 @@ impl SimKernel {
             ifnets: BTreeMap::new(),
             radios: BTreeSet::new(),
             failover_rx_all: Some(false),
+            securelevel: -1,
+            if_lagg_ko: true,
             events: Vec::new(),
             emitting: true,
             writes: 0,
@@ -322,6 +330,15 @@ impl Kernel for SimKernel {
         let r = self.siocsifflags(ifname, up);
         let what = format!("SIOCSIFFLAGS {ifname} {}", if up { "up" } else { "down" });
         self.record(what, Op::SetFlags, Some(ifname), r)
+    }
+
+    fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
+        Ok(self.modfind_lagg())
+    }
+
+    fn load_lagg_module(&mut self) -> Result<(), KernelError> {
+        let r = self.ifmaybeload_lagg();
+        self.record("kldload if_lagg".to_owned(), Op::LoadModule, None, r)
     }
 
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {

@@ -21,7 +21,7 @@
 
 #![allow(unsafe_code)]
 
-use core::ffi::{c_int, c_void, CStr};
+use core::ffi::{c_char, c_int, c_void, CStr};
 use core::marker::PhantomData;
 use core::mem::{offset_of, size_of};
 use core::ptr;
@@ -33,7 +33,7 @@ use std::path::Path;
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState};
-use crate::domain::model::{MacAddr, PortFlags};
+use crate::domain::model::{LaggModule, MacAddr, PortFlags};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::abi::{self, ifreq, IFNAMSIZ};
 use crate::sys::spawn;
@@ -91,6 +91,19 @@ const SIOCG80211: Request<abi::ieee80211req> = request(abi::SIOCG80211);
 
 /// `net.link.lagg.failover_rx_all` (`SYSCTL_INT` in `sys/net/if_lagg.c`).
 const FAILOVER_RX_ALL: &CStr = c"net.link.lagg.failover_rx_all";
+
+/// The module ifconfig loads before creating a lagg (`ifmaybeload`):
+/// `DECLARE_MODULE(if_lagg, …)` in `sys/net/if_lagg.c`; kldload(2) of a
+/// name without `/` or `.` looks the module up by this name
+/// (`kern_kldload` in `sys/kern/kern_linker.c`).
+const IF_LAGG: &CStr = c"if_lagg";
+
+// modfind(2) and kldload(2): libc.so.7 system calls the `libc` crate does
+// not declare (`sys/module.h`, `sys/linker.h`).
+extern "C" {
+    fn modfind(modname: *const c_char) -> c_int;
+    fn kldload(file: *const c_char) -> c_int;
+}
 
 /// The rc script lagghook restarts; an absolute path, run without a shell.
 const WPA_SUPPLICANT_RC: &str = "/etc/rc.d/wpa_supplicant";
@@ -414,6 +427,52 @@ impl Kernel for FreeBsdKernel {
             };
         }
         Ok(Some(value != 0))
+    }
+
+    /// `modfind("if_lagg")`; then `kern.securelevel`, `kern.module_path`
+    /// and a stat(2) of `if_lagg.ko` in each of its directories, the way
+    /// `linker_load_module` searches them. Reads only.
+    fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
+        let op = Op::GetModule;
+        let err = |code| KernelError::errno(op, None, Errno::from_code(code));
+        // SAFETY: `IF_LAGG` is a NUL-terminated static string that
+        // modfind(2) only reads.
+        let loaded = unsafe { modfind(IF_LAGG.as_ptr()) } != -1;
+        let mut level = [0u8; size_of::<c_int>()];
+        let securelevel = match sysctl_read(c"kern.securelevel", &mut level).map_err(err)? {
+            len if len == level.len() => c_int::from_ne_bytes(level),
+            _ => return Err(KernelError::other(op, None, "kern.securelevel is not an int")),
+        };
+        let mut path = [0u8; 1024];
+        let len = sysctl_read(c"kern.module_path", &mut path).map_err(err)?;
+        let path = &path[..len];
+        let path = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
+        let module_path = String::from_utf8_lossy(path).into_owned();
+        let module_file = module_path
+            .split(';')
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| format!("{}/if_lagg.ko", dir.trim_end_matches('/')))
+            .find(|file| Path::new(file).is_file());
+        Ok(LaggModule { loaded, securelevel, module_path, module_file })
+    }
+
+    /// ifconfig's `ifmaybeload` (`sbin/ifconfig/ifconfig.c`): nothing if
+    /// `modfind("if_lagg")` finds it (loaded, or compiled into the
+    /// kernel), else `kldload("if_lagg")`; EEXIST (loaded meanwhile by
+    /// someone else) is success.
+    fn load_lagg_module(&mut self) -> Result<(), KernelError> {
+        // SAFETY: as in `lagg_module`: a static C string, only read.
+        if unsafe { modfind(IF_LAGG.as_ptr()) } != -1 {
+            return Ok(());
+        }
+        // SAFETY: the same string; kldload(2) only reads it.
+        if unsafe { kldload(IF_LAGG.as_ptr()) } == -1 {
+            let code = last_errno();
+            if code != abi::EEXIST {
+                return Err(KernelError::errno(Op::LoadModule, None, Errno::from_code(code)));
+            }
+        }
+        Ok(())
     }
 
     /// sysctlbyname(3) write of `net.link.lagg.failover_rx_all`.
