@@ -301,9 +301,10 @@ fn kernel_problems(
                 notes.push(format!("{port}: absent; it is added when it attaches"));
                 continue;
             };
-            if !matches!(i.kind, IfKind::Ether | IfKind::Wlan) {
-                problems
-                    .push(format!("{port}: is not an Ethernet or wlan interface; lagg refuses it"));
+            if !matches!(i.kind, IfKind::Ether | IfKind::Vlan | IfKind::Wlan) {
+                problems.push(format!(
+                    "{port}: is not an Ethernet, vlan or wlan interface; lagg refuses it"
+                ));
             }
             if let Some(other) = snap.lagg_of(port).filter(|l| *l != &lagg.name) {
                 problems.push(format!("{port}: is a port of {other}, not {}", lagg.name));

@@ -281,6 +281,9 @@ impl FromStr for LaggProto {
 pub enum IfKind {
     Ether,
     Wlan,
+    /// A vlan(4) interface (`IFT_L2VLAN`), which lagg accepts as a port
+    /// (`lagg_port_create`) and lagghook handles like an Ethernet port.
+    Vlan,
     Lagg,
     Other,
 }
@@ -290,6 +293,7 @@ impl fmt::Display for IfKind {
         f.write_str(match self {
             IfKind::Ether => "ether",
             IfKind::Wlan => "wlan",
+            IfKind::Vlan => "vlan",
             IfKind::Lagg => "lagg",
             IfKind::Other => "other",
         })

@@ -275,7 +275,8 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
             plan.note(port, format!("is a port of {other}, not {lagg}; left alone"));
             continue;
         }
-        if !matches!(iface.kind, IfKind::Ether | IfKind::Wlan) {
+        // `lagg_port_create` takes IFT_ETHER (NICs, vaps) and IFT_L2VLAN.
+        if !matches!(iface.kind, IfKind::Ether | IfKind::Vlan | IfKind::Wlan) {
             plan.note(
                 port,
                 format!("is {} interface; lagg takes only Ethernet ports", article(iface.kind)),
@@ -412,6 +413,7 @@ fn article(kind: IfKind) -> &'static str {
     match kind {
         IfKind::Ether => "an Ethernet",
         IfKind::Wlan => "a wlan",
+        IfKind::Vlan => "a vlan",
         IfKind::Lagg => "a lagg",
         IfKind::Other => "a non-Ethernet",
     }

@@ -7,13 +7,15 @@
 //! | key | kinds | meaning |
 //! |---|---|---|
 //! | `name` | all | interface name (`IfName` rules) |
-//! | `kind` | all | `ether`, `wlan`, `lagg` or `other` (not Ethernet-like, e.g. tun) |
+//! | `kind` | all | `ether`, `vlan` (a vlan(4), `IFT_L2VLAN`), `wlan`, `lagg` or `other` (not Ethernet-like, e.g. tun) |
 //! | `mac` | ether (required), wlan, other | ether: its address and hwaddr; wlan: its creation address (`wlanaddr`, default the radio's [`factory_mac`]); for a lagg port: its saved `lp_lladdr` |
 //! | `link` | ether, wlan, other | the medium: cable in / AP in reach (default false) |
 //! | `up` | all | `IFF_UP` (default true) |
 //! | `parent` | wlan (required) | the radio |
 //! | `proto` | lagg | `laggproto` keyword (default failover) |
 //! | `ports` | lagg | ports, replayed as `SIOCSLAGGPORT` in this order |
+//! | `max_mtu` | ether, vlan, other | the largest MTU the driver's SIOCSIFMTU accepts (default: no limit); joining a lagg with a larger MTU fails with EINVAL |
+//! | `security` | wlan | `wpa` (default: joining needs wpa_supplicant with the vap's address) or `open` (joins without wpa_supplicant) |
 //!
 //! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
 //! identical kernel; a scenario may use them too): `index` (if_index),
@@ -106,6 +108,12 @@ pub struct MachineInterface {
     pub proto: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<IfName>>,
+    /// ether, vlan, other: the largest MTU the driver accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_mtu: Option<u32>,
+    /// wlan: `"open"` or `"wpa"` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<String>,
     /// Extra: explicit if_index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
@@ -201,6 +209,8 @@ impl MachineInterface {
             parent: None,
             proto: None,
             ports: None,
+            max_mtu: None,
+            security: None,
             index: None,
             hwaddr: None,
             lladdr: None,
@@ -259,6 +269,7 @@ fn kind_of(s: &str) -> Option<IfKind> {
     match s {
         "ether" => Some(IfKind::Ether),
         "wlan" => Some(IfKind::Wlan),
+        "vlan" => Some(IfKind::Vlan),
         "lagg" => Some(IfKind::Lagg),
         "other" => Some(IfKind::Other),
         _ => None,
@@ -341,6 +352,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
         let wlan_only = [
             ("parent", mi.parent.is_some()),
+            ("security", mi.security.is_some()),
             ("air_mac", mi.air_mac.is_some()),
             ("wpa_mac", mi.wpa_mac.is_some()),
         ];
@@ -349,6 +361,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 for (key, present) in wlan_only {
                     forbid(key, present)?;
                 }
+                forbid("max_mtu", mi.max_mtu.is_some())?;
                 // A lagg's MAC comes from its first port (`lagg_port_create`);
                 // `lladdr` overrides it after the replay.
                 forbid("mac", mi.mac.is_some())?;
@@ -361,13 +374,21 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 if mi.parent.is_none() {
                     return Err(SimError::new(format!("interface {name}: a wlan needs parent")));
                 }
+                // net80211 has its own MTU range (IEEE80211_MTU_MAX).
+                forbid("max_mtu", mi.max_mtu.is_some())?;
+                if !matches!(mi.security.as_deref(), None | Some("open" | "wpa")) {
+                    return Err(SimError::new(format!(
+                        "interface {name}: security {:?} (want open or wpa)",
+                        mi.security.as_deref().unwrap_or_default()
+                    )));
+                }
             }
-            IfKind::Ether | IfKind::Other => {
+            IfKind::Ether | IfKind::Vlan | IfKind::Other => {
                 for (key, present) in lagg_only.into_iter().chain(wlan_only) {
                     forbid(key, present)?;
                 }
-                if kind == IfKind::Ether && mi.mac.is_none() {
-                    return Err(SimError::new(format!("interface {name}: an ether needs mac")));
+                if matches!(kind, IfKind::Ether | IfKind::Vlan) && mi.mac.is_none() {
+                    return Err(SimError::new(format!("interface {name}: an {kind} needs mac")));
                 }
             }
         }
@@ -409,16 +430,17 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         let mac = mi.mac;
         let mtu = mi.mtu.unwrap_or(ETHERMTU);
         let ifn = match e.kind {
-            IfKind::Ether | IfKind::Other => Ifnet {
+            IfKind::Ether | IfKind::Vlan | IfKind::Other => Ifnet {
                 name: name.clone(),
                 index,
                 kind: e.kind,
                 lladdr: mac.unwrap_or(MacAddr::ZERO),
-                hwaddr: if e.kind == IfKind::Ether { mac } else { None },
+                hwaddr: if e.kind == IfKind::Other { None } else { mac },
                 up: mi.up,
                 medium: mi.link,
                 link: LinkState::Down,
                 mtu,
+                max_mtu: mi.max_mtu,
                 vap: None,
                 lagg: None,
             },
@@ -443,7 +465,13 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     medium: mi.link,
                     link: LinkState::Down,
                     mtu,
-                    vap: Some(Vap { parent, air: mac, wpa: Some(mac) }),
+                    max_mtu: None,
+                    vap: Some(Vap {
+                        parent,
+                        air: mac,
+                        wpa: Some(mac),
+                        open: mi.security.as_deref() == Some("open"),
+                    }),
                     lagg: None,
                 }
             }
@@ -465,6 +493,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     link: LinkState::Unknown,
                     mtu,
                     vap: None,
+                    max_mtu: None,
                     lagg: Some(Lagg { proto, ports: Vec::new(), primary: None }),
                 }
             }
@@ -621,6 +650,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         mi.mtu = Some(ifn.mtu);
         mi.hwaddr = ifn.hwaddr;
         mi.lladdr = Some(ifn.lladdr);
+        mi.max_mtu = ifn.max_mtu;
         if let Some(sc) = &ifn.lagg {
             mi.proto = Some(sc.proto.to_string());
             // Primary first, so the replay makes it primary even without
@@ -658,6 +688,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         }
         if let Some(v) = &ifn.vap {
             mi.parent = Some(v.parent.clone());
+            mi.security = v.open.then(|| "open".to_owned());
             mi.air_mac = Some(v.air);
             mi.wpa_mac = Some(WpaMac::from(v.wpa));
         }

@@ -184,7 +184,8 @@ impl SimKernel {
             return Err(if &owner == lagg { Errno::EEXIST } else { Errno::EBUSY });
         }
         // Ethernet lagg: only IFT_ETHER / IFT_L2VLAN ports. Vaps and laggs
-        // are IFT_ETHER (`ieee80211_vap_setup`, `lagg_clone_create`).
+        // are IFT_ETHER (`ieee80211_vap_setup`, `lagg_clone_create`), a
+        // vlan(4) IFT_L2VLAN (`vlan_clone_create`): all accepted here.
         if p.kind == IfKind::Other {
             return Err(Errno::EPROTONOSUPPORT);
         }
@@ -192,6 +193,7 @@ impl SimKernel {
         let lagg_mtu = l.mtu;
         let port_mtu = p.mtu;
         let port_kind = p.kind;
+        let port_max_mtu = p.max_mtu;
         // MTU: the first port defines the lagg's; later ports get the
         // lagg's through their driver's SIOCSIFMTU (net80211 accepts
         // IEEE80211_MTU_MIN..IEEE80211_MTU_MAX, `ieee80211_ioctl`).
@@ -204,6 +206,12 @@ impl SimKernel {
             if port_kind == IfKind::Wlan
                 && !(IEEE80211_MTU_MIN..=IEEE80211_MTU_MAX).contains(&lagg_mtu)
             {
+                return Err(Errno::EINVAL);
+            }
+            // The driver refuses an MTU above what it can frame;
+            // `lagg_port_create` returns its error ("invalid MTU for"),
+            // and the port is not added.
+            if port_max_mtu.is_some_and(|max| lagg_mtu > max) {
                 return Err(Errno::EINVAL);
             }
             old_mtu = Some(port_mtu);
@@ -374,6 +382,7 @@ impl SimKernel {
             link: LinkState::Unknown,
             mtu: ETHERMTU,
             vap: None,
+            max_mtu: None,
             lagg: Some(Lagg { proto: LaggProto::Failover, ports: Vec::new(), primary: None }),
         });
         Ok(())
@@ -430,6 +439,33 @@ impl SimKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue8_vlan_ports_join_and_drivers_refuse_mtus_above_their_max() {
+        let mut vlan = MachineInterface::new(n("vlan0"), IfKind::Vlan);
+        vlan.mac = Some(mac(E));
+        vlan.link = true;
+        vlan.max_mtu = Some(1500);
+        let mut k = Laptop::new().with(vlan).build();
+        // IFT_L2VLAN is accepted, like IFT_ETHER (`lagg_port_create`).
+        k.add_lagg_port(&n("lagg0"), &n("vlan0")).unwrap();
+        assert!(k.lagg_status(&n("lagg0")).unwrap().has_port(&n("vlan0")));
+        assert_eq!(k.media_type("vlan0"), Some("ethernet"));
+        // A jumbo lagg: the driver's SIOCSIFMTU refuses, the port stays out
+        // with its MTU untouched, and the error is the driver's EINVAL.
+        let mut jumbo = MachineInterface::new(n("em1"), IfKind::Ether);
+        (jumbo.mac, jumbo.mtu) = (Some(mac(W)), Some(9000));
+        let mut small = MachineInterface::new(n("ue0"), IfKind::Ether);
+        (small.mac, small.max_mtu) = (Some(mac(E)), Some(4088));
+        let mut k = Laptop::new().with(jumbo).with(small).build();
+        k.create_lagg(&n("lagg1")).unwrap();
+        k.add_lagg_port(&n("lagg1"), &n("em1")).unwrap();
+        assert_eq!(errno(k.add_lagg_port(&n("lagg1"), &n("ue0"))), Errno::EINVAL);
+        assert_eq!(k.interface("ue0").unwrap().mtu, ETHERMTU);
+        assert!(!k.lagg_status(&n("lagg1")).unwrap().has_port(&n("ue0")));
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k);
+    }
 
     #[test]
     fn issue8_kldload_of_if_lagg_as_kern_kldload_answers() {

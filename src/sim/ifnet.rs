@@ -39,6 +39,11 @@ pub(super) struct Ifnet {
     /// `if_link_state`, as last reported.
     pub(super) link: LinkState,
     pub(super) mtu: u32,
+    /// The largest MTU the driver's SIOCSIFMTU accepts; `None`: any the
+    /// kind allows. iflib drivers refuse more than their frame size
+    /// allows with EINVAL (`iflib_if_ioctl`), a vlan more than its
+    /// parent's MTU (`vlan_ioctl`).
+    pub(super) max_mtu: Option<u32>,
     pub(super) vap: Option<Vap>,
     pub(super) lagg: Option<Lagg>,
 }
@@ -57,7 +62,8 @@ impl SimKernel {
     pub fn media_type(&self, name: &str) -> Option<&'static str> {
         let ifn = self.ifnets.values().find(|i| i.name.as_str() == name)?;
         match ifn.kind {
-            IfKind::Ether | IfKind::Lagg => Some("ethernet"),
+            // A vlan reports its parent's media (`vlan_media_status`).
+            IfKind::Ether | IfKind::Vlan | IfKind::Lagg => Some("ethernet"),
             IfKind::Wlan => Some("802.11"),
             IfKind::Other => None,
         }
@@ -146,6 +152,7 @@ impl SimKernel {
             link: LinkState::Unknown,
             mtu: ETHERMTU,
             vap: None,
+            max_mtu: None,
             lagg: None,
         });
     }
@@ -157,7 +164,7 @@ impl SimKernel {
     /// the handshake ([`Vap::handshake_ok`]). lagg: `lagg_linkstate`.
     fn computed_link(&self, ifn: &Ifnet) -> LinkState {
         let up = match ifn.kind {
-            IfKind::Ether | IfKind::Other => ifn.up && ifn.medium,
+            IfKind::Ether | IfKind::Vlan | IfKind::Other => ifn.up && ifn.medium,
             IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
             IfKind::Lagg => return self.lagg_aggregate(ifn).unwrap_or(ifn.link),
         };

@@ -35,6 +35,9 @@ pub(super) struct Vap {
     /// The address wpa_supplicant read when it started; `None` when no
     /// wpa_supplicant runs for this vap.
     pub(super) wpa: Option<MacAddr>,
+    /// The network is open (machine key `security = "open"`): the station
+    /// joins without a 4-way handshake, so without wpa_supplicant.
+    pub(super) open: bool,
 }
 
 impl Vap {
@@ -42,8 +45,11 @@ impl Vap {
     /// reports LINK_UP)? Only if wpa_supplicant speaks with the vap's
     /// on-air address; with another one the 4-way handshake fails
     /// (inferred from hostap's `l2_packet_freebsd.c`).
+    /// An open network has no handshake: the join needs no
+    /// wpa_supplicant (`ieee80211_sta.c` goes AUTH → ASSOC → RUN on its
+    /// own with `IEEE80211_AUTH_OPEN`).
     pub(super) fn handshake_ok(&self) -> bool {
-        self.wpa == Some(self.air)
+        self.open || self.wpa == Some(self.air)
     }
 }
 
@@ -171,7 +177,8 @@ impl SimKernel {
                 // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
                 link: LinkState::Unknown,
                 mtu: ETHERMTU,
-                vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac) }),
+                vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac), open: false }),
+                max_mtu: None,
                 lagg: None,
             },
         );
@@ -252,6 +259,27 @@ mod tests {
         assert_eq!((w.kind, w.parent), (IfKind::Wlan, Some(n("iwn0"))));
         assert!(k.interface("wlan1").is_none());
         assert_eq!(k.media_type("wifi0"), Some("802.11"));
+    }
+
+    #[test]
+    fn issue8_open_network_associates_without_wpa_supplicant() {
+        use crate::sim::{Machine, MachineInterface};
+        let mut w = MachineInterface::new(n("wlan0"), IfKind::Wlan);
+        (w.parent, w.link, w.security) = (Some(n("iwn0")), true, Some("open".into()));
+        w.wpa_mac = Some(crate::sim::WpaMac::from(None));
+        let machine = Machine { interface: vec![w], ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), None);
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+        // A new address while UP leaves iv_myaddr behind; open still joins.
+        k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+        assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
+        // The same vap on a WPA network needs wpa_supplicant.
+        let mut machine = machine;
+        machine.interface[0].security = None;
+        let k = SimKernel::from_machine(&machine).unwrap();
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down);
     }
 
     #[test]

@@ -113,7 +113,10 @@ impl SimKernel {
         let fail = |why: String| Err(SimError::new(format!("{h}: {why}")));
         match h {
             Happening::Unplug(n) | Happening::Plug(n) => {
-                self.require_kind(n, IfKind::Ether).or_else(fail)?;
+                // A vlan's carrier is its parent's cable (`vlan_link_state`).
+                if self.ifnets.get(n).map(|i| i.kind) != Some(IfKind::Vlan) {
+                    self.require_kind(n, IfKind::Ether).or_else(fail)?;
+                }
                 self.set_medium(n, matches!(h, Happening::Plug(_)));
             }
             Happening::Disassociate(n) | Happening::Associate(n) => {

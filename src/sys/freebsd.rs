@@ -332,10 +332,13 @@ impl Kernel for FreeBsdKernel {
                 IfKind::Lagg
             } else if ethernet_like {
                 IfKind::Ether
+            } else if e.ifi_type == abi::IFT_L2VLAN {
+                // A vlan inside a lagg is IFT_IEEE8023ADLAG, so Ether above.
+                IfKind::Vlan
             } else {
                 IfKind::Other
             };
-            let hwaddr = if ethernet_like {
+            let hwaddr = if ethernet_like || e.ifi_type == abi::IFT_L2VLAN {
                 match self.hwaddr(&e.name) {
                     Ok(mac) => mac,
                     // Gone since getifaddrs listed it: it is not there.
