@@ -198,7 +198,7 @@ impl std::error::Error for KernelError {}
 /// A kernel lagghook can observe and change. Every method is one request
 /// (or a fixed short sequence the doc names); policy lives in `plan`.
 pub trait Kernel {
-    /// getifaddrs(3) plus, per interface, `SIOCGHWADDR` and `SIOCG80211`
+    /// getifaddrs(3) plus, per interface, `SIOCGHWADDR`, `SIOCGIFCAP` and `SIOCG80211`
     /// `IEEE80211_IOC_IC_NAME` (a vap and its radio, whatever its name):
     /// every interface, in `if_index` order.
     fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError>;

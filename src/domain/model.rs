@@ -324,6 +324,32 @@ impl fmt::Display for LinkState {
     }
 }
 
+/// `SIOCGIFCAP`: the capabilities an interface supports
+/// (`if_capabilities`, `ifr_reqcap`) and has enabled (`if_capenable`,
+/// `ifr_curcap`), `IFCAP_*` bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Caps {
+    pub supported: u32,
+    pub enabled: u32,
+}
+
+impl Caps {
+    /// The names of `bits` ifconfig would print, `,`-separated.
+    pub fn names(bits: u32) -> String {
+        abi::IFCAP_NAMES
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, name)| *name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Supported but not enabled.
+    pub fn disabled(self) -> u32 {
+        self.supported & !self.enabled
+    }
+}
+
 /// One interface as observed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
@@ -343,6 +369,8 @@ pub struct Interface {
     pub mtu: u32,
     /// For a wlan vap, its radio (`ic_name`).
     pub parent: Option<IfName>,
+    /// `SIOCGIFCAP`; `None` where the driver does not answer it.
+    pub caps: Option<Caps>,
 }
 
 /// `LAGG_PORT_*` flags reported by `SIOCGLAGG` (`lagg_port2req`).

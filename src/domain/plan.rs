@@ -459,6 +459,7 @@ mod tests {
             link: if link { LinkState::Up } else { LinkState::Down },
             mtu: 1500,
             parent: None,
+            caps: None,
         }
     }
 

@@ -15,14 +15,15 @@
 //! | `proto` | lagg | `laggproto` keyword (default failover) |
 //! | `ports` | lagg | ports, replayed as `SIOCSLAGGPORT` in this order |
 //! | `max_mtu` | ether, vlan, other | the largest MTU the driver's SIOCSIFMTU accepts (default: no limit); joining a lagg with a larger MTU fails with EINVAL |
+//! | `capabilities` | ether, vlan, other | `if_capabilities`, `IFCAP_*` bits (default: an em(4)'s checksum, TSO, LRO and VLAN bits for an ether, 0 otherwise); a vap has none |
 //! | `security` | wlan | `wpa` (default: joining needs wpa_supplicant with the vap's address) or `open` (joins without wpa_supplicant) |
 //!
 //! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
 //! identical kernel; a scenario may use them too): `index` (if_index),
 //! `hwaddr`, `lladdr` (current address, set after the ports are replayed),
-//! `mtu`, wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
+//! `mtu`, `capenable` (if_capenable, default all of `capabilities`), wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
 //! read, `"none"` = not running), lagg `primary`, `saved_mac = { port = MAC }`
-//! (lp_lladdr) and `link_state` (`unknown`/`down`/`up` for a port-less
+//! (lp_lladdr), `saved_caps = { port = BITS }` (lp_ifcapenable) and `link_state` (`unknown`/`down`/`up` for a port-less
 //! lagg; `unknown` for an interface attached after the machine was built
 //! whose driver has not reported a link yet, see `ifnet::refresh_link`).
 //! In `[machine]`: `if_lagg` (module loaded, default true; kldload(2)
@@ -49,7 +50,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::if_lagg::Lagg;
-use super::ifnet::Ifnet;
+use super::ifnet::{Ifnet, ETHER_CAPS};
 use super::net80211::{factory_mac, Vap};
 use super::{SimError, SimKernel};
 use crate::domain::config::Location;
@@ -111,6 +112,16 @@ pub struct MachineInterface {
     /// ether, vlan, other: the largest MTU the driver accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_mtu: Option<u32>,
+    /// ether, vlan, other: `if_capabilities` (`IFCAP_*` bits; default:
+    /// an em(4)'s checksum, TSO, LRO and VLAN bits for an ether, none else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<u32>,
+    /// Extra: `if_capenable` (default: every supported capability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capenable: Option<u32>,
+    /// Extra, lagg: `lp_ifcapenable` of each port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_caps: Option<BTreeMap<IfName, u32>>,
     /// wlan: `"open"` or `"wpa"` (default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security: Option<String>,
@@ -210,6 +221,9 @@ impl MachineInterface {
             proto: None,
             ports: None,
             max_mtu: None,
+            capabilities: None,
+            capenable: None,
+            saved_caps: None,
             security: None,
             index: None,
             hwaddr: None,
@@ -341,6 +355,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             ("ports", mi.ports.is_some()),
             ("primary", mi.primary.is_some()),
             ("saved_mac", mi.saved_mac.is_some()),
+            ("saved_caps", mi.saved_caps.is_some()),
         ];
         // A driver's interface records only the state no report has left
         // yet: UNKNOWN (see `refresh_link`); the rest follows the medium.
@@ -362,6 +377,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     forbid(key, present)?;
                 }
                 forbid("max_mtu", mi.max_mtu.is_some())?;
+                forbid("capabilities", mi.capabilities.is_some())?;
+                forbid("capenable", mi.capenable.is_some())?;
                 // A lagg's MAC comes from its first port (`lagg_port_create`);
                 // `lladdr` overrides it after the replay.
                 forbid("mac", mi.mac.is_some())?;
@@ -376,6 +393,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 }
                 // net80211 has its own MTU range (IEEE80211_MTU_MAX).
                 forbid("max_mtu", mi.max_mtu.is_some())?;
+                forbid("capabilities", mi.capabilities.is_some())?;
+                forbid("capenable", mi.capenable.is_some())?;
                 if !matches!(mi.security.as_deref(), None | Some("open" | "wpa")) {
                     return Err(SimError::new(format!(
                         "interface {name}: security {:?} (want open or wpa)",
@@ -391,6 +410,11 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     return Err(SimError::new(format!("interface {name}: an {kind} needs mac")));
                 }
             }
+        }
+        if mi.capenable.is_some_and(|c| c & !mi.capabilities.unwrap_or(u32::MAX) != 0) {
+            return Err(SimError::new(format!(
+                "interface {name}: capenable has bits capabilities lacks"
+            )));
         }
         entries.push(Entry { mi, name, kind });
     }
@@ -441,6 +465,14 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 link: LinkState::Down,
                 mtu,
                 max_mtu: mi.max_mtu,
+                capabilities: mi.capabilities.unwrap_or(if e.kind == IfKind::Ether {
+                    ETHER_CAPS
+                } else {
+                    0
+                }),
+                caps: mi.capenable.unwrap_or(
+                    mi.capabilities.unwrap_or(if e.kind == IfKind::Ether { ETHER_CAPS } else { 0 }),
+                ),
                 vap: None,
                 lagg: None,
             },
@@ -466,6 +498,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     link: LinkState::Down,
                     mtu,
                     max_mtu: None,
+                    capabilities: 0,
+                    caps: 0,
                     vap: Some(Vap {
                         parent,
                         air: mac,
@@ -494,6 +528,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     mtu,
                     vap: None,
                     max_mtu: None,
+                    capabilities: 0,
+                    caps: 0,
                     lagg: Some(Lagg { proto, ports: Vec::new(), primary: None }),
                 }
             }
@@ -584,6 +620,16 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 }
                 sc.primary = Some(p.clone());
             }
+            for (p, caps) in mi.saved_caps.iter().flatten() {
+                match sc.ports.iter_mut().find(|x| &x.name == p) {
+                    Some(port) => port.caps = *caps,
+                    None => {
+                        return Err(SimError::new(format!(
+                            "interface {name}: saved_caps for {p}, which is not one of its ports"
+                        )))
+                    }
+                }
+            }
             for (p, mac) in mi.saved_mac.iter().flatten() {
                 match sc.ports.iter_mut().find(|x| &x.name == p) {
                     Some(port) => port.lladdr = *mac,
@@ -651,6 +697,11 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         mi.hwaddr = ifn.hwaddr;
         mi.lladdr = Some(ifn.lladdr);
         mi.max_mtu = ifn.max_mtu;
+        if matches!(ifn.kind, IfKind::Ether | IfKind::Vlan | IfKind::Other) {
+            let default = if ifn.kind == IfKind::Ether { ETHER_CAPS } else { 0 };
+            mi.capabilities = (ifn.capabilities != default).then_some(ifn.capabilities);
+            mi.capenable = (ifn.caps != ifn.capabilities).then_some(ifn.caps);
+        }
         if let Some(sc) = &ifn.lagg {
             mi.proto = Some(sc.proto.to_string());
             // Primary first, so the replay makes it primary even without
@@ -670,6 +721,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
                 mi.link_state = Some(link_state_name(ifn.link).to_owned());
             } else {
                 mi.saved_mac = Some(sc.ports.iter().map(|p| (p.name.clone(), p.lladdr)).collect());
+                mi.saved_caps = Some(sc.ports.iter().map(|p| (p.name.clone(), p.caps)).collect());
             }
         } else {
             mi.link = ifn.medium;

@@ -12,7 +12,8 @@
 
 use crate::domain::event::IfnetEventKind;
 use crate::domain::model::{
-    IfKind, IfName, LaggModule, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr, PortFlags,
+    Caps, IfKind, IfName, LaggModule, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr,
+    PortFlags,
 };
 use crate::kernel::Errno;
 use crate::sys::abi::{
@@ -28,6 +29,9 @@ pub(super) struct Port {
     pub(super) name: IfName,
     /// `lp_lladdr`: the port's address when it joined.
     pub(super) lladdr: MacAddr,
+    /// `lp_ifcapenable`: the port's enabled capabilities when it joined,
+    /// given back when it leaves (`lagg_port_destroy`).
+    pub(super) caps: u32,
 }
 
 /// `struct lagg_softc`, the parts lagghook can observe.
@@ -233,6 +237,7 @@ impl SimKernel {
         // the lagg's MAC, unconditionally, before the port is hooked
         // (so net80211's SIOCSIFFLAGS still sees ieee80211_ioctl).
         let saved = self.ifnets.get(port).map_or(MacAddr::ZERO, |p| p.lladdr);
+        let saved_caps = self.ifnets.get(port).map_or(0, |p| p.caps);
         if first {
             if let Some(l) = self.ifnets.get_mut(lagg) {
                 l.lladdr = saved;
@@ -256,8 +261,9 @@ impl SimKernel {
             if first {
                 sc.primary = Some(port.clone());
             }
-            sc.ports.insert(pos, Port { name: port.clone(), lladdr: saved });
+            sc.ports.insert(pos, Port { name: port.clone(), lladdr: saved, caps: saved_caps });
         }
+        self.lagg_capabilities(lagg);
         self.lagg_linkstate(lagg);
         Ok(())
     }
@@ -302,9 +308,11 @@ impl SimKernel {
             }
         }
         if !detaching {
-            // The leaving port gets its own address back.
+            // The leaving port gets its own capabilities and address back.
+            self.lagg_setcaps(port, removed.caps);
             self.if_setlladdr(port, removed.lladdr);
         }
+        self.lagg_capabilities(lagg);
         self.lagg_linkstate(lagg);
     }
 
@@ -383,9 +391,88 @@ impl SimKernel {
             mtu: ETHERMTU,
             vap: None,
             max_mtu: None,
+            capabilities: 0,
+            caps: 0,
             lagg: Some(Lagg { proto: LaggProto::Failover, ports: Vec::new(), primary: None }),
         });
         Ok(())
+    }
+
+    /// A lagg's SIOCGIFCAP answer: `lagg_capabilities` sets its
+    /// `if_capabilities` and `if_capenable` to the intersection of its
+    /// ports' (nothing without ports); derived here rather than stored.
+    pub(super) fn lagg_caps(&self, lagg: &Ifnet) -> Caps {
+        let ports = lagg.lagg.as_ref().map(|sc| sc.ports.as_slice()).unwrap_or_default();
+        let mut caps = Caps { supported: !0, enabled: !0 };
+        for p in ports.iter().filter_map(|p| self.ifnets.get(&p.name)) {
+            caps.supported &= p.capabilities;
+            caps.enabled &= p.caps;
+        }
+        if ports.is_empty() {
+            caps = Caps::default();
+        }
+        caps
+    }
+
+    /// `lagg_capabilities` (`sys/net/if_lagg.c`, `gmshake/freebsd-src`
+    /// f0689c80…): the capabilities enabled on every port are applied back
+    /// to each port (`lagg_setcaps`), repeated until nothing changes. A
+    /// vap enables none and refuses SIOCSIFCAP, so while one is a member
+    /// the wired NIC loses its checksum offload, TSO and LRO.
+    pub(super) fn lagg_capabilities(&mut self, lagg: &IfName) {
+        let ports: Vec<IfName> = self
+            .ifnets
+            .get(lagg)
+            .and_then(|l| l.lagg.as_ref())
+            .map(|sc| sc.ports.iter().map(|p| p.name.clone()).collect())
+            .unwrap_or_default();
+        let enabled = |k: &SimKernel, p: &IfName| k.ifnets.get(p).map_or(0, |i| i.caps);
+        let mut ena = ports.iter().fold(!0, |acc, p| acc & enabled(self, p));
+        loop {
+            let pena = ena;
+            for p in &ports {
+                self.lagg_setcaps(p, ena);
+                ena &= enabled(self, p);
+            }
+            if ena == pena {
+                break;
+            }
+        }
+    }
+
+    /// `lagg_setcaps`: nothing if the port already has exactly `cap`
+    /// enabled, else SIOCSIFCAP through the port's own driver. An iflib
+    /// NIC (`iflib_if_ioctl`, `sys/net/iflib.c`, `fel1x-developer/
+    /// freebsd-src` 3890cae0…) toggles the supported bits that differ and,
+    /// if it is running and any of them is not a wake-on-LAN bit, stops and
+    /// re-initialises itself around the change: its link drops and comes
+    /// back, modelled as the bounce `if_setlladdr` causes. net80211 refuses
+    /// (EINVAL from `ether_ioctl`), and `lagg_capabilities` ignores the
+    /// error. A vlan (`vlan_ioctl`) or other driver takes the supported
+    /// bits without a reset.
+    pub(super) fn lagg_setcaps(&mut self, port: &IfName, cap: u32) {
+        let Some(ifn) = self.ifnets.get_mut(port) else {
+            return;
+        };
+        if ifn.caps == cap {
+            return;
+        }
+        let setmask = (cap ^ ifn.caps) & ifn.capabilities;
+        match ifn.kind {
+            IfKind::Wlan | IfKind::Lagg => {}
+            IfKind::Ether => {
+                if setmask == 0 {
+                    return;
+                }
+                let running = ifn.up;
+                ifn.caps ^= setmask;
+                if running {
+                    self.if_setflags(port, false);
+                    self.if_setflags(port, true);
+                }
+            }
+            IfKind::Vlan | IfKind::Other => ifn.caps ^= setmask,
+        }
     }
 
     /// What `modfind("if_lagg")` and the sysctls `kern.securelevel` and
@@ -465,6 +552,44 @@ mod tests {
         assert!(!k.lagg_status(&n("lagg1")).unwrap().has_port(&n("ue0")));
         let again = SimKernel::from_machine(&k.to_machine()).unwrap();
         assert_eq!(again, k);
+    }
+
+    /// Issue 8: `lagg_capabilities` enables on every port only what all
+    /// of them have; the wired NIC pays for the change with a reset.
+    #[test]
+    fn issue8_capabilities_are_the_ports_intersection_and_cost_em0_a_reset() {
+        use crate::sim::ifnet::ETHER_CAPS;
+        let caps = |k: &SimKernel, name: &str| k.interface(name).unwrap().caps.unwrap();
+        let mut k = laptop();
+        // Built with both ports: em0 already lost its offload to wlan0's none.
+        assert_eq!(caps(&k, "em0").enabled, 0);
+        assert_eq!(caps(&k, "em0").supported, ETHER_CAPS);
+        assert_eq!(caps(&k, "lagg0"), Caps::default());
+        // em0 leaves: it gets its own capabilities back (`lp_ifcapenable`),
+        // and as a running iflib NIC it is reset: link down and up.
+        k.remove_lagg_port(&n("lagg0"), &n("em0")).unwrap();
+        assert_eq!(caps(&k, "em0").enabled, ETHER_CAPS);
+        let em0: Vec<String> =
+            k.take_events().into_iter().filter(|e| e.subsystem == "em0").map(|e| e.kind).collect();
+        assert!(em0.starts_with(&["LINK_DOWN".to_owned(), "LINK_UP".to_owned()]), "{em0:?}");
+        // em0 alone in a lagg of its own keeps everything: no SIOCSIFCAP.
+        k.create_lagg(&n("lagg1")).unwrap();
+        k.take_events();
+        k.add_lagg_port(&n("lagg1"), &n("em0")).unwrap();
+        assert_eq!(caps(&k, "lagg1"), Caps { supported: ETHER_CAPS, enabled: ETHER_CAPS });
+        let em0 = k.take_events().into_iter().filter(|e| e.subsystem == "em0").count();
+        assert_eq!(em0, 0, "lagg_setcaps returns early: no reset");
+        k.remove_lagg_port(&n("lagg1"), &n("em0")).unwrap();
+        k.take_events();
+        // Joining the lagg that holds wlan0 resets em0 a second time, after
+        // the MAC push's bounce; wlan0 leaving does not give em0's back.
+        k.add_lagg_port(&n("lagg0"), &n("em0")).unwrap();
+        let resets = k.take_events().iter().filter(|e| e.subsystem == "em0").count();
+        assert_eq!(resets, 4, "the bounce's LINK_DOWN/LINK_UP, then the reset's");
+        assert_eq!(caps(&k, "em0").enabled, 0);
+        k.remove_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
+        assert_eq!(caps(&k, "em0").enabled, 0, "lagg_capabilities never widens");
+        assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
     }
 
     #[test]

@@ -14,9 +14,20 @@
 use std::collections::BTreeSet;
 
 use crate::domain::event::{DevdEvent, IfnetEventKind};
-use crate::domain::model::{IfKind, IfName, Interface, LinkState, MacAddr};
+use crate::domain::model::{Caps, IfKind, IfName, Interface, LinkState, MacAddr};
 use crate::kernel::Errno;
-use crate::sys::abi::ETHERMTU;
+use crate::sys::abi::{self, ETHERMTU};
+
+/// What the simulator's Ethernet NICs offload, supported and enabled at
+/// attach: the checksum, TSO, LRO and VLAN bits of an em(4) (iflib) NIC.
+pub(super) const ETHER_CAPS: u32 = abi::IFCAP_RXCSUM
+    | abi::IFCAP_TXCSUM
+    | abi::IFCAP_VLAN_MTU
+    | abi::IFCAP_VLAN_HWTAGGING
+    | abi::IFCAP_TSO4
+    | abi::IFCAP_LRO
+    | abi::IFCAP_RXCSUM_IPV6
+    | abi::IFCAP_TXCSUM_IPV6;
 
 use super::if_lagg::Lagg;
 use super::net80211::Vap;
@@ -44,6 +55,11 @@ pub(super) struct Ifnet {
     /// allows with EINVAL (`iflib_if_ioctl`), a vlan more than its
     /// parent's MTU (`vlan_ioctl`).
     pub(super) max_mtu: Option<u32>,
+    /// `if_capabilities`: what the driver can offload.
+    pub(super) capabilities: u32,
+    /// `if_capenable`: what is enabled (a lagg's is derived from its
+    /// ports', [`SimKernel::lagg_caps`]).
+    pub(super) caps: u32,
     pub(super) vap: Option<Vap>,
     pub(super) lagg: Option<Lagg>,
 }
@@ -89,6 +105,10 @@ impl SimKernel {
             link: ifn.link,
             mtu: ifn.mtu,
             parent: ifn.vap.as_ref().map(|v| v.parent.clone()),
+            caps: Some(match ifn.lagg {
+                Some(_) => self.lagg_caps(ifn),
+                None => Caps { supported: ifn.capabilities, enabled: ifn.caps },
+            }),
         }
     }
 
@@ -153,6 +173,8 @@ impl SimKernel {
             mtu: ETHERMTU,
             vap: None,
             max_mtu: None,
+            capabilities: ETHER_CAPS,
+            caps: ETHER_CAPS,
             lagg: None,
         });
     }

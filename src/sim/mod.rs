@@ -5,8 +5,9 @@
 //! touches (Ethernet NICs, net80211 vaps, lagg(4) interfaces), the kernel
 //! rules that decide their state, and the devd(8) events the kernel would
 //! emit. What it does not own: policy (that is `plan`), and anything
-//! lagghook does not observe (addresses, routes, capabilities, multicast,
-//! counters).
+//! lagghook does not observe (addresses, routes, multicast, counters).
+//! Capabilities are modelled as far as lagg changes them
+//! ([`if_lagg`]'s `lagg_capabilities`).
 //!
 //! It is split as FreeBSD splits the code it models; each file's doc says
 //! what it owns:
@@ -78,6 +79,14 @@
 //!   failing with EIO) are not modelled: any number of vaps may share a
 //!   radio.
 //! - The "AP in reach" medium is kept per vap, not per radio.
+//! - There is no clock. The re-initialisation an iflib NIC goes through
+//!   when lagg changes its enabled capabilities (`iflib_stop` and
+//!   `iflib_init_locked` around SIOCSIFCAP) is modelled as a bounce: link
+//!   down and up at once, with their devd events. The clock issue must
+//!   give it a duration: the NIC has no carrier from the reset until
+//!   autonegotiation completes (typically 1 to 3 s on em(4)), during
+//!   which lagg fails over to the wlan, and must do the same for the
+//!   bounce of `if_setlladdr`.
 
 mod fault;
 mod file;

@@ -179,6 +179,11 @@ impl SimKernel {
                 mtu: ETHERMTU,
                 vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac), open: false }),
                 max_mtu: None,
+                // A vap offers no offload, and net80211 does not handle
+                // SIOCSIFCAP (`ieee80211_ioctl` passes it to `ether_ioctl`:
+                // EINVAL).
+                capabilities: 0,
+                caps: 0,
                 lagg: None,
             },
         );

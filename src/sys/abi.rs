@@ -378,6 +378,45 @@ pub const IEEE80211_MTU_MIN: u32 = 32;
 /// `IEEE80211_MTU_MAX`: the largest, so a wlan cannot join a jumbo lagg.
 pub const IEEE80211_MTU_MAX: u32 = 2290;
 
+/// `IFCAP_*` (`sys/net/if.h`): the interface capability bits of
+/// `if_capabilities` / `if_capenable`, as SIOCGIFCAP reports them in
+/// `ifr_reqcap` (supported) and `ifr_curcap` (enabled).
+pub const IFCAP_RXCSUM: u32 = 0x1;
+pub const IFCAP_TXCSUM: u32 = 0x2;
+pub const IFCAP_VLAN_MTU: u32 = 0x8;
+pub const IFCAP_VLAN_HWTAGGING: u32 = 0x10;
+pub const IFCAP_JUMBO_MTU: u32 = 0x20;
+pub const IFCAP_VLAN_HWCSUM: u32 = 0x80;
+pub const IFCAP_TSO4: u32 = 0x100;
+pub const IFCAP_TSO6: u32 = 0x200;
+pub const IFCAP_LRO: u32 = 0x400;
+pub const IFCAP_VLAN_HWFILTER: u32 = 0x1_0000;
+pub const IFCAP_VLAN_HWTSO: u32 = 0x4_0000;
+pub const IFCAP_LINKSTATE: u32 = 0x8_0000;
+pub const IFCAP_RXCSUM_IPV6: u32 = 0x20_0000;
+pub const IFCAP_TXCSUM_IPV6: u32 = 0x40_0000;
+pub const IFCAP_HWSTATS: u32 = 0x80_0000;
+
+/// The capability bits lagghook names, as ifconfig prints them
+/// (`IFCAPBITS` in `sbin/ifconfig/ifconfig.c`).
+pub const IFCAP_NAMES: &[(u32, &str)] = &[
+    (IFCAP_RXCSUM, "RXCSUM"),
+    (IFCAP_TXCSUM, "TXCSUM"),
+    (IFCAP_VLAN_MTU, "VLAN_MTU"),
+    (IFCAP_VLAN_HWTAGGING, "VLAN_HWTAGGING"),
+    (IFCAP_JUMBO_MTU, "JUMBO_MTU"),
+    (IFCAP_VLAN_HWCSUM, "VLAN_HWCSUM"),
+    (IFCAP_TSO4, "TSO4"),
+    (IFCAP_TSO6, "TSO6"),
+    (IFCAP_LRO, "LRO"),
+    (IFCAP_VLAN_HWFILTER, "VLAN_HWFILTER"),
+    (IFCAP_VLAN_HWTSO, "VLAN_HWTSO"),
+    (IFCAP_LINKSTATE, "LINKSTATE"),
+    (IFCAP_RXCSUM_IPV6, "RXCSUM_IPV6"),
+    (IFCAP_TXCSUM_IPV6, "TXCSUM_IPV6"),
+    (IFCAP_HWSTATS, "HWSTATS"),
+];
+
 // ---------------------------------------------------------------------------
 // sys/net80211/ieee80211_ioctl.h
 // ---------------------------------------------------------------------------
@@ -459,6 +498,7 @@ const REQPORT: usize = size_of::<lagg_reqport>();
 
 pub const SIOCSIFFLAGS: u64 = iow(b'i', 16, IFREQ);
 pub const SIOCGIFFLAGS: u64 = iowr(b'i', 17, IFREQ);
+pub const SIOCGIFCAP: u64 = iowr(b'i', 31, IFREQ);
 pub const SIOCGIFMTU: u64 = iowr(b'i', 51, IFREQ);
 pub const SIOCGIFMEDIA: u64 = iowr(b'i', 56, size_of::<ifmediareq>());
 pub const SIOCSIFLLADDR: u64 = iow(b'i', 60, IFREQ);
@@ -548,6 +588,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         SIOCIFDESTROY,
         SIOCGIFMTU,
         SIOCG80211,
+        SIOCGIFCAP,
     ]);
     v.extend(k![
         IFNAMSIZ,
@@ -582,6 +623,21 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         IEEE80211_MTU_MIN,
         IEEE80211_MTU_MAX,
         IEEE80211_IOC_IC_NAME,
+        IFCAP_RXCSUM,
+        IFCAP_TXCSUM,
+        IFCAP_VLAN_MTU,
+        IFCAP_VLAN_HWTAGGING,
+        IFCAP_JUMBO_MTU,
+        IFCAP_VLAN_HWCSUM,
+        IFCAP_TSO4,
+        IFCAP_TSO6,
+        IFCAP_LRO,
+        IFCAP_VLAN_HWFILTER,
+        IFCAP_VLAN_HWTSO,
+        IFCAP_LINKSTATE,
+        IFCAP_RXCSUM_IPV6,
+        IFCAP_TXCSUM_IPV6,
+        IFCAP_HWSTATS,
         EIO,
     ]);
     v.extend(errnos);

@@ -32,8 +32,8 @@ use std::path::Path;
 
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
+use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState};
-use crate::domain::model::{LaggModule, MacAddr, PortFlags};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::abi::{self, ifreq, IFNAMSIZ};
 use crate::sys::spawn;
@@ -88,6 +88,7 @@ const SIOCSLAGG: Request<abi::lagg_reqall> = request(abi::SIOCSLAGG);
 const SIOCSLAGGPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGPORT);
 const SIOCSLAGGDELPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGDELPORT);
 const SIOCG80211: Request<abi::ieee80211req> = request(abi::SIOCG80211);
+const SIOCGIFCAP: Request<ifreq> = request(abi::SIOCGIFCAP);
 
 /// `net.link.lagg.failover_rx_all` (`SYSCTL_INT` in `sys/net/if_lagg.c`).
 const FAILOVER_RX_ALL: &CStr = c"net.link.lagg.failover_rx_all";
@@ -240,6 +241,24 @@ impl FreeBsdKernel {
         }
     }
 
+    /// `SIOCGIFCAP` (`ifhwioctl` in `sys/net/if.c`, for every interface):
+    /// `if_capabilities` in `ifr_reqcap`, `if_capenable` in `ifr_curcap`.
+    /// A lagg's are the intersection of its ports' (`lagg_capabilities`).
+    fn caps(&self, name: &IfName) -> Result<Option<Caps>, i32> {
+        let mut ifr = ifreq::new(abi::ifname_bytes(name.as_str()).ok_or(abi::EINVAL)?);
+        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
+        match unsafe { self.ioctl(SIOCGIFCAP, &mut ifr) } {
+            Ok(()) => {
+                // SAFETY: the union was fully initialised by `ifreq::new`;
+                // `ifru_cap` is two ints, valid for any bit pattern.
+                let [supported, enabled] = unsafe { ifr.ifr_ifru.ifru_cap };
+                Ok(Some(Caps { supported: supported as u32, enabled: enabled as u32 }))
+            }
+            Err(code) if code == abi::EINVAL || code == abi::EOPNOTSUPP => Ok(None),
+            Err(code) => Err(code),
+        }
+    }
+
     /// `SIOCGHWADDR` (`if_gethwaddr` in `sys/net/if.c`): the address the
     /// interface was attached with. `Ok(None)` where the kernel has none
     /// (ENODEV: not `IFT_ETHER`/`IFT_IEEE8023ADLAG`); `Err(ENXIO)` when the
@@ -301,7 +320,7 @@ impl Kernel for FreeBsdKernel {
     /// getifaddrs(3); per Ethernet-like interface then: `SIOCG80211`
     /// `IEEE80211_IOC_IC_NAME` (is it a vap, on which radio),
     /// `SIOCGLAGG` (IFT_ETHER interfaces that are not vaps) and
-    /// `SIOCGHWADDR`.
+    /// `SIOCGHWADDR`; per interface `SIOCGIFCAP`.
     ///
     /// Link state is `ifi_link_state`, not `SIOCGIFMEDIA`: it is the value
     /// lagg itself tests (`LAGG_PORTACTIVE` in `sys/net/if_lagg.h`), it
@@ -348,6 +367,11 @@ impl Kernel for FreeBsdKernel {
             } else {
                 None
             };
+            let caps = match self.caps(&e.name) {
+                Ok(caps) => caps,
+                Err(code) if code == abi::ENXIO => continue,
+                Err(code) => return Err(errno(Op::ListInterfaces, &e.name, code)),
+            };
             out.push(Interface {
                 name: e.name,
                 index: e.index,
@@ -358,6 +382,7 @@ impl Kernel for FreeBsdKernel {
                 link: e.link,
                 mtu: e.mtu,
                 parent,
+                caps,
             });
         }
         out.sort_by_key(|i| i.index);
