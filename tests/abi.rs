@@ -11,6 +11,11 @@
 //! `.xword` directives, and compares it with `abi::abi_values()` on x86_64
 //! and aarch64. Every mismatch is reported at once.
 //!
+//! modfind(2) and kldload(2), which the backend declares itself (the `libc`
+//! crate lacks them), take a C string and return an int: there is no
+//! struct or request number to compare, only their libc.so.7 symbols, which
+//! the FreeBSD link in `.ci/cross-freebsd.sh` resolves.
+//!
 //! Without zig the comparison is skipped with a notice, except under `CI`,
 //! where it fails: CI installs ziglang, so a missing zig there is a broken
 //! job, not a reason to pass.

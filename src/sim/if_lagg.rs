@@ -622,6 +622,8 @@ mod tests {
         // Refused above securelevel 0, and without the file.
         let mut k = SimKernel::from_machine(&without(Some(1), None)).unwrap();
         assert_eq!(errno(k.load_lagg_module()), Errno::EPERM);
+        assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
+        assert_eq!(k.to_machine().securelevel, Some(1));
         let mut k = SimKernel::from_machine(&without(None, Some(false))).unwrap();
         assert_eq!(errno(k.load_lagg_module()), Errno::ENOENT);
         // The keys round-trip.
