@@ -221,11 +221,12 @@ impl SimKernel {
     /// (medium, IFF_UP, the vap's handshake) and reporting the result with
     /// `if_link_state_change`, which does nothing when the state is the same.
     ///
-    /// A new ifnet starts at `if_alloc`'s LINK_STATE_UNKNOWN, and a driver
-    /// reports its first state only when the link comes up: iflib drivers
-    /// report LINK_DOWN only after a LINK_UP (`link_active` in
-    /// `em_if_update_admin_status`), net80211 only when a station leaves
-    /// RUN (`ieee80211_notify_node_leave`). So UNKNOWN → down is silent.
+    /// A new ifnet starts at `if_alloc`'s LINK_STATE_UNKNOWN, and the model
+    /// takes a driver's first report to be a LINK_UP: UNKNOWN → down is
+    /// silent. That follows net80211, which reports LINK_DOWN when a
+    /// station leaves RUN (`ieee80211_notify_node_leave`); for iflib NICs
+    /// (a LINK_DOWN only after a LINK_UP, em's `link_active`) it is
+    /// recalled, not read in a 14.x tree.
     pub(super) fn refresh_link(&mut self, name: &IfName) {
         let Some(ifn) = self.ifnets.get(name) else {
             return;

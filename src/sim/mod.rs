@@ -39,12 +39,14 @@
 //!   at 3890cae0e41174b801dd6a57960fb0ef3e13a7c9.
 //!
 //! rc's `libexec/rc/rc.d/wpa_supplicant` was read in `freebsd/freebsd-src`
-//! main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, the text 14.x ships:
-//! it has no post-start (13.x's `ifconfig down; sleep 2; ifconfig up` is
-//! gone), and nothing here depends on one. `libexec/rc/network.subr` (how
-//! rc creates a vap) was read there too. The wpa_supplicant model is
-//! inferred from hostap's `contrib/wpa/src/l2_packet/l2_packet_freebsd.c`,
-//! not observed on FreeBSD.
+//! main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9 (post-14.0; no
+//! releng/14 copy was at hand): it has no post-start (13.x's `ifconfig
+//! down; sleep 2; ifconfig up` is gone), and nothing here depends on one.
+//! `libexec/rc/network.subr` (how `wlan_up` creates a vap, `name NEW`
+//! included) was not in any stored tree: that part of the model follows
+//! the description of it. The wpa_supplicant model is inferred
+//! from hostap's `contrib/wpa/src/l2_packet/l2_packet_freebsd.c`, not
+//! observed on FreeBSD.
 //!
 //! Deterministic by design: `BTreeMap`/`Vec` only, no clock, no randomness
 //! (the seeded fault injector lives in [`fault`]).

@@ -46,8 +46,8 @@ impl Vap {
     /// on-air address; with another one the 4-way handshake fails
     /// (inferred from hostap's `l2_packet_freebsd.c`).
     /// An open network has no handshake: the join needs no
-    /// wpa_supplicant (`ieee80211_sta.c` goes AUTH → ASSOC → RUN on its
-    /// own with `IEEE80211_AUTH_OPEN`).
+    /// wpa_supplicant (net80211's station state machine authenticates and
+    /// associates by itself with open authentication; not re-read here).
     pub(super) fn handshake_ok(&self) -> bool {
         self.open || self.wpa == Some(self.air)
     }
@@ -192,10 +192,10 @@ impl SimKernel {
 
     /// `/etc/rc.d/wpa_supplicant restart WLAN`: wpa_supplicant reads the
     /// interface address once, at start (`l2_packet_init` in hostap's
-    /// `l2_packet_freebsd.c`; inferred), and associates with it. The 14.x
-    /// script (`freebsd/freebsd-src` main at
-    /// 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, the same text 14.x ships)
-    /// has no `wpa_poststart`: the `ifconfig WLAN down; sleep 2; ifconfig
+    /// `l2_packet_freebsd.c`; inferred), and associates with it. The
+    /// script of the releases lagghook supports (`freebsd/freebsd-src`
+    /// main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, after 14.0) has no
+    /// `wpa_poststart`: the `ifconfig WLAN down; sleep 2; ifconfig
     /// WLAN up` of 13.x is gone, so the restart does not bounce the vap
     /// and does not resync `iv_myaddr` ([`SimKernel::ieee80211_stop`]).
     pub(super) fn wpa_supplicant_restart(&mut self, wlan: &IfName) -> Result<(), Errno> {
