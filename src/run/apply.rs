@@ -36,9 +36,19 @@ pub fn apply(kernel: &mut dyn Kernel, plan: &Plan) -> Vec<Applied> {
             Action::AddPort { lagg, .. } | Action::RemovePort { lagg, .. } => {
                 failed.contains(&Group::Lagg(lagg.clone()))
             }
+            // Without if_lagg there is no lagg cloner: once loading it
+            // failed (the only global action planned before this one),
+            // SIOCIFCREATE2 could only fail with EINVAL.
+            Action::CreateLagg { .. } => failed.contains(&Group::Global),
+            // Bringing up a lagg that could not be created.
+            Action::Up { ifname } | Action::Down { ifname } => {
+                failed.contains(&Group::Lagg(ifname.clone()))
+            }
             _ => false,
         };
         let outcome = if failed.contains(&group) || lagg_failed {
+            // What depends on a skipped action is skipped too.
+            failed.insert(group);
             Outcome::Skipped
         } else {
             match execute(kernel, action) {
@@ -79,5 +89,38 @@ fn execute(kernel: &mut dyn Kernel, action: &Action) -> Result<(), KernelError> 
         Action::AddPort { lagg, port } => kernel.add_lagg_port(lagg, port),
         Action::RemovePort { lagg, port } => kernel.remove_lagg_port(lagg, port),
         Action::SetFailoverRxAll { value } => kernel.set_failover_rx_all(*value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::IfName;
+    use crate::sim::{Machine, SimKernel};
+
+    /// Issue 8: at securelevel 1 kldload fails with EPERM; the lagg is then
+    /// not attempted (it could only fail with EINVAL) and nothing else
+    /// global runs.
+    #[test]
+    fn issue8_a_failed_kldload_skips_creating_the_lagg() {
+        let machine = Machine { if_lagg: Some(false), securelevel: Some(1), ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        let lagg0 = IfName::new("lagg0").unwrap();
+        let plan = Plan {
+            actions: vec![
+                Action::LoadLaggModule,
+                Action::CreateLagg { lagg: lagg0.clone() },
+                Action::Up { ifname: lagg0 },
+                Action::SetFailoverRxAll { value: true },
+            ],
+            ..Plan::default()
+        };
+        let outcomes: Vec<Outcome> = apply(&mut k, &plan).into_iter().map(|a| a.outcome).collect();
+        assert!(
+            matches!(&outcomes[0], Outcome::Failed(e) if e.errno_value() == Some(Errno::EPERM)),
+            "{outcomes:?}"
+        );
+        assert_eq!(outcomes[1..], [Outcome::Skipped, Outcome::Skipped, Outcome::Skipped]);
+        assert_eq!(k.calls(), ["kldload if_lagg: EPERM"]);
     }
 }
