@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::sys::abi;
 
 /// The errnos lagghook tells apart. Their numbers, `<errno.h>` names and
@@ -109,6 +109,8 @@ pub enum Op {
     SetLladdr,
     SetFlags,
     RestartWpaSupplicant,
+    GetModule,
+    LoadModule,
 }
 
 impl Op {
@@ -126,6 +128,8 @@ impl Op {
             Op::SetLladdr => "SIOCSIFLLADDR",
             Op::SetFlags => "SIOCSIFFLAGS",
             Op::RestartWpaSupplicant => "/etc/rc.d/wpa_supplicant restart",
+            Op::GetModule => "modfind if_lagg",
+            Op::LoadModule => "kldload if_lagg",
         }
     }
 }
@@ -194,8 +198,9 @@ impl std::error::Error for KernelError {}
 /// A kernel lagghook can observe and change. Every method is one request
 /// (or a fixed short sequence the doc names); policy lives in `plan`.
 pub trait Kernel {
-    /// getifaddrs(3) plus, per interface, `SIOCGHWADDR` and (for wlan vaps)
-    /// the `net.wlan.N.%parent` sysctl: every interface, in `if_index` order.
+    /// getifaddrs(3) plus, per interface, `SIOCGHWADDR`, `SIOCGIFCAP` and `SIOCG80211`
+    /// `IEEE80211_IOC_IC_NAME` (a vap and its radio, whatever its name):
+    /// every interface, in `if_index` order.
     fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError>;
 
     /// `SIOCGLAGG`: protocol and ports (kernel list order, with
@@ -226,6 +231,18 @@ pub trait Kernel {
 
     /// `SIOCGIFFLAGS` then `SIOCSIFFLAGS` with `IFF_UP` set or cleared.
     fn set_up(&mut self, ifname: &IfName, up: bool) -> Result<(), KernelError>;
+
+    /// `modfind("if_lagg")`, and sysctls `kern.securelevel` and
+    /// `kern.module_path` with a look for `if_lagg.ko` in each directory:
+    /// is if_lagg there, and could kldload(2) load it? Reads only.
+    fn lagg_module(&mut self) -> Result<LaggModule, KernelError>;
+
+    /// ifconfig's `ifmaybeload` for if_lagg (`sbin/ifconfig/ifconfig.c`):
+    /// `modfind("if_lagg")`, and if that fails `kldload("if_lagg")`, an
+    /// EEXIST from which (loaded meanwhile) is success. Without if_lagg
+    /// there is no lagg cloner, so SIOCIFCREATE2 fails with EINVAL
+    /// (`if_clone_create` in `sys/net/if_clone.c`).
+    fn load_lagg_module(&mut self) -> Result<(), KernelError>;
 
     /// `/etc/rc.d/wpa_supplicant restart IF`, run directly (no shell), so
     /// wpa_supplicant re-reads the vap's address (it reads it once, at

@@ -11,6 +11,11 @@
 //! `.xword` directives, and compares it with `abi::abi_values()` on x86_64
 //! and aarch64. Every mismatch is reported at once.
 //!
+//! modfind(2) and kldload(2), which the backend declares itself (the `libc`
+//! crate lacks them), take a C string and return an int: there is no
+//! struct or request number to compare, only their libc.so.7 symbols, which
+//! the FreeBSD link in `.ci/cross-freebsd.sh` resolves.
+//!
 //! Without zig the comparison is skipped with a notice, except under `CI`,
 //! where it fails: CI installs ziglang, so a missing zig there is a broken
 //! job, not a reason to pass.
@@ -40,6 +45,7 @@ const HEADERS: &[&str] = &[
     "net/ethernet.h",
     "net/if_lagg.h",
     "net80211/ieee80211.h",
+    "net80211/ieee80211_ioctl.h",
 ];
 
 /// Preprocessor macros: probed under `#ifdef`, so one a header lacks shows
@@ -65,6 +71,24 @@ const MACROS: &[&str] = &[
     "SIOCIFCREATE2",
     "SIOCIFDESTROY",
     "SIOCGIFMTU",
+    "SIOCG80211",
+    "IEEE80211_IOC_IC_NAME",
+    "SIOCGIFCAP",
+    "IFCAP_RXCSUM",
+    "IFCAP_TXCSUM",
+    "IFCAP_VLAN_MTU",
+    "IFCAP_VLAN_HWTAGGING",
+    "IFCAP_JUMBO_MTU",
+    "IFCAP_VLAN_HWCSUM",
+    "IFCAP_TSO4",
+    "IFCAP_TSO6",
+    "IFCAP_LRO",
+    "IFCAP_VLAN_HWFILTER",
+    "IFCAP_VLAN_HWTSO",
+    "IFCAP_LINKSTATE",
+    "IFCAP_RXCSUM_IPV6",
+    "IFCAP_TXCSUM_IPV6",
+    "IFCAP_HWSTATS",
     "IFNAMSIZ",
     "ETHER_ADDR_LEN",
     "ETHERMTU",
@@ -122,6 +146,7 @@ const ENUMS: &[&str] = &[
 const STRUCTS: &[(&str, &[&str])] = &[
     ("sockaddr", &["sa_len", "sa_family", "sa_data"]),
     ("ifreq_buffer", &["length", "buffer"]),
+    ("ieee80211req", &["i_name", "i_type", "i_val", "i_len", "i_data"]),
     (
         "ifreq",
         &[

@@ -106,6 +106,20 @@ fn body_backup_port_is_recloned_and_readded(world: &mut dyn World) {
     assert_eq!(mac_of(world, "lhc1").to_string(), IDENTITY);
 }
 
+/// Body (issue 8): once a lagg exists, if_lagg is there for `modfind`,
+/// nothing stops it being there, and loading it again is a no-op that
+/// succeeds (ifconfig's `ifmaybeload`; in a jail kldload itself would fail,
+/// so this proves modfind is asked first).
+fn body_lagg_module_is_found_and_reloading_is_a_no_op(world: &mut dyn World) {
+    let mut store = MemoryStore::default();
+    converge(world, &mut store);
+    let module = world.kernel().lagg_module().unwrap();
+    assert!(module.loaded, "{module:?}");
+    assert_eq!(module.unloadable(), None);
+    world.kernel().load_lagg_module().unwrap();
+    assert!(world.kernel().failover_rx_all().unwrap().is_some());
+}
+
 mod sim_arm {
     use super::*;
     use lagghook::sim::{Happening, SimKernel};
@@ -155,6 +169,11 @@ mod sim_arm {
     #[test]
     fn backup_port_is_recloned_and_readded() {
         body_backup_port_is_recloned_and_readded(&mut SimWorld::new());
+    }
+
+    #[test]
+    fn lagg_module_is_found_and_reloading_is_a_no_op() {
+        body_lagg_module_is_found_and_reloading_is_a_no_op(&mut SimWorld::new());
     }
 }
 
@@ -251,6 +270,15 @@ mod freebsd_arm {
         in_jail(
             "conformance::freebsd_arm::backup_port_is_recloned_and_readded",
             body_backup_port_is_recloned_and_readded,
+        );
+    }
+
+    #[test]
+    #[ignore = "needs root on FreeBSD 14 or 15 (vnet jail, epair, lagg)"]
+    fn lagg_module_is_found_and_reloading_is_a_no_op() {
+        in_jail(
+            "conformance::freebsd_arm::lagg_module_is_found_and_reloading_is_a_no_op",
+            body_lagg_module_is_found_and_reloading_is_a_no_op,
         );
     }
 }

@@ -30,6 +30,12 @@ fn every_scenario_file_passes() {
         "unmanaged-nic",
         // Issue 6: the livelock proptest found.
         "three-ports-join-during-order-repair",
+        // Issue 8: a renamed vap, repaired on its RENAME; if_lagg not loaded.
+        "renamed-vap",
+        "lagg-module-missing",
+        // Issue 8: what the kernel accepts and what a driver refuses.
+        "vlan-port",
+        "mtu-refused-by-driver",
     ];
     for name in required {
         assert!(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::cli::args::KernelChoice;
 use crate::cli::output::write_out;
 use crate::domain::config::Config;
-use crate::domain::model::{IfKind, IfName, Snapshot};
+use crate::domain::model::{Caps, IfKind, IfName, Snapshot};
 use crate::domain::plan::{identity_mac, plan, RememberedMacs, Scope};
 use crate::kernel::{Kernel, KernelErrorKind};
 use crate::run::error::Error;
@@ -29,6 +29,8 @@ struct LaggReport {
     why: String,
     ports: Vec<PortReport>,
     missing_ports: Vec<String>,
+    /// The lagg's enabled capabilities (SIOCGIFCAP), ifconfig's names.
+    options: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,6 +42,9 @@ struct PortReport {
     link: String,
     mac: String,
     mac_matches_lagg: bool,
+    /// Capabilities the port supports but has not enabled: while it is a
+    /// member, `lagg_capabilities` enables only what every port has.
+    offload_disabled: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,6 +117,10 @@ fn lagg_report(
                         link: i.map_or("unknown".into(), |i| i.link.to_string()),
                         mac: i.map_or(String::new(), |i| i.mac.to_string()),
                         mac_matches_lagg: i.map(|i| i.mac) == lagg_mac,
+                        offload_disabled: i
+                            .and_then(|i| i.caps)
+                            .map(|c| Caps::names(c.disabled()))
+                            .filter(|n| !n.is_empty()),
                     }
                 })
                 .collect()
@@ -129,6 +138,7 @@ fn lagg_report(
         primary: primary.map(|p| p.to_string()),
         active: active.map(|p| p.to_string()),
         ports,
+        options: iface.and_then(|i| i.caps).map(|c| Caps::names(c.enabled)),
         missing_ports: cfg
             .ports
             .iter()
@@ -178,6 +188,9 @@ fn text(r: &StatusReport) -> String {
             l.active.as_deref().unwrap_or("none (offline)")
         );
         let _ = writeln!(s, "\twhy: {}", l.why);
+        if let Some(o) = &l.options {
+            let _ = writeln!(s, "\toptions: <{o}>");
+        }
         for p in &l.ports {
             let mut flags = Vec::new();
             if p.master {
@@ -197,6 +210,9 @@ fn text(r: &StatusReport) -> String {
                 p.mac,
                 if p.mac_matches_lagg { "(= lagg)" } else { "(differs from lagg)" }
             );
+            if let Some(off) = &p.offload_disabled {
+                let _ = writeln!(s, "\t\t{} offload off in the lagg: <{off}>", p.name);
+            }
         }
         for m in &l.missing_ports {
             let _ = writeln!(s, "\tconfigured port {m} is not a member");
@@ -239,6 +255,22 @@ pub fn check(
     }
     match observe(kernel) {
         Ok(snap) => {
+            // No `net.link.lagg` sysctls: if_lagg is not loaded. Whether
+            // kldload could load it is read, never tried (issue 8).
+            if snap.failover_rx_all.is_none() {
+                match kernel.lagg_module() {
+                    Ok(m) => {
+                        match m.unloadable() {
+                            Some(why) => problems
+                                .push(format!("if_lagg: not loaded, and not loadable: {why}")),
+                            None if !m.loaded => notes
+                                .push("if_lagg: not loaded; reconcile loads it (kldload)".into()),
+                            None => {}
+                        }
+                    }
+                    Err(e) => problems.push(e.to_string()),
+                }
+            }
             kernel_problems(config, &snap, &mut problems, &mut notes);
             if *choice == KernelChoice::Native {
                 installation_problems(config, &mut problems);
@@ -285,9 +317,10 @@ fn kernel_problems(
                 notes.push(format!("{port}: absent; it is added when it attaches"));
                 continue;
             };
-            if !matches!(i.kind, IfKind::Ether | IfKind::Wlan) {
-                problems
-                    .push(format!("{port}: is not an Ethernet or wlan interface; lagg refuses it"));
+            if !matches!(i.kind, IfKind::Ether | IfKind::Vlan | IfKind::Wlan) {
+                problems.push(format!(
+                    "{port}: is not an Ethernet, vlan or wlan interface; lagg refuses it"
+                ));
             }
             if let Some(other) = snap.lagg_of(port).filter(|l| *l != &lagg.name) {
                 problems.push(format!("{port}: is a port of {other}, not {}", lagg.name));
@@ -369,7 +402,63 @@ pub fn utc(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::utc;
+    use super::*;
+    use crate::sim::{Machine, SimKernel};
+
+    /// Issue 8: `status` shows the lagg's capabilities and what a port
+    /// runs without because another port lacks it (`lagg_capabilities`).
+    #[test]
+    fn issue8_status_shows_the_offload_a_wlan_member_costs_em0() {
+        use crate::sim::MachineInterface;
+        let config =
+            Config::parse("[lagg0]\nports = [\"em0\", \"wlan0\"]\n", "t.toml".as_ref()).unwrap();
+        let mut em0 = MachineInterface::new(IfName::new("em0").unwrap(), IfKind::Ether);
+        (em0.mac, em0.link) = (Some("00:11:22:33:44:55".parse().unwrap()), true);
+        let mut wlan0 = MachineInterface::new(IfName::new("wlan0").unwrap(), IfKind::Wlan);
+        (wlan0.parent, wlan0.link) = (Some(IfName::new("iwn0").unwrap()), true);
+        let mut lagg0 = MachineInterface::new(IfName::new("lagg0").unwrap(), IfKind::Lagg);
+        lagg0.ports = Some(vec![em0.name.clone(), wlan0.name.clone()]);
+        let machine = Machine { interface: vec![em0, wlan0, lagg0], ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        let text = render(&config, &mut k, None, false, 0).unwrap();
+        assert!(text.contains("\toptions: <>\n"), "{text}");
+        assert!(text.contains("em0 offload off in the lagg: <RXCSUM,TXCSUM,"), "{text}");
+        assert!(text.contains("TSO4,LRO"), "{text}");
+        assert!(!text.contains("wlan0 offload off"), "{text}");
+    }
+
+    /// Issue 8: `check` reports an if_lagg that is neither loaded nor
+    /// loadable, without trying to load it.
+    #[test]
+    fn issue8_check_reports_if_lagg_not_loadable_and_loads_nothing() {
+        let config = Config::parse("[lagg0]\nports = [\"em0\"]\n", "t.toml".as_ref()).unwrap();
+        let choice = KernelChoice::Sim("k.toml".into());
+        let cases = [
+            (Machine { if_lagg: Some(false), ..Machine::default() }, None),
+            (
+                Machine { if_lagg: Some(false), securelevel: Some(1), ..Machine::default() },
+                Some("if_lagg: not loaded, and not loadable: kern.securelevel is 1"),
+            ),
+            (
+                Machine { if_lagg: Some(false), if_lagg_ko: Some(false), ..Machine::default() },
+                Some("if_lagg: not loaded, and not loadable: no if_lagg.ko in kern.module_path"),
+            ),
+        ];
+        for (machine, problem) in cases {
+            let mut k = SimKernel::from_machine(&machine).unwrap();
+            let mut out = Vec::new();
+            let r = check(&config, &mut k, &choice, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            match problem {
+                Some(p) => assert!(text.starts_with(p) && r.is_err(), "{text}"),
+                None => {
+                    assert!(text.contains("# if_lagg: not loaded; reconcile loads it"), "{text}")
+                }
+            }
+            assert_eq!(k.writes(), 0, "check only reads");
+            assert_eq!(k.failover_rx_all().unwrap(), None);
+        }
+    }
 
     #[test]
     fn utc_dates() {

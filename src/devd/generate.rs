@@ -115,6 +115,32 @@ pub fn try_rules_for(config: &Config, program: &str) -> Result<String, GenError>
              \taction \"{action}\";\n}};\n"
         ));
     }
+
+    // RENAME, matched on the new name: one statement for every port. Its
+    // subsystem is the cloner's name (wlanN), which is no port, so the
+    // statement cannot be keyed on it like the others.
+    let ports: Vec<&IfName> = config.ports().map(|(_, p)| p).collect();
+    if !ports.is_empty() {
+        let rename = IfnetEventKind::Rename;
+        let chained = ports.iter().find_map(|p| {
+            let mut event = DevdEvent::new("IFNET", "wlan0", rename.as_str());
+            event.data.push(("name".to_owned(), p.as_str().to_owned()));
+            select(&stock, &event, &|_| None).map(|r| r.action().to_owned())
+        });
+        out.push('\n');
+        why(&ports, chained.as_deref(), &[rename], &mut out);
+        let names = alternation(ports.iter().map(|p| escape_regex(p.as_str())));
+        let ours = format!("{prog} event $system $name $type");
+        let action = match chained {
+            Some(stock) => format!("{stock}; {ours}"),
+            None => ours,
+        };
+        out.push_str(&format!(
+            "notify {PRIORITY} {{\n\tmatch \"system\"\t\t\"IFNET\";\n\
+             \tmatch \"type\"\t\t\"RENAME\";\n\tmatch \"name\"\t\t\"{names}\";\n\
+             \taction \"{action}\";\n}};\n"
+        ));
+    }
     Ok(out)
 }
 
@@ -179,6 +205,14 @@ fn why(ports: &[&IfName], chained: Option<&str>, kinds: &[IfnetEventKind], out: 
             IfnetEventKind::Detach => {
                 "#  DETACH: the port is gone and lagg dropped it (lagg_port_ifdetach);\n\
                  #  lagghook keeps the lagg's address stable without it.\n"
+            }
+            IfnetEventKind::Rename => {
+                "#  RENAME: rc creates a renamed vap (ifconfig_wlan0_name) with\n\
+                 #  `ifconfig wlan create wlandev PARENT ... name NEW`: the kernel\n\
+                 #  attaches it as wlanN (an ATTACH no rule here matches), then\n\
+                 #  renames it (if_rename). Only this event names the port as it\n\
+                 #  appears; without it the repair would wait for the vap to\n\
+                 #  associate (LINK_UP). It is matched on the new name ($name).\n"
             }
         });
     }
@@ -336,6 +370,8 @@ mod tests {
                 "\taction \"/etc/pccard_ether $subsystem start; /usr/local/sbin/lagghook event $system $subsystem $type\";",
                 "notify 100 {",
                 "\taction \"/usr/local/sbin/lagghook event $system $subsystem $type\";",
+                "notify 100 {",
+                "\taction \"/usr/local/sbin/lagghook event $system $name $type\";",
             ]
         );
         assert!(text.contains("match \"subsystem\"\t\"(em0|wlan0)\";"));
@@ -368,6 +404,31 @@ mod tests {
         assert_eq!(run(&rules, "em0.5", "DETACH"), [hook("em0.5", "DETACH")]);
         assert_eq!(run(&rules, "em0x5", "DETACH"), Vec::<String>::new());
         assert_eq!(run(&rules, "lagg1", "LINK_UP"), ["service dhclient quietstart lagg1"]);
+    }
+
+    /// Issue 8: a vap rc creates under another name reaches lagghook on its
+    /// RENAME, matched on the new name, as an event about that name; no
+    /// stock rule is lost by outranking (none matches an IFNET RENAME).
+    #[test]
+    fn issue8_rename_to_a_port_runs_lagghook_for_the_new_name() {
+        let cfg = config("[lagg0]\nports = [\"em0\", \"wifi0\"]\nwlan.wifi0.parent = \"iwn0\"\n");
+        let rules = all_rules(&cfg);
+        let rename = |old: &str, new: &str| {
+            let mut ev = DevdEvent::new("IFNET", old, "RENAME");
+            ev.data.push(("name".into(), new.into()));
+            ev
+        };
+        let ev = rename("wlan0", "wifi0");
+        let cmds = select(&rules, &ev, &media).unwrap().commands(&ev);
+        assert_eq!(cmds.len(), 1, "{cmds:?}");
+        assert_eq!(cmds[0][..2], [PROGRAM, "event"]);
+        let hint = DevdEvent::from_args(&cmds[0][2..]).unwrap().ifnet_event().unwrap();
+        assert_eq!((hint.ifname.as_str(), hint.kind), ("wifi0", IfnetEventKind::Rename));
+        // A rename to a name that is no port, or away from a port, is not ours.
+        assert!(select(&rules, &rename("wlan0", "wifi1"), &media).is_none());
+        assert!(select(&rules, &rename("wifi0", "wlan7"), &media).is_none());
+        let stock = stock_rules().unwrap();
+        assert!(select(&stock, &ev, &media).is_none());
     }
 
     #[test]

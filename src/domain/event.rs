@@ -161,15 +161,23 @@ impl DevdEvent {
     }
 
     /// The IFNET event lagghook acts on, if this is one: system `IFNET`, one
-    /// of the four types, and a subsystem that is a valid interface name.
-    /// Everything else (ADDR_ADD, RENAME, other systems) is `None`: data,
-    /// not an error.
+    /// of the five types, and an interface that is a valid name: the
+    /// subsystem, except for a RENAME, which is about the new name (its
+    /// `name=` pair; the subsystem is the old name, `if_rename` in
+    /// `sys/net/if.c`). A RENAME without `name=` is the 3-word form
+    /// lagghook's rule passes (`$system $name $type`), whose second word
+    /// is the new name. Everything else (ADDR_ADD, other systems) is
+    /// `None`: data, not an error.
     pub fn ifnet_event(&self) -> Option<IfnetEvent> {
         if self.system != "IFNET" {
             return None;
         }
         let kind = IfnetEventKind::parse(&self.kind)?;
-        let ifname = IfName::new(&self.subsystem).ok()?;
+        let name = match kind {
+            IfnetEventKind::Rename => self.get("name").unwrap_or(&self.subsystem),
+            _ => &self.subsystem,
+        };
+        let ifname = IfName::new(name).ok()?;
         Some(IfnetEvent { ifname, kind })
     }
 }
@@ -307,9 +315,13 @@ pub enum IfnetEventKind {
     LinkDown,
     Attach,
     Detach,
+    /// `if_rename` (SIOCSIFNAME): rc names a vap this way when it creates
+    /// it (`ifconfig wlan create wlandev PARENT name NEW`).
+    Rename,
 }
 
 impl IfnetEventKind {
+    /// The types matched on the interface's name (`subsystem`).
     pub const ALL: [IfnetEventKind; 4] = [
         IfnetEventKind::LinkUp,
         IfnetEventKind::LinkDown,
@@ -323,13 +335,14 @@ impl IfnetEventKind {
             IfnetEventKind::LinkDown => "LINK_DOWN",
             IfnetEventKind::Attach => "ATTACH",
             IfnetEventKind::Detach => "DETACH",
+            IfnetEventKind::Rename => "RENAME",
         }
     }
 
     /// The exact spelling the kernel sends (`sys/net/if.c`); devd matches
     /// case-insensitively, but only these spellings ever occur.
     pub fn parse(s: &str) -> Option<IfnetEventKind> {
-        IfnetEventKind::ALL.into_iter().find(|k| k.as_str() == s)
+        IfnetEventKind::ALL.into_iter().chain([IfnetEventKind::Rename]).find(|k| k.as_str() == s)
     }
 }
 
@@ -392,7 +405,11 @@ mod tests {
         let ev =
             DevdEvent::parse_line("!system=IFNET subsystem=em0 type=RENAME name=uplink").unwrap();
         assert_eq!(ev.get("name"), Some("uplink"));
-        assert_eq!(ev.ifnet_event(), None, "RENAME is not one of the four");
+        // A RENAME is about its new name (issue 8).
+        let rename = ev.ifnet_event().unwrap();
+        assert_eq!((rename.ifname.as_str(), rename.kind), ("uplink", IfnetEventKind::Rename));
+        let three = DevdEvent::from_args(&args(&["IFNET", "wifi0", "RENAME"])).unwrap();
+        assert_eq!(three.ifnet_event().unwrap().ifname.as_str(), "wifi0");
         let ev = DevdEvent::parse_line(
             r#"!system=ZFS subsystem=ZFS type=misc.fs.zfs.x  pool="tank \"a\" b" guid=7"#,
         )

@@ -72,7 +72,7 @@ impl IfName {
     }
 
     /// The unit number at the end of the name (`wlan0` → 0), as the kernel's
-    /// `if_dunit`; used to build `net.wlan.N.%parent`.
+    /// `if_dunit` (of an interface never renamed).
     pub fn unit(&self) -> Option<u32> {
         let digits = self.0.len() - self.0.trim_end_matches(|c: char| c.is_ascii_digit()).len();
         if digits == 0 {
@@ -275,11 +275,15 @@ impl FromStr for LaggProto {
 
 /// What kind of interface something is, as far as lagghook cares.
 /// A wlan vap is `IFT_ETHER` to the kernel (`ieee80211_vap_setup`); the
-/// real backend tells them apart by the `net.wlan.N.%parent` sysctl.
+/// real backend tells them apart by asking net80211 (`SIOCG80211`
+/// `IEEE80211_IOC_IC_NAME`), never by the name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IfKind {
     Ether,
     Wlan,
+    /// A vlan(4) interface (`IFT_L2VLAN`), which lagg accepts as a port
+    /// (`lagg_port_create`) and lagghook handles like an Ethernet port.
+    Vlan,
     Lagg,
     Other,
 }
@@ -289,6 +293,7 @@ impl fmt::Display for IfKind {
         f.write_str(match self {
             IfKind::Ether => "ether",
             IfKind::Wlan => "wlan",
+            IfKind::Vlan => "vlan",
             IfKind::Lagg => "lagg",
             IfKind::Other => "other",
         })
@@ -319,6 +324,32 @@ impl fmt::Display for LinkState {
     }
 }
 
+/// `SIOCGIFCAP`: the capabilities an interface supports
+/// (`if_capabilities`, `ifr_reqcap`) and has enabled (`if_capenable`,
+/// `ifr_curcap`), `IFCAP_*` bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Caps {
+    pub supported: u32,
+    pub enabled: u32,
+}
+
+impl Caps {
+    /// The names of `bits` ifconfig would print, `,`-separated.
+    pub fn names(bits: u32) -> String {
+        abi::IFCAP_NAMES
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, name)| *name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Supported but not enabled.
+    pub fn disabled(self) -> u32 {
+        self.supported & !self.enabled
+    }
+}
+
 /// One interface as observed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interface {
@@ -336,8 +367,10 @@ pub struct Interface {
     pub up: bool,
     pub link: LinkState,
     pub mtu: u32,
-    /// For a wlan vap, its radio (`net.wlan.N.%parent`).
+    /// For a wlan vap, its radio (`ic_name`).
     pub parent: Option<IfName>,
+    /// `SIOCGIFCAP`; `None` where the driver does not answer it.
+    pub caps: Option<Caps>,
 }
 
 /// `LAGG_PORT_*` flags reported by `SIOCGLAGG` (`lagg_port2req`).
@@ -389,6 +422,37 @@ impl LaggStatus {
 
     pub fn has_port(&self, name: &IfName) -> bool {
         self.ports.iter().any(|p| &p.name == name)
+    }
+}
+
+/// What the kernel says about the if_lagg module: whether it is there
+/// (`modfind("if_lagg")`, which also finds a lagg compiled into the
+/// kernel) and, if not, what decides whether kldload(2) could load it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaggModule {
+    pub loaded: bool,
+    /// `kern.securelevel`: above 0, kldload(2) fails with EPERM
+    /// (`securelevel_gt` in `kern_kldload`, `sys/kern/kern_linker.c`).
+    pub securelevel: i32,
+    /// `kern.module_path`, `;`-separated, as the linker searches it.
+    pub module_path: String,
+    /// The `if_lagg.ko` found in one of those directories, if any.
+    pub module_file: Option<String>,
+}
+
+impl LaggModule {
+    /// Why kldload(2) of if_lagg would fail, or `None` if it is loaded or
+    /// loadable.
+    pub fn unloadable(&self) -> Option<String> {
+        if self.loaded {
+            None
+        } else if self.securelevel > 0 {
+            Some(format!("kern.securelevel is {}, so kldload fails (EPERM)", self.securelevel))
+        } else if self.module_file.is_none() {
+            Some(format!("no if_lagg.ko in kern.module_path ({})", self.module_path))
+        } else {
+            None
+        }
     }
 }
 

@@ -19,6 +19,8 @@ use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapsh
 /// would type for it (its `Display`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// `modfind`/`kldload(2)` of if_lagg (ifconfig's `ifmaybeload`).
+    LoadLaggModule,
     /// `SIOCIFCREATE2`.
     CreateLagg { lagg: IfName },
     /// `SIOCSLAGG`.
@@ -56,13 +58,14 @@ impl Action {
             Action::AddPort { port, .. } | Action::RemovePort { port, .. } => {
                 Group::Interface(port.clone())
             }
-            Action::SetFailoverRxAll { .. } => Group::Global,
+            Action::SetFailoverRxAll { .. } | Action::LoadLaggModule => Group::Global,
         }
     }
 
-    /// The lagg group this action also needs, beyond its own: a port joins
-    /// or leaves a lagg that must exist, and the lagg interface itself is
-    /// not brought up or readdressed if creating it failed.
+    /// The group this action also needs, beyond its own: a port joins or
+    /// leaves a lagg that must exist, the lagg interface itself is not
+    /// brought up or readdressed if creating it failed, and no lagg is
+    /// created once loading if_lagg failed.
     pub fn needs(&self) -> Option<Group> {
         match self {
             Action::AddPort { lagg, .. } | Action::RemovePort { lagg, .. } => {
@@ -71,6 +74,10 @@ impl Action {
             Action::Up { ifname } | Action::Down { ifname } | Action::SetLladdr { ifname, .. } => {
                 Some(Group::Lagg(ifname.clone()))
             }
+            // Without if_lagg there is no lagg cloner: once loading it
+            // failed (the only global action planned before this one),
+            // SIOCIFCREATE2 could only fail with EINVAL.
+            Action::CreateLagg { .. } => Some(Group::Global),
             _ => None,
         }
     }
@@ -79,6 +86,7 @@ impl Action {
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Action::LoadLaggModule => f.write_str("kldload if_lagg"),
             Action::CreateLagg { lagg } => write!(f, "ifconfig {lagg} create"),
             Action::SetProto { lagg, proto } => write!(f, "ifconfig {lagg} laggproto {proto}"),
             Action::Up { ifname } => write!(f, "ifconfig {ifname} up"),
@@ -207,8 +215,14 @@ pub fn plan(
         let identity = identity_mac(lagg, snapshot, remembered);
         plan_lagg(lagg, snapshot, identity, &mut plan);
     }
-    // The sysctl is global and only exists once if_lagg is loaded, which
-    // creating a lagg does; so it comes after any lagg creation.
+    // The sysctl exists exactly when if_lagg is loaded (compiled in or as
+    // a module). Without it there is no lagg cloner either, so SIOCIFCREATE2
+    // would fail with EINVAL (`if_clone.c`): the module is loaded first, as
+    // ifconfig's `ifmaybeload` does before creating a lagg.
+    if touches_a_lagg && snapshot.failover_rx_all.is_none() {
+        plan.actions.insert(0, Action::LoadLaggModule);
+    }
+    // The sysctl is global, so it comes after any lagg creation.
     if touches_a_lagg && snapshot.failover_rx_all != Some(config.failover_rx_all()) {
         plan.actions.push(Action::SetFailoverRxAll { value: config.failover_rx_all() });
     }
@@ -281,7 +295,8 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
             plan.note(port, format!("is a port of {other}, not {lagg}; left alone"));
             continue;
         }
-        if !matches!(iface.kind, IfKind::Ether | IfKind::Wlan) {
+        // `lagg_port_create` takes IFT_ETHER (NICs, vaps) and IFT_L2VLAN.
+        if !matches!(iface.kind, IfKind::Ether | IfKind::Vlan | IfKind::Wlan) {
             plan.note(
                 port,
                 format!("is {} interface; lagg takes only Ethernet ports", article(iface.kind)),
@@ -418,6 +433,7 @@ fn article(kind: IfKind) -> &'static str {
     match kind {
         IfKind::Ether => "an Ethernet",
         IfKind::Wlan => "a wlan",
+        IfKind::Vlan => "a vlan",
         IfKind::Lagg => "a lagg",
         IfKind::Other => "a non-Ethernet",
     }
@@ -463,6 +479,7 @@ mod tests {
             link: if link { LinkState::Up } else { LinkState::Down },
             mtu: 1500,
             parent: None,
+            caps: None,
         }
     }
 
@@ -532,9 +549,11 @@ mod tests {
         s.laggs.clear();
         s.failover_rx_all = None;
         let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        // Issue 8: no sysctl means no if_lagg: kldload first.
         assert_eq!(
             strings(&p),
             [
+                "kldload if_lagg",
                 "ifconfig lagg0 create",
                 "ifconfig lagg0 up",
                 "sysctl net.link.lagg.failover_rx_all=1"

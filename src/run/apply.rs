@@ -34,6 +34,8 @@ pub fn apply(kernel: &mut dyn Kernel, plan: &Plan) -> Vec<Applied> {
         let group = action.group();
         let needed_failed = action.needs().is_some_and(|g| failed.contains(&g));
         let outcome = if failed.contains(&group) || needed_failed {
+            // What depends on a skipped action is skipped too.
+            failed.insert(group);
             Outcome::Skipped
         } else {
             match execute(kernel, action) {
@@ -64,6 +66,7 @@ fn already_done(action: &Action, err: &KernelError) -> bool {
 
 fn execute(kernel: &mut dyn Kernel, action: &Action) -> Result<(), KernelError> {
     match action {
+        Action::LoadLaggModule => kernel.load_lagg_module(),
         Action::CreateLagg { lagg } => kernel.create_lagg(lagg),
         Action::SetProto { lagg, proto } => kernel.set_lagg_proto(lagg, *proto),
         Action::Up { ifname } => kernel.set_up(ifname, true),
@@ -73,5 +76,38 @@ fn execute(kernel: &mut dyn Kernel, action: &Action) -> Result<(), KernelError> 
         Action::AddPort { lagg, port } => kernel.add_lagg_port(lagg, port),
         Action::RemovePort { lagg, port } => kernel.remove_lagg_port(lagg, port),
         Action::SetFailoverRxAll { value } => kernel.set_failover_rx_all(*value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::IfName;
+    use crate::sim::{Machine, SimKernel};
+
+    /// Issue 8: at securelevel 1 kldload fails with EPERM; the lagg is then
+    /// not attempted (it could only fail with EINVAL) and nothing else
+    /// global runs.
+    #[test]
+    fn issue8_a_failed_kldload_skips_creating_the_lagg() {
+        let machine = Machine { if_lagg: Some(false), securelevel: Some(1), ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        let lagg0 = IfName::new("lagg0").unwrap();
+        let plan = Plan {
+            actions: vec![
+                Action::LoadLaggModule,
+                Action::CreateLagg { lagg: lagg0.clone() },
+                Action::Up { ifname: lagg0 },
+                Action::SetFailoverRxAll { value: true },
+            ],
+            ..Plan::default()
+        };
+        let outcomes: Vec<Outcome> = apply(&mut k, &plan).into_iter().map(|a| a.outcome).collect();
+        assert!(
+            matches!(&outcomes[0], Outcome::Failed(e) if e.errno_value() == Some(Errno::EPERM)),
+            "{outcomes:?}"
+        );
+        assert_eq!(outcomes[1..], [Outcome::Skipped, Outcome::Skipped, Outcome::Skipped]);
+        assert_eq!(k.calls(), ["kldload if_lagg: EPERM"]);
     }
 }

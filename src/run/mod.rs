@@ -227,6 +227,9 @@ fn log_applied(log: &mut dyn Log, state: &mut State, now: u64, applied: &Applied
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
             transition(log, state, now, format!("{ifname}: MAC {mac} re-applied (was {was})"));
         }
+        (Action::LoadLaggModule, Outcome::Done) => {
+            transition(log, state, now, "if_lagg: module loaded".to_owned());
+        }
         (Action::RestartWpaSupplicant { wlan }, Outcome::Done) => {
             let line = format!("{wlan}: wpa_supplicant restarted for the new MAC");
             transition(log, state, now, line);

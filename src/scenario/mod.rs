@@ -74,6 +74,10 @@ pub struct Expect {
     pub log: Vec<String>,
     /// State-changing kernel calls lagghook made in this step.
     pub writes: Option<u64>,
+    /// Each must appear in some devd line of this step (`event: command`,
+    /// as `lagghook simulate` prints them), in this order.
+    #[serde(default)]
+    pub devd: Vec<String>,
 }
 
 /// What a step does.
@@ -346,6 +350,15 @@ fn check(expect: &Expect, kernel: &SimKernel, sr: &mut StepReport) {
         let ok = sr.log.iter().any(|l| l.contains(needle.as_str()));
         let found = if sr.log.is_empty() { "no log line".into() } else { format!("{:?}", sr.log) };
         verdict(ok, format!("a log line containing {needle:?}"), found);
+    }
+    let mut from = 0;
+    for needle in &expect.devd {
+        let at = sr.dispatched[from.min(sr.dispatched.len())..]
+            .iter()
+            .position(|d| d.contains(needle.as_str()));
+        let found = format!("{:?}", sr.dispatched);
+        verdict(at.is_some(), format!("a later devd line containing {needle:?}"), found);
+        from += at.map_or(0, |i| i + 1);
     }
     if let Some(want) = expect.writes {
         let found = kernel.writes();

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 
 /// A scripted failure.
@@ -85,7 +85,7 @@ impl<K: Kernel + fmt::Debug> fmt::Debug for Faulty<K> {
 
 /// Ops that change state (the random mode only fails these).
 fn mutating(op: Op) -> bool {
-    !matches!(op, Op::ListInterfaces | Op::GetLagg | Op::GetSysctl)
+    !matches!(op, Op::ListInterfaces | Op::GetLagg | Op::GetSysctl | Op::GetModule)
 }
 
 impl<K: Kernel> Faulty<K> {
@@ -217,6 +217,16 @@ impl<K: Kernel> Faulty<K> {
 }
 
 impl<K: Kernel> Kernel for Faulty<K> {
+    fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
+        self.check(Op::GetModule, &[])?;
+        self.inner.lagg_module()
+    }
+
+    fn load_lagg_module(&mut self) -> Result<(), KernelError> {
+        self.check(Op::LoadModule, &[])?;
+        self.inner.load_lagg_module()
+    }
+
     fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError> {
         self.check(Op::ListInterfaces, &[])?;
         self.inner.interfaces()
@@ -326,10 +336,8 @@ mod tests {
         // lagghook saw wlan0; by the time it adds it, wlan0 is gone.
         let err = f.add_lagg_port(&n("lagg0"), &n("wlan0")).unwrap_err();
         assert_eq!(err.errno_value(), Some(Errno::EINVAL));
-        assert_eq!(
-            f.inner_mut().take_events().last().map(|e| e.kind.clone()),
-            Some("DETACH".into())
-        );
+        let kinds: Vec<String> = f.inner_mut().take_events().into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["DETACH", "LINK_DOWN"]);
         // Only once: a second matching call through the same wrapper finds
         // the re-created wlan0 still there, so the hook did not run again.
         f.inner_mut().happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();

@@ -7,21 +7,29 @@
 //! | key | kinds | meaning |
 //! |---|---|---|
 //! | `name` | all | interface name (`IfName` rules) |
-//! | `kind` | all | `ether`, `wlan`, `lagg` or `other` (not Ethernet-like, e.g. tun) |
+//! | `kind` | all | `ether`, `vlan` (a vlan(4), `IFT_L2VLAN`), `wlan`, `lagg` or `other` (not Ethernet-like, e.g. tun) |
 //! | `mac` | ether (required), wlan, other | ether: its address and hwaddr; wlan: its creation address (`wlanaddr`, default the radio's [`factory_mac`]); for a lagg port: its saved `lp_lladdr` |
 //! | `link` | ether, wlan, other | the medium: cable in / AP in reach (default false) |
 //! | `up` | all | `IFF_UP` (default true) |
 //! | `parent` | wlan (required) | the radio |
 //! | `proto` | lagg | `laggproto` keyword (default failover) |
 //! | `ports` | lagg | ports, replayed as `SIOCSLAGGPORT` in this order |
+//! | `max_mtu` | ether, vlan, other | the largest MTU the driver's SIOCSIFMTU accepts (default: no limit); joining a lagg with a larger MTU fails with EINVAL |
+//! | `capabilities` | ether, vlan, other | `if_capabilities`, `IFCAP_*` bits (default: an em(4)'s checksum, TSO, LRO and VLAN bits for an ether, 0 otherwise); a vap has none |
+//! | `security` | wlan | `wpa` (default: joining needs wpa_supplicant with the vap's address) or `open` (joins without wpa_supplicant) |
 //!
 //! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
 //! identical kernel; a scenario may use them too): `index` (if_index),
 //! `hwaddr`, `lladdr` (current address, set after the ports are replayed),
-//! `mtu`, wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
+//! `mtu`, `capenable` (if_capenable, default all of `capabilities`), wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
 //! read, `"none"` = not running), lagg `primary`, `saved_mac = { port = MAC }`
-//! (lp_lladdr) and `link_state` (`unknown`/`down`/`up`, port-less laggs
-//! only). In `[machine]`: `if_lagg` (module loaded, default true),
+//! (lp_lladdr), `saved_caps = { port = BITS }` (lp_ifcapenable) and `link_state` (`unknown`/`down`/`up` for a port-less
+//! lagg; `unknown` for an interface attached after the machine was built
+//! whose driver has not reported a link yet, see `ifnet::refresh_link`).
+//! In `[machine]`: `if_lagg` (module loaded, default true; kldload(2)
+//! loads it), `securelevel` (`kern.securelevel`, default -1; above 0
+//! kldload fails with EPERM), `if_lagg_ko` (`if_lagg.ko` in
+//! `kern.module_path`, default true; without it kldload fails with ENOENT),
 //! `failover_rx_all` (0/1, default 0), `radios` (802.11 devices besides the
 //! wlan parents), `events` (pending devd lines). Any other key is an error.
 //!
@@ -42,7 +50,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::if_lagg::Lagg;
-use super::ifnet::Ifnet;
+use super::ifnet::{Ifnet, ETHER_CAPS};
 use super::net80211::{factory_mac, Vap};
 use super::{SimError, SimKernel};
 use crate::domain::config::Location;
@@ -62,6 +70,13 @@ pub struct Machine {
     /// `net.link.lagg.failover_rx_all` (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover_rx_all: Option<u32>,
+    /// `kern.securelevel` (default -1); above 0 kldload(2) fails (EPERM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub securelevel: Option<i32>,
+    /// Whether `if_lagg.ko` is in `kern.module_path` (default true); when
+    /// not, kldload(2) of if_lagg fails (ENOENT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_lagg_ko: Option<bool>,
     /// 802.11 devices (`net.wlan.devices`) besides every wlan's parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub radios: Option<Vec<IfName>>,
@@ -94,6 +109,22 @@ pub struct MachineInterface {
     pub proto: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<IfName>>,
+    /// ether, vlan, other: the largest MTU the driver accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_mtu: Option<u32>,
+    /// ether, vlan, other: `if_capabilities` (`IFCAP_*` bits; default:
+    /// an em(4)'s checksum, TSO, LRO and VLAN bits for an ether, none else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<u32>,
+    /// Extra: `if_capenable` (default: every supported capability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capenable: Option<u32>,
+    /// Extra, lagg: `lp_ifcapenable` of each port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_caps: Option<BTreeMap<IfName, u32>>,
+    /// wlan: `"open"` or `"wpa"` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<String>,
     /// Extra: explicit if_index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u32>,
@@ -115,7 +146,8 @@ pub struct MachineInterface {
     /// Extra, lagg: sc_primary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<IfName>,
-    /// Extra, lagg without ports: if_link_state.
+    /// Extra: if_link_state of a lagg without ports, or `"unknown"` for
+    /// another interface whose driver has not reported a link yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_state: Option<String>,
     /// Extra, lagg: lp_lladdr of each port.
@@ -188,6 +220,11 @@ impl MachineInterface {
             parent: None,
             proto: None,
             ports: None,
+            max_mtu: None,
+            capabilities: None,
+            capenable: None,
+            saved_caps: None,
+            security: None,
             index: None,
             hwaddr: None,
             lladdr: None,
@@ -246,6 +283,7 @@ fn kind_of(s: &str) -> Option<IfKind> {
     match s {
         "ether" => Some(IfKind::Ether),
         "wlan" => Some(IfKind::Wlan),
+        "vlan" => Some(IfKind::Vlan),
         "lagg" => Some(IfKind::Lagg),
         "other" => Some(IfKind::Other),
         _ => None,
@@ -285,6 +323,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     };
     k.radios.extend(m.radios.iter().flatten().cloned());
+    k.securelevel = m.securelevel.unwrap_or(-1);
+    k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
 
     // Names, kinds, and which keys each kind may carry.
     let mut entries: Vec<Entry<'_>> = Vec::new();
@@ -315,10 +355,19 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             ("ports", mi.ports.is_some()),
             ("primary", mi.primary.is_some()),
             ("saved_mac", mi.saved_mac.is_some()),
-            ("link_state", mi.link_state.is_some()),
+            ("saved_caps", mi.saved_caps.is_some()),
         ];
+        // A driver's interface records only the state no report has left
+        // yet: UNKNOWN (see `refresh_link`); the rest follows the medium.
+        if kind != IfKind::Lagg && mi.link_state.as_deref().is_some_and(|l| l != "unknown") {
+            return Err(SimError::new(format!(
+                "interface {name}: link_state of a {kind} can only be \"unknown\" \
+                 (otherwise it follows link and up)"
+            )));
+        }
         let wlan_only = [
             ("parent", mi.parent.is_some()),
+            ("security", mi.security.is_some()),
             ("air_mac", mi.air_mac.is_some()),
             ("wpa_mac", mi.wpa_mac.is_some()),
         ];
@@ -327,6 +376,9 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 for (key, present) in wlan_only {
                     forbid(key, present)?;
                 }
+                forbid("max_mtu", mi.max_mtu.is_some())?;
+                forbid("capabilities", mi.capabilities.is_some())?;
+                forbid("capenable", mi.capenable.is_some())?;
                 // A lagg's MAC comes from its first port (`lagg_port_create`);
                 // `lladdr` overrides it after the replay.
                 forbid("mac", mi.mac.is_some())?;
@@ -339,15 +391,30 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 if mi.parent.is_none() {
                     return Err(SimError::new(format!("interface {name}: a wlan needs parent")));
                 }
+                // net80211 has its own MTU range (IEEE80211_MTU_MAX).
+                forbid("max_mtu", mi.max_mtu.is_some())?;
+                forbid("capabilities", mi.capabilities.is_some())?;
+                forbid("capenable", mi.capenable.is_some())?;
+                if !matches!(mi.security.as_deref(), None | Some("open" | "wpa")) {
+                    return Err(SimError::new(format!(
+                        "interface {name}: security {:?} (want open or wpa)",
+                        mi.security.as_deref().unwrap_or_default()
+                    )));
+                }
             }
-            IfKind::Ether | IfKind::Other => {
+            IfKind::Ether | IfKind::Vlan | IfKind::Other => {
                 for (key, present) in lagg_only.into_iter().chain(wlan_only) {
                     forbid(key, present)?;
                 }
-                if kind == IfKind::Ether && mi.mac.is_none() {
-                    return Err(SimError::new(format!("interface {name}: an ether needs mac")));
+                if matches!(kind, IfKind::Ether | IfKind::Vlan) && mi.mac.is_none() {
+                    return Err(SimError::new(format!("interface {name}: an {kind} needs mac")));
                 }
             }
+        }
+        if mi.capenable.is_some_and(|c| c & !mi.capabilities.unwrap_or(u32::MAX) != 0) {
+            return Err(SimError::new(format!(
+                "interface {name}: capenable has bits capabilities lacks"
+            )));
         }
         entries.push(Entry { mi, name, kind });
     }
@@ -387,16 +454,25 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         let mac = mi.mac;
         let mtu = mi.mtu.unwrap_or(ETHERMTU);
         let ifn = match e.kind {
-            IfKind::Ether | IfKind::Other => Ifnet {
+            IfKind::Ether | IfKind::Vlan | IfKind::Other => Ifnet {
                 name: name.clone(),
                 index,
                 kind: e.kind,
                 lladdr: mac.unwrap_or(MacAddr::ZERO),
-                hwaddr: if e.kind == IfKind::Ether { mac } else { None },
+                hwaddr: if e.kind == IfKind::Other { None } else { mac },
                 up: mi.up,
                 medium: mi.link,
                 link: LinkState::Down,
                 mtu,
+                max_mtu: mi.max_mtu,
+                capabilities: mi.capabilities.unwrap_or(if e.kind == IfKind::Ether {
+                    ETHER_CAPS
+                } else {
+                    0
+                }),
+                caps: mi.capenable.unwrap_or(
+                    mi.capabilities.unwrap_or(if e.kind == IfKind::Ether { ETHER_CAPS } else { 0 }),
+                ),
                 vap: None,
                 lagg: None,
             },
@@ -421,7 +497,15 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     medium: mi.link,
                     link: LinkState::Down,
                     mtu,
-                    vap: Some(Vap { parent, air: mac, wpa: Some(mac) }),
+                    max_mtu: None,
+                    capabilities: 0,
+                    caps: 0,
+                    vap: Some(Vap {
+                        parent,
+                        air: mac,
+                        wpa: Some(mac),
+                        open: mi.security.as_deref() == Some("open"),
+                    }),
                     lagg: None,
                 }
             }
@@ -443,6 +527,9 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     link: LinkState::Unknown,
                     mtu,
                     vap: None,
+                    max_mtu: None,
+                    capabilities: 0,
+                    caps: 0,
                     lagg: Some(Lagg { proto, ports: Vec::new(), primary: None }),
                 }
             }
@@ -504,6 +591,9 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         let Some(ifn) = k.ifnets.get_mut(name) else {
             continue;
         };
+        if ifn.lagg.is_none() && link_state == Some(LinkState::Unknown) {
+            ifn.link = LinkState::Unknown;
+        }
         if let Some(v) = mi.lladdr {
             ifn.lladdr = v;
         }
@@ -529,6 +619,16 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     )));
                 }
                 sc.primary = Some(p.clone());
+            }
+            for (p, caps) in mi.saved_caps.iter().flatten() {
+                match sc.ports.iter_mut().find(|x| &x.name == p) {
+                    Some(port) => port.caps = *caps,
+                    None => {
+                        return Err(SimError::new(format!(
+                            "interface {name}: saved_caps for {p}, which is not one of its ports"
+                        )))
+                    }
+                }
             }
             for (p, mac) in mi.saved_mac.iter().flatten() {
                 match sc.ports.iter_mut().find(|x| &x.name == p) {
@@ -596,6 +696,12 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         mi.mtu = Some(ifn.mtu);
         mi.hwaddr = ifn.hwaddr;
         mi.lladdr = Some(ifn.lladdr);
+        mi.max_mtu = ifn.max_mtu;
+        if matches!(ifn.kind, IfKind::Ether | IfKind::Vlan | IfKind::Other) {
+            let default = if ifn.kind == IfKind::Ether { ETHER_CAPS } else { 0 };
+            mi.capabilities = (ifn.capabilities != default).then_some(ifn.capabilities);
+            mi.capenable = (ifn.caps != ifn.capabilities).then_some(ifn.caps);
+        }
         if let Some(sc) = &ifn.lagg {
             mi.proto = Some(sc.proto.to_string());
             // Primary first, so the replay makes it primary even without
@@ -615,9 +721,13 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
                 mi.link_state = Some(link_state_name(ifn.link).to_owned());
             } else {
                 mi.saved_mac = Some(sc.ports.iter().map(|p| (p.name.clone(), p.lladdr)).collect());
+                mi.saved_caps = Some(sc.ports.iter().map(|p| (p.name.clone(), p.caps)).collect());
             }
         } else {
             mi.link = ifn.medium;
+            if ifn.link == LinkState::Unknown {
+                mi.link_state = Some(link_state_name(ifn.link).to_owned());
+            }
             // A port's `mac` is its lp_lladdr, which the replay saves.
             let saved = k.lagg_of(&ifn.name).and_then(|l| {
                 k.ifnets
@@ -630,6 +740,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         }
         if let Some(v) = &ifn.vap {
             mi.parent = Some(v.parent.clone());
+            mi.security = v.open.then(|| "open".to_owned());
             mi.air_mac = Some(v.air);
             mi.wpa_mac = Some(WpaMac::from(v.wpa));
         }
@@ -638,6 +749,8 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
     Machine {
         if_lagg: if k.failover_rx_all.is_none() { Some(false) } else { None },
         failover_rx_all: k.failover_rx_all.map(u32::from),
+        securelevel: (k.securelevel != -1).then_some(k.securelevel),
+        if_lagg_ko: (!k.if_lagg_ko).then_some(false),
         radios: if k.radios.is_empty() { None } else { Some(k.radios.iter().cloned().collect()) },
         events: if k.events.is_empty() {
             None

@@ -12,7 +12,8 @@
 
 use crate::domain::event::IfnetEventKind;
 use crate::domain::model::{
-    IfKind, IfName, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr, PortFlags,
+    Caps, IfKind, IfName, LaggModule, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr,
+    PortFlags,
 };
 use crate::kernel::Errno;
 use crate::sys::abi::{
@@ -28,6 +29,9 @@ pub(super) struct Port {
     pub(super) name: IfName,
     /// `lp_lladdr`: the port's address when it joined.
     pub(super) lladdr: MacAddr,
+    /// `lp_ifcapenable`: the port's enabled capabilities when it joined,
+    /// given back when it leaves (`lagg_port_destroy`).
+    pub(super) caps: u32,
 }
 
 /// `struct lagg_softc`, the parts lagghook can observe.
@@ -184,7 +188,8 @@ impl SimKernel {
             return Err(if &owner == lagg { Errno::EEXIST } else { Errno::EBUSY });
         }
         // Ethernet lagg: only IFT_ETHER / IFT_L2VLAN ports. Vaps and laggs
-        // are IFT_ETHER (`ieee80211_vap_setup`, `lagg_clone_create`).
+        // are IFT_ETHER (`ieee80211_vap_setup`, `lagg_clone_create`), a
+        // vlan(4) IFT_L2VLAN (`vlan_clone_create`): all accepted here.
         if p.kind == IfKind::Other {
             return Err(Errno::EPROTONOSUPPORT);
         }
@@ -192,6 +197,7 @@ impl SimKernel {
         let lagg_mtu = l.mtu;
         let port_mtu = p.mtu;
         let port_kind = p.kind;
+        let port_max_mtu = p.max_mtu;
         // MTU: the first port defines the lagg's; later ports get the
         // lagg's through their driver's SIOCSIFMTU (net80211 accepts
         // IEEE80211_MTU_MIN..IEEE80211_MTU_MAX, `ieee80211_ioctl`).
@@ -204,6 +210,12 @@ impl SimKernel {
             if port_kind == IfKind::Wlan
                 && !(IEEE80211_MTU_MIN..=IEEE80211_MTU_MAX).contains(&lagg_mtu)
             {
+                return Err(Errno::EINVAL);
+            }
+            // The driver refuses an MTU above what it can frame;
+            // `lagg_port_create` returns its error ("invalid MTU for"),
+            // and the port is not added.
+            if port_max_mtu.is_some_and(|max| lagg_mtu > max) {
                 return Err(Errno::EINVAL);
             }
             old_mtu = Some(port_mtu);
@@ -225,6 +237,7 @@ impl SimKernel {
         // the lagg's MAC, unconditionally, before the port is hooked
         // (so net80211's SIOCSIFFLAGS still sees ieee80211_ioctl).
         let saved = self.ifnets.get(port).map_or(MacAddr::ZERO, |p| p.lladdr);
+        let saved_caps = self.ifnets.get(port).map_or(0, |p| p.caps);
         if first {
             if let Some(l) = self.ifnets.get_mut(lagg) {
                 l.lladdr = saved;
@@ -248,8 +261,9 @@ impl SimKernel {
             if first {
                 sc.primary = Some(port.clone());
             }
-            sc.ports.insert(pos, Port { name: port.clone(), lladdr: saved });
+            sc.ports.insert(pos, Port { name: port.clone(), lladdr: saved, caps: saved_caps });
         }
+        self.lagg_capabilities(lagg);
         self.lagg_linkstate(lagg);
         Ok(())
     }
@@ -294,9 +308,11 @@ impl SimKernel {
             }
         }
         if !detaching {
-            // The leaving port gets its own address back.
+            // The leaving port gets its own capabilities and address back.
+            self.lagg_setcaps(port, removed.caps);
             self.if_setlladdr(port, removed.lladdr);
         }
+        self.lagg_capabilities(lagg);
         self.lagg_linkstate(lagg);
     }
 
@@ -374,8 +390,122 @@ impl SimKernel {
             link: LinkState::Unknown,
             mtu: ETHERMTU,
             vap: None,
+            max_mtu: None,
+            capabilities: 0,
+            caps: 0,
             lagg: Some(Lagg { proto: LaggProto::Failover, ports: Vec::new(), primary: None }),
         });
+        Ok(())
+    }
+
+    /// A lagg's SIOCGIFCAP answer: `lagg_capabilities` sets its
+    /// `if_capabilities` and `if_capenable` to the intersection of its
+    /// ports' (nothing without ports); derived here rather than stored.
+    pub(super) fn lagg_caps(&self, lagg: &Ifnet) -> Caps {
+        let ports = lagg.lagg.as_ref().map(|sc| sc.ports.as_slice()).unwrap_or_default();
+        let mut caps = Caps { supported: !0, enabled: !0 };
+        for p in ports.iter().filter_map(|p| self.ifnets.get(&p.name)) {
+            caps.supported &= p.capabilities;
+            caps.enabled &= p.caps;
+        }
+        if ports.is_empty() {
+            caps = Caps::default();
+        }
+        caps
+    }
+
+    /// `lagg_capabilities` (`sys/net/if_lagg.c`, `gmshake/freebsd-src`
+    /// f0689c80…): the capabilities enabled on every port are applied back
+    /// to each port (`lagg_setcaps`), repeated until nothing changes. A
+    /// vap enables none and refuses SIOCSIFCAP, so while one is a member
+    /// the wired NIC loses its checksum offload, TSO and LRO.
+    pub(super) fn lagg_capabilities(&mut self, lagg: &IfName) {
+        let ports: Vec<IfName> = self
+            .ifnets
+            .get(lagg)
+            .and_then(|l| l.lagg.as_ref())
+            .map(|sc| sc.ports.iter().map(|p| p.name.clone()).collect())
+            .unwrap_or_default();
+        let enabled = |k: &SimKernel, p: &IfName| k.ifnets.get(p).map_or(0, |i| i.caps);
+        let mut ena = ports.iter().fold(!0, |acc, p| acc & enabled(self, p));
+        loop {
+            let pena = ena;
+            for p in &ports {
+                self.lagg_setcaps(p, ena);
+                ena &= enabled(self, p);
+            }
+            if ena == pena {
+                break;
+            }
+        }
+    }
+
+    /// `lagg_setcaps`: nothing if the port already has exactly `cap`
+    /// enabled, else SIOCSIFCAP through the port's own driver. An iflib
+    /// NIC (`iflib_if_ioctl`, `sys/net/iflib.c`, `fel1x-developer/
+    /// freebsd-src` 3890cae0…) toggles the supported bits that differ and,
+    /// if it is running and any of them is not a wake-on-LAN bit, stops and
+    /// re-initialises itself around the change: its link drops and comes
+    /// back, modelled as the bounce `if_setlladdr` causes. net80211 refuses
+    /// (EINVAL from `ether_ioctl`), and `lagg_capabilities` ignores the
+    /// error. A vlan (`vlan_ioctl`) or other driver takes the supported
+    /// bits without a reset.
+    pub(super) fn lagg_setcaps(&mut self, port: &IfName, cap: u32) {
+        let Some(ifn) = self.ifnets.get_mut(port) else {
+            return;
+        };
+        if ifn.caps == cap {
+            return;
+        }
+        let setmask = (cap ^ ifn.caps) & ifn.capabilities;
+        match ifn.kind {
+            IfKind::Wlan | IfKind::Lagg => {}
+            IfKind::Ether => {
+                if setmask == 0 {
+                    return;
+                }
+                let running = ifn.up;
+                ifn.caps ^= setmask;
+                if running {
+                    self.if_setflags(port, false);
+                    self.if_setflags(port, true);
+                }
+            }
+            IfKind::Vlan | IfKind::Other => ifn.caps ^= setmask,
+        }
+    }
+
+    /// What `modfind("if_lagg")` and the sysctls `kern.securelevel` and
+    /// `kern.module_path` report. The module is loaded exactly when its
+    /// sysctl tree exists (`failover_rx_all` is `Some`).
+    pub(super) fn modfind_lagg(&self) -> LaggModule {
+        LaggModule {
+            loaded: self.failover_rx_all.is_some(),
+            securelevel: self.securelevel,
+            module_path: "/boot/kernel;/boot/modules".to_owned(),
+            module_file: self.if_lagg_ko.then(|| "/boot/kernel/if_lagg.ko".to_owned()),
+        }
+    }
+
+    /// ifconfig's `ifmaybeload` (`sbin/ifconfig/ifconfig.c`): nothing if
+    /// `modfind` finds if_lagg, else `kldload("if_lagg")`, whose
+    /// `kern_kldload` (`sys/kern/kern_linker.c`, `gmshake/freebsd-src`
+    /// 3ebfd4716369a0c129f1e3fb99388e40ede1e741) refuses above securelevel
+    /// 0 (`securelevel_gt`: EPERM) and fails with ENOENT when
+    /// `linker_load_module` finds no file in `kern.module_path`. Loading
+    /// runs `lagg_modevent`: the lagg cloner and the `net.link.lagg`
+    /// sysctls appear (`failover_rx_all` at its default 0).
+    pub(super) fn ifmaybeload_lagg(&mut self) -> Result<(), Errno> {
+        if self.failover_rx_all.is_some() {
+            return Ok(());
+        }
+        if self.securelevel > 0 {
+            return Err(Errno::EPERM);
+        }
+        if !self.if_lagg_ko {
+            return Err(Errno::ENOENT);
+        }
+        self.failover_rx_all = Some(false);
         Ok(())
     }
 
@@ -396,6 +526,111 @@ impl SimKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn issue8_vlan_ports_join_and_drivers_refuse_mtus_above_their_max() {
+        let mut vlan = MachineInterface::new(n("vlan0"), IfKind::Vlan);
+        vlan.mac = Some(mac(E));
+        vlan.link = true;
+        vlan.max_mtu = Some(1500);
+        let mut k = Laptop::new().with(vlan).build();
+        // IFT_L2VLAN is accepted, like IFT_ETHER (`lagg_port_create`).
+        k.add_lagg_port(&n("lagg0"), &n("vlan0")).unwrap();
+        assert!(k.lagg_status(&n("lagg0")).unwrap().has_port(&n("vlan0")));
+        assert_eq!(k.media_type("vlan0"), Some("ethernet"));
+        // A jumbo lagg: the driver's SIOCSIFMTU refuses, the port stays out
+        // with its MTU untouched, and the error is the driver's EINVAL.
+        let mut jumbo = MachineInterface::new(n("em1"), IfKind::Ether);
+        (jumbo.mac, jumbo.mtu) = (Some(mac(W)), Some(9000));
+        let mut small = MachineInterface::new(n("ue0"), IfKind::Ether);
+        (small.mac, small.max_mtu) = (Some(mac(E)), Some(4088));
+        let mut k = Laptop::new().with(jumbo).with(small).build();
+        k.create_lagg(&n("lagg1")).unwrap();
+        k.add_lagg_port(&n("lagg1"), &n("em1")).unwrap();
+        assert_eq!(errno(k.add_lagg_port(&n("lagg1"), &n("ue0"))), Errno::EINVAL);
+        assert_eq!(k.interface("ue0").unwrap().mtu, ETHERMTU);
+        assert!(!k.lagg_status(&n("lagg1")).unwrap().has_port(&n("ue0")));
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k);
+    }
+
+    /// Issue 8: `lagg_capabilities` enables on every port only what all
+    /// of them have; the wired NIC pays for the change with a reset.
+    #[test]
+    fn issue8_capabilities_are_the_ports_intersection_and_cost_em0_a_reset() {
+        use crate::sim::ifnet::ETHER_CAPS;
+        let caps = |k: &SimKernel, name: &str| k.interface(name).unwrap().caps.unwrap();
+        let mut k = laptop();
+        // Built with both ports: em0 already lost its offload to wlan0's none.
+        assert_eq!(caps(&k, "em0").enabled, 0);
+        assert_eq!(caps(&k, "em0").supported, ETHER_CAPS);
+        assert_eq!(caps(&k, "lagg0"), Caps::default());
+        // em0 leaves: it gets its own capabilities back (`lp_ifcapenable`),
+        // and as a running iflib NIC it is reset: link down and up.
+        k.remove_lagg_port(&n("lagg0"), &n("em0")).unwrap();
+        assert_eq!(caps(&k, "em0").enabled, ETHER_CAPS);
+        let em0: Vec<String> =
+            k.take_events().into_iter().filter(|e| e.subsystem == "em0").map(|e| e.kind).collect();
+        assert!(em0.starts_with(&["LINK_DOWN".to_owned(), "LINK_UP".to_owned()]), "{em0:?}");
+        // em0 alone in a lagg of its own keeps everything: no SIOCSIFCAP.
+        k.create_lagg(&n("lagg1")).unwrap();
+        k.take_events();
+        k.add_lagg_port(&n("lagg1"), &n("em0")).unwrap();
+        assert_eq!(caps(&k, "lagg1"), Caps { supported: ETHER_CAPS, enabled: ETHER_CAPS });
+        let em0 = k.take_events().into_iter().filter(|e| e.subsystem == "em0").count();
+        assert_eq!(em0, 0, "lagg_setcaps returns early: no reset");
+        k.remove_lagg_port(&n("lagg1"), &n("em0")).unwrap();
+        k.take_events();
+        // Joining the lagg that holds wlan0 resets em0 a second time, after
+        // the MAC push's bounce; wlan0 leaving does not give em0's back.
+        k.add_lagg_port(&n("lagg0"), &n("em0")).unwrap();
+        let resets = k.take_events().iter().filter(|e| e.subsystem == "em0").count();
+        assert_eq!(resets, 4, "the bounce's LINK_DOWN/LINK_UP, then the reset's");
+        assert_eq!(caps(&k, "em0").enabled, 0);
+        k.remove_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
+        assert_eq!(caps(&k, "em0").enabled, 0, "lagg_capabilities never widens");
+        assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
+    }
+
+    #[test]
+    fn issue8_kldload_of_if_lagg_as_kern_kldload_answers() {
+        use crate::sim::Machine;
+        let without = |securelevel, ko| Machine {
+            if_lagg: Some(false),
+            securelevel,
+            if_lagg_ko: ko,
+            ..Machine::default()
+        };
+        // No lagg cloner until the module is loaded (`if_clone_create`).
+        let mut k = SimKernel::from_machine(&without(None, None)).unwrap();
+        assert_eq!(errno(k.create_lagg(&n("lagg0"))), Errno::EINVAL);
+        assert!(!k.lagg_module().unwrap().loaded);
+        k.load_lagg_module().unwrap();
+        assert_eq!(k.failover_rx_all().unwrap(), Some(false));
+        assert!(k.lagg_module().unwrap().loaded);
+        k.load_lagg_module().unwrap();
+        k.create_lagg(&n("lagg0")).unwrap();
+        assert_eq!(
+            k.calls(),
+            [
+                "SIOCIFCREATE2 lagg0: EINVAL",
+                "kldload if_lagg: ok",
+                "kldload if_lagg: ok",
+                "SIOCIFCREATE2 lagg0: ok"
+            ]
+        );
+        // Refused above securelevel 0, and without the file.
+        let mut k = SimKernel::from_machine(&without(Some(1), None)).unwrap();
+        assert_eq!(errno(k.load_lagg_module()), Errno::EPERM);
+        assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
+        assert_eq!(k.to_machine().securelevel, Some(1));
+        let mut k = SimKernel::from_machine(&without(None, Some(false))).unwrap();
+        assert_eq!(errno(k.load_lagg_module()), Errno::ENOENT);
+        // The keys round-trip.
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k);
+        assert_eq!(k.to_machine().if_lagg_ko, Some(false));
+    }
     use crate::kernel::{Kernel, KernelError, Op};
     use crate::sim::fixture::{errno, ev, laptop, mac, n, p, ports, Laptop, E, W};
     use crate::sim::{Happening, MachineInterface, SimKernel};
@@ -435,7 +670,8 @@ mod tests {
         // The push bounces wlan0, but as a lagg member its iv_myaddr is not
         // resynced (ieee80211_ioctl checks if_ioctl == ieee80211_ioctl).
         assert_eq!(k.air_mac("wlan0"), Some(mac(E)));
-        assert_eq!(k.take_events(), vec![ev("lagg0", "LINK_DOWN"), ev("em0", "DETACH")]);
+        // DETACH first: link changes are queued to the taskqueue (issue 8).
+        assert_eq!(k.take_events(), vec![ev("em0", "DETACH"), ev("lagg0", "LINK_DOWN")]);
     }
 
     #[test]
@@ -447,22 +683,28 @@ mod tests {
         assert_eq!(
             k.take_events(),
             vec![
+                ev("em0", "DETACH"),
                 ev("wlan0", "LINK_DOWN"),
                 ev("lagg0", "LINK_DOWN"),
                 ev("wlan0", "LINK_UP"),
                 ev("lagg0", "LINK_UP"),
-                ev("em0", "DETACH"),
             ]
         );
         assert!(k.interface("em0").is_none());
     }
 
     #[test]
-    fn destroyed_non_primary_leaves_silently() {
+    fn issue8_destroyed_associated_vap_reports_link_down_after_detach() {
+        // The non-primary leaves without touching the lagg; the vap was
+        // associated, so `ieee80211_vap_detach` reports its LINK_DOWN after
+        // the DETACH `ether_ifdetach` sent.
         let mut k = laptop();
         k.happen(&"destroy wlan0".parse().unwrap()).unwrap();
         assert_eq!(ports(&mut k, "lagg0"), vec![p("em0", true, true)]);
-        assert_eq!(k.take_events(), vec![ev("wlan0", "DETACH")]);
+        assert_eq!(k.take_events(), vec![ev("wlan0", "DETACH"), ev("wlan0", "LINK_DOWN")]);
+        // An Ethernet NIC detaching reports no link change.
+        k.happen(&"destroy em0".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("em0", "DETACH"), ev("lagg0", "LINK_DOWN")]);
     }
 
     #[test]

@@ -14,9 +14,20 @@
 use std::collections::BTreeSet;
 
 use crate::domain::event::{DevdEvent, IfnetEventKind};
-use crate::domain::model::{IfKind, IfName, Interface, LinkState, MacAddr};
+use crate::domain::model::{Caps, IfKind, IfName, Interface, LinkState, MacAddr};
 use crate::kernel::Errno;
-use crate::sys::abi::ETHERMTU;
+use crate::sys::abi::{self, ETHERMTU};
+
+/// What the simulator's Ethernet NICs offload, supported and enabled at
+/// attach: the checksum, TSO, LRO and VLAN bits of an em(4) (iflib) NIC.
+pub(super) const ETHER_CAPS: u32 = abi::IFCAP_RXCSUM
+    | abi::IFCAP_TXCSUM
+    | abi::IFCAP_VLAN_MTU
+    | abi::IFCAP_VLAN_HWTAGGING
+    | abi::IFCAP_TSO4
+    | abi::IFCAP_LRO
+    | abi::IFCAP_RXCSUM_IPV6
+    | abi::IFCAP_TXCSUM_IPV6;
 
 use super::if_lagg::Lagg;
 use super::net80211::Vap;
@@ -39,6 +50,16 @@ pub(super) struct Ifnet {
     /// `if_link_state`, as last reported.
     pub(super) link: LinkState,
     pub(super) mtu: u32,
+    /// The largest MTU the driver's SIOCSIFMTU accepts; `None`: any the
+    /// kind allows. iflib drivers refuse more than their frame size
+    /// allows with EINVAL (`iflib_if_ioctl`), a vlan more than its
+    /// parent's MTU (`vlan_ioctl`).
+    pub(super) max_mtu: Option<u32>,
+    /// `if_capabilities`: what the driver can offload.
+    pub(super) capabilities: u32,
+    /// `if_capenable`: what is enabled (a lagg's is derived from its
+    /// ports', [`SimKernel::lagg_caps`]).
+    pub(super) caps: u32,
     pub(super) vap: Option<Vap>,
     pub(super) lagg: Option<Lagg>,
 }
@@ -57,7 +78,8 @@ impl SimKernel {
     pub fn media_type(&self, name: &str) -> Option<&'static str> {
         let ifn = self.ifnets.values().find(|i| i.name.as_str() == name)?;
         match ifn.kind {
-            IfKind::Ether | IfKind::Lagg => Some("ethernet"),
+            // A vlan reports its parent's media (`vlan_media_status`).
+            IfKind::Ether | IfKind::Vlan | IfKind::Lagg => Some("ethernet"),
             IfKind::Wlan => Some("802.11"),
             IfKind::Other => None,
         }
@@ -83,6 +105,10 @@ impl SimKernel {
             link: ifn.link,
             mtu: ifn.mtu,
             parent: ifn.vap.as_ref().map(|v| v.parent.clone()),
+            caps: Some(match ifn.lagg {
+                Some(_) => self.lagg_caps(ifn),
+                None => Caps { supported: ifn.capabilities, enabled: ifn.caps },
+            }),
         }
     }
 
@@ -108,9 +134,26 @@ impl SimKernel {
 
     /// `if_attach_internal`: the ifnet appears, `IFNET IF ATTACH`.
     pub(super) fn attach(&mut self, ifn: Ifnet) {
+        self.attach_as(None, ifn);
+    }
+
+    /// [`SimKernel::attach`] of an ifnet that is attached as `first` and
+    /// at once renamed to its name: `IFNET first ATTACH`, then `if_rename`'s
+    /// `IFNET first RENAME name=NAME` (`devctl_notify` with `name=` data).
+    pub(super) fn attach_as(&mut self, first: Option<&IfName>, ifn: Ifnet) {
         let name = ifn.name.clone();
         self.ifnets.insert(name.clone(), ifn);
-        self.emit(&name, IfnetEventKind::Attach);
+        match first {
+            None => self.emit(&name, IfnetEventKind::Attach),
+            Some(old) => {
+                self.emit(old, IfnetEventKind::Attach);
+                if self.emitting {
+                    let mut ev = DevdEvent::ifnet(old, IfnetEventKind::Rename);
+                    ev.data.push(("name".to_owned(), name.to_string()));
+                    self.events.push(ev);
+                }
+            }
+        }
     }
 
     /// `ether_ifattach` of a new Ethernet NIC (a USB NIC plugged): its
@@ -125,9 +168,13 @@ impl SimKernel {
             hwaddr: Some(mac),
             up: false,
             medium: true,
-            link: LinkState::Down,
+            // `if_alloc`: no driver report yet.
+            link: LinkState::Unknown,
             mtu: ETHERMTU,
             vap: None,
+            max_mtu: None,
+            capabilities: ETHER_CAPS,
+            caps: ETHER_CAPS,
             lagg: None,
         });
     }
@@ -139,7 +186,7 @@ impl SimKernel {
     /// the handshake ([`Vap::handshake_ok`]). lagg: `lagg_linkstate`.
     fn computed_link(&self, ifn: &Ifnet) -> LinkState {
         let up = match ifn.kind {
-            IfKind::Ether | IfKind::Other => ifn.up && ifn.medium,
+            IfKind::Ether | IfKind::Vlan | IfKind::Other => ifn.up && ifn.medium,
             IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
             IfKind::Lagg => return self.lagg_aggregate(ifn).unwrap_or(ifn.link),
         };
@@ -173,11 +220,21 @@ impl SimKernel {
     /// The driver re-evaluating its link after one of its inputs changed
     /// (medium, IFF_UP, the vap's handshake) and reporting the result with
     /// `if_link_state_change`, which does nothing when the state is the same.
+    ///
+    /// A new ifnet starts at `if_alloc`'s LINK_STATE_UNKNOWN, and the model
+    /// takes a driver's first report to be a LINK_UP: UNKNOWN → down is
+    /// silent. That follows net80211, which reports LINK_DOWN when a
+    /// station leaves RUN (`ieee80211_notify_node_leave`); for iflib NICs
+    /// (a LINK_DOWN only after a LINK_UP, em's `link_active`) it is
+    /// recalled, not read in a 14.x tree.
     pub(super) fn refresh_link(&mut self, name: &IfName) {
         let Some(ifn) = self.ifnets.get(name) else {
             return;
         };
         let new = self.computed_link(ifn);
+        if ifn.kind != IfKind::Lagg && ifn.link == LinkState::Unknown && new == LinkState::Down {
+            return;
+        }
         self.set_link(name, new);
     }
 
@@ -237,13 +294,30 @@ impl SimKernel {
     }
 
     /// `if_detach_internal`: `ifnet_departure_event` first (lagg drops the
-    /// port silently, `lagg_port_ifdetach`), then devctl `DETACH`.
+    /// port silently, `lagg_port_ifdetach`), then devctl `DETACH`. The
+    /// link changes the departure causes (the lagg's own, through
+    /// `lagg_linkstate`) go through `if_link_state_change`, which only
+    /// queues `do_link_state_change` on the `if_linktask` taskqueue, so
+    /// devd reads them after the DETACH, which `devctl_notify` sends at
+    /// once.
+    ///
+    /// A vap is detached by `ieee80211_vap_detach`: `ether_ifdetach` (this
+    /// function, DETACH) first, then `ieee80211_stop`, whose LINK_DOWN of
+    /// an associated station (`ieee80211_notify_node_leave`) is delivered
+    /// when the function drains the vap's `if_linktask`: after the DETACH
+    /// (`sys/net80211/ieee80211.c`).
     pub(super) fn if_detach(&mut self, name: &IfName) {
+        let start = self.events.len();
         if let Some(lagg) = self.lagg_of(name) {
             self.lagg_port_destroy(&lagg, name, true, false);
         }
-        self.ifnets.remove(name);
+        let queued = self.events.split_off(start.min(self.events.len()));
+        let gone = self.ifnets.remove(name);
         self.emit(name, IfnetEventKind::Detach);
+        self.events.extend(queued);
+        if gone.is_some_and(|i| i.kind == IfKind::Wlan && i.link == LinkState::Up) {
+            self.emit(name, IfnetEventKind::LinkDown);
+        }
     }
 
     /// SIOCSIFLLADDR: `ifioctl` (unknown name ENXIO), then `ifhwioctl` →
@@ -290,16 +364,40 @@ mod tests {
         assert!(!k.lagg_status(&n("lagg0")).unwrap().has_port(&n("wlan0")));
         let ue0 = k.interface("ue0").unwrap();
         assert!(!ue0.up, "attach-ether leaves the NIC down");
-        assert_eq!(ue0.link, LinkState::Down);
+        // A new ifnet starts at LINK_STATE_UNKNOWN (issue 8).
+        assert_eq!(ue0.link, LinkState::Unknown);
         assert_eq!(
             k.take_events(),
             vec![
                 ev("wlan0", "DETACH"),
+                ev("wlan0", "LINK_DOWN"),
                 ev("ue0", "ATTACH"),
                 ev("wlan0", "ATTACH"),
                 ev("wlan0", "LINK_UP"),
             ]
         );
+    }
+
+    #[test]
+    fn issue8_new_ifnet_is_unknown_until_its_link_comes_up_and_round_trips() {
+        let mut k = laptop();
+        k.happen(&"attach-ether ue0 00:11:22:33:44:66".parse().unwrap()).unwrap();
+        k.happen(&"unplug ue0".parse().unwrap()).unwrap();
+        k.set_up(&n("ue0"), true).unwrap();
+        // No carrier: the driver has nothing to report; UNKNOWN stays.
+        assert_eq!(k.interface("ue0").unwrap().link, LinkState::Unknown);
+        assert_eq!(k.take_events(), vec![ev("ue0", "ATTACH")]);
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k);
+        k.happen(&"plug ue0".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("ue0", "LINK_UP")]);
+        k.happen(&"unplug ue0".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("ue0", "LINK_DOWN")]);
+        // A vap that joined its BSS reports leaving it.
+        k.happen(&"create-wlan wlan1 ath0".parse().unwrap()).unwrap();
+        k.take_events();
+        k.happen(&"disassociate wlan1".parse().unwrap()).unwrap();
+        assert_eq!(k.take_events(), vec![ev("wlan1", "LINK_DOWN")]);
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! touches (Ethernet NICs, net80211 vaps, lagg(4) interfaces), the kernel
 //! rules that decide their state, and the devd(8) events the kernel would
 //! emit. What it does not own: policy (that is `plan`), and anything
-//! lagghook does not observe (addresses, routes, capabilities, multicast,
-//! counters).
+//! lagghook does not observe (addresses, routes, multicast, counters).
+//! Capabilities are modelled as far as lagg changes them
+//! ([`if_lagg`]'s `lagg_capabilities`).
 //!
 //! It is split as FreeBSD splits the code it models; each file's doc says
 //! what it owns:
@@ -37,11 +38,15 @@
 //!   b252a43e730c4537edb40d2bb1347a2434d4d6a8, `sys/net80211/ieee80211.c`
 //!   at 3890cae0e41174b801dd6a57960fb0ef3e13a7c9.
 //!
-//! rc's `libexec/rc/network.subr` and `libexec/rc/rc.d/wpa_supplicant`
-//! (how rc creates a vap and starts wpa_supplicant) are in neither fork;
-//! they were read in a 13.x tree, and the wpa_supplicant model is inferred
-//! from them and from hostap's `contrib/wpa/src/l2_packet/l2_packet_freebsd.c`,
-//! not observed on FreeBSD.
+//! rc's `libexec/rc/rc.d/wpa_supplicant` was read in `freebsd/freebsd-src`
+//! main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9 (post-14.0; no
+//! releng/14 copy was at hand): it has no post-start (13.x's `ifconfig
+//! down; sleep 2; ifconfig up` is gone), and nothing here depends on one.
+//! `libexec/rc/network.subr` (how `wlan_up` creates a vap, `name NEW`
+//! included) was not in any stored tree: that part of the model follows
+//! the issue's description of it. The wpa_supplicant model is inferred
+//! from hostap's `contrib/wpa/src/l2_packet/l2_packet_freebsd.c`, not
+//! observed on FreeBSD.
 //!
 //! Deterministic by design: `BTreeMap`/`Vec` only, no clock, no randomness
 //! (the seeded fault injector lives in [`fault`]).
@@ -52,13 +57,23 @@
 //!   `do_link_state_change` runs from a taskqueue and may coalesce a quick
 //!   down/up ("link states coalesced"), so a real kernel can emit fewer
 //!   events than the simulator, never more.
+//! - Because of that taskqueue, devd reads an interface's ATTACH or DETACH
+//!   (sent at once by `devctl_notify` in `if_attach_internal` /
+//!   `if_detach_internal`) before the link events raised in the same
+//!   instant: a lagg's LINK_DOWN after its port's DETACH, an associated
+//!   vap's LINK_DOWN after its own DETACH (`ieee80211_vap_detach` detaches
+//!   the ifnet, then stops the vap and drains its `if_linktask`). Read in
+//!   `gmshake/freebsd-src` `sys/net/if.c` (dafe137c…: `if_link_state_change`,
+//!   `if_detach_internal`) and `fel1x-developer/freebsd-src`
+//!   `sys/net80211/ieee80211.c` (3890cae0…: `ieee80211_vap_detach`).
 //! - A port's link change is reported before the lagg aggregate change it
 //!   causes (`do_link_state_change` calls `lagg_linkstate_p` before
 //!   `devctl_notify`, and the lagg's own change is queued after).
 //! - Only `IFNET` events are emitted; the `ETHERNET IF IFATTACH` that
 //!   `ether_ifattach` also sends is left out (no lagghook rule matches it).
-//! - A destroyed interface does not report LINK_DOWN before its DETACH
-//!   (not confirmed on FreeBSD either way).
+//! - A new ifnet starts at LINK_STATE_UNKNOWN (`if_alloc`), and a driver's
+//!   first report is a LINK_UP: UNKNOWN → down is silent (see
+//!   `ifnet::refresh_link`).
 //! - Link state of an Ethernet NIC is `medium && IFF_UP`; of a wlan vap
 //!   `AP in reach && IFF_UP && wpa_supplicant's address == iv_myaddr`
 //!   (the last term is inferred from hostap, see [`SimKernel::air_mac`]).
@@ -66,6 +81,14 @@
 //!   failing with EIO) are not modelled: any number of vaps may share a
 //!   radio.
 //! - The "AP in reach" medium is kept per vap, not per radio.
+//! - There is no clock. The re-initialisation an iflib NIC goes through
+//!   when lagg changes its enabled capabilities (`iflib_stop` and
+//!   `iflib_init_locked` around SIOCSIFCAP) is modelled as a bounce: link
+//!   down and up at once, with their devd events. The clock issue must
+//!   give it a duration: the NIC has no carrier from the reset until
+//!   autonegotiation completes (typically 1 to 3 s on em(4)), during
+//!   which lagg fails over to the wlan, and must do the same for the
+//!   bounce of `if_setlladdr`.
 
 mod fault;
 mod file;
@@ -87,7 +110,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::domain::event::DevdEvent;
-use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::domain::text;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::file::{self as sys_file, Links};
@@ -128,6 +151,10 @@ pub struct SimKernel {
     radios: BTreeSet<IfName>,
     /// `net.link.lagg.failover_rx_all`; `None` when if_lagg is not loaded.
     failover_rx_all: Option<bool>,
+    /// `kern.securelevel`.
+    securelevel: i32,
+    /// `if_lagg.ko` is in `kern.module_path`.
+    if_lagg_ko: bool,
     /// devctl events not yet taken.
     events: Vec<DevdEvent>,
     /// False while a machine is being built: building is not an event.
@@ -143,6 +170,8 @@ impl PartialEq for SimKernel {
         self.ifnets == other.ifnets
             && self.radios == other.radios
             && self.failover_rx_all == other.failover_rx_all
+            && self.securelevel == other.securelevel
+            && self.if_lagg_ko == other.if_lagg_ko
             && self.events == other.events
     }
 }
@@ -168,6 +197,8 @@ impl SimKernel {
             ifnets: BTreeMap::new(),
             radios: BTreeSet::new(),
             failover_rx_all: Some(false),
+            securelevel: -1,
+            if_lagg_ko: true,
             events: Vec::new(),
             emitting: true,
             writes: 0,
@@ -310,6 +341,15 @@ impl Kernel for SimKernel {
         let r = self.siocsifflags(ifname, up);
         let what = format!("SIOCSIFFLAGS {ifname} {}", if up { "up" } else { "down" });
         self.record(what, Op::SetFlags, Some(ifname), r)
+    }
+
+    fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
+        Ok(self.modfind_lagg())
+    }
+
+    fn load_lagg_module(&mut self) -> Result<(), KernelError> {
+        let r = self.ifmaybeload_lagg();
+        self.record("kldload if_lagg".to_owned(), Op::LoadModule, None, r)
     }
 
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {

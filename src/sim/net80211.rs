@@ -13,9 +13,11 @@
 //! `fel1x-developer/freebsd-src` (see the module doc of [`super`] for the
 //! commits). The wpa_supplicant model is inferred from hostap's
 //! `contrib/wpa/src/l2_packet/l2_packet_freebsd.c` (`l2_packet_init` reads
-//! the address once) and rc's `libexec/rc/rc.d/wpa_supplicant`
-//! (`wpa_poststart`), not checked on a FreeBSD machine.
+//! the address once) and rc's `libexec/rc/rc.d/wpa_supplicant` of 14.x
+//! (no post-start; see [`SimKernel::wpa_supplicant_restart`]), not checked
+//! on a FreeBSD machine.
 
+use crate::domain::config::is_wlan_name;
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
 use crate::kernel::Errno;
 use crate::sys::abi::ETHERMTU;
@@ -33,6 +35,9 @@ pub(super) struct Vap {
     /// The address wpa_supplicant read when it started; `None` when no
     /// wpa_supplicant runs for this vap.
     pub(super) wpa: Option<MacAddr>,
+    /// The network is open (machine key `security = "open"`): the station
+    /// joins without a 4-way handshake, so without wpa_supplicant.
+    pub(super) open: bool,
 }
 
 impl Vap {
@@ -40,8 +45,11 @@ impl Vap {
     /// reports LINK_UP)? Only if wpa_supplicant speaks with the vap's
     /// on-air address; with another one the 4-way handshake fails
     /// (inferred from hostap's `l2_packet_freebsd.c`).
+    /// An open network has no handshake: the join needs no
+    /// wpa_supplicant (net80211's station state machine authenticates and
+    /// associates by itself with open authentication; not re-read here).
     pub(super) fn handshake_ok(&self) -> bool {
-        self.wpa == Some(self.air)
+        self.open || self.wpa == Some(self.air)
     }
 }
 
@@ -136,29 +144,60 @@ impl SimKernel {
     /// radio's address; iv_myaddr is that address too), then `ifn_start`
     /// starts wpa_supplicant, which reads the address, and brings the vap
     /// up (`libexec/rc/network.subr`, `libexec/rc/rc.d/wpa_supplicant`).
+    ///
+    /// A `name` that is not `wlan<N>` is a renamed vap
+    /// (`ifconfig_wlan0_name="wifi0"`): rc's `wlan_up` runs `ifconfig wlan
+    /// create wlandev PARENT … name NEW`, so the wlan cloner attaches the
+    /// vap under its own name, the lowest free `wlan<N>` (`ifc_alloc_unit`
+    /// in `sys/net/if_clone.c`), and ifconfig then renames it
+    /// (SIOCSIFNAME → `if_rename` in `sys/net/if.c`, which sends `IFNET
+    /// wlanN RENAME name=NEW`). Units held by earlier renamed vaps are not
+    /// tracked: lagghook never sees a vap's unit.
     pub(super) fn rc_create_wlan(&mut self, name: &IfName, parent: &IfName, mac: Option<MacAddr>) {
         self.radios.insert(parent.clone());
         let mac = mac.unwrap_or_else(|| factory_mac(parent));
-        self.attach(Ifnet {
-            name: name.clone(),
-            index: self.lowest_free_index(),
-            kind: IfKind::Wlan,
-            lladdr: mac,
-            hwaddr: Some(mac),
-            up: true,
-            medium: true,
-            link: LinkState::Down,
-            mtu: ETHERMTU,
-            vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac) }),
-            lagg: None,
-        });
+        let renamed_from = if is_wlan_name(name.as_str()) {
+            None
+        } else {
+            (0u32..).find_map(|unit| {
+                let n = IfName::new(&format!("wlan{unit}")).ok()?;
+                (!self.ifnets.contains_key(&n)).then_some(n)
+            })
+        };
+        self.attach_as(
+            renamed_from.as_ref(),
+            Ifnet {
+                name: name.clone(),
+                index: self.lowest_free_index(),
+                kind: IfKind::Wlan,
+                lladdr: mac,
+                hwaddr: Some(mac),
+                up: true,
+                medium: true,
+                // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
+                link: LinkState::Unknown,
+                mtu: ETHERMTU,
+                vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac), open: false }),
+                max_mtu: None,
+                // A vap offers no offload, and net80211 does not handle
+                // SIOCSIFCAP (`ieee80211_ioctl` passes it to `ether_ioctl`:
+                // EINVAL).
+                capabilities: 0,
+                caps: 0,
+                lagg: None,
+            },
+        );
         self.refresh_link(name);
     }
 
     /// `/etc/rc.d/wpa_supplicant restart WLAN`: wpa_supplicant reads the
     /// interface address once, at start (`l2_packet_init` in hostap's
-    /// `l2_packet_freebsd.c`; inferred), then `wpa_poststart` runs
-    /// `ifconfig WLAN down; up`.
+    /// `l2_packet_freebsd.c`; inferred), and associates with it. The
+    /// script of the releases lagghook supports (`freebsd/freebsd-src`
+    /// main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, after 14.0) has no
+    /// `wpa_poststart`: the `ifconfig WLAN down; sleep 2; ifconfig
+    /// WLAN up` of 13.x is gone, so the restart does not bounce the vap
+    /// and does not resync `iv_myaddr` ([`SimKernel::ieee80211_stop`]).
     pub(super) fn wpa_supplicant_restart(&mut self, wlan: &IfName) -> Result<(), Errno> {
         let ifn = self.ifnets.get_mut(wlan).ok_or(Errno::ENXIO)?;
         let lladdr = ifn.lladdr;
@@ -166,8 +205,7 @@ impl SimKernel {
             return Err(Errno::EINVAL);
         };
         vap.wpa = Some(lladdr);
-        self.if_setflags(wlan, false);
-        self.if_setflags(wlan, true);
+        self.refresh_link(wlan);
         Ok(())
     }
 }
@@ -196,6 +234,57 @@ mod tests {
         assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)));
         assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_UP")]);
         assert_eq!(k.calls().last().unwrap(), "wpa_supplicant restart wlan0: ok");
+    }
+
+    #[test]
+    fn issue8_wpa_supplicant_restart_does_not_bounce_the_vap() {
+        // 14.x's rc.d/wpa_supplicant has no post-start down/up (13.x's had
+        // one): restarting it for an associated vap emits no link events.
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        k.take_events();
+        k.restart_wpa_supplicant(&n("wlan0")).unwrap();
+        assert!(k.take_events().is_empty());
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+    }
+
+    #[test]
+    fn issue8_renamed_vap_attaches_as_wlan_n_then_renames() {
+        // rc's `ifconfig wlan create wlandev iwn0 name wifi0`: ATTACH under
+        // the cloner's lowest free wlanN, RENAME to the new name, then the
+        // association under the new name.
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 ath0".parse().unwrap()).unwrap();
+        k.take_events();
+        k.happen(&"create-wlan wifi0 iwn0".parse().unwrap()).unwrap();
+        let mut rename = ev("wlan1", "RENAME");
+        rename.data.push(("name".into(), "wifi0".into()));
+        assert_eq!(k.take_events(), vec![ev("wlan1", "ATTACH"), rename, ev("wifi0", "LINK_UP")]);
+        let w = k.interface("wifi0").unwrap();
+        assert_eq!((w.kind, w.parent), (IfKind::Wlan, Some(n("iwn0"))));
+        assert!(k.interface("wlan1").is_none());
+        assert_eq!(k.media_type("wifi0"), Some("802.11"));
+    }
+
+    #[test]
+    fn issue8_open_network_associates_without_wpa_supplicant() {
+        use crate::sim::{Machine, MachineInterface};
+        let mut w = MachineInterface::new(n("wlan0"), IfKind::Wlan);
+        (w.parent, w.link, w.security) = (Some(n("iwn0")), true, Some("open".into()));
+        w.wpa_mac = Some(crate::sim::WpaMac::from(None));
+        let machine = Machine { interface: vec![w], ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), None);
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+        // A new address while UP leaves iv_myaddr behind; open still joins.
+        k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+        assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
+        // The same vap on a WPA network needs wpa_supplicant.
+        let mut machine = machine;
+        machine.interface[0].security = None;
+        let k = SimKernel::from_machine(&machine).unwrap();
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down);
     }
 
     #[test]

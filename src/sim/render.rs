@@ -30,7 +30,7 @@ impl SimKernel {
             }
             out.push('\n');
             match ifn.kind {
-                IfKind::Ether | IfKind::Other => {
+                IfKind::Ether | IfKind::Vlan | IfKind::Other => {
                     let m = if ifn.medium { "cable in" } else { "cable out" };
                     out.push_str(&format!("\tmedia: Ethernet ({m})\n"));
                 }

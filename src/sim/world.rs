@@ -29,7 +29,9 @@ pub enum Happening {
     /// `ifconfig IF destroy` by someone else).
     Destroy(IfName),
     /// `create-wlan IF PARENT [MAC]`: rc created a vap (`wlans_PARENT`,
-    /// optional `wlanaddr`), configured it and started wpa_supplicant.
+    /// optional `wlanaddr`), configured it and started wpa_supplicant. An
+    /// `IF` not named `wlan<N>` is created as rc's `name IF` does: ATTACH
+    /// of the cloner's `wlan<N>`, then RENAME (`SimKernel::rc_create_wlan`).
     CreateWlan { name: IfName, parent: IfName, mac: Option<MacAddr> },
     /// `attach-ether IF MAC`: an Ethernet NIC attached (USB NIC plugged).
     AttachEther { name: IfName, mac: MacAddr },
@@ -111,7 +113,10 @@ impl SimKernel {
         let fail = |why: String| Err(SimError::new(format!("{h}: {why}")));
         match h {
             Happening::Unplug(n) | Happening::Plug(n) => {
-                self.require_kind(n, IfKind::Ether).or_else(fail)?;
+                // A vlan's carrier is its parent's cable (`vlan_link_state`).
+                if self.ifnets.get(n).map(|i| i.kind) != Some(IfKind::Vlan) {
+                    self.require_kind(n, IfKind::Ether).or_else(fail)?;
+                }
                 self.set_medium(n, matches!(h, Happening::Plug(_)));
             }
             Happening::Disassociate(n) | Happening::Associate(n) => {

@@ -378,6 +378,65 @@ pub const IEEE80211_MTU_MIN: u32 = 32;
 /// `IEEE80211_MTU_MAX`: the largest, so a wlan cannot join a jumbo lagg.
 pub const IEEE80211_MTU_MAX: u32 = 2290;
 
+/// `IFCAP_*` (`sys/net/if.h`): the interface capability bits of
+/// `if_capabilities` / `if_capenable`, as SIOCGIFCAP reports them in
+/// `ifr_reqcap` (supported) and `ifr_curcap` (enabled).
+pub const IFCAP_RXCSUM: u32 = 0x1;
+pub const IFCAP_TXCSUM: u32 = 0x2;
+pub const IFCAP_VLAN_MTU: u32 = 0x8;
+pub const IFCAP_VLAN_HWTAGGING: u32 = 0x10;
+pub const IFCAP_JUMBO_MTU: u32 = 0x20;
+pub const IFCAP_VLAN_HWCSUM: u32 = 0x80;
+pub const IFCAP_TSO4: u32 = 0x100;
+pub const IFCAP_TSO6: u32 = 0x200;
+pub const IFCAP_LRO: u32 = 0x400;
+pub const IFCAP_VLAN_HWFILTER: u32 = 0x1_0000;
+pub const IFCAP_VLAN_HWTSO: u32 = 0x4_0000;
+pub const IFCAP_LINKSTATE: u32 = 0x8_0000;
+pub const IFCAP_RXCSUM_IPV6: u32 = 0x20_0000;
+pub const IFCAP_TXCSUM_IPV6: u32 = 0x40_0000;
+pub const IFCAP_HWSTATS: u32 = 0x80_0000;
+
+/// The capability bits lagghook names, as ifconfig prints them
+/// (`IFCAPBITS` in `sbin/ifconfig/ifconfig.c`).
+pub const IFCAP_NAMES: &[(u32, &str)] = &[
+    (IFCAP_RXCSUM, "RXCSUM"),
+    (IFCAP_TXCSUM, "TXCSUM"),
+    (IFCAP_VLAN_MTU, "VLAN_MTU"),
+    (IFCAP_VLAN_HWTAGGING, "VLAN_HWTAGGING"),
+    (IFCAP_JUMBO_MTU, "JUMBO_MTU"),
+    (IFCAP_VLAN_HWCSUM, "VLAN_HWCSUM"),
+    (IFCAP_TSO4, "TSO4"),
+    (IFCAP_TSO6, "TSO6"),
+    (IFCAP_LRO, "LRO"),
+    (IFCAP_VLAN_HWFILTER, "VLAN_HWFILTER"),
+    (IFCAP_VLAN_HWTSO, "VLAN_HWTSO"),
+    (IFCAP_LINKSTATE, "LINKSTATE"),
+    (IFCAP_RXCSUM_IPV6, "RXCSUM_IPV6"),
+    (IFCAP_TXCSUM_IPV6, "TXCSUM_IPV6"),
+    (IFCAP_HWSTATS, "HWSTATS"),
+];
+
+// ---------------------------------------------------------------------------
+// sys/net80211/ieee80211_ioctl.h
+// ---------------------------------------------------------------------------
+
+/// `struct ieee80211req`, the argument of `SIOCG80211`: which item
+/// (`i_type`), a value or a buffer (`i_data`, `i_len` bytes) for it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ieee80211req {
+    pub i_name: [u8; IFNAMSIZ],
+    pub i_type: u16,
+    pub i_val: i16,
+    pub i_len: u16,
+    pub i_data: *mut c_void,
+}
+
+/// `IEEE80211_IOC_IC_NAME`: the name of the vap's radio (`ic_name`), what
+/// ifconfig's `getdevicename` asks for (`sbin/ifconfig/ifieee80211.c`).
+pub const IEEE80211_IOC_IC_NAME: u16 = 210;
+
 // ---------------------------------------------------------------------------
 // sys/sys/errno.h, lib/libc/gen/errlst.c
 // ---------------------------------------------------------------------------
@@ -439,6 +498,7 @@ const REQPORT: usize = size_of::<lagg_reqport>();
 
 pub const SIOCSIFFLAGS: u64 = iow(b'i', 16, IFREQ);
 pub const SIOCGIFFLAGS: u64 = iowr(b'i', 17, IFREQ);
+pub const SIOCGIFCAP: u64 = iowr(b'i', 31, IFREQ);
 pub const SIOCGIFMTU: u64 = iowr(b'i', 51, IFREQ);
 pub const SIOCGIFMEDIA: u64 = iowr(b'i', 56, size_of::<ifmediareq>());
 pub const SIOCSIFLLADDR: u64 = iow(b'i', 60, IFREQ);
@@ -451,11 +511,13 @@ pub const SIOCSLAGGDELPORT: u64 = iow(b'i', 142, REQPORT);
 pub const SIOCGLAGG: u64 = iowr(b'i', 143, REQALL);
 pub const SIOCSLAGG: u64 = iow(b'i', 144, REQALL);
 pub const SIOCGLAGGOPTS: u64 = iowr(b'i', 152, size_of::<lagg_reqopts>());
+pub const SIOCG80211: u64 = iowr(b'i', 235, size_of::<ieee80211req>());
 
 // `ioc` masks the length to 13 bits like the C macro; none of ours may
 // need more, or its request number would silently name a shorter struct.
 const _: () = assert!(IFREQ < IOCPARM_MAX && REQALL < IOCPARM_MAX && REQPORT < IOCPARM_MAX);
 const _: () = assert!(size_of::<ifmediareq>() < IOCPARM_MAX);
+const _: () = assert!(size_of::<ieee80211req>() < IOCPARM_MAX);
 
 /// Copies an interface name into a NUL-terminated `IFNAMSIZ` buffer, as
 /// `strlcpy(ifr.ifr_name, name, IFNAMSIZ)` but refusing to truncate:
@@ -525,6 +587,8 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         SIOCIFCREATE2,
         SIOCIFDESTROY,
         SIOCGIFMTU,
+        SIOCG80211,
+        SIOCGIFCAP,
     ]);
     v.extend(k![
         IFNAMSIZ,
@@ -558,12 +622,29 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         LAGG_TYPE_ETHERNET,
         IEEE80211_MTU_MIN,
         IEEE80211_MTU_MAX,
+        IEEE80211_IOC_IC_NAME,
+        IFCAP_RXCSUM,
+        IFCAP_TXCSUM,
+        IFCAP_VLAN_MTU,
+        IFCAP_VLAN_HWTAGGING,
+        IFCAP_JUMBO_MTU,
+        IFCAP_VLAN_HWCSUM,
+        IFCAP_TSO4,
+        IFCAP_TSO6,
+        IFCAP_LRO,
+        IFCAP_VLAN_HWFILTER,
+        IFCAP_VLAN_HWTSO,
+        IFCAP_LINKSTATE,
+        IFCAP_RXCSUM_IPV6,
+        IFCAP_TXCSUM_IPV6,
+        IFCAP_HWSTATS,
         EIO,
     ]);
     v.extend(errnos);
     v.extend(layout![sockaddr: sa_len, sa_family, sa_data]);
     v.extend(layout![ifreq_buffer: length, buffer]);
     v.extend(layout![ifreq: ifr_name, ifr_ifru]);
+    v.extend(layout![ieee80211req: i_name, i_type, i_val, i_len, i_data]);
     v.extend(ifreq_members);
     v.extend(layout![
         ifmediareq: ifm_name,

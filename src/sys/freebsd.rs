@@ -21,11 +21,10 @@
 
 #![allow(unsafe_code)]
 
-use core::ffi::{c_int, c_void, CStr};
+use core::ffi::{c_char, c_int, c_void, CStr};
 use core::marker::PhantomData;
 use core::mem::{offset_of, size_of};
 use core::ptr;
-use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -33,8 +32,8 @@ use std::path::Path;
 
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
+use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState};
-use crate::domain::model::{MacAddr, PortFlags};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::abi::{self, ifreq, IFNAMSIZ};
 use crate::sys::spawn;
@@ -88,9 +87,24 @@ const SIOCGLAGG: Request<abi::lagg_reqall> = request(abi::SIOCGLAGG);
 const SIOCSLAGG: Request<abi::lagg_reqall> = request(abi::SIOCSLAGG);
 const SIOCSLAGGPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGPORT);
 const SIOCSLAGGDELPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGDELPORT);
+const SIOCG80211: Request<abi::ieee80211req> = request(abi::SIOCG80211);
+const SIOCGIFCAP: Request<ifreq> = request(abi::SIOCGIFCAP);
 
 /// `net.link.lagg.failover_rx_all` (`SYSCTL_INT` in `sys/net/if_lagg.c`).
 const FAILOVER_RX_ALL: &CStr = c"net.link.lagg.failover_rx_all";
+
+/// The module ifconfig loads before creating a lagg (`ifmaybeload`):
+/// `DECLARE_MODULE(if_lagg, …)` in `sys/net/if_lagg.c`; kldload(2) of a
+/// name without `/` or `.` looks the module up by this name
+/// (`kern_kldload` in `sys/kern/kern_linker.c`).
+const IF_LAGG: &CStr = c"if_lagg";
+
+// modfind(2) and kldload(2): libc.so.7 system calls the `libc` crate does
+// not declare (`sys/module.h`, `sys/linker.h`).
+extern "C" {
+    fn modfind(modname: *const c_char) -> c_int;
+    fn kldload(file: *const c_char) -> c_int;
+}
 
 /// The rc script lagghook restarts; an absolute path, run without a shell.
 const WPA_SUPPLICANT_RC: &str = "/etc/rc.d/wpa_supplicant";
@@ -192,37 +206,56 @@ impl FreeBsdKernel {
         unsafe { self.ioctl(SIOCGLAGG, &mut ra) }.is_ok()
     }
 
-    /// The radio of wlan vap `name`: sysctl `net.wlan.<unit>.%parent`
-    /// (`ieee80211_sysctl_vattach` in `sys/net80211/ieee80211_freebsd.c`),
-    /// the same test rc's `rc.d/wpa_supplicant` makes. The sysctl is keyed
-    /// by the vap's unit, not its name, and `em0` has unit 0 too, so only
-    /// names of the wlan cloner (`wlanN`) are looked up; a renamed vap is
-    /// therefore seen as a plain Ethernet interface.
-    fn wlan_parent(&self, name: &IfName) -> Result<Option<IfName>, KernelError> {
-        let Some(unit) = name.unit() else { return Ok(None) };
-        if name.as_str() != format!("wlan{unit}") {
-            return Ok(None);
-        }
-        let err = |code| KernelError::errno(Op::ListInterfaces, Some(name), Errno::from_code(code));
-        let key = CString::new(format!("net.wlan.{unit}.%parent"))
-            .map_err(|_| KernelError::other(Op::ListInterfaces, Some(name), "bad sysctl name"))?;
-        let mut buf = [0u8; 64];
-        match sysctl_read(&key, &mut buf) {
-            Ok(len) => {
+    /// The radio of vap `name`, or `None` if `name` is no vap: `SIOCG80211`
+    /// with `IEEE80211_IOC_IC_NAME`, as ifconfig's `getdevicename` asks
+    /// (`sbin/ifconfig/ifieee80211.c`). net80211 answers with `ic_name`
+    /// (`ieee80211_ioctl_get80211` in `sys/net80211/ieee80211_ioctl.c`);
+    /// any other driver passes the unknown request to `ether_ioctl`, which
+    /// answers EINVAL. A vap inside a lagg still answers:
+    /// `lagg_port_ioctl` hands requests it does not know to the port's own
+    /// `if_ioctl`. Asking net80211 rather than trusting the `wlan<N>` name
+    /// keeps a renamed vap (`ifconfig_wlan0_name="wifi0"`) a vap, which the
+    /// `net.wlan.<unit>.%parent` sysctl, keyed by unit, could not.
+    fn ic_name(&self, name: &IfName) -> Result<Option<IfName>, i32> {
+        let mut buf = [0u8; IFNAMSIZ];
+        let mut req = abi::ieee80211req {
+            i_name: abi::ifname_bytes(name.as_str()).ok_or(abi::EINVAL)?,
+            i_type: abi::IEEE80211_IOC_IC_NAME,
+            i_val: -1,
+            i_len: IFNAMSIZ as u16,
+            i_data: buf.as_mut_ptr().cast::<c_void>(),
+        };
+        // SAFETY: `i_data` points to `buf`, `i_len` (16) bytes on this stack
+        // frame, alive for the whole call; net80211 copies out at most
+        // `i_len` bytes into it and keeps no pointer.
+        match unsafe { self.ioctl(SIOCG80211, &mut req) } {
+            Ok(()) => {
+                let len = usize::from(req.i_len).min(IFNAMSIZ);
                 let raw = &buf[..len];
                 let raw = &raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())];
                 let parent = std::str::from_utf8(raw).ok().and_then(|s| IfName::new(s).ok());
-                match parent {
-                    Some(p) => Ok(Some(p)),
-                    None => Err(KernelError::other(
-                        Op::ListInterfaces,
-                        Some(name),
-                        format!("net.wlan.{unit}.%parent is not an interface name"),
-                    )),
-                }
+                parent.map(Some).ok_or(abi::EINVAL)
             }
-            Err(code) if code == abi::ENOENT => Ok(None),
-            Err(code) => Err(err(code)),
+            Err(code) if code == abi::EINVAL || code == abi::EOPNOTSUPP => Ok(None),
+            Err(code) => Err(code),
+        }
+    }
+
+    /// `SIOCGIFCAP` (`ifhwioctl` in `sys/net/if.c`, for every interface):
+    /// `if_capabilities` in `ifr_reqcap`, `if_capenable` in `ifr_curcap`.
+    /// A lagg's are the intersection of its ports' (`lagg_capabilities`).
+    fn caps(&self, name: &IfName) -> Result<Option<Caps>, i32> {
+        let mut ifr = ifreq::new(abi::ifname_bytes(name.as_str()).ok_or(abi::EINVAL)?);
+        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
+        match unsafe { self.ioctl(SIOCGIFCAP, &mut ifr) } {
+            Ok(()) => {
+                // SAFETY: the union was fully initialised by `ifreq::new`;
+                // `ifru_cap` is two ints, valid for any bit pattern.
+                let [supported, enabled] = unsafe { ifr.ifr_ifru.ifru_cap };
+                Ok(Some(Caps { supported: supported as u32, enabled: enabled as u32 }))
+            }
+            Err(code) if code == abi::EINVAL || code == abi::EOPNOTSUPP => Ok(None),
+            Err(code) => Err(code),
         }
     }
 
@@ -284,9 +317,10 @@ impl FreeBsdKernel {
 }
 
 impl Kernel for FreeBsdKernel {
-    /// getifaddrs(3); per interface then: the `net.wlan.N.%parent` sysctl
-    /// (wlanN names only), `SIOCGLAGG` (IFT_ETHER interfaces that are not
-    /// vaps) and `SIOCGHWADDR` (IFT_ETHER and IFT_IEEE8023ADLAG).
+    /// getifaddrs(3); per Ethernet-like interface then: `SIOCG80211`
+    /// `IEEE80211_IOC_IC_NAME` (is it a vap, on which radio),
+    /// `SIOCGLAGG` (IFT_ETHER interfaces that are not vaps) and
+    /// `SIOCGHWADDR`; per interface `SIOCGIFCAP`.
     ///
     /// Link state is `ifi_link_state`, not `SIOCGIFMEDIA`: it is the value
     /// lagg itself tests (`LAGG_PORTACTIVE` in `sys/net/if_lagg.h`), it
@@ -295,11 +329,21 @@ impl Kernel for FreeBsdKernel {
     fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError> {
         let mut out = Vec::new();
         for e in self.link_entries()? {
-            let parent = self.wlan_parent(&e.name)?;
             let ethernet_like =
                 e.ifi_type == abi::IFT_ETHER || e.ifi_type == abi::IFT_IEEE8023ADLAG;
-            // Order matters: a vap is IFT_ETHER (`ieee80211_vap_setup`), or
-            // IFT_IEEE8023ADLAG inside a lagg, and a lagg is IFT_ETHER
+            // Only an ifnet of an Ethernet type can be a vap
+            // (`ieee80211_vap_setup`: IFT_ETHER, IFT_IEEE8023ADLAG in a lagg).
+            let parent = if ethernet_like {
+                match self.ic_name(&e.name) {
+                    Ok(p) => p,
+                    // Gone since getifaddrs listed it: it is not there.
+                    Err(code) if code == abi::ENXIO => continue,
+                    Err(code) => return Err(errno(Op::ListInterfaces, &e.name, code)),
+                }
+            } else {
+                None
+            };
+            // Order matters: a vap is IFT_ETHER, and so is a lagg
             // (`lagg_clone_create` → `ether_ifattach`).
             let kind = if parent.is_some() {
                 IfKind::Wlan
@@ -307,10 +351,13 @@ impl Kernel for FreeBsdKernel {
                 IfKind::Lagg
             } else if ethernet_like {
                 IfKind::Ether
+            } else if e.ifi_type == abi::IFT_L2VLAN {
+                // A vlan inside a lagg is IFT_IEEE8023ADLAG, so Ether above.
+                IfKind::Vlan
             } else {
                 IfKind::Other
             };
-            let hwaddr = if ethernet_like {
+            let hwaddr = if ethernet_like || e.ifi_type == abi::IFT_L2VLAN {
                 match self.hwaddr(&e.name) {
                     Ok(mac) => mac,
                     // Gone since getifaddrs listed it: it is not there.
@@ -319,6 +366,11 @@ impl Kernel for FreeBsdKernel {
                 }
             } else {
                 None
+            };
+            let caps = match self.caps(&e.name) {
+                Ok(caps) => caps,
+                Err(code) if code == abi::ENXIO => continue,
+                Err(code) => return Err(errno(Op::ListInterfaces, &e.name, code)),
             };
             out.push(Interface {
                 name: e.name,
@@ -330,6 +382,7 @@ impl Kernel for FreeBsdKernel {
                 link: e.link,
                 mtu: e.mtu,
                 parent,
+                caps,
             });
         }
         out.sort_by_key(|i| i.index);
@@ -402,6 +455,52 @@ impl Kernel for FreeBsdKernel {
             };
         }
         Ok(Some(value != 0))
+    }
+
+    /// `modfind("if_lagg")`; then `kern.securelevel`, `kern.module_path`
+    /// and a stat(2) of `if_lagg.ko` in each of its directories, the way
+    /// `linker_load_module` searches them. Reads only.
+    fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
+        let op = Op::GetModule;
+        let err = |code| KernelError::errno(op, None, Errno::from_code(code));
+        // SAFETY: `IF_LAGG` is a NUL-terminated static string that
+        // modfind(2) only reads.
+        let loaded = unsafe { modfind(IF_LAGG.as_ptr()) } != -1;
+        let mut level = [0u8; size_of::<c_int>()];
+        let securelevel = match sysctl_read(c"kern.securelevel", &mut level).map_err(err)? {
+            len if len == level.len() => c_int::from_ne_bytes(level),
+            _ => return Err(KernelError::other(op, None, "kern.securelevel is not an int")),
+        };
+        let mut path = [0u8; 1024];
+        let len = sysctl_read(c"kern.module_path", &mut path).map_err(err)?;
+        let path = &path[..len];
+        let path = &path[..path.iter().position(|&b| b == 0).unwrap_or(path.len())];
+        let module_path = String::from_utf8_lossy(path).into_owned();
+        let module_file = module_path
+            .split(';')
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| format!("{}/if_lagg.ko", dir.trim_end_matches('/')))
+            .find(|file| Path::new(file).is_file());
+        Ok(LaggModule { loaded, securelevel, module_path, module_file })
+    }
+
+    /// ifconfig's `ifmaybeload` (`sbin/ifconfig/ifconfig.c`): nothing if
+    /// `modfind("if_lagg")` finds it (loaded, or compiled into the
+    /// kernel), else `kldload("if_lagg")`; EEXIST (loaded meanwhile by
+    /// someone else) is success.
+    fn load_lagg_module(&mut self) -> Result<(), KernelError> {
+        // SAFETY: as in `lagg_module`: a static C string, only read.
+        if unsafe { modfind(IF_LAGG.as_ptr()) } != -1 {
+            return Ok(());
+        }
+        // SAFETY: the same string; kldload(2) only reads it.
+        if unsafe { kldload(IF_LAGG.as_ptr()) } == -1 {
+            let code = last_errno();
+            if code != abi::EEXIST {
+                return Err(KernelError::errno(Op::LoadModule, None, Errno::from_code(code)));
+            }
+        }
+        Ok(())
     }
 
     /// sysctlbyname(3) write of `net.link.lagg.failover_rx_all`.
@@ -487,10 +586,13 @@ impl Kernel for FreeBsdKernel {
     }
 
     /// Spawns `/etc/rc.d/wpa_supplicant restart <wlan>` (no shell; stdio
-    /// to /dev/null) and does not wait: the script's `wpa_poststart` sleeps
-    /// about 2 s, and devd waits for lagghook before handling the next
-    /// event (`my_system` in `sbin/devd/devd.cc`). The child is reparented
-    /// to init when lagghook exits. Only a failed spawn is an error.
+    /// to /dev/null) and does not wait: stopping wpa_supplicant waits for
+    /// its pid to exit (`wait_for_pids` in rc.subr's `run_rc_command`), and
+    /// devd waits for lagghook before handling the next event (`my_system`
+    /// in `sbin/devd/devd.cc`). (14.x's script has no post-start; 13.x's
+    /// slept 2 s in one: lagghook does not depend on either.) The child is
+    /// reparented to init when lagghook exits. Only a failed spawn is an
+    /// error.
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         let op = Op::RestartWpaSupplicant;
         let mut command = spawn::command(Path::new(WPA_SUPPLICANT_RC), &["restart", wlan.as_str()]);

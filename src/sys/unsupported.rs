@@ -1,7 +1,7 @@
 //! The backend for operating systems lagghook does not support: every
 //! request fails with `Unsupported`, never a made-up answer.
 
-use crate::domain::model::{IfName, Interface, LaggProto, LaggStatus, MacAddr};
+use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Kernel, KernelError, Op};
 
 /// Stands in for the FreeBSD backend on other systems.
@@ -47,6 +47,12 @@ impl Kernel for UnsupportedKernel {
     }
     fn set_up(&mut self, ifname: &IfName, _up: bool) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::SetFlags, Some(ifname)))
+    }
+    fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
+        Err(KernelError::unsupported(Op::GetModule, None))
+    }
+    fn load_lagg_module(&mut self) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::LoadModule, None))
     }
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::RestartWpaSupplicant, Some(wlan)))
