@@ -62,7 +62,7 @@ for target in "${TARGETS[@]}"; do
         -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
         -dict="$PWD/$FUZZ_DIR/dict/$target.dict" >"$log" 2>&1 || status=$?
     runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
-    done_line="$(grep -E '^#[0-9]+ +DONE' "$log" | tail -n 1 || true)"
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true)"
     echo "$target: ${runs:-?} executions in ${seconds}s, $(ls "$corpus" | wc -l) corpus entries"
     [ -z "$done_line" ] || echo "  $done_line"
     if [ "$status" -ne 0 ]; then
