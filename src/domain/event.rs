@@ -201,14 +201,24 @@ fn check_token(field: Field, value: &str) -> Result<(), EventError> {
     Ok(())
 }
 
+/// The notify line of the event, which [`DevdEvent::parse_line`] reads back
+/// as the same event. A value is quoted only where an unquoted one would
+/// not read back (empty, with a space, or starting with `"`), not merely
+/// because it holds a quote: devd's syntax cannot quote a value that ends
+/// in `\` (`\"` is always an escaped quote), while `a"b\` reads back
+/// unquoted.
 impl fmt::Display for DevdEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "!system={} subsystem={} type={}", self.system, self.subsystem, self.kind)?;
-        for (k, v) in &self.data {
-            if v.is_empty() || v.contains([' ', '"']) {
-                write!(f, " {k}=\"{}\"", v.replace('"', "\\\""))?;
+        f.write_str("!")?;
+        let fields =
+            [("system", &self.system), ("subsystem", &self.subsystem), ("type", &self.kind)];
+        let pairs = fields.into_iter().chain(self.data.iter().map(|(k, v)| (k.as_str(), v)));
+        for (i, (k, v)) in pairs.enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            if v.is_empty() || v.contains(' ') || v.starts_with('"') {
+                write!(f, "{sep}{k}=\"{}\"", v.replace('"', "\\\""))?;
             } else {
-                write!(f, " {k}={v}")?;
+                write!(f, "{sep}{k}={v}")?;
             }
         }
         Ok(())
@@ -417,6 +427,34 @@ mod tests {
         assert_eq!(ev.get("pool"), Some(r#"tank "a" b"#));
         assert_eq!(ev.get("guid"), Some("7"));
         assert_eq!(DevdEvent::parse_line(&ev.to_string()).unwrap(), ev);
+    }
+
+    /// Found by the event fuzz target: the rendered line of an accepted
+    /// event must read back as that event, also when a field starts with
+    /// a quote or a value has a quote and ends in a backslash.
+    #[test]
+    fn rendered_line_reads_back_with_quotes_and_backslashes() {
+        // A field that starts with a quote was written unquoted.
+        let ev = DevdEvent::from_args(&args(&["(", "\"", "'"])).unwrap();
+        assert_eq!(ev.to_string(), r#"!system=( subsystem="\"" type='"#);
+        assert_eq!(DevdEvent::parse_line(&ev.to_string()).unwrap(), ev);
+        // A value with a quote that ends in a backslash was quoted.
+        let line = r#"!system=A subsystem=B type=C k=a"\"#;
+        let ev = DevdEvent::parse_line(line).unwrap();
+        assert_eq!(ev.get("k"), Some(r#"a"\"#));
+        assert_eq!(ev.to_string(), line);
+        for line in [
+            r#"!system=IFNET subsystem="\"em0" type=X"#,
+            r#"!system=A subsystem=B type=C k=a"b e= q="x \"y\" z""#,
+        ] {
+            let ev = DevdEvent::parse_line(line).unwrap();
+            let rendered = ev.to_string();
+            assert_eq!(DevdEvent::parse_line(&rendered).unwrap(), ev, "{line} -> {rendered}");
+        }
+        // Only a field that starts with a quote and ends in a backslash has
+        // no line: from_args takes it, but devd could not have sent it.
+        let ev = DevdEvent::from_args(&args(&["IFNET", "\"em0\\", "X"])).unwrap();
+        assert!(DevdEvent::parse_line(&ev.to_string()).is_err());
     }
 
     #[test]

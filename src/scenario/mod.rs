@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::devd::{self, Rule, PROGRAM};
 use crate::domain::config::Config;
 use crate::domain::event::DevdEvent;
+use crate::domain::text;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
 use crate::run::pending;
@@ -116,7 +117,9 @@ impl Scenario {
     pub fn parse(text: &str, name: &str) -> Result<Scenario, Error> {
         let file: ScenarioFile = toml::from_str(text).map_err(|e| {
             let at = e.span().map(|s| position(text, s.start)).unwrap_or_default();
-            Error::Input(format!("{name}{at}: {}", e.message()))
+            // toml quotes keys whole (`unknown field `a<newline>b``).
+            let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
+            Error::Input(format!("{name}{at}: {message}"))
         })?;
         let config = Config::parse(&file.config, &PathBuf::from(format!("{name} [config]")))?;
         let steps = file
@@ -409,4 +412,30 @@ pub fn render(scenario: &Scenario, report: &Report, verbose: bool) -> String {
         report.failures()
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scenario fuzz target's property: an error is one line. toml's
+    /// message quotes an unknown key whole, so a key with a newline made
+    /// a two-line error, and a long key a long one.
+    #[test]
+    fn errors_are_one_line() {
+        for (text, want) in [
+            (
+                "description = \"d\"\nconfig = \"\"\n\"a\\nb\" = 1\n",
+                "x.toml:3:1: unknown field `a\\nb`, expected one of",
+            ),
+            ("[machine]\n\"x\ty\" = 1\n", "x.toml:2:1: unknown field `x\\ty`, expected one of"),
+        ] {
+            let err = Scenario::parse(text, "x.toml").unwrap_err().to_string();
+            assert!(err.starts_with(want), "{err}");
+            assert!(!err.contains(char::is_control), "{err:?}");
+        }
+        let long = format!("description = \"d\"\nconfig = \"\"\n\"{}\" = 1\n", "k".repeat(5000));
+        let err = Scenario::parse(&long, "x.toml").unwrap_err().to_string();
+        assert!(err.len() < 300, "{} bytes: {err}", err.len());
+    }
 }
