@@ -3,8 +3,9 @@
 //! libifconfig talks to the kernel (`ifconfig_ioctlwrap`). Nothing here
 //! decides anything; `plan` does.
 //!
-//! This is the only file of the crate allowed `unsafe`. Each block says which
-//! buffer the kernel reads or writes and why it lives long enough. Structs
+//! This module (with `ifaddrs`, its getifaddrs walk) is the only code of the
+//! crate allowed `unsafe`. Each block says which buffer the kernel reads or
+//! writes and why it lives long enough. Structs
 //! and request numbers come from `sys::abi`, whose values `tests/abi.rs`
 //! checks against FreeBSD's headers; the requests are typed here ([`Request`])
 //! so an argument of the wrong type, or a struct whose size does not match
@@ -21,6 +22,8 @@
 
 #![allow(unsafe_code)]
 
+mod ifaddrs;
+
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::marker::PhantomData;
 use core::mem::{offset_of, size_of};
@@ -33,7 +36,7 @@ use std::path::Path;
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
 use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
-use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState};
+use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::abi::{self, ifreq, IFNAMSIZ};
 use crate::sys::spawn;
@@ -122,17 +125,6 @@ pub struct FreeBsdKernel {
     sock: OwnedFd,
 }
 
-/// One interface as getifaddrs(3) describes it in its `AF_LINK` entry.
-struct LinkEntry {
-    name: IfName,
-    index: u32,
-    mac: MacAddr,
-    up: bool,
-    ifi_type: u8,
-    link: LinkState,
-    mtu: u32,
-}
-
 impl FreeBsdKernel {
     /// Opens the request socket: `socket(AF_LOCAL, SOCK_DGRAM|SOCK_CLOEXEC)`.
     /// Its failure is reported as `ListInterfaces`, the first request a run
@@ -162,35 +154,6 @@ impl FreeBsdKernel {
         } else {
             Ok(())
         }
-    }
-
-    /// The `AF_LINK` entries of getifaddrs(3) (`lib/libc/net/getifaddrs.c`,
-    /// built from sysctl `NET_RT_IFLISTL`): one per interface, carrying its
-    /// `sockaddr_dl` (index, MAC) and `if_data` (type, link state, MTU).
-    fn link_entries(&self) -> Result<Vec<LinkEntry>, KernelError> {
-        let mut head: *mut libc::ifaddrs = ptr::null_mut();
-        // SAFETY: `head` is a valid out-pointer for the duration of the call;
-        // on success getifaddrs stores a list that `IfAddrs` frees below.
-        if unsafe { libc::getifaddrs(&mut head) } == -1 {
-            return Err(KernelError::errno(
-                Op::ListInterfaces,
-                None,
-                Errno::from_code(last_errno()),
-            ));
-        }
-        let list = IfAddrs(head);
-        let mut out = Vec::new();
-        let mut cur = list.0;
-        while !cur.is_null() {
-            // SAFETY: `cur` is a node of the list getifaddrs returned, which
-            // stays allocated until `list` is dropped at the end of this fn.
-            let ifa = unsafe { &*cur };
-            cur = ifa.ifa_next;
-            if let Some(entry) = link_entry(ifa) {
-                out.push(entry);
-            }
-        }
-        Ok(out)
     }
 
     /// Is `name` a lagg? `SIOCGLAGG` with an empty port buffer succeeds
@@ -328,7 +291,7 @@ impl Kernel for FreeBsdKernel {
     /// LINK_UP/LINK_DOWN report (`do_link_state_change`).
     fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError> {
         let mut out = Vec::new();
-        for e in self.link_entries()? {
+        for e in ifaddrs::link_entries()? {
             let ethernet_like =
                 e.ifi_type == abi::IFT_ETHER || e.ifi_type == abi::IFT_IEEE8023ADLAG;
             // Only an ifnet of an Ethernet type can be a vap
@@ -618,141 +581,6 @@ impl Kernel for FreeBsdKernel {
     }
 }
 
-/// The list getifaddrs(3) allocated; freed with freeifaddrs(3) on drop.
-struct IfAddrs(*mut libc::ifaddrs);
-
-impl Drop for IfAddrs {
-    fn drop(&mut self) {
-        if !self.0.is_null() {
-            // SAFETY: the pointer came from a successful getifaddrs and is
-            // freed exactly once, here; no reference into it outlives
-            // `link_entries`, which owns this guard.
-            unsafe { libc::freeifaddrs(self.0) };
-        }
-    }
-}
-
-/// The interface described by one getifaddrs(3) node, if it is the
-/// `AF_LINK` node of an interface whose name lagghook can handle. Its
-/// data are copied out, bounded by the lengths the kernel put in them.
-fn link_entry(ifa: &libc::ifaddrs) -> Option<LinkEntry> {
-    if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
-        return None;
-    }
-    // SAFETY: `ifa_addr` points into the getifaddrs buffer (alive while
-    // `ifa` is); every sockaddr starts with sa_len and sa_family.
-    let (sa_len, family) = unsafe { ((*ifa.ifa_addr).sa_len, (*ifa.ifa_addr).sa_family) };
-    if family != abi::AF_LINK {
-        return None;
-    }
-    // SAFETY: `ifa_name` is the NUL-terminated name getifaddrs stored in
-    // the same buffer.
-    let name = unsafe { CStr::from_ptr(ifa.ifa_name) };
-    // Names IfName refuses cannot be configured in lagghook.toml either.
-    let name = name.to_str().ok().and_then(|s| IfName::new(s).ok())?;
-
-    let mut sdl = abi::sockaddr_dl {
-        sdl_len: 0,
-        sdl_family: 0,
-        sdl_index: 0,
-        sdl_type: 0,
-        sdl_nlen: 0,
-        sdl_alen: 0,
-        sdl_slen: 0,
-        sdl_data: [0; 46],
-    };
-    let n = usize::from(sa_len).min(size_of::<abi::sockaddr_dl>());
-    // SAFETY: the source is the `sa_len` bytes of this sockaddr_dl in the
-    // getifaddrs buffer (alive while `ifa` is), the destination the local
-    // `sdl`; `n` is at most both lengths and the two cannot overlap.
-    unsafe {
-        ptr::copy_nonoverlapping(
-            ifa.ifa_addr.cast::<u8>(),
-            ptr::from_mut(&mut sdl).cast::<u8>(),
-            n,
-        );
-    }
-    // LLADDR(sdl): the address follows the name inside sdl_data, and must
-    // lie within the `n` bytes copied; anything but 6 bytes (lo0 has none)
-    // is not an Ethernet address.
-    let start = usize::from(sdl.sdl_nlen);
-    let end = start + usize::from(sdl.sdl_alen);
-    let copied = offset_of!(abi::sockaddr_dl, sdl_data) + end <= n;
-    let mac = match sdl.sdl_data.get(start..end) {
-        Some(bytes) if bytes.len() == abi::ETHER_ADDR_LEN && copied => {
-            let mut m = [0u8; 6];
-            m.copy_from_slice(bytes);
-            MacAddr(m)
-        }
-        _ => MacAddr::ZERO,
-    };
-
-    let data = if_data_of(ifa);
-    let link = match data.as_ref().map(|d| d.ifi_link_state) {
-        Some(abi::LINK_STATE_UP) => LinkState::Up,
-        Some(abi::LINK_STATE_DOWN) => LinkState::Down,
-        _ => LinkState::Unknown,
-    };
-    Some(LinkEntry {
-        name,
-        index: u32::from(sdl.sdl_index),
-        mac,
-        up: ifa.ifa_flags & abi::IFF_UP != 0,
-        ifi_type: data.as_ref().map_or(sdl.sdl_type, |d| d.ifi_type),
-        link,
-        mtu: data.as_ref().map_or(0, |d| d.ifi_mtu),
-    })
-}
-
-/// A copy of the `if_data` an `AF_LINK` node's `ifa_data` points to,
-/// bounded by its own `ifi_datalen`.
-fn if_data_of(ifa: &libc::ifaddrs) -> Option<abi::if_data> {
-    if ifa.ifa_data.is_null() {
-        return None;
-    }
-    let src = ifa.ifa_data.cast::<u8>();
-    // SAFETY: `ifa_data` points to an if_data in the getifaddrs buffer
-    // (alive while `ifa` is), which starts with these 8 header bytes.
-    let datalen = unsafe {
-        ptr::read_unaligned(src.add(offset_of!(abi::if_data, ifi_datalen)).cast::<u16>())
-    };
-    let n = usize::from(datalen).min(size_of::<abi::if_data>());
-    if n < offset_of!(abi::if_data, ifi_metric) {
-        return None;
-    }
-    let mut d = abi::if_data {
-        ifi_type: 0,
-        ifi_physical: 0,
-        ifi_addrlen: 0,
-        ifi_hdrlen: 0,
-        ifi_link_state: 0,
-        ifi_vhid: 0,
-        ifi_datalen: 0,
-        ifi_mtu: 0,
-        ifi_metric: 0,
-        ifi_baudrate: 0,
-        ifi_ipackets: 0,
-        ifi_ierrors: 0,
-        ifi_opackets: 0,
-        ifi_oerrors: 0,
-        ifi_collisions: 0,
-        ifi_ibytes: 0,
-        ifi_obytes: 0,
-        ifi_imcasts: 0,
-        ifi_omcasts: 0,
-        ifi_iqdrops: 0,
-        ifi_oqdrops: 0,
-        ifi_noproto: 0,
-        ifi_hwassist: 0,
-        __ifi_epoch: 0,
-        __ifi_lastchange: [0; 2],
-    };
-    // SAFETY: copies `n` bytes, at most the `ifi_datalen` the kernel wrote
-    // and at most the size of the local `d`; the regions cannot overlap.
-    unsafe { ptr::copy_nonoverlapping(src, ptr::from_mut(&mut d).cast::<u8>(), n) };
-    Some(d)
-}
-
 /// `name` as an `IFNAMSIZ` buffer for request `op`. `IfName` already
 /// guarantees it fits (at most 15 bytes, no NUL); this never truncates
 /// regardless.
@@ -795,6 +623,6 @@ fn errno(op: Op, ifname: &IfName, code: i32) -> KernelError {
 }
 
 /// errno after a failed call; FreeBSD's numbers, since this runs there.
-fn last_errno() -> i32 {
+pub(super) fn last_errno() -> i32 {
     io::Error::last_os_error().raw_os_error().unwrap_or(abi::EIO)
 }
