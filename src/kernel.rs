@@ -6,11 +6,11 @@
 
 use std::fmt;
 
+use crate::abi;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
-use crate::sys::abi;
 
 /// The errnos lagghook tells apart. Their numbers, `<errno.h>` names and
-/// strerror(3) texts are FreeBSD's and live in one place, `sys::abi`
+/// strerror(3) texts are FreeBSD's and live in one place, `abi`
 /// ([`abi::ERRNOS`]); they differ from Linux's, so errors carry this enum
 /// rather than a host `nix::Errno`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,16 +4,18 @@
 //!
 //! The layers, each a folder, each importing only the ones above it here:
 //!
+//! 0. [`abi`]: FreeBSD's facts (struct mirrors, request numbers, sizes,
+//!    limits, errnos), the one home of each; a leaf that imports nothing
+//!    from the crate, so every layer takes its FreeBSD numbers from there.
 //! 1. [`domain`]: the pure core (value types, configuration, devd events,
 //!    the planner, transition lines). No I/O.
 //! 2. [`devd`]: devd.conf as FreeBSD's devd reads and dispatches it, and the
 //!    rules lagghook generates. No I/O either.
 //! 3. [`kernel`]: the seam, one method per kernel request.
-//! 4. [`sys`] (FreeBSD's ioctls) and [`sim`] (a simulated FreeBSD kernel)
-//!    implement it. `sys::abi` holds the FreeBSD facts (ABI mirrors, sizes,
-//!    request numbers, limits, errnos); it is a leaf that imports nothing
-//!    from the crate, so every layer, the core included, takes its FreeBSD
-//!    numbers from there and nowhere else.
+//! 4. [`sys`] (the OS: FreeBSD's ioctls, and the files and programs lagghook
+//!    touches) and [`sim`] (a simulated FreeBSD kernel) implement it; the
+//!    simulator keeps its machine file through `sys::file`, never the
+//!    other way round.
 //! 5. [`run`]: one run against any kernel: rounds of observe, plan and
 //!    apply; the state file and its lock; the log.
 //! 6. [`scenario`]: the verification harness that plays scenario files
@@ -22,6 +24,10 @@
 //! 7. [`cli`]: the command line and the commands.
 #![deny(unsafe_code)]
 
+/// FreeBSD's ABI facts: `#[repr(C)]` mirrors, the ioctl encoding, and every
+/// FreeBSD constant and errno the crate uses; compiled on every OS so host
+/// tests can check it against FreeBSD's headers.
+pub mod abi;
 /// The command line and the commands.
 pub mod cli;
 /// devd(8): its configuration language, its dispatch, FreeBSD's stock

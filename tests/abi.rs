@@ -1,4 +1,4 @@
-//! The FreeBSD ABI of `sys::abi` against FreeBSD's own headers.
+//! The FreeBSD ABI of `abi` against FreeBSD's own headers.
 //!
 //! A hand-copied struct or request number that is wrong does not crash: the
 //! kernel just answers EINVAL/ENOTTY to a request number no handler knows
@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use lagghook::abi;
 use lagghook::domain::model::LaggProto;
-use lagghook::sys::abi;
 
 /// Headers the probe includes, in an order that satisfies their own
 /// dependencies (`net/if_lagg.h` needs `net/if.h` and `sys/socket.h`).

@@ -29,7 +29,7 @@ pub const DEFAULT_PATH: &str = "/usr/local/etc/lagghook.toml";
 
 /// `LAGG_MAX_PORTS` in `sys/net/if_lagg.h`: `lagg_port_create` returns
 /// ENOSPC for the 33rd port, so a longer list could never be applied.
-pub use crate::sys::abi::LAGG_MAX_PORTS;
+pub use crate::abi::LAGG_MAX_PORTS;
 
 /// Default of `failover_rx_all`: accept frames on every port, not only the
 /// active one, so that replies arriving on the wired port during a switch to

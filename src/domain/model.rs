@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sys::abi;
+use crate::abi;
 
 /// `IFNAMSIZ` on FreeBSD is 16 bytes including the terminating NUL
 /// (`sys/net/if.h`), so a usable name has at most 15 bytes.

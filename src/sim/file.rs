@@ -53,11 +53,11 @@ use super::if_lagg::Lagg;
 use super::ifnet::{Ifnet, ETHER_CAPS};
 use super::net80211::{factory_mac, Vap};
 use super::{SimError, SimKernel};
+use crate::abi::ETHERMTU;
 use crate::domain::config::Location;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr, MacAddrError};
 use crate::domain::text;
-use crate::sys::abi::ETHERMTU;
 
 /// The `[machine]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -10,15 +10,13 @@
 //! `sys/net/if_clone.c`) as read in `gmshake/freebsd-src`; see the module
 //! doc of [`super`] for the commits.
 
+use crate::abi::{ETHERMTU, IEEE80211_MTU_MAX, IEEE80211_MTU_MIN, LAGG_MAX_PORTS, LAGG_PROTO_MAX};
 use crate::domain::event::IfnetEventKind;
 use crate::domain::model::{
     Caps, IfKind, IfName, LaggModule, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr,
     PortFlags,
 };
 use crate::kernel::Errno;
-use crate::sys::abi::{
-    ETHERMTU, IEEE80211_MTU_MAX, IEEE80211_MTU_MIN, LAGG_MAX_PORTS, LAGG_PROTO_MAX,
-};
 
 use super::ifnet::Ifnet;
 use super::SimKernel;

@@ -13,10 +13,10 @@
 
 use std::collections::BTreeSet;
 
+use crate::abi::{self, ETHERMTU};
 use crate::domain::event::{DevdEvent, IfnetEventKind};
 use crate::domain::model::{Caps, IfKind, IfName, Interface, LinkState, MacAddr};
 use crate::kernel::Errno;
-use crate::sys::abi::{self, ETHERMTU};
 
 /// What the simulator's Ethernet NICs offload, supported and enabled at
 /// attach: the checksum, TSO, LRO and VLAN bits of an em(4) (iflib) NIC.

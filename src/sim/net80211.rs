@@ -17,10 +17,10 @@
 //! (no post-start; see [`SimKernel::wpa_supplicant_restart`]), not checked
 //! on a FreeBSD machine.
 
+use crate::abi::ETHERMTU;
 use crate::domain::config::is_wlan_name;
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
 use crate::kernel::Errno;
-use crate::sys::abi::ETHERMTU;
 
 use super::ifnet::Ifnet;
 use super::SimKernel;

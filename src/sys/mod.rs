@@ -3,10 +3,6 @@
 //! whose every request fails with `Unsupported` (std's `pal/unsupported`
 //! pattern), so the rest of the crate builds and runs `-n` anywhere.
 
-/// `#[repr(C)]` mirrors of FreeBSD's structs, its ioctl encoding, and the
-/// one home of every FreeBSD constant and errno the crate uses; a pure leaf,
-/// compiled on every OS so host tests can check it against the headers.
-pub mod abi;
 /// The files lagghook reads and writes: regular, capped, never written
 /// through a link.
 pub mod file;

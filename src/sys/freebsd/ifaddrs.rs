@@ -9,9 +9,9 @@ use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
 use core::ptr;
 
+use crate::abi;
 use crate::domain::model::{IfName, LinkState, MacAddr};
 use crate::kernel::{Errno, KernelError, Op};
-use crate::sys::abi;
 
 use super::last_errno;
 

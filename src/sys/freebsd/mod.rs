@@ -6,7 +6,7 @@
 //! This module (with `ifaddrs`, its getifaddrs walk) is the only code of the
 //! crate allowed `unsafe`. Each block says which buffer the kernel reads or
 //! writes and why it lives long enough. Structs
-//! and request numbers come from `sys::abi`, whose values `tests/abi.rs`
+//! and request numbers come from `abi`, whose values `tests/abi.rs`
 //! checks against FreeBSD's headers; the requests are typed here ([`Request`])
 //! so an argument of the wrong type, or a struct whose size does not match
 //! the length encoded in its request number, fails to compile.
@@ -35,10 +35,10 @@ use std::path::Path;
 
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
+use crate::abi::{self, ifreq, IFNAMSIZ};
 use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
-use crate::sys::abi::{self, ifreq, IFNAMSIZ};
 use crate::sys::spawn;
 
 // The mirrors in `abi` spell `size_t` as `usize` and `unsigned long` request
