@@ -138,8 +138,11 @@ impl SimKernel {
     }
 
     /// [`SimKernel::attach`] of an ifnet that is attached as `first` and
-    /// at once renamed to its name: `IFNET first ATTACH`, then `if_rename`'s
-    /// `IFNET first RENAME name=NAME` (`devctl_notify` with `name=` data).
+    /// at once renamed to its name: `IFNET first ATTACH`, then the rename's
+    /// `IFNET first RENAME name=NAME`. Read in gmshake/freebsd-src @
+    /// 1cd38e218689d442d8810e283800302b9e5ad1e1, `sys/net/if.c`,
+    /// `ifhwioctl` case SIOCSIFNAME: `devctl_notify("IFNET", old_name,
+    /// "RENAME", "name=" new_name)`, the event named after the old name.
     pub(super) fn attach_as(&mut self, first: Option<&IfName>, ifn: Ifnet) {
         let name = ifn.name.clone();
         self.ifnets.insert(name.clone(), ifn);
