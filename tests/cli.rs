@@ -455,3 +455,32 @@ fn sixty_four_concurrent_runs_end_as_one_run_does() {
     }
     assert_eq!(std::fs::read_to_string(many.path("kernel.toml")).unwrap(), expected);
 }
+
+/// Proves a run whose changes cannot be written back says so (exit 1,
+/// "changes made but not saved") and leaves the state as it was, so the
+/// state never records what the machine file does not have. The machine's
+/// directory is made immutable (chattr +i), which needs root and a
+/// filesystem that has the flag; elsewhere the test says it was skipped.
+#[test]
+fn a_failed_save_after_changes_is_reported_and_the_state_is_not_written() {
+    let sb = Sandbox::new("notsaved");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    sb.write("kernel.toml.lock", "");
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .args([flag, sb.dir.to_str().unwrap()])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !chattr("+i") {
+        eprintln!("skipped: chattr +i is not available here (needs root and ext2/3/4)");
+        return;
+    }
+    let out = sb.run(&["event", "IFNET", "wlan0", "ATTACH"]);
+    assert!(chattr("-i"), "could not make the sandbox writable again");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("changes made but not saved: "), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
+    assert!(!sb.path("kernel.toml.state").exists(), "state written for changes the machine lacks");
+}
