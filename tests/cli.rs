@@ -7,13 +7,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::support::{lagghook, stderr, stdout, Sandbox, LAPTOP_CONFIG, MACHINE_WLAN_OUT};
+use crate::support::{
+    finish_within, lagghook, stderr, stdout, Sandbox, LAPTOP_CONFIG, MACHINE_WLAN_OUT,
+};
 
 #[test]
 fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
-    let sb = Sandbox::new("event");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sb = Sandbox::laptop("event");
     let sock = UnixDatagram::bind(sb.path("log.sock")).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 
@@ -148,9 +148,7 @@ fn without_a_kernel_backend_the_native_kernel_is_unavailable() {
 
 #[test]
 fn check_reports_ok_or_every_problem() {
-    let sb = Sandbox::new("check");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sb = Sandbox::laptop("check");
     let out = sb.run(&["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).ends_with("configuration OK\n"), "{}", stdout(&out));
@@ -220,30 +218,12 @@ fn rc_conf_reads_the_identity_from_the_kernel() {
     assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT, "rc-conf only reads");
 }
 
-/// Runs lagghook in the sandbox with its standard output on a pipe whose
-/// reader has already gone, as `lagghook status | head -1` ends up.
-fn run_into_closed_pipe(sb: &Sandbox, args: &[&str]) -> Output {
+/// `command` with its standard output on a pipe whose reader has already
+/// gone, as `lagghook status | head -1` ends up.
+fn run_into_closed_pipe(mut command: Command) -> Output {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let mut full: Vec<String> = vec![
-        "-c".into(),
-        sb.path("config.toml").display().to_string(),
-        "-k".into(),
-        format!("sim:{}", sb.path("kernel.toml").display()),
-    ];
-    if args.first() == Some(&"simulate") || args.first() == Some(&"devd-conf") {
-        full.drain(2..); // these take no kernel
-        if args.first() == Some(&"simulate") {
-            full.clear(); // nor a configuration
-        }
-    }
-    full.extend(args.iter().map(|a| a.to_string()));
-    Command::new(env!("CARGO_BIN_EXE_lagghook"))
-        .args(&full)
-        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("log.sock"))
-        .stdout(writer)
-        .output()
-        .unwrap()
+    command.stdout(writer).output().unwrap()
 }
 
 /// Proves a reader closing the pipe early is not an error: status 0 and
@@ -251,21 +231,23 @@ fn run_into_closed_pipe(sb: &Sandbox, args: &[&str]) -> Output {
 /// "standard output: Broken pipe").
 #[test]
 fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
-    let sb = Sandbox::new("epipe");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
-    for args in [
-        &["status"][..],
-        &["-j", "status"],
-        &["check"],
-        &["-n", "reconcile"],
-        &["devd-conf"],
-        &["rc-conf"],
-        &["simulate"],
-    ] {
-        let out = run_into_closed_pipe(&sb, args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-        assert_eq!(stderr(&out), "", "{args:?}");
+    let sb = Sandbox::laptop("epipe");
+    let mut commands: Vec<(String, Command)> =
+        [&["status"][..], &["-j", "status"], &["check"], &["-n", "reconcile"], &["rc-conf"]]
+            .iter()
+            .map(|args| (args.join(" "), sb.command(args)))
+            .collect();
+    // devd-conf takes no kernel, simulate not even a configuration.
+    let mut devd_conf = Command::new(env!("CARGO_BIN_EXE_lagghook"));
+    devd_conf.arg("-c").arg(sb.path("config.toml")).arg("devd-conf");
+    commands.push(("devd-conf".into(), devd_conf));
+    let mut simulate = Command::new(env!("CARGO_BIN_EXE_lagghook"));
+    simulate.arg("simulate");
+    commands.push(("simulate".into(), simulate));
+    for (what, command) in commands {
+        let out = run_into_closed_pipe(command);
+        assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{what}");
     }
     assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
 }
@@ -275,9 +257,7 @@ fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
 /// configured ports that are missing, and the transitions of earlier runs.
 #[test]
 fn status_json_reports_laggs_ports_and_transitions() {
-    let sb = Sandbox::new("json");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sb = Sandbox::laptop("json");
 
     let json = |sb: &Sandbox| -> serde_json::Value {
         let out = sb.run(&["-j", "status"]);
@@ -326,9 +306,7 @@ fn status_json_reports_laggs_ports_and_transitions() {
 #[test]
 fn reading_commands_never_take_the_lock() {
     use nix::fcntl::{Flock, FlockArg};
-    let sb = Sandbox::new("nolock");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sb = Sandbox::laptop("nolock");
     let lock = std::fs::File::create(sb.path("kernel.toml.lock")).unwrap();
     let _held = Flock::lock(lock, FlockArg::LockExclusiveNonblock).unwrap();
     for args in [&["status"][..], &["-j", "status"], &["check"], &["-n", "reconcile"]] {
@@ -348,9 +326,7 @@ fn reading_commands_never_take_the_lock() {
 /// send would hang here until the deadline.
 #[test]
 fn a_full_syslog_socket_never_stalls_a_repair() {
-    let sb = Sandbox::new("fullsyslog");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sb = Sandbox::laptop("fullsyslog");
     let syslogd = UnixDatagram::bind(sb.path("log.sock")).unwrap();
     let filler = UnixDatagram::unbound().unwrap();
     filler.connect(sb.path("log.sock")).unwrap();
@@ -362,26 +338,14 @@ fn a_full_syslog_socket_never_stalls_a_repair() {
     }
     assert!(queued > 0, "could not fill the socket");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lagghook"))
-        .args(["-c", sb.path("config.toml").to_str().unwrap()])
-        .args(["-k", &format!("sim:{}", sb.path("kernel.toml").display())])
-        .args(["event", "IFNET", "wlan0", "ATTACH"])
-        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("log.sock"))
+    let child = sb
+        .command(&["event", "IFNET", "wlan0", "ATTACH"])
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("lagghook blocked on a full syslog socket");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0));
+    let out = finish_within(child, Duration::from_secs(10));
+    let out = out.unwrap_or_else(|| panic!("lagghook blocked on a full syslog socket"));
+    assert_eq!(out.status.code(), Some(0));
     let machine = std::fs::read_to_string(sb.path("kernel.toml")).unwrap();
     assert_ne!(machine, MACHINE_WLAN_OUT, "the repair was not made");
     drop(syslogd);
@@ -400,17 +364,9 @@ fn an_unwritable_stderr_changes_no_exit_status() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 
-    let sb = Sandbox::new("devfull");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
-    let out = Command::new(env!("CARGO_BIN_EXE_lagghook"))
-        .args(["-v", "-c", sb.path("config.toml").to_str().unwrap()])
-        .args(["-k", &format!("sim:{}", sb.path("kernel.toml").display())])
-        .args(["event", "IFNET", "wlan0", "ATTACH"])
-        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("log.sock"))
-        .stderr(full())
-        .output()
-        .unwrap();
+    let sb = Sandbox::laptop("devfull");
+    let out =
+        sb.command(&["-v", "event", "IFNET", "wlan0", "ATTACH"]).stderr(full()).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_ne!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
 }
@@ -421,33 +377,20 @@ fn an_unwritable_stderr_changes_no_exit_status() {
 /// does.
 #[test]
 fn sixty_four_concurrent_runs_end_as_one_run_does() {
-    let one = Sandbox::new("concurrent-one");
-    one.write("config.toml", LAPTOP_CONFIG);
-    one.write("kernel.toml", MACHINE_WLAN_OUT);
+    let one = Sandbox::laptop("concurrent-one");
     let out = one.run(&["event", "IFNET", "wlan0", "ATTACH"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let expected = std::fs::read_to_string(one.path("kernel.toml")).unwrap();
     assert_ne!(expected, MACHINE_WLAN_OUT);
 
-    let many = Sandbox::new("concurrent-many");
-    many.write("config.toml", LAPTOP_CONFIG);
-    many.write("kernel.toml", MACHINE_WLAN_OUT);
+    let many = Sandbox::laptop("concurrent-many");
     let words: [&[&str]; 3] = [
         &["event", "IFNET", "wlan0", "ATTACH"],
         &["event", "IFNET", "em0", "LINK_UP"],
         &["reconcile"],
     ];
     let children: Vec<std::process::Child> = (0..64)
-        .map(|i| {
-            Command::new(env!("CARGO_BIN_EXE_lagghook"))
-                .args(["-c", many.path("config.toml").to_str().unwrap()])
-                .args(["-k", &format!("sim:{}", many.path("kernel.toml").display())])
-                .args(words[i % 3])
-                .env("LAGGHOOK_SYSLOG_SOCKET", many.path("log.sock"))
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|i| many.command(words[i % 3]).stderr(std::process::Stdio::piped()).spawn().unwrap())
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
@@ -463,9 +406,7 @@ fn sixty_four_concurrent_runs_end_as_one_run_does() {
 /// filesystem that has the flag; elsewhere the test says it was skipped.
 #[test]
 fn a_failed_save_after_changes_is_reported_and_the_state_is_not_written() {
-    let sb = Sandbox::new("notsaved");
-    sb.write("config.toml", LAPTOP_CONFIG);
-    sb.write("kernel.toml", MACHINE_WLAN_OUT);
+    let sb = Sandbox::laptop("notsaved");
     sb.write("kernel.toml.lock", "");
     let chattr = |flag: &str| {
         Command::new("chattr")

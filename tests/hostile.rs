@@ -13,11 +13,11 @@ use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lagghook::cli::args::USAGE;
 
-use crate::support::{stderr, Sandbox, MACHINE_WLAN_OUT};
+use crate::support::{finish_within, stderr, Sandbox, MACHINE_WLAN_OUT};
 
 /// A configuration that would have lagghook repair [`MACHINE_WLAN_OUT`].
 const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwn0\"\n";
@@ -335,8 +335,8 @@ fn checksum(bytes: &[u8]) -> u64 {
 
 /// Runs the binary with a deadline: a hang (a FIFO read, a blocking lock)
 /// is a failure of the case, not of the whole test run.
-fn run(args: &[std::ffi::OsString], sb: &Sandbox) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+fn run(args: &[std::ffi::OsString], sb: &Sandbox) -> Option<Output> {
+    let child = Command::new(env!("CARGO_BIN_EXE_lagghook"))
         .args(args)
         .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("no-syslog.sock"))
         .stdin(Stdio::null())
@@ -344,15 +344,7 @@ fn run(args: &[std::ffi::OsString], sb: &Sandbox) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait_with_output().unwrap()
+    finish_within(child, Duration::from_secs(10))
 }
 
 #[test]
@@ -395,8 +387,12 @@ fn hostile_input_is_refused_with_one_line_and_changes_nothing() {
                 args.push(expand(a).into());
             }
         }
-        let out = run(&args, &sb);
         ran += 1;
+        let Some(out) = run(&args, &sb) else {
+            failed.push(format!("{}: still running after 10 s", c.name));
+            let _ = fs::set_permissions(&sb.dir, fs::Permissions::from_mode(0o755));
+            continue;
+        };
         let err = stderr(&out);
         let mut lines = err.lines();
         let first = lines.next().unwrap_or("");

@@ -2,7 +2,8 @@
 //! configuration and a simulated machine, and the binary's invocation.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
 
 pub const LAPTOP_CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
 
@@ -31,18 +32,50 @@ impl Sandbox {
         self.dir.join(name)
     }
 
-    /// Runs lagghook with `-c config.toml -k sim:kernel.toml` and syslog
-    /// pointed at `log.sock` (not bound unless a test binds it).
-    pub fn run(&self, args: &[&str]) -> Output {
-        let mut full: Vec<String> = vec![
-            "-c".into(),
-            self.path("config.toml").display().to_string(),
-            "-k".into(),
-            format!("sim:{}", self.path("kernel.toml").display()),
-        ];
-        full.extend(args.iter().map(|a| a.to_string()));
-        lagghook(&full, &self.path("log.sock"))
+    /// A sandbox holding [`LAPTOP_CONFIG`] and [`MACHINE_WLAN_OUT`]: the
+    /// laptop right after a WiFi card reset, which a run repairs.
+    pub fn laptop(name: &str) -> Sandbox {
+        let sb = Sandbox::new(name);
+        sb.write("config.toml", LAPTOP_CONFIG);
+        sb.write("kernel.toml", MACHINE_WLAN_OUT);
+        sb
     }
+
+    /// lagghook with `-c config.toml -k sim:kernel.toml` before `args` and
+    /// syslog pointed at `log.sock` (not bound unless a test binds it),
+    /// for a test to adjust and start.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lagghook"));
+        command
+            .arg("-c")
+            .arg(self.path("config.toml"))
+            .arg("-k")
+            .arg(format!("sim:{}", self.path("kernel.toml").display()))
+            .args(args)
+            .env("LAGGHOOK_SYSLOG_SOCKET", self.path("log.sock"));
+        command
+    }
+
+    /// [`Sandbox::command`], run to its end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+/// Waits for `child` at most `limit`; a child still running then is
+/// killed and `None` returned, so a hang fails one assertion instead of
+/// the whole test run.
+pub fn finish_within(mut child: Child, limit: Duration) -> Option<Output> {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Some(child.wait_with_output().unwrap())
 }
 
 impl Drop for Sandbox {
