@@ -153,6 +153,51 @@ pub struct MachineInterface {
     /// Extra, lagg: lp_lladdr of each port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saved_mac: Option<BTreeMap<IfName, MacAddr>>,
+    /// ether, vlan: seconds from (re)initialisation with the cable in to
+    /// LINK_UP (default 2.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoneg: Option<Seconds>,
+    /// wlan: seconds from (re)start with the AP in reach to LINK_UP
+    /// (default 2.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assoc: Option<Seconds>,
+    /// wlan: wpa_supplicant has a control socket (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpa_ctrl: Option<bool>,
+}
+
+/// A duration given in seconds (`2.5`, `3`), kept in whole milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SecondsText", into = "f64")]
+pub struct Seconds(pub u64);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SecondsText {
+    Whole(i64),
+    Fraction(f64),
+}
+
+impl TryFrom<SecondsText> for Seconds {
+    type Error = String;
+
+    fn try_from(t: SecondsText) -> Result<Seconds, String> {
+        let s = match t {
+            SecondsText::Whole(n) => n as f64,
+            SecondsText::Fraction(f) => f,
+        };
+        if !(0.0..=3600.0).contains(&s) {
+            return Err(format!("{s} s: want 0 to 3600 seconds"));
+        }
+        // In range, so the cast is exact to the millisecond.
+        Ok(Seconds((s * 1000.0).round() as u64))
+    }
+}
+
+impl From<Seconds> for f64 {
+    fn from(s: Seconds) -> f64 {
+        s.0 as f64 / 1000.0
+    }
 }
 
 /// The `wpa_mac` key: the address wpa_supplicant read when it started, or
@@ -234,6 +279,9 @@ impl MachineInterface {
             primary: None,
             link_state: None,
             saved_mac: None,
+            autoneg: None,
+            assoc: None,
+            wpa_ctrl: None,
         }
     }
 }
@@ -370,6 +418,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             ("security", mi.security.is_some()),
             ("air_mac", mi.air_mac.is_some()),
             ("wpa_mac", mi.wpa_mac.is_some()),
+            ("assoc", mi.assoc.is_some()),
+            ("wpa_ctrl", mi.wpa_ctrl.is_some()),
         ];
         match kind {
             IfKind::Lagg => {
@@ -383,6 +433,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 // `lladdr` overrides it after the replay.
                 forbid("mac", mi.mac.is_some())?;
                 forbid("link (a lagg's link comes from its ports)", mi.link)?;
+                forbid("autoneg", mi.autoneg.is_some())?;
             }
             IfKind::Wlan => {
                 for (key, present) in lagg_only {
@@ -395,6 +446,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 forbid("max_mtu", mi.max_mtu.is_some())?;
                 forbid("capabilities", mi.capabilities.is_some())?;
                 forbid("capenable", mi.capenable.is_some())?;
+                forbid("autoneg (a vap associates: assoc)", mi.autoneg.is_some())?;
                 if !matches!(mi.security.as_deref(), None | Some("open" | "wpa")) {
                     return Err(SimError::new(format!(
                         "interface {name}: security {:?} (want open or wpa)",
@@ -405,6 +457,9 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             IfKind::Ether | IfKind::Vlan | IfKind::Other => {
                 for (key, present) in lagg_only.into_iter().chain(wlan_only) {
                     forbid(key, present)?;
+                }
+                if kind == IfKind::Other {
+                    forbid("autoneg", mi.autoneg.is_some())?;
                 }
                 if matches!(kind, IfKind::Ether | IfKind::Vlan) && mi.mac.is_none() {
                     return Err(SimError::new(format!("interface {name}: an {kind} needs mac")));
@@ -475,6 +530,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 ),
                 vap: None,
                 lagg: None,
+                link_due: None,
+                link_delay: None,
             },
             IfKind::Wlan => {
                 let Some(parent) = mi.parent.clone() else {
@@ -505,8 +562,11 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                         air: mac,
                         wpa: Some(mac),
                         open: mi.security.as_deref() == Some("open"),
+                        ctrl: mi.wpa_ctrl.unwrap_or(true),
                     }),
                     lagg: None,
+                    link_due: None,
+                    link_delay: None,
                 }
             }
             IfKind::Lagg => {
@@ -531,6 +591,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     capabilities: 0,
                     caps: 0,
                     lagg: Some(Lagg { proto, ports: Vec::new(), primary: None }),
+                    link_due: None,
+                    link_delay: None,
                 }
             }
         };
@@ -593,6 +655,9 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         };
         if ifn.lagg.is_none() && link_state == Some(LinkState::Unknown) {
             ifn.link = LinkState::Unknown;
+        }
+        if let Some(v) = mi.autoneg.or(mi.assoc) {
+            ifn.link_delay = Some(v.0);
         }
         if let Some(v) = mi.lladdr {
             ifn.lladdr = v;
@@ -669,6 +734,11 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     }
 
+    // A machine file describes a settled world: every link that can come
+    // up is up, without events, and the clock starts at 0.
+    k.settle();
+    k.now = 0;
+
     for line in m.events.iter().flatten() {
         let ev = parse_event(line).ok_or_else(|| {
             SimError::new(format!(
@@ -743,6 +813,10 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
             mi.security = v.open.then(|| "open".to_owned());
             mi.air_mac = Some(v.air);
             mi.wpa_mac = Some(WpaMac::from(v.wpa));
+            mi.wpa_ctrl = (!v.ctrl).then_some(false);
+            mi.assoc = ifn.link_delay.map(Seconds);
+        } else if ifn.lagg.is_none() {
+            mi.autoneg = ifn.link_delay.map(Seconds);
         }
         interface.push(mi);
     }
@@ -869,6 +943,11 @@ mod tests {
             k.interface("em0").map(|i| Some(i.mac)).unwrap()
         );
         k.set_up(&n("em0"), true).unwrap();
+        // Autonegotiation takes its time (`autoneg`, 2.5 s by default).
+        assert_eq!(k.interface("em0").unwrap().link, LinkState::Down);
+        k.advance(2_499);
+        assert_eq!(k.interface("em0").unwrap().link, LinkState::Down);
+        k.advance(2_500);
         assert_eq!(k.interface("em0").unwrap().link, LinkState::Up);
     }
 
@@ -903,8 +982,9 @@ mod tests {
         }
         let back = SimKernel::from_machine(&Machine::parse(&doc).unwrap()).unwrap();
         assert_eq!(back, k, "{doc}");
-        // em0 LINK_DOWN and lagg0 LINK_DOWN: wlan0 (uncloned) has no link.
-        assert_eq!(back.pending_events().len(), 2);
+        // em0 LINK_DOWN only: wlan0, uncloned but joined while UP, has its
+        // link (see `if_setlladdr`), so lagg0 fails over.
+        assert_eq!(back.pending_events().len(), 1);
     }
 
     #[test]

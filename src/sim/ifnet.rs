@@ -62,6 +62,34 @@ pub(super) struct Ifnet {
     pub(super) caps: u32,
     pub(super) vap: Option<Vap>,
     pub(super) lagg: Option<Lagg>,
+    /// When the driver will report LINK_UP (simulated ms): the end of the
+    /// autonegotiation or association that began when the interface
+    /// became able to carry ([`SimKernel::refresh_link`]); `None` when
+    /// nothing is under way.
+    pub(super) link_due: Option<u64>,
+    /// The machine file's `autoneg`/`assoc` for this interface, in ms;
+    /// `None`: the kind's default ([`default_link_delay`]).
+    pub(super) link_delay: Option<u64>,
+}
+
+/// How long an Ethernet NIC takes from being (re)initialised with its
+/// cable in to LINK_UP: 802.3 autonegotiation, typically 1 to 3 s on an
+/// em(4) (the figure issue 7 fixes for the simulator).
+pub const AUTONEG_MS: u64 = 2_500;
+/// How long a vap takes from being (re)started with its AP in reach to
+/// LINK_UP: scan, authentication, association and, on a WPA network, the
+/// 4-way handshake (`ieee80211_notify_node_join` reports LINK_UP at RUN).
+pub const ASSOC_MS: u64 = 2_000;
+
+/// The delay of a kind whose machine entry does not override it. A lagg
+/// has none (its link is its ports', `lagg_linkstate`), nor has a pseudo
+/// interface (`other`), whose driver reports at once.
+pub(super) fn default_link_delay(kind: IfKind) -> u64 {
+    match kind {
+        IfKind::Ether | IfKind::Vlan => AUTONEG_MS,
+        IfKind::Wlan => ASSOC_MS,
+        IfKind::Lagg | IfKind::Other => 0,
+    }
 }
 
 impl SimKernel {
@@ -179,24 +207,22 @@ impl SimKernel {
             capabilities: ETHER_CAPS,
             caps: ETHER_CAPS,
             lagg: None,
+            link_due: None,
+            link_delay: None,
         });
     }
 
-    /// The link state the driver would report now. Ether: carrier needs the
-    /// cable and a running interface. wlan: net80211 sets LINK_UP when the
-    /// station joins its BSS (`ieee80211_notify_node_join`), which needs a
-    /// running vap, an AP in reach and a wpa_supplicant that can complete
-    /// the handshake ([`Vap::handshake_ok`]). lagg: `lagg_linkstate`.
-    fn computed_link(&self, ifn: &Ifnet) -> LinkState {
-        let up = match ifn.kind {
+    /// Whether the driver can bring its link up: Ether: a running
+    /// interface with its cable in. wlan: net80211 reaches RUN (and
+    /// `ieee80211_notify_node_join` reports LINK_UP) with a running vap,
+    /// an AP in reach and, on a WPA network, a wpa_supplicant that can
+    /// complete the handshake ([`Vap::handshake_ok`]). It takes
+    /// `link_delay` from the moment this becomes true to get there.
+    fn carrier_ready(ifn: &Ifnet) -> bool {
+        match ifn.kind {
             IfKind::Ether | IfKind::Vlan | IfKind::Other => ifn.up && ifn.medium,
             IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
-            IfKind::Lagg => return self.lagg_aggregate(ifn).unwrap_or(ifn.link),
-        };
-        if up {
-            LinkState::Up
-        } else {
-            LinkState::Down
+            IfKind::Lagg => false,
         }
     }
 
@@ -221,8 +247,12 @@ impl SimKernel {
     }
 
     /// The driver re-evaluating its link after one of its inputs changed
-    /// (medium, IFF_UP, the vap's handshake) and reporting the result with
-    /// `if_link_state_change`, which does nothing when the state is the same.
+    /// (medium, IFF_UP, the vap's handshake). Losing the ability to carry
+    /// is reported at once (`if_link_state_change`, LINK_DOWN); gaining it
+    /// starts an autonegotiation or association that reports LINK_UP
+    /// `link_delay` later ([`SimKernel::advance`]), unless the interface
+    /// loses it again first. A lagg follows its ports at once
+    /// (`lagg_linkstate`).
     ///
     /// A new ifnet starts at `if_alloc`'s LINK_STATE_UNKNOWN, and the model
     /// takes a driver's first report to be a LINK_UP: UNKNOWN → down is
@@ -231,14 +261,94 @@ impl SimKernel {
     /// (a LINK_DOWN only after a LINK_UP, em's `link_active`) it is
     /// recalled, not read in a 14.x tree.
     pub(super) fn refresh_link(&mut self, name: &IfName) {
-        let Some(ifn) = self.ifnets.get(name) else {
+        let now = self.now;
+        let Some(ifn) = self.ifnets.get_mut(name) else {
             return;
         };
-        let new = self.computed_link(ifn);
-        if ifn.kind != IfKind::Lagg && ifn.link == LinkState::Unknown && new == LinkState::Down {
+        if ifn.kind == IfKind::Lagg {
+            self.lagg_linkstate(name);
             return;
         }
-        self.set_link(name, new);
+        let ready = SimKernel::carrier_ready(ifn);
+        let coming = ifn.link == LinkState::Up || ifn.link_due.is_some();
+        match (coming, ready) {
+            (false, true) => {
+                let delay = ifn.link_delay.unwrap_or_else(|| default_link_delay(ifn.kind));
+                ifn.link_due = Some(now + delay);
+                if delay == 0 {
+                    self.link_timer(name);
+                }
+            }
+            (true, false) => {
+                ifn.link_due = None;
+                if ifn.link == LinkState::Up {
+                    self.set_link(name, LinkState::Down);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The driver starting over on a link it had or was getting (a
+    /// wpa_supplicant restart deauthenticates; a NIC reset renegotiates):
+    /// down at once, up again `link_delay` later if it still can.
+    pub(super) fn restart_link(&mut self, name: &IfName) {
+        if let Some(ifn) = self.ifnets.get_mut(name) {
+            ifn.link_due = None;
+            if ifn.link == LinkState::Up {
+                self.set_link(name, LinkState::Down);
+            }
+        }
+        self.refresh_link(name);
+    }
+
+    /// An autonegotiation or association completing: the driver reports
+    /// LINK_UP (`if_link_state_change`).
+    fn link_timer(&mut self, name: &IfName) {
+        let Some(ifn) = self.ifnets.get_mut(name) else {
+            return;
+        };
+        ifn.link_due = None;
+        if SimKernel::carrier_ready(ifn) {
+            self.set_link(name, LinkState::Up);
+            self.note_lagg_macs();
+        }
+    }
+
+    /// When the next pending link comes up (simulated ms), if any.
+    pub fn next_due(&self) -> Option<u64> {
+        self.ifnets.values().filter_map(|i| i.link_due).min()
+    }
+
+    /// Simulated time, ms.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Runs the clock forward to `to` (never back): every pending link that
+    /// comes up by then does, in time order (ties in if_index order), each
+    /// at its own time, with its devd events.
+    pub fn advance(&mut self, to: u64) {
+        loop {
+            let next = self
+                .ifnets
+                .values()
+                .filter_map(|i| i.link_due.map(|d| (d, i.index, i.name.clone())))
+                .filter(|(d, _, _)| *d <= to)
+                .min();
+            let Some((due, _, name)) = next else { break };
+            self.now = self.now.max(due);
+            self.link_timer(&name);
+        }
+        self.now = self.now.max(to);
+    }
+
+    /// Runs the clock until nothing is pending: every link that can come
+    /// up has.
+    pub fn settle(&mut self) {
+        while let Some(due) = self.next_due() {
+            self.advance(due);
+        }
     }
 
     /// The driver's media status changed (cable in or out, AP in or out of
@@ -284,16 +394,34 @@ impl SimKernel {
     /// UP, drives it down and up again (the "bounce": link drops and
     /// returns, no same-address shortcut), then fires `iflladdr_event`,
     /// whose net80211 handler is [`SimKernel::wlan_iflladdr`].
+    ///
+    /// The bounce calls the driver's `if_ioctl` directly, without `if_down`
+    /// / `if_up`, so `if.c` itself sends no RTM_IFINFO. For a vap that is
+    /// not the whole story: `ieee80211_ioctl` stops and starts it, and
+    /// `ieee80211_stop_locked` / `ieee80211_start_locked` clear and set
+    /// IFF_DRV_RUNNING and call `ieee80211_notify_ifnet_change` (→
+    /// `rt_ifmsg`): RTM_IFINFO with IFF_UP and IFF_DRV_RUNNING cleared,
+    /// then set (read in `sobomax/freebsd14_vendor` @
+    /// 0f7ff3427c99afe8b7a0ccf8638dc10aed02c3f8, a 13.x tree, and in
+    /// `fel1x-developer/freebsd-src` @ 2d614aa2…, main after 14.0,
+    /// `sys/net80211/ieee80211_proto.c`). A running wpa_supplicant hears
+    /// that as interface disabled, then enabled, and reads the address
+    /// again ([`SimKernel::wpa_supplicant_enabled`]). Issue 7 assumed it
+    /// does not; the sources say otherwise, and the simulator follows them.
     pub(super) fn if_setlladdr(&mut self, name: &IfName, mac: MacAddr) {
         let Some(ifn) = self.ifnets.get_mut(name) else {
             return;
         };
         ifn.lladdr = mac;
-        if ifn.up {
+        let bounced = ifn.up;
+        if bounced {
             self.if_setflags(name, false);
             self.if_setflags(name, true);
         }
         self.wlan_iflladdr(name);
+        if bounced {
+            self.wpa_supplicant_enabled(name);
+        }
     }
 
     /// `if_detach_internal`: `ifnet_departure_event` first (lagg drops the
@@ -334,13 +462,22 @@ impl SimKernel {
         Ok(())
     }
 
-    /// SIOCSIFFLAGS with IFF_UP set or cleared: `ifioctl` (unknown name
-    /// ENXIO), then `ifhwioctl` → [`SimKernel::if_setflags`].
+    /// SIOCSIFFLAGS with IFF_UP set or cleared from userland: `ifioctl`
+    /// (unknown name ENXIO), then `ifhwioctl` → [`SimKernel::if_setflags`]
+    /// through `if_down`/`if_up`, whose `rt_ifmsg` tells the routing
+    /// socket. A wpa_supplicant running for a vap hears the IFF_UP
+    /// transition (hostap `driver_bsd.c`: RTM_IFINFO → EVENT_INTERFACE_
+    /// DISABLED / ENABLED) and, when the vap comes back up, reads its
+    /// address again (`events.c`: `wpa_supplicant_update_mac_addr`). The
+    /// down/up inside `if_setlladdr` calls the driver directly, sends no
+    /// RTM_IFINFO, and so is not heard.
     pub(super) fn siocsifflags(&mut self, name: &IfName, up: bool) -> Result<(), Errno> {
-        if !self.ifnets.contains_key(name) {
-            return Err(Errno::ENXIO);
-        }
+        let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
+        let enabling = up && !ifn.up;
         self.if_setflags(name, up);
+        if enabling {
+            self.wpa_supplicant_enabled(name);
+        }
         Ok(())
     }
 }
@@ -360,6 +497,7 @@ mod tests {
         // ue0 took wlan0's old slot 2; the new wlan0 gets 4.
         assert_eq!(k.interface("ue0").unwrap().index, 2);
         k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        k.settle();
         let w = k.interface("wlan0").unwrap();
         assert_eq!(w.index, 4);
         assert_eq!(w.mac, factory_mac(&n("iwn0")));
@@ -393,11 +531,13 @@ mod tests {
         let again = SimKernel::from_machine(&k.to_machine()).unwrap();
         assert_eq!(again, k);
         k.happen(&"plug ue0".parse().unwrap()).unwrap();
+        k.settle();
         assert_eq!(k.take_events(), vec![ev("ue0", "LINK_UP")]);
         k.happen(&"unplug ue0".parse().unwrap()).unwrap();
         assert_eq!(k.take_events(), vec![ev("ue0", "LINK_DOWN")]);
         // A vap that joined its BSS reports leaving it.
         k.happen(&"create-wlan wlan1 ath0".parse().unwrap()).unwrap();
+        k.settle();
         k.take_events();
         k.happen(&"disassociate wlan1".parse().unwrap()).unwrap();
         assert_eq!(k.take_events(), vec![ev("wlan1", "LINK_DOWN")]);
@@ -407,10 +547,16 @@ mod tests {
     fn adding_an_up_port_bounces_it_even_with_the_same_mac() {
         let mut k = laptop();
         k.remove_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
+        k.settle();
         k.take_events();
         k.add_lagg_port(&n("lagg0"), &n("wlan0")).unwrap();
         // if_setlladdr has no same-address shortcut: down/up, re-association.
-        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_DOWN"), ev("wlan0", "LINK_UP")]);
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_DOWN")]);
+        let t = k.now();
+        k.advance(t + 1_999);
+        assert!(k.take_events().is_empty());
+        k.advance(t + 2_000);
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_UP")]);
     }
 
     #[test]
@@ -422,6 +568,7 @@ mod tests {
         k.set_up(&n("em0"), false).unwrap();
         assert!(k.take_events().is_empty());
         k.set_up(&n("em0"), true).unwrap();
+        k.settle();
         assert_eq!(k.take_events(), vec![ev("em0", "LINK_UP")]);
         assert_eq!(
             k.calls(),

@@ -21,6 +21,7 @@
 //! - [`net80211`]: `sys/net80211/` (vaps, `iv_myaddr`, association) and the
 //!   wpa_supplicant model;
 //! - [`world`]: what the world does to the machine ([`Happening`]);
+//! - [`oracle`]: whether traffic flows, and could;
 //! - [`file`]: the machine file format; [`render`]: ifconfig-like text;
 //!   [`fault`]: fault injection around any kernel ([`Faulty`]).
 //!
@@ -97,6 +98,7 @@ mod fixture;
 mod if_lagg;
 mod ifnet;
 mod net80211;
+mod oracle;
 mod render;
 mod world;
 
@@ -159,13 +161,19 @@ pub struct SimKernel {
     events: Vec<DevdEvent>,
     /// False while a machine is being built: building is not an event.
     emitting: bool,
+    /// Simulated time in ms ([`SimKernel::advance`]); a machine starts at 0.
+    now: u64,
+    /// Addresses laggs took, not yet taken ([`oracle`]).
+    lagg_macs: Vec<(IfName, MacAddr)>,
+    lagg_mac_last: BTreeMap<IfName, MacAddr>,
     writes: u64,
     calls: Vec<String>,
 }
 
 impl PartialEq for SimKernel {
-    /// The state of the world; the call record (`writes`, `calls`) is not
-    /// state.
+    /// The state of the world; the call record (`writes`, `calls`) and the
+    /// clock are not state (a machine file has no clock: pending links are
+    /// part of `ifnets`).
     fn eq(&self, other: &SimKernel) -> bool {
         self.ifnets == other.ifnets
             && self.radios == other.radios
@@ -201,6 +209,9 @@ impl SimKernel {
             if_lagg_ko: true,
             events: Vec::new(),
             emitting: true,
+            now: 0,
+            lagg_macs: Vec::new(),
+            lagg_mac_last: BTreeMap::new(),
             writes: 0,
             calls: Vec::new(),
         }
@@ -276,6 +287,7 @@ impl SimKernel {
         result: Result<(), Errno>,
     ) -> Result<(), KernelError> {
         self.writes += 1;
+        self.note_lagg_macs();
         match result {
             Ok(()) => {
                 self.calls.push(format!("{what}: ok"));
@@ -399,6 +411,7 @@ mod tests {
         k.set_failover_rx_all(true).unwrap();
         k.happen(&"create-wlan wlan1 ath0".parse().unwrap()).unwrap();
         k.set_lladdr(&n("wlan1"), mac(E)).unwrap();
+        k.settle();
         let again = SimKernel::from_machine(&k.to_machine()).unwrap();
         assert_eq!(again, k, "\n{}\n---\n{}", again.render(), k.render());
 

@@ -38,6 +38,10 @@ pub(super) struct Vap {
     /// The network is open (machine key `security = "open"`): the station
     /// joins without a 4-way handshake, so without wpa_supplicant.
     pub(super) open: bool,
+    /// wpa_supplicant answers on its control socket (machine key
+    /// `wpa_ctrl`, default true): without a `ctrl_interface` line in
+    /// wpa_supplicant.conf it has none, and its address is `Unknown`.
+    pub(super) ctrl: bool,
 }
 
 impl Vap {
@@ -177,7 +181,13 @@ impl SimKernel {
                 // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
                 link: LinkState::Unknown,
                 mtu: ETHERMTU,
-                vap: Some(Vap { parent: parent.clone(), air: mac, wpa: Some(mac), open: false }),
+                vap: Some(Vap {
+                    parent: parent.clone(),
+                    air: mac,
+                    wpa: Some(mac),
+                    open: false,
+                    ctrl: true,
+                }),
                 max_mtu: None,
                 // A vap offers no offload, and net80211 does not handle
                 // SIOCSIFCAP (`ieee80211_ioctl` passes it to `ether_ioctl`:
@@ -185,28 +195,66 @@ impl SimKernel {
                 capabilities: 0,
                 caps: 0,
                 lagg: None,
+                link_due: None,
+                link_delay: None,
             },
         );
         self.refresh_link(name);
     }
 
-    /// `/etc/rc.d/wpa_supplicant restart WLAN`: wpa_supplicant reads the
-    /// interface address once, at start (`l2_packet_init` in hostap's
-    /// `l2_packet_freebsd.c`; inferred), and associates with it. The
-    /// script of the releases lagghook supports (`freebsd/freebsd-src`
-    /// main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, after 14.0) has no
-    /// `wpa_poststart`: the `ifconfig WLAN down; sleep 2; ifconfig
-    /// WLAN up` of 13.x is gone, so the restart does not bounce the vap
-    /// and does not resync `iv_myaddr` ([`SimKernel::ieee80211_stop`]).
+    /// `/etc/rc.d/wpa_supplicant restart WLAN`: the old wpa_supplicant
+    /// deauthenticates as it exits (hostap `wpa_supplicant_deinit_iface`,
+    /// WLAN_REASON_DEAUTH_LEAVING), the new one reads the interface
+    /// address once, at start (`l2_packet_init` in hostap's
+    /// `l2_packet_freebsd.c`), and associates with it. The script of the
+    /// releases lagghook supports (`freebsd/freebsd-src` main at
+    /// 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9, after 14.0) has no
+    /// `wpa_poststart`: the `ifconfig WLAN down; sleep 2; ifconfig WLAN
+    /// up` of 13.x is gone, so the restart does not resync `iv_myaddr`
+    /// ([`SimKernel::ieee80211_stop`]).
+    ///
+    /// The old wpa_supplicant marks the interface down as it exits and the
+    /// new one during its setup (hostap `driver_bsd.c`:
+    /// `wpa_driver_bsd_deinit`, `wpa_driver_bsd_init`, "Down interface
+    /// during setup"), and brings it up for its first scan
+    /// (`wpa_driver_bsd_scan`): a userland down/up, so `ieee80211_ioctl`
+    /// may resync `iv_myaddr` on the way down
+    /// ([`SimKernel::ieee80211_stop`]). Its own up is not an event for it
+    /// (`bsd_ctrl_iface` records the flags it set).
     pub(super) fn wpa_supplicant_restart(&mut self, wlan: &IfName) -> Result<(), Errno> {
-        let ifn = self.ifnets.get_mut(wlan).ok_or(Errno::ENXIO)?;
-        let lladdr = ifn.lladdr;
-        let Some(vap) = ifn.vap.as_mut() else {
+        let ifn = self.ifnets.get(wlan).ok_or(Errno::ENXIO)?;
+        if ifn.vap.is_none() {
             return Err(Errno::EINVAL);
-        };
-        vap.wpa = Some(lladdr);
-        self.refresh_link(wlan);
+        }
+        let was_up = ifn.up;
+        self.if_setflags(wlan, false);
+        if let Some(ifn) = self.ifnets.get_mut(wlan) {
+            let lladdr = ifn.lladdr;
+            if let Some(vap) = ifn.vap.as_mut() {
+                vap.wpa = Some(lladdr);
+            }
+        }
+        if was_up {
+            self.if_setflags(wlan, true);
+        }
+        self.restart_link(wlan);
         Ok(())
+    }
+
+    /// A running wpa_supplicant hearing its vap come up again
+    /// (EVENT_INTERFACE_ENABLED): it re-reads the interface address
+    /// (`wpa_supplicant_update_mac_addr`) and associates with it.
+    pub(super) fn wpa_supplicant_enabled(&mut self, wlan: &IfName) {
+        let Some(ifn) = self.ifnets.get_mut(wlan) else {
+            return;
+        };
+        let lladdr = ifn.lladdr;
+        if let Some(vap) = ifn.vap.as_mut() {
+            if vap.wpa.is_some() {
+                vap.wpa = Some(lladdr);
+            }
+        }
+        self.refresh_link(wlan);
     }
 }
 
@@ -217,35 +265,41 @@ mod tests {
     use crate::sim::fixture::{ev, mac, n, E};
 
     #[test]
-    fn wlan_mac_change_while_up_leaves_wpa_supplicant_stale_until_restart() {
+    fn wlan_mac_change_while_up_is_heard_and_followed_on_a_single_vap_radio() {
         let mut k = SimKernel::new();
         k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
         let factory = factory_mac(&n("iwn0"));
-        assert_eq!(k.take_events(), vec![ev("wlan0", "ATTACH"), ev("wlan0", "LINK_UP")]);
+        assert_eq!(k.take_events(), vec![ev("wlan0", "ATTACH")]);
+        k.advance(2_000);
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_UP")], "associated after `assoc`");
         assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(factory));
         k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
-        // The bounce restarted the only vap of the radio: iv_myaddr follows.
+        // The bounce restarted the only vap of the radio: iv_myaddr follows,
+        // and wpa_supplicant heard the stop/start and read the new address.
         assert_eq!(k.air_mac("wlan0"), Some(mac(E)));
-        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(factory));
-        // wpa_supplicant still uses the factory address: no association.
-        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_DOWN")]);
-        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down);
-        k.restart_wpa_supplicant(&n("wlan0")).unwrap();
         assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)));
+        assert_ne!(k.wpa_supplicant_mac("wlan0"), Some(factory));
+        // It costs an association.
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_DOWN")]);
+        k.settle();
         assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_UP")]);
-        assert_eq!(k.calls().last().unwrap(), "wpa_supplicant restart wlan0: ok");
+        assert_eq!(k.calls().last().unwrap(), "SIOCSIFLLADDR wlan0 00:11:22:33:44:55: ok");
     }
 
     #[test]
-    fn issue8_wpa_supplicant_restart_does_not_bounce_the_vap() {
+    fn wpa_supplicant_restart_costs_an_association() {
         // 14.x's rc.d/wpa_supplicant has no post-start down/up (13.x's had
-        // one): restarting it for an associated vap emits no link events.
+        // one), but the exiting wpa_supplicant deauthenticates: the
+        // station leaves its BSS and joins again an association later.
         let mut k = SimKernel::new();
         k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        k.settle();
         k.take_events();
         k.restart_wpa_supplicant(&n("wlan0")).unwrap();
-        assert!(k.take_events().is_empty());
-        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_DOWN")]);
+        assert_eq!(k.next_due(), Some(k.now() + 2_000));
+        k.settle();
+        assert_eq!(k.take_events(), vec![ev("wlan0", "LINK_UP")]);
     }
 
     #[test]
@@ -255,8 +309,10 @@ mod tests {
         // association under the new name.
         let mut k = SimKernel::new();
         k.happen(&"create-wlan wlan0 ath0".parse().unwrap()).unwrap();
+        k.settle();
         k.take_events();
         k.happen(&"create-wlan wifi0 iwn0".parse().unwrap()).unwrap();
+        k.settle();
         let mut rename = ev("wlan1", "RENAME");
         rename.data.push(("name".into(), "wifi0".into()));
         assert_eq!(k.take_events(), vec![ev("wlan1", "ATTACH"), rename, ev("wifi0", "LINK_UP")]);
@@ -278,6 +334,7 @@ mod tests {
         assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
         // A new address while UP leaves iv_myaddr behind; open still joins.
         k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        k.settle();
         assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
         assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
         // The same vap on a WPA network needs wpa_supplicant.
@@ -294,8 +351,27 @@ mod tests {
         k.set_up(&n("wlan0"), false).unwrap();
         k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
         assert_eq!(k.air_mac("wlan0"), Some(mac(E)), "wlan_iflladdr copies while not UP");
+        // The userland up tells wpa_supplicant (RTM_IFINFO), which reads
+        // the new address: the station joins with it.
         k.set_up(&n("wlan0"), true).unwrap();
-        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down, "wpa_supplicant is stale");
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)));
+        k.settle();
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+    }
+
+    #[test]
+    fn a_second_running_vap_leaves_iv_myaddr_behind_while_wpa_supplicant_follows() {
+        let mut k = SimKernel::new();
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        k.happen(&"create-wlan wlan1 iwn0 02:00:00:00:00:01".parse().unwrap()).unwrap();
+        k.settle();
+        k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        k.settle();
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)));
+        assert_eq!(k.air_mac("wlan0"), Some(factory_mac(&n("iwn0"))));
+        // The handshake runs with E, the station speaks with the factory
+        // address: no association.
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down);
     }
 
     #[test]

@@ -154,6 +154,7 @@ impl SimKernel {
                 self.ether_attach(name, *mac);
             }
         }
+        self.note_lagg_macs();
         Ok(())
     }
 }
