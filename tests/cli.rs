@@ -38,12 +38,19 @@ fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
         "{lines:?}"
     );
 
+    // wlan0 joining cost em0 its offloads, and em0 (iflib) reset itself:
+    // devd brings its LINK_UP, and lagghook records lagg0 back online.
+    let out = sb.run(&["event", "IFNET", "em0", "LINK_UP"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let status = stdout(&sb.run(&["status"]));
+    assert!(status.contains("lagg0: online on em0"), "{status}");
+
     // Steady state: another event changes nothing, not even the state file
     // (an atomic rewrite would give it a new inode).
     use std::os::unix::fs::MetadataExt;
     let inode = || std::fs::metadata(sb.path("kernel.toml.state")).unwrap().ino();
     let before = inode();
-    let out = sb.run(&["event", "IFNET", "em0", "LINK_UP"]);
+    let out = sb.run(&["event", "IFNET", "wlan0", "LINK_UP"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(inode(), before, "state file rewritten in steady state");
 

@@ -29,6 +29,9 @@ trait World {
     fn destroy(&mut self, port: &str);
     /// A new Ethernet-like interface of that name appears, with its own MAC.
     fn attach(&mut self, port: &str);
+    /// Time passes until every link that can come up has (and devd would
+    /// have run lagghook for it).
+    fn settle(&mut self);
 }
 
 fn n(s: &str) -> IfName {
@@ -39,16 +42,20 @@ fn config() -> Config {
     Config::parse(CONFIG, "conformance.toml".as_ref()).unwrap()
 }
 
-/// `lagghook reconcile`, then proof that a second run would do nothing.
+/// `lagghook reconcile` as devd would run it: once, and again when the
+/// links it brought up come up (a swap waits for the preferred port's
+/// LINK_UP), then proof that a further run would do nothing.
 fn converge(world: &mut dyn World, store: &mut MemoryStore) {
     let config = config();
     let mut log = MemoryLog::default();
-    {
+    for _ in 0..3 {
+        world.settle();
         let mut ctx =
             Context { kernel: world.kernel(), log: &mut log, state: store, now: 1, dry_run: false };
         let result = reconcile(&mut ctx, &config, &Scope::All);
         assert!(result.is_ok(), "{result:?}: {:?}", log.lines);
     }
+    world.settle();
     let macs = store.load().map(|s| s.macs).unwrap_or_default();
     let again = pending(world.kernel(), &config, &macs).unwrap();
     assert!(again.is_empty(), "second run would do:\n{again}");
@@ -154,6 +161,9 @@ mod sim_arm {
             // FreeBSD arm does at once.
             self.kernel.set_up(&n(port), true).unwrap();
         }
+        fn settle(&mut self) {
+            self.kernel.settle();
+        }
     }
 
     #[test]
@@ -221,6 +231,11 @@ mod freebsd_arm {
             let b = format!("{}b", a.trim_end_matches('a'));
             sh("/sbin/ifconfig", &[&b, "up"]);
             sh("/sbin/ifconfig", &[&a, "name", port]);
+        }
+        fn settle(&mut self) {
+            // epair(4) has no negotiation: its link state change is only
+            // queued to the taskqueue. A moment is plenty.
+            std::thread::sleep(std::time::Duration::from_millis(200));
         }
     }
 

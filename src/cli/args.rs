@@ -14,7 +14,7 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-nv] [-c file] [-k kernel] reconcile
        lagghook [-jv] [-c file] [-k kernel] status
        lagghook [-c file] [-k kernel] check
-       lagghook [-v] simulate [file]
+       lagghook [-bv] simulate [file]
        lagghook [-c file] devd-conf
        lagghook [-c file] [-k kernel] rc-conf";
 
@@ -53,6 +53,8 @@ pub struct Invocation {
     pub verbose: bool,
     /// `-j`: `status` as JSON.
     pub json: bool,
+    /// `-b`: `simulate` without lagghook, stock devd rules only.
+    pub baseline: bool,
 }
 
 /// Parses `args` (without the program name).
@@ -67,7 +69,7 @@ where
     let mut parser = lexopt::Parser::from_args(args);
     let mut config = PathBuf::from(config::DEFAULT_PATH);
     let mut kernel = KernelChoice::Native;
-    let (mut dry_run, mut verbose, mut json) = (false, false, false);
+    let (mut dry_run, mut verbose, mut json, mut baseline) = (false, false, false, false);
     let mut words: Vec<String> = Vec::new();
     let mut given: Vec<char> = Vec::new();
     while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
@@ -83,6 +85,10 @@ where
             Short('j') => {
                 given.push('j');
                 json = true;
+            }
+            Short('b') => {
+                given.push('b');
+                baseline = true;
             }
             Short('c') => {
                 given.push('c');
@@ -145,7 +151,7 @@ where
     if let Some(flag) = given.iter().find(|f| !allowed.contains(**f)) {
         return Err(usage(format!("{name}: option -{flag} does not apply")));
     }
-    Ok(Invocation { command, config, kernel, dry_run, verbose, json })
+    Ok(Invocation { command, config, kernel, dry_run, verbose, json, baseline })
 }
 
 /// The option letters `command`'s SYNOPSIS line ([`USAGE`]) shows.
@@ -154,7 +160,7 @@ fn options_of(command: &Command) -> &'static str {
         Command::Event(_) | Command::Reconcile => "nvck",
         Command::Status => "jvck",
         Command::Check | Command::RcConf => "ck",
-        Command::Simulate(_) => "v",
+        Command::Simulate(_) => "bv",
         Command::DevdConf => "c",
     }
 }
@@ -215,6 +221,7 @@ mod tests {
             &["-k", "qemu", "status"],
             &["simulate", "a", "b"],
             &["-j", "reconcile"],
+            &["-b", "reconcile"],
             &["-n", "status"],
             &["--json", "status"],
         ] {

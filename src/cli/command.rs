@@ -31,7 +31,7 @@ use crate::sys::NativeKernel;
 /// disk.
 pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result<(), Error> {
     if let Command::Simulate(file) = &inv.command {
-        return simulate::simulate(file.as_deref(), inv.verbose, out);
+        return simulate::simulate(file.as_deref(), inv.baseline, inv.verbose, out);
     }
     let config = run::load_config(&inv.config)?;
     match &inv.command {

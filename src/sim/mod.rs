@@ -245,9 +245,15 @@ impl SimKernel {
 
     /// Writes the machine as TOML, atomically (`sys::file::write_atomically`:
     /// a new file renamed over `path`, never written through a link).
+    ///
+    /// A machine file has no clock: what is saved is the world after time
+    /// has passed, every pending link up (its devd events queued in the
+    /// file), as the next `-k sim:` run would find it.
     pub fn save(&self, path: &Path) -> Result<(), SimError> {
         let at = |e: &dyn std::fmt::Display| SimError::new(format!("{}: {e}", text::path(path)));
-        let text = file::to_document(&self.to_machine()).map_err(|e| at(&e))?;
+        let mut settled = self.clone();
+        settled.settle();
+        let text = file::to_document(&settled.to_machine()).map_err(|e| at(&e))?;
         sys_file::write_atomically(path, text.as_bytes()).map_err(|e| at(&e))
     }
 
