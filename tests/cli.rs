@@ -72,8 +72,8 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "ifconfig wlan0 down\nifconfig wlan0 ether 00:11:22:33:44:55\nifconfig wlan0 up\n\
-         /etc/rc.d/wpa_supplicant restart wlan0\nifconfig lagg0 laggport wlan0\n\
+        "ifconfig wlan0 down\nifconfig wlan0 ether 00:11:22:33:44:55\n\
+         ifconfig lagg0 laggport wlan0\nifconfig wlan0 up\n\
          sysctl net.link.lagg.failover_rx_all=1\n"
     );
     assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT);

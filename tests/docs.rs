@@ -601,7 +601,7 @@ fn diagnostics_are_real_log_lines() {
 /// The keys lagghook.toml accepts. config.rs exposes no list, so it is
 /// written here, and `keys_are_the_parsers` proves it is the parser's own:
 /// serde's unknown-field error lists every field it expects.
-const LAGG_KEYS: &[&str] = &["ports", "mac", "failover_rx_all", "wlan"];
+const LAGG_KEYS: &[&str] = &["ports", "mac", "failover_rx_all", "failback", "wlan"];
 const WLAN_KEYS: &[&str] = &["parent"];
 
 /// The backquoted names after "expected" in a serde unknown-field error.
@@ -628,12 +628,13 @@ fn keys_are_the_parsers() {
 #[test]
 fn every_key_is_accepted() {
     let text = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nmac = \"02:00:00:00:00:01\"\n\
-                failover_rx_all = false\nwlan.wlan0.parent = \"iwn0\"\n";
+                failover_rx_all = false\nfailback = \"deferred\"\nwlan.wlan0.parent = \"iwn0\"\n";
     let config = Config::parse(text, Path::new("all-keys.toml")).unwrap();
     let lagg = &config.laggs[0];
     assert_eq!(lagg.ports, [name("em0"), name("wlan0")]);
     assert_eq!(lagg.mac, MacSource::Literal(mac("02:00:00:00:00:01")));
     assert!(!config.failover_rx_all());
+    assert_eq!(lagg.failback, lagghook::domain::config::Failback::Deferred);
     assert_eq!(lagg.wlan(&name("wlan0")).and_then(|w| w.parent.clone()), Some(name("iwn0")));
 }
 

@@ -45,6 +45,34 @@ pub enum MacSource {
     Literal(MacAddr),
 }
 
+/// When the preferred port, back and up, takes the primary role again
+/// (Linux bonding's `primary_reselect`, as far as lagg allows it). lagg
+/// changes its primary only when the primary leaves (`lagg_port_destroy`),
+/// and then re-sets the MAC of every remaining port, which bounces the
+/// preferred one (`if_setlladdr`): a swap is never free while it carries
+/// traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Failback {
+    /// As soon as the preferred port is a member with its link up, at the
+    /// cost of one association or autonegotiation (whichever ends first:
+    /// the old primary re-joins as backup at once).
+    #[default]
+    Immediate,
+    /// Only when it costs nothing: while no port of the lagg carries
+    /// traffic.
+    Deferred,
+}
+
+impl Failback {
+    fn parse(s: &str) -> Option<Failback> {
+        match s {
+            "immediate" => Some(Failback::Immediate),
+            "deferred" => Some(Failback::Deferred),
+            _ => None,
+        }
+    }
+}
+
 /// Per-wlan settings (`wlan.wlan0.parent = "iwn0"`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WlanConfig {
@@ -63,6 +91,7 @@ pub struct LaggConfig {
     pub failover_rx_all: bool,
     /// In file order; every name is also in `ports`.
     pub wlans: Vec<(IfName, WlanConfig)>,
+    pub failback: Failback,
 }
 
 impl LaggConfig {
@@ -190,6 +219,7 @@ struct RawLagg {
     ports: Spanned<Vec<Spanned<String>>>,
     mac: Option<Spanned<String>>,
     failover_rx_all: Option<Spanned<bool>>,
+    failback: Option<Spanned<String>>,
     wlan: Option<BTreeMap<Spanned<String>, Spanned<RawWlan>>>,
 }
 
@@ -330,6 +360,13 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
             wlans.push((port, WlanConfig { parent }));
         }
 
+        let failback = match raw.failback {
+            None => Failback::default(),
+            Some(v) => Failback::parse(v.get_ref()).ok_or_else(|| {
+                self.at(v.span().start, ErrorKind::BadFailback { value: v.get_ref().clone() })
+            })?,
+        };
+
         for (p, at) in &ports {
             self.seen_ports.push((p.clone(), lagg.clone(), *at));
         }
@@ -339,6 +376,7 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
             mac,
             failover_rx_all: DEFAULT_FAILOVER_RX_ALL,
             wlans,
+            failback,
         })
     }
 
@@ -472,6 +510,9 @@ pub enum ErrorKind {
         first_lagg: IfName,
         first: Location,
     },
+    BadFailback {
+        value: String,
+    },
     WlanNotAPort {
         lagg: IfName,
         name: String,
@@ -551,6 +592,9 @@ impl fmt::Display for ErrorKind {
                  net.link.lagg.failover_rx_all is one global sysctl",
                 !value
             ),
+            ErrorKind::BadFailback { value } => {
+                write!(f, "failback {}: want \"immediate\" or \"deferred\"", echo(value))
+            }
             ErrorKind::WlanNotAPort { lagg, name } => {
                 // A key as written when it is a plain name, quoted otherwise.
                 let key = if IfName::new(name).is_ok() { name.clone() } else { echo(name) };
@@ -680,7 +724,7 @@ mod tests {
             ),
             (
                 include_str!("../../tests/fixtures/config/bad-unknown-key.toml"),
-                "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `wlan`",
+                "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `failback`, `wlan`",
             ),
             (
                 include_str!("../../tests/fixtures/config/bad-table-name.toml"),

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::domain::config::{Config, LaggConfig, MacSource};
+use crate::domain::config::{Config, Failback, LaggConfig, MacSource};
 use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot};
 
 /// One change to the system, in the words of the command an administrator
@@ -258,27 +258,44 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
         plan.actions.push(Action::SetProto { lagg: lagg.clone(), proto: LaggProto::Failover });
     }
 
+    // Ports brought up at the end of the round, after every membership
+    // change: a DOWN interface is not bounced by `if_setlladdr`, so a port
+    // that joins, or sees the primary leave, while down costs nothing; it
+    // negotiates or associates once, when it comes up.
+    let mut ups: Vec<IfName> = Vec::new();
+
     // The lagg's MAC drifts when a port that joined with another address
     // (rc adding a wlan with its factory MAC) becomes primary:
     // `lagg_port_destroy` gives the lagg the new primary's lp_lladdr.
     // SIOCSIFLLADDR on the lagg puts it back, and `lagg_init` pushes it to
-    // every port that differs.
+    // every port that differs. A member vap is taken down first: pushed
+    // while UP, its new address would not reach `iv_myaddr` (net80211
+    // syncs it only while the vap is down, `wlan_iflladdr`, and lagg's
+    // hooked ioctl defeats the resync in `ieee80211_ioctl`), and the vap
+    // would associate with one address and send with another. Cost: one
+    // association for each vap, a renegotiation for each wired port whose
+    // address differs (the push bounces it).
     if let (Some(mac), Some(iface)) = (identity, snap.interface(lagg)) {
         if !status.ports.is_empty() && iface.mac != mac {
+            for port in &status.ports {
+                let vap = snap.interface(&port.name).filter(|i| i.kind == IfKind::Wlan && i.up);
+                if let Some(vap) = vap.filter(|v| cfg.ports.contains(&v.name)) {
+                    plan.actions.push(Action::Down { ifname: vap.name.clone() });
+                    ups.push(vap.name.clone());
+                }
+            }
             plan.actions.push(Action::SetLladdr { ifname: lagg.clone(), mac, was: iface.mac });
         }
     }
 
-    // Members first: bring down ones up. lagg never sets IFF_UP on its
-    // ports, and LAGG_PORTACTIVE needs it (`sys/net/if_lagg.h`).
+    // Members that are down come up (lagg never sets IFF_UP on its ports,
+    // and LAGG_PORTACTIVE needs it, `sys/net/if_lagg.h`), at the end.
     for port in &status.ports {
         if !cfg.ports.contains(&port.name) {
             continue;
         }
-        if let Some(iface) = snap.interface(&port.name) {
-            if !iface.up {
-                plan.actions.push(Action::Up { ifname: port.name.clone() });
-            }
+        if snap.interface(&port.name).is_some_and(|i| !i.up) && !ups.contains(&port.name) {
+            ups.push(port.name.clone());
         }
     }
 
@@ -307,6 +324,7 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
     }
 
     let repair = plan_order_repair(cfg, snap, status, &joining, plan);
+    let mut members = status.ports.len();
     for iface in joining {
         if repair.as_ref().is_some_and(|r| iface.index < r.wanted_index && iface.name != r.wanted) {
             // It would sort in front of the wanted primary and take its
@@ -315,45 +333,54 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
             plan.note(&iface.name, format!("joins {lagg} after its primary port changes"));
             continue;
         }
-        prepare_port(iface, identity, plan);
-        plan.actions.push(Action::AddPort { lagg: lagg.clone(), port: iface.name.clone() });
+        join(lagg, iface, identity, members > 0, plan, &mut ups);
+        members += 1;
     }
     if let Some(repair) = repair {
         for port in repair.leaving {
             plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port });
         }
     }
+    for ifname in ups {
+        plan.actions.push(Action::Up { ifname });
+    }
 }
 
-/// Rule 2: before a port joins, it carries the identity MAC, so the
-/// address lagg saves for it (`lp_lladdr`) is the identity too and the
-/// lagg's MAC cannot change whichever port becomes primary later.
-fn prepare_port(iface: &Interface, identity: Option<MacAddr>, plan: &mut Plan) {
+/// A port joins `lagg`, carrying the identity MAC first, so the address
+/// lagg saves for it (`lp_lladdr`) is the identity too and the lagg's MAC
+/// cannot change whichever port becomes primary later.
+///
+/// A port that would be re-initialised on the way (`lagg_port_create`
+/// re-sets the address of every port joining a non-empty lagg, and
+/// SIOCSIFLLADDR does the same, both through `if_setlladdr`, which bounces
+/// an UP interface) is taken down first and brought up at the end of the
+/// round: one negotiation or association, never two. A vap is never
+/// re-addressed while up: its new address reaches `iv_myaddr` only while
+/// it is down (`wlan_iflladdr`), and wpa_supplicant reads it again when a
+/// userland up tells it the interface is back (hostap `driver_bsd.c`
+/// RTM_IFINFO → `EVENT_INTERFACE_ENABLED` → `wpa_supplicant_update_mac_addr`
+/// in `events.c`). An UP port with the right address joining an empty lagg
+/// is left up: nothing bounces it, and it may already have its link.
+fn join(
+    lagg: &IfName,
+    iface: &Interface,
+    identity: Option<MacAddr>,
+    lagg_has_ports: bool,
+    plan: &mut Plan,
+    ups: &mut Vec<IfName>,
+) {
     let name = &iface.name;
-    match identity {
-        Some(mac) if iface.mac != mac => {
-            if iface.kind == IfKind::Wlan {
-                // net80211 copies the new address to the vap (`iv_myaddr`)
-                // only while it is down (`wlan_iflladdr`); wpa_supplicant
-                // read the old one at start, so it is restarted after.
-                if iface.up {
-                    plan.actions.push(Action::Down { ifname: name.clone() });
-                }
-                plan.actions.push(Action::SetLladdr { ifname: name.clone(), mac, was: iface.mac });
-                plan.actions.push(Action::Up { ifname: name.clone() });
-                plan.actions.push(Action::RestartWpaSupplicant { wlan: name.clone() });
-            } else {
-                plan.actions.push(Action::SetLladdr { ifname: name.clone(), mac, was: iface.mac });
-                if !iface.up {
-                    plan.actions.push(Action::Up { ifname: name.clone() });
-                }
-            }
-        }
-        _ => {
-            if !iface.up {
-                plan.actions.push(Action::Up { ifname: name.clone() });
-            }
-        }
+    let readdress = identity.filter(|mac| *mac != iface.mac);
+    let bounced = lagg_has_ports || readdress.is_some();
+    if iface.up && bounced {
+        plan.actions.push(Action::Down { ifname: name.clone() });
+    }
+    if let Some(mac) = readdress {
+        plan.actions.push(Action::SetLladdr { ifname: name.clone(), mac, was: iface.mac });
+    }
+    plan.actions.push(Action::AddPort { lagg: lagg.clone(), port: name.clone() });
+    if (!iface.up || bounced) && !ups.contains(name) {
+        ups.push(name.clone());
     }
 }
 
@@ -381,8 +408,24 @@ struct OrderRepair {
 /// take the primary, and with three ports the primary alternated between
 /// the two unwanted ones for ever (issue 6).
 ///
-/// Only while the wanted port is active (link up and IFF_UP), so traffic
-/// has somewhere to go; otherwise its LINK_UP event brings lagghook back.
+/// When the primary leaves, `lagg_port_destroy` re-sets the MAC of every
+/// remaining port, which bounces each one that is UP (`if_setlladdr`), the
+/// wanted port included. So the swap is made when it is free, or, under
+/// `failback = "immediate"`, when it buys something:
+/// - free: no port carries traffic, and the wanted port is down (it is
+///   joining this round, or a member not yet up): it comes up after the
+///   swap and negotiates once, as it had to anyway. Outage: none.
+/// - immediate: the current primary carries traffic and the wanted port is
+///   an active member (up, link up). The wanted port is bounced and the old
+///   primary re-joins (down, join, up) in the next round of the same run,
+///   so traffic resumes on whichever comes up first. Outage: one
+///   association or one autonegotiation, the shorter, never both.
+///
+/// While the wanted port carries traffic and the primary does not, a swap
+/// would only bounce the port carrying it: it waits for the primary's link
+/// to come back (whose LINK_UP brings lagghook back). A port the
+/// configuration does not name is never removed (lagghook(8)), so a
+/// stranger as primary or in front of the wanted port stops the swap.
 fn plan_order_repair(
     cfg: &LaggConfig,
     snap: &Snapshot,
@@ -397,14 +440,14 @@ fn plan_order_repair(
     if primary == wanted {
         return None;
     }
-    let wanted_iface = snap.interface(wanted)?;
-    if !(wanted_iface.up && wanted_iface.link.is_up()) {
+    if !cfg.ports.contains(primary) {
         plan.note(
             wanted,
-            format!("preferred over {primary} in {lagg} but has no link; waiting for LINK_UP"),
+            format!("cannot become primary of {lagg}: its primary {primary} is not managed"),
         );
         return None;
     }
+    let wanted_iface = snap.interface(wanted)?;
     let index_of = |name: &IfName| snap.interface(name).map_or(0, |i| i.index);
     let in_front: Vec<&IfName> = status
         .ports
@@ -420,6 +463,28 @@ fn plan_order_repair(
                 "cannot become primary of {lagg}: unmanaged port {stranger} is listed before it"
             ),
         );
+        return None;
+    }
+    let active = status.active();
+    let joins_now = !status.has_port(wanted);
+    // A joining port comes up only at the end of the round (see `join`):
+    // unless it can join an empty lagg up, which is not the case here.
+    let wanted_down = joins_now || !wanted_iface.up;
+    let free = active.is_none() && wanted_down;
+    let worth_it = cfg.failback == Failback::Immediate
+        && active == Some(primary)
+        && status.has_port(wanted)
+        && wanted_iface.up
+        && wanted_iface.link.is_up();
+    if !(free || worth_it) {
+        let why = match (cfg.failback, active) {
+            (Failback::Deferred, Some(_)) => "failback is deferred while traffic flows".to_owned(),
+            (_, Some(a)) if a == wanted => {
+                format!("it carries the traffic; swapping now would interrupt it until {primary} is back")
+            }
+            _ => "waiting for its LINK_UP".to_owned(),
+        };
+        plan.note(wanted, format!("preferred over {primary} in {lagg}; {why}"));
         return None;
     }
     // The non-primary ones go first, so the primary changes only once,
@@ -459,6 +524,7 @@ mod tests {
         Config {
             path: PathBuf::from("test.toml"),
             laggs: vec![LaggConfig {
+                failback: Default::default(),
                 name: n("lagg0"),
                 ports: ports.iter().map(|p| n(p)).collect(),
                 mac: MacSource::Port(n(ports[0])),
@@ -525,21 +591,34 @@ mod tests {
         let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
         assert_eq!(
             strings(&p),
+            // Re-addressed and joined while down, so neither bounces it;
+            // the userland up makes wpa_supplicant read the new address.
             [
                 "ifconfig wlan0 down",
                 "ifconfig wlan0 ether 00:11:22:33:44:55",
-                "ifconfig wlan0 up",
-                "/etc/rc.d/wpa_supplicant restart wlan0",
                 "ifconfig lagg0 laggport wlan0",
+                "ifconfig wlan0 up",
             ]
         );
     }
 
     #[test]
-    fn recreated_wlan_with_right_mac_is_only_added() {
+    fn recreated_wlan_with_right_mac_joins_while_down() {
+        // Joining a non-empty lagg re-sets its address (`lagg_port_create`):
+        // while UP that would be one association, then another for the up.
         let s = laptop(&[("em0", true, true)]);
         let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
-        assert_eq!(strings(&p), ["ifconfig lagg0 laggport wlan0"]);
+        assert_eq!(
+            strings(&p),
+            ["ifconfig wlan0 down", "ifconfig lagg0 laggport wlan0", "ifconfig wlan0 up"]
+        );
+        // Already down: it joins and comes up.
+        let mut s = s;
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.up = false;
+        }
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig lagg0 laggport wlan0", "ifconfig wlan0 up"]);
     }
 
     #[test]
@@ -565,7 +644,17 @@ mod tests {
     fn empty_lagg_gets_ports_in_preference_order() {
         let s = laptop(&[]);
         let p = plan(&config(&["wlan0", "em0"]), &s, &RememberedMacs::new(), &Scope::All);
-        assert_eq!(strings(&p), ["ifconfig lagg0 laggport wlan0", "ifconfig lagg0 laggport em0"]);
+        // The first one joins the empty lagg as it is (nothing bounces it);
+        // the second would be re-addressed by the lagg, so it joins down.
+        assert_eq!(
+            strings(&p),
+            [
+                "ifconfig lagg0 laggport wlan0",
+                "ifconfig em0 down",
+                "ifconfig lagg0 laggport em0",
+                "ifconfig em0 up"
+            ]
+        );
     }
 
     #[test]
@@ -599,7 +688,57 @@ mod tests {
         }
         let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
         assert!(p.is_empty(), "{p}");
-        assert!(p.notes.iter().any(|note| note.text.contains("waiting for LINK_UP")), "{p}");
+        assert!(p.notes.iter().any(|note| note.text.contains("waiting for its LINK_UP")), "{p}");
+    }
+
+    #[test]
+    fn no_swap_that_would_only_bounce_the_port_carrying_the_traffic() {
+        // wlan0 is primary but has no link; em0 carries the traffic. A swap
+        // now would bounce em0 for nothing: it waits for wlan0 to be back.
+        let mut s = laptop(&[("em0", false, true), ("wlan0", true, false)]);
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.link = LinkState::Down;
+        }
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert!(p.is_empty(), "{p}");
+        assert!(p.notes.iter().any(|note| note.text.contains("carries the traffic")), "{p}");
+    }
+
+    #[test]
+    fn a_free_swap_is_made_under_either_policy() {
+        // Nothing carries traffic and em0 is down: the swap happens before
+        // em0 comes up, so no port is bounced by it.
+        let mut s = laptop(&[("em0", false, false), ("wlan0", true, false)]);
+        for (name, up) in [("em0", false), ("wlan0", true)] {
+            if let Some(i) = s.interfaces.get_mut(&n(name)) {
+                (i.up, i.link) = (up, LinkState::Down);
+            }
+        }
+        for failback in [Failback::Immediate, Failback::Deferred] {
+            let mut cfg = config(&["em0", "wlan0"]);
+            cfg.laggs[0].failback = failback;
+            let p = plan(&cfg, &s, &RememberedMacs::new(), &Scope::All);
+            assert_eq!(strings(&p), ["ifconfig lagg0 -laggport wlan0", "ifconfig em0 up"]);
+        }
+    }
+
+    #[test]
+    fn deferred_failback_leaves_a_working_primary_alone() {
+        let s = laptop(&[("em0", false, false), ("wlan0", true, true)]);
+        let mut cfg = config(&["em0", "wlan0"]);
+        cfg.laggs[0].failback = Failback::Deferred;
+        let p = plan(&cfg, &s, &RememberedMacs::new(), &Scope::All);
+        assert!(p.is_empty(), "{p}");
+        assert!(p.notes.iter().any(|note| note.text.contains("deferred")), "{p}");
+    }
+
+    #[test]
+    fn an_unmanaged_primary_is_never_removed() {
+        let mut s = laptop(&[("em0", false, false), ("re0", true, true)]);
+        s.interfaces.insert(n("re0"), iface("re0", 4, IfKind::Ether, EM, true));
+        let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert!(strings(&p).iter().all(|a| !a.contains("re0")), "{p}");
+        assert!(p.notes.iter().any(|note| note.text.contains("re0 is not managed")), "{p}");
     }
 
     #[test]
@@ -683,7 +822,12 @@ mod tests {
         let mut remembered = RememberedMacs::new();
         remembered.insert(n("em0"), m(EM));
         let p = plan(&config(&["em0", "wlan0"]), &s, &remembered, &Scope::All);
-        assert_eq!(strings(&p), ["ifconfig lagg0 ether 00:11:22:33:44:55"]);
+        // The member vap goes down around it: pushed while up, the address
+        // would not reach its iv_myaddr.
+        assert_eq!(
+            strings(&p),
+            ["ifconfig wlan0 down", "ifconfig lagg0 ether 00:11:22:33:44:55", "ifconfig wlan0 up"]
+        );
     }
 
     #[test]
