@@ -169,6 +169,36 @@ fn check_reports_ok_or_every_problem() {
     assert!(stdout(&out).contains("wlan0: parent is iwn0, configured ath0"), "{}", stdout(&out));
 }
 
+/// Issue 7: a member the configuration does not name is never removed, so
+/// `check` names it with its fix, and `status` says where traffic goes when
+/// the primary fails (lagg's choice, not the configuration's order).
+#[test]
+fn check_reports_an_unmanaged_member_and_status_the_backup() {
+    let sb = Sandbox::new("stranger");
+    sb.write("config.toml", "[lagg0]\nports = [\"em0\", \"wlan0\"]\n");
+    let machine = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/unmanaged-primary.toml"),
+    )
+    .unwrap();
+    sb.write("kernel.toml", &machine);
+    let out = sb.run(&["reconcile"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = sb.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(
+            "lagg0: port re0 is not in the configuration; lagghook leaves it alone \
+             (fix: list it in ports, or ifconfig lagg0 -laggport re0)"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let status = stdout(&sb.run(&["status"]));
+    assert!(status.contains("backup: em0 (lagg's choice: next in if_index order)"), "{status}");
+    let json = stdout(&sb.run(&["-j", "status"]));
+    assert!(json.contains("\"backup\": \"em0\""), "{json}");
+}
+
 #[test]
 fn simulate_runs_the_built_in_day_and_a_failing_file_exits_1() {
     let out = lagghook(&["simulate"], Path::new("/nonexistent"));

@@ -26,6 +26,10 @@ struct LaggReport {
     identity_mac: Option<String>,
     primary: Option<String>,
     active: Option<String>,
+    /// Where traffic goes if the primary fails: the port after it in
+    /// if_index order, else the first with link from the head
+    /// (`lagg_link_active`), whatever the configuration's order.
+    backup: Option<String>,
     why: String,
     ports: Vec<PortReport>,
     missing_ports: Vec<String>,
@@ -128,6 +132,7 @@ fn lagg_report(
         .unwrap_or_default();
     let primary = status.and_then(|s| s.primary()).cloned();
     let active = status.and_then(|s| s.active()).cloned();
+    let backup = status.and_then(|s| backup(snap, s));
     LaggReport {
         name: cfg.name.to_string(),
         exists: status.is_some(),
@@ -137,6 +142,7 @@ fn lagg_report(
         why: why_active(snap, primary.as_ref(), active.as_ref(), status.is_some()),
         primary: primary.map(|p| p.to_string()),
         active: active.map(|p| p.to_string()),
+        backup: backup.map(|p| p.to_string()),
         ports,
         options: iface.and_then(|i| i.caps).map(|c| Caps::names(c.enabled)),
         missing_ports: cfg
@@ -146,6 +152,25 @@ fn lagg_report(
             .map(|p| p.to_string())
             .collect(),
     }
+}
+
+/// The port `lagg_link_active` (`sys/net/if_lagg.c`, read in
+/// gmshake/freebsd-src) picks when the primary is not active: the one right
+/// after it in the list (sorted by if_index) if active, else the first
+/// active one from the head; with none active, the one after the primary
+/// (or the head), where traffic would go first once it has link.
+fn backup(snap: &Snapshot, status: &crate::domain::model::LaggStatus) -> Option<IfName> {
+    let primary = status.primary()?;
+    let usable = |name: &IfName| snap.interface(name).is_some_and(|i| i.up && i.link.is_up());
+    let others: Vec<&IfName> =
+        status.ports.iter().map(|p| &p.name).filter(|n| *n != primary).collect();
+    let pos = status.ports.iter().position(|p| &p.name == primary)?;
+    let next = status.ports.get(pos + 1).map(|p| &p.name);
+    next.filter(|n| usable(n))
+        .or_else(|| others.iter().copied().find(|n| usable(n)))
+        .or(next)
+        .or_else(|| others.first().copied())
+        .cloned()
 }
 
 /// Explains `lagg_link_active` (`sys/net/if_lagg.c`): the primary while it
@@ -188,6 +213,10 @@ fn text(r: &StatusReport) -> String {
             l.active.as_deref().unwrap_or("none (offline)")
         );
         let _ = writeln!(s, "\twhy: {}", l.why);
+        if let Some(b) = &l.backup {
+            // lagg falls back in if_index order, not in the configuration's.
+            let _ = writeln!(s, "\tbackup: {b} (lagg's choice: next in if_index order)");
+        }
         if let Some(o) = &l.options {
             let _ = writeln!(s, "\toptions: <{o}>");
         }
@@ -311,6 +340,15 @@ fn kernel_problems(
             }
             None => notes.push(format!("{}: does not exist yet; reconcile creates it", lagg.name)),
             _ => {}
+        }
+        for member in snap.laggs.get(&lagg.name).map(|s| s.ports.as_slice()).unwrap_or_default() {
+            if !lagg.ports.contains(&member.name) {
+                problems.push(format!(
+                    "{}: port {} is not in the configuration; lagghook leaves it alone \
+                     (fix: list it in ports, or ifconfig {} -laggport {})",
+                    lagg.name, member.name, lagg.name, member.name
+                ));
+            }
         }
         for port in &lagg.ports {
             let Some(i) = snap.interface(port) else {
