@@ -796,3 +796,15 @@ fn messages_name_only_options_that_exist() {
     }
     assert!(bad.is_empty(), "messages naming options lagghook does not take:\n{}", bad.join("\n"));
 }
+
+/// Proves README's outage table is the one the scenarios give now
+/// (`cargo run --example outage-table`).
+#[test]
+fn readme_outage_table_is_measured() {
+    use lagghook::cli::simulate::{run_baseline, run_scenario};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let table = lagghook::scenario::table::outage_table(&dir, run_scenario, run_baseline).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains(&table), "README's outage table differs from:\n{table}");
+}

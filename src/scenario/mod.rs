@@ -7,6 +7,8 @@
 //! command lines those rules produce run in-process against the simulated
 //! kernel. Then the step's expectations are checked.
 
+pub mod table;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -145,7 +147,7 @@ impl Default for Outage {
 }
 
 impl Outage {
-    fn add(self, other: Outage) -> Outage {
+    pub(crate) fn add(self, other: Outage) -> Outage {
         match (self, other) {
             (Outage::Millis(a), Outage::Millis(b)) => Outage::Millis(a + b),
             _ => Outage::Never,

@@ -1,0 +1,84 @@
+//! The outage table README publishes: for each thing a laptop lives
+//! through, the seconds without traffic and the lagg MAC changes, without
+//! lagghook (the stock devd rules only, the seed's static set-up) and with
+//! it, measured by playing scenario files on the simulated kernel.
+//! `cargo run --example outage-table` prints it; a docs test keeps README's
+//! copy equal to it.
+
+use std::fmt::Write as _;
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use crate::run::error::Error;
+
+use super::{Outage, Report, Scenario};
+
+/// One row: a happening, and the steps of a scenario file that make it.
+pub struct Row {
+    pub happening: &'static str,
+    /// Relative to `tests/scenarios`.
+    pub file: &'static str,
+    /// 1-based step numbers whose figures add up to the row's.
+    pub steps: RangeInclusive<usize>,
+}
+
+/// The rows README shows, in its order.
+pub const ROWS: &[Row] = &[
+    Row { happening: "cable out", file: "cable-out-and-back.toml", steps: 2..=2 },
+    Row { happening: "cable back in", file: "cable-out-and-back.toml", steps: 3..=3 },
+    Row {
+        happening: "WiFi card reset, on cable",
+        file: "wifi-hotplug-factory-mac.toml",
+        steps: 2..=3,
+    },
+    Row {
+        happening: "cable out after that reset",
+        file: "wifi-hotplug-factory-mac.toml",
+        steps: 4..=4,
+    },
+    Row {
+        happening: "WiFi card reset, on WiFi",
+        file: "wifi-reset-on-wifi-factory-mac.toml",
+        steps: 2..=3,
+    },
+    Row { happening: "USB dock out", file: "usb-ether-replug.toml", steps: 2..=2 },
+    Row {
+        happening: "USB dock in (failback immediate)",
+        file: "usb-ether-replug.toml",
+        steps: 3..=3,
+    },
+    Row {
+        happening: "USB dock in (failback deferred)",
+        file: "dock-replug-deferred.toml",
+        steps: 2..=2,
+    },
+];
+
+/// How a scenario is played: with lagghook, or as the baseline.
+pub type Play = fn(&Scenario) -> Result<Report, Error>;
+
+/// The figures of `steps` in a report: summed outage, summed MAC changes.
+fn figures(report: &Report, steps: &RangeInclusive<usize>) -> (Outage, u32) {
+    let chosen = || {
+        report.steps.iter().enumerate().filter(|(i, _)| steps.contains(&(i + 1))).map(|(_, s)| s)
+    };
+    let outage = chosen().fold(Outage::default(), |acc, s| acc.add(s.outage));
+    (outage, chosen().map(|s| s.mac_changes).sum())
+}
+
+/// The table as Markdown, every scenario read from `dir`.
+pub fn outage_table(dir: &Path, with: Play, without: Play) -> Result<String, Error> {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| happening | outage without | MAC changes without | outage with lagghook | MAC changes with |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for row in ROWS {
+        let scenario = Scenario::load(&dir.join(row.file))?;
+        let (bo, bm) = figures(&without(&scenario)?, &row.steps);
+        let (lo, lm) = figures(&with(&scenario)?, &row.steps);
+        let _ = writeln!(s, "| {} | {bo} | {bm} | {lo} | {lm} |", row.happening);
+    }
+    Ok(s)
+}
