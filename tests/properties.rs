@@ -118,7 +118,7 @@ proptest! {
             let mut ctx = Context { kernel: &mut kernel, log: &mut log, state: &mut store, now: 1, dry_run: false };
             prop_assert!(reconcile(&mut ctx, &config, &Scope::All).is_ok(), "{:?}", log.lines);
         }
-        let snap = observe(&mut kernel).unwrap();
+        let snap = observe(&mut kernel, &config).unwrap();
         let macs = store.load().map(|s| s.macs).unwrap_or_default();
         let again = plan(&config, &snap, &macs, &Scope::All);
         prop_assert!(again.is_empty(), "second run would do:\n{}\nkernel:\n{}", again, kernel);
