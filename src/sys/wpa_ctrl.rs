@@ -168,6 +168,8 @@ impl WpaCtrl {
         match client.sock.connect(server) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Exchange::Refused,
+            // Removed since it was looked at: wpa_supplicant just exited.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Exchange::NoSocket,
             Err(_) => return Exchange::Failed,
         }
         // One datagram, never a retry: a full receive queue (EAGAIN,
