@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::abi;
+use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 
 /// The errnos lagghook tells apart. Their numbers, `<errno.h>` names and
@@ -95,7 +96,8 @@ impl fmt::Display for Errno {
     }
 }
 
-/// The kernel request (or, for `RestartWpaSupplicant`, the rc script) that failed.
+/// The kernel request that failed (or, for `RestartWpaSupplicant` and
+/// `GetWpaAddress`, the rc script or the daemon asked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     ListInterfaces,
@@ -111,6 +113,7 @@ pub enum Op {
     RestartWpaSupplicant,
     GetModule,
     LoadModule,
+    GetWpaAddress,
 }
 
 impl Op {
@@ -130,6 +133,7 @@ impl Op {
             Op::RestartWpaSupplicant => "/etc/rc.d/wpa_supplicant restart",
             Op::GetModule => "modfind if_lagg",
             Op::LoadModule => "kldload if_lagg",
+            Op::GetWpaAddress => "wpa_supplicant STATUS",
         }
     }
 }
@@ -248,6 +252,20 @@ pub trait Kernel {
     /// wpa_supplicant re-reads the vap's address (it reads it once, at
     /// start: `l2_packet_init` in hostap's `l2_packet_freebsd.c`).
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError>;
+
+    /// The address wpa_supplicant uses as its own for vap `wlan`: `STATUS`
+    /// on its control socket `/var/run/wpa_supplicant/IF` (line
+    /// `address=`), with its pidfile `IF.pid` telling a silent
+    /// wpa_supplicant from none (see [`WpaAddress`]). A read.
+    ///
+    /// Talking to wpa_supplicant never fails: no answer, a slow or a
+    /// confused one is [`WpaAddress::Unknown`], so a devd run is never
+    /// stopped or slowed by more than the 200 ms bound over it. `Err` is
+    /// kept for what makes the question meaningless, as the other reads
+    /// answer it: ENXIO for no such interface, EINVAL for one that is no
+    /// vap (the simulator); the FreeBSD backend, which asks files and
+    /// sockets rather than the ifnet, never returns it.
+    fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError>;
 }
 
 #[cfg(test)]

@@ -296,4 +296,53 @@ mod freebsd_arm {
             body_lagg_module_is_found_and_reloading_is_a_no_op,
         );
     }
+
+    /// wpa_supplicant's own address as the backend reads it (its control
+    /// socket, `sys::wpa_ctrl`) against `wpa_cli -i IF status`, hostap's
+    /// own client, for every vap of this host. It has no jail and no sim
+    /// twin: a vnet jail has no radio, and the simulator's answer is its
+    /// own model, so the only thing to compare with is the host's real
+    /// wpa_supplicant. It only reads (it may create /var/run/lagghook,
+    /// the directory a run creates anyway). Where wpa_cli gets an
+    /// `address=` line, the backend must read `Known` with that address;
+    /// where wpa_cli gets none, it must not claim one. On a host without
+    /// a vap, or where no wpa_supplicant answers, it proves nothing, and
+    /// says so on stderr.
+    #[test]
+    #[ignore = "needs root on FreeBSD with a wlan vap that wpa_supplicant runs for"]
+    fn wpa_supplicant_address_is_what_wpa_cli_reads() {
+        use lagghook::domain::model::{IfKind, WpaAddress};
+        let mut kernel = NativeKernel::open().unwrap();
+        let vaps: Vec<IfName> = kernel
+            .interfaces()
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.kind == IfKind::Wlan)
+            .map(|i| i.name)
+            .collect();
+        let mut compared = 0;
+        for vap in &vaps {
+            let ours = kernel.wpa_supplicant_address(vap).unwrap();
+            let out = Command::new("/usr/sbin/wpa_cli")
+                .args(["-p", "/var/run/wpa_supplicant", "-i", vap.as_str(), "status"])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let theirs = text
+                .lines()
+                .find_map(|line| line.strip_prefix("address="))
+                .map(|mac| mac.trim().parse::<MacAddr>().unwrap());
+            match theirs {
+                Some(mac) if out.status.success() => {
+                    assert_eq!(ours, WpaAddress::Known(mac), "{vap}: wpa_cli said\n{text}");
+                    compared += 1;
+                }
+                _ => assert!(
+                    !matches!(ours, WpaAddress::Known(_)),
+                    "{vap}: lagghook read {ours:?}, wpa_cli got no address:\n{text}"
+                ),
+            }
+        }
+        eprintln!("wpa_supplicant: {compared} of {} vaps compared with wpa_cli", vaps.len());
+    }
 }

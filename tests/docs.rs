@@ -470,6 +470,9 @@ fn files_and_environment_match_the_code() {
         lagghook::run::log::SYSLOG_SOCKET.to_owned(),
         "/etc/rc.d/wpa_supplicant".to_owned(),
         "/usr/local/etc/devd/lagghook.conf".to_owned(),
+        format!("{}/IF.pid", lagghook::sys::wpa_ctrl::RUN_DIR),
+        format!("{}/IF", lagghook::sys::wpa_ctrl::RUN_DIR),
+        format!("{}/wpa-PID", lagghook::sys::wpa_ctrl::CLIENT_DIR),
     ] {
         assert!(files.contains(&path), "FILES lacks {path}; has {files:?}");
     }
@@ -478,6 +481,9 @@ fn files_and_environment_match_the_code() {
     // The lock wait FILES promises.
     assert_eq!(lagghook::run::state::LOCK_WAIT.as_secs(), 2);
     assert!(rendered(&section(&page, "FILES")).join(" ").contains("within 2 seconds"));
+    // The wpa_supplicant wait FILES promises.
+    assert_eq!(lagghook::sys::wpa_ctrl::TIMEOUT.as_millis(), 200);
+    assert!(rendered(&section(&page, "FILES")).join(" ").contains("within 200 ms"));
 }
 
 /// Proves every `lagghook …` command in lagghook(8) EXAMPLES is one the

@@ -39,7 +39,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         Command::RcConf => {
             // The kernel only helps here (a port's hardware address), so
             // one that cannot be read leaves the MAC as a comment.
-            let snapshot = peek(&inv.kernel).unwrap_or_default();
+            let snapshot = peek(&inv.kernel, &config).unwrap_or_default();
             let identity =
                 |lagg: &LaggConfig| identity_mac(lagg, &snapshot, &RememberedMacs::new());
             return write_out(out, &rc_conf::rc_conf(&config, &identity));
@@ -149,10 +149,10 @@ pub fn execute_in(
 }
 
 /// One observation, without lock or state: for `rc-conf`.
-fn peek(choice: &KernelChoice) -> Option<Snapshot> {
+fn peek(choice: &KernelChoice, config: &Config) -> Option<Snapshot> {
     match choice {
-        KernelChoice::Native => run::observe(&mut NativeKernel::open().ok()?).ok(),
-        KernelChoice::Sim(path) => run::observe(&mut SimKernel::load(path).ok()?).ok(),
+        KernelChoice::Native => run::observe(&mut NativeKernel::open().ok()?, config).ok(),
+        KernelChoice::Sim(path) => run::observe(&mut SimKernel::load(path).ok()?, config).ok(),
     }
 }
 

@@ -73,7 +73,7 @@ pub fn render(
     json: bool,
     _now: u64,
 ) -> Result<String, Error> {
-    let snap = observe(kernel)?;
+    let snap = observe(kernel, config)?;
     let remembered = state.map(|s| s.macs.clone()).unwrap_or_default();
     let report = StatusReport {
         laggs: config.laggs.iter().map(|l| lagg_report(l, &snap, &remembered)).collect(),
@@ -282,7 +282,7 @@ pub fn check(
     if config.laggs.is_empty() {
         problems.push(format!("{}: no lagg configured", config.path.display()));
     }
-    match observe(kernel) {
+    match observe(kernel, config) {
         Ok(snap) => {
             // No `net.link.lagg` sysctls: if_lagg is not loaded. Whether
             // kldload could load it is read, never tried (issue 8).

@@ -456,6 +456,30 @@ impl LaggModule {
     }
 }
 
+/// What wpa_supplicant says its own address for a vap is: the address it
+/// read when it started (or at its last userland down→up of the vap) and
+/// uses in the 4-way handshake, which fails unless it equals the vap's
+/// on-air address. How the real backend tells the three apart, in detail:
+/// `sys::wpa_ctrl::WpaCtrl::own_address`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WpaAddress {
+    /// Its control interface, `/var/run/wpa_supplicant/IF`, answered
+    /// `STATUS` within the bound (200 ms) with an `address=` line: this
+    /// address.
+    Known(MacAddr),
+    /// No wpa_supplicant runs for the vap: its pidfile
+    /// `/var/run/wpa_supplicant/IF.pid` (rc.d/wpa_supplicant's `-P`) is
+    /// absent or names a dead process, and no control socket takes a
+    /// request (none there, or a stale one that refuses).
+    NotRunning,
+    /// Something runs (a live pidfile, or a socket that takes the request)
+    /// but did not say: no control socket (wpa_supplicant.conf has no
+    /// `ctrl_interface`, or another directory), no answer within the
+    /// bound, an answer without an address, or lagghook could not set up
+    /// its own end of the socket.
+    Unknown,
+}
+
 /// Everything the planner needs to know about the kernel at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Snapshot {
@@ -465,6 +489,9 @@ pub struct Snapshot {
     /// `net.link.lagg.failover_rx_all`; `None` when if_lagg is not loaded
     /// (the sysctl does not exist until `lagg_modevent` ran).
     pub failover_rx_all: Option<bool>,
+    /// wpa_supplicant's own address for every configured port that exists
+    /// and is a vap (and for no other interface).
+    pub wpa: BTreeMap<IfName, WpaAddress>,
 }
 
 impl Snapshot {

@@ -84,8 +84,12 @@ pub fn managed_event(config: &Config, event: &DevdEvent) -> Option<(IfnetEvent, 
 
 /// Reads everything the planner looks at: all interfaces, then `SIOCGLAGG`
 /// of every lagg (configured or not, so a port held by another lagg is
-/// recognised), then the rx_all sysctl.
-pub fn observe(kernel: &mut dyn Kernel) -> Result<Snapshot, KernelError> {
+/// recognised), then wpa_supplicant's own address for every configured
+/// port that exists and is a vap, then the rx_all sysctl. Nothing else is
+/// asked: a converged run makes exactly these reads (issue 11), so the
+/// wpa_supplicant read, up to 200 ms for a silent one, is made only for
+/// the vaps lagghook manages, never for other interfaces.
+pub fn observe(kernel: &mut dyn Kernel, config: &Config) -> Result<Snapshot, KernelError> {
     let mut snapshot = Snapshot::default();
     for iface in kernel.interfaces()? {
         snapshot.interfaces.insert(iface.name.clone(), iface);
@@ -100,6 +104,19 @@ pub fn observe(kernel: &mut dyn Kernel) -> Result<Snapshot, KernelError> {
         let status = kernel.lagg_status(&lagg)?;
         snapshot.laggs.insert(lagg, status);
     }
+    // The kernel, not the name or a `wlan.X` table, says what is a vap
+    // (`SIOCG80211`, see `Kernel::interfaces`): a renamed vap is asked
+    // about, an Ethernet port named wlan-something is not.
+    let vaps: Vec<IfName> = config
+        .ports()
+        .map(|(_, port)| port)
+        .filter(|port| snapshot.interface(port).is_some_and(|i| i.kind == IfKind::Wlan))
+        .cloned()
+        .collect();
+    for vap in vaps {
+        let wpa = kernel.wpa_supplicant_address(&vap)?;
+        snapshot.wpa.insert(vap, wpa);
+    }
     snapshot.failover_rx_all = kernel.failover_rx_all()?;
     Ok(snapshot)
 }
@@ -111,7 +128,7 @@ pub fn pending(
     config: &Config,
     macs: &RememberedMacs,
 ) -> Result<Plan, KernelError> {
-    Ok(plan(config, &observe(kernel)?, macs, &Scope::All))
+    Ok(plan(config, &observe(kernel, config)?, macs, &Scope::All))
 }
 
 /// Converges the laggs in `scope`. Failed changes are logged as they
@@ -119,7 +136,7 @@ pub fn pending(
 /// `Err`.
 pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Result<Report, Error> {
     let loaded = ctx.state.load();
-    let mut snapshot = observe(ctx.kernel)?;
+    let mut snapshot = observe(ctx.kernel, config)?;
     let mut state = loaded.clone().unwrap_or_default();
     remember_macs(config, &snapshot, &mut state);
     let laggs: Vec<IfName> = config
@@ -161,7 +178,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         }
         report.plans.push(round);
         report.applied.extend(applied);
-        snapshot = observe(ctx.kernel)?;
+        snapshot = observe(ctx.kernel, config)?;
         remember_macs(config, &snapshot, &mut state);
         if failed {
             break;
@@ -241,5 +258,108 @@ fn log_applied(log: &mut dyn Log, state: &mut State, now: u64, applied: &Applied
             log.log(Level::Info, &format!("skipped after an earlier failure: {action}"));
         }
         (action, _) => log.log(Level::Info, &action.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::{MacAddr, WpaAddress};
+    use crate::kernel::{Errno, Op};
+    use crate::sim::{Faulty, Machine, SimKernel};
+
+    /// lagg0's configured ports: a vap (wlan0, wpa_supplicant running), a
+    /// renamed vap (wifi0, none running), an Ethernet NIC named like a vap
+    /// (wlan5), one absent port (wlan7); and a vap nobody configured
+    /// (wlan1).
+    const MACHINE: &str = r#"
+[machine]
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+[[machine.interface]]
+name = "wlan0"
+kind = "wlan"
+parent = "iwn0"
+mac = "00:11:22:33:44:55"
+link = true
+[[machine.interface]]
+name = "wifi0"
+kind = "wlan"
+parent = "ath0"
+mac = "00:24:d7:00:00:02"
+wpa_mac = "none"
+[[machine.interface]]
+name = "wlan5"
+kind = "ether"
+mac = "00:11:22:33:44:66"
+[[machine.interface]]
+name = "wlan1"
+kind = "wlan"
+parent = "ath0"
+mac = "00:24:d7:00:00:03"
+"#;
+
+    fn n(s: &str) -> IfName {
+        IfName::new(s).unwrap()
+    }
+
+    fn setup() -> (SimKernel, Config) {
+        let kernel = SimKernel::from_machine(&Machine::parse(MACHINE).unwrap()).unwrap();
+        let text = "[lagg0]\nports = [\"em0\", \"wlan0\", \"wifi0\", \"wlan5\", \"wlan7\"]\n";
+        (kernel, Config::parse(text, "lagghook.toml".as_ref()).unwrap())
+    }
+
+    /// Proves the wpa_supplicant read is made once per configured port the
+    /// kernel calls a vap, and for nothing else: a failure planted on every
+    /// other interface is never reached, and a second read of wlan0 would
+    /// fail but is never made.
+    #[test]
+    fn observe_asks_wpa_supplicant_once_per_configured_vap_and_no_more() {
+        let (kernel, config) = setup();
+        let mut kernel = Faulty::new(kernel);
+        for other in ["em0", "wlan5", "wlan7", "wlan1", "lagg0"] {
+            kernel.fail_always_for(Op::GetWpaAddress, &n(other), Errno::ENXIO);
+        }
+        kernel.fail_nth_for(Op::GetWpaAddress, &n("wlan0"), 2, Errno::ENXIO);
+        kernel.fail_nth_for(Op::GetWpaAddress, &n("wifi0"), 2, Errno::ENXIO);
+        let snap = observe(&mut kernel, &config).unwrap();
+        let em0: MacAddr = "00:11:22:33:44:55".parse().unwrap();
+        let expected = [(n("wifi0"), WpaAddress::NotRunning), (n("wlan0"), WpaAddress::Known(em0))];
+        assert_eq!(snap.wpa, expected.into_iter().collect());
+        assert!(kernel.injected().is_empty(), "{:?}", kernel.injected());
+    }
+
+    /// Proves a failed wpa_supplicant read fails the observation, as any
+    /// other failed read does: the run cannot see the kernel whole.
+    #[test]
+    fn a_failed_wpa_supplicant_read_is_a_failed_observation() {
+        let (kernel, config) = setup();
+        let mut kernel = Faulty::new(kernel);
+        kernel.fail_nth_for(Op::GetWpaAddress, &n("wlan0"), 1, Errno::ENXIO);
+        let err = observe(&mut kernel, &config).unwrap_err();
+        assert_eq!((err.op, err.ifname), (Op::GetWpaAddress, Some(n("wlan0"))));
+    }
+
+    /// The simulator's answer where the question makes no sense, as its
+    /// other reads answer: ENXIO for no interface, EINVAL for no vap.
+    #[test]
+    fn the_simulator_refuses_what_is_no_vap() {
+        let (mut kernel, _) = setup();
+        let errno = |k: &mut SimKernel, name: &str| {
+            k.wpa_supplicant_address(&n(name)).unwrap_err().errno_value()
+        };
+        assert_eq!(errno(&mut kernel, "wlan7"), Some(Errno::ENXIO));
+        assert_eq!(errno(&mut kernel, "em0"), Some(Errno::EINVAL));
+        assert_eq!(kernel.writes(), 0, "a read");
+    }
+
+    /// The wpa_supplicant client binds in the directory the state lives in,
+    /// the one `FileStore::open_dir` makes root's alone.
+    #[test]
+    fn the_wpa_client_binds_in_the_state_directory() {
+        assert_eq!(crate::sys::wpa_ctrl::CLIENT_DIR, state::DEFAULT_DIR);
     }
 }

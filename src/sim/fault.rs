@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 
@@ -85,7 +86,10 @@ impl<K: Kernel + fmt::Debug> fmt::Debug for Faulty<K> {
 
 /// Ops that change state (the random mode only fails these).
 fn mutating(op: Op) -> bool {
-    !matches!(op, Op::ListInterfaces | Op::GetLagg | Op::GetSysctl | Op::GetModule)
+    !matches!(
+        op,
+        Op::ListInterfaces | Op::GetLagg | Op::GetSysctl | Op::GetModule | Op::GetWpaAddress
+    )
 }
 
 impl<K: Kernel> Faulty<K> {
@@ -280,6 +284,11 @@ impl<K: Kernel> Kernel for Faulty<K> {
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         self.check(Op::RestartWpaSupplicant, &[wlan])?;
         self.inner.restart_wpa_supplicant(wlan)
+    }
+
+    fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
+        self.check(Op::GetWpaAddress, &[wlan])?;
+        self.inner.wpa_supplicant_address(wlan)
     }
 }
 

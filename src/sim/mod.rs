@@ -112,6 +112,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::domain::event::DevdEvent;
+use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::domain::text;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
@@ -378,6 +379,18 @@ impl Kernel for SimKernel {
             Some(wlan),
             r,
         )
+    }
+
+    /// wpa_supplicant's own address; a read, so not recorded. A stub until
+    /// the simulator models a wpa_supplicant without a control socket: the
+    /// address it read when it started, or `NotRunning`. ENXIO for no
+    /// such interface and EINVAL for one that is no vap, as
+    /// `wpa_supplicant_restart` answers.
+    fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
+        let err = |e| KernelError::errno(Op::GetWpaAddress, Some(wlan), e);
+        let ifn = self.ifnets.get(wlan).ok_or_else(|| err(Errno::ENXIO))?;
+        let vap = ifn.vap.as_ref().ok_or_else(|| err(Errno::EINVAL))?;
+        Ok(vap.wpa.map_or(WpaAddress::NotRunning, WpaAddress::Known))
     }
 }
 

@@ -45,8 +45,15 @@ pub enum Links {
 /// Reads the regular file at `path`, at most [`MAX_FILE_SIZE`] bytes, as
 /// UTF-8 text.
 pub fn read_regular(path: &Path, links: Links) -> io::Result<String> {
+    read_small(path, links, MAX_FILE_SIZE)
+}
+
+/// [`read_regular`] with a smaller cap, for a file that only ever holds a
+/// few bytes (another daemon's pidfile): at most `cap` bytes are read, and
+/// a longer file is refused as too large.
+pub fn read_small(path: &Path, links: Links, cap: u64) -> io::Result<String> {
     let file = open_regular(path, links, OpenOptions::new().read(true))?;
-    read_capped(file)
+    read_capped(file, cap.min(MAX_FILE_SIZE))
 }
 
 /// Whether `path` is a regular file of at most [`MAX_FILE_SIZE`] bytes that
@@ -55,7 +62,7 @@ pub fn read_regular(path: &Path, links: Links) -> io::Result<String> {
 pub fn check_regular(path: &Path, links: Links) -> io::Result<()> {
     let file = open_regular(path, links, OpenOptions::new().read(true))?;
     if file.metadata()?.len() > MAX_FILE_SIZE {
-        return Err(too_large());
+        return Err(too_large(MAX_FILE_SIZE));
     }
     Ok(())
 }
@@ -92,7 +99,7 @@ pub fn read_trusted(path: &Path) -> io::Result<String> {
             )));
         }
     }
-    read_capped(file)
+    read_capped(file, MAX_FILE_SIZE)
 }
 
 /// Opens (creating it, mode 0600) the lock file at `path`. It must be a
@@ -240,11 +247,11 @@ fn open_regular(path: &Path, links: Links, options: &mut OpenOptions) -> io::Res
     Ok(file)
 }
 
-fn read_capped(file: File) -> io::Result<String> {
+fn read_capped(file: File, cap: u64) -> io::Result<String> {
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(too_large());
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large(cap));
     }
     String::from_utf8(bytes)
         .map_err(|_| io::Error::new(ErrorKind::InvalidData, "is not UTF-8 text"))
@@ -287,8 +294,13 @@ fn not_regular_like(meta: &Metadata, wanted: &str) -> io::Error {
     io::Error::new(ErrorKind::InvalidInput, format!("is {what}, not {wanted}"))
 }
 
-fn too_large() -> io::Error {
-    io::Error::new(ErrorKind::InvalidData, format!("is larger than {} MiB", MAX_FILE_SIZE >> 20))
+fn too_large(cap: u64) -> io::Error {
+    let limit = if cap.is_multiple_of(1 << 20) {
+        format!("{} MiB", cap >> 20)
+    } else {
+        format!("{cap} bytes")
+    };
+    io::Error::new(ErrorKind::InvalidData, format!("is larger than {limit}"))
 }
 
 fn denied(message: String) -> io::Error {
@@ -330,6 +342,11 @@ mod tests {
         assert_eq!(err.to_string(), "is larger than 1 MiB");
         fs::write(&big, vec![b'#'; MAX_FILE_SIZE as usize]).unwrap();
         assert_eq!(read_regular(&big, Links::Follow).unwrap().len(), MAX_FILE_SIZE as usize);
+        // A small cap reads no further than the cap, and says so in bytes.
+        let err = read_small(&big, Links::Follow, 16).unwrap_err();
+        assert_eq!(err.to_string(), "is larger than 16 bytes");
+        fs::write(&big, "1234\n").unwrap();
+        assert_eq!(read_small(&big, Links::Refuse, 16).unwrap(), "1234\n");
         let _ = fs::remove_dir_all(d);
     }
 

@@ -8,6 +8,9 @@
 pub mod file;
 /// Programs lagghook starts: absolute path, clean environment.
 pub mod spawn;
+/// wpa_supplicant's control interface: the address it uses, asked with a
+/// bounded wait (portable Unix; the FreeBSD backend gives it the paths).
+pub mod wpa_ctrl;
 
 #[cfg(target_os = "freebsd")]
 mod freebsd;

@@ -1,6 +1,7 @@
 //! The backend for operating systems lagghook does not support: every
 //! request fails with `Unsupported`, never a made-up answer.
 
+use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Kernel, KernelError, Op};
 
@@ -56,5 +57,8 @@ impl Kernel for UnsupportedKernel {
     }
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::RestartWpaSupplicant, Some(wlan)))
+    }
+    fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
+        Err(KernelError::unsupported(Op::GetWpaAddress, Some(wlan)))
     }
 }

@@ -36,10 +36,12 @@ use std::path::Path;
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
 use crate::abi::{self, ifreq, IFNAMSIZ};
+use crate::domain::model::WpaAddress;
 use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::spawn;
+use crate::sys::wpa_ctrl::WpaCtrl;
 
 // The mirrors in `abi` spell `size_t` as `usize` and `unsigned long` request
 // numbers as `u64`; both are right only on LP64. i386 FreeBSD has other
@@ -578,6 +580,16 @@ impl Kernel for FreeBsdKernel {
                 None => KernelError::other(op, Some(wlan), e.to_string()),
             }),
         }
+    }
+
+    /// `STATUS` on `/var/run/wpa_supplicant/IF` from a socket bound in
+    /// `/var/run/lagghook`, after a look at the pidfile `IF.pid`
+    /// ([`WpaCtrl::own_address`], which holds the sources). No ioctl: the
+    /// ifnet is not asked, so a name that is no vap is simply one no
+    /// wpa_supplicant runs for. Never an `Err` (see the trait): whatever
+    /// goes wrong between lagghook and wpa_supplicant is `Unknown`.
+    fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
+        Ok(WpaCtrl::freebsd().own_address(wlan))
     }
 }
 
