@@ -262,7 +262,9 @@ impl RcConf {
     /// variables the simulator reads are `cloned_interfaces`,
     /// `wlans_RADIO`, `create_args_IF` and `ifconfig_IF`; any other
     /// variable, and any word the simulator does not know, is an error
-    /// naming its line.
+    /// naming its line. A `create_args_IF` for an interface rc does not
+    /// create (neither a `wlans_` child nor in `cloned_interfaces`) is
+    /// ignored, as rc ignores it.
     pub fn parse(text: &str) -> Result<RcConf, RcConfError> {
         let mut vars: BTreeMap<String, (usize, String)> = BTreeMap::new();
         for (i, raw) in text.lines().enumerate() {
@@ -331,7 +333,10 @@ impl RcConf {
                 )));
             }
         }
-        // A create_args means something only for an interface rc creates.
+        // A create_args means something only for an interface rc creates;
+        // rc never reads one for another (`lagghook rc-conf` prints a vap's
+        // wlanaddr even when wlan.X.parent is unknown and wlans_ is a
+        // comment), so neither does the simulator.
         for (line, ifn, var, value) in create_args {
             let err = |message: String| RcConfError { line, message };
             if child_of.contains_key(&ifn) {
@@ -341,10 +346,6 @@ impl RcConf {
             } else if rc.cloned.contains(&ifn) {
                 let words = ifconfig_words(var, value, false).map_err(err)?.words;
                 rc.clone_args.insert(ifn, words);
-            } else {
-                return Err(err(format!(
-                    "{var}: {ifn} is neither in a wlans_RADIO nor in cloned_interfaces"
-                )));
             }
         }
         Ok(rc)
@@ -561,6 +562,9 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
         assert!(rc.ifconfig[&n("wlan0")].wpa);
         assert!(rc.ifconfig[&n("wlan0")].words.is_empty());
         assert_eq!(rc.radios().collect::<Vec<_>>(), [&n("iwn0")]);
+        // rc reads no create_args for an interface it does not create.
+        let rc = RcConf::parse("create_args_wlan0=\"wlanaddr 00:11:22:33:44:55\"").unwrap();
+        assert_eq!(rc, RcConf::default());
     }
 
     #[test]
@@ -599,7 +603,6 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
             ("wlans_iwn0=\"wlan0\"\nwlans_ath0=\"wlan0\"", "line 2: wlans_ath0: wlan0 is also a child of iwn0"),
             ("wlans_iwn0=wlan0\ncreate_args_wlan0=\"wlanmode hostap\"", "line 2: create_args_wlan0: wlanmode \"hostap\": the simulator models stations only"),
             ("wlans_iwn0=wlan0\ncreate_args_wlan0=\"channel 6\"", "line 2: create_args_wlan0: unknown word \"channel\""),
-            ("create_args_em0=\"up\"", "line 1: create_args_em0: em0 is neither in a wlans_RADIO nor in cloned_interfaces"),
             ("cloned_interfaces=lagg0\ncreate_args_lagg0=\"WPA\"", "line 2: create_args_lagg0: unknown word \"WPA\""),
         ] {
             let got = err(text);
