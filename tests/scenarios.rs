@@ -36,6 +36,11 @@ fn every_scenario_file_passes() {
         // Issue 8: what the kernel accepts and what a driver refuses.
         "vlan-port",
         "mtu-refused-by-driver",
+        // Issue 7: reboots, a late radio, a resume that reloads the driver.
+        "boot-seed-without-wlanaddr",
+        "boot-undocked-then-dock",
+        "boot-late-wifi-driver",
+        "resume-reloads-wifi",
     ];
     for name in required {
         assert!(
@@ -97,4 +102,46 @@ fn scenario_typos_are_rejected_with_a_position() {
     let text = format!("{}\n[[step]]\ndo = \"explode em0\"\n", base());
     let err = Scenario::parse(&text, "bad.toml").unwrap_err().to_string();
     assert!(err.contains("explode"), "{err}");
+}
+
+/// Issue 7: a scenario's `rc_conf` is checked when the scenario loads; a
+/// refusal names the line in the rc_conf text, the variable and the word.
+#[test]
+fn rc_conf_errors_name_their_line() {
+    let text = format!(
+        "rc_conf = \"\"\"\ncloned_interfaces=\"lagg0\"\nifconfig_em0=\"up inet 10.0.0.1\"\n\"\"\"\n{}",
+        base()
+    );
+    let err = Scenario::parse(&text, "rc.toml").unwrap_err().to_string();
+    assert!(
+        err.starts_with("rc.toml: rc_conf line 2: ifconfig_em0: unknown word \"inet\""),
+        "{err}"
+    );
+}
+
+/// Issue 7: the lagg MAC figure compares across a reboot with the address
+/// before it: rc lines that add wlan0 (its factory MAC, no wlanaddr) first
+/// give lagg0 a new address, which counts, and lagghook's putting em0's
+/// back counts again (baseline: only the first). A resume runs lagghook
+/// from rc.resume after devd read the resume's events; a baseline runs
+/// nothing.
+#[test]
+fn a_reboot_that_changes_the_lagg_mac_counts_and_a_resume_runs_reconcile() {
+    let rc = "rc_conf = \"\"\"\nwlans_iwn0=\"wlan0\"\nifconfig_wlan0=\"WPA\"\n\
+              ifconfig_em0=\"up\"\ncloned_interfaces=\"lagg0\"\n\
+              ifconfig_lagg0=\"up laggproto failover laggport wlan0 laggport em0\"\n\"\"\"\n";
+    let text = format!("{rc}{}\n[[step]]\ndo = \"reboot\"\n\n[[step]]\ndo = \"resume\"\n", base());
+    let scenario = Scenario::parse(&text, "inline").unwrap();
+    let report = run(&scenario).unwrap();
+    assert_eq!(report.steps[0].mac_changes, 2, "{}", render(&scenario, &report, true));
+    assert!(report.steps[1]
+        .dispatched
+        .iter()
+        .any(|d| d.ends_with("rc.resume: lagghook reconcile")));
+    let baseline = lagghook::cli::simulate::run_baseline(&scenario).unwrap();
+    assert!(baseline.steps[1]
+        .dispatched
+        .iter()
+        .any(|d| d.ends_with("rc.resume: the resume scripts (no lagghook)")));
+    assert_eq!((baseline.steps[0].writes, baseline.steps[0].mac_changes), (0, 1));
 }

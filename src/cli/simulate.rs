@@ -1,29 +1,58 @@
 //! `lagghook simulate [FILE]`: plays a scenario (the built-in laptop's day
 //! without a file) through the harness in [`crate::scenario`], with this
-//! front end running the lagghook command lines devd's rules produce.
+//! front end running the lagghook command lines devd's rules produce, and
+//! giving a scenario without `rc_conf` the lines `lagghook rc-conf` prints
+//! for it.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
 use crate::cli::args;
 use crate::cli::command::execute_in;
 use crate::cli::output::write_out;
-use crate::domain::config::Config;
+use crate::cli::rc_conf::rc_conf;
+use crate::domain::config::{Config, LaggConfig};
+use crate::domain::plan::{identity_mac, RememberedMacs};
 use crate::run::error::Error;
 use crate::run::log::MemoryLog;
+use crate::run::observe;
 use crate::run::state::MemoryStore;
 use crate::scenario::{self, render, Player, Report, Scenario, LAPTOP_DAY};
-use crate::sim::SimKernel;
+use crate::sim::{RcConf, SimKernel};
 
 /// Runs `scenario` with this crate's lagghook as the program devd calls.
 pub fn run_scenario(scenario: &Scenario) -> Result<Report, Error> {
-    scenario::run(scenario, Player::Lagghook(lagghook))
+    scenario::run(&*with_rc_conf(scenario)?, Player::Lagghook(lagghook))
 }
 
 /// Runs `scenario` as the seed's static set-up lives it: stock devd rules,
 /// no lagghook.
 pub fn run_baseline(scenario: &Scenario) -> Result<Report, Error> {
-    scenario::run(scenario, Player::Baseline)
+    scenario::run(&*with_rc_conf(scenario)?, Player::Baseline)
+}
+
+/// `scenario` with its rc.conf lines: its own `rc_conf`, else what
+/// `lagghook rc-conf` prints for its configuration on its first machine
+/// (a literal `mac`, else the `mac` port's hardware address, else lagg0's
+/// MAC while it holds ports), as a user who ran `lagghook rc-conf` once on
+/// that machine would have. Baseline and lagghook boot from the same lines.
+pub fn with_rc_conf(scenario: &Scenario) -> Result<Cow<'_, Scenario>, Error> {
+    if scenario.rc_conf.is_some() {
+        return Ok(Cow::Borrowed(scenario));
+    }
+    let mut kernel = SimKernel::from_machine(&scenario.machine)
+        .map_err(|e| Error::Input(format!("{}: {e}", scenario.name)))?;
+    // A machine that cannot be observed leaves the MAC a comment, as the
+    // command does.
+    let snapshot = observe(&mut kernel).unwrap_or_default();
+    let identity = |lagg: &LaggConfig| identity_mac(lagg, &snapshot, &RememberedMacs::new());
+    let text = rc_conf(&scenario.config, &identity);
+    let lines = RcConf::parse(&text)
+        .map_err(|e| Error::Input(format!("{}: lagghook rc-conf lines: {e}", scenario.name)))?;
+    let mut with = scenario.clone();
+    with.rc_conf = Some(lines);
+    Ok(Cow::Owned(with))
 }
 
 /// One lagghook command line, parsed and executed in-process.

@@ -171,6 +171,15 @@ pub struct MemoryStore {
     pub state: Option<State>,
 }
 
+impl MemoryStore {
+    /// A reboot: /var/run is emptied. Everything this store keeps lives
+    /// there for now; the identity split (volatile /var/run, persistent
+    /// /var/db) replaces this with a reboot that keeps the /var/db part.
+    pub fn reboot(&mut self) {
+        self.state = None;
+    }
+}
+
 impl StateStore for MemoryStore {
     fn load(&mut self) -> Option<State> {
         self.state.clone()

@@ -6,6 +6,15 @@
 //! included) through the rules `lagghook devd-conf` generates, and the
 //! command lines those rules produce run in-process against the simulated
 //! kernel. Then the step's expectations are checked.
+//!
+//! A scenario may carry `rc_conf = """…"""`, the rc.conf(5) lines rc reads
+//! when the machine reboots, a radio attaches or a driver reloads
+//! ([`crate::sim::RcConf`]); without it the caller supplies the lines
+//! `lagghook rc-conf` prints for the scenario's configuration
+//! (`cli::simulate`). A `reboot` step empties lagghook's /var/run state
+//! ([`MemoryStore::reboot`]); a `resume` step runs `lagghook reconcile` as
+//! rc.resume's `resume` scripts do, once devd has read the resume's
+//! interface events (in a baseline there is no lagghook to run).
 
 pub mod table;
 
@@ -24,7 +33,7 @@ use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
 use crate::run::pending;
 use crate::run::state::{MemoryStore, StateStore};
-use crate::sim::{Happening, Machine, SimKernel};
+use crate::sim::{Happening, Machine, RcConf, SimKernel};
 
 /// The scenario `lagghook simulate` runs without a file: a laptop's day.
 pub const LAPTOP_DAY: &str = include_str!("laptop-day.toml");
@@ -48,6 +57,8 @@ pub const HORIZON_MS: u64 = 120_000;
 struct ScenarioFile {
     description: String,
     config: String,
+    /// rc.conf(5) lines for reboots, radio attaches and driver reloads.
+    rc_conf: Option<String>,
     machine: Machine,
     #[serde(default)]
     step: Vec<StepFile>,
@@ -186,6 +197,8 @@ pub struct Scenario {
     pub name: String,
     pub description: String,
     pub config: Config,
+    /// The scenario's `rc_conf` lines; `None`: the caller's default.
+    pub rc_conf: Option<RcConf>,
     pub machine: Machine,
     pub steps: Vec<Step>,
 }
@@ -206,6 +219,10 @@ impl Scenario {
             Error::Input(format!("{name}{at}: {message}"))
         })?;
         let config = Config::parse(&file.config, &PathBuf::from(format!("{name} [config]")))?;
+        let rc_conf = file.rc_conf.as_deref().map(RcConf::parse).transpose().map_err(|e| {
+            let message = text::one_line(&e.to_string(), 4 * text::ECHO_MAX_CHARS);
+            Error::Input(format!("{name}: rc_conf {message}"))
+        })?;
         let steps = file
             .step
             .into_iter()
@@ -227,6 +244,7 @@ impl Scenario {
             name: name.to_owned(),
             description: file.description,
             config,
+            rc_conf,
             machine: file.machine,
             steps,
         })
@@ -252,6 +270,8 @@ pub struct StepReport {
     pub dispatched: Vec<String>,
     /// Lines lagghook logged (notice and above, as syslog would get them).
     pub log: Vec<String>,
+    /// What rc wrote on the console (its failed requests) during the step.
+    pub console: Vec<String>,
     pub writes: u64,
     /// The kernel calls lagghook made, in order.
     pub calls: Vec<String>,
@@ -321,6 +341,7 @@ pub enum Player {
 pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
     let mut kernel =
         SimKernel::from_machine(&scenario.machine).map_err(|e| Error::Input(e.to_string()))?;
+    kernel.set_rc_conf(scenario.rc_conf.clone().unwrap_or_default());
     let mut rules =
         devd::stock_rules().map_err(|e| Error::Input(format!("stock devd rules: {e}")))?;
     let lagghook = match player {
@@ -348,16 +369,33 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
         let mut sr = StepReport { text: step.text.clone(), at, ..StepReport::default() };
         let mut log = MemoryLog::default();
         let now = |k: &SimKernel| START_TIME + k.now() / 1000;
+        let mut handled = 0;
         match &step.action {
             StepAction::Happen(h) => {
                 kernel.happen(h).map_err(|e| Error::Input(format!("step {:?}: {e}", step.text)))?;
+                if matches!(h, Happening::Reboot { .. }) {
+                    store.reboot();
+                }
+                if kernel.take_resume_scripts() {
+                    // devd reads the resume's interface events before the
+                    // ACPI Resume notify that runs rc.resume.
+                    let t = now(&kernel);
+                    handled +=
+                        dispatch(&rules, &program, &mut kernel, &mut log, &mut store, t, &mut sr);
+                    let offset = Outage::Millis(kernel.now().saturating_sub(sr.at));
+                    let scripts = match program.lagghook {
+                        Some(_) => "lagghook reconcile",
+                        None => "the resume scripts (no lagghook)",
+                    };
+                    sr.dispatched.push(format!("+{offset} rc.resume: {scripts}"));
+                    program.run(&["reconcile"], &mut kernel, &mut log, &mut store, t, &mut sr);
+                }
             }
             StepAction::Reconcile => {
                 let t = now(&kernel);
                 program.run(&["reconcile"], &mut kernel, &mut log, &mut store, t, &mut sr);
             }
         }
-        let mut handled = 0;
         loop {
             let t = now(&kernel);
             handled += dispatch(&rules, &program, &mut kernel, &mut log, &mut store, t, &mut sr);
@@ -377,6 +415,7 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
             }
         }
         (sr.outage, sr.mac_changes) = figures.end();
+        sr.console = kernel.take_console();
         sr.log.extend(
             log.lines.iter().filter(|(l, _)| *l != Level::Info).map(|(_, line)| line.clone()),
         );
@@ -654,6 +693,9 @@ pub fn render(scenario: &Scenario, report: &Report, verbose: bool) -> String {
     }
     for (i, step) in report.steps.iter().enumerate() {
         let _ = writeln!(s, "\nstep {}: {}", i + 1, step.text);
+        for c in &step.console {
+            let _ = writeln!(s, "  rc      {c}");
+        }
         for d in &step.dispatched {
             let _ = writeln!(s, "  devd    {d}");
         }

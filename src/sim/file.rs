@@ -31,7 +31,9 @@
 //! kldload fails with EPERM), `if_lagg_ko` (`if_lagg.ko` in
 //! `kern.module_path`, default true; without it kldload fails with ENOENT),
 //! `failover_rx_all` (0/1, default 0), `radios` (802.11 devices besides the
-//! wlan parents), `events` (pending devd lines). Any other key is an error.
+//! wlan parents), `absent_radios` (radios left out of a boot, `reboot
+//! absent=`, not attached since), `events` (pending devd lines). Any other
+//! key is an error.
 //!
 //! Interface names and MAC addresses are typed fields ([`IfName`],
 //! [`MacAddr`], [`WpaMac`]): TOML checks them as it reads the file and
@@ -80,6 +82,10 @@ pub struct Machine {
     /// 802.11 devices (`net.wlan.devices`) besides every wlan's parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub radios: Option<Vec<IfName>>,
+    /// Radios left out of a boot that have not attached since: no vap can
+    /// be created on them until `attach-radio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent_radios: Option<Vec<IfName>>,
     /// devd events emitted and not yet taken, as devctl lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
@@ -371,6 +377,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     };
     k.radios.extend(m.radios.iter().flatten().cloned());
+    k.absent_radios.extend(m.absent_radios.iter().flatten().cloned());
     k.securelevel = m.securelevel.unwrap_or(-1);
     k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
 
@@ -598,8 +605,13 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         };
         k.ifnets.insert(name.clone(), ifn);
     }
-    if let Some(r) = k.radios.iter().find(|r| seen.contains(*r)) {
+    if let Some(r) = k.radios.iter().chain(&k.absent_radios).find(|r| seen.contains(*r)) {
         return Err(SimError::new(format!("radio {r} is also listed as an interface")));
+    }
+    if let Some(r) = k.absent_radios.iter().find(|r| k.radios.contains(*r)) {
+        return Err(SimError::new(format!(
+            "machine: radio {r} is absent (absent_radios) but also a radio or a wlan's parent"
+        )));
     }
     for e in &entries {
         if e.kind != IfKind::Lagg {
@@ -826,6 +838,11 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         securelevel: (k.securelevel != -1).then_some(k.securelevel),
         if_lagg_ko: (!k.if_lagg_ko).then_some(false),
         radios: if k.radios.is_empty() { None } else { Some(k.radios.iter().cloned().collect()) },
+        absent_radios: if k.absent_radios.is_empty() {
+            None
+        } else {
+            Some(k.absent_radios.iter().cloned().collect())
+        },
         events: if k.events.is_empty() {
             None
         } else {

@@ -44,7 +44,7 @@ pub(super) struct Lagg {
 
 /// Does `name` match a simple cloner `prefix` followed by a unit number,
 /// as `ifc_simple_match` (`sys/net/if_clone.c`) requires?
-fn cloner_matches(prefix: &str, name: &IfName) -> bool {
+pub(super) fn cloner_matches(prefix: &str, name: &IfName) -> bool {
     match name.as_str().strip_prefix(prefix) {
         Some(unit) => !unit.is_empty() && unit.bytes().all(|b| b.is_ascii_digit()),
         None => false,

@@ -462,6 +462,63 @@ impl SimKernel {
         Ok(())
     }
 
+    /// SIOCSIFMTU (rc's `ifconfig IF mtu N`): `ifioctl` (unknown name
+    /// ENXIO), then the driver. net80211 accepts
+    /// IEEE80211_MTU_MIN..IEEE80211_MTU_MAX (`ieee80211_ioctl`); a driver
+    /// with a `max_mtu` refuses more with EINVAL, and an iflib NIC that is
+    /// running is stopped and re-initialised around the change
+    /// (`iflib_if_ioctl` SIOCSIFMTU: `iflib_stop`, `IFDI_MTU_SET`,
+    /// `iflib_init_locked`; recalled, not re-read), modelled as the bounce
+    /// `lagg_setcaps` uses. A lagg sets the MTU on every port first and
+    /// puts the ones it changed back if one refuses (`lagg_ioctl`
+    /// SIOCSIFMTU, "reverting all ports to original MTU"), then takes it.
+    /// Not an interface that can be a port (`other`): EINVAL.
+    pub(super) fn siocsifmtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
+        let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
+        if ifn.mtu == mtu {
+            return Ok(());
+        }
+        let (kind, up, max_mtu) = (ifn.kind, ifn.up, ifn.max_mtu);
+        let ports: Vec<IfName> =
+            ifn.lagg.iter().flat_map(|sc| sc.ports.iter().map(|p| p.name.clone())).collect();
+        match kind {
+            IfKind::Lagg => {
+                let mut done: Vec<(IfName, u32)> = Vec::new();
+                for p in &ports {
+                    let old = self.ifnets.get(p).map_or(mtu, |i| i.mtu);
+                    if let Err(e) = self.siocsifmtu(p, mtu) {
+                        for (q, m) in done {
+                            // Putting back what it accepted a moment ago.
+                            let _ = self.siocsifmtu(&q, m);
+                        }
+                        return Err(e);
+                    }
+                    done.push((p.clone(), old));
+                }
+            }
+            IfKind::Wlan => {
+                if !(abi::IEEE80211_MTU_MIN..=abi::IEEE80211_MTU_MAX).contains(&mtu) {
+                    return Err(Errno::EINVAL);
+                }
+            }
+            IfKind::Ether | IfKind::Vlan => {
+                if max_mtu.is_some_and(|max| mtu > max) {
+                    return Err(Errno::EINVAL);
+                }
+            }
+            IfKind::Other => return Err(Errno::EINVAL),
+        }
+        let bounce = kind == IfKind::Ether && up;
+        if let Some(ifn) = self.ifnets.get_mut(name) {
+            ifn.mtu = mtu;
+        }
+        if bounce {
+            self.if_setflags(name, false);
+            self.if_setflags(name, true);
+        }
+        Ok(())
+    }
+
     /// SIOCSIFFLAGS with IFF_UP set or cleared from userland: `ifioctl`
     /// (unknown name ENXIO), then `ifhwioctl` → [`SimKernel::if_setflags`]
     /// through `if_down`/`if_up`, whose `rt_ifmsg` tells the routing

@@ -20,7 +20,10 @@
 //!   link state, SIOCGLAGG flags, the lagg cloner, laggproto);
 //! - [`net80211`]: `sys/net80211/` (vaps, `iv_myaddr`, association) and the
 //!   wpa_supplicant model;
-//! - [`world`]: what the world does to the machine ([`Happening`]);
+//! - [`world`]: what the world does to the machine ([`Happening`]),
+//!   reboots and resumes included;
+//! - [`rc`]: rc(8)'s part of a boot, a radio attach and a driver reload,
+//!   from a scenario's rc.conf lines ([`RcConf`]);
 //! - [`oracle`]: whether traffic flows, and could;
 //! - [`file`]: the machine file format; [`render`]: ifconfig-like text;
 //!   [`fault`]: fault injection around any kernel ([`Faulty`]).
@@ -43,11 +46,11 @@
 //! main at 023fc80ee38a117fa65b2ccb2abf8bdc7dbd6fd9 (post-14.0; no
 //! releng/14 copy was at hand): it has no post-start (13.x's `ifconfig
 //! down; sleep 2; ifconfig up` is gone), and nothing here depends on one.
-//! `libexec/rc/network.subr` (how `wlan_up` creates a vap, `name NEW`
-//! included) was not in any stored tree: that part of the model follows
-//! the description of it. The wpa_supplicant model is inferred
-//! from hostap's `contrib/wpa/src/l2_packet/l2_packet_freebsd.c`, not
-//! observed on FreeBSD.
+//! `libexec/rc/network.subr` was read at
+//! 03ccfdd2ecf36648affb5bb7868bc1dd2f8b195d (see [`rc`]). The wpa_supplicant
+//! model is inferred from hostap's `contrib/wpa/src/l2_packet/
+//! l2_packet_freebsd.c` and `src/drivers/driver_bsd.c`, not observed on
+//! FreeBSD.
 //!
 //! Deterministic by design: `BTreeMap`/`Vec` only, no clock, no randomness
 //! (the seeded fault injector lives in [`fault`]).
@@ -99,12 +102,14 @@ mod if_lagg;
 mod ifnet;
 mod net80211;
 mod oracle;
+mod rc;
 mod render;
 mod world;
 
 pub use fault::Faulty;
 pub use file::{Machine, MachineInterface, WpaMac};
 pub use net80211::factory_mac;
+pub use rc::{RcConf, RcConfError};
 pub use world::Happening;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -152,6 +157,17 @@ pub struct SimKernel {
     /// vap, plus the machine file's `radios` list. A radio outlives its
     /// vaps: destroying wlan0 does not detach iwn0.
     radios: BTreeSet<IfName>,
+    /// Radios that were left out of a boot (`reboot absent=…`) and have not
+    /// attached since (`attach-radio`): no vap can be created on them.
+    absent_radios: BTreeSet<IfName>,
+    /// The rc.conf lines rc reads ([`rc`]); the machine's `/etc`, not
+    /// kernel state.
+    rc_conf: RcConf,
+    /// What rc wrote on the console, not yet taken.
+    console: Vec<String>,
+    /// rc.resume is due to run the `resume` scripts
+    /// ([`SimKernel::take_resume_scripts`]).
+    resume_scripts: bool,
     /// `net.link.lagg.failover_rx_all`; `None` when if_lagg is not loaded.
     failover_rx_all: Option<bool>,
     /// `kern.securelevel`.
@@ -172,12 +188,13 @@ pub struct SimKernel {
 }
 
 impl PartialEq for SimKernel {
-    /// The state of the world; the call record (`writes`, `calls`) and the
-    /// clock are not state (a machine file has no clock: pending links are
-    /// part of `ifnets`).
+    /// The state of the world; the call record (`writes`, `calls`), the
+    /// clock, rc's console and rc.conf lines are not state (a machine file
+    /// has no clock: pending links are part of `ifnets`).
     fn eq(&self, other: &SimKernel) -> bool {
         self.ifnets == other.ifnets
             && self.radios == other.radios
+            && self.absent_radios == other.absent_radios
             && self.failover_rx_all == other.failover_rx_all
             && self.securelevel == other.securelevel
             && self.if_lagg_ko == other.if_lagg_ko
@@ -205,6 +222,10 @@ impl SimKernel {
         SimKernel {
             ifnets: BTreeMap::new(),
             radios: BTreeSet::new(),
+            absent_radios: BTreeSet::new(),
+            rc_conf: RcConf::default(),
+            console: Vec::new(),
+            resume_scripts: false,
             failover_rx_all: Some(false),
             securelevel: -1,
             if_lagg_ko: true,

@@ -17,6 +17,8 @@
 //! (no post-start; see [`SimKernel::wpa_supplicant_restart`]), not checked
 //! on a FreeBSD machine.
 
+use std::collections::BTreeMap;
+
 use crate::abi::ETHERMTU;
 use crate::domain::config::is_wlan_name;
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
@@ -42,6 +44,24 @@ pub(super) struct Vap {
     /// `wpa_ctrl`, default true): without a `ctrl_interface` line in
     /// wpa_supplicant.conf it has none, and its address is `Unknown`.
     pub(super) ctrl: bool,
+}
+
+/// What a re-created vap takes over from the one rc re-creates
+/// ([`SimKernel::vap_templates`]); a vap new to the machine gets the
+/// default: its AP in reach, a WPA network, a wpa_supplicant with a
+/// control socket, the default association time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct VapTemplate {
+    pub(super) medium: bool,
+    pub(super) open: bool,
+    pub(super) ctrl: bool,
+    pub(super) link_delay: Option<u64>,
+}
+
+impl Default for VapTemplate {
+    fn default() -> VapTemplate {
+        VapTemplate { medium: true, open: false, ctrl: true, link_delay: None }
+    }
 }
 
 impl Vap {
@@ -143,11 +163,25 @@ impl SimKernel {
     }
 
     /// rc creating vap `name` on `parent`, as `wlans_PARENT` (and
-    /// `wlanaddr`) ask: `wlan_up` creates it (`wlan_clone_create` →
-    /// `ieee80211_vap_attach` → `ether_ifattach` with `mac`, else the
-    /// radio's address; iv_myaddr is that address too), then `ifn_start`
-    /// starts wpa_supplicant, which reads the address, and brings the vap
-    /// up (`libexec/rc/network.subr`, `libexec/rc/rc.d/wpa_supplicant`).
+    /// `wlanaddr`) ask, the `create-wlan` happening: `wlan_up` creates it
+    /// ([`SimKernel::wlan_clone_create`]), then `ifn_start` starts
+    /// wpa_supplicant, which reads the address
+    /// ([`SimKernel::wpa_supplicant_start`]), and wpa_supplicant brings the
+    /// vap up for its first scan ([`SimKernel::wpa_supplicant_scan`])
+    /// (`libexec/rc/network.subr`, `libexec/rc/rc.d/wpa_supplicant`; the
+    /// whole of rc is [`super::rc`]).
+    pub(super) fn rc_create_wlan(&mut self, name: &IfName, parent: &IfName, mac: Option<MacAddr>) {
+        self.wlan_clone_create(name, parent, mac, VapTemplate::default());
+        self.wpa_supplicant_start(name);
+        self.wpa_supplicant_scan(name);
+    }
+
+    /// `ifconfig NAME create wlandev PARENT [wlanaddr MAC]`:
+    /// `wlan_clone_create` → `ieee80211_vap_attach` → `ether_ifattach` with
+    /// `mac`, else the radio's address (`ic_macaddr`); iv_myaddr is that
+    /// address too. The vap is not UP (a cloned interface starts down), no
+    /// wpa_supplicant runs for it yet, and its link is `if_alloc`'s
+    /// LINK_STATE_UNKNOWN until the station joins.
     ///
     /// A `name` that is not `wlan<N>` is a renamed vap
     /// (`ifconfig_wlan0_name="wifi0"`): rc's `wlan_up` runs `ifconfig wlan
@@ -157,7 +191,13 @@ impl SimKernel {
     /// (SIOCSIFNAME → `if_rename` in `sys/net/if.c`, which sends `IFNET
     /// wlanN RENAME name=NEW`). Units held by earlier renamed vaps are not
     /// tracked: lagghook never sees a vap's unit.
-    pub(super) fn rc_create_wlan(&mut self, name: &IfName, parent: &IfName, mac: Option<MacAddr>) {
+    pub(super) fn wlan_clone_create(
+        &mut self,
+        name: &IfName,
+        parent: &IfName,
+        mac: Option<MacAddr>,
+        t: VapTemplate,
+    ) {
         self.radios.insert(parent.clone());
         let mac = mac.unwrap_or_else(|| factory_mac(parent));
         let renamed_from = if is_wlan_name(name.as_str()) {
@@ -176,17 +216,17 @@ impl SimKernel {
                 kind: IfKind::Wlan,
                 lladdr: mac,
                 hwaddr: Some(mac),
-                up: true,
-                medium: true,
+                up: false,
+                medium: t.medium,
                 // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
                 link: LinkState::Unknown,
                 mtu: ETHERMTU,
                 vap: Some(Vap {
                     parent: parent.clone(),
                     air: mac,
-                    wpa: Some(mac),
-                    open: false,
-                    ctrl: true,
+                    wpa: None,
+                    open: t.open,
+                    ctrl: t.ctrl,
                 }),
                 max_mtu: None,
                 // A vap offers no offload, and net80211 does not handle
@@ -196,10 +236,74 @@ impl SimKernel {
                 caps: 0,
                 lagg: None,
                 link_due: None,
-                link_delay: None,
+                link_delay: t.link_delay,
             },
         );
-        self.refresh_link(name);
+    }
+
+    /// What a vap that is about to be destroyed and re-created by rc
+    /// (reboot, driver reload) keeps, because it belongs to the world or
+    /// to the machine rather than to the ifnet: whether its AP is in
+    /// reach, the network's security, whether wpa_supplicant has a control
+    /// socket, its association time. Keyed by vap name, as rc re-creates
+    /// vaps by name (`wlans_RADIO`).
+    pub(super) fn vap_templates(&self) -> BTreeMap<IfName, VapTemplate> {
+        self.ifnets
+            .values()
+            .filter_map(|i| {
+                let v = i.vap.as_ref()?;
+                let t = VapTemplate {
+                    medium: i.medium,
+                    open: v.open,
+                    ctrl: v.ctrl,
+                    link_delay: i.link_delay,
+                };
+                Some((i.name.clone(), t))
+            })
+            .collect()
+    }
+
+    /// `/etc/rc.d/wpa_supplicant start WLAN` (run by rc's `ifconfig_up`
+    /// for a `WPA` interface): wpa_supplicant marks the interface down
+    /// during its setup (hostap `driver_bsd.c`, `wpa_driver_bsd_init`:
+    /// "Down interface during setup") and reads the interface address once,
+    /// at start (`l2_packet_init` in `l2_packet_freebsd.c`). It brings the
+    /// vap up only when it first scans ([`SimKernel::wpa_supplicant_scan`]).
+    /// Returns false when it cannot run for `wlan`: not a vap (the
+    /// simulator models wpa_supplicant on vaps only), or one already runs
+    /// (the rc script finds its pidfile and does nothing).
+    pub(super) fn wpa_supplicant_start(&mut self, wlan: &IfName) -> bool {
+        let running = match self.ifnets.get(wlan).and_then(|i| i.vap.as_ref()) {
+            None => return false,
+            Some(v) => v.wpa.is_some(),
+        };
+        if running {
+            return false;
+        }
+        self.if_setflags(wlan, false);
+        if let Some(ifn) = self.ifnets.get_mut(wlan) {
+            let lladdr = ifn.lladdr;
+            if let Some(vap) = ifn.vap.as_mut() {
+                vap.wpa = Some(lladdr);
+            }
+        }
+        true
+    }
+
+    /// wpa_supplicant's first scan: "NB: interface must be marked UP to
+    /// do a scan" (hostap `driver_bsd.c`, `wpa_driver_bsd_scan`), so it
+    /// brings the vap up itself. It records the flags it set
+    /// (`bsd_ctrl_iface`), so the RTM_IFINFO of its own up is not an enable
+    /// event for it: it does not read the address again, and a vap whose
+    /// address changed since it started (rc's `laggport` joining it while
+    /// down) fails the 4-way handshake.
+    ///
+    /// The FreeBSD ports' `security/wpa_supplicant` patches `driver_bsd.c`
+    /// to treat IFF_RUNNING like IFF_UP in RTM_IFINFO; with that patch
+    /// this up could count as an enable event. The base system's
+    /// wpa_supplicant is what rc starts, and the model follows it.
+    pub(super) fn wpa_supplicant_scan(&mut self, wlan: &IfName) {
+        self.if_setflags(wlan, true);
     }
 
     /// `/etc/rc.d/wpa_supplicant restart WLAN`: the old wpa_supplicant
