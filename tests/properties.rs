@@ -184,6 +184,7 @@ fn scenario(w: &World, storm: &[String]) -> Scenario {
         description: String::new(),
         config: config(w),
         machine: doc.machine,
+        rc_conf: None,
         steps,
     }
 }

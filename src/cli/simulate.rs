@@ -45,7 +45,7 @@ pub fn with_rc_conf(scenario: &Scenario) -> Result<Cow<'_, Scenario>, Error> {
         .map_err(|e| Error::Input(format!("{}: {e}", scenario.name)))?;
     // A machine that cannot be observed leaves the MAC a comment, as the
     // command does.
-    let snapshot = observe(&mut kernel).unwrap_or_default();
+    let snapshot = observe(&mut kernel, &scenario.config).unwrap_or_default();
     let identity = |lagg: &LaggConfig| identity_mac(lagg, &snapshot, &RememberedMacs::new());
     let text = rc_conf(&scenario.config, &identity);
     let lines = RcConf::parse(&text)
