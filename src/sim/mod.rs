@@ -402,16 +402,23 @@ impl Kernel for SimKernel {
         )
     }
 
-    /// wpa_supplicant's own address; a read, so not recorded. A stub until
-    /// the simulator models a wpa_supplicant without a control socket: the
-    /// address it read when it started, or `NotRunning`. ENXIO for no
-    /// such interface and EINVAL for one that is no vap, as
+    /// wpa_supplicant's own address; a read, so not recorded: the address
+    /// it last read (at start, or when a userland up or a net80211
+    /// stop/start told it the vap was enabled again), `Unknown` when it has
+    /// no control socket, `NotRunning` without one. ENXIO for no such
+    /// interface and EINVAL for one that is no vap, as
     /// `wpa_supplicant_restart` answers.
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         let err = |e| KernelError::errno(Op::GetWpaAddress, Some(wlan), e);
         let ifn = self.ifnets.get(wlan).ok_or_else(|| err(Errno::ENXIO))?;
         let vap = ifn.vap.as_ref().ok_or_else(|| err(Errno::EINVAL))?;
-        Ok(vap.wpa.map_or(WpaAddress::NotRunning, WpaAddress::Known))
+        Ok(match vap.wpa {
+            None => WpaAddress::NotRunning,
+            // No `ctrl_interface` in wpa_supplicant.conf: it runs, says
+            // nothing (machine key `wpa_ctrl = false`).
+            Some(_) if !vap.ctrl => WpaAddress::Unknown,
+            Some(mac) => WpaAddress::Known(mac),
+        })
     }
 }
 
