@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use crate::cli::args::KernelChoice;
 use crate::cli::output::write_out;
-use crate::domain::config::Config;
+use crate::domain::config::{Config, LaggConfig};
 use crate::domain::model::{Caps, IfKind, IfName, Snapshot};
 use crate::domain::plan::{identity_mac, plan, RememberedMacs, Scope};
 use crate::kernel::{Kernel, KernelErrorKind};
 use crate::run::error::Error;
-use crate::run::observe;
-use crate::run::state::State;
+use crate::run::state::{StateError, Stored};
+use crate::run::{observe, remembered};
 
 #[derive(Debug, Serialize)]
 struct LaggReport {
@@ -50,6 +50,8 @@ struct PortReport {
 #[derive(Debug, Serialize)]
 struct StatusReport {
     laggs: Vec<LaggReport>,
+    /// Why the identity file could not be used (a run rebuilds it).
+    identity_file_problem: Option<String>,
     failover_rx_all: Option<bool>,
     transitions: Vec<TransitionReport>,
 }
@@ -65,16 +67,19 @@ struct TransitionReport {
 pub fn render(
     config: &Config,
     kernel: &mut dyn Kernel,
-    state: Option<&State>,
+    stored: &Stored,
     json: bool,
     _now: u64,
 ) -> Result<String, Error> {
     let snap = observe(kernel)?;
-    let remembered = state.map(|s| s.macs.clone()).unwrap_or_default();
+    let remembered = remembered(config, &snap, stored);
     let report = StatusReport {
         laggs: config.laggs.iter().map(|l| lagg_report(l, &snap, &remembered)).collect(),
+        identity_file_problem: stored.unreadable.clone(),
         failover_rx_all: snap.failover_rx_all,
-        transitions: state
+        transitions: stored
+            .state
+            .as_ref()
             .map(|s| {
                 s.transitions
                     .iter()
@@ -95,11 +100,7 @@ pub fn render(
     Ok(text(&report))
 }
 
-fn lagg_report(
-    cfg: &crate::domain::config::LaggConfig,
-    snap: &Snapshot,
-    remembered: &RememberedMacs,
-) -> LaggReport {
+fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -> LaggReport {
     let iface = snap.interface(&cfg.name);
     let status = snap.laggs.get(&cfg.name);
     let lagg_mac = iface.map(|i| i.mac);
@@ -174,6 +175,9 @@ fn why_active(
 
 fn text(r: &StatusReport) -> String {
     let mut s = String::new();
+    if let Some(problem) = &r.identity_file_problem {
+        let _ = writeln!(s, "{problem}; a run rebuilds it");
+    }
     for l in &r.laggs {
         if !l.exists {
             let _ = writeln!(s, "{}: does not exist", l.name);
@@ -246,12 +250,22 @@ pub fn check(
     config: &Config,
     kernel: &mut dyn Kernel,
     choice: &KernelChoice,
+    stored: Result<Stored, StateError>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let mut problems: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     if config.laggs.is_empty() {
         problems.push(format!("{}: no lagg configured", config.path.display()));
+    }
+    // An identity file every run would refuse is a problem; one a run
+    // would rebuild is worth a note.
+    let stored = stored.unwrap_or_else(|e| {
+        problems.push(format!("{e}; every run stops until it is removed"));
+        Stored::default()
+    });
+    if let Some(why) = &stored.unreadable {
+        notes.push(format!("{why}; the next run rebuilds it"));
     }
     match observe(kernel) {
         Ok(snap) => {
@@ -271,7 +285,8 @@ pub fn check(
                     Err(e) => problems.push(e.to_string()),
                 }
             }
-            kernel_problems(config, &snap, &mut problems, &mut notes);
+            let macs = remembered(config, &snap, &stored);
+            kernel_problems(config, &snap, &macs, &mut problems, &mut notes);
             if *choice == KernelChoice::Native {
                 installation_problems(config, &mut problems);
             }
@@ -301,6 +316,7 @@ pub fn check(
 fn kernel_problems(
     config: &Config,
     snap: &Snapshot,
+    macs: &RememberedMacs,
     problems: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) {
@@ -336,11 +352,11 @@ fn kernel_problems(
                 }
             }
         }
-        if identity_mac(lagg, snap, &RememberedMacs::new()).is_none() {
+        if identity_mac(lagg, snap, macs).is_none() {
             notes.push(format!("{}: identity MAC unknown until its port appears", lagg.name));
         }
     }
-    let pending = plan(config, snap, &RememberedMacs::new(), &Scope::All);
+    let pending = plan(config, snap, macs, &Scope::All);
     if !pending.is_empty() {
         notes.push(format!(
             "not converged; `lagghook reconcile` would run {} change(s)",
@@ -420,7 +436,7 @@ mod tests {
         lagg0.ports = Some(vec![em0.name.clone(), wlan0.name.clone()]);
         let machine = Machine { interface: vec![em0, wlan0, lagg0], ..Machine::default() };
         let mut k = SimKernel::from_machine(&machine).unwrap();
-        let text = render(&config, &mut k, None, false, 0).unwrap();
+        let text = render(&config, &mut k, &Stored::default(), false, 0).unwrap();
         assert!(text.contains("\toptions: <>\n"), "{text}");
         assert!(text.contains("em0 offload off in the lagg: <RXCSUM,TXCSUM,"), "{text}");
         assert!(text.contains("TSO4,LRO"), "{text}");
@@ -447,7 +463,7 @@ mod tests {
         for (machine, problem) in cases {
             let mut k = SimKernel::from_machine(&machine).unwrap();
             let mut out = Vec::new();
-            let r = check(&config, &mut k, &choice, &mut out);
+            let r = check(&config, &mut k, &choice, Ok(Stored::default()), &mut out);
             let text = String::from_utf8(out).unwrap();
             match problem {
                 Some(p) => assert!(text.starts_with(p) && r.is_err(), "{text}"),
