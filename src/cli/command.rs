@@ -46,9 +46,8 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             let stored = reader(&inv.kernel).load()?;
             let snapshot = peek(&inv.kernel).unwrap_or_default();
             let macs = run::remembered(&config, &snapshot, &stored);
-            let identity = |lagg: &LaggConfig| {
-                identity::resolve(lagg, &snapshot, macs.get(&lagg.name)).map(|r| r.identity.mac)
-            };
+            let identity =
+                |lagg: &LaggConfig| identity::resolve(lagg, &snapshot, macs.get(&lagg.name));
             return write_out(out, &rc_conf::rc_conf(&config, &identity));
         }
         _ => {}
