@@ -62,7 +62,7 @@ struct PortReport {
 #[derive(Debug, Serialize)]
 struct StatusReport {
     laggs: Vec<LaggReport>,
-    /// Why the identity file could not be used (a run rebuilds it).
+    /// Why the identity file could not be used, and what follows.
     identity_file_problem: Option<String>,
     failover_rx_all: Option<bool>,
     transitions: Vec<TransitionReport>,
@@ -87,7 +87,7 @@ pub fn render(
     let remembered = remembered(config, &snap, stored);
     let report = StatusReport {
         laggs: config.laggs.iter().map(|l| lagg_report(l, &snap, &remembered)).collect(),
-        identity_file_problem: stored.unreadable.clone(),
+        identity_file_problem: identity_file_problem(stored),
         failover_rx_all: snap.failover_rx_all,
         transitions: stored
             .state
@@ -168,6 +168,15 @@ fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -
     }
 }
 
+/// What keeps the identity file from being used, and what follows from it.
+fn identity_file_problem(stored: &Stored) -> Option<String> {
+    let rebuilt = stored.unreadable.as_ref().map(|why| format!("{why}; the next run rebuilds it"));
+    rebuilt.or_else(|| {
+        let hidden = stored.hidden.as_ref()?;
+        Some(format!("{hidden}; the identities shown are not the stored ones (run as root)"))
+    })
+}
+
 /// A lagg's identity and why it is that address, in one line, for
 /// `status` and `check`: for a provisional or superseded identity, also
 /// what would replace it, and when.
@@ -236,7 +245,7 @@ fn why_active(
 fn text(r: &StatusReport) -> String {
     let mut s = String::new();
     if let Some(problem) = &r.identity_file_problem {
-        let _ = writeln!(s, "{problem}; a run rebuilds it");
+        let _ = writeln!(s, "{problem}");
     }
     for l in &r.laggs {
         if !l.exists {
@@ -326,8 +335,8 @@ pub fn check(
         problems.push(format!("{e}; every run stops until it is removed"));
         Stored::default()
     });
-    if let Some(why) = &stored.unreadable {
-        notes.push(format!("{why}; the next run rebuilds it"));
+    if let Some(problem) = identity_file_problem(&stored) {
+        notes.push(problem);
     }
     match observe(kernel) {
         Ok(snap) => {

@@ -1,8 +1,8 @@
 //! One lagghook run, whatever started it: observe, plan, apply, observe
 //! again until a round plans nothing (or fails), then log the transitions
 //! and remember the new topology and each lagg's identity. Kernel, log
-//! sink, state store and clock
-//! are passed in, so the same code runs on FreeBSD and on the simulator.
+//! sink, state store and clock are passed in, so the same code runs on
+//! FreeBSD and on the simulator.
 
 /// Executes a plan against a kernel, continuing past a failing port.
 pub mod apply;

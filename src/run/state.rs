@@ -75,6 +75,11 @@ pub struct Stored {
     /// Why the identity file, which exists, holds no usable identities
     /// (one line, naming the file); the run that finds it so rebuilds it.
     pub unreadable: Option<String>,
+    /// Why this user may not read the identity file (`EACCES`: it is
+    /// root's alone, as it should be). Only a reader that is not root, such
+    /// as `status` in a user's shell, sees it; the identities are then
+    /// unknown to it, not lost, so nothing is salvaged.
+    pub hidden: Option<String>,
 }
 
 /// One logged transition, with its Unix time.
@@ -307,6 +312,7 @@ impl StateStore for MemoryStore {
             state: self.state.clone(),
             macs: self.macs.clone(),
             unreadable: self.unreadable.clone(),
+            hidden: None,
         })
     }
     fn save(&mut self, state: &State) -> Result<(), StateError> {
@@ -363,24 +369,21 @@ impl FileStore {
         FileStore { state: state.to_path_buf(), identity: identity.to_path_buf(), lock: None }
     }
 
-    fn load_identities(&self) -> Result<(RememberedMacs, Option<String>), StateError> {
+    /// The identity part of a [`Stored`].
+    fn load_identities(&self) -> Result<Stored, StateError> {
+        let why = |e: &dyn std::fmt::Display| format!("{}: {e}", text::path(&self.identity));
         // Only a run holding the lock narrows a readable-by-others mode:
         // the readers change nothing.
         let bytes = match file::read_private(&self.identity, self.lock.is_some()) {
-            // `status` by a user other than root: the file is root's alone,
-            // which is as it should be; what it holds is just not known.
             Err(e) if self.lock.is_none() && e.raw_os_error() == Some(libc::EACCES) => {
-                let why = format!("{}: {e}", text::path(&self.identity));
-                return Ok((RememberedMacs::new(), Some(why)));
+                return Ok(Stored { hidden: Some(why(&e)), ..Stored::default() });
             }
             read => read.map_err(|e| StateError::Io(self.identity.clone(), e))?,
         };
-        let Some(bytes) = bytes else { return Ok((RememberedMacs::new(), None)) };
+        let Some(bytes) = bytes else { return Ok(Stored::default()) };
         Ok(match identities_from_bytes(&bytes) {
-            Ok(macs) => (macs, None),
-            Err(why) => {
-                (RememberedMacs::new(), Some(format!("{}: {why}", text::path(&self.identity))))
-            }
+            Ok(macs) => Stored { macs, ..Stored::default() },
+            Err(e) => Stored { unreadable: Some(why(&e)), ..Stored::default() },
         })
     }
 }
@@ -409,12 +412,12 @@ pub fn lock_bounded(path: &Path) -> Result<Flock<File>, StateError> {
 
 impl StateStore for FileStore {
     fn load(&mut self) -> Result<Stored, StateError> {
-        let (macs, unreadable) = self.load_identities()?;
+        let identities = self.load_identities()?;
         let state = file::read_regular(&self.state, Links::Refuse)
             .ok()
             .and_then(|text| toml::from_str::<StateFile>(&text).ok())
             .and_then(State::from_file);
-        Ok(Stored { state, macs, unreadable })
+        Ok(Stored { state, ..identities })
     }
 
     fn save(&mut self, state: &State) -> Result<(), StateError> {
@@ -506,7 +509,7 @@ mod tests {
         store.save(&s).unwrap();
         store.save_identities(&sample_macs()).unwrap();
         let loaded = store.load().unwrap();
-        assert_eq!(loaded, Stored { state: Some(s), macs: sample_macs(), unreadable: None });
+        assert_eq!(loaded, Stored { state: Some(s), macs: sample_macs(), ..Stored::default() });
         // The identity file is root's alone and says what it is.
         let meta = fs::metadata(d.identity()).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o600);
@@ -532,7 +535,7 @@ mod tests {
         drop(store);
         fs::remove_dir_all(&d.run).unwrap();
         let loaded = d.open().unwrap().load().unwrap();
-        assert_eq!(loaded, Stored { state: None, macs: sample_macs(), unreadable: None });
+        assert_eq!(loaded, Stored { state: None, macs: sample_macs(), ..Stored::default() });
 
         let mut memory = MemoryStore::default();
         memory.save(&sample()).unwrap();
@@ -640,6 +643,26 @@ mod tests {
             assert!(err.to_string().contains(why), "{err}");
         }
         assert_eq!(fs::read_to_string(&victim).unwrap(), "version = 1\n");
+    }
+
+    /// `status` in a user's shell: the file is root's alone, so a reader
+    /// that is not root is told so, and shown no salvaged guess; a run (it
+    /// holds the lock, and is root on a real system) would stop instead.
+    /// Root reads any file, so as root this is skipped.
+    #[test]
+    fn a_reader_that_may_not_read_the_identity_file_is_told_so() {
+        if nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: root may read a file of mode 0000");
+            return;
+        }
+        let d = dirs();
+        fs::create_dir_all(&d.db).unwrap();
+        fs::write(d.identity(), "version = 1\n").unwrap();
+        fs::set_permissions(d.identity(), fs::Permissions::from_mode(0o000)).unwrap();
+        let loaded = FileStore::unlocked(&d.run.join("state"), &d.identity()).load().unwrap();
+        assert!(loaded.hidden.is_some_and(|h| h.ends_with("Permission denied (os error 13)")));
+        assert_eq!((loaded.macs, loaded.unreadable), (RememberedMacs::new(), None));
+        assert!(d.open().unwrap().load().is_err(), "a run reads it or stops");
     }
 
     #[test]
