@@ -186,6 +186,10 @@ fn a_corrupt_identity_file_is_rebuilt_once_without_changing_the_laggs_mac() {
     assert!(status.contains("kernel.toml.db: line 3: "), "{status}");
     let check = ok(&sb, &["check"]);
     assert!(check.contains("; the next run rebuilds it"), "{check}");
+    let rc_conf = ok(&sb, &["rc-conf"]);
+    assert!(rc_conf.starts_with("# "), "{rc_conf}");
+    assert!(rc_conf.lines().next().unwrap().ends_with("; identities recovered from the kernel"));
+    assert!(rc_conf.contains(&format!("create_args_wlan0=\"wlanaddr {FACTORY}\"")), "{rc_conf}");
 
     let out = sb.run(&["-v", "reconcile"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -17,7 +17,7 @@ use crate::domain::config::{Config, LaggConfig};
 use crate::domain::event::DevdEvent;
 use crate::domain::identity;
 use crate::domain::model::Snapshot;
-use crate::domain::plan::Scope;
+use crate::domain::plan::{RememberedMacs, Scope};
 use crate::domain::text;
 use crate::kernel::Kernel;
 use crate::run::error::Error;
@@ -48,7 +48,16 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             let macs = run::remembered(&config, &snapshot, &stored);
             let identity =
                 |lagg: &LaggConfig| identity::resolve(lagg, &snapshot, macs.get(&lagg.name));
-            return write_out(out, &rc_conf::rc_conf(&config, &identity));
+            // These lines go into rc.conf: a wlanaddr that may not be the
+            // stored identity must say so where the administrator reads it.
+            let caveat = match (&stored.unreadable, &stored.hidden) {
+                (Some(why), _) => format!("# {why}; identities recovered from the kernel\n"),
+                (None, Some(why)) => {
+                    format!("# {why}; run rc-conf as root for the stored identities\n")
+                }
+                (None, None) => String::new(),
+            };
+            return write_out(out, &(caveat + &rc_conf::rc_conf(&config, &identity)));
         }
         _ => {}
     }
@@ -218,10 +227,7 @@ impl StateStore for ReadOnlyStore {
     fn save(&mut self, _state: &state::State) -> Result<(), StateError> {
         Ok(())
     }
-    fn save_identities(
-        &mut self,
-        _macs: &crate::domain::plan::RememberedMacs,
-    ) -> Result<(), StateError> {
+    fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), StateError> {
         Ok(())
     }
 }
