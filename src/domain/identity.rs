@@ -146,6 +146,11 @@ pub fn resolve(lagg: &LaggConfig, snap: &Snapshot, stored: Option<&Identity>) ->
         // readable, busy lagg or not (one address change, asked for).
         (Some(_), Some(hw)) => Some(adopt(hw)),
         (Some(s), None) => Some(resolved(s.clone(), Basis::Superseded { was: s.source.clone() })),
+        // Nothing remembered: lagghook has never chosen an identity here
+        // (a first run, a new lagg), so the configuration is the only
+        // statement of intent, as the precedence has it, even if a
+        // busy lagg carries another address. A file that was lost rather
+        // than never written goes through `salvage` first instead.
         (None, Some(hw)) => Some(adopt(hw)),
         (None, None) => {
             let mac = own_mac_while_holding_ports(lagg, snap)?;
