@@ -13,6 +13,7 @@ use std::process::Command;
 
 use lagghook::cli::args::{self as cli, Command as CliCommand};
 use lagghook::domain::config::{Config, MacSource};
+use lagghook::domain::identity::{self, Identity};
 use lagghook::domain::model::{IfName, MacAddr};
 use lagghook::domain::plan::Action;
 use lagghook::domain::transition::{describe, LaggView};
@@ -462,11 +463,13 @@ fn files_and_environment_match_the_code() {
     let page = lagghook_8();
     let files: Vec<String> = items(&section(&page, "FILES"));
     let state_dir = lagghook::run::state::DEFAULT_DIR;
+    let db_dir = lagghook::run::state::DB_DIR;
     for path in [
         lagghook::devd::PROGRAM.to_owned(),
         lagghook::domain::config::DEFAULT_PATH.to_owned(),
         format!("{state_dir}/state"),
         format!("{state_dir}/lock"),
+        format!("{db_dir}/{}", lagghook::run::state::IDENTITY_FILE),
         lagghook::run::log::SYSLOG_SOCKET.to_owned(),
         "/etc/rc.d/wpa_supplicant".to_owned(),
         "/usr/local/etc/devd/lagghook.conf".to_owned(),
@@ -595,6 +598,20 @@ fn diagnostics_are_real_log_lines() {
         let lines = describe(&lagg0, before.as_ref(), after.as_ref(), offline_for);
         assert_eq!(lines.len(), 1, "each case yields one line: {lines:?}");
         assert!(heads.contains(&lines[0]), "DIAGNOSTICS lacks {:?}; has {heads:?}", lines[0]);
+    }
+
+    // The identity lines: chosen, provisional, replaced, from a literal.
+    let id =
+        |m: &str, source: MacSource, provisional| Identity { mac: mac(m), source, provisional };
+    let ue0 = || MacSource::Port(name("ue0"));
+    let hw = id(em, ue0(), false);
+    let provisional = id("00:24:d7:aa:bb:cc", ue0(), true);
+    let literal = id("00:24:d7:aa:bb:cc", MacSource::Literal(mac("00:24:d7:aa:bb:cc")), false);
+    for (before, after) in
+        [(None, &hw), (None, &provisional), (Some(&provisional), &hw), (None, &literal)]
+    {
+        let line = identity::describe(&lagg0, before, Some(after)).expect("a change");
+        assert!(heads.contains(&line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
     }
 
     let error = KernelError::errno(Op::AddLaggPort, Some(&name("wlan0")), Errno::EBUSY);

@@ -271,6 +271,47 @@ fn cases() -> Vec<Case> {
         case("lock owned by another user", &["reconcile"], 3, "is owned by uid 65534")
             .prepare(|sb| chown_other(&sb.path("kernel.toml.lock")))
             .root(),
+        // The identity file (/var/db/lagghook/identity; PATH.db here)
+        // decides the address a root process gives the interfaces: what
+        // lagghook must not read is refused by every command that reads it,
+        // before the kernel is touched, and left in place.
+        case("identity file is a planted link", &["reconcile"], 3, "kernel.toml.db: is a symbolic link")
+            .prepare(|sb| {
+                sb.write("victim", "precious\n");
+                symlink(sb.path("victim"), sb.path("kernel.toml.db")).unwrap();
+            }),
+        case("identity file is a FIFO", &["reconcile"], 3, "kernel.toml.db: is a FIFO")
+            .prepare(|sb| fifo(&sb.path("kernel.toml.db"))),
+        case("identity file is a directory", &["reconcile"], 3, "kernel.toml.db: is a directory")
+            .prepare(|sb| fs::create_dir(sb.path("kernel.toml.db")).unwrap()),
+        case("identity file too big", &["reconcile"], 3, "kernel.toml.db: is larger than 1 MiB")
+            .prepare(|sb| {
+                sb.write("kernel.toml.db", &format!("version = 1\n#{}\n", "x".repeat(1 << 20)));
+                mode(&sb.path("kernel.toml.db"), 0o600);
+            }),
+        case("identity file writable by others", &["reconcile"], 3, "is writable by group or others (mode 0666)")
+            .prepare(|sb| {
+                sb.write("kernel.toml.db", "version = 1\n");
+                mode(&sb.path("kernel.toml.db"), 0o666);
+            }),
+        case("identity file writable by its group", &["event", "IFNET", "wlan0", "ATTACH"], 3, "(mode 0620)")
+            .prepare(|sb| {
+                sb.write("kernel.toml.db", "version = 1\n");
+                mode(&sb.path("kernel.toml.db"), 0o620);
+            }),
+        case("status with a FIFO identity file", &["status"], 3, "kernel.toml.db: is a FIFO")
+            .prepare(|sb| fifo(&sb.path("kernel.toml.db"))),
+        case("-n with a linked identity file", &["-n", "reconcile"], 3, "is a symbolic link")
+            .prepare(|sb| symlink(sb.path("config.toml"), sb.path("kernel.toml.db")).unwrap()),
+        case("rc-conf with a linked identity file", &["rc-conf"], 3, "is a symbolic link")
+            .prepare(|sb| symlink(sb.path("config.toml"), sb.path("kernel.toml.db")).unwrap()),
+        case("identity file owned by another user", &["reconcile"], 3, "is owned by uid 65534")
+            .prepare(|sb| {
+                sb.write("kernel.toml.db", "version = 1\n");
+                mode(&sb.path("kernel.toml.db"), 0o600);
+                chown_other(&sb.path("kernel.toml.db"));
+            })
+            .root(),
         case("machine in another user's directory", &["reconcile"], 2, "owned by uid 65534")
             .prepare(|sb| chown_other(&sb.dir))
             .root(),

@@ -12,6 +12,8 @@ mod docs;
 mod faults;
 /// Hostile input: refused with one line, nothing changed.
 mod hostile;
+/// The identity file across runs, reboots and docking (`-k sim:PATH`).
+mod identity;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.

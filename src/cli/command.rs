@@ -1,6 +1,6 @@
 //! Carries out an [`Invocation`]: picks the kernel (native or a simulated
-//! one kept in a file), the log sink and the state store, then runs the
-//! command. [`execute_in`] is the part that takes them ready-made, so the
+//! one kept in a file), the log sink and the state store (the volatile
+//! state and the identity file), then runs the command. [`execute_in`] is the part that takes them ready-made, so the
 //! scenario runner executes the very command lines its devd rules produce.
 
 use std::io::Write;
@@ -15,13 +15,14 @@ use crate::cli::status;
 use crate::devd;
 use crate::domain::config::{Config, LaggConfig};
 use crate::domain::event::DevdEvent;
+use crate::domain::identity;
 use crate::domain::model::Snapshot;
-use crate::domain::plan::{identity_mac, RememberedMacs, Scope};
+use crate::domain::plan::{RememberedMacs, Scope};
 use crate::domain::text;
 use crate::kernel::Kernel;
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
-use crate::run::state::{self, FileStore, MemoryStore, StateStore};
+use crate::run::state::{self, FileStore, MemoryStore, StateError, StateStore, Stored};
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
@@ -37,12 +38,26 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
     match &inv.command {
         Command::DevdConf => return write_out(out, &devd::rules_for(&config, devd::PROGRAM)),
         Command::RcConf => {
-            // The kernel only helps here (a port's hardware address), so
-            // one that cannot be read leaves the MAC as a comment.
+            // The identity a run would keep, from the identity file and the
+            // kernel. The kernel only helps here (a port's hardware
+            // address, the lagg's own MAC), so one that cannot be read
+            // leaves the stored identity, or a comment; an identity file
+            // that must not be read is an error, as for every command.
+            let stored = reader(&inv.kernel).load()?;
             let snapshot = peek(&inv.kernel, &config).unwrap_or_default();
+            let macs = run::remembered(&config, &snapshot, &stored);
             let identity =
-                |lagg: &LaggConfig| identity_mac(lagg, &snapshot, &RememberedMacs::new());
-            return write_out(out, &rc_conf::rc_conf(&config, &identity));
+                |lagg: &LaggConfig| identity::resolve(lagg, &snapshot, macs.get(&lagg.name));
+            // These lines go into rc.conf: a wlanaddr that may not be the
+            // stored identity must say so where the administrator reads it.
+            let caveat = match (&stored.unreadable, &stored.hidden) {
+                (Some(why), _) => format!("# {why}; identities recovered from the kernel\n"),
+                (None, Some(why)) => {
+                    format!("# {why}; run rc-conf as root for the stored identities\n")
+                }
+                (None, None) => String::new(),
+            };
+            return write_out(out, &(caveat + &rc_conf::rc_conf(&config, &identity)));
         }
         _ => {}
     }
@@ -61,10 +76,10 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         KernelChoice::Native => {
             let mut kernel = NativeKernel::open()?;
             if read_only {
-                let mut store = ReadOnlyStore::new(&Path::new(state::DEFAULT_DIR).join("state"));
+                let mut store = ReadOnlyStore(reader(&inv.kernel));
                 execute_in(inv, &config, &mut kernel, log, &mut store, now, out)
             } else {
-                let mut store = FileStore::open_dir(Path::new(state::DEFAULT_DIR))?;
+                let mut store = FileStore::open_system()?;
                 execute_in(inv, &config, &mut kernel, log, &mut store, now, out)
             }
         }
@@ -74,27 +89,35 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             let refused = |e| Error::Input(format!("{}: {e}", text::path(path)));
             file::check_regular(path, Links::Refuse).map_err(refused)?;
             file::owned_parent(path).map_err(refused)?;
-            let state_path = with_suffix(path, ".state");
             if read_only {
-                let mut store = ReadOnlyStore::new(&state_path);
+                let mut store = ReadOnlyStore(reader(&inv.kernel));
                 let mut kernel = load_sim(path)?;
                 return execute_in(inv, &config, &mut kernel, log, &mut store, now, out);
             }
-            // One lock guards both the simulated machine and the state, so
-            // runs sharing the machine see each other's changes whole.
-            let mut store = FileStore::open(&with_suffix(path, ".lock"), &state_path)?;
+            // One lock guards the simulated machine and both state files,
+            // so runs sharing the machine see each other's changes whole.
+            let (state_path, db_path) = sim_state_paths(path);
+            let mut store = FileStore::open(&with_suffix(path, ".lock"), &state_path, &db_path)?;
             let mut kernel = load_sim(path)?;
             // The state is written only after the machine, so it never
             // records a change the machine file does not have.
-            let loaded = store.load();
-            let mut memory = MemoryStore { state: loaded.clone() };
+            let loaded = store.load()?;
+            let mut memory = MemoryStore::from(loaded.clone());
             let result = execute_in(inv, &config, &mut kernel, log, &mut memory, now, out);
             if kernel.writes() > 0 {
                 kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
             }
-            if let Some(state) = memory.state.filter(|s| loaded.as_ref() != Some(s)) {
-                if let Err(e) = store.save(&state) {
+            if let Some(state) = memory.state.as_ref().filter(|s| loaded.state.as_ref() != Some(s))
+            {
+                if let Err(e) = store.save(state) {
                     log.log(Level::Warning, &format!("state not saved: {e}"));
+                }
+            }
+            // A save of identities clears `unreadable`: a rebuilt file is
+            // written even when it holds what the corrupt one was read as.
+            if (&memory.macs, &memory.unreadable) != (&loaded.macs, &loaded.unreadable) {
+                if let Err(e) = store.save_identities(&memory.macs) {
+                    log.log(Level::Warning, &format!("identities not saved: {e}"));
                 }
             }
             result
@@ -126,16 +149,21 @@ pub fn execute_in(
         }
         Command::Reconcile => Scope::All,
         Command::Status => {
-            let text = status::render(config, kernel, store.load().as_ref(), inv.json, now)?;
+            let text = status::render(config, kernel, &store.load()?, inv.json, now)?;
             return write_out(out, &text);
         }
-        Command::Check => return status::check(config, kernel, &inv.kernel, out),
+        Command::Check => return status::check(config, kernel, &inv.kernel, store.load(), out),
         Command::Simulate(_) | Command::DevdConf | Command::RcConf => {
             return Err(Error::Usage("not a kernel command".into()));
         }
     };
-    let mut memory = MemoryStore { state: store.load() };
-    let store: &mut dyn StateStore = if inv.dry_run { &mut memory } else { store };
+    let mut memory;
+    let store: &mut dyn StateStore = if inv.dry_run {
+        memory = MemoryStore::from(store.load()?);
+        &mut memory
+    } else {
+        store
+    };
     let mut ctx = Context { kernel, log, state: store, now, dry_run: inv.dry_run };
     let report = run::reconcile(&mut ctx, config, &scope)?;
     if inv.dry_run {
@@ -156,6 +184,28 @@ fn peek(choice: &KernelChoice, config: &Config) -> Option<Snapshot> {
     }
 }
 
+/// The state files of a simulated machine at `path`: `PATH.state`, the
+/// volatile part (a reboot empties it, as rc empties /var/run), and
+/// `PATH.db`, the identity file (/var/db, kept).
+fn sim_state_paths(path: &Path) -> (PathBuf, PathBuf) {
+    (with_suffix(path, ".state"), with_suffix(path, ".db"))
+}
+
+/// Both state files, read without the lock, for the commands that only
+/// read.
+fn reader(choice: &KernelChoice) -> FileStore {
+    match choice {
+        KernelChoice::Native => FileStore::unlocked(
+            &Path::new(state::DEFAULT_DIR).join("state"),
+            &Path::new(state::DB_DIR).join(state::IDENTITY_FILE),
+        ),
+        KernelChoice::Sim(path) => {
+            let (state, db) = sim_state_paths(path);
+            FileStore::unlocked(&state, &db)
+        }
+    }
+}
+
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
@@ -166,25 +216,18 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// The state file read without the lock, for `status`, `check` and `-n`.
-struct ReadOnlyStore {
-    inner: FileStore,
-}
-
-impl ReadOnlyStore {
-    fn new(path: &Path) -> ReadOnlyStore {
-        ReadOnlyStore { inner: FileStore::unlocked(path) }
-    }
-}
+/// The state files read without the lock, for `status`, `check` and `-n`:
+/// saving is a no-op, so nothing a reading command does reaches a file.
+struct ReadOnlyStore(FileStore);
 
 impl StateStore for ReadOnlyStore {
-    fn load(&mut self) -> Option<crate::run::state::State> {
-        self.inner.load()
+    fn load(&mut self) -> Result<Stored, StateError> {
+        self.0.load()
     }
-    fn save(
-        &mut self,
-        _state: &crate::run::state::State,
-    ) -> Result<(), crate::run::state::StateError> {
+    fn save(&mut self, _state: &state::State) -> Result<(), StateError> {
+        Ok(())
+    }
+    fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), StateError> {
         Ok(())
     }
 }

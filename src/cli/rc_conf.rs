@@ -6,14 +6,17 @@
 use std::fmt::Write as _;
 
 use crate::domain::config::{Config, LaggConfig};
-use crate::domain::model::MacAddr;
+use crate::domain::identity::{self, Basis, Resolved};
 
 /// The rc.conf lines building `config`'s laggs at boot. `identity` gives
-/// each lagg's identity MAC where it is known (a literal `mac`, or the
-/// hardware address of the port `mac` names, read from the kernel); it goes
-/// into `create_args_wlanN="wlanaddr …"` so rc creates every vap with it
-/// and lagghook never has to re-clone it.
-pub fn rc_conf(config: &Config, identity: &dyn Fn(&LaggConfig) -> Option<MacAddr>) -> String {
+/// each lagg's identity where it is known, the very one a run keeps (a
+/// literal `mac`, the one in the identity file, the `mac` port's hardware
+/// address, or the lagg's own MAC, provisional); it goes into
+/// `create_args_wlanN="wlanaddr …"` so rc creates every vap with it and
+/// lagghook never has to re-clone it. A provisional identity is printed
+/// too, with a comment: it is the address the lagg keeps until it changes,
+/// and the vap must carry it meanwhile.
+pub fn rc_conf(config: &Config, identity: &dyn Fn(&LaggConfig) -> Option<Resolved>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# rc.conf(5) lines for {}, by `lagghook rc-conf`;", config.path.display());
     let _ =
@@ -21,7 +24,11 @@ pub fn rc_conf(config: &Config, identity: &dyn Fn(&LaggConfig) -> Option<MacAddr
     let names: Vec<&str> = config.laggs.iter().map(|l| l.name.as_str()).collect();
     let _ = writeln!(s, "cloned_interfaces=\"{}\"", names.join(" "));
     for lagg in &config.laggs {
-        let mac = identity(lagg);
+        let resolved = identity(lagg);
+        let mac = resolved.as_ref().map(|r| r.identity.mac);
+        if let Some(caveat) = resolved.as_ref().and_then(|r| caveat(&lagg.name, r)) {
+            let _ = writeln!(s, "{caveat}");
+        }
         for port in &lagg.ports {
             if !lagg.is_wlan_port(port) {
                 let _ = writeln!(s, "ifconfig_{port}=\"up\"");
@@ -65,16 +72,45 @@ pub fn rc_conf(config: &Config, identity: &dyn Fn(&LaggConfig) -> Option<MacAddr
     s
 }
 
+/// A comment line for an identity that may still change, since then
+/// these lines must be printed again.
+fn caveat(lagg: &crate::domain::model::IfName, r: &Resolved) -> Option<String> {
+    let port = r.port.as_ref()?;
+    let mac = r.identity.mac;
+    match &r.basis {
+        Basis::Provisional => Some(format!(
+            "# {lagg}'s identity {mac} is provisional ({lagg}'s own MAC): {port}'s hardware \
+             address replaces it when {lagg} is next empty; run lagghook rc-conf again then"
+        )),
+        Basis::Superseded { was } => Some(format!(
+            "# {lagg}'s identity {mac} was chosen for {}: {port}'s hardware address replaces it \
+             when {port} is seen; run lagghook rc-conf again then",
+            identity::setting(was)
+        )),
+        Basis::Literal | Basis::Stored | Basis::PortHwaddr => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::config::MacSource;
+    use crate::domain::identity::Identity;
+    use crate::domain::model::{IfName, MacAddr};
+
+    fn resolved(mac: MacAddr, basis: Basis) -> Resolved {
+        let port = IfName::new("em0").unwrap();
+        let provisional = basis == Basis::Provisional;
+        let identity = Identity { mac, source: MacSource::Port(port.clone()), provisional };
+        Resolved { identity, basis, port: Some(port), port_hwaddr: None }
+    }
 
     #[test]
     fn laptop_lines_clone_the_identity_at_vap_creation() {
         let text = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwn0\"\n";
         let config = Config::parse(text, "lagghook.toml".as_ref()).unwrap();
         let mac: MacAddr = "00:11:22:33:44:55".parse().unwrap();
-        let out = rc_conf(&config, &|_| Some(mac));
+        let out = rc_conf(&config, &|_| Some(resolved(mac, Basis::Stored)));
         let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
         assert_eq!(
             lines,
@@ -88,6 +124,27 @@ mod tests {
             ]
         );
         assert!(out.ends_with("# and in /etc/sysctl.conf: net.link.lagg.failover_rx_all=1\n"));
+        assert!(!out.contains("provisional"), "{out}");
+    }
+
+    /// Proves a provisional identity is printed (the vap must carry the
+    /// address the lagg keeps) and flagged, so the administrator knows the
+    /// lines must be printed again once it changes.
+    #[test]
+    fn a_provisional_identity_is_printed_with_a_comment() {
+        let text = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwn0\"\n";
+        let config = Config::parse(text, "lagghook.toml".as_ref()).unwrap();
+        let mac: MacAddr = "00:24:d7:00:00:01".parse().unwrap();
+        let out = rc_conf(&config, &|_| Some(resolved(mac, Basis::Provisional)));
+        assert!(out.contains("\ncreate_args_wlan0=\"wlanaddr 00:24:d7:00:00:01\"\n"), "{out}");
+        assert!(
+            out.contains(
+                "# lagg0's identity 00:24:d7:00:00:01 is provisional (lagg0's own MAC): em0's \
+                 hardware address replaces it when lagg0 is next empty; run lagghook rc-conf \
+                 again then\n"
+            ),
+            "{out}"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::cli::command::execute_in;
 use crate::cli::output::write_out;
 use crate::cli::rc_conf::rc_conf;
 use crate::domain::config::{Config, LaggConfig};
-use crate::domain::plan::{identity_mac, RememberedMacs};
+use crate::domain::identity;
 use crate::run::error::Error;
 use crate::run::log::MemoryLog;
 use crate::run::observe;
@@ -46,7 +46,7 @@ pub fn with_rc_conf(scenario: &Scenario) -> Result<Cow<'_, Scenario>, Error> {
     // A machine that cannot be observed leaves the MAC a comment, as the
     // command does.
     let snapshot = observe(&mut kernel, &scenario.config).unwrap_or_default();
-    let identity = |lagg: &LaggConfig| identity_mac(lagg, &snapshot, &RememberedMacs::new());
+    let identity = |lagg: &LaggConfig| identity::resolve(lagg, &snapshot, None);
     let text = rc_conf(&scenario.config, &identity);
     let lines = RcConf::parse(&text)
         .map_err(|e| Error::Input(format!("{}: lagghook rc-conf lines: {e}", scenario.name)))?;

@@ -1,6 +1,6 @@
-//! `status` (what the laggs look like now, and why traffic is where it is)
-//! and `check` (is the configuration usable on this kernel). Both only
-//! read.
+//! `status` (what the laggs look like now, why traffic is where it is, and
+//! which identity MAC each keeps and why) and `check` (is the configuration
+//! usable on this kernel). Both only read.
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -9,13 +9,14 @@ use serde::Serialize;
 
 use crate::cli::args::KernelChoice;
 use crate::cli::output::write_out;
-use crate::domain::config::Config;
+use crate::domain::config::{Config, LaggConfig};
+use crate::domain::identity::{self, Basis, Resolved};
 use crate::domain::model::{Caps, IfKind, IfName, Snapshot};
-use crate::domain::plan::{identity_mac, plan, RememberedMacs, Scope};
+use crate::domain::plan::{plan, RememberedMacs, Scope};
 use crate::kernel::{Kernel, KernelErrorKind};
 use crate::run::error::Error;
-use crate::run::observe;
-use crate::run::state::State;
+use crate::run::state::{StateError, Stored};
+use crate::run::{observe, remembered};
 
 #[derive(Debug, Serialize)]
 struct LaggReport {
@@ -24,6 +25,17 @@ struct LaggReport {
     proto: Option<String>,
     mac: Option<String>,
     identity_mac: Option<String>,
+    /// Why the identity is that address: `literal`, `stored`,
+    /// `port-hwaddr`, `provisional` or `superseded` (see [`Basis::name`]);
+    /// `None` while it is unknown.
+    identity_source: Option<&'static str>,
+    identity_provisional: bool,
+    /// The port `mac` names; `None` for a literal.
+    identity_port: Option<String>,
+    /// That port's hardware address, when the port is seen.
+    identity_port_hwaddr: Option<String>,
+    /// The identity and its reason in words, as the text output shows it.
+    identity_why: String,
     primary: Option<String>,
     active: Option<String>,
     /// Where traffic goes if the primary fails: the port after it in
@@ -54,6 +66,8 @@ struct PortReport {
 #[derive(Debug, Serialize)]
 struct StatusReport {
     laggs: Vec<LaggReport>,
+    /// Why the identity file could not be used, and what follows.
+    identity_file_problem: Option<String>,
     failover_rx_all: Option<bool>,
     transitions: Vec<TransitionReport>,
 }
@@ -69,16 +83,19 @@ struct TransitionReport {
 pub fn render(
     config: &Config,
     kernel: &mut dyn Kernel,
-    state: Option<&State>,
+    stored: &Stored,
     json: bool,
     _now: u64,
 ) -> Result<String, Error> {
     let snap = observe(kernel, config)?;
-    let remembered = state.map(|s| s.macs.clone()).unwrap_or_default();
+    let remembered = remembered(config, &snap, stored);
     let report = StatusReport {
         laggs: config.laggs.iter().map(|l| lagg_report(l, &snap, &remembered)).collect(),
+        identity_file_problem: identity_file_problem(stored),
         failover_rx_all: snap.failover_rx_all,
-        transitions: state
+        transitions: stored
+            .state
+            .as_ref()
             .map(|s| {
                 s.transitions
                     .iter()
@@ -99,11 +116,7 @@ pub fn render(
     Ok(text(&report))
 }
 
-fn lagg_report(
-    cfg: &crate::domain::config::LaggConfig,
-    snap: &Snapshot,
-    remembered: &RememberedMacs,
-) -> LaggReport {
+fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -> LaggReport {
     let iface = snap.interface(&cfg.name);
     let status = snap.laggs.get(&cfg.name);
     let lagg_mac = iface.map(|i| i.mac);
@@ -133,12 +146,19 @@ fn lagg_report(
     let primary = status.and_then(|s| s.primary()).cloned();
     let active = status.and_then(|s| s.active()).cloned();
     let backup = status.and_then(|s| backup(snap, s));
+    let identity = identity::resolve(cfg, snap, remembered.get(&cfg.name));
+    let id = identity.as_ref();
     LaggReport {
         name: cfg.name.to_string(),
         exists: status.is_some(),
         proto: status.map(|s| s.proto.to_string()),
         mac: lagg_mac.map(|m| m.to_string()),
-        identity_mac: identity_mac(cfg, snap, remembered).map(|m| m.to_string()),
+        identity_mac: id.map(|r| r.identity.mac.to_string()),
+        identity_source: id.map(|r| r.basis.name()),
+        identity_provisional: id.is_some_and(|r| r.identity.provisional),
+        identity_port: id.and_then(|r| r.port.as_ref()).map(|p| p.to_string()),
+        identity_port_hwaddr: id.and_then(|r| r.port_hwaddr).map(|m| m.to_string()),
+        identity_why: identity_in_words(cfg, identity.as_ref()),
         why: why_active(snap, primary.as_ref(), active.as_ref(), status.is_some()),
         primary: primary.map(|p| p.to_string()),
         active: active.map(|p| p.to_string()),
@@ -173,6 +193,56 @@ fn backup(snap: &Snapshot, status: &crate::domain::model::LaggStatus) -> Option<
         .cloned()
 }
 
+/// What keeps the identity file from being used, and what follows from it.
+fn identity_file_problem(stored: &Stored) -> Option<String> {
+    let rebuilt = stored.unreadable.as_ref().map(|why| format!("{why}; the next run rebuilds it"));
+    rebuilt.or_else(|| {
+        let hidden = stored.hidden.as_ref()?;
+        Some(format!("{hidden}; the identities shown are not the stored ones (run as root)"))
+    })
+}
+
+/// A lagg's identity and why it is that address, in one line, for
+/// `status` and `check`: for a provisional or superseded identity, also
+/// what would replace it, and when.
+fn identity_in_words(cfg: &LaggConfig, resolved: Option<&Resolved>) -> String {
+    let lagg = &cfg.name;
+    let Some(r) = resolved else {
+        let port = match &cfg.mac {
+            crate::domain::config::MacSource::Port(p) => p.to_string(),
+            crate::domain::config::MacSource::Literal(m) => m.to_string(),
+        };
+        return format!(
+            "identity MAC unknown until {port} appears or {lagg} holds a configured port"
+        );
+    };
+    let mac = r.identity.mac;
+    let port = r.port.as_ref().map_or_else(String::new, |p| p.to_string());
+    let hw = r.port_hwaddr.map(|m| m.to_string());
+    match (&r.basis, hw) {
+        (Basis::Literal, _) => format!("identity MAC {mac}: from the configuration"),
+        (Basis::Stored, Some(hw)) if r.port_differs() => format!(
+            "identity MAC {mac}: stored, the hardware address {port} had; {port} now has {hw}, \
+             which does not replace a stored identity (only the configuration does)"
+        ),
+        (Basis::Stored, _) => format!("identity MAC {mac}: stored, the hardware address of {port}"),
+        (Basis::PortHwaddr, _) => format!("identity MAC {mac}: the hardware address of {port}"),
+        (Basis::Provisional, Some(hw)) => format!(
+            "identity MAC {mac}: provisional, {lagg}'s own MAC; {port}'s hardware address {hw} \
+             differs and replaces it when {lagg} is next empty or created"
+        ),
+        (Basis::Provisional, None) => format!(
+            "identity MAC {mac}: provisional, {lagg}'s own MAC; {port} has not been seen, and its \
+             hardware address replaces it when {lagg} is next empty or created"
+        ),
+        (Basis::Superseded { was }, _) => format!(
+            "identity MAC {mac}: chosen for {}; {port}'s hardware address replaces it as soon as \
+             {port} is seen",
+            identity::setting(was)
+        ),
+    }
+}
+
 /// Explains `lagg_link_active` (`sys/net/if_lagg.c`): the primary while it
 /// is active (link up and IFF_UP), else the next active port.
 fn why_active(
@@ -199,9 +269,13 @@ fn why_active(
 
 fn text(r: &StatusReport) -> String {
     let mut s = String::new();
+    if let Some(problem) = &r.identity_file_problem {
+        let _ = writeln!(s, "{problem}");
+    }
     for l in &r.laggs {
         if !l.exists {
             let _ = writeln!(s, "{}: does not exist", l.name);
+            let _ = writeln!(s, "\t{}", l.identity_why);
             continue;
         }
         let _ = writeln!(
@@ -213,6 +287,7 @@ fn text(r: &StatusReport) -> String {
             l.active.as_deref().unwrap_or("none (offline)")
         );
         let _ = writeln!(s, "\twhy: {}", l.why);
+        let _ = writeln!(s, "\t{}", l.identity_why);
         if let Some(b) = &l.backup {
             // lagg falls back in if_index order, not in the configuration's.
             let _ = writeln!(s, "\tbackup: {b} (lagg's choice: next in if_index order)");
@@ -275,12 +350,22 @@ pub fn check(
     config: &Config,
     kernel: &mut dyn Kernel,
     choice: &KernelChoice,
+    stored: Result<Stored, StateError>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let mut problems: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     if config.laggs.is_empty() {
         problems.push(format!("{}: no lagg configured", config.path.display()));
+    }
+    // An identity file every run would refuse is a problem; one a run
+    // would rebuild is worth a note.
+    let stored = stored.unwrap_or_else(|e| {
+        problems.push(format!("{e}; every run stops until it is removed"));
+        Stored::default()
+    });
+    if let Some(problem) = identity_file_problem(&stored) {
+        notes.push(problem);
     }
     match observe(kernel, config) {
         Ok(snap) => {
@@ -300,7 +385,8 @@ pub fn check(
                     Err(e) => problems.push(e.to_string()),
                 }
             }
-            kernel_problems(config, &snap, &mut problems, &mut notes);
+            let macs = remembered(config, &snap, &stored);
+            kernel_problems(config, &snap, &macs, &mut problems, &mut notes);
             if *choice == KernelChoice::Native {
                 installation_problems(config, &mut problems);
             }
@@ -330,6 +416,7 @@ pub fn check(
 fn kernel_problems(
     config: &Config,
     snap: &Snapshot,
+    macs: &RememberedMacs,
     problems: &mut Vec<String>,
     notes: &mut Vec<String>,
 ) {
@@ -374,11 +461,23 @@ fn kernel_problems(
                 }
             }
         }
-        if identity_mac(lagg, snap, &RememberedMacs::new()).is_none() {
-            notes.push(format!("{}: identity MAC unknown until its port appears", lagg.name));
+        // The identity is worth a word when it is not simply the address
+        // the configuration names: unknown, provisional, or kept from an
+        // earlier `mac` setting.
+        let resolved = identity::resolve(lagg, snap, macs.get(&lagg.name));
+        let worth_a_note = match &resolved {
+            None => true,
+            Some(r) => match r.basis {
+                Basis::Provisional | Basis::Superseded { .. } => true,
+                Basis::Stored => r.port_differs(),
+                Basis::Literal | Basis::PortHwaddr => false,
+            },
+        };
+        if worth_a_note {
+            notes.push(format!("{}: {}", lagg.name, identity_in_words(lagg, resolved.as_ref())));
         }
     }
-    let pending = plan(config, snap, &RememberedMacs::new(), &Scope::All);
+    let pending = plan(config, snap, macs, &Scope::All);
     if !pending.is_empty() {
         notes.push(format!(
             "not converged; `lagghook reconcile` would run {} change(s)",
@@ -458,7 +557,7 @@ mod tests {
         lagg0.ports = Some(vec![em0.name.clone(), wlan0.name.clone()]);
         let machine = Machine { interface: vec![em0, wlan0, lagg0], ..Machine::default() };
         let mut k = SimKernel::from_machine(&machine).unwrap();
-        let text = render(&config, &mut k, None, false, 0).unwrap();
+        let text = render(&config, &mut k, &Stored::default(), false, 0).unwrap();
         assert!(text.contains("\toptions: <>\n"), "{text}");
         assert!(text.contains("em0 offload off in the lagg: <RXCSUM,TXCSUM,"), "{text}");
         assert!(text.contains("TSO4,LRO"), "{text}");
@@ -485,7 +584,7 @@ mod tests {
         for (machine, problem) in cases {
             let mut k = SimKernel::from_machine(&machine).unwrap();
             let mut out = Vec::new();
-            let r = check(&config, &mut k, &choice, &mut out);
+            let r = check(&config, &mut k, &choice, Ok(Stored::default()), &mut out);
             let text = String::from_utf8(out).unwrap();
             match problem {
                 Some(p) => assert!(text.starts_with(p) && r.is_err(), "{text}"),
@@ -496,6 +595,65 @@ mod tests {
             assert_eq!(k.writes(), 0, "check only reads");
             assert_eq!(k.failover_rx_all().unwrap(), None);
         }
+    }
+
+    /// Issue 7, point 4: after an undocked boot the identity is
+    /// provisional; `status` (text and JSON) and `check` say so, and how
+    /// it differs from the dock's hardware address, now that it is seen.
+    #[test]
+    fn issue7_status_and_check_show_a_provisional_identity_and_the_ports_address() {
+        use crate::domain::config::MacSource;
+        use crate::domain::identity::Identity;
+        use crate::sim::MachineInterface;
+        let config =
+            Config::parse("[lagg0]\nports = [\"ue0\", \"wlan0\"]\n", "t.toml".as_ref()).unwrap();
+        let name = |s: &str| IfName::new(s).unwrap();
+        let mut ue0 = MachineInterface::new(name("ue0"), IfKind::Ether);
+        (ue0.mac, ue0.link) = (Some("00:11:22:33:44:55".parse().unwrap()), true);
+        let mut wlan0 = MachineInterface::new(name("wlan0"), IfKind::Wlan);
+        wlan0.mac = Some("00:24:d7:00:00:01".parse().unwrap());
+        (wlan0.parent, wlan0.link) = (Some(name("iwn0")), true);
+        let mut lagg0 = MachineInterface::new(name("lagg0"), IfKind::Lagg);
+        lagg0.ports = Some(vec![wlan0.name.clone()]);
+        let machine = Machine { interface: vec![wlan0, lagg0, ue0], ..Machine::default() };
+        let provisional = Identity {
+            mac: "00:24:d7:00:00:01".parse().unwrap(),
+            source: MacSource::Port(name("ue0")),
+            provisional: true,
+        };
+        let stored = Stored {
+            macs: RememberedMacs::from([(name("lagg0"), provisional)]),
+            ..Stored::default()
+        };
+
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        let text = render(&config, &mut k, &stored, false, 0).unwrap();
+        let words = "identity MAC 00:24:d7:00:00:01: provisional, lagg0's own MAC; ue0's hardware \
+                     address 00:11:22:33:44:55 differs and replaces it when lagg0 is next empty \
+                     or created";
+        assert!(text.contains(&format!("\t{words}\n")), "{text}");
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&config, &mut k, &stored, true, 0).unwrap()).unwrap();
+        let lagg = &json["laggs"][0];
+        assert_eq!(lagg["identity_mac"], "00:24:d7:00:00:01");
+        assert_eq!(lagg["identity_source"], "provisional");
+        assert_eq!(lagg["identity_provisional"], true);
+        assert_eq!(lagg["identity_port"], "ue0");
+        assert_eq!(lagg["identity_port_hwaddr"], "00:11:22:33:44:55");
+
+        let mut out = Vec::new();
+        let choice = KernelChoice::Sim("k.toml".into());
+        let _ = check(&config, &mut k, &choice, Ok(stored), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(&format!("# lagg0: {words}\n")), "{text}");
+
+        // Nothing stored yet: the dock's address is what a run would take.
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&config, &mut k, &Stored::default(), true, 0).unwrap())
+                .unwrap();
+        assert_eq!(json["laggs"][0]["identity_source"], "port-hwaddr");
+        assert_eq!(json["laggs"][0]["identity_mac"], "00:11:22:33:44:55");
+        assert_eq!(k.writes(), 0, "status and check only read");
     }
 
     #[test]

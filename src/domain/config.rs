@@ -39,8 +39,8 @@ pub const DEFAULT_FAILOVER_RX_ALL: bool = true;
 /// Where a lagg's identity MAC comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MacSource {
-    /// That port's hardware address (`SIOCGHWADDR`), remembered in the
-    /// state file while the port is absent.
+    /// That port's hardware address (`SIOCGHWADDR`); the identity a run
+    /// settles on is remembered across reboots (`domain::identity`).
     Port(IfName),
     Literal(MacAddr),
 }

@@ -5,6 +5,9 @@
 pub mod config;
 /// devd event lines and arguments.
 pub mod event;
+/// Each lagg's identity MAC: which source wins, when a provisional one
+/// gives way.
+pub mod identity;
 /// Value types: interface names, MAC addresses, lagg protocols, snapshots.
 pub mod model;
 /// The reconcile planner: (config, snapshot) → ordered actions.

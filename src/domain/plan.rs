@@ -9,10 +9,10 @@
 //! state (for example a port's MAC after `SIOCSLAGGDELPORT` restored it from
 //! its `lp_lladdr`, which userland cannot read beforehand).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::domain::config::{Config, Failback, LaggConfig, MacSource};
+use crate::domain::config::{Config, Failback, LaggConfig};
+use crate::domain::identity::{self, Identities};
 use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot};
 
 /// One change to the system, in the words of the command an administrator
@@ -165,35 +165,21 @@ pub enum Scope {
     Lagg(IfName),
 }
 
-/// Hardware addresses of ports named by `mac = "PORT"`, remembered from
-/// earlier runs so the identity survives the port's absence.
-pub type RememberedMacs = BTreeMap<IfName, MacAddr>;
+/// Each lagg's identity as earlier runs remembered it (in
+/// `/var/db/lagghook/identity`), by lagg name.
+pub type RememberedMacs = Identities;
 
-/// The MAC every port of `lagg` must carry, if it can be known.
-///
-/// A literal wins. A port name means that port's hardware address
-/// (`SIOCGHWADDR`: the address it was attached with), or the remembered one
-/// while it is absent. Failing both, a lagg that has ports keeps the MAC it
-/// has, so live connections keep their address; an empty lagg will take the
-/// first port's (`lagg_port_create`).
+/// The MAC every port of `lagg` must carry, if it can be known: a literal
+/// `mac`, else the identity remembered for the lagg, else the hardware
+/// address (`SIOCGHWADDR`) of the port `mac` names, else the lagg's own MAC
+/// while it holds configured ports (provisional). [`identity::resolve`]
+/// has the rules, and the reason for the choice.
 pub fn identity_mac(
     lagg: &LaggConfig,
     snapshot: &Snapshot,
     remembered: &RememberedMacs,
 ) -> Option<MacAddr> {
-    match &lagg.mac {
-        MacSource::Literal(mac) => Some(*mac),
-        MacSource::Port(port) => snapshot
-            .interface(port)
-            .and_then(|i| i.hwaddr)
-            .filter(|m| !m.is_zero())
-            .or_else(|| remembered.get(port).copied())
-            .or_else(|| {
-                let has_ports = snapshot.laggs.get(&lagg.name).is_some_and(|s| !s.ports.is_empty());
-                let mac = snapshot.interface(&lagg.name).map(|i| i.mac);
-                mac.filter(|m| has_ports && !m.is_zero())
-            }),
-    }
+    identity::resolve(lagg, snapshot, remembered.get(&lagg.name)).map(|r| r.identity.mac)
 }
 
 /// Plans one round for every lagg in `scope`.
@@ -507,7 +493,8 @@ fn article(kind: IfKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::config::WlanConfig;
+    use crate::domain::config::{MacSource, WlanConfig};
+    use crate::domain::identity::Identity;
     use crate::domain::model::{LaggPort, LaggStatus, LinkState, PortFlags};
     use std::path::PathBuf;
 
@@ -800,13 +787,20 @@ mod tests {
         assert!(p.notes.iter().any(|note| note.text.contains("port of lagg1")));
     }
 
+    /// lagg0's identity as an earlier run stored it: its `mac` port's
+    /// hardware address.
+    fn remembered(cfg: &Config, mac: &str) -> RememberedMacs {
+        let identity =
+            Identity { mac: m(mac), source: cfg.laggs[0].mac.clone(), provisional: false };
+        RememberedMacs::from([(n("lagg0"), identity)])
+    }
+
     #[test]
     fn identity_is_remembered_while_its_port_is_absent() {
         let mut s = laptop(&[("wlan0", true, true)]);
         s.interfaces.remove(&n("em0"));
-        let mut remembered = RememberedMacs::new();
-        remembered.insert(n("em0"), m("00:aa:bb:cc:dd:ee"));
         let cfg = config(&["em0", "wlan0"]);
+        let remembered = remembered(&cfg, "00:aa:bb:cc:dd:ee");
         assert_eq!(identity_mac(&cfg.laggs[0], &s, &remembered), Some(m("00:aa:bb:cc:dd:ee")));
         // With nothing remembered, a lagg with ports keeps its own MAC.
         assert_eq!(identity_mac(&cfg.laggs[0], &s, &RememberedMacs::new()), Some(m(EM)));
@@ -819,9 +813,8 @@ mod tests {
         if let Some(l) = s.interfaces.get_mut(&n("lagg0")) {
             l.mac = m(FACTORY);
         }
-        let mut remembered = RememberedMacs::new();
-        remembered.insert(n("em0"), m(EM));
-        let p = plan(&config(&["em0", "wlan0"]), &s, &remembered, &Scope::All);
+        let cfg = config(&["em0", "wlan0"]);
+        let p = plan(&cfg, &s, &remembered(&cfg, EM), &Scope::All);
         // The member vap goes down around it: pushed while up, the address
         // would not reach its iv_myaddr.
         assert_eq!(

@@ -1,7 +1,8 @@
 //! One lagghook run, whatever started it: observe, plan, apply, observe
 //! again until a round plans nothing (or fails), then log the transitions
-//! and remember the new topology. Kernel, log sink, state store and clock
-//! are passed in, so the same code runs on FreeBSD and on the simulator.
+//! and remember the new topology and each lagg's identity. Kernel, log
+//! sink, state store and clock are passed in, so the same code runs on
+//! FreeBSD and on the simulator.
 
 /// Executes a plan against a kernel, continuing past a failing port.
 pub mod apply;
@@ -9,11 +10,13 @@ pub mod apply;
 pub mod error;
 /// The syslog / stderr sink.
 pub mod log;
-/// The state file under /var/run/lagghook: last topology, times, lock.
+/// What runs remember: the volatile state under /var/run/lagghook (last
+/// topology, times, the lock) and the identities under /var/db/lagghook.
 pub mod state;
 
-use crate::domain::config::{Config, ConfigError, MacSource};
+use crate::domain::config::{Config, ConfigError};
 use crate::domain::event::{DevdEvent, IfnetEvent};
+use crate::domain::identity;
 use crate::domain::model::{IfKind, IfName, Snapshot};
 use crate::domain::plan::{plan, Action, Plan, RememberedMacs, Scope};
 use crate::domain::transition::{describe, LaggView};
@@ -24,7 +27,7 @@ use std::path::Path;
 use crate::run::apply::{apply, Applied, Outcome};
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
-use crate::run::state::{State, StateStore};
+use crate::run::state::{State, StateStore, Stored};
 
 /// A round applies what one observation justifies; the next observes the
 /// result. Converging needs at most: create the lagg; add ports; let the
@@ -122,7 +125,7 @@ pub fn observe(kernel: &mut dyn Kernel, config: &Config) -> Result<Snapshot, Ker
 }
 
 /// What a run would do right now, from a fresh observation: empty once
-/// converged. `macs` are the remembered identity MACs.
+/// converged. `macs` are the remembered identities.
 pub fn pending(
     kernel: &mut dyn Kernel,
     config: &Config,
@@ -135,10 +138,14 @@ pub fn pending(
 /// happen and counted in the report; only an unobservable kernel is an
 /// `Err`.
 pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Result<Report, Error> {
-    let loaded = ctx.state.load();
+    // An identity file that must not be read stops the run here, before
+    // the kernel is even observed.
+    let stored = ctx.state.load()?;
+    let loaded = stored.state.clone();
     let mut snapshot = observe(ctx.kernel, config)?;
     let mut state = loaded.clone().unwrap_or_default();
-    remember_macs(config, &snapshot, &mut state);
+    let mut macs = remembered(config, &snapshot, &stored);
+    identity::remember(config, &snapshot, &mut macs);
     let laggs: Vec<IfName> = config
         .laggs
         .iter()
@@ -156,7 +163,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     let mut report = Report::default();
     let mut unfinished = None;
     for round_number in 1..=MAX_ROUNDS + 1 {
-        let round = plan(config, &snapshot, &state.macs, scope);
+        let round = plan(config, &snapshot, &macs, scope);
         for note in &round.notes {
             ctx.log.log(Level::Info, &note.to_string());
         }
@@ -179,13 +186,24 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         report.plans.push(round);
         report.applied.extend(applied);
         snapshot = observe(ctx.kernel, config)?;
-        remember_macs(config, &snapshot, &mut state);
+        identity::remember(config, &snapshot, &mut macs);
         if failed {
             break;
         }
     }
     if ctx.dry_run {
         return Ok(report);
+    }
+    if let Some(why) = &stored.unreadable {
+        // Said once: the file is rewritten below, whatever it holds now.
+        ctx.log.log(Level::Warning, &format!("{why}; identities rebuilt from the kernel"));
+    }
+    for lagg in &config.laggs {
+        let name = &lagg.name;
+        if let Some(line) = identity::describe(name, stored.macs.get(name), macs.get(name)) {
+            transition(ctx.log, &mut state, ctx.now, line.clone());
+            report.transitions.push(line);
+        }
     }
 
     for lagg in &laggs {
@@ -212,6 +230,13 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
             ctx.log.log(Level::Warning, &format!("state not saved: {e}"));
         }
     }
+    if stored.unreadable.is_some() || stored.macs != macs {
+        if let Err(e) = ctx.state.save_identities(&macs) {
+            // The next run resolves the same identity from the kernel as
+            // long as the lagg keeps its address; nothing to undo.
+            ctx.log.log(Level::Warning, &format!("identities not saved: {e}"));
+        }
+    }
     match (report.failures(), unfinished) {
         (0, None) => Ok(report),
         (0, Some(pending)) => Err(Error::NotConverged { rounds: MAX_ROUNDS, pending }),
@@ -219,18 +244,22 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     }
 }
 
-/// Keeps the hardware address of every `mac = "PORT"` port seen, so the
-/// identity is known while that port is away.
-fn remember_macs(config: &Config, snapshot: &Snapshot, state: &mut State) {
-    for lagg in &config.laggs {
-        if let MacSource::Port(port) = &lagg.mac {
-            if let Some(hw) =
-                snapshot.interface(port).and_then(|i| i.hwaddr).filter(|m| !m.is_zero())
-            {
-                state.macs.insert(port.clone(), hw);
-            }
-        }
+/// The identities a run starts from: the remembered ones, or, when the
+/// identity file was unusable, what [`identity::salvage`] recovers from the
+/// kernel and the last topology this boot saw, so a lost file never makes a
+/// busy lagg take another address. `status`, `check` and `rc-conf` start
+/// from the same.
+pub fn remembered(config: &Config, snapshot: &Snapshot, stored: &Stored) -> RememberedMacs {
+    if stored.unreadable.is_none() {
+        return stored.macs.clone();
     }
+    let last_seen = stored
+        .state
+        .iter()
+        .flat_map(|s| s.laggs.iter())
+        .filter_map(|(name, view)| view.as_ref().map(|v| (name.clone(), v.mac)))
+        .collect();
+    identity::salvage(config, snapshot, &last_seen)
 }
 
 /// A transition line: logged, and kept for `status`.

@@ -1,14 +1,27 @@
-//! What lagghook remembers between runs, in `/var/run/lagghook/state`
-//! (lost at reboot, on purpose: `/var/run` is cleared by rc, and the kernel
-//! is the truth anyway): the last observed topology of each lagg, when it
-//! went offline, the identity MACs of absent ports, and the last
-//! transitions for `status`. Written atomically (temp file + rename); a
-//! missing or corrupt file is rebuilt, never fatal. A lock file with a
-//! bounded wait serialises concurrent runs (devd and an administrator).
+//! What lagghook remembers between runs, in two files with two lifetimes.
 //!
-//! The directory is root's alone (0700), the lock and state files 0600 and
-//! never opened through a link (see [`crate::sys::file`]): a user who could
-//! open the lock could hold it and stall every repair.
+//! - `/var/run/lagghook/state`, lost at reboot on purpose (rc empties
+//!   `/var/run`, and the kernel is the truth about the topology anyway): the
+//!   last observed topology of each lagg, when it went offline, and the last
+//!   transitions for `status`. A missing or corrupt file is rebuilt,
+//!   silently.
+//! - `/var/db/lagghook/identity`, kept across reboots: each lagg's identity
+//!   MAC, whether it is provisional, and the `mac` setting it was chosen for
+//!   (see [`crate::domain::identity`]). It is the one thing a run cannot
+//!   read back from the kernel. A missing file starts empty; one whose
+//!   content is unusable is reported ([`Stored::unreadable`]) and rebuilt by
+//!   the run, which says so once; a file that is not lagghook's to read — a
+//!   link, a special file, over the size cap, another user's, writable by
+//!   group or others — is refused ([`StateError`], exit status 3) before
+//!   anything changes, since replacing it would silently adopt another
+//!   address.
+//!
+//! Both are written atomically (temp file + rename) and only when they
+//! change. One lock file, in /var/run/lagghook, with a bounded wait,
+//! serialises concurrent runs (devd and an administrator) and guards both.
+//! The directories are root's alone (0700), the files 0600 and never
+//! opened through a link (see [`crate::sys::file`]): a user who could open
+//! the lock could hold it and stall every repair.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,29 +32,54 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::config::MacSource;
+use crate::domain::identity::Identity;
 use crate::domain::model::{IfName, MacAddr};
 use crate::domain::plan::RememberedMacs;
+use crate::domain::text;
 use crate::domain::transition::LaggView;
 use crate::sys::file::{self, Links};
 
-/// Where the real backend keeps its state.
+/// Where the real backend keeps its volatile state and its lock.
 pub const DEFAULT_DIR: &str = "/var/run/lagghook";
+/// Where the real backend keeps what must survive a reboot.
+pub const DB_DIR: &str = "/var/db/lagghook";
+/// The identity file's name in [`DB_DIR`].
+pub const IDENTITY_FILE: &str = "identity";
 /// How many transitions `status` can show.
 pub const KEEP_TRANSITIONS: usize = 20;
 /// devd waits for every action it runs, so a run never waits long for
 /// another: after this, it gives up with exit status 3.
 pub const LOCK_WAIT: Duration = Duration::from_secs(2);
 
-/// The remembered state.
+/// The volatile state: what the last run saw, lost at reboot.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct State {
     /// Last observed view of each configured lagg (`None`: it did not exist).
     pub laggs: BTreeMap<IfName, Option<LaggView>>,
     /// Unix time each offline lagg went offline.
     pub offline_since: BTreeMap<IfName, u64>,
-    pub macs: RememberedMacs,
     /// Oldest first.
     pub transitions: Vec<Transition>,
+}
+
+/// Everything a store holds: both parts, as loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stored {
+    /// The volatile part; `None` when missing or unusable, and after a
+    /// reboot.
+    pub state: Option<State>,
+    /// Each lagg's identity, from the identity file (empty when the file is
+    /// missing or [`Stored::unreadable`]).
+    pub macs: RememberedMacs,
+    /// Why the identity file, which exists, holds no usable identities
+    /// (one line, naming the file); the run that finds it so rebuilds it.
+    pub unreadable: Option<String>,
+    /// Why this user may not read the identity file (`EACCES`: it is
+    /// root's alone, as it should be). Only a reader that is not root, such
+    /// as `status` in a user's shell, sees it; the identities are then
+    /// unknown to it, not lost, so nothing is salvaged.
+    pub hidden: Option<String>,
 }
 
 /// One logged transition, with its Unix time.
@@ -78,19 +116,14 @@ impl State {
                 (name.clone(), record)
             })
             .collect();
-        StateFile {
-            version: FORMAT_VERSION,
-            lagg,
-            mac: self.macs.clone(),
-            transition: self.transitions.clone(),
-        }
+        StateFile { version: FORMAT_VERSION, lagg, transition: self.transitions.clone() }
     }
 
     fn from_file(file: StateFile) -> Option<State> {
         if file.version != FORMAT_VERSION {
             return None;
         }
-        let mut state = State { transitions: file.transition, macs: file.mac, ..State::default() };
+        let mut state = State { transitions: file.transition, ..State::default() };
         for (name, rec) in file.lagg {
             if let Some(t) = rec.offline_since {
                 state.offline_since.insert(name.clone(), t);
@@ -111,7 +144,9 @@ impl State {
     }
 }
 
-const FORMAT_VERSION: u32 = 1;
+/// 2: the identity MACs moved to the identity file. A version 1 file (with
+/// its `mac` table) is ignored and rebuilt, as any unusable state file is.
+const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,8 +154,6 @@ struct StateFile {
     version: u32,
     #[serde(default)]
     lagg: BTreeMap<IfName, LaggRecord>,
-    #[serde(default)]
-    mac: BTreeMap<IfName, MacAddr>,
     #[serde(default)]
     transition: Vec<Transition>,
 }
@@ -135,6 +168,82 @@ struct LaggRecord {
     active: Option<IfName>,
     mac: Option<MacAddr>,
     offline_since: Option<u64>,
+}
+
+const IDENTITY_VERSION: u32 = 1;
+
+/// What an administrator finds at the top of the identity file.
+const IDENTITY_HEADER: &str = "\
+# Each lagg's identity MAC, kept by lagghook(8) across reboots.
+# port: the `mac` port it was chosen for (none: a literal `mac`).
+# provisional: the lagg's own MAC, until that port's hardware address
+# can replace it while the lagg is empty.
+";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityFile {
+    version: u32,
+    #[serde(default)]
+    lagg: BTreeMap<IfName, IdentityRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityRecord {
+    mac: MacAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    port: Option<IfName>,
+    #[serde(default)]
+    provisional: bool,
+}
+
+fn identities_to_text(macs: &RememberedMacs) -> Result<String, toml::ser::Error> {
+    let lagg = macs
+        .iter()
+        .map(|(name, id)| {
+            let port = match &id.source {
+                MacSource::Port(p) => Some(p.clone()),
+                MacSource::Literal(_) => None,
+            };
+            (name.clone(), IdentityRecord { mac: id.mac, port, provisional: id.provisional })
+        })
+        .collect();
+    let body = toml::to_string(&IdentityFile { version: IDENTITY_VERSION, lagg })?;
+    Ok(format!("{IDENTITY_HEADER}{body}"))
+}
+
+/// The identities in `bytes`, or why there are none, in one line.
+fn identities_from_bytes(bytes: &[u8]) -> Result<RememberedMacs, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
+    let file: IdentityFile = toml::from_str(text).map_err(|e| {
+        let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
+        match e.span() {
+            Some(span) => {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!("line {line}: {message}")
+            }
+            None => message,
+        }
+    })?;
+    if file.version != IDENTITY_VERSION {
+        return Err(format!("has version {}, not {IDENTITY_VERSION}", file.version));
+    }
+    let mut macs = RememberedMacs::new();
+    for (lagg, rec) in file.lagg {
+        if rec.mac.is_zero() || rec.mac.is_multicast() {
+            return Err(format!("{lagg}: {} cannot be an identity", rec.mac));
+        }
+        let source = match rec.port {
+            Some(port) => MacSource::Port(port),
+            None if rec.provisional => {
+                return Err(format!("{lagg}: a provisional identity must name its port"));
+            }
+            None => MacSource::Literal(rec.mac),
+        };
+        macs.insert(lagg, Identity { mac: rec.mac, source, provisional: rec.provisional });
+    }
+    Ok(macs)
 }
 
 /// Why the state could not be used.
@@ -160,62 +269,122 @@ impl std::error::Error for StateError {}
 
 /// Where state lives.
 pub trait StateStore {
-    /// The remembered state; a missing or unreadable one is `None`.
-    fn load(&mut self) -> Option<State>;
+    /// Both parts. An `Err` only for an identity file that must be neither
+    /// read nor replaced (see the module's documentation); anything else
+    /// unusable is reported in [`Stored`], for the run to rebuild.
+    fn load(&mut self) -> Result<Stored, StateError>;
+    /// Replaces the volatile part.
     fn save(&mut self, state: &State) -> Result<(), StateError>;
+    /// Replaces the identity file.
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError>;
 }
 
-/// State kept in memory: the scenario runner's, and `-n` runs'.
-#[derive(Debug, Default)]
+/// State kept in memory: the scenario runner's, and `-n` runs'. Its two
+/// fields are the two files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryStore {
+    /// `/var/run/lagghook/state`.
     pub state: Option<State>,
+    /// `/var/db/lagghook/identity`.
+    pub macs: RememberedMacs,
+    /// As [`Stored::unreadable`]: set when the store was filled from a file
+    /// that could not be used, cleared by the first save of identities.
+    pub unreadable: Option<String>,
 }
 
 impl MemoryStore {
-    /// A reboot: /var/run is emptied. Everything this store keeps lives
-    /// there for now; the identity split (volatile /var/run, persistent
-    /// /var/db) replaces this with a reboot that keeps the /var/db part.
+    /// What a reboot does to the two files: rc empties `/var/run`,
+    /// `/var/db` stays.
     pub fn reboot(&mut self) {
         self.state = None;
     }
 }
 
+impl From<Stored> for MemoryStore {
+    fn from(s: Stored) -> MemoryStore {
+        MemoryStore { state: s.state, macs: s.macs, unreadable: s.unreadable }
+    }
+}
+
 impl StateStore for MemoryStore {
-    fn load(&mut self) -> Option<State> {
-        self.state.clone()
+    fn load(&mut self) -> Result<Stored, StateError> {
+        Ok(Stored {
+            state: self.state.clone(),
+            macs: self.macs.clone(),
+            unreadable: self.unreadable.clone(),
+            hidden: None,
+        })
     }
     fn save(&mut self, state: &State) -> Result<(), StateError> {
         self.state = Some(state.clone());
         Ok(())
     }
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
+        self.macs = macs.clone();
+        self.unreadable = None;
+        Ok(())
+    }
 }
 
-/// State in a file, guarded by an exclusive lock held for the store's life.
+/// State in files, guarded by an exclusive lock held for the store's life.
 #[derive(Debug)]
 pub struct FileStore {
-    path: PathBuf,
+    state: PathBuf,
+    identity: PathBuf,
     /// Held until the store is dropped; `None` for a read-only look.
-    _lock: Option<Flock<File>>,
+    lock: Option<Flock<File>>,
 }
 
 impl FileStore {
-    /// `DIR/state` under the lock `DIR/lock`; DIR is made private to its
-    /// owner (mode 0700), or refused if it is not ours.
-    pub fn open_dir(dir: &Path) -> Result<FileStore, StateError> {
-        file::private_dir(dir).map_err(|e| StateError::Io(dir.to_path_buf(), e))?;
-        FileStore::open(&dir.join("lock"), &dir.join("state"))
+    /// The real layout: [`DEFAULT_DIR`]`/state` under the lock
+    /// [`DEFAULT_DIR`]`/lock`, and [`DB_DIR`]`/identity`.
+    pub fn open_system() -> Result<FileStore, StateError> {
+        FileStore::open_dirs(Path::new(DEFAULT_DIR), Path::new(DB_DIR))
     }
 
-    /// `path` under the lock `lock`.
-    pub fn open(lock: &Path, path: &Path) -> Result<FileStore, StateError> {
+    /// `RUN/state` under the lock `RUN/lock`, and `DB/identity`. Both
+    /// directories are made private to their owner (mode 0700), or refused
+    /// if they are not ours: checked before the lock, so a planted
+    /// directory stops the run before it changes anything, not after.
+    pub fn open_dirs(run: &Path, db: &Path) -> Result<FileStore, StateError> {
+        file::private_dir(run).map_err(|e| StateError::Io(run.to_path_buf(), e))?;
+        file::private_dir(db).map_err(|e| StateError::Io(db.to_path_buf(), e))?;
+        FileStore::open(&run.join("lock"), &run.join("state"), &db.join(IDENTITY_FILE))
+    }
+
+    /// `state` and `identity` under the lock `lock`.
+    pub fn open(lock: &Path, state: &Path, identity: &Path) -> Result<FileStore, StateError> {
         let lock = lock_bounded(lock)?;
-        Ok(FileStore { path: path.to_path_buf(), _lock: Some(lock) })
+        Ok(FileStore {
+            state: state.to_path_buf(),
+            identity: identity.to_path_buf(),
+            lock: Some(lock),
+        })
     }
 
-    /// `path` without the lock: only for reading (`status`, `check`, `-n`),
-    /// where a torn read is impossible anyway thanks to the atomic rename.
-    pub fn unlocked(path: &Path) -> FileStore {
-        FileStore { path: path.to_path_buf(), _lock: None }
+    /// The files without the lock: only for reading (`status`, `check`,
+    /// `rc-conf`, `-n`), where a torn read is impossible anyway thanks to
+    /// the atomic rename.
+    pub fn unlocked(state: &Path, identity: &Path) -> FileStore {
+        FileStore { state: state.to_path_buf(), identity: identity.to_path_buf(), lock: None }
+    }
+
+    /// The identity part of a [`Stored`].
+    fn load_identities(&self) -> Result<Stored, StateError> {
+        let why = |e: &dyn std::fmt::Display| format!("{}: {e}", text::path(&self.identity));
+        // Only a run holding the lock narrows a readable-by-others mode:
+        // the readers change nothing.
+        let bytes = match file::read_private(&self.identity, self.lock.is_some()) {
+            Err(e) if self.lock.is_none() && e.raw_os_error() == Some(libc::EACCES) => {
+                return Ok(Stored { hidden: Some(why(&e)), ..Stored::default() });
+            }
+            read => read.map_err(|e| StateError::Io(self.identity.clone(), e))?,
+        };
+        let Some(bytes) = bytes else { return Ok(Stored::default()) };
+        Ok(match identities_from_bytes(&bytes) {
+            Ok(macs) => Stored { macs, ..Stored::default() },
+            Err(e) => Stored { unreadable: Some(why(&e)), ..Stored::default() },
+        })
     }
 }
 
@@ -242,17 +411,27 @@ pub fn lock_bounded(path: &Path) -> Result<Flock<File>, StateError> {
 }
 
 impl StateStore for FileStore {
-    fn load(&mut self) -> Option<State> {
-        let text = file::read_regular(&self.path, Links::Refuse).ok()?;
-        let file: StateFile = toml::from_str(&text).ok()?;
-        State::from_file(file)
+    fn load(&mut self) -> Result<Stored, StateError> {
+        let identities = self.load_identities()?;
+        let state = file::read_regular(&self.state, Links::Refuse)
+            .ok()
+            .and_then(|text| toml::from_str::<StateFile>(&text).ok())
+            .and_then(State::from_file);
+        Ok(Stored { state, ..identities })
     }
 
     fn save(&mut self, state: &State) -> Result<(), StateError> {
         let text = toml::to_string(&state.to_file())
-            .map_err(|e| StateError::Io(self.path.clone(), io::Error::other(e)))?;
-        file::write_atomically(&self.path, text.as_bytes())
-            .map_err(|e| StateError::Io(self.path.clone(), e))
+            .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
+        file::write_atomically(&self.state, text.as_bytes())
+            .map_err(|e| StateError::Io(self.state.clone(), e))
+    }
+
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
+        let text = identities_to_text(macs)
+            .map_err(|e| StateError::Io(self.identity.clone(), io::Error::other(e)))?;
+        file::write_atomically(&self.identity, text.as_bytes())
+            .map_err(|e| StateError::Io(self.identity.clone(), e))
     }
 }
 
@@ -260,9 +439,13 @@ impl StateStore for FileStore {
 mod tests {
     use super::*;
     use std::fs;
+    use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 
     fn n(s: &str) -> IfName {
         IfName::new(s).unwrap()
+    }
+    fn m(s: &str) -> MacAddr {
+        s.parse().unwrap()
     }
 
     fn sample() -> State {
@@ -273,46 +456,233 @@ mod tests {
                 ports: vec![n("em0"), n("wlan0")],
                 primary: Some(n("em0")),
                 active: None,
-                mac: "00:11:22:33:44:55".parse().unwrap(),
+                mac: m("00:11:22:33:44:55"),
             }),
         );
         s.laggs.insert(n("lagg1"), None);
         s.offline_since.insert(n("lagg0"), 1700000000);
-        s.macs.insert(n("em0"), "00:11:22:33:44:55".parse().unwrap());
         for i in 0..25 {
             s.record(i, format!("line {i}"));
         }
         s
     }
 
+    fn sample_macs() -> RememberedMacs {
+        let id = |mac: &str, source: MacSource, provisional| Identity {
+            mac: m(mac),
+            source,
+            provisional,
+        };
+        RememberedMacs::from([
+            (n("lagg0"), id("00:24:d7:00:00:01", MacSource::Port(n("ue0")), true)),
+            (n("lagg1"), id("00:11:22:33:44:55", MacSource::Port(n("em0")), false)),
+            (
+                n("lagg2"),
+                id("02:00:00:00:00:01", MacSource::Literal(m("02:00:00:00:00:01")), false),
+            ),
+        ])
+    }
+
+    /// A scratch `run` and `db` directory pair.
+    struct Dirs {
+        run: PathBuf,
+        db: PathBuf,
+    }
+
+    impl Dirs {
+        fn open(&self) -> Result<FileStore, StateError> {
+            FileStore::open_dirs(&self.run, &self.db)
+        }
+        fn identity(&self) -> PathBuf {
+            self.db.join(IDENTITY_FILE)
+        }
+    }
+
     #[test]
-    fn state_round_trips_through_its_file_and_keeps_the_last_transitions() {
-        let dir = tempdir();
-        let mut store = FileStore::open_dir(&dir).unwrap();
-        assert_eq!(store.load(), None);
+    fn both_parts_round_trip_through_their_files_and_keep_the_last_transitions() {
+        let d = dirs();
+        let mut store = d.open().unwrap();
+        assert_eq!(store.load().unwrap(), Stored::default());
         let s = sample();
         assert_eq!(s.transitions.len(), KEEP_TRANSITIONS);
         assert_eq!(s.transitions[0].line, "line 5");
         store.save(&s).unwrap();
-        assert_eq!(store.load(), Some(s));
+        store.save_identities(&sample_macs()).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded, Stored { state: Some(s), macs: sample_macs(), ..Stored::default() });
+        // The identity file is root's alone and says what it is.
+        let meta = fs::metadata(d.identity()).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o600);
+        assert_eq!(fs::metadata(&d.db).unwrap().mode() & 0o777, 0o700);
+        let text = fs::read_to_string(d.identity()).unwrap();
+        assert!(text.starts_with("# Each lagg's identity MAC"), "{text}");
+        assert!(
+            text.contains(
+                "[lagg.lagg0]\nmac = \"00:24:d7:00:00:01\"\nport = \"ue0\"\nprovisional = true\n"
+            ),
+            "{text}"
+        );
+    }
+
+    /// Proves the split: what a reboot empties (/var/run) takes the
+    /// topology and transitions with it, and the identities stay.
+    #[test]
+    fn a_reboot_loses_the_state_and_keeps_the_identities() {
+        let d = dirs();
+        let mut store = d.open().unwrap();
+        store.save(&sample()).unwrap();
+        store.save_identities(&sample_macs()).unwrap();
+        drop(store);
+        fs::remove_dir_all(&d.run).unwrap();
+        let loaded = d.open().unwrap().load().unwrap();
+        assert_eq!(loaded, Stored { state: None, macs: sample_macs(), ..Stored::default() });
+
+        let mut memory = MemoryStore::default();
+        memory.save(&sample()).unwrap();
+        memory.save_identities(&sample_macs()).unwrap();
+        memory.reboot();
+        assert_eq!(memory.load().unwrap(), loaded);
     }
 
     #[test]
     fn corrupt_state_is_ignored_not_fatal() {
-        let dir = tempdir();
-        fs::write(dir.join("state"), "version = 1\nlagg = 7\n").unwrap();
-        let mut store = FileStore::open_dir(&dir).unwrap();
-        assert_eq!(store.load(), None);
+        let d = dirs();
+        fs::create_dir_all(&d.run).unwrap();
+        fs::write(d.run.join("state"), "version = 2\nlagg = 7\n").unwrap();
+        let mut store = d.open().unwrap();
+        assert_eq!(store.load().unwrap().state, None);
         store.save(&sample()).unwrap();
-        assert!(store.load().is_some());
+        assert!(store.load().unwrap().state.is_some());
+    }
+
+    /// Unusable content is not an error but a reason, naming the file and
+    /// the line, for the run to warn once and rebuild.
+    #[test]
+    fn corrupt_identities_are_reported_in_one_line_and_replaced_by_a_save() {
+        let d = dirs();
+        fs::create_dir_all(&d.db).unwrap();
+        let cases: [(&[u8], &str); 7] = [
+            (b"version = 1\n[lagg.lagg0]\nmac = 7\n", "line 3: "),
+            (b"version = 2\n", "has version 2, not 1"),
+            (b"\xff\xfe", "is not UTF-8 text"),
+            (
+                b"version = 1\n[lagg.lagg0]\nmac = \"00:00:00:00:00:00\"\n",
+                "lagg0: 00:00:00:00:00:00 cannot be an identity",
+            ),
+            (b"version = 1\n[lagg.lagg0]\nmac = \"01:00:5e:00:00:01\"\n", "cannot be an identity"),
+            (
+                b"version = 1\n[lagg.lagg0]\nmac = \"00:24:d7:00:00:01\"\nprovisional = true\n",
+                "must name its port",
+            ),
+            (b"version = 1\n[lagg.lagg0]\nmac = \"00:24:d7:00:00:01\"\ncolour = 1\n", "colour"),
+        ];
+        for (bytes, why) in cases {
+            fs::write(d.identity(), bytes).unwrap();
+            fs::set_permissions(d.identity(), fs::Permissions::from_mode(0o600)).unwrap();
+            let mut store = d.open().unwrap();
+            let loaded = store.load().unwrap();
+            assert_eq!(loaded.macs, RememberedMacs::new());
+            let reason = loaded.unreadable.unwrap_or_default();
+            assert!(reason.starts_with(&d.identity().display().to_string()), "{reason}");
+            assert!(reason.contains(why), "{reason:?} lacks {why:?}");
+            assert_eq!(reason.lines().count(), 1, "{reason}");
+            store.save_identities(&sample_macs()).unwrap();
+            assert_eq!(store.load().unwrap().macs, sample_macs());
+        }
+    }
+
+    /// Proves a file that is not lagghook's to read stops the run with the
+    /// path and the problem, and is left as it was: not read, not
+    /// replaced, so no other address is adopted behind anyone's back.
+    #[test]
+    fn a_hostile_identity_file_is_refused_and_left_alone() {
+        let d = dirs();
+        fs::create_dir_all(&d.db).unwrap();
+        let victim = d.db.join("victim");
+        fs::write(&victim, "version = 1\n").unwrap();
+        let id = d.identity();
+        // What is planted at the identity file's path, and the refusal.
+        type Plant<'a> = (&'a str, Box<dyn Fn() + 'a>);
+        let cases: Vec<Plant> = vec![
+            ("is a symbolic link", Box::new(|| symlink(&victim, &id).unwrap())),
+            (
+                "is a FIFO",
+                Box::new(|| {
+                    nix::unistd::mkfifo(&id, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                        .unwrap()
+                }),
+            ),
+            ("is a directory", Box::new(|| fs::create_dir(&id).unwrap())),
+            (
+                "is larger than 1 MiB",
+                Box::new(|| {
+                    fs::write(&id, vec![b'#'; file::MAX_FILE_SIZE as usize + 1]).unwrap();
+                    fs::set_permissions(&id, fs::Permissions::from_mode(0o600)).unwrap();
+                }),
+            ),
+            (
+                "is writable by group or others (mode 0620)",
+                Box::new(|| {
+                    fs::write(&id, "version = 1\n").unwrap();
+                    fs::set_permissions(&id, fs::Permissions::from_mode(0o620)).unwrap();
+                }),
+            ),
+        ];
+        for (why, plant) in cases {
+            let _ = fs::remove_file(&id);
+            let _ = fs::remove_dir(&id);
+            plant();
+            let before = fs::symlink_metadata(&id).unwrap();
+            let err = d.open().unwrap().load().unwrap_err();
+            let text = err.to_string();
+            assert!(text.starts_with(&id.display().to_string()) && text.contains(why), "{text}");
+            let after = fs::symlink_metadata(&id).unwrap();
+            assert_eq!((before.ino(), before.mode()), (after.ino(), after.mode()), "{why}");
+            // The readers refuse it alike.
+            let err = FileStore::unlocked(&d.run.join("state"), &id).load().unwrap_err();
+            assert!(err.to_string().contains(why), "{err}");
+        }
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "version = 1\n");
+    }
+
+    /// `status` in a user's shell: the file is root's alone, so a reader
+    /// that is not root is told so, and shown no salvaged guess; a run (it
+    /// holds the lock, and is root on a real system) would stop instead.
+    /// Root reads any file, so as root this is skipped.
+    #[test]
+    fn a_reader_that_may_not_read_the_identity_file_is_told_so() {
+        if nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: root may read a file of mode 0000");
+            return;
+        }
+        let d = dirs();
+        fs::create_dir_all(&d.db).unwrap();
+        fs::write(d.identity(), "version = 1\n").unwrap();
+        fs::set_permissions(d.identity(), fs::Permissions::from_mode(0o000)).unwrap();
+        let loaded = FileStore::unlocked(&d.run.join("state"), &d.identity()).load().unwrap();
+        assert!(loaded.hidden.is_some_and(|h| h.ends_with("Permission denied (os error 13)")));
+        assert_eq!((loaded.macs, loaded.unreadable), (RememberedMacs::new(), None));
+        assert!(d.open().unwrap().load().is_err(), "a run reads it or stops");
+    }
+
+    #[test]
+    fn a_planted_db_directory_is_refused_before_the_lock() {
+        let d = dirs();
+        let elsewhere = d.run.with_extension("elsewhere");
+        fs::create_dir_all(&elsewhere).unwrap();
+        symlink(&elsewhere, &d.db).unwrap();
+        let err = d.open().unwrap_err().to_string();
+        assert!(err.ends_with("is a symbolic link, not a directory"), "{err}");
+        assert!(!d.run.join("lock").exists(), "locked before the check");
+        let _ = fs::remove_dir_all(elsewhere);
     }
 
     #[test]
     fn a_second_run_waits_a_bounded_time_for_the_lock() {
-        let dir = tempdir();
-        let _held = FileStore::open_dir(&dir).unwrap();
+        let d = dirs();
+        let _held = d.open().unwrap();
         let started = Instant::now();
-        let second = FileStore::open_dir(&dir);
+        let second = d.open();
         let waited = started.elapsed();
         assert!(matches!(second, Err(StateError::Busy(_))), "{second:?}");
         // It did wait (a lock that gives up at once would let two runs
@@ -321,12 +691,12 @@ mod tests {
         assert!(waited < LOCK_WAIT + Duration::from_secs(1), "waited {waited:?}");
     }
 
-    fn tempdir() -> PathBuf {
+    fn dirs() -> Dirs {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let i = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let d = std::env::temp_dir().join(format!("lagghook-state-{}-{i}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
-        d
+        Dirs { run: d.join("run"), db: d.join("db") }
     }
 }

@@ -32,7 +32,7 @@ use crate::domain::text;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
 use crate::run::pending;
-use crate::run::state::{MemoryStore, StateStore};
+use crate::run::state::MemoryStore;
 use crate::sim::{Happening, Machine, RcConf, SimKernel};
 
 /// The scenario `lagghook simulate` runs without a file: a laptop's day.
@@ -441,8 +441,7 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
 
 /// The identity MACs lagghook remembers, as the next run would load them.
 fn remembered(store: &MemoryStore) -> crate::domain::plan::RememberedMacs {
-    let mut store = MemoryStore { state: store.state.clone() };
-    store.load().map(|s| s.macs).unwrap_or_default()
+    store.macs.clone()
 }
 
 /// A step's outage and lagg MAC changes, measured by the connectivity

@@ -1,5 +1,5 @@
 //! The files lagghook itself reads and writes: its configuration, its
-//! state and lock, and a simulated kernel's machine file. lagghook runs as
+//! state, identity and lock, and a simulated kernel's machine file. lagghook runs as
 //! root from devd, so whatever sits at those paths — a FIFO, `/dev/zero`,
 //! a symbolic link planted by another user, a file of gigabytes — must
 //! neither hang a run, nor exhaust its memory, nor be written through.
@@ -65,6 +65,37 @@ pub fn check_regular(path: &Path, links: Links) -> io::Result<()> {
         return Err(too_large(MAX_FILE_SIZE));
     }
     Ok(())
+}
+
+/// Reads a file that only lagghook writes and that decides what it does as
+/// root (the identity file), if it exists (`None` if not): a regular file
+/// of at most [`MAX_FILE_SIZE`] bytes, never through a link, owned by the
+/// effective user and not writable by group or others, since whoever else
+/// could write it could choose the address a root process gives the
+/// interfaces. A mode that only lets others read it (an administrator's
+/// copy, say) is narrowed to 0600 when `narrow`, as [`open_lock`] does.
+/// The bytes are returned as they are: bad content is the caller's to
+/// judge.
+pub fn read_private(path: &Path, narrow: bool) -> io::Result<Option<Vec<u8>>> {
+    let file = match open_regular(path, Links::Refuse, OpenOptions::new().read(true)) {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        opened => opened?,
+    };
+    let meta = file.metadata()?;
+    let euid = geteuid().as_raw();
+    if meta.uid() != euid {
+        return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(denied(format!(
+            "is writable by group or others (mode {:04o})",
+            meta.mode() & 0o7777
+        )));
+    }
+    if narrow {
+        make_private(&meta, |p| file.set_permissions(p), 0o600)?;
+    }
+    read_capped_bytes(file, MAX_FILE_SIZE).map(Some)
 }
 
 /// [`read_regular`] for a file that tells lagghook what to do as root: it
@@ -248,13 +279,17 @@ fn open_regular(path: &Path, links: Links, options: &mut OpenOptions) -> io::Res
 }
 
 fn read_capped(file: File, cap: u64) -> io::Result<String> {
+    String::from_utf8(read_capped_bytes(file, cap)?)
+        .map_err(|_| io::Error::new(ErrorKind::InvalidData, "is not UTF-8 text"))
+}
+
+fn read_capped_bytes(file: File, cap: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(too_large(cap));
     }
-    String::from_utf8(bytes)
-        .map_err(|_| io::Error::new(ErrorKind::InvalidData, "is not UTF-8 text"))
+    Ok(bytes)
 }
 
 /// Narrows the mode of a file or directory of ours to `mode`; refuses one
@@ -426,6 +461,27 @@ mod tests {
         symlink(&state_dir, d.join("linked")).unwrap();
         let err = private_dir(&d.join("linked")).unwrap_err();
         assert_eq!(err.to_string(), "is a symbolic link, not a directory");
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_private_file_is_read_only_if_no_one_else_could_have_written_it() {
+        let d = tempdir("private");
+        let f = d.join("identity");
+        assert_eq!(read_private(&f, true).unwrap(), None, "missing is not an error");
+        fs::write(&f, "x").unwrap();
+        fs::set_permissions(&f, Permissions::from_mode(0o666)).unwrap();
+        let err = read_private(&f, true).unwrap_err();
+        assert_eq!(err.to_string(), "is writable by group or others (mode 0666)");
+        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o666, "refused, not repaired");
+        fs::set_permissions(&f, Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(read_private(&f, false).unwrap(), Some(b"x".to_vec()));
+        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o644, "narrowed only if asked");
+        assert_eq!(read_private(&f, true).unwrap(), Some(b"x".to_vec()));
+        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o600);
+        symlink(&f, d.join("link")).unwrap();
+        let err = read_private(&d.join("link"), true).unwrap_err();
+        assert_eq!(err.to_string(), "is a symbolic link, not a regular file");
         let _ = fs::remove_dir_all(d);
     }
 
