@@ -9,11 +9,12 @@
 //! state (for example a port's MAC after `SIOCSLAGGDELPORT` restored it from
 //! its `lp_lladdr`, which userland cannot read beforehand).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::domain::config::{Config, Failback, LaggConfig};
 use crate::domain::identity::{self, Identities};
-use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot};
+use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot, WpaAddress};
 
 /// One change to the system, in the words of the command an administrator
 /// would type for it (its `Display`).
@@ -182,11 +183,41 @@ pub fn identity_mac(
     identity::resolve(lagg, snapshot, remembered.get(&lagg.name)).map(|r| r.identity.mac)
 }
 
-/// Plans one round for every lagg in `scope`.
+/// What lagghook did about a member vap whose wpa_supplicant used another
+/// address than the vap's ([`plan_wpa`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WpaRefresh {
+    /// The vap's address when it was refreshed: a later address change is
+    /// a new case.
+    pub mac: MacAddr,
+    /// wpa_supplicant was restarted too, because the refresh did not take.
+    pub restarted: bool,
+    /// Done in this run: wpa_supplicant reads the routing socket on its
+    /// own time, so it may not have heard the vap come back up yet.
+    pub this_run: bool,
+}
+
+/// By vap.
+pub type WpaRefreshes = BTreeMap<IfName, WpaRefresh>;
+
+/// Plans one round for every lagg in `scope`, knowing nothing of earlier
+/// wpa_supplicant refreshes ([`plan_with`]): what a run would do now.
 pub fn plan(
     config: &Config,
     snapshot: &Snapshot,
     remembered: &RememberedMacs,
+    scope: &Scope,
+) -> Plan {
+    plan_with(config, snapshot, remembered, &WpaRefreshes::new(), scope)
+}
+
+/// Plans one round for every lagg in `scope`; `refreshed` is what earlier
+/// runs, and earlier rounds of this one, did about stale wpa_supplicants.
+pub fn plan_with(
+    config: &Config,
+    snapshot: &Snapshot,
+    remembered: &RememberedMacs,
+    refreshed: &WpaRefreshes,
     scope: &Scope,
 ) -> Plan {
     let mut plan = Plan::default();
@@ -199,7 +230,7 @@ pub fn plan(
         }
         touches_a_lagg = true;
         let identity = identity_mac(lagg, snapshot, remembered);
-        plan_lagg(lagg, snapshot, identity, &mut plan);
+        plan_lagg(lagg, snapshot, identity, refreshed, &mut plan);
     }
     // The sysctl exists exactly when if_lagg is loaded (compiled in or as
     // a module). Without it there is no lagg cloner either, so SIOCIFCREATE2
@@ -215,7 +246,13 @@ pub fn plan(
     plan
 }
 
-fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan: &mut Plan) {
+fn plan_lagg(
+    cfg: &LaggConfig,
+    snap: &Snapshot,
+    identity: Option<MacAddr>,
+    refreshed: &WpaRefreshes,
+    plan: &mut Plan,
+) {
     let lagg = &cfg.name;
     let status = match (snap.interface(lagg), snap.laggs.get(lagg)) {
         (None, _) => {
@@ -284,6 +321,8 @@ fn plan_lagg(cfg: &LaggConfig, snap: &Snapshot, identity: Option<MacAddr>, plan:
             ups.push(port.name.clone());
         }
     }
+
+    plan_wpa(cfg, snap, status, refreshed, plan, &mut ups);
 
     // Configured ports that exist but are not members, in preference order,
     // so that into an empty lagg the most preferred one goes first and
@@ -367,6 +406,83 @@ fn join(
     plan.actions.push(Action::AddPort { lagg: lagg.clone(), port: name.clone() });
     if (!iface.up || bounced) && !ups.contains(name) {
         ups.push(name.clone());
+    }
+}
+
+/// Member vaps whose station cannot speak with the vap's address: traffic
+/// cannot flow through them although the AP may be in reach, and nothing
+/// in the kernel says so. wpa_supplicant runs the 4-way handshake with the
+/// address it read last (at start, or when it heard the vap come up again:
+/// hostap `driver_bsd.c` turns RTM_IFINFO into `EVENT_INTERFACE_ENABLED`,
+/// and `events.c` calls `wpa_supplicant_update_mac_addr`), and net80211
+/// sends with `iv_myaddr`, which follows the vap's address only while the
+/// vap is down (`wlan_iflladdr`); a vap re-addressed while up, as lagg does
+/// to its ports, can end with either one stale.
+///
+/// The refresh: down, the address set again (so `iv_myaddr` takes it),
+/// then up at the end of the round (so wpa_supplicant reads it). Cost: one
+/// association, which it did not have anyway. It is made when
+/// wpa_supplicant says it uses another address, or, when it does not say
+/// (no `ctrl_interface`: `WpaAddress::Unknown`), when the vap has no link,
+/// at most once per address. If wpa_supplicant still uses the old address
+/// in a later run, `/etc/rc.d/wpa_supplicant restart` follows, once; after
+/// that, a note. `iv_myaddr` itself cannot be read from userland.
+fn plan_wpa(
+    cfg: &LaggConfig,
+    snap: &Snapshot,
+    status: &crate::domain::model::LaggStatus,
+    refreshed: &WpaRefreshes,
+    plan: &mut Plan,
+    ups: &mut Vec<IfName>,
+) {
+    for port in &status.ports {
+        let Some(vap) = snap.interface(&port.name) else { continue };
+        if vap.kind != IfKind::Wlan || !vap.up || !cfg.ports.contains(&vap.name) {
+            continue;
+        }
+        if ups.contains(&vap.name) {
+            // Already cycled this round (a lagg MAC repair): that is a
+            // refresh too.
+            continue;
+        }
+        let done = refreshed.get(&vap.name).filter(|r| r.mac == vap.mac);
+        let uses = match snap.wpa.get(&vap.name) {
+            Some(WpaAddress::Known(w)) if *w != vap.mac => Some(*w),
+            Some(WpaAddress::Unknown) if done.is_none() && !vap.link.is_up() => None,
+            _ => continue,
+        };
+        let name = &vap.name;
+        match done {
+            Some(r) if r.this_run => {
+                plan.note(name, "waiting for wpa_supplicant to read the vap's address again");
+            }
+            None => {
+                let why = match uses {
+                    Some(w) => format!("wpa_supplicant uses {w}, not the vap's {}", vap.mac),
+                    None => {
+                        "wpa_supplicant does not say its address and the vap has no link".to_owned()
+                    }
+                };
+                plan.note(name, format!("{why}: refreshing it (down, address, up)"));
+                plan.actions.push(Action::Down { ifname: name.clone() });
+                plan.actions.push(Action::SetLladdr {
+                    ifname: name.clone(),
+                    mac: vap.mac,
+                    was: vap.mac,
+                });
+                ups.push(name.clone());
+            }
+            Some(r) if !r.restarted && uses.is_some() => {
+                plan.actions.push(Action::RestartWpaSupplicant { wlan: name.clone() });
+            }
+            Some(_) => plan.note(
+                name,
+                format!(
+                    "wpa_supplicant still uses {} after a refresh and a restart; left alone",
+                    uses.map_or_else(|| "an unknown address".to_owned(), |w| w.to_string())
+                ),
+            ),
+        }
     }
 }
 
@@ -495,7 +611,7 @@ mod tests {
     use super::*;
     use crate::domain::config::{MacSource, WlanConfig};
     use crate::domain::identity::Identity;
-    use crate::domain::model::{LaggPort, LaggStatus, LinkState, PortFlags};
+    use crate::domain::model::{LaggPort, LaggStatus, LinkState, PortFlags, WpaAddress};
     use std::path::PathBuf;
 
     fn n(s: &str) -> IfName {
@@ -832,6 +948,70 @@ mod tests {
         }
         let p = plan(&config(&["em0", "wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
         assert!(strings(&p).iter().all(|a| !a.contains("lagg0")), "{p}");
+    }
+
+    /// lagg0 with em0 and wlan0, wlan0 up without link, wpa_supplicant's
+    /// answer `wpa`.
+    fn stale(wpa: WpaAddress) -> Snapshot {
+        let mut s = laptop(&[("em0", true, true), ("wlan0", false, false)]);
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.link = LinkState::Down;
+        }
+        s.wpa.insert(n("wlan0"), wpa);
+        s
+    }
+
+    fn refreshed(restarted: bool, this_run: bool) -> WpaRefreshes {
+        let r = WpaRefresh { mac: m(EM), restarted, this_run };
+        WpaRefreshes::from([(n("wlan0"), r)])
+    }
+
+    const REFRESH: [&str; 3] =
+        ["ifconfig wlan0 down", "ifconfig wlan0 ether 00:11:22:33:44:55", "ifconfig wlan0 up"];
+
+    #[test]
+    fn a_stale_wpa_supplicant_is_refreshed_then_restarted_then_left() {
+        let cfg = config(&["em0", "wlan0"]);
+        let s = stale(WpaAddress::Known(m(FACTORY)));
+        let go = |r: &WpaRefreshes| plan_with(&cfg, &s, &RememberedMacs::new(), r, &Scope::All);
+        assert_eq!(strings(&go(&WpaRefreshes::new())), REFRESH);
+        // Refreshed in this run: wpa_supplicant may not have heard yet.
+        let p = go(&refreshed(false, true));
+        assert!(p.is_empty() && p.notes.iter().any(|n| n.text.contains("waiting")), "{p}");
+        // Refreshed by an earlier run and still stale: restart it, once.
+        assert_eq!(
+            strings(&go(&refreshed(false, false))),
+            ["/etc/rc.d/wpa_supplicant restart wlan0"]
+        );
+        let p = go(&refreshed(true, false));
+        assert!(p.is_empty() && p.notes.iter().any(|n| n.text.contains("left alone")), "{p}");
+        // A refresh made for another address does not count.
+        let mut other = refreshed(true, false);
+        if let Some(r) = other.get_mut(&n("wlan0")) {
+            r.mac = m(FACTORY);
+        }
+        assert_eq!(strings(&go(&other)), REFRESH);
+    }
+
+    #[test]
+    fn a_silent_wpa_supplicant_is_refreshed_once_per_address_and_only_without_link() {
+        let cfg = config(&["em0", "wlan0"]);
+        let s = stale(WpaAddress::Unknown);
+        let go = |s: &Snapshot, r: &WpaRefreshes| {
+            plan_with(&cfg, s, &RememberedMacs::new(), r, &Scope::All)
+        };
+        assert_eq!(strings(&go(&s, &WpaRefreshes::new())), REFRESH);
+        assert!(go(&s, &refreshed(false, false)).is_empty());
+        // Associated: the handshake worked, nothing to refresh.
+        let mut linked = s.clone();
+        if let Some(w) = linked.interfaces.get_mut(&n("wlan0")) {
+            w.link = LinkState::Up;
+        }
+        assert!(go(&linked, &WpaRefreshes::new()).is_empty());
+        // Not running, or using the vap's address: nothing either.
+        for wpa in [WpaAddress::NotRunning, WpaAddress::Known(m(EM))] {
+            assert!(go(&stale(wpa), &WpaRefreshes::new()).is_empty(), "{wpa:?}");
+        }
     }
 
     #[test]

@@ -17,8 +17,10 @@ pub mod state;
 use crate::domain::config::{Config, ConfigError};
 use crate::domain::event::{DevdEvent, IfnetEvent};
 use crate::domain::identity;
-use crate::domain::model::{IfKind, IfName, Snapshot};
-use crate::domain::plan::{plan, Action, Plan, RememberedMacs, Scope};
+use crate::domain::model::{IfKind, IfName, Snapshot, WpaAddress};
+use crate::domain::plan::{
+    plan, plan_with, Action, Plan, RememberedMacs, Scope, WpaRefresh, WpaRefreshes,
+};
 use crate::domain::transition::{describe, LaggView};
 use crate::kernel::{Kernel, KernelError};
 use crate::sys::file;
@@ -163,7 +165,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     let mut report = Report::default();
     let mut unfinished = None;
     for round_number in 1..=MAX_ROUNDS + 1 {
-        let round = plan(config, &snapshot, &macs, scope);
+        let round = plan_with(config, &snapshot, &macs, &state.wpa, scope);
         for note in &round.notes {
             ctx.log.log(Level::Info, &note.to_string());
         }
@@ -182,6 +184,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         let failed = applied.iter().any(|a| matches!(a.outcome, Outcome::Failed(_)));
         for a in &applied {
             log_applied(ctx.log, &mut state, ctx.now, a);
+            note_wpa_refresh(&mut state.wpa, &snapshot, a);
         }
         report.plans.push(round);
         report.applied.extend(applied);
@@ -223,6 +226,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         }
         state.laggs.insert(lagg.clone(), after);
     }
+    settle_wpa_refreshes(ctx.log, &mut state, &snapshot, ctx.now, &mut report);
     // Steady state writes nothing, not even the state file.
     if loaded.as_ref() != Some(&state) {
         if let Err(e) = ctx.state.save(&state) {
@@ -241,6 +245,63 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         (0, None) => Ok(report),
         (0, Some(pending)) => Err(Error::NotConverged { rounds: MAX_ROUNDS, pending }),
         (n, _) => Err(Error::ChangesFailed(n)),
+    }
+}
+
+/// Remembers a wpa_supplicant refresh (a vap's own address set again while
+/// down) or restart this run made, so the next rounds wait for it and a
+/// later run escalates only if it did not take (`plan::plan_wpa`).
+fn note_wpa_refresh(refreshed: &mut WpaRefreshes, snapshot: &Snapshot, applied: &Applied) {
+    if applied.outcome != Outcome::Done {
+        return;
+    }
+    match &applied.action {
+        Action::SetLladdr { ifname, mac, was } if mac == was => {
+            let r = WpaRefresh { mac: *mac, restarted: false, this_run: true };
+            refreshed.insert(ifname.clone(), r);
+        }
+        Action::RestartWpaSupplicant { wlan } => {
+            let Some(mac) = snapshot.interface(wlan).map(|i| i.mac) else { return };
+            refreshed.insert(wlan.clone(), WpaRefresh { mac, restarted: true, this_run: true });
+        }
+        _ => {}
+    }
+}
+
+/// At the end of a run: a refresh that took (wpa_supplicant now says the
+/// vap's address) is logged and forgotten, as is one for a vap that is gone
+/// or re-addressed; the rest is kept for the next run, no longer "this
+/// run".
+fn settle_wpa_refreshes(
+    log: &mut dyn Log,
+    state: &mut State,
+    snapshot: &Snapshot,
+    now: u64,
+    report: &mut Report,
+) {
+    let mut done = Vec::new();
+    for (vap, r) in &state.wpa {
+        let Some(iface) = snapshot.interface(vap) else {
+            done.push((vap.clone(), None));
+            continue;
+        };
+        match snapshot.wpa.get(vap) {
+            Some(WpaAddress::Known(w)) if *w == iface.mac => {
+                done.push((vap.clone(), Some(format!("{vap}: wpa_supplicant now uses {w}"))));
+            }
+            _ if iface.mac != r.mac => done.push((vap.clone(), None)),
+            _ => {}
+        }
+    }
+    for (vap, line) in done {
+        state.wpa.remove(&vap);
+        if let Some(line) = line {
+            transition(log, state, now, line.clone());
+            report.transitions.push(line);
+        }
+    }
+    for r in state.wpa.values_mut() {
+        r.this_run = false;
     }
 }
 
@@ -270,6 +331,12 @@ fn transition(log: &mut dyn Log, state: &mut State, now: u64, line: String) {
 
 fn log_applied(log: &mut dyn Log, state: &mut State, now: u64, applied: &Applied) {
     match (&applied.action, &applied.outcome) {
+        (Action::SetLladdr { ifname, mac, was }, Outcome::Done) if mac == was => {
+            let line = format!(
+                "{ifname}: address {mac} set again while down, for wpa_supplicant and net80211"
+            );
+            transition(log, state, now, line);
+        }
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
             transition(log, state, now, format!("{ifname}: MAC {mac} re-applied (was {was})"));
         }

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::config::MacSource;
 use crate::domain::identity::Identity;
 use crate::domain::model::{IfName, MacAddr};
-use crate::domain::plan::RememberedMacs;
+use crate::domain::plan::{RememberedMacs, WpaRefresh, WpaRefreshes};
 use crate::domain::text;
 use crate::domain::transition::LaggView;
 use crate::sys::file::{self, Links};
@@ -61,6 +61,9 @@ pub struct State {
     pub offline_since: BTreeMap<IfName, u64>,
     /// Oldest first.
     pub transitions: Vec<Transition>,
+    /// Vaps whose wpa_supplicant used another address, and what was done
+    /// about it at which address (see `plan::WpaRefresh`).
+    pub wpa: WpaRefreshes,
 }
 
 /// Everything a store holds: both parts, as loaded.
@@ -116,14 +119,24 @@ impl State {
                 (name.clone(), record)
             })
             .collect();
-        StateFile { version: FORMAT_VERSION, lagg, transition: self.transitions.clone() }
+        let wpa = self
+            .wpa
+            .iter()
+            .map(|(n, r)| (n.clone(), WpaRecord { mac: r.mac, restarted: r.restarted }))
+            .collect();
+        StateFile { version: FORMAT_VERSION, lagg, transition: self.transitions.clone(), wpa }
     }
 
     fn from_file(file: StateFile) -> Option<State> {
         if file.version != FORMAT_VERSION {
             return None;
         }
-        let mut state = State { transitions: file.transition, ..State::default() };
+        let wpa = file
+            .wpa
+            .into_iter()
+            .map(|(n, r)| (n, WpaRefresh { mac: r.mac, restarted: r.restarted, this_run: false }))
+            .collect();
+        let mut state = State { transitions: file.transition, wpa, ..State::default() };
         for (name, rec) in file.lagg {
             if let Some(t) = rec.offline_since {
                 state.offline_since.insert(name.clone(), t);
@@ -156,6 +169,16 @@ struct StateFile {
     lagg: BTreeMap<IfName, LaggRecord>,
     #[serde(default)]
     transition: Vec<Transition>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    wpa: BTreeMap<IfName, WpaRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WpaRecord {
+    mac: MacAddr,
+    #[serde(default)]
+    restarted: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
