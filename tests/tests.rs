@@ -18,3 +18,5 @@ mod properties;
 mod scenarios;
 /// Shared helpers for the tests that run the binary.
 mod support;
+/// The command line as people type it: -h, -V, options after the command.
+mod usage;
