@@ -12,6 +12,8 @@ mod docs;
 mod faults;
 /// Hostile input: refused with one line, nothing changed.
 mod hostile;
+/// What gets installed (rc.d script, make install, port), against its sources.
+mod install;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
