@@ -1,11 +1,17 @@
 //! What a FreeBSD administrator installs, against the sources it comes
-//! from: the rc.d script run through a stub rc.subr.
+//! from: `make install` and `make uninstall` under every make present
+//! (FreeBSD's bmake and GNU make), the port's pkg-plist against what
+//! `make install` puts down, the port's rc script against rc.d/lagghook,
+//! the rc.d script run through a stub rc.subr, and the sample
+//! configuration against the fixture the tests and CI use.
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use lagghook::cli::args::{self, Command as CliCommand};
+use lagghook::domain::config::Config;
 
 use crate::support::Sandbox;
 
@@ -18,8 +24,246 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+const PORT: &str = "port/sysutils/lagghook";
+
+/// The value of a `NAME=<tab>value` line of the port's Makefile, without a
+/// trailing comment.
+fn make_variable(makefile: &str, name: &str) -> String {
+    let prefix = format!("{name}=");
+    let line = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name}= line"));
+    line.split('#').next().unwrap_or("").trim().to_owned()
+}
+
+/// The files a package of the port holds, relative to PREFIX, as `make
+/// install` names them: pkg-plist with `@sample` reduced to its file,
+/// man pages without the `.gz` the ports framework adds, `%%EXAMPLESDIR%%`
+/// expanded, plus the USE_RC_SUBR scripts, which the framework adds to the
+/// plist itself.
+fn port_files() -> Vec<String> {
+    let makefile = read(&format!("{PORT}/Makefile"));
+    let mut files: Vec<String> = read(&format!("{PORT}/pkg-plist"))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("@comment"))
+        .map(|l| {
+            let l = l.strip_prefix("@sample ").unwrap_or(l);
+            assert!(!l.starts_with('@'), "pkg-plist keyword this test does not know: {l}");
+            let l = l.replace("%%EXAMPLESDIR%%", "share/examples/lagghook");
+            assert!(!l.contains("%%"), "pkg-plist substitution this test does not know: {l}");
+            match l.strip_suffix(".gz") {
+                Some(man) if man.starts_with("share/man/") => man.to_owned(),
+                _ => l,
+            }
+        })
+        .collect();
+    for script in make_variable(&makefile, "USE_RC_SUBR").split_whitespace() {
+        files.push(format!("etc/rc.d/{script}"));
+    }
+    files.sort();
+    files
+}
+
+/// Every regular file under `dir`, relative to it, with its permission
+/// bits.
+fn tree(dir: &Path) -> BTreeMap<String, u32> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, meta.permissions().mode() & 0o7777);
+            }
+        }
+    }
+    out
+}
+
+/// `make_program` run in the source tree with `args`, in an environment
+/// that sets none of the Makefile's variables. `None` if it is not
+/// installed.
+fn make(make_program: &str, args: &[String]) -> Option<Output> {
+    let mut command = Command::new(make_program);
+    command.arg("-C").arg(root()).args(args);
+    for var in ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PREFIX", "DESTDIR", "BINARY", "INSTALL"] {
+        command.env_remove(var);
+    }
+    match command.output() {
+        Ok(out) => Some(out),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => panic!("{make_program}: {e}"),
+    }
+}
+
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// The makes to try: FreeBSD's (bmake; plain `make` on FreeBSD) and GNU
+/// make (`make` on Debian, `gmake` on FreeBSD). CI installs bmake, so
+/// there a missing bmake is a failure, not a skip.
+const MAKES: &[&str] = &["bmake", "make", "gmake"];
+
+/// Proves `make install DESTDIR=… ` puts down exactly the files the
+/// port's package holds (pkg-plist mapped as [`port_files`] says), with
+/// BSD modes, copied from the right sources (nothing from tests/, the
+/// devd rules only as an example, never into etc/devd), and that `make
+/// uninstall` takes every one of them away again; under each make found.
+#[test]
+fn make_install_puts_down_the_ports_files_and_uninstall_removes_them() {
+    let sb = Sandbox::new("make-install");
+    let binary = env!("CARGO_BIN_EXE_lagghook");
+    let wanted = port_files();
+    let mut ran = Vec::new();
+    for program in MAKES {
+        let destdir = sb.path(program);
+        let install = [
+            format!("DESTDIR={}", destdir.display()),
+            format!("BINARY={binary}"),
+            "install".into(),
+        ];
+        let Some(out) = make(program, &install) else { continue };
+        assert!(out.status.success(), "{program} install:\n{}", text(&out));
+        ran.push(*program);
+
+        let prefix = destdir.join("usr/local");
+        let installed = tree(&destdir);
+        let got: Vec<String> = installed
+            .keys()
+            .map(|k| {
+                k.strip_prefix("usr/local/")
+                    .unwrap_or_else(|| panic!("{program}: {k} is outside PREFIX"))
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(got, wanted, "{program}: make install (left) vs the port's files (right)");
+
+        let mode = |rel: &str| installed[&format!("usr/local/{rel}")];
+        assert_eq!(mode("sbin/lagghook"), 0o555, "{program}");
+        assert_eq!(mode("etc/rc.d/lagghook"), 0o555, "{program}: rc scripts are 555");
+        assert_eq!(mode("share/man/man8/lagghook.8"), 0o444, "{program}");
+        assert_eq!(mode("etc/lagghook.toml.sample"), 0o644, "{program}");
+
+        let same = |installed: &str, source: &str| {
+            let a = std::fs::read(prefix.join(installed)).unwrap();
+            let b = std::fs::read(root().join(source)).unwrap();
+            assert!(a == b, "{program}: {installed} is not {source}");
+        };
+        same("sbin/lagghook", binary);
+        same("share/man/man8/lagghook.8", "man/lagghook.8");
+        same("share/man/man5/lagghook.toml.5", "man/lagghook.toml.5");
+        same("etc/lagghook.toml.sample", "lagghook.toml.sample");
+        same("share/examples/lagghook/lagghook.conf", "devd/lagghook.conf");
+        // With the default PREFIX the rc script is installed unchanged.
+        same("etc/rc.d/lagghook", "rc.d/lagghook");
+
+        let uninstall = [format!("DESTDIR={}", destdir.display()), "uninstall".into()];
+        let out = make(program, &uninstall).unwrap_or_else(|| panic!("{program} vanished"));
+        assert!(out.status.success(), "{program} uninstall:\n{}", text(&out));
+        assert_eq!(tree(&destdir), BTreeMap::new(), "{program}: uninstall left files behind");
+        assert!(!prefix.join("share/examples/lagghook").exists(), "{program}: examples dir left");
+    }
+    let must_have_bmake = std::env::var_os("CI").is_some() && !cfg!(target_os = "freebsd");
+    if must_have_bmake {
+        assert!(ran.contains(&"bmake"), "CI must run the Makefile under bmake; ran {ran:?}");
+    }
+    if ran.is_empty() {
+        eprintln!("no make installed: make install not checked");
+    }
+}
+
+/// Proves another PREFIX reaches the rc script's path to the program, so
+/// the script installed under /opt runs the lagghook installed there.
+#[test]
+fn make_install_writes_prefix_into_the_rc_script() {
+    let sb = Sandbox::new("make-prefix");
+    let args = [
+        format!("DESTDIR={}", sb.dir.display()),
+        format!("BINARY={}", env!("CARGO_BIN_EXE_lagghook")),
+        "PREFIX=/opt/lh".to_owned(),
+        "install".to_owned(),
+    ];
+    let Some(out) = MAKES.iter().find_map(|m| make(m, &args)) else {
+        eprintln!("no make installed: PREFIX not checked");
+        return;
+    };
+    assert!(out.status.success(), "{}", text(&out));
+    let script = std::fs::read_to_string(sb.path("opt/lh/etc/rc.d/lagghook")).unwrap();
+    assert_eq!(script, read("rc.d/lagghook").replace("/usr/local", "/opt/lh"));
+    assert!(script.contains("/opt/lh/sbin/lagghook "), "{script}");
+    assert!(sb.path("opt/lh/sbin/lagghook").is_file());
+}
+
+/// Proves `make install` does not build and does not half-install: with
+/// no binary it fails, says to run make first, and writes nothing.
+#[test]
+fn make_install_without_a_build_installs_nothing() {
+    let sb = Sandbox::new("make-nobin");
+    let args = [
+        format!("DESTDIR={}", sb.path("dest").display()),
+        format!("BINARY={}", sb.path("missing/lagghook").display()),
+        "install".to_owned(),
+    ];
+    let Some(out) = MAKES.iter().find_map(|m| make(m, &args)) else {
+        eprintln!("no make installed: not checked");
+        return;
+    };
+    assert!(!out.status.success());
+    assert!(text(&out).contains("run make (as yourself) first"), "{}", text(&out));
+    assert!(!sb.path("dest").exists(), "something was installed");
+}
+
+/// Proves the port's rc script is rc.d/lagghook with `%%PREFIX%%` for
+/// /usr/local (what USE_RC_SUBR substitutes back), and that the port
+/// names that script.
+#[test]
+fn port_rc_script_is_the_rc_d_script() {
+    let port = read(&format!("{PORT}/files/lagghook.in"));
+    let script = read("rc.d/lagghook");
+    assert!(port.contains("%%PREFIX%%/sbin/lagghook"), "{port}");
+    assert_eq!(port, script.replace("/usr/local", "%%PREFIX%%"));
+    let makefile = read(&format!("{PORT}/Makefile"));
+    assert_eq!(make_variable(&makefile, "USE_RC_SUBR"), "lagghook");
+}
+
+/// Proves the port builds this package: its version is Cargo.toml's, it
+/// uses the cargo framework, and every source file its do-install names
+/// exists here.
+#[test]
+fn port_makefile_matches_the_package() {
+    let makefile = read(&format!("{PORT}/Makefile"));
+    assert_eq!(make_variable(&makefile, "PORTNAME"), env!("CARGO_PKG_NAME"));
+    assert_eq!(make_variable(&makefile, "DISTVERSION"), env!("CARGO_PKG_VERSION"));
+    assert!(make_variable(&makefile, "USES").split_whitespace().any(|u| u == "cargo"));
+    let sources: Vec<&str> =
+        makefile.split_whitespace().filter_map(|w| w.strip_prefix("${WRKSRC}/")).collect();
+    assert!(sources.len() >= 4, "do-install names its sources: {sources:?}");
+    for source in sources {
+        assert!(root().join(source).is_file(), "the port installs {source}, which is not here");
+    }
+    // The descriptions the ports framework requires exist and say something.
+    for file in ["pkg-descr", "pkg-message", "pkg-plist"] {
+        assert!(read(&format!("{PORT}/{file}")).trim().len() > 20, "{file} is empty");
+    }
+}
+
+/// Proves the sample configuration is the fixture the tests, CI's devd
+/// rules check and lagghook.toml(5) EXAMPLES use, so the devd rules
+/// installed as its example are the ones for it.
+#[test]
+fn sample_config_is_the_fixture() {
+    // The same path for both: a Config remembers where it was read from.
+    let path = Path::new("lagghook.toml");
+    let sample =
+        Config::parse(&read("lagghook.toml.sample"), path).unwrap_or_else(|e| panic!("{e}"));
+    let fixture = Config::parse(&read("tests/fixtures/config/good-laptop.toml"), path).unwrap();
+    assert_eq!(sample, fixture);
 }
 
 /// rc.d/lagghook made runnable here: the stub rc.subr sourced instead of
