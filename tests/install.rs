@@ -3,7 +3,8 @@
 //! (FreeBSD's bmake and GNU make), the port's pkg-plist against what
 //! `make install` puts down, the port's rc script against rc.d/lagghook,
 //! the rc.d script run through a stub rc.subr, and the sample
-//! configuration against the fixture the tests and CI use.
+//! configuration against the fixture the tests and CI use; and README's
+//! install steps: commands that exist, in an order that works.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use lagghook::cli::args::{self, Command as CliCommand};
-use lagghook::domain::config::Config;
+use lagghook::domain::config::{self, Config};
 
 use crate::support::Sandbox;
 
@@ -395,4 +396,162 @@ fn rc_script_header() {
     assert_eq!(header("KEYWORD"), ["nojailvnet", "resume"]);
     assert!(script.starts_with("#!/bin/sh\n"));
     assert!(script.contains("\n: ${lagghook_enable:=\"NO\"}\n"), "enable defaults to NO");
+}
+
+/// The lines of README's ```sh blocks, in order, without the `# ` or `$ `
+/// prompt that marks root and user commands.
+fn readme_commands() -> Vec<String> {
+    let readme = read("README.md");
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    for line in readme.lines() {
+        let line = line.trim();
+        if line == "```sh" {
+            in_sh = true;
+        } else if line.starts_with("```") {
+            in_sh = false;
+        } else if in_sh && !line.is_empty() {
+            let command = line.strip_prefix("# ").or_else(|| line.strip_prefix("$ "));
+            out.push(command.unwrap_or(line).to_owned());
+        }
+    }
+    out
+}
+
+/// Proves README opens as the person trying it expects: the title, one
+/// paragraph on what lagghook is and for whom, then exactly the two
+/// commands that work anywhere (CI greps the second).
+#[test]
+fn readme_opens_with_what_it_is_and_the_two_commands() {
+    let readme = read("README.md");
+    let rest = readme.strip_prefix("# lagghook\n\n").expect("README starts with '# lagghook'");
+    let (paragraph, rest) = rest.split_once("\n\n").unwrap();
+    assert!(paragraph.contains("FreeBSD") && paragraph.contains("lagg"), "{paragraph}");
+    assert!(!paragraph.starts_with('#') && !paragraph.starts_with('`'), "{paragraph}");
+    assert!(
+        rest.starts_with("```sh\ncargo run --release -- simulate\ncargo test\n```\n"),
+        "the two commands follow the first paragraph:\n{rest}"
+    );
+}
+
+/// Proves the prerequisites name the Rust that Cargo.toml requires.
+#[test]
+fn readme_names_the_minimum_rust() {
+    let cargo: toml::Table = read("Cargo.toml").parse().unwrap();
+    let version = cargo["package"]["rust-version"].as_str().expect("rust-version is set");
+    let readme = read("README.md");
+    assert!(readme.contains(&format!("Rust {version} or newer")), "README lacks Rust {version}");
+    assert!(readme_commands().iter().any(|c| c == "pkg install rust"));
+}
+
+/// Proves every command README gives exists: each `lagghook` line is one
+/// lagghook's parser accepts, each `make` target is in the Makefile, each
+/// `service lagghook` directive and the `sysrc` variable are the rc.d
+/// script's, and the devd rules go where lagghook(8) FILES (and `check`)
+/// look for them.
+#[test]
+fn readme_commands_exist() {
+    let makefile = read("Makefile");
+    let script = read("rc.d/lagghook");
+    let page = read("man/lagghook.8");
+    let mut lagghook_lines = 0;
+    for line in readme_commands() {
+        let (command, redirect) = match line.split_once('>') {
+            Some((c, target)) => (c.trim(), Some(target.trim_start_matches('>').trim())),
+            None => (line.as_str(), None),
+        };
+        let words: Vec<&str> = command.split_whitespace().collect();
+        match words.as_slice() {
+            ["lagghook", rest @ ..] => {
+                lagghook_lines += 1;
+                let inv = args::parse(rest.iter().copied())
+                    .unwrap_or_else(|e| panic!("README: {line:?}: {e}"));
+                if inv.command == CliCommand::DevdConf {
+                    let target = redirect.expect("devd-conf is redirected to a file");
+                    assert!(page.contains(&format!(".It Pa {target}\n")), "{target} not in FILES");
+                }
+            }
+            ["make", targets @ ..] => {
+                for target in targets {
+                    assert!(makefile.contains(&format!("\n{target}:")), "no make target {target}");
+                }
+            }
+            ["service", "lagghook", directive] => {
+                let ok = *directive == "start"
+                    || script.contains(&format!("extra_commands=\"{directive}\""));
+                assert!(ok, "rc.d/lagghook has no {directive}");
+            }
+            ["sysrc", assignment] | ["sysrc", "-x", assignment] => {
+                let var = assignment.split('=').next().unwrap();
+                if var.starts_with("lagghook") {
+                    assert!(script.contains(&format!("rcvar=\"{var}\"")), "{var} is not the rcvar");
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(lagghook_lines >= 5, "README shows lagghook's own commands");
+}
+
+/// Proves README's FreeBSD steps come in an order that works: install
+/// before configuring, the configuration before the rules generated from
+/// it, devd restarted after its rules change, the script enabled before
+/// it is started, checked last, and uninstalled only after that.
+#[test]
+fn readme_steps_come_in_an_order_that_works() {
+    let commands = readme_commands();
+    let at = |wanted: &str| {
+        commands
+            .iter()
+            .position(|c| c == wanted || c.starts_with(&format!("{wanted} ")))
+            .unwrap_or_else(|| panic!("README lacks {wanted:?}: {commands:#?}"))
+    };
+    let sample = format!("cp /usr/local/etc/lagghook.toml.sample {}", config::DEFAULT_PATH);
+    let steps = [
+        at("pkg install rust"),
+        at("make"),
+        at("make install"),
+        at(&sample),
+        at("lagghook rc-conf >> /etc/rc.conf.d/network"),
+        at("lagghook devd-conf"),
+        at("service devd restart"),
+        at("sysrc lagghook_enable=YES"),
+        at("service lagghook start"),
+        at("lagghook check"),
+        at("sysrc -x lagghook_enable"),
+        at("make uninstall"),
+    ];
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "out of order: {steps:?}");
+}
+
+/// Proves README names the files lagghook really uses: the configuration,
+/// the state directory, the program the devd rules run, and where
+/// FreeBSD's syslog puts its lines.
+#[test]
+fn readme_names_the_real_paths() {
+    let readme = read("README.md");
+    for path in [
+        config::DEFAULT_PATH,
+        lagghook::run::state::DEFAULT_DIR,
+        "/usr/local/etc/devd/lagghook.conf",
+        "/var/log/messages",
+    ] {
+        assert!(readme.contains(path), "README does not name {path}");
+    }
+}
+
+/// Proves the Makefile's default PREFIX puts the program and the
+/// configuration where lagghook and its devd rules look for them (those
+/// paths are compiled in), and that the rc.d script runs that program.
+#[test]
+fn default_prefix_is_where_lagghook_looks() {
+    let makefile = read("Makefile");
+    let prefix = makefile
+        .lines()
+        .find_map(|l| l.strip_prefix("PREFIX?="))
+        .expect("PREFIX?= in the Makefile")
+        .trim();
+    assert_eq!(lagghook::devd::PROGRAM, format!("{prefix}/sbin/lagghook"));
+    assert_eq!(config::DEFAULT_PATH, format!("{prefix}/etc/lagghook.toml"));
+    assert!(read("rc.d/lagghook").contains(&format!("\t{} ", lagghook::devd::PROGRAM)));
 }

@@ -12,7 +12,7 @@ mod docs;
 mod faults;
 /// Hostile input: refused with one line, nothing changed.
 mod hostile;
-/// What gets installed (rc.d script, make install, port), against its sources.
+/// What gets installed and README's steps, against the sources they name.
 mod install;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
