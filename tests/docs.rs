@@ -236,16 +236,30 @@ fn usage_forms() -> Vec<Vec<String>> {
 
 /// A usage form's command word and everything after it: `["simulate",
 /// "[file]"]`. Skips the program name, `[-x]` groups and their arguments.
+/// Empty for a form that is a bare option (`lagghook -h`).
 fn usage_tail(form: &[String]) -> &[String] {
     let mut in_option = false;
     for (i, w) in form.iter().enumerate().skip(1) {
         if w.starts_with("[-") || in_option {
             in_option = !w.ends_with(']');
+        } else if w.starts_with('-') {
+            assert_eq!(form.len(), 2, "a bare option is a form of its own: {form:?}");
+            return &[];
         } else {
             return &form[i..];
         }
     }
     panic!("usage form without a command: {form:?}");
+}
+
+/// The letters of the forms that are one bare option (`-h`, `-V`): they
+/// act alone, whatever command the line also names.
+fn standalone_options() -> BTreeSet<char> {
+    usage_forms()
+        .iter()
+        .filter(|f| usage_tail(f).is_empty())
+        .flat_map(|f| f[1].trim_start_matches('-').chars().collect::<Vec<_>>())
+        .collect()
 }
 
 /// Every option letter of USAGE, with its argument name if it takes one.
@@ -254,6 +268,10 @@ fn usage_options() -> BTreeSet<(char, Option<String>)> {
     for form in usage_forms() {
         let mut words = form.iter().peekable();
         while let Some(w) = words.next() {
+            if let Some(flag) = w.strip_prefix('-') {
+                out.extend(flag.chars().map(|c| (c, None)));
+                continue;
+            }
             let Some(flags) = w.strip_prefix("[-") else { continue };
             if let Some(letters) = flags.strip_suffix(']') {
                 out.extend(letters.chars().map(|c| (c, None)));
@@ -281,7 +299,7 @@ fn synopsis_is_usage() {
         form.extend(render(line, "lagghook").split_whitespace().map(str::to_owned));
     }
     let usage = usage_forms();
-    assert_eq!(usage.len(), 8, "USAGE changed shape: {:?}", cli::USAGE);
+    assert_eq!(usage.len(), 10, "USAGE changed shape: {:?}", cli::USAGE);
     assert_eq!(forms, usage, "lagghook.8 SYNOPSIS (left) differs from cli::USAGE (right)");
 }
 
@@ -337,7 +355,12 @@ fn usage_forms_parse() {
     for form in usage_forms() {
         let args: Vec<String> = form[1..].iter().flat_map(|w| sample(w)).collect();
         let inv = cli::parse(args.clone()).unwrap_or_else(|e| panic!("{form:?} as {args:?}: {e}"));
-        let word = usage_tail(&form)[0].replace('-', "");
+        let word = match usage_tail(&form).first() {
+            Some(command) => command.replace('-', ""),
+            None if form[1] == "-h" => "help".to_owned(),
+            None if form[1] == "-V" => "version".to_owned(),
+            None => panic!("{form:?}: a bare option with no meaning here"),
+        };
         let variant = format!("{:?}", inv.command).to_lowercase();
         assert!(variant.starts_with(&word), "{form:?} parsed as {:?}", inv.command);
     }
@@ -351,11 +374,15 @@ fn usage_forms_parse() {
 #[test]
 fn options_a_form_does_not_show_are_refused() {
     let all = usage_options();
+    let standalone = standalone_options();
     for form in usage_forms() {
         let tail = usage_tail(&form);
+        if tail.is_empty() {
+            continue;
+        }
         let shown: String = form.iter().filter(|w| w.starts_with("[-")).cloned().collect();
         for (flag, arg) in &all {
-            if shown.contains(*flag) {
+            if shown.contains(*flag) || standalone.contains(flag) {
                 continue;
             }
             let mut args = vec![format!("-{flag}")];
@@ -402,10 +429,11 @@ fn commands_are_documented() {
         .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
         .collect();
     let forms = usage_forms();
-    let wanted: BTreeSet<String> = forms.iter().map(|f| usage_tail(f)[0].clone()).collect();
+    let wanted: BTreeSet<String> =
+        forms.iter().filter_map(|f| usage_tail(f).first().cloned()).collect();
     assert_eq!(documented, wanted, "COMMANDS (left) vs USAGE (right)");
     let heads = items(&commands);
-    for form in &forms {
+    for form in forms.iter().filter(|f| !usage_tail(f).is_empty()) {
         let tail = usage_tail(form).join(" ");
         assert!(heads.contains(&tail), "no COMMANDS item {tail:?}; items: {heads:?}");
     }

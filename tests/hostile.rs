@@ -114,7 +114,7 @@ fn cases() -> Vec<Case> {
         case("unknown option", &["-x", "status"], 2, "invalid option '-x'").bare(),
         case("long option", &["--json", "status"], 2, "invalid option '--json'").bare(),
         case("-c without a file", &["-c"], 2, "missing argument for option '-c'").bare(),
-        case("-k without a kernel", &["status", "-k"], 2, "unexpected operand \"-k\"").bare(),
+        case("-k without a kernel", &["status", "-k"], 2, "missing argument for option '-k'").bare(),
         case("-k unknown kernel", &["-k", "qemu", "status"], 2, "-k \"qemu\": want").bare(),
         case("-k sim without a path", &["-k", "sim:", "status"], 2, "-k \"sim:\": want").bare(),
         case("-j with reconcile", &["-j", "reconcile"], 2, "reconcile: option -j does not apply"),

@@ -14,9 +14,13 @@ mod faults;
 mod hostile;
 /// The identity file across runs, reboots and docking (`-k sim:PATH`).
 mod identity;
+/// What gets installed and README's steps, against the sources they name.
+mod install;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
 mod scenarios;
 /// Shared helpers for the tests that run the binary.
 mod support;
+/// The command line as people type it: -h, -V, options after the command.
+mod usage;

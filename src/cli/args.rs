@@ -1,5 +1,9 @@
 //! Command line: argv → [`Invocation`]. [`USAGE`] is lagghook(8)'s
 //! SYNOPSIS, word for word (a test compares them).
+//!
+//! Options may come before or after the command word (`lagghook status
+//! -j`), except after `event`: its operands are devd's data, a raw line or
+//! three words, and are taken as they are, never as options.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -7,7 +11,8 @@ use std::path::PathBuf;
 use crate::domain::config;
 use crate::run::error::Error;
 
-/// Printed on a usage error; identical to the man page SYNOPSIS.
+/// Printed by `-h` and after a usage error; identical to the man page
+/// SYNOPSIS.
 pub const USAGE: &str = "\
 usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-nv] [-c file] [-k kernel] event line
@@ -16,7 +21,13 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-c file] [-k kernel] check
        lagghook [-bv] simulate [file]
        lagghook [-c file] devd-conf
-       lagghook [-c file] [-k kernel] rc-conf";
+       lagghook [-c file] [-k kernel] rc-conf
+       lagghook -h
+       lagghook -V";
+
+/// What `-V` prints: the program and the package version it was built
+/// from.
+pub const VERSION: &str = concat!("lagghook ", env!("CARGO_PKG_VERSION"));
 
 /// The subcommand and its operands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +41,10 @@ pub enum Command {
     DevdConf,
     /// rc.conf(5) lines for the configuration.
     RcConf,
+    /// `-h`: print [`USAGE`] to standard output.
+    Help,
+    /// `-V`: print [`VERSION`].
+    Version,
 }
 
 /// Which kernel to work on.
@@ -66,53 +81,62 @@ where
     use lexopt::prelude::*;
 
     let usage = |msg: String| Error::Usage(msg);
+    let utf8 =
+        |v: OsString| v.into_string().map_err(|v| usage(format!("argument {v:?} is not UTF-8")));
     let mut parser = lexopt::Parser::from_args(args);
-    let mut config = PathBuf::from(config::DEFAULT_PATH);
-    let mut kernel = KernelChoice::Native;
-    let (mut dry_run, mut verbose, mut json, mut baseline) = (false, false, false, false);
+    // `command` is set once the words are read.
+    let mut inv = Invocation {
+        command: Command::Help,
+        config: PathBuf::from(config::DEFAULT_PATH),
+        kernel: KernelChoice::Native,
+        dry_run: false,
+        verbose: false,
+        json: false,
+        baseline: false,
+    };
     let mut words: Vec<String> = Vec::new();
     let mut given: Vec<char> = Vec::new();
     while let Some(arg) = parser.next().map_err(|e| usage(e.to_string()))? {
         match arg {
+            // Help and version end the parse where they stand: whatever
+            // follows is not looked at, as with most tools.
+            Short('h') | Long("help") => return Ok(Invocation { command: Command::Help, ..inv }),
+            Short('V') => return Ok(Invocation { command: Command::Version, ..inv }),
             Short('n') => {
                 given.push('n');
-                dry_run = true;
+                inv.dry_run = true;
             }
             Short('v') => {
                 given.push('v');
-                verbose = true;
+                inv.verbose = true;
             }
             Short('j') => {
                 given.push('j');
-                json = true;
+                inv.json = true;
             }
             Short('b') => {
                 given.push('b');
-                baseline = true;
+                inv.baseline = true;
             }
             Short('c') => {
                 given.push('c');
-                config = parser.value().map_err(|e| usage(e.to_string()))?.into();
+                inv.config = parser.value().map_err(|e| usage(e.to_string()))?.into();
             }
             Short('k') => {
                 given.push('k');
                 let v = parser.value().map_err(|e| usage(e.to_string()))?;
-                kernel = parse_kernel(&v.string().map_err(|e| usage(e.to_string()))?)?;
+                inv.kernel = parse_kernel(&utf8(v)?)?;
             }
             Value(v) => {
-                words.push(v.string().map_err(|e| usage(format!("argument is not UTF-8: {e}")))?);
-                // Operands after the command word are data (a raw devd
-                // line starts with '!'), never options.
-                words.extend(
-                    parser
-                        .raw_args()
-                        .map_err(|e| usage(e.to_string()))?
-                        .map(|a| {
-                            a.into_string()
-                                .map_err(|a| usage(format!("argument {a:?} is not UTF-8")))
-                        })
-                        .collect::<Result<Vec<_>, _>>()?,
-                );
+                words.push(utf8(v)?);
+                // devd passes `event` data it got from the kernel: a raw
+                // line starts with '!' and an interface or type could
+                // start with '-'. None of it may turn into an option.
+                if words.len() == 1 && words[0] == "event" {
+                    for a in parser.raw_args().map_err(|e| usage(e.to_string()))? {
+                        words.push(utf8(a)?);
+                    }
+                }
             }
             other => return Err(usage(other.unexpected().to_string())),
         }
@@ -128,7 +152,7 @@ where
             Err(usage(format!("{name}: unexpected operand {:?}", operands[0])))
         }
     };
-    let command = match name.as_str() {
+    inv.command = match name.as_str() {
         "event" => match operands.len() {
             1 | 3 => Command::Event(operands.clone()),
             n => return Err(usage(format!("event: want 3 operands or 1 devd line, got {n}"))),
@@ -147,14 +171,16 @@ where
     };
     // Each command takes the options its SYNOPSIS line shows and no other,
     // so no option is silently ignored.
-    let allowed = options_of(&command);
+    let allowed = options_of(&inv.command);
     if let Some(flag) = given.iter().find(|f| !allowed.contains(**f)) {
         return Err(usage(format!("{name}: option -{flag} does not apply")));
     }
-    Ok(Invocation { command, config, kernel, dry_run, verbose, json, baseline })
+    Ok(inv)
 }
 
-/// The option letters `command`'s SYNOPSIS line ([`USAGE`]) shows.
+/// The option letters `command`'s SYNOPSIS line ([`USAGE`]) shows. A new
+/// option for a command is its letter here, its arm in [`parse`] and its
+/// place in USAGE and the man page.
 fn options_of(command: &Command) -> &'static str {
     match command {
         Command::Event(_) | Command::Reconcile => "nvck",
@@ -162,6 +188,8 @@ fn options_of(command: &Command) -> &'static str {
         Command::Check | Command::RcConf => "ck",
         Command::Simulate(_) => "bv",
         Command::DevdConf => "c",
+        // Never reached: -h and -V return before the check.
+        Command::Help | Command::Version => "",
     }
 }
 
@@ -211,6 +239,54 @@ mod tests {
     }
 
     #[test]
+    fn options_may_follow_the_command_word() {
+        let i = p(&["status", "-j", "-c", "/tmp/x.toml"]).unwrap();
+        assert_eq!(i.command, Command::Status);
+        assert!(i.json);
+        assert_eq!(i.config, PathBuf::from("/tmp/x.toml"));
+        let i = p(&["-c", "/tmp/x.toml", "reconcile", "-nv"]).unwrap();
+        assert_eq!(i.command, Command::Reconcile);
+        assert!(i.dry_run && i.verbose);
+        let i = p(&["simulate", "day.toml", "-v"]).unwrap();
+        assert_eq!(i.command, Command::Simulate(Some("day.toml".into())));
+        assert!(i.verbose);
+        // `--` ends the options: a scenario file may be named "-v".
+        let i = p(&["simulate", "--", "-v"]).unwrap();
+        assert_eq!(i.command, Command::Simulate(Some("-v".into())));
+        assert!(!i.verbose);
+        // After the command word the per-command sets still hold.
+        assert!(matches!(p(&["status", "-n"]), Err(Error::Usage(_))));
+        assert!(matches!(p(&["reconcile", "-j"]), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn event_operands_are_never_options() {
+        // Three words that look like options are three operands.
+        let i = p(&["event", "-c", "x", "-n"]).unwrap();
+        assert_eq!(i.command, Command::Event(vec!["-c".into(), "x".into(), "-n".into()]));
+        assert!(!i.dry_run);
+        assert_eq!(i.config, PathBuf::from(config::DEFAULT_PATH));
+        // Two are two operands, a usage error, not `-c x` and no event.
+        assert!(matches!(p(&["event", "-c", "x"]), Err(Error::Usage(_))));
+        // Neither help nor `--` is special there.
+        assert_eq!(p(&["event", "-h"]).unwrap().command, Command::Event(vec!["-h".into()]));
+        let i = p(&["event", "--", "IFNET", "em0"]).unwrap();
+        assert_eq!(i.command, Command::Event(vec!["--".into(), "IFNET".into(), "em0".into()]));
+    }
+
+    #[test]
+    fn help_and_version() {
+        for args in [&["-h"][..], &["--help"], &["status", "-h"], &["-n", "-h", "reconcile"]] {
+            assert_eq!(p(args).unwrap().command, Command::Help, "{args:?}");
+        }
+        assert_eq!(p(&["-V"]).unwrap().command, Command::Version);
+        assert_eq!(p(&["check", "-V"]).unwrap().command, Command::Version);
+        assert_eq!(VERSION, format!("lagghook {}", env!("CARGO_PKG_VERSION")));
+        // What came before -h is still parsed, and can be wrong.
+        assert!(matches!(p(&["-x", "-h"]), Err(Error::Usage(_))));
+    }
+
+    #[test]
     fn usage_errors() {
         for bad in [
             &[][..],
@@ -224,6 +300,9 @@ mod tests {
             &["-b", "reconcile"],
             &["-n", "status"],
             &["--json", "status"],
+            &["--version"],
+            &["status", "-k"],
+            &["status", "-j", "now"],
         ] {
             assert!(matches!(p(bad), Err(Error::Usage(_))), "{bad:?} accepted");
         }

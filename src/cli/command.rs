@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::cli::args::{Command, Invocation, KernelChoice};
+use crate::cli::args::{Command, Invocation, KernelChoice, USAGE, VERSION};
 use crate::cli::output::write_out;
 use crate::cli::rc_conf;
 use crate::cli::simulate;
@@ -31,8 +31,13 @@ use crate::sys::NativeKernel;
 /// Runs `inv` as a process would: real clock, the process's log, state on
 /// disk.
 pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result<(), Error> {
-    if let Command::Simulate(file) = &inv.command {
-        return simulate::simulate(file.as_deref(), inv.baseline, inv.verbose, out);
+    match &inv.command {
+        Command::Help => return write_out(out, &format!("{USAGE}\n")),
+        Command::Version => return write_out(out, &format!("{VERSION}\n")),
+        Command::Simulate(file) => {
+            return simulate::simulate(file.as_deref(), inv.baseline, inv.verbose, out)
+        }
+        _ => {}
     }
     let config = run::load_config(&inv.config)?;
     match &inv.command {
@@ -153,7 +158,11 @@ pub fn execute_in(
             return write_out(out, &text);
         }
         Command::Check => return status::check(config, kernel, &inv.kernel, store.load(), out),
-        Command::Simulate(_) | Command::DevdConf | Command::RcConf => {
+        Command::Simulate(_)
+        | Command::DevdConf
+        | Command::RcConf
+        | Command::Help
+        | Command::Version => {
             return Err(Error::Usage("not a kernel command".into()));
         }
     };
