@@ -52,6 +52,32 @@ pub const ROWS: &[Row] = &[
         file: "dock-replug-deferred.toml",
         steps: 2..=2,
     },
+    Row { happening: "boot undocked", file: "boot-undocked-then-dock.toml", steps: 1..=1 },
+    Row {
+        happening: "dock after an undocked boot",
+        file: "boot-undocked-then-dock.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "boot with the seed's rc.conf (no wlanaddr), then cable out",
+        file: "boot-seed-without-wlanaddr.toml",
+        steps: 1..=2,
+    },
+    Row {
+        happening: "boot with a late WiFi driver, then cable out",
+        file: "boot-late-wifi-driver.toml",
+        steps: 1..=3,
+    },
+    Row {
+        happening: "resume reloading the WiFi driver, on cable, then cable out",
+        file: "resume-reloads-wifi.toml",
+        steps: 2..=3,
+    },
+    Row {
+        happening: "resume reloading the WiFi driver, on WiFi",
+        file: "resume-reloads-wifi.toml",
+        steps: 4..=4,
+    },
 ];
 
 /// How a scenario is played: with lagghook, or as the baseline.
