@@ -108,8 +108,10 @@ fn machine_toml(w: &World) -> String {
 fn config(w: &World) -> Config {
     let ports =
         if w.usb_first { r#"["ue0", "em0", "wlan0"]"# } else { r#"["em0", "wlan0", "ue0"]"# };
-    Config::parse(&format!("[lagg0]\nports = {ports}\nmac = \"{MAC}\"\n"), "p.toml".as_ref())
-        .unwrap()
+    // wlan0's radio is named, so `lagghook rc-conf` has rc re-create it at
+    // a reboot (`wlans_iwn0`).
+    let text = format!("[lagg0]\nports = {ports}\nmac = \"{MAC}\"\nwlan.wlan0.parent = \"iwn0\"\n");
+    Config::parse(&text, "p.toml".as_ref()).unwrap()
 }
 
 /// A storm: what the world does after the first reconcile, each choice
@@ -119,8 +121,26 @@ fn config(w: &World) -> Config {
 fn storm(w: &World, choices: &[u8]) -> Vec<String> {
     let mut present: Vec<bool> = w.ports.iter().map(|p| p.present).collect();
     let mut medium: Vec<bool> = w.ports.iter().map(|p| p.link).collect();
+    let wlan = w.ports.iter().position(|p| p.kind == "wlan");
+    // iwn0 is known to the machine once a vap on it has existed.
+    let mut radio = wlan.is_some_and(|i| present[i]);
     let mut steps = Vec::new();
     for &c in choices {
+        // One choice in 16: a reboot (rc builds everything again from the
+        // lines `lagghook rc-conf` prints) or a resume reloading the WiFi
+        // driver (rc re-creates its vap), where the radio is known.
+        if c % 16 == 15 {
+            let step = if c % 32 == 15 { "reboot" } else { "resume reload=iwn0" };
+            if step == "reboot" || radio {
+                if let (Some(i), true) = (wlan, radio) {
+                    // A re-created vap keeps its AP's reach; a new one has it.
+                    medium[i] = !present[i] || medium[i];
+                    present[i] = true;
+                }
+                steps.push(step.to_owned());
+                continue;
+            }
+        }
         let i = usize::from(c) % w.ports.len();
         let p = &w.ports[i];
         let flip = c / 3 % 2 == 0;
@@ -134,7 +154,7 @@ fn storm(w: &World, choices: &[u8]) -> Vec<String> {
                 format!("destroy {}", p.name)
             }
             (false, _, "wlan") => {
-                (present[i], medium[i]) = (true, true);
+                (present[i], medium[i], radio) = (true, true, true);
                 // rc re-creates it with the radio's factory MAC.
                 format!("create-wlan {} iwn0", p.name)
             }
@@ -201,7 +221,7 @@ proptest! {
     #[test]
     fn any_laptop_converges_and_keeps_its_mac_through_any_storm(
         w in world(),
-        choices in proptest::collection::vec(any::<u8>(), 0..8),
+        choices in proptest::collection::vec(any::<u8>(), 0..10),
     ) {
         let storm = storm(&w, &choices);
         let scenario = scenario(&w, &storm);

@@ -134,14 +134,18 @@ fn a_reboot_that_changes_the_lagg_mac_counts_and_a_resume_runs_reconcile() {
     let scenario = Scenario::parse(&text, "inline").unwrap();
     let report = run(&scenario).unwrap();
     assert_eq!(report.steps[0].mac_changes, 2, "{}", render(&scenario, &report, true));
-    assert!(report.steps[1]
-        .dispatched
-        .iter()
-        .any(|d| d.ends_with("rc.resume: lagghook reconcile")));
+    assert!(
+        report.steps[1]
+            .dispatched
+            .iter()
+            .any(|d| d
+                .ends_with("rc.resume: /usr/local/etc/rc.d/lagghook resume: lagghook reconcile"))
+    );
     let baseline = lagghook::cli::simulate::run_baseline(&scenario).unwrap();
     assert!(baseline.steps[1]
         .dispatched
         .iter()
-        .any(|d| d.ends_with("rc.resume: the resume scripts (no lagghook)")));
+        .any(|d| d
+            .ends_with("rc.resume: /usr/local/etc/rc.d/lagghook resume: nothing (no lagghook)")));
     assert_eq!((baseline.steps[0].writes, baseline.steps[0].mac_changes), (0, 1));
 }

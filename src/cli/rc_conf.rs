@@ -31,7 +31,18 @@ pub fn rc_conf(config: &Config, identity: &dyn Fn(&LaggConfig) -> Option<Resolve
         }
         for port in &lagg.ports {
             if !lagg.is_wlan_port(port) {
-                let _ = writeln!(s, "ifconfig_{port}=\"up\"");
+                // The first port to join gives the lagg its address
+                // (`lagg_port_create`), and a wired port boots with its
+                // hardware address: it takes the identity first, while
+                // still down (no renegotiation), so the lagg starts on it.
+                match mac {
+                    Some(mac) => {
+                        let _ = writeln!(s, "ifconfig_{port}=\"ether {mac} up\"");
+                    }
+                    None => {
+                        let _ = writeln!(s, "ifconfig_{port}=\"up\"");
+                    }
+                }
                 continue;
             }
             match lagg.wlan(port).and_then(|w| w.parent.as_ref()) {
@@ -116,7 +127,7 @@ mod tests {
             lines,
             [
                 "cloned_interfaces=\"lagg0\"",
-                "ifconfig_em0=\"up\"",
+                "ifconfig_em0=\"ether 00:11:22:33:44:55 up\"",
                 "wlans_iwn0=\"wlan0\"",
                 "create_args_wlan0=\"wlanaddr 00:11:22:33:44:55\"",
                 "ifconfig_wlan0=\"WPA\"",

@@ -373,21 +373,32 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
         match &step.action {
             StepAction::Happen(h) => {
                 kernel.happen(h).map_err(|e| Error::Input(format!("step {:?}: {e}", step.text)))?;
-                if matches!(h, Happening::Reboot { .. }) {
+                let rebooted = matches!(h, Happening::Reboot { .. });
+                if rebooted {
                     store.reboot();
                 }
-                if kernel.take_resume_scripts() {
-                    // devd reads the resume's interface events before the
-                    // ACPI Resume notify that runs rc.resume.
+                // After a boot, rc runs rc.d/lagghook (REQUIRE: netif devd)
+                // once devd has started; after a resume, rc.resume runs the
+                // `resume` scripts, rc.d/lagghook among them, when devd reads
+                // the ACPI Resume notify, after the interface events of the
+                // resume. Either way devd has the interface events first.
+                let script = if rebooted {
+                    Some("rc: /usr/local/etc/rc.d/lagghook start")
+                } else if kernel.take_resume_scripts() {
+                    Some("rc.resume: /usr/local/etc/rc.d/lagghook resume")
+                } else {
+                    None
+                };
+                if let Some(script) = script {
                     let t = now(&kernel);
                     handled +=
                         dispatch(&rules, &program, &mut kernel, &mut log, &mut store, t, &mut sr);
                     let offset = Outage::Millis(kernel.now().saturating_sub(sr.at));
-                    let scripts = match program.lagghook {
+                    let runs = match program.lagghook {
                         Some(_) => "lagghook reconcile",
-                        None => "the resume scripts (no lagghook)",
+                        None => "nothing (no lagghook)",
                     };
-                    sr.dispatched.push(format!("+{offset} rc.resume: {scripts}"));
+                    sr.dispatched.push(format!("+{offset} {script}: {runs}"));
                     program.run(&["reconcile"], &mut kernel, &mut log, &mut store, t, &mut sr);
                 }
             }
