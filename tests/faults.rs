@@ -81,6 +81,34 @@ fn a_port_the_kernel_refuses_does_not_keep_the_other_out() {
     assert!(calls.iter().any(|c| c.starts_with("SIOCSLAGGPORT lagg0 wlan0")));
 }
 
+/// A free primary swap is planned with the preferred port joining in the
+/// same round; if that join fails, the primary must not leave, or the lagg
+/// would be left to whatever port heads its list (or to none).
+#[test]
+fn the_primary_stays_when_the_port_it_hands_over_to_fails_to_join() {
+    // wlan0 is lagg0's primary without an AP; em0, preferred, is down and
+    // outside: nothing carries traffic, so the swap is free.
+    let machine = "[machine]\nfailover_rx_all = 1\n\
+        [[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\n\
+        link = true\nup = false\n\
+        [[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\n\
+        mac = \"00:11:22:33:44:55\"\n\
+        [[machine.interface]]\nname = \"lagg0\"\nkind = \"lagg\"\nports = [\"wlan0\"]\n";
+    let mut clean = sim(machine);
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    run(&mut clean, &mut log, &mut store).unwrap();
+    assert!(clean.calls().iter().any(|c| c == "SIOCSLAGGDELPORT lagg0 wlan0: ok"), "no swap");
+
+    let mut kernel = Faulty::new(sim(machine));
+    kernel.fail_always_for(Op::AddLaggPort, &n("em0"), Errno::EBUSY);
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    let result = run(&mut kernel, &mut log, &mut store);
+    assert!(matches!(result, Err(Error::ChangesFailed(1))), "{result:?}");
+    let calls = kernel.inner().calls();
+    assert!(calls.iter().all(|c| !c.starts_with("SIOCSLAGGDELPORT")), "{calls:?}");
+    assert_eq!(ports(&mut kernel), ["wlan0"]);
+}
+
 #[test]
 fn a_port_added_by_someone_else_meanwhile_is_success() {
     let mut kernel = Faulty::new(sim(NO_LAGG));

@@ -37,7 +37,9 @@ pub enum Action {
     /// `SIOCSLAGGPORT`.
     AddPort { lagg: IfName, port: IfName },
     /// `SIOCSLAGGDELPORT`.
-    RemovePort { lagg: IfName, port: IfName },
+    /// `after`: the port a primary swap hands over to, when it joins in the
+    /// same round; if it failed to join, the primary does not leave.
+    RemovePort { lagg: IfName, port: IfName, after: Option<IfName> },
     /// sysctl `net.link.lagg.failover_rx_all`.
     SetFailoverRxAll { value: bool },
 }
@@ -67,19 +69,26 @@ impl Action {
     /// leaves a lagg that must exist, the lagg interface itself is not
     /// brought up or readdressed if creating it failed, and no lagg is
     /// created once loading if_lagg failed.
-    pub fn needs(&self) -> Option<Group> {
+    ///
+    /// A primary swap's leaving ports also need the port they hand over to,
+    /// when it joins in the same round: without it, the lagg would be left
+    /// to whichever port is the head of its list.
+    pub fn needs(&self) -> Vec<Group> {
         match self {
-            Action::AddPort { lagg, .. } | Action::RemovePort { lagg, .. } => {
-                Some(Group::Lagg(lagg.clone()))
+            Action::AddPort { lagg, .. } => vec![Group::Lagg(lagg.clone())],
+            Action::RemovePort { lagg, after, .. } => {
+                let mut needs = vec![Group::Lagg(lagg.clone())];
+                needs.extend(after.iter().map(|p| Group::Interface(p.clone())));
+                needs
             }
             Action::Up { ifname } | Action::Down { ifname } | Action::SetLladdr { ifname, .. } => {
-                Some(Group::Lagg(ifname.clone()))
+                vec![Group::Lagg(ifname.clone())]
             }
             // Without if_lagg there is no lagg cloner: once loading it
             // failed (the only global action planned before this one),
             // SIOCIFCREATE2 could only fail with EINVAL.
-            Action::CreateLagg { .. } => Some(Group::Global),
-            _ => None,
+            Action::CreateLagg { .. } => vec![Group::Global],
+            _ => Vec::new(),
         }
     }
 }
@@ -97,7 +106,7 @@ impl fmt::Display for Action {
                 write!(f, "/etc/rc.d/wpa_supplicant restart {wlan}")
             }
             Action::AddPort { lagg, port } => write!(f, "ifconfig {lagg} laggport {port}"),
-            Action::RemovePort { lagg, port } => write!(f, "ifconfig {lagg} -laggport {port}"),
+            Action::RemovePort { lagg, port, .. } => write!(f, "ifconfig {lagg} -laggport {port}"),
             Action::SetFailoverRxAll { value } => {
                 write!(f, "sysctl net.link.lagg.failover_rx_all={}", u8::from(*value))
             }
@@ -363,7 +372,8 @@ fn plan_lagg(
     }
     if let Some(repair) = repair {
         for port in repair.leaving {
-            plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port });
+            let after = repair.joins_now.then(|| repair.wanted.clone());
+            plan.actions.push(Action::RemovePort { lagg: lagg.clone(), port, after });
         }
     }
     for ifname in ups {
@@ -495,6 +505,8 @@ struct OrderRepair {
     /// The members that leave, every one in front of `wanted` first and
     /// the current primary last; the next round re-adds them behind it.
     leaving: Vec<IfName>,
+    /// The wanted port joins in this round.
+    joins_now: bool,
 }
 
 /// Rule 4: the most preferred port that is a member, or joins this round,
@@ -593,7 +605,12 @@ fn plan_order_repair(
     // straight to the wanted port, and the lagg MAC with it at most once.
     let mut leaving: Vec<IfName> = in_front.into_iter().cloned().collect();
     leaving.push(primary.clone());
-    Some(OrderRepair { wanted: wanted.clone(), wanted_index: wanted_iface.index, leaving })
+    Some(OrderRepair {
+        wanted: wanted.clone(),
+        wanted_index: wanted_iface.index,
+        leaving,
+        joins_now,
+    })
 }
 
 fn article(kind: IfKind) -> &'static str {

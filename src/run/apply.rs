@@ -32,7 +32,11 @@ pub fn apply(kernel: &mut dyn Kernel, plan: &Plan) -> Vec<Applied> {
     let mut out = Vec::with_capacity(plan.actions.len());
     for action in &plan.actions {
         let group = action.group();
-        let needed_failed = action.needs().is_some_and(|g| failed.contains(&g));
+        let needed_failed = action.needs().iter().any(|g| failed.contains(g));
+        // A port whose join failed stays down: brought up again, its
+        // LINK_UP would bring lagghook back to take it down for the same
+        // failing join, every autonegotiation. A member left down by a
+        // failure is brought up by the next run.
         let outcome = if failed.contains(&group) || needed_failed {
             // What depends on a skipped action is skipped too.
             failed.insert(group);
@@ -74,7 +78,7 @@ fn execute(kernel: &mut dyn Kernel, action: &Action) -> Result<(), KernelError> 
         Action::SetLladdr { ifname, mac, .. } => kernel.set_lladdr(ifname, *mac),
         Action::RestartWpaSupplicant { wlan } => kernel.restart_wpa_supplicant(wlan),
         Action::AddPort { lagg, port } => kernel.add_lagg_port(lagg, port),
-        Action::RemovePort { lagg, port } => kernel.remove_lagg_port(lagg, port),
+        Action::RemovePort { lagg, port, .. } => kernel.remove_lagg_port(lagg, port),
         Action::SetFailoverRxAll { value } => kernel.set_failover_rx_all(*value),
     }
 }
