@@ -17,6 +17,9 @@
 //! | `max_mtu` | ether, vlan, other | the largest MTU the driver's SIOCSIFMTU accepts (default: no limit); joining a lagg with a larger MTU fails with EINVAL |
 //! | `capabilities` | ether, vlan, other | `if_capabilities`, `IFCAP_*` bits (default: an em(4)'s checksum, TSO, LRO and VLAN bits for an ether, 0 otherwise); a vap has none |
 //! | `security` | wlan | `wpa` (default: joining needs wpa_supplicant with the vap's address) or `open` (joins without wpa_supplicant) |
+//! | `autoneg` | ether, vlan | seconds from being (re)initialised with the cable in to LINK_UP (default 2.5) |
+//! | `assoc` | wlan | seconds from being (re)started with the AP in reach to LINK_UP (default 2.0) |
+//! | `wpa_ctrl` | wlan | wpa_supplicant has a control socket (default true; false: it cannot say its address) |
 //!
 //! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
 //! identical kernel; a scenario may use them too): `index` (if_index),

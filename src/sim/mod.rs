@@ -52,8 +52,21 @@
 //! l2_packet_freebsd.c` and `src/drivers/driver_bsd.c`, not observed on
 //! FreeBSD.
 //!
-//! Deterministic by design: `BTreeMap`/`Vec` only, no clock, no randomness
-//! (the seeded fault injector lives in [`fault`]).
+//! Deterministic by design: `BTreeMap`/`Vec` only, a simulated clock in
+//! integer milliseconds and no wall clock, no randomness (the seeded fault
+//! injector lives in [`fault`]).
+//!
+//! Time: a driver reports LINK_UP an autonegotiation (an Ethernet NIC, 2.5
+//! s, machine key `autoneg`) or an association (a vap, 2.0 s, `assoc`)
+//! after the interface became able to carry: brought up or re-initialised
+//! (SIOCSIFFLAGS up, the down/up inside `if_setlladdr`, an iflib reset for
+//! SIOCSIFCAP) with its cable in or its AP in reach and, for a vap on a WPA
+//! network, a wpa_supplicant using the vap's on-air address. Losing that
+//! (cable out, AP gone, the down half of a re-initialisation, a
+//! wpa_supplicant restart's deauthentication) is reported at once, and
+//! lagg's failover follows a port's link change at once (`lagg_linkstate`,
+//! `lagg_link_active`). [`SimKernel::advance`] runs the clock; a machine
+//! file describes a settled world (every pending link up).
 //!
 //! Fidelity notes and chosen divergences:
 //! - Link state changes are applied synchronously, in the order the kernel
@@ -85,14 +98,13 @@
 //!   failing with EIO) are not modelled: any number of vaps may share a
 //!   radio.
 //! - The "AP in reach" medium is kept per vap, not per radio.
-//! - There is no clock. The re-initialisation an iflib NIC goes through
-//!   when lagg changes its enabled capabilities (`iflib_stop` and
-//!   `iflib_init_locked` around SIOCSIFCAP) is modelled as a bounce: link
-//!   down and up at once, with their devd events. The clock issue must
-//!   give it a duration: the NIC has no carrier from the reset until
-//!   autonegotiation completes (typically 1 to 3 s on em(4)), during
-//!   which lagg fails over to the wlan, and must do the same for the
-//!   bounce of `if_setlladdr`.
+//! - The re-initialisation an iflib NIC goes through when lagg changes its
+//!   enabled capabilities (`iflib_stop` and `iflib_init_locked` around
+//!   SIOCSIFCAP) is a down/up like the bounce of `if_setlladdr`: no carrier
+//!   from the reset until autonegotiation completes, during which lagg
+//!   fails over to the wlan. A reset during a negotiation restarts it.
+//! - The durations are fixed per interface; real ones vary (1 to 3 s for an
+//!   em(4) autonegotiation, more for a scan on a crowded band).
 
 mod fault;
 mod file;
