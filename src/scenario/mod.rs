@@ -27,7 +27,7 @@ use serde::Deserialize;
 use crate::devd::{self, Rule, PROGRAM};
 use crate::domain::config::Config;
 use crate::domain::event::DevdEvent;
-use crate::domain::model::{IfName, MacAddr};
+use crate::domain::model::{IfKind, IfName, MacAddr};
 use crate::domain::text;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
@@ -442,12 +442,79 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
                 "end state is not converged; reconcile would still run: {}",
                 again.actions.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("; ")
             )),
-            Ok(_) => {}
+            Ok(_) => {
+                let t = START_TIME + kernel.now() / 1000;
+                let mut log = MemoryLog::default();
+                let mut sr = StepReport::default();
+                if let Some(why) = converged_run_cost(
+                    &scenario.config,
+                    &program,
+                    &mut kernel,
+                    &mut log,
+                    &mut store,
+                    t,
+                    &mut sr,
+                ) {
+                    report.end_failed.push(why);
+                }
+            }
             Err(e) => report.end_failed.push(format!("end state unobservable: {e}")),
         }
     }
     report.kernel = kernel.render();
     Ok(report)
+}
+
+/// What a devd run costs once everything is converged (issue 11): the
+/// reads [`crate::run::observe`] needs and nothing else — the interface
+/// listing, one `SIOCGLAGG` per lagg, one wpa_supplicant read per
+/// configured vap, the sysctl — and no write. `None` when so, else why not.
+fn converged_run_cost(
+    config: &Config,
+    program: &Program<'_>,
+    kernel: &mut SimKernel,
+    log: &mut MemoryLog,
+    store: &mut MemoryStore,
+    now: u64,
+    sr: &mut StepReport,
+) -> Option<String> {
+    let mut want = vec!["getifaddrs".to_owned()];
+    let mut laggs: Vec<(u32, String)> = Vec::new();
+    let mut first_port = None;
+    for name in config.ports().map(|(_, p)| p).chain(config.laggs.iter().map(|l| &l.name)) {
+        if first_port.is_none() && config.lagg_for_port(name).is_some() {
+            first_port = kernel.interface(name.as_str()).map(|_| name.to_string());
+        }
+    }
+    // Asked of the kernel before the run, so it counts in none of its reads.
+    let everything = crate::kernel::Kernel::interfaces(kernel).unwrap_or_default();
+    for i in &everything {
+        if i.kind == IfKind::Lagg {
+            laggs.push((i.index, format!("SIOCGLAGG {}", i.name)));
+        }
+    }
+    laggs.sort();
+    want.extend(laggs.into_iter().map(|(_, r)| r));
+    for (_, port) in config.ports() {
+        if everything.iter().any(|i| &i.name == port && i.kind == IfKind::Wlan) {
+            want.push(format!("wpa_supplicant STATUS {port}"));
+        }
+    }
+    want.push("sysctl net.link.lagg.failover_rx_all".to_owned());
+    kernel.clear_record();
+    match &first_port {
+        Some(port) => {
+            program.run(&["event", "IFNET", port, "LINK_UP"], kernel, log, store, now, sr)
+        }
+        None => program.run(&["reconcile"], kernel, log, store, now, sr),
+    }
+    let (reads, writes) = (kernel.reads().to_vec(), kernel.writes());
+    (reads != want || writes != 0).then(|| {
+        format!(
+            "a converged run should read {want:?} and write nothing; it read {reads:?} and \
+             made {writes} writes"
+        )
+    })
 }
 
 /// The identity MACs lagghook remembers, as the next run would load them.

@@ -197,6 +197,8 @@ pub struct SimKernel {
     lagg_mac_last: BTreeMap<IfName, MacAddr>,
     writes: u64,
     calls: Vec<String>,
+    /// The reads, in order, named after the request (`"SIOCGLAGG lagg0"`).
+    reads: Vec<String>,
 }
 
 impl PartialEq for SimKernel {
@@ -244,6 +246,7 @@ impl SimKernel {
             events: Vec::new(),
             emitting: true,
             now: 0,
+            reads: Vec::new(),
             lagg_macs: Vec::new(),
             lagg_mac_last: BTreeMap::new(),
             writes: 0,
@@ -312,10 +315,17 @@ impl SimKernel {
         &self.calls
     }
 
+    /// The reads made through the [`Kernel`] trait since the record was
+    /// last cleared, in order: what a run costs when it changes nothing.
+    pub fn reads(&self) -> &[String] {
+        &self.reads
+    }
+
     /// Forgets the call record (not the state).
     pub fn clear_record(&mut self) {
         self.writes = 0;
         self.calls.clear();
+        self.reads.clear();
     }
 
     /// Records one mutating call and turns an errno into a [`KernelError`].
@@ -344,15 +354,18 @@ impl SimKernel {
 impl Kernel for SimKernel {
     /// getifaddrs(3) and friends: every ifnet in `if_index` order.
     fn interfaces(&mut self) -> Result<Vec<Interface>, KernelError> {
+        self.reads.push("getifaddrs".to_owned());
         Ok(self.by_index().into_iter().map(|i| self.report(i)).collect())
     }
 
-    /// `SIOCGLAGG` (`SimKernel::siocglagg`); a read, so not recorded.
+    /// `SIOCGLAGG` (`SimKernel::siocglagg`).
     fn lagg_status(&mut self, lagg: &IfName) -> Result<LaggStatus, KernelError> {
+        self.reads.push(format!("SIOCGLAGG {lagg}"));
         self.siocglagg(lagg).map_err(|e| KernelError::errno(Op::GetLagg, Some(lagg), e))
     }
 
     fn failover_rx_all(&mut self) -> Result<Option<bool>, KernelError> {
+        self.reads.push("sysctl net.link.lagg.failover_rx_all".to_owned());
         Ok(self.failover_rx_all)
     }
 
@@ -396,6 +409,7 @@ impl Kernel for SimKernel {
     }
 
     fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
+        self.reads.push("modfind if_lagg".to_owned());
         Ok(self.modfind_lagg())
     }
 
@@ -421,6 +435,7 @@ impl Kernel for SimKernel {
     /// interface and EINVAL for one that is no vap, as
     /// `wpa_supplicant_restart` answers.
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
+        self.reads.push(format!("wpa_supplicant STATUS {wlan}"));
         let err = |e| KernelError::errno(Op::GetWpaAddress, Some(wlan), e);
         let ifn = self.ifnets.get(wlan).ok_or_else(|| err(Errno::ENXIO))?;
         let vap = ifn.vap.as_ref().ok_or_else(|| err(Errno::EINVAL))?;
