@@ -283,7 +283,9 @@ fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
     commands.push(("simulate".into(), simulate));
     for (what, command) in commands {
         let out = run_into_closed_pipe(command);
-        assert_eq!(out.status.code(), Some(0), "{what}: {}", stderr(&out));
+        // status's exit is its verdict: wlan0 outside lagg0 is degraded.
+        let want = if what.ends_with("status") { 1 } else { 0 };
+        assert_eq!(out.status.code(), Some(want), "{what}: {}", stderr(&out));
         assert_eq!(stderr(&out), "", "{what}");
     }
     assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
@@ -296,10 +298,20 @@ fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
 fn status_json_reports_laggs_ports_and_transitions() {
     let sb = Sandbox::laptop("json");
 
+    // The exit status is the worst verdict: 0 converged, 1 degraded, 2
+    // offline or missing, as a monitoring check reads it.
     let json = |sb: &Sandbox| -> serde_json::Value {
         let out = sb.run(&["-j", "status"]);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+        let v: serde_json::Value =
+            serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+        let want = match v["laggs"][0]["verdict"].as_str() {
+            Some("converged") => 0,
+            Some("degraded") => 1,
+            _ => 2,
+        };
+        assert_eq!(out.status.code(), Some(want), "{}{}", stdout(&out), stderr(&out));
+        assert_eq!(v["version"], 1);
+        v
     };
     // Before the repair: wlan0 is outside lagg0 and carries its factory MAC.
     let before = json(&sb);
@@ -310,11 +322,18 @@ fn status_json_reports_laggs_ports_and_transitions() {
     assert_eq!(lagg["primary"], "em0");
     assert_eq!(lagg["missing_ports"], serde_json::json!(["wlan0"]));
     assert_eq!(before["transitions"], serde_json::json!([]));
+    assert_eq!(lagg["verdict"], "degraded");
+    assert_eq!(lagg["wanted_primary"], "em0");
+    assert_eq!(lagg["verdict_why"][0], "wlan0 is not a member");
 
     let out = sb.run(&["event", "IFNET", "wlan0", "ATTACH"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let after = json(&sb);
     let lagg = &after["laggs"][0];
+    assert_eq!(
+        (&lagg["verdict"], &lagg["verdict_why"]),
+        (&"converged".into(), &serde_json::json!([]))
+    );
     assert_eq!(lagg["mac"], "00:11:22:33:44:55");
     assert_eq!(lagg["active"], "em0");
     assert_eq!(lagg["missing_ports"], serde_json::json!([]));
@@ -334,7 +353,9 @@ fn status_json_reports_laggs_ports_and_transitions() {
 
     // A configured lagg that does not exist is reported, not an error.
     sb.write("config.toml", "[lagg1]\nports = [\"em0\"]\n");
-    assert_eq!(json(&sb)["laggs"][0]["exists"], false);
+    let missing = json(&sb);
+    assert_eq!(missing["laggs"][0]["exists"], false);
+    assert_eq!(missing["laggs"][0]["verdict"], "offline");
 }
 
 /// Proves the reading commands never wait for the lock, with a simulated
@@ -349,7 +370,9 @@ fn reading_commands_never_take_the_lock() {
     for args in [&["status"][..], &["-j", "status"], &["check"], &["-n", "reconcile"]] {
         let started = std::time::Instant::now();
         let out = sb.run(args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        // status says "degraded" (1): wlan0 is outside lagg0.
+        let want = if args.ends_with(&["status"]) { 1 } else { 0 };
+        assert_eq!(out.status.code(), Some(want), "{args:?}: {}", stderr(&out));
         assert!(started.elapsed() < Duration::from_secs(1), "{args:?} waited for the lock");
     }
     let out = sb.run(&["reconcile"]);

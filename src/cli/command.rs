@@ -154,8 +154,12 @@ pub fn execute_in(
         }
         Command::Reconcile => Scope::All,
         Command::Status => {
-            let text = status::render(config, kernel, &store.load()?, inv.json, now)?;
-            return write_out(out, &text);
+            let (text, severity) = status::render(config, kernel, &store.load()?, inv.json, now)?;
+            write_out(out, &text)?;
+            return match severity {
+                0 => Ok(()),
+                n => Err(Error::Verdict(n)),
+            };
         }
         Command::Check => return status::check(config, kernel, &inv.kernel, store.load(), out),
         Command::Simulate(_)

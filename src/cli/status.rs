@@ -13,6 +13,7 @@ use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis, Resolved};
 use crate::domain::model::{Caps, IfKind, IfName, Snapshot};
 use crate::domain::plan::{plan, RememberedMacs, Scope};
+use crate::domain::verdict::verdict;
 use crate::kernel::{Kernel, KernelErrorKind};
 use crate::run::error::Error;
 use crate::run::state::{StateError, Stored};
@@ -21,6 +22,12 @@ use crate::run::{observe, remembered};
 #[derive(Debug, Serialize)]
 struct LaggReport {
     name: String,
+    /// `converged`, `degraded` or `offline` (`domain::verdict`).
+    verdict: &'static str,
+    /// Why it is not converged, one phrase each; empty when converged.
+    verdict_why: Vec<String>,
+    /// The first configured port that is a member: the wanted primary.
+    wanted_primary: Option<String>,
     exists: bool,
     proto: Option<String>,
     mac: Option<String>,
@@ -63,8 +70,13 @@ struct PortReport {
     offload_disabled: Option<String>,
 }
 
+/// The `status -j` format's version: a field added keeps it, a field
+/// renamed or removed, or a meaning changed, bumps it.
+pub const JSON_VERSION: u32 = 1;
+
 #[derive(Debug, Serialize)]
 struct StatusReport {
+    version: u32,
     laggs: Vec<LaggReport>,
     /// Why the identity file could not be used, and what follows.
     identity_file_problem: Option<String>,
@@ -75,22 +87,40 @@ struct StatusReport {
 #[derive(Debug, Serialize)]
 struct TransitionReport {
     time: u64,
-    utc: String,
+    /// Local time with its UTC offset, as date(1) prints it.
+    local: String,
     line: String,
 }
 
-/// `lagghook status`: text, or JSON with `-j`.
+/// `lagghook status`: text, or JSON with `-j`, and the worst verdict's
+/// severity (0 converged, 1 degraded, 2 offline), which is the exit status
+/// a monitoring check reads (lagghook(8) EXIT STATUS).
 pub fn render(
     config: &Config,
     kernel: &mut dyn Kernel,
     stored: &Stored,
     json: bool,
     _now: u64,
-) -> Result<String, Error> {
+) -> Result<(String, u8), Error> {
     let snap = observe(kernel, config)?;
     let remembered = remembered(config, &snap, stored);
+    let laggs: Vec<(LaggReport, u8)> = config
+        .laggs
+        .iter()
+        .map(|l| {
+            let pending = plan(config, &snap, &remembered, &Scope::Lagg(l.name.clone()));
+            let identity = identity::resolve(l, &snap, remembered.get(&l.name));
+            let id = identity.as_ref().map(|r| r.identity.mac);
+            let v = verdict(l, &snap, id, config.failover_rx_all(), &pending);
+            let mut report = lagg_report(l, &snap, &remembered);
+            (report.verdict, report.verdict_why) = (v.word(), v.reasons());
+            (report, v.severity())
+        })
+        .collect();
+    let worst = laggs.iter().map(|(_, s)| *s).max().unwrap_or(0);
     let report = StatusReport {
-        laggs: config.laggs.iter().map(|l| lagg_report(l, &snap, &remembered)).collect(),
+        version: JSON_VERSION,
+        laggs: laggs.into_iter().map(|(r, _)| r).collect(),
         identity_file_problem: identity_file_problem(stored),
         failover_rx_all: snap.failover_rx_all,
         transitions: stored
@@ -101,7 +131,8 @@ pub fn render(
                     .iter()
                     .map(|t| TransitionReport {
                         time: t.time,
-                        utc: utc(t.time),
+                        local: crate::sys::clock::local(t.time)
+                            .unwrap_or_else(|| format!("{} UTC", utc(t.time))),
                         line: t.line.clone(),
                     })
                     .collect()
@@ -110,10 +141,10 @@ pub fn render(
     };
     if json {
         return serde_json::to_string_pretty(&report)
-            .map(|s| s + "\n")
+            .map(|s| (s + "\n", worst))
             .map_err(|e| Error::Input(format!("JSON: {e}")));
     }
-    Ok(text(&report))
+    Ok((text(&report), worst))
 }
 
 fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -> LaggReport {
@@ -150,6 +181,12 @@ fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -
     let id = identity.as_ref();
     LaggReport {
         name: cfg.name.to_string(),
+        // Set by the caller, which knows what a reconcile would do.
+        verdict: "",
+        verdict_why: Vec::new(),
+        wanted_primary: status
+            .and_then(|s| cfg.ports.iter().find(|p| s.has_port(p)))
+            .map(|p| p.to_string()),
         exists: status.is_some(),
         proto: status.map(|s| s.proto.to_string()),
         mac: lagg_mac.map(|m| m.to_string()),
@@ -273,6 +310,14 @@ fn text(r: &StatusReport) -> String {
         let _ = writeln!(s, "{problem}");
     }
     for l in &r.laggs {
+        match l.verdict_why.as_slice() {
+            [] => {
+                let _ = writeln!(s, "{}: {}", l.name, l.verdict);
+            }
+            why => {
+                let _ = writeln!(s, "{}: {}: {}", l.name, l.verdict, why.join("; "));
+            }
+        }
         if !l.exists {
             let _ = writeln!(s, "{}: does not exist", l.name);
             let _ = writeln!(s, "\t{}", l.identity_why);
@@ -337,9 +382,9 @@ fn text(r: &StatusReport) -> String {
         }
     );
     if !r.transitions.is_empty() {
-        let _ = writeln!(s, "last transitions (UTC):");
+        let _ = writeln!(s, "last transitions:");
         for t in &r.transitions {
-            let _ = writeln!(s, "\t{} {}", t.utc, t.line);
+            let _ = writeln!(s, "\t{} {}", t.local, t.line);
         }
     }
     s
@@ -557,7 +602,7 @@ mod tests {
         lagg0.ports = Some(vec![em0.name.clone(), wlan0.name.clone()]);
         let machine = Machine { interface: vec![em0, wlan0, lagg0], ..Machine::default() };
         let mut k = SimKernel::from_machine(&machine).unwrap();
-        let text = render(&config, &mut k, &Stored::default(), false, 0).unwrap();
+        let text = render(&config, &mut k, &Stored::default(), false, 0).unwrap().0;
         assert!(text.contains("\toptions: <>\n"), "{text}");
         assert!(text.contains("em0 offload off in the lagg: <RXCSUM,TXCSUM,"), "{text}");
         assert!(text.contains("TSO4,LRO"), "{text}");
@@ -627,13 +672,13 @@ mod tests {
         };
 
         let mut k = SimKernel::from_machine(&machine).unwrap();
-        let text = render(&config, &mut k, &stored, false, 0).unwrap();
+        let text = render(&config, &mut k, &stored, false, 0).unwrap().0;
         let words = "identity MAC 00:24:d7:00:00:01: provisional, lagg0's own MAC; ue0's hardware \
                      address 00:11:22:33:44:55 differs and replaces it when lagg0 is next empty \
                      or created";
         assert!(text.contains(&format!("\t{words}\n")), "{text}");
         let json: serde_json::Value =
-            serde_json::from_str(&render(&config, &mut k, &stored, true, 0).unwrap()).unwrap();
+            serde_json::from_str(&render(&config, &mut k, &stored, true, 0).unwrap().0).unwrap();
         let lagg = &json["laggs"][0];
         assert_eq!(lagg["identity_mac"], "00:24:d7:00:00:01");
         assert_eq!(lagg["identity_source"], "provisional");
@@ -649,7 +694,7 @@ mod tests {
 
         // Nothing stored yet: the dock's address is what a run would take.
         let json: serde_json::Value =
-            serde_json::from_str(&render(&config, &mut k, &Stored::default(), true, 0).unwrap())
+            serde_json::from_str(&render(&config, &mut k, &Stored::default(), true, 0).unwrap().0)
                 .unwrap();
         assert_eq!(json["laggs"][0]["identity_source"], "port-hwaddr");
         assert_eq!(json["laggs"][0]["identity_mac"], "00:11:22:33:44:55");

@@ -16,3 +16,5 @@ pub mod plan;
 pub mod text;
 /// Transitions between two observations, as log lines.
 pub mod transition;
+/// The one-line verdict `status` gives for a lagg.
+pub mod verdict;

@@ -49,6 +49,9 @@ pub enum Error {
     },
     /// `check` found problems or a scenario failed; already printed.
     Unmet(usize),
+    /// `status`: the worst lagg is degraded (1) or offline (2); the report
+    /// says why.
+    Verdict(u8),
 }
 
 impl Error {
@@ -60,12 +63,14 @@ impl Error {
             | Error::NotSaved(_)
             | Error::NotConverged { .. }
             | Error::Unmet(_) => exit::FAILED,
+            // `status` speaks to monitoring: 1 degraded, 2 offline.
+            Error::Verdict(n) => (*n).clamp(exit::FAILED, exit::USAGE),
         }
     }
 
     /// Errors whose details were already reported line by line.
     pub fn already_reported(&self) -> bool {
-        matches!(self, Error::ChangesFailed(_) | Error::Unmet(_))
+        matches!(self, Error::ChangesFailed(_) | Error::Unmet(_) | Error::Verdict(_))
     }
 }
 
@@ -89,6 +94,8 @@ impl fmt::Display for Error {
                 )
             }
             Error::Unmet(n) => write!(f, "{n} problem(s)"),
+            Error::Verdict(1) => f.write_str("degraded"),
+            Error::Verdict(_) => f.write_str("offline"),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! whose every request fails with `Unsupported` (std's `pal/unsupported`
 //! pattern), so the rest of the crate builds and runs `-n` anywhere.
 
+/// Local time for people (localtime_r).
+pub mod clock;
 /// The files lagghook reads and writes: regular, capped, never written
 /// through a link.
 pub mod file;

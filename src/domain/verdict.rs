@@ -1,0 +1,224 @@
+//! The one-line answer `status` gives for a lagg, and the exit status a
+//! monitoring check reads from it: is the lagg as configured, and does it
+//! carry traffic? Pure: from the configuration, one observation, the
+//! identity MAC and what a reconcile would do now.
+
+use std::fmt;
+
+use crate::domain::config::LaggConfig;
+use crate::domain::model::{IfKind, MacAddr, Snapshot, WpaAddress};
+use crate::domain::plan::Plan;
+
+/// How a configured lagg stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// As configured, and a port carries its traffic.
+    Converged,
+    /// It carries traffic, but not as configured; each reason one phrase.
+    Degraded(Vec<String>),
+    /// No traffic can flow through it: why.
+    Offline(String),
+}
+
+impl Verdict {
+    /// The word `status -j` prints.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Converged => "converged",
+            Verdict::Degraded(_) => "degraded",
+            Verdict::Offline(_) => "offline",
+        }
+    }
+
+    /// The reasons, empty when converged.
+    pub fn reasons(&self) -> Vec<String> {
+        match self {
+            Verdict::Converged => Vec::new(),
+            Verdict::Degraded(why) => why.clone(),
+            Verdict::Offline(why) => vec![why.clone()],
+        }
+    }
+
+    /// How bad it is, for the worst of several laggs: converged < degraded
+    /// < offline.
+    pub fn severity(&self) -> u8 {
+        match self {
+            Verdict::Converged => 0,
+            Verdict::Degraded(_) => 1,
+            Verdict::Offline(_) => 2,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Converged => f.write_str("converged"),
+            Verdict::Degraded(why) => write!(f, "degraded: {}", why.join("; ")),
+            Verdict::Offline(why) => write!(f, "offline: {why}"),
+        }
+    }
+}
+
+/// The verdict on `cfg`'s lagg. `pending` is what a reconcile of this lagg
+/// would do now (`Scope::Lagg`), `rx_all` the configured
+/// `failover_rx_all`.
+pub fn verdict(
+    cfg: &LaggConfig,
+    snap: &Snapshot,
+    identity: Option<MacAddr>,
+    rx_all: bool,
+    pending: &Plan,
+) -> Verdict {
+    let lagg = &cfg.name;
+    let (Some(iface), Some(status)) = (snap.interface(lagg), snap.laggs.get(lagg)) else {
+        return Verdict::Offline(format!("{lagg} does not exist"));
+    };
+    if status.active().is_none() {
+        return Verdict::Offline("no port is active".to_owned());
+    }
+    let mut why = Vec::new();
+    if status.proto != crate::domain::model::LaggProto::Failover {
+        why.push(format!("laggproto {} (configured: failover)", status.proto));
+    }
+    let wanted = cfg.ports.iter().find(|p| status.has_port(p));
+    if let (Some(wanted), Some(primary)) = (wanted, status.primary()) {
+        if wanted != primary {
+            why.push(format!("primary {primary}, preferred {wanted}"));
+        }
+    }
+    for port in cfg.ports.iter().filter(|p| !status.has_port(p)) {
+        if snap.interface(port).is_some() {
+            why.push(format!("{port} is not a member"));
+        }
+    }
+    if let Some(mac) = identity.filter(|m| *m != iface.mac) {
+        why.push(format!("MAC {} (identity: {mac})", iface.mac));
+    }
+    for port in &status.ports {
+        let Some(p) = snap.interface(&port.name) else { continue };
+        if p.mac != iface.mac {
+            why.push(format!("{} has MAC {}, the lagg {}", p.name, p.mac, iface.mac));
+        }
+        if p.kind == IfKind::Wlan {
+            if let Some(WpaAddress::Known(w)) = snap.wpa.get(&p.name) {
+                if *w != p.mac {
+                    why.push(format!("wpa_supplicant on {} uses {w}", p.name));
+                }
+            }
+        }
+    }
+    if snap.failover_rx_all != Some(rx_all) {
+        let now = snap.failover_rx_all.map_or("absent".to_owned(), |v| u8::from(v).to_string());
+        why.push(format!("net.link.lagg.failover_rx_all={now} (configured: {})", u8::from(rx_all)));
+    }
+    // Whatever else a reconcile would change (a vap to refresh, a port to
+    // bring up): its first command says what.
+    if let (true, Some(first)) = (why.is_empty(), pending.actions.first()) {
+        why.push(format!("a reconcile would run: {first}"));
+    }
+    if why.is_empty() {
+        Verdict::Converged
+    } else {
+        Verdict::Degraded(why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::config::Config;
+    use crate::domain::model::{
+        IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState, PortFlags,
+    };
+    use crate::domain::plan::{plan, RememberedMacs, Scope};
+
+    const EM: &str = "00:11:22:33:44:55";
+
+    fn n(s: &str) -> IfName {
+        IfName::new(s).unwrap()
+    }
+
+    fn iface(name: &str, index: u32, kind: IfKind) -> Interface {
+        let mac = EM.parse().unwrap();
+        Interface {
+            name: n(name),
+            index,
+            kind,
+            mac,
+            hwaddr: Some(mac),
+            up: true,
+            link: LinkState::Up,
+            mtu: 1500,
+            parent: None,
+            caps: None,
+        }
+    }
+
+    fn laptop(primary: &str, active: Option<&str>) -> Snapshot {
+        let mut s = Snapshot { failover_rx_all: Some(true), ..Snapshot::default() };
+        for i in [
+            iface("em0", 1, IfKind::Ether),
+            iface("wlan0", 2, IfKind::Wlan),
+            iface("lagg0", 3, IfKind::Lagg),
+        ] {
+            s.interfaces.insert(i.name.clone(), i);
+        }
+        let ports = ["em0", "wlan0"]
+            .iter()
+            .map(|p| LaggPort {
+                name: n(p),
+                flags: PortFlags { master: *p == primary, active: Some(*p) == active },
+            })
+            .collect();
+        s.laggs.insert(n("lagg0"), LaggStatus { proto: LaggProto::Failover, ports });
+        s
+    }
+
+    fn judge(s: &Snapshot) -> Verdict {
+        let text = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
+        let config = Config::parse(text, "v.toml".as_ref()).unwrap();
+        let scope = Scope::Lagg(n("lagg0"));
+        let pending = plan(&config, s, &RememberedMacs::new(), &scope);
+        let cfg = &config.laggs[0];
+        verdict(cfg, s, EM.parse().ok(), config.failover_rx_all(), &pending)
+    }
+
+    #[test]
+    fn converged_degraded_and_offline_laptops() {
+        assert_eq!(judge(&laptop("em0", Some("em0"))), Verdict::Converged);
+        // On WiFi because the cable is out: still converged.
+        assert_eq!(judge(&laptop("em0", Some("wlan0"))), Verdict::Converged);
+        let v = judge(&laptop("wlan0", Some("wlan0")));
+        assert_eq!(v.to_string(), "degraded: primary wlan0, preferred em0");
+        assert_eq!(v.severity(), 1);
+        let mut s = laptop("em0", Some("em0"));
+        s.failover_rx_all = Some(false);
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.link = LinkState::Down;
+        }
+        s.wpa.insert(n("wlan0"), WpaAddress::Known("00:24:d7:00:00:01".parse().unwrap()));
+        assert_eq!(
+            judge(&s).reasons(),
+            [
+                "wpa_supplicant on wlan0 uses 00:24:d7:00:00:01",
+                "net.link.lagg.failover_rx_all=0 (configured: 1)"
+            ]
+        );
+        let v = judge(&laptop("em0", None));
+        assert_eq!((v.to_string(), v.severity()), ("offline: no port is active".into(), 2));
+        let mut s = laptop("em0", None);
+        s.laggs.clear();
+        s.interfaces.remove(&n("lagg0"));
+        assert_eq!(judge(&s).to_string(), "offline: lagg0 does not exist");
+    }
+
+    #[test]
+    fn a_change_a_reconcile_would_make_is_a_reason() {
+        let mut s = laptop("em0", Some("em0"));
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.up = false;
+        }
+        assert_eq!(judge(&s).reasons(), ["a reconcile would run: ifconfig wlan0 up"]);
+    }
+}
