@@ -22,7 +22,7 @@ use crate::domain::text;
 use crate::kernel::Kernel;
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
-use crate::run::state::{self, FileStore, MemoryStore, StateError, StateStore, Stored};
+use crate::run::state::{self, FileStore, Files, MemoryStore, StateError, StateStore, Stored};
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
@@ -101,8 +101,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             }
             // One lock guards the simulated machine and both state files,
             // so runs sharing the machine see each other's changes whole.
-            let (state_path, db_path) = sim_state_paths(path);
-            let mut store = FileStore::open(&with_suffix(path, ".lock"), &state_path, &db_path)?;
+            let mut store = FileStore::open(&with_suffix(path, ".lock"), sim_files(path))?;
             let mut kernel = load_sim(path)?;
             // The state is written only after the machine, so it never
             // records a change the machine file does not have.
@@ -198,24 +197,27 @@ fn peek(choice: &KernelChoice, config: &Config) -> Option<Snapshot> {
 }
 
 /// The state files of a simulated machine at `path`: `PATH.state`, the
-/// volatile part (a reboot empties it, as rc empties /var/run), and
-/// `PATH.db`, the identity file (/var/db, kept).
-fn sim_state_paths(path: &Path) -> (PathBuf, PathBuf) {
-    (with_suffix(path, ".state"), with_suffix(path, ".db"))
+/// volatile part (a reboot empties it, as rc empties /var/run), and the
+/// persistent ones (/var/db, kept): `PATH.db`, the identity file, and
+/// `PATH.history`, the last transitions.
+fn sim_files(path: &Path) -> Files {
+    Files {
+        state: with_suffix(path, ".state"),
+        identity: with_suffix(path, ".db"),
+        history: with_suffix(path, ".history"),
+    }
 }
 
 /// Both state files, read without the lock, for the commands that only
 /// read.
 fn reader(choice: &KernelChoice) -> FileStore {
     match choice {
-        KernelChoice::Native => FileStore::unlocked(
-            &Path::new(state::DEFAULT_DIR).join("state"),
-            &Path::new(state::DB_DIR).join(state::IDENTITY_FILE),
-        ),
-        KernelChoice::Sim(path) => {
-            let (state, db) = sim_state_paths(path);
-            FileStore::unlocked(&state, &db)
-        }
+        KernelChoice::Native => FileStore::unlocked(Files {
+            state: Path::new(state::DEFAULT_DIR).join("state"),
+            identity: Path::new(state::DB_DIR).join(state::IDENTITY_FILE),
+            history: Path::new(state::DB_DIR).join(state::HISTORY_FILE),
+        }),
+        KernelChoice::Sim(path) => FileStore::unlocked(sim_files(path)),
     }
 }
 

@@ -46,8 +46,11 @@ pub const DEFAULT_DIR: &str = "/var/run/lagghook";
 pub const DB_DIR: &str = "/var/db/lagghook";
 /// The identity file's name in [`DB_DIR`].
 pub const IDENTITY_FILE: &str = "identity";
-/// How many transitions `status` can show.
-pub const KEEP_TRANSITIONS: usize = 20;
+/// The transitions file's name in [`DB_DIR`]: the last transitions, kept
+/// across reboots so `status` can tell what happened at boot and before.
+pub const HISTORY_FILE: &str = "history";
+/// How many transitions are kept, and `status` can show.
+pub const KEEP_TRANSITIONS: usize = 50;
 /// devd waits for every action it runs, so a run never waits long for
 /// another: after this, it gives up with exit status 3.
 pub const LOCK_WAIT: Duration = Duration::from_secs(2);
@@ -59,7 +62,8 @@ pub struct State {
     pub laggs: BTreeMap<IfName, Option<LaggView>>,
     /// Unix time each offline lagg went offline.
     pub offline_since: BTreeMap<IfName, u64>,
-    /// Oldest first.
+    /// Oldest first. Unlike the rest, kept across reboots (in
+    /// [`HISTORY_FILE`], not in the volatile state file).
     pub transitions: Vec<Transition>,
     /// Vaps whose wpa_supplicant used another address, and what was done
     /// about it at which address (see `plan::WpaRefresh`).
@@ -124,7 +128,8 @@ impl State {
             .iter()
             .map(|(n, r)| (n.clone(), WpaRecord { mac: r.mac, restarted: r.restarted }))
             .collect();
-        StateFile { version: FORMAT_VERSION, lagg, transition: self.transitions.clone(), wpa }
+        // The transitions have their own, persistent file.
+        StateFile { version: FORMAT_VERSION, lagg, transition: Vec::new(), wpa }
     }
 
     fn from_file(file: StateFile) -> Option<State> {
@@ -191,6 +196,27 @@ struct LaggRecord {
     active: Option<IfName>,
     mac: Option<MacAddr>,
     offline_since: Option<u64>,
+}
+
+/// The files of a [`FileStore`].
+#[derive(Debug, Clone)]
+pub struct Files {
+    /// The volatile state (`/var/run/lagghook/state`).
+    pub state: PathBuf,
+    /// The identities (`/var/db/lagghook/identity`).
+    pub identity: PathBuf,
+    /// The last transitions (`/var/db/lagghook/history`).
+    pub history: PathBuf,
+}
+
+const HISTORY_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryFile {
+    version: u32,
+    #[serde(default)]
+    transition: Vec<Transition>,
 }
 
 const IDENTITY_VERSION: u32 = 1;
@@ -316,10 +342,13 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// What a reboot does to the two files: rc empties `/var/run`,
-    /// `/var/db` stays.
+    /// What a reboot does to the files: rc empties `/var/run`, `/var/db`
+    /// (the identities, the transitions) stays.
     pub fn reboot(&mut self) {
-        self.state = None;
+        let transitions = self.state.take().map(|s| s.transitions).unwrap_or_default();
+        if !transitions.is_empty() {
+            self.state = Some(State { transitions, ..State::default() });
+        }
     }
 }
 
@@ -354,6 +383,7 @@ impl StateStore for MemoryStore {
 pub struct FileStore {
     state: PathBuf,
     identity: PathBuf,
+    history: PathBuf,
     /// Held until the store is dropped; `None` for a read-only look.
     lock: Option<Flock<File>>,
 }
@@ -372,24 +402,40 @@ impl FileStore {
     pub fn open_dirs(run: &Path, db: &Path) -> Result<FileStore, StateError> {
         file::private_dir(run).map_err(|e| StateError::Io(run.to_path_buf(), e))?;
         file::private_dir(db).map_err(|e| StateError::Io(db.to_path_buf(), e))?;
-        FileStore::open(&run.join("lock"), &run.join("state"), &db.join(IDENTITY_FILE))
+        let files = Files {
+            state: run.join("state"),
+            identity: db.join(IDENTITY_FILE),
+            history: db.join(HISTORY_FILE),
+        };
+        FileStore::open(&run.join("lock"), files)
     }
 
-    /// `state` and `identity` under the lock `lock`.
-    pub fn open(lock: &Path, state: &Path, identity: &Path) -> Result<FileStore, StateError> {
+    /// The files, under the lock `lock`.
+    pub fn open(lock: &Path, files: Files) -> Result<FileStore, StateError> {
         let lock = lock_bounded(lock)?;
-        Ok(FileStore {
-            state: state.to_path_buf(),
-            identity: identity.to_path_buf(),
-            lock: Some(lock),
-        })
+        let Files { state, identity, history } = files;
+        Ok(FileStore { state, identity, history, lock: Some(lock) })
     }
 
     /// The files without the lock: only for reading (`status`, `check`,
     /// `rc-conf`, `-n`), where a torn read is impossible anyway thanks to
     /// the atomic rename.
-    pub fn unlocked(state: &Path, identity: &Path) -> FileStore {
-        FileStore { state: state.to_path_buf(), identity: identity.to_path_buf(), lock: None }
+    pub fn unlocked(files: Files) -> FileStore {
+        let Files { state, identity, history } = files;
+        FileStore { state, identity, history, lock: None }
+    }
+
+    /// The transitions kept across reboots; a missing, hostile or corrupt
+    /// file is an empty history (it only informs `status`).
+    fn load_history(&self) -> Vec<Transition> {
+        file::read_private(&self.history, self.lock.is_some())
+            .ok()
+            .flatten()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| toml::from_str::<HistoryFile>(&text).ok())
+            .filter(|h| h.version == HISTORY_VERSION)
+            .map(|h| h.transition)
+            .unwrap_or_default()
     }
 
     /// The identity part of a [`Stored`].
@@ -436,10 +482,17 @@ pub fn lock_bounded(path: &Path) -> Result<Flock<File>, StateError> {
 impl StateStore for FileStore {
     fn load(&mut self) -> Result<Stored, StateError> {
         let identities = self.load_identities()?;
-        let state = file::read_regular(&self.state, Links::Refuse)
+        let volatile = file::read_regular(&self.state, Links::Refuse)
             .ok()
             .and_then(|text| toml::from_str::<StateFile>(&text).ok())
             .and_then(State::from_file);
+        let transitions = self.load_history();
+        let state = match (volatile, transitions.is_empty()) {
+            (Some(s), _) => Some(State { transitions, ..s }),
+            // After a reboot: only the history is left.
+            (None, false) => Some(State { transitions, ..State::default() }),
+            (None, true) => None,
+        };
         Ok(Stored { state, ..identities })
     }
 
@@ -447,7 +500,16 @@ impl StateStore for FileStore {
         let text = toml::to_string(&state.to_file())
             .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
         file::write_atomically(&self.state, text.as_bytes())
-            .map_err(|e| StateError::Io(self.state.clone(), e))
+            .map_err(|e| StateError::Io(self.state.clone(), e))?;
+        if self.load_history() != state.transitions {
+            let history =
+                HistoryFile { version: HISTORY_VERSION, transition: state.transitions.clone() };
+            let text = toml::to_string(&history)
+                .map_err(|e| StateError::Io(self.history.clone(), io::Error::other(e)))?;
+            file::write_atomically(&self.history, text.as_bytes())
+                .map_err(|e| StateError::Io(self.history.clone(), e))?;
+        }
+        Ok(())
     }
 
     fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
@@ -484,7 +546,7 @@ mod tests {
         );
         s.laggs.insert(n("lagg1"), None);
         s.offline_since.insert(n("lagg0"), 1700000000);
-        for i in 0..25 {
+        for i in 0..KEEP_TRANSITIONS as u64 + 5 {
             s.record(i, format!("line {i}"));
         }
         s
@@ -548,9 +610,9 @@ mod tests {
     }
 
     /// Proves the split: what a reboot empties (/var/run) takes the
-    /// topology and transitions with it, and the identities stay.
+    /// topology with it; the identities and the transitions (/var/db) stay.
     #[test]
-    fn a_reboot_loses_the_state_and_keeps_the_identities() {
+    fn a_reboot_loses_the_state_and_keeps_the_identities_and_transitions() {
         let d = dirs();
         let mut store = d.open().unwrap();
         store.save(&sample()).unwrap();
@@ -558,7 +620,11 @@ mod tests {
         drop(store);
         fs::remove_dir_all(&d.run).unwrap();
         let loaded = d.open().unwrap().load().unwrap();
-        assert_eq!(loaded, Stored { state: None, macs: sample_macs(), ..Stored::default() });
+        let transitions = sample().transitions;
+        let kept = State { transitions, ..State::default() };
+        assert_eq!(loaded, Stored { state: Some(kept), macs: sample_macs(), ..Stored::default() });
+        let meta = fs::metadata(d.db.join(HISTORY_FILE)).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o600);
 
         let mut memory = MemoryStore::default();
         memory.save(&sample()).unwrap();
@@ -662,7 +728,12 @@ mod tests {
             let after = fs::symlink_metadata(&id).unwrap();
             assert_eq!((before.ino(), before.mode()), (after.ino(), after.mode()), "{why}");
             // The readers refuse it alike.
-            let err = FileStore::unlocked(&d.run.join("state"), &id).load().unwrap_err();
+            let files = Files {
+                state: d.run.join("state"),
+                identity: id.clone(),
+                history: d.db.join(HISTORY_FILE),
+            };
+            let err = FileStore::unlocked(files).load().unwrap_err();
             assert!(err.to_string().contains(why), "{err}");
         }
         assert_eq!(fs::read_to_string(&victim).unwrap(), "version = 1\n");
@@ -682,7 +753,12 @@ mod tests {
         fs::create_dir_all(&d.db).unwrap();
         fs::write(d.identity(), "version = 1\n").unwrap();
         fs::set_permissions(d.identity(), fs::Permissions::from_mode(0o000)).unwrap();
-        let loaded = FileStore::unlocked(&d.run.join("state"), &d.identity()).load().unwrap();
+        let files = Files {
+            state: d.run.join("state"),
+            identity: d.identity(),
+            history: d.db.join(HISTORY_FILE),
+        };
+        let loaded = FileStore::unlocked(files).load().unwrap();
         assert!(loaded.hidden.is_some_and(|h| h.ends_with("Permission denied (os error 13)")));
         assert_eq!((loaded.macs, loaded.unreadable), (RememberedMacs::new(), None));
         assert!(d.open().unwrap().load().is_err(), "a run reads it or stops");
