@@ -169,6 +169,28 @@ fn check_reports_ok_or_every_problem() {
     assert!(stdout(&out).contains("wlan0: parent is iwn0, configured ath0"), "{}", stdout(&out));
 }
 
+/// Issue 10: the transitions outlive a reboot (`PATH.history`, as
+/// /var/db/lagghook/history does), and status shows them in local time.
+#[test]
+fn transitions_outlive_a_reboot_and_status_shows_them() {
+    let sb = Sandbox::laptop("history");
+    let out = sb.run(&["event", "IFNET", "wlan0", "ATTACH"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::remove_file(sb.path("kernel.toml.state")).unwrap();
+    let meta = std::fs::metadata(sb.path("kernel.toml.history")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let out = sb.run(&["status"]);
+    let text = stdout(&out);
+    assert!(text.contains("last transitions:"), "{text}");
+    let line = text.lines().find(|l| l.contains("lagg0: port wlan0 joined")).unwrap_or_else(|| {
+        panic!("no transition after the reboot: {text}");
+    });
+    // "\t2026-11-27 06:12:01 +0000 lagg0: port wlan0 joined"
+    let stamp: Vec<&str> = line.trim().splitn(4, ' ').collect();
+    assert!(stamp[2].starts_with('+') || stamp[2].starts_with('-'), "{line}");
+}
+
 /// Issue 7: a member the configuration does not name is never removed, so
 /// `check` names it with its fix, and `status` says where traffic goes when
 /// the primary fails (lagg's choice, not the configuration's order).
