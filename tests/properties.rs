@@ -14,7 +14,7 @@ use lagghook::run::log::MemoryLog;
 use lagghook::run::reconcile;
 use lagghook::run::state::MemoryStore;
 use lagghook::run::Context;
-use lagghook::scenario::{render, Expect, Scenario, Step, StepAction};
+use lagghook::scenario::{render, Expect, OutageLimit, Scenario, Step, StepAction};
 use lagghook::sim::{Machine, SimKernel};
 
 #[derive(Deserialize)]
@@ -190,11 +190,14 @@ fn scenario(w: &World, storm: &[String]) -> Scenario {
             text: text.clone(),
             action: StepAction::Happen(text.parse().unwrap()),
             // Once lagghook has joined the ports, whatever happens, the
-            // lagg's MAC never changes and traffic flows wherever a port
-            // could carry it.
+            // lagg's MAC never changes, traffic flows wherever a port could
+            // carry it, and no happening costs more than one
+            // autonegotiation (2.5 s) without traffic: never two
+            // re-initialisations in sequence.
             expect: Expect {
                 converged: Some(true),
                 lagg_mac_changes: Some(0),
+                outage_max: Some(OutageLimit::Seconds(2.5)),
                 ..Expect::default()
             },
         });

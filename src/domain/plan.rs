@@ -526,9 +526,11 @@ struct OrderRepair {
 /// remaining port, which bounces each one that is UP (`if_setlladdr`), the
 /// wanted port included. So the swap is made when it is free, or, under
 /// `failback = "immediate"`, when it buys something:
-/// - free: no port carries traffic, and the wanted port is down (it is
-///   joining this round, or a member not yet up): it comes up after the
-///   swap and negotiates once, as it had to anyway. Outage: none.
+/// - free: no port carries traffic, and the wanted port has no link (it
+///   is joining this round, a member not yet up, or one still negotiating,
+///   as after the kernel re-addressed it when the old primary left): the
+///   swap re-initialises only ports that carry nothing. Outage: none
+///   beyond the one under way.
 /// - immediate: the current primary carries traffic and the wanted port is
 ///   an active member (up, link up). The wanted port is bounced and the old
 ///   primary re-joins (down, join, up) in the next round of the same run,
@@ -581,10 +583,12 @@ fn plan_order_repair(
     }
     let active = status.active();
     let joins_now = !status.has_port(wanted);
-    // A joining port comes up only at the end of the round (see `join`):
-    // unless it can join an empty lagg up, which is not the case here.
-    let wanted_down = joins_now || !wanted_iface.up;
-    let free = active.is_none() && wanted_down;
+    // A joining port comes up only at the end of the round (see `join`).
+    // A member without link carries nothing either: re-initialised, it
+    // starts its negotiation again (typically the one the kernel's own
+    // re-addressing began this very moment, when the primary left).
+    let wanted_idle = joins_now || !wanted_iface.up || !wanted_iface.link.is_up();
+    let free = active.is_none() && wanted_idle;
     let worth_it = cfg.failback == Failback::Immediate
         && active == Some(primary)
         && status.has_port(wanted)

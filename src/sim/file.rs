@@ -173,6 +173,10 @@ pub struct MachineInterface {
     /// wlan: wpa_supplicant has a control socket (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wpa_ctrl: Option<bool>,
+    /// Extra, wlan: wpa_supplicant heard the vap stop and waits for it to
+    /// come back (it reads the address again then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpa_disabled: Option<bool>,
 }
 
 /// A duration given in seconds (`2.5`, `3`), kept in whole milliseconds.
@@ -291,6 +295,7 @@ impl MachineInterface {
             autoneg: None,
             assoc: None,
             wpa_ctrl: None,
+            wpa_disabled: None,
         }
     }
 }
@@ -430,6 +435,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             ("wpa_mac", mi.wpa_mac.is_some()),
             ("assoc", mi.assoc.is_some()),
             ("wpa_ctrl", mi.wpa_ctrl.is_some()),
+            ("wpa_disabled", mi.wpa_disabled.is_some()),
         ];
         match kind {
             IfKind::Lagg => {
@@ -573,6 +579,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                         wpa: Some(mac),
                         open: mi.security.as_deref() == Some("open"),
                         ctrl: mi.wpa_ctrl.unwrap_or(true),
+                        disabled: mi.wpa_disabled.unwrap_or(false),
                     }),
                     lagg: None,
                     link_due: None,
@@ -829,6 +836,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
             mi.air_mac = Some(v.air);
             mi.wpa_mac = Some(WpaMac::from(v.wpa));
             mi.wpa_ctrl = (!v.ctrl).then_some(false);
+            mi.wpa_disabled = v.disabled.then_some(true);
             mi.assoc = ifn.link_delay.map(Seconds);
         } else if ifn.lagg.is_none() {
             mi.autoneg = ifn.link_delay.map(Seconds);

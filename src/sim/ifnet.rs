@@ -415,6 +415,7 @@ impl SimKernel {
         ifn.lladdr = mac;
         let bounced = ifn.up;
         if bounced {
+            self.wpa_supplicant_disabled(name);
             self.if_setflags(name, false);
             self.if_setflags(name, true);
         }
@@ -438,6 +439,7 @@ impl SimKernel {
     /// when the function drains the vap's `if_linktask`: after the DETACH
     /// (`sys/net80211/ieee80211.c`).
     pub(super) fn if_detach(&mut self, name: &IfName) {
+        self.remember_vap(name);
         let start = self.events.len();
         if let Some(lagg) = self.lagg_of(name) {
             self.lagg_port_destroy(&lagg, name, true, false);
@@ -522,15 +524,15 @@ impl SimKernel {
     /// SIOCSIFFLAGS with IFF_UP set or cleared from userland: `ifioctl`
     /// (unknown name ENXIO), then `ifhwioctl` → [`SimKernel::if_setflags`]
     /// through `if_down`/`if_up`, whose `rt_ifmsg` tells the routing
-    /// socket. A wpa_supplicant running for a vap hears the IFF_UP
-    /// transition (hostap `driver_bsd.c`: RTM_IFINFO → EVENT_INTERFACE_
-    /// DISABLED / ENABLED) and, when the vap comes back up, reads its
-    /// address again (`events.c`: `wpa_supplicant_update_mac_addr`). The
-    /// down/up inside `if_setlladdr` calls the driver directly, sends no
-    /// RTM_IFINFO, and so is not heard.
+    /// socket. A wpa_supplicant running for a vap hears the stop, then the
+    /// start (see [`SimKernel::wpa_supplicant_enabled`]), and reads the
+    /// address again.
     pub(super) fn siocsifflags(&mut self, name: &IfName, up: bool) -> Result<(), Errno> {
         let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
-        let enabling = up && !ifn.up;
+        let (enabling, disabling) = (up && !ifn.up, !up && ifn.up);
+        if disabling {
+            self.wpa_supplicant_disabled(name);
+        }
         self.if_setflags(name, up);
         if enabling {
             self.wpa_supplicant_enabled(name);

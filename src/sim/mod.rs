@@ -103,6 +103,13 @@
 //!   SIOCSIFCAP) is a down/up like the bounce of `if_setlladdr`: no carrier
 //!   from the reset until autonegotiation completes, during which lagg
 //!   fails over to the wlan. A reset during a negotiation restarts it.
+//! - A vap whose wpa_supplicant uses another address than the vap's
+//!   `iv_myaddr` never reports LINK_UP here. A real station associates
+//!   (net80211 reports LINK_UP at RUN), its 4-way handshake times out
+//!   (wpa_supplicant's pcap filter waits for frames to its own address,
+//!   `l2_packet_freebsd.c`) and the AP deauthenticates it: the link flaps.
+//!   Either way no traffic flows; the flapping and its devd events are not
+//!   modelled.
 //! - The durations are fixed per interface; real ones vary (1 to 3 s for an
 //!   em(4) autonegotiation, more for a scan on a crowded band).
 
@@ -119,7 +126,7 @@ mod render;
 mod world;
 
 pub use fault::Faulty;
-pub use file::{Machine, MachineInterface, WpaMac};
+pub use file::{Machine, MachineInterface, Seconds, WpaMac};
 pub use net80211::factory_mac;
 pub use rc::{RcConf, RcConfError};
 pub use world::Happening;
@@ -172,6 +179,11 @@ pub struct SimKernel {
     /// Radios that were left out of a boot (`reboot absent=…`) and have not
     /// attached since (`attach-radio`): no vap can be created on them.
     absent_radios: BTreeSet<IfName>,
+    /// What a destroyed vap was like (its AP's reach, security, control
+    /// socket, association time), for the vap rc creates again under its
+    /// name: the world around the card did not change. Not kernel state,
+    /// and not in the machine file.
+    gone_vaps: BTreeMap<IfName, net80211::VapTemplate>,
     /// The rc.conf lines rc reads ([`rc`]); the machine's `/etc`, not
     /// kernel state.
     rc_conf: RcConf,
@@ -237,6 +249,7 @@ impl SimKernel {
             ifnets: BTreeMap::new(),
             radios: BTreeSet::new(),
             absent_radios: BTreeSet::new(),
+            gone_vaps: BTreeMap::new(),
             rc_conf: RcConf::default(),
             console: Vec::new(),
             resume_scripts: false,

@@ -44,6 +44,11 @@ pub(super) struct Vap {
     /// `wpa_ctrl`, default true): without a `ctrl_interface` line in
     /// wpa_supplicant.conf it has none, and its address is `Unknown`.
     pub(super) ctrl: bool,
+    /// wpa_supplicant heard the vap stop (RTM_IFINFO without IFF_UP or
+    /// IFF_DRV_RUNNING after both) and waits in WPA_INTERFACE_DISABLED: the
+    /// next RTM_IFINFO with both is an enable, on which it reads the
+    /// address again ([`SimKernel::wpa_supplicant_enabled`]).
+    pub(super) disabled: bool,
 }
 
 /// What a re-created vap takes over from the one rc re-creates
@@ -171,7 +176,8 @@ impl SimKernel {
     /// (`libexec/rc/network.subr`, `libexec/rc/rc.d/wpa_supplicant`; the
     /// whole of rc is [`super::rc`]).
     pub(super) fn rc_create_wlan(&mut self, name: &IfName, parent: &IfName, mac: Option<MacAddr>) {
-        self.wlan_clone_create(name, parent, mac, VapTemplate::default());
+        let t = self.vap_templates().get(name).copied().unwrap_or_default();
+        self.wlan_clone_create(name, parent, mac, t);
         self.wpa_supplicant_start(name);
         self.wpa_supplicant_scan(name);
     }
@@ -227,6 +233,7 @@ impl SimKernel {
                     wpa: None,
                     open: t.open,
                     ctrl: t.ctrl,
+                    disabled: false,
                 }),
                 max_mtu: None,
                 // A vap offers no offload, and net80211 does not handle
@@ -248,19 +255,26 @@ impl SimKernel {
     /// socket, its association time. Keyed by vap name, as rc re-creates
     /// vaps by name (`wlans_RADIO`).
     pub(super) fn vap_templates(&self) -> BTreeMap<IfName, VapTemplate> {
-        self.ifnets
-            .values()
-            .filter_map(|i| {
-                let v = i.vap.as_ref()?;
-                let t = VapTemplate {
-                    medium: i.medium,
-                    open: v.open,
-                    ctrl: v.ctrl,
-                    link_delay: i.link_delay,
-                };
-                Some((i.name.clone(), t))
-            })
-            .collect()
+        let mut templates = self.gone_vaps.clone();
+        templates.extend(self.ifnets.values().filter_map(|i| {
+            let v = i.vap.as_ref()?;
+            let t = VapTemplate {
+                medium: i.medium,
+                open: v.open,
+                ctrl: v.ctrl,
+                link_delay: i.link_delay,
+            };
+            Some((i.name.clone(), t))
+        }));
+        templates
+    }
+
+    /// Remembers what a vap about to be destroyed was like
+    /// ([`SimKernel::vap_templates`]).
+    pub(super) fn remember_vap(&mut self, name: &IfName) {
+        if let Some(t) = self.vap_templates().remove(name) {
+            self.gone_vaps.insert(name.clone(), t);
+        }
     }
 
     /// `/etc/rc.d/wpa_supplicant start WLAN` (run by rc's `ifconfig_up`
@@ -284,7 +298,7 @@ impl SimKernel {
         if let Some(ifn) = self.ifnets.get_mut(wlan) {
             let lladdr = ifn.lladdr;
             if let Some(vap) = ifn.vap.as_mut() {
-                vap.wpa = Some(lladdr);
+                (vap.wpa, vap.disabled) = (Some(lladdr), false);
             }
         }
         true
@@ -292,10 +306,11 @@ impl SimKernel {
 
     /// wpa_supplicant's first scan: "NB: interface must be marked UP to
     /// do a scan" (hostap `driver_bsd.c`, `wpa_driver_bsd_scan`), so it
-    /// brings the vap up itself. It records the flags it set
-    /// (`bsd_ctrl_iface`), so the RTM_IFINFO of its own up is not an enable
-    /// event for it: it does not read the address again, and a vap whose
-    /// address changed since it started (rc's `laggport` joining it while
+    /// brings the vap up itself. The RTM_IFINFO of that up does arrive as
+    /// an enable, but wpa_supplicant reads the address again only when an
+    /// enable follows a heard disable (`events.c`: `if (wpa_s->wpa_state ==
+    /// WPA_INTERFACE_DISABLED)`), and none came since it started: a vap
+    /// whose address changed meanwhile (rc's `laggport` joining it while
     /// down) fails the 4-way handshake.
     ///
     /// The FreeBSD ports' `security/wpa_supplicant` patches `driver_bsd.c`
@@ -348,17 +363,39 @@ impl SimKernel {
     /// A running wpa_supplicant hearing its vap come up again
     /// (EVENT_INTERFACE_ENABLED): it re-reads the interface address
     /// (`wpa_supplicant_update_mac_addr`) and associates with it.
+    ///
+    /// hostap `driver_bsd.c` (FreeBSD's `contrib/wpa`, 2.10 and 2.11: the
+    /// RTM_IFINFO case of `bsd_wireless_event_receive`) reports a disable
+    /// when IFF_UP or IFF_DRV_RUNNING goes away from a vap that had both,
+    /// an enable when both come back; `events.c` re-reads the address on
+    /// an enable only after a disable. A userland down/up sends both
+    /// (`if_down`/`if_up` → `rt_ifmsg`), and so does net80211's stop and
+    /// start of a vap (`ieee80211_stop_locked`/`ieee80211_start_locked` →
+    /// `ieee80211_notify_ifnet_change`): the down/up inside
+    /// `if_setlladdr`, a resume.
     pub(super) fn wpa_supplicant_enabled(&mut self, wlan: &IfName) {
         let Some(ifn) = self.ifnets.get_mut(wlan) else {
             return;
         };
-        let lladdr = ifn.lladdr;
+        let (lladdr, up) = (ifn.lladdr, ifn.up);
         if let Some(vap) = ifn.vap.as_mut() {
-            if vap.wpa.is_some() {
+            if up && vap.disabled && vap.wpa.is_some() {
                 vap.wpa = Some(lladdr);
+                vap.disabled = false;
             }
         }
         self.refresh_link(wlan);
+    }
+
+    /// A running wpa_supplicant hearing its UP vap stop (see
+    /// [`SimKernel::wpa_supplicant_enabled`]); call before IFF_UP goes.
+    pub(super) fn wpa_supplicant_disabled(&mut self, wlan: &IfName) {
+        if let Some(ifn) = self.ifnets.get_mut(wlan) {
+            let up = ifn.up;
+            if let Some(vap) = ifn.vap.as_mut().filter(|v| up && v.wpa.is_some()) {
+                vap.disabled = true;
+            }
+        }
     }
 }
 
@@ -476,6 +513,49 @@ mod tests {
         // The handshake runs with E, the station speaks with the factory
         // address: no association.
         assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down);
+    }
+
+    #[test]
+    fn an_up_is_an_enable_only_after_a_heard_disable() {
+        use crate::sim::{Machine, MachineInterface};
+        // wpa_supplicant runs for a vap that was down when it started (it
+        // marks it down during setup): it heard no disable.
+        let mut w = MachineInterface::new(n("wlan0"), IfKind::Wlan);
+        (w.parent, w.link, w.up) = (Some(n("iwn0")), true, false);
+        let machine = Machine { interface: vec![w], ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        let factory = factory_mac(&n("iwn0"));
+        k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+        k.set_up(&n("wlan0"), true).unwrap();
+        k.settle();
+        // The up is no re-read: the handshake runs with the old address.
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(factory));
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Down);
+        // A down it hears, then an up: it reads the address again.
+        k.set_up(&n("wlan0"), false).unwrap();
+        k.set_up(&n("wlan0"), true).unwrap();
+        k.settle();
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)));
+        assert_eq!(k.interface("wlan0").unwrap().link, LinkState::Up);
+    }
+
+    #[test]
+    fn a_vap_created_again_keeps_its_world() {
+        use crate::sim::{Machine, MachineInterface, Seconds};
+        let mut w = MachineInterface::new(n("wlan0"), IfKind::Wlan);
+        (w.parent, w.link, w.assoc, w.wpa_ctrl) =
+            (Some(n("iwn0")), true, Some(Seconds(6_000)), Some(false));
+        let machine = Machine { interface: vec![w], ..Machine::default() };
+        let mut k = SimKernel::from_machine(&machine).unwrap();
+        k.happen(&"destroy wlan0".parse().unwrap()).unwrap();
+        k.happen(&"create-wlan wlan0 iwn0".parse().unwrap()).unwrap();
+        // The same AP, the same wpa_supplicant.conf: 6 s to associate, no
+        // control socket.
+        assert_eq!(k.next_due(), Some(k.now() + 6_000));
+        assert_eq!(
+            k.wpa_supplicant_address(&n("wlan0")).unwrap(),
+            crate::domain::model::WpaAddress::Unknown
+        );
     }
 
     #[test]

@@ -25,6 +25,11 @@ impl SimKernel {
         let Some(status) = self.lagg(lagg) else {
             return false;
         };
+        // A lagg that is not running drops what its ports receive
+        // (`lagg_input_ethernet`) and sends nothing.
+        if !self.ifnets.values().any(|i| i.name.as_str() == lagg && i.up) {
+            return false;
+        }
         let Some(mac) = self.lagg_mac(lagg) else {
             return false;
         };

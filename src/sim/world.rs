@@ -48,7 +48,6 @@
 //! for `attach-radio`. Then rc.resume runs the `resume` scripts
 //! ([`SimKernel::take_resume_scripts`]).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -255,7 +254,8 @@ impl SimKernel {
                 }
                 self.absent_radios.remove(radio);
                 self.radios.insert(radio.clone());
-                self.rc_startchildren(radio, &BTreeMap::new());
+                let templates = self.vap_templates();
+                self.rc_startchildren(radio, &templates);
             }
             Happening::Reboot { absent } => self.reboot(absent).or_else(fail)?,
             Happening::Resume { reload } => self.resume(reload).or_else(fail)?,
@@ -350,9 +350,14 @@ impl SimKernel {
             .map(|i| (i.index, i.name.clone()))
             .collect();
         order.sort();
+        // `ieee80211_suspend_all` / `ieee80211_resume_all` stop and start
+        // the running vaps, which wpa_supplicant hears (RTM_IFINFO without
+        // and with IFF_DRV_RUNNING): it reads the address again.
         for (_, name) in &order {
             if !reloaded(self, name) {
+                self.wpa_supplicant_disabled(name);
                 self.restart_link(name);
+                self.wpa_supplicant_enabled(name);
             }
         }
         for r in reload {
