@@ -384,6 +384,9 @@ pub struct FileStore {
     state: PathBuf,
     identity: PathBuf,
     history: PathBuf,
+    /// The history as last loaded, so a save rewrites it only when a
+    /// transition was added.
+    loaded_history: Option<Vec<Transition>>,
     /// Held until the store is dropped; `None` for a read-only look.
     lock: Option<Flock<File>>,
 }
@@ -414,7 +417,7 @@ impl FileStore {
     pub fn open(lock: &Path, files: Files) -> Result<FileStore, StateError> {
         let lock = lock_bounded(lock)?;
         let Files { state, identity, history } = files;
-        Ok(FileStore { state, identity, history, lock: Some(lock) })
+        Ok(FileStore { state, identity, history, loaded_history: None, lock: Some(lock) })
     }
 
     /// The files without the lock: only for reading (`status`, `check`,
@@ -422,7 +425,7 @@ impl FileStore {
     /// the atomic rename.
     pub fn unlocked(files: Files) -> FileStore {
         let Files { state, identity, history } = files;
-        FileStore { state, identity, history, lock: None }
+        FileStore { state, identity, history, loaded_history: None, lock: None }
     }
 
     /// The transitions kept across reboots; a missing, hostile or corrupt
@@ -487,6 +490,7 @@ impl StateStore for FileStore {
             .and_then(|text| toml::from_str::<StateFile>(&text).ok())
             .and_then(State::from_file);
         let transitions = self.load_history();
+        self.loaded_history = Some(transitions.clone());
         let state = match (volatile, transitions.is_empty()) {
             (Some(s), _) => Some(State { transitions, ..s }),
             // After a reboot: only the history is left.
@@ -501,13 +505,18 @@ impl StateStore for FileStore {
             .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
         file::write_atomically(&self.state, text.as_bytes())
             .map_err(|e| StateError::Io(self.state.clone(), e))?;
-        if self.load_history() != state.transitions {
+        let known = match &self.loaded_history {
+            Some(h) => h.clone(),
+            None => self.load_history(),
+        };
+        if known != state.transitions {
             let history =
                 HistoryFile { version: HISTORY_VERSION, transition: state.transitions.clone() };
             let text = toml::to_string(&history)
                 .map_err(|e| StateError::Io(self.history.clone(), io::Error::other(e)))?;
             file::write_atomically(&self.history, text.as_bytes())
                 .map_err(|e| StateError::Io(self.history.clone(), e))?;
+            self.loaded_history = Some(state.transitions.clone());
         }
         Ok(())
     }
