@@ -432,6 +432,15 @@ impl Kernel for SimKernel {
             Some(mac) => WpaAddress::Known(mac),
         })
     }
+
+    /// `net.wlan.devices` (`sysctl_ieee80211coms` in
+    /// `sys/net80211/ieee80211.c`): the radios attached now, in name
+    /// order (FreeBSD lists the newest first, `LIST_INSERT_HEAD` in
+    /// `ieee80211_ifattach`; nothing lagghook does depends on the order).
+    /// A radio left out of a boot is not there. A read, so not recorded.
+    fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
+        Ok(self.radios.iter().cloned().collect())
+    }
 }
 
 #[cfg(test)]
@@ -485,6 +494,19 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(left.len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Proves `net.wlan.devices` lists every radio, with a vap or not, and
+    /// not one left out of a boot.
+    #[test]
+    fn wlan_devices_are_the_attached_radios() {
+        let mut k = laptop();
+        assert_eq!(k.wlan_devices().unwrap(), [n("iwn0")]);
+        let m = Machine { radios: Some(vec![n("ath0")]), ..Machine::default() };
+        assert_eq!(SimKernel::from_machine(&m).unwrap().wlan_devices().unwrap(), [n("ath0")]);
+        let m = Machine { absent_radios: Some(vec![n("ath0")]), ..Machine::default() };
+        assert!(SimKernel::from_machine(&m).unwrap().wlan_devices().unwrap().is_empty());
+        assert_eq!(k.writes(), 0, "a read");
     }
 
     #[test]
