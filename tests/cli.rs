@@ -7,9 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::support::{
-    finish_within, lagghook, stderr, stdout, Sandbox, LAPTOP_CONFIG, MACHINE_WLAN_OUT,
-};
+use crate::support::{finish_within, lagghook, rust_artefacts, stderr, stdout, Sandbox};
+use crate::support::{LAPTOP_CONFIG, MACHINE_WLAN_OUT};
 
 #[test]
 fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
@@ -461,4 +460,38 @@ fn a_failed_save_after_changes_is_reported_and_the_state_is_not_written() {
     assert!(stderr(&out).contains("changes made but not saved: "), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
     assert!(!sb.path("kernel.toml.state").exists(), "state written for changes the machine lacks");
+}
+
+/// Proves the detector the CLI tests run on every message finds what it
+/// is for, and that the errors a missing or unusable file gives read as
+/// an administrator expects: no `(os error 2)`, no path twice.
+#[test]
+fn issue10_messages_carry_no_rust_artefacts() {
+    for bad in [
+        "lagghook: /x: No such file or directory (os error 2)",
+        "lagghook: /x/k.toml: /x/k.toml: is a FIFO",
+        "lagghook: \"/x/k.toml\": gone",
+        "not converged after 1 rounds",
+        "2 change(s) failed",
+    ] {
+        assert!(!rust_artefacts(bad).is_empty(), "{bad} passed");
+    }
+    assert!(rust_artefacts("lagghook: /etc/rc.conf: kld_list: unset -> \"if_iwn\"").is_empty());
+    let sb = Sandbox::new("artefacts");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    std::fs::create_dir(sb.path("dir.toml")).unwrap();
+    let config = sb.path("config.toml").display().to_string();
+    let missing = sb.path("missing.toml").display().to_string();
+    let dir = sb.path("dir.toml").display().to_string();
+    for args in [
+        vec!["-c", &config, "-k", "sim:/nonexistent/k.toml", "status"],
+        vec!["-c", &config, "-k", &format!("sim:{missing}"), "reconcile"],
+        vec!["-c", &config, "-k", &format!("sim:{dir}"), "reconcile"],
+        vec!["-c", &missing, "reconcile"],
+        vec!["simulate", &missing],
+    ] {
+        let out = lagghook(&args, &sb.path("log.sock"));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).lines().count(), 1, "{args:?}: {}", stderr(&out));
+    }
 }

@@ -91,7 +91,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         KernelChoice::Sim(path) => {
             // Its lock and state live beside it: only beside a regular file,
             // and only in a directory of root's or ours.
-            let refused = |e| Error::Input(format!("{}: {e}", text::path(path)));
+            let refused = |e| Error::Input(format!("{}: {}", text::path(path), text::io_error(&e)));
             file::check_regular(path, Links::Refuse).map_err(refused)?;
             file::owned_parent(path).map_err(refused)?;
             if read_only {

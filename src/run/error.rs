@@ -78,7 +78,8 @@ impl fmt::Display for Error {
             Error::Input(m) => f.write_str(m),
             Error::Kernel(e) => write!(f, "{e}"),
             Error::State(e) => write!(f, "{e}"),
-            Error::ChangesFailed(n) => write!(f, "{n} change(s) failed"),
+            Error::ChangesFailed(1) => f.write_str("1 change failed"),
+            Error::ChangesFailed(n) => write!(f, "{n} changes failed"),
             Error::NotSaved(m) => write!(f, "changes made but not saved: {m}"),
             Error::NotConverged { rounds, pending } => {
                 let actions: Vec<String> = pending.actions.iter().map(|a| a.to_string()).collect();
@@ -88,7 +89,8 @@ impl fmt::Display for Error {
                     actions.join("; ")
                 )
             }
-            Error::Unmet(n) => write!(f, "{n} problem(s)"),
+            Error::Unmet(1) => f.write_str("1 problem"),
+            Error::Unmet(n) => write!(f, "{n} problems"),
         }
     }
 }

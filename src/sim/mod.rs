@@ -271,7 +271,8 @@ impl SimKernel {
         // The file lagghook writes back: a regular file, capped, never
         // through a link (see `sys::file`).
         let at = |e: &dyn std::fmt::Display| SimError::new(format!("{}: {e}", text::path(path)));
-        let text = sys_file::read_regular(path, Links::Refuse).map_err(|e| at(&e))?;
+        let text =
+            sys_file::read_regular(path, Links::Refuse).map_err(|e| at(&text::io_error(&e)))?;
         let m = file::parse_document(&text)
             .map_err(|e| SimError::new(format!("{}:{e}", text::path(path))))?;
         SimKernel::from_machine(&m).map_err(|e| at(&e))
@@ -288,7 +289,7 @@ impl SimKernel {
         let mut settled = self.clone();
         settled.settle();
         let text = file::to_document(&settled.to_machine()).map_err(|e| at(&e))?;
-        sys_file::write_atomically(path, text.as_bytes()).map_err(|e| at(&e))
+        sys_file::write_atomically(path, text.as_bytes()).map_err(|e| at(&text::io_error(&e)))
     }
 
     /// devd events queued since the last take, in emission order.

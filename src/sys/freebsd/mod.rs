@@ -582,7 +582,7 @@ impl Kernel for FreeBsdKernel {
             Ok(_child) => Ok(()),
             Err(e) => Err(match e.raw_os_error() {
                 Some(code) => errno(op, wlan, code),
-                None => KernelError::other(op, Some(wlan), e.to_string()),
+                None => KernelError::other(op, Some(wlan), text::io_error(&e)),
             }),
         }
     }
