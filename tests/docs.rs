@@ -15,10 +15,15 @@ use lagghook::cli::args::{self as cli, Command as CliCommand};
 use lagghook::domain::config::{Config, MacSource};
 use lagghook::domain::identity::{self, Identity};
 use lagghook::domain::model::{IfName, MacAddr};
+use lagghook::domain::model::{LaggProto, Snapshot};
 use lagghook::domain::plan::Action;
 use lagghook::domain::transition::{describe, LaggView};
 use lagghook::kernel::{Errno, KernelError, Op};
+use lagghook::run::applied_line;
+use lagghook::run::apply::{Applied, Outcome};
 use lagghook::run::error::exit;
+use lagghook::run::log::Level;
+use lagghook::sim::{Machine, SimKernel};
 
 fn read(rel: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
@@ -583,8 +588,9 @@ fn dry_run_example_matches_action_display() {
 }
 
 /// Proves the transition lines in DIAGNOSTICS are the ones
-/// `transition::describe` produces, and the error example is a kernel
-/// error of the documented shape.
+/// `transition::describe` produces, the change lines the ones
+/// `run::applied_line` gives the changes no transition shows, and the
+/// error example is a kernel error of the documented shape.
 #[test]
 fn diagnostics_are_real_log_lines() {
     let page = lagghook_8();
@@ -641,6 +647,36 @@ fn diagnostics_are_real_log_lines() {
         let line = identity::describe(&lagg0, before, Some(after)).expect("a change");
         assert!(heads.contains(&line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
     }
+
+    // The changes no transition shows, by their own lines (issue 10).
+    let before: Snapshot = {
+        let machine = "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\n\
+                       mac = \"00:11:22:33:44:55\"\n[[machine.interface]]\nname = \"lagg0\"\n\
+                       kind = \"lagg\"\nproto = \"lacp\"\nports = [\"em0\"]\n";
+        let mut k = SimKernel::from_machine(&Machine::parse(machine).unwrap()).unwrap();
+        let config = Config::parse("[lagg0]\nports = [\"em0\"]\n", Path::new("x.toml")).unwrap();
+        lagghook::run::observe(&mut k, &config).unwrap()
+    };
+    let (em0, wlan0) = (name("em0"), name("wlan0"));
+    let identity = mac(em);
+    for action in [
+        Action::SetProto { lagg: lagg0.clone(), proto: LaggProto::Failover },
+        Action::SetFailoverRxAll { value: true },
+        Action::LoadLaggModule,
+        Action::Up { ifname: em0.clone() },
+        Action::Down { ifname: em0 },
+        Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: identity },
+        Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
+        Action::RestartWpaSupplicant { wlan: wlan0.clone() },
+    ] {
+        let applied = Applied { action, outcome: Outcome::Done };
+        let (level, line) =
+            applied_line(&applied, std::slice::from_ref(&applied), &before).expect("a line");
+        assert_eq!(level, Level::Notice, "{line}");
+        assert!(heads.contains(&line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
+    }
+    let now = format!("{wlan0}: wpa_supplicant now uses {em}");
+    assert!(heads.contains(&now), "DIAGNOSTICS lacks {now:?}");
 
     let error = KernelError::errno(Op::AddLaggPort, Some(&name("wlan0")), Errno::EBUSY);
     let action = Action::AddPort { lagg: lagg0, port: name("wlan0") };

@@ -176,11 +176,7 @@ pub fn execute_in(
     let mut ctx = Context { kernel, log, state: store, now, dry_run: inv.dry_run };
     let report = run::reconcile(&mut ctx, config, &scope)?;
     if inv.dry_run {
-        let text = match report.plans.first() {
-            Some(plan) if !plan.actions.is_empty() || !plan.notes.is_empty() => plan.to_string(),
-            _ => "# nothing to do\n".to_owned(),
-        };
-        write_out(out, &text)?;
+        write_out(out, &report.dry_run_text())?;
     }
     Ok(())
 }

@@ -26,7 +26,8 @@
 //!   from a scenario's rc.conf lines ([`RcConf`]);
 //! - [`oracle`]: whether traffic flows, and could;
 //! - [`file`]: the machine file format; [`render`]: ifconfig-like text;
-//!   [`fault`]: fault injection around any kernel ([`Faulty`]).
+//!   [`fault`]: fault injection around any kernel ([`Faulty`]); [`snapshot`]:
+//!   a kernel rebuilt from one observation, the predictor of `-n`.
 //!
 //! Every rule names the FreeBSD function it models. The FreeBSD sources
 //! read (paths relative to the FreeBSD tree; public forks of FreeBSD main,
@@ -116,6 +117,7 @@ mod net80211;
 mod oracle;
 mod rc;
 mod render;
+mod snapshot;
 mod world;
 
 pub use fault::Faulty;
