@@ -491,6 +491,7 @@ fn issue10_messages_carry_no_rust_artefacts() {
         vec!["-c", &config, "-k", &format!("sim:{dir}"), "reconcile"],
         vec!["-c", &missing, "reconcile"],
         vec!["simulate", &missing],
+        vec!["-k", &format!("sim:{missing}"), "-n", "setup"],
     ] {
         let out = lagghook(&args, &sb.path("log.sock"));
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
