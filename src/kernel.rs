@@ -114,6 +114,7 @@ pub enum Op {
     GetModule,
     LoadModule,
     GetWpaAddress,
+    GetWlanDevices,
 }
 
 impl Op {
@@ -134,6 +135,7 @@ impl Op {
             Op::GetModule => "modfind if_lagg",
             Op::LoadModule => "kldload if_lagg",
             Op::GetWpaAddress => "wpa_supplicant STATUS",
+            Op::GetWlanDevices => "sysctl net.wlan.devices",
         }
     }
 }
@@ -266,6 +268,13 @@ pub trait Kernel {
     /// vap (the simulator); the FreeBSD backend, which asks files and
     /// sockets rather than the ifnet, never returns it.
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError>;
+
+    /// sysctl `net.wlan.devices`: the 802.11 devices (radios, `ic_name`)
+    /// net80211 knows, whether or not a vap exists on them; a radio is no
+    /// interface, so [`Kernel::interfaces`] never lists it. Empty when
+    /// wlan(4) is not loaded (the sysctl does not exist). A read, made
+    /// only by `setup`, never by a devd run.
+    fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError>;
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::support::{
-    finish_within, lagghook, stderr, stdout, Sandbox, LAPTOP_CONFIG, MACHINE_WLAN_OUT,
+    assert_plain, finish_within, lagghook, rust_artefacts, stderr, stdout, Sandbox,
 };
+use crate::support::{LAPTOP_CONFIG, MACHINE_WLAN_OUT};
 
 #[test]
 fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
@@ -506,4 +507,124 @@ fn a_failed_save_after_changes_is_reported_and_the_state_is_not_written() {
     assert!(stderr(&out).contains("changes made but not saved: "), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), MACHINE_WLAN_OUT);
     assert!(!sb.path("kernel.toml.state").exists(), "state written for changes the machine lacks");
+}
+
+/// Proves the detector the CLI tests run on every message finds what it
+/// is for, and that the errors a missing or unusable file gives read as
+/// an administrator expects: no `(os error 2)`, no path twice.
+#[test]
+fn issue10_messages_carry_no_rust_artefacts() {
+    for bad in [
+        "lagghook: /x: No such file or directory (os error 2)",
+        "lagghook: /x/k.toml: /x/k.toml: is a FIFO",
+        "lagghook: \"/x/k.toml\": gone",
+        "not converged after 1 rounds",
+        "2 change(s) failed",
+    ] {
+        assert!(!rust_artefacts(bad).is_empty(), "{bad} passed");
+    }
+    assert!(rust_artefacts("lagghook: /etc/rc.conf: kld_list: unset -> \"if_iwn\"").is_empty());
+    let sb = Sandbox::new("artefacts");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    std::fs::create_dir(sb.path("dir.toml")).unwrap();
+    let config = sb.path("config.toml").display().to_string();
+    let missing = sb.path("missing.toml").display().to_string();
+    let dir = sb.path("dir.toml").display().to_string();
+    for args in [
+        vec!["-c", &config, "-k", "sim:/nonexistent/k.toml", "status"],
+        vec!["-c", &config, "-k", &format!("sim:{missing}"), "reconcile"],
+        vec!["-c", &config, "-k", &format!("sim:{dir}"), "reconcile"],
+        vec!["-c", &missing, "reconcile"],
+        vec!["simulate", &missing],
+        vec!["-k", &format!("sim:{missing}"), "-n", "setup"],
+    ] {
+        let out = lagghook(&args, &sb.path("log.sock"));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).lines().count(), 1, "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// A laptop with no lagg yet and if_lagg not loaded: a run needs two
+/// rounds, the second planned from what the first made.
+const MACHINE_NO_LAGG: &str = "[machine]\nif_lagg = false\n\
+    [[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\nlink = true\n\
+    [[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\nparent = \"iwn0\"\n\
+    mac = \"00:11:22:33:44:55\"\nlink = true\n";
+
+/// Proves `-n` shows every round a run would make, the later ones headed
+/// as predictions, that a run then makes exactly those, and that a second
+/// `-n` says there is nothing to do (issue 10, point 9).
+#[test]
+fn issue10_dry_run_shows_every_round_and_the_run_makes_them() {
+    let sb = Sandbox::new("rounds");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    let kernel = sb.write("kernel.toml", MACHINE_NO_LAGG);
+    let out = sb.run(&["-n", "reconcile"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert_eq!(
+        shown,
+        "# round 1\nkldload if_lagg\nifconfig lagg0 create\nifconfig lagg0 up\n\
+         sysctl net.link.lagg.failover_rx_all=1\n# round 2 (predicted)\n\
+         ifconfig lagg0 laggport em0\nifconfig wlan0 down\nifconfig lagg0 laggport wlan0\n\
+         ifconfig wlan0 up\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&kernel).unwrap(),
+        MACHINE_NO_LAGG,
+        "-n changed the machine"
+    );
+    let out = sb.run(&["-v", "reconcile"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // -v logs each ifconfig action as it is applied (the module load and
+    // the sysctl get lines of their own): the same, in order.
+    let planned: Vec<&str> = shown.lines().filter(|l| l.starts_with("ifconfig ")).collect();
+    let logged: Vec<String> = stderr(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("lagghook: "))
+        .filter(|l| planned.contains(l))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(logged, planned, "{}", stderr(&out));
+    assert_eq!(stdout(&sb.run(&["-n", "reconcile"])), "# nothing to do\n");
+}
+
+/// Proves the change lines reach the log once each, the global sysctl
+/// included as sysctl(8) prints it, and that a failed change reaches
+/// stderr although stderr is no terminal and syslog takes the line too
+/// (issue 10, point 10).
+#[test]
+fn issue10_changes_are_logged_and_errors_reach_stderr() {
+    let sb = Sandbox::new("logged");
+    sb.write("config.toml", LAPTOP_CONFIG);
+    sb.write("kernel.toml", MACHINE_NO_LAGG);
+    let sock = UnixDatagram::bind(sb.path("log.sock")).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let out = sb.run(&["reconcile"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "syslog took the lines; stderr is no terminal");
+    let mut lines = Vec::new();
+    let mut buf = [0u8; 2048];
+    while let Ok(n) = sock.recv(&mut buf) {
+        let line = String::from_utf8_lossy(&buf[..n]).into_owned();
+        lines.push(line.split_once("]: ").map_or(line.clone(), |(_, l)| l.to_owned()));
+    }
+    for want in
+        ["if_lagg: module loaded", "net.link.lagg.failover_rx_all: 0 -> 1", "lagg0: created"]
+    {
+        assert_eq!(lines.iter().filter(|l| *l == want).count(), 1, "{want}: {lines:?}");
+    }
+    assert_plain(&lines.join("\n"));
+
+    // At securelevel 1 kldload fails: the run exits 1 and says why on
+    // stderr, as well as in syslog.
+    let locked = MACHINE_NO_LAGG.replace("if_lagg = false", "if_lagg = false\nsecurelevel = 1");
+    sb.write("kernel.toml", &locked);
+    let _ = std::fs::remove_file(sb.path("kernel.toml.state"));
+    let out = sb.run(&["reconcile"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "lagghook: kldload if_lagg: Operation not permitted (while: kldload if_lagg)\n"
+    );
 }

@@ -12,13 +12,19 @@ use std::path::Path;
 use std::process::Command;
 
 use lagghook::cli::args::{self as cli, Command as CliCommand};
+use lagghook::cli::setup::{self, Change, Old};
 use lagghook::domain::config::{Config, MacSource};
 use lagghook::domain::identity::{self, Identity};
 use lagghook::domain::model::{IfName, MacAddr};
+use lagghook::domain::model::{LaggProto, Snapshot};
 use lagghook::domain::plan::Action;
 use lagghook::domain::transition::{describe, LaggView};
 use lagghook::kernel::{Errno, KernelError, Op};
+use lagghook::run::applied_line;
+use lagghook::run::apply::{Applied, Outcome};
 use lagghook::run::error::exit;
+use lagghook::run::log::Level;
+use lagghook::sim::{Machine, SimKernel};
 
 fn read(rel: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
@@ -299,7 +305,7 @@ fn synopsis_is_usage() {
         form.extend(render(line, "lagghook").split_whitespace().map(str::to_owned));
     }
     let usage = usage_forms();
-    assert_eq!(usage.len(), 10, "USAGE changed shape: {:?}", cli::USAGE);
+    assert_eq!(usage.len(), 11, "USAGE changed shape: {:?}", cli::USAGE);
     assert_eq!(forms, usage, "lagghook.8 SYNOPSIS (left) differs from cli::USAGE (right)");
 }
 
@@ -583,8 +589,9 @@ fn dry_run_example_matches_action_display() {
 }
 
 /// Proves the transition lines in DIAGNOSTICS are the ones
-/// `transition::describe` produces, and the error example is a kernel
-/// error of the documented shape.
+/// `transition::describe` produces, the change lines the ones
+/// `run::applied_line` gives the changes no transition shows, and the
+/// error example is a kernel error of the documented shape.
 #[test]
 fn diagnostics_are_real_log_lines() {
     let page = lagghook_8();
@@ -642,11 +649,90 @@ fn diagnostics_are_real_log_lines() {
         assert!(heads.contains(&line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
     }
 
+    // The changes no transition shows, by their own lines (issue 10).
+    let before: Snapshot = {
+        let machine = "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\n\
+                       mac = \"00:11:22:33:44:55\"\n[[machine.interface]]\nname = \"lagg0\"\n\
+                       kind = \"lagg\"\nproto = \"lacp\"\nports = [\"em0\"]\n";
+        let mut k = SimKernel::from_machine(&Machine::parse(machine).unwrap()).unwrap();
+        let config = Config::parse("[lagg0]\nports = [\"em0\"]\n", Path::new("x.toml")).unwrap();
+        lagghook::run::observe(&mut k, &config).unwrap()
+    };
+    let (em0, wlan0) = (name("em0"), name("wlan0"));
+    let identity = mac(em);
+    for action in [
+        Action::SetProto { lagg: lagg0.clone(), proto: LaggProto::Failover },
+        Action::SetFailoverRxAll { value: true },
+        Action::LoadLaggModule,
+        Action::Up { ifname: em0.clone() },
+        Action::Down { ifname: em0 },
+        Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: identity },
+        Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
+        Action::RestartWpaSupplicant { wlan: wlan0.clone() },
+    ] {
+        let applied = Applied { action, outcome: Outcome::Done };
+        let (level, line) =
+            applied_line(&applied, std::slice::from_ref(&applied), &before).expect("a line");
+        assert_eq!(level, Level::Notice, "{line}");
+        assert!(heads.contains(&line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
+    }
+    let now = format!("{wlan0}: wpa_supplicant now uses {em}");
+    assert!(heads.contains(&now), "DIAGNOSTICS lacks {now:?}");
+    // setup's lines are its changes as -n prints them.
+    let setup_lines = [
+        Change::Var {
+            file: setup::NETWORK,
+            name: "create_args_wlan0".into(),
+            old: Old { here: Some("country DE".into()), elsewhere: None },
+            new: format!("country DE wlanaddr {em}"),
+            append: None,
+        },
+        Change::File {
+            path: setup::DEVD_RULES.into(),
+            text: String::new(),
+            what: "the devd rules for lagg0".into(),
+            replaces: false,
+        },
+        Change::Command(["/usr/sbin/service", "devd", "restart"].map(str::to_owned).to_vec()),
+    ];
+    for change in setup_lines {
+        let line = change.to_string();
+        assert!(heads.contains(&line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
+    }
+    assert!(heads.contains(&"setup: nothing to change".to_owned()));
+
     let error = KernelError::errno(Op::AddLaggPort, Some(&name("wlan0")), Errno::EBUSY);
     let action = Action::AddPort { lagg: lagg0, port: name("wlan0") };
     let line = format!("{error} (while: {action})");
     let blocks = literal_blocks(&diagnostics);
     assert!(blocks.iter().any(|b| b.trim_end() == line), "DIAGNOSTICS lacks {line:?}");
+}
+
+/// Proves the `-n setup` example in EXAMPLES is what `setup -n` prints
+/// for the laptop it describes: tests/fixtures/machines/fresh-laptop.toml
+/// with `create_args_wlan0="country DE regdomain ETSI"` in
+/// rc.conf.d/network, and nothing else.
+#[test]
+fn setup_example_is_what_setup_prints() {
+    let page = lagghook_8();
+    let block = literal_blocks(&section(&page, "EXAMPLES"))
+        .into_iter()
+        .find(|b| b.starts_with("# lagghook -n setup\n"))
+        .expect("EXAMPLES has a -n setup block");
+    let shown: String = block
+        .lines()
+        .skip(1)
+        .take_while(|l| *l != "# lagghook setup")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let sb = crate::support::Sandbox::new("docs-setup");
+    sb.write("kernel.toml", crate::setup::FRESH_LAPTOP);
+    let network = sb.path("kernel.toml.root/etc/rc.conf.d/network");
+    std::fs::create_dir_all(network.parent().unwrap()).unwrap();
+    std::fs::write(&network, "create_args_wlan0=\"country DE regdomain ETSI\"\n").unwrap();
+    let out = crate::setup::setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(shown, String::from_utf8_lossy(&out.stdout));
 }
 
 /// The keys lagghook.toml accepts. config.rs exposes no list, so it is

@@ -358,6 +358,9 @@ impl Kernel for Undoing {
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         self.0.wpa_supplicant_address(wlan)
     }
+    fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
+        self.0.wlan_devices()
+    }
 }
 
 /// Proves a run that cannot converge says so, with what is still to do and

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use lagghook::cli::args::USAGE;
 
-use crate::support::{finish_within, stderr, Sandbox, MACHINE_WLAN_OUT};
+use crate::support::{finish_within, rust_artefacts, stderr, Sandbox, MACHINE_WLAN_OUT};
 
 /// A configuration that would have lagghook repair [`MACHINE_WLAN_OUT`].
 const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwn0\"\n";
@@ -449,6 +449,7 @@ fn hostile_input_is_refused_with_one_line_and_changes_nothing() {
             (first.chars().count() > 400)
                 .then(|| format!("line of {} chars", first.chars().count())),
             (snapshot(&sb.dir) != before).then(|| "files changed".to_owned()),
+            Some(rust_artefacts(&err).join("; ")).filter(|s| !s.is_empty()),
         ];
         let problems: Vec<String> = problems.into_iter().flatten().collect();
         if !problems.is_empty() {

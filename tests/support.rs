@@ -56,9 +56,12 @@ impl Sandbox {
         command
     }
 
-    /// [`Sandbox::command`], run to its end.
+    /// [`Sandbox::command`], run to its end; its messages are checked
+    /// for Rust artefacts ([`assert_plain`]).
     pub fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
+        let out = self.command(args).output().unwrap();
+        assert_plain(&stderr(&out));
+        out
     }
 }
 
@@ -85,11 +88,58 @@ impl Drop for Sandbox {
 }
 
 pub fn lagghook<S: AsRef<std::ffi::OsStr>>(args: &[S], syslog: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lagghook"))
+    let out = Command::new(env!("CARGO_BIN_EXE_lagghook"))
         .args(args)
         .env("LAGGHOOK_SYSLOG_SOCKET", syslog)
         .output()
-        .unwrap()
+        .unwrap();
+    assert_plain(&stderr(&out));
+    out
+}
+
+/// What in `messages` (lagghook's error and log lines) betrays the Rust
+/// underneath rather than speaking to an administrator (issue 10, point
+/// 10): std's " (os error N)", a path quoted as `{:?}` prints it
+/// (`"/etc/x"`), the same path twice on a line (`/x: /x: …`), and a
+/// count without its plural (`1 steps`) or with a `(s)`. Empty when
+/// clean.
+pub fn rust_artefacts(messages: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in messages.lines() {
+        if line.contains("os error") {
+            found.push(format!("\"os error\" in {line:?}"));
+        }
+        if line.contains("\"/") || line.contains("\\\"") {
+            found.push(format!("a Debug-quoted path or escaped quote in {line:?}"));
+        }
+        let paths: Vec<&str> = line
+            .split_whitespace()
+            .map(|w| w.trim_end_matches([':', ',', ';', ')', '.']))
+            .filter(|w| w.len() > 1 && w.starts_with('/'))
+            .collect();
+        for (i, p) in paths.iter().enumerate() {
+            if paths[i + 1..].contains(p) {
+                found.push(format!("{p} twice in {line:?}"));
+            }
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for pair in words.windows(2) {
+            let plural = ["steps", "changes", "problems", "rounds", "seconds", "expectations"];
+            if pair[0] == "1" && plural.contains(&pair[1].trim_end_matches([',', '.', ';'])) {
+                found.push(format!("\"1 {}\" in {line:?}", pair[1]));
+            }
+        }
+        if line.contains("(s)") {
+            found.push(format!("a \"(s)\" plural in {line:?}"));
+        }
+    }
+    found
+}
+
+/// Fails the test if [`rust_artefacts`] finds anything in `messages`.
+pub fn assert_plain(messages: &str) {
+    let found = rust_artefacts(messages);
+    assert!(found.is_empty(), "messages with Rust artefacts:\n{}", found.join("\n"));
 }
 
 pub fn stderr(o: &Output) -> String {

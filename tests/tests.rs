@@ -20,6 +20,8 @@ mod install;
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
 mod scenarios;
+/// `setup` on simulated laptops: what `-n` prints, what a run writes.
+mod setup;
 /// Shared helpers for the tests that run the binary.
 mod support;
 /// The command line as people type it: -h, -V, options after the command.

@@ -22,6 +22,7 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-bv] simulate [file]
        lagghook [-c file] devd-conf
        lagghook [-c file] [-k kernel] rc-conf
+       lagghook [-nv] [-c file] [-k kernel] setup
        lagghook -h
        lagghook -V";
 
@@ -41,6 +42,8 @@ pub enum Command {
     DevdConf,
     /// rc.conf(5) lines for the configuration.
     RcConf,
+    /// Set the laptop up: configuration, rc.conf, devd rules, reconcile.
+    Setup,
     /// `-h`: print [`USAGE`] to standard output.
     Help,
     /// `-V`: print [`VERSION`].
@@ -162,6 +165,7 @@ where
         "check" => none(Command::Check)?,
         "devd-conf" => none(Command::DevdConf)?,
         "rc-conf" => none(Command::RcConf)?,
+        "setup" => none(Command::Setup)?,
         "simulate" => match operands.as_slice() {
             [] => Command::Simulate(None),
             [file] => Command::Simulate(Some(PathBuf::from(file))),
@@ -183,7 +187,7 @@ where
 /// place in USAGE and the man page.
 fn options_of(command: &Command) -> &'static str {
     match command {
-        Command::Event(_) | Command::Reconcile => "nvck",
+        Command::Event(_) | Command::Reconcile | Command::Setup => "nvck",
         Command::Status => "jvck",
         Command::Check | Command::RcConf => "ck",
         Command::Simulate(_) => "bv",

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::cli::args::{Command, Invocation, KernelChoice, USAGE, VERSION};
 use crate::cli::output::write_out;
 use crate::cli::rc_conf;
+use crate::cli::setup;
 use crate::cli::simulate;
 use crate::cli::status;
 use crate::devd;
@@ -37,6 +38,8 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         Command::Simulate(file) => {
             return simulate::simulate(file.as_deref(), inv.baseline, inv.verbose, out)
         }
+        // setup may have to write the configuration first.
+        Command::Setup => return setup::setup(inv, log, out),
         _ => {}
     }
     let config = run::load_config(&inv.config)?;
@@ -66,11 +69,23 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         }
         _ => {}
     }
+    execute_with(inv, &config, log, out)
+}
+
+/// Runs the kernel command `inv` (an event, `reconcile`, `status` or
+/// `check`) with `config` as its configuration, whatever file that came
+/// from: as a process would, on the kernel, log and state `inv` chooses.
+pub fn execute_with(
+    inv: &Invocation,
+    config: &Config,
+    log: &mut dyn Log,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     if let Command::Event(args) = &inv.command {
         // Decided before any kernel call or lock: devd runs lagghook for
         // every event its rules match, and most need nothing.
         let event = DevdEvent::from_args(args)?;
-        if run::managed_event(&config, &event).is_none() {
+        if run::managed_event(config, &event).is_none() {
             return Ok(());
         }
     }
@@ -82,22 +97,18 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             let mut kernel = NativeKernel::open()?;
             if read_only {
                 let mut store = ReadOnlyStore(reader(&inv.kernel));
-                execute_in(inv, &config, &mut kernel, log, &mut store, now, out)
+                execute_in(inv, config, &mut kernel, log, &mut store, now, out)
             } else {
                 let mut store = FileStore::open_system()?;
-                execute_in(inv, &config, &mut kernel, log, &mut store, now, out)
+                execute_in(inv, config, &mut kernel, log, &mut store, now, out)
             }
         }
         KernelChoice::Sim(path) => {
-            // Its lock and state live beside it: only beside a regular file,
-            // and only in a directory of root's or ours.
-            let refused = |e| Error::Input(format!("{}: {e}", text::path(path)));
-            file::check_regular(path, Links::Refuse).map_err(refused)?;
-            file::owned_parent(path).map_err(refused)?;
+            check_sim_path(path)?;
             if read_only {
                 let mut store = ReadOnlyStore(reader(&inv.kernel));
                 let mut kernel = load_sim(path)?;
-                return execute_in(inv, &config, &mut kernel, log, &mut store, now, out);
+                return execute_in(inv, config, &mut kernel, log, &mut store, now, out);
             }
             // One lock guards the simulated machine and both state files,
             // so runs sharing the machine see each other's changes whole.
@@ -107,7 +118,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             // records a change the machine file does not have.
             let loaded = store.load()?;
             let mut memory = MemoryStore::from(loaded.clone());
-            let result = execute_in(inv, &config, &mut kernel, log, &mut memory, now, out);
+            let result = execute_in(inv, config, &mut kernel, log, &mut memory, now, out);
             if kernel.writes() > 0 {
                 kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
             }
@@ -129,7 +140,16 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
     }
 }
 
-fn load_sim(path: &Path) -> Result<SimKernel, Error> {
+/// A simulated machine's lock and state live beside it: only beside a
+/// regular file, and only in a directory of root's or ours.
+pub(crate) fn check_sim_path(path: &Path) -> Result<(), Error> {
+    let refused = |e| Error::Input(format!("{}: {}", text::path(path), text::io_error(&e)));
+    file::check_regular(path, Links::Refuse).map_err(refused)?;
+    file::owned_parent(path).map_err(refused)?;
+    Ok(())
+}
+
+pub(crate) fn load_sim(path: &Path) -> Result<SimKernel, Error> {
     SimKernel::load(path).map_err(|e| Error::Input(e.to_string()))
 }
 
@@ -162,6 +182,7 @@ pub fn execute_in(
         }
         Command::Check => return status::check(config, kernel, &inv.kernel, store.load(), out),
         Command::Simulate(_)
+        | Command::Setup
         | Command::DevdConf
         | Command::RcConf
         | Command::Help
@@ -179,11 +200,7 @@ pub fn execute_in(
     let mut ctx = Context { kernel, log, state: store, now, dry_run: inv.dry_run };
     let report = run::reconcile(&mut ctx, config, &scope)?;
     if inv.dry_run {
-        let text = match report.plans.first() {
-            Some(plan) if !plan.actions.is_empty() || !plan.notes.is_empty() => plan.to_string(),
-            _ => "# nothing to do\n".to_owned(),
-        };
-        write_out(out, &text)?;
+        write_out(out, &report.dry_run_text())?;
     }
     Ok(())
 }
@@ -210,7 +227,7 @@ fn sim_files(path: &Path) -> Files {
 
 /// Both state files, read without the lock, for the commands that only
 /// read.
-fn reader(choice: &KernelChoice) -> FileStore {
+pub(crate) fn reader(choice: &KernelChoice) -> FileStore {
     match choice {
         KernelChoice::Native => FileStore::unlocked(Files {
             state: Path::new(state::DEFAULT_DIR).join("state"),
@@ -221,7 +238,7 @@ fn reader(choice: &KernelChoice) -> FileStore {
     }
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)

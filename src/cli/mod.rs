@@ -9,6 +9,8 @@ pub mod command;
 pub mod output;
 /// rc.conf(5) lines for a configuration (`rc-conf`).
 pub mod rc_conf;
+/// `setup`: the whole set-up from what the kernel shows.
+pub mod setup;
 /// `simulate`: the scenario harness with this front end as devd's program.
 pub mod simulate;
 /// `status` and `check`: reports on the kernel against the configuration.

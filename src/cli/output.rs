@@ -3,6 +3,7 @@
 
 use std::io::{ErrorKind, Write};
 
+use crate::domain::text;
 use crate::run::error::Error;
 
 /// Writes `text` to `out`. A reader that went away (`lagghook status |
@@ -13,7 +14,7 @@ pub fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Input(format!("standard output: {e}"))),
+        Err(e) => Err(Error::Input(format!("standard output: {}", text::io_error(&e)))),
     }
 }
 

@@ -534,7 +534,7 @@ impl fmt::Display for ErrorKind {
             // read; a refusal of the file itself ("is a FIFO, not a
             // regular file") speaks for itself.
             ErrorKind::Read(e) if e.raw_os_error().is_some() => {
-                write!(f, "cannot read: {}", without_os_code(e))
+                write!(f, "cannot read: {}", text::io_error(e))
             }
             ErrorKind::Read(e) => write!(f, "{e}"),
             // toml quotes keys and values whole: one line, cut short.
@@ -627,16 +627,6 @@ impl std::error::Error for ConfigError {
             | ErrorKind::BadParent { reason: e, .. } => Some(e),
             _ => None,
         }
-    }
-}
-
-/// An OS error's text without std's " (os error N)" suffix, which means
-/// nothing to an administrator.
-fn without_os_code(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(i) if text.ends_with(')') => text[..i].to_owned(),
-        _ => text,
     }
 }
 

@@ -39,6 +39,18 @@ pub fn one_line(message: &str, max_chars: usize) -> String {
     out
 }
 
+/// An I/O error as a message shows it: the operating system's text
+/// ("No such file or directory") without std's " (os error 2)", which
+/// means nothing to an administrator; an error lagghook made itself ("is a
+/// FIFO, not a regular file") as it is.
+pub fn io_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if e.raw_os_error().is_some() && text.ends_with(')') => text[..i].to_owned(),
+        _ => text,
+    }
+}
+
 /// A path as a message or a generated file shows it: as text, with every
 /// control character escaped (`\n`, `\u{1b}`), so a newline in `-c PATH`
 /// cannot start a new line of a log or of devd.conf.
@@ -72,6 +84,15 @@ mod tests {
     fn foreign_messages_become_one_short_line() {
         assert_eq!(one_line("unknown field `a\nb`\n", 80), "unknown field `a\\nb`");
         assert_eq!(one_line(&"k".repeat(500), 10), "kkkkkkkkkk...");
+    }
+
+    #[test]
+    fn os_errors_lose_the_os_code() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert!(e.to_string().ends_with(" (os error 2)"), "std's own text changed: {e}");
+        assert_eq!(io_error(&e), "No such file or directory");
+        let ours = std::io::Error::other("is a FIFO, not a regular file (os error 2)");
+        assert_eq!(io_error(&ours), "is a FIFO, not a regular file (os error 2)");
     }
 
     #[test]

@@ -19,8 +19,8 @@ pub mod exit {
     /// within its rounds, `check` found problems, or a scenario expectation
     /// failed.
     pub const FAILED: u8 = 1;
-    /// Bad command line, configuration, event or scenario file: nothing
-    /// was changed.
+    /// Bad command line, configuration, event or scenario file, or a
+    /// `setup` that cannot work out its changes: nothing was changed.
     pub const USAGE: u8 = 2;
     /// Cannot run now: no kernel backend on this OS, the kernel could not
     /// be observed, or another run held the lock too long.
@@ -35,6 +35,10 @@ pub enum Error {
     Event(EventError),
     /// A scenario or simulated-kernel file is unusable.
     Input(String),
+    /// `setup` cannot work out the changes from what the kernel and the
+    /// files show (no wired port with a carrier, two radios, an rc.conf
+    /// value it cannot read): nothing was changed.
+    Setup(String),
     Kernel(KernelError),
     State(StateError),
     /// Changes were made, but the simulated machine could not be written
@@ -57,7 +61,11 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Config(_) | Error::Event(_) | Error::Input(_) => exit::USAGE,
+            Error::Usage(_)
+            | Error::Config(_)
+            | Error::Event(_)
+            | Error::Input(_)
+            | Error::Setup(_) => exit::USAGE,
             Error::Kernel(_) | Error::State(_) => exit::UNAVAILABLE,
             Error::ChangesFailed(_)
             | Error::NotSaved(_)
@@ -81,9 +89,11 @@ impl fmt::Display for Error {
             Error::Config(e) => write!(f, "{e}"),
             Error::Event(e) => write!(f, "{e}"),
             Error::Input(m) => f.write_str(m),
+            Error::Setup(m) => write!(f, "setup: {m}"),
             Error::Kernel(e) => write!(f, "{e}"),
             Error::State(e) => write!(f, "{e}"),
-            Error::ChangesFailed(n) => write!(f, "{n} change(s) failed"),
+            Error::ChangesFailed(1) => f.write_str("1 change failed"),
+            Error::ChangesFailed(n) => write!(f, "{n} changes failed"),
             Error::NotSaved(m) => write!(f, "changes made but not saved: {m}"),
             Error::NotConverged { rounds, pending } => {
                 let actions: Vec<String> = pending.actions.iter().map(|a| a.to_string()).collect();
@@ -93,7 +103,8 @@ impl fmt::Display for Error {
                     actions.join("; ")
                 )
             }
-            Error::Unmet(n) => write!(f, "{n} problem(s)"),
+            Error::Unmet(1) => f.write_str("1 problem"),
+            Error::Unmet(n) => write!(f, "{n} problems"),
             Error::Verdict(1) => f.write_str("degraded"),
             Error::Verdict(_) => f.write_str("offline"),
         }

@@ -1,6 +1,7 @@
 //! Where lagghook's lines go, decided once per process: syslog (facility
 //! daemon, ident `lagghook`, with the pid) on FreeBSD's local socket
-//! `/var/run/log`, plus stderr under `-v` or when stderr is a terminal.
+//! `/var/run/log`, plus stderr under `-v` or when stderr is a terminal;
+//! errors and warnings always reach stderr too, terminal or not.
 //! The `syslog` crate would try `/dev/log` first, which FreeBSD lacks, so
 //! the socket is named explicitly (`LAGGHOOK_SYSLOG_SOCKET` overrides it,
 //! for tests that bind their own).
@@ -54,7 +55,8 @@ enum Syslog {
 
 impl Logger {
     /// `verbose` (`-v`) copies every line, `Info` included, to stderr; on
-    /// a terminal stderr gets `Notice` and above.
+    /// a terminal stderr gets `Notice` and above, elsewhere `Warning` and
+    /// above.
     pub fn new(verbose: bool) -> Logger {
         let stderr_is_terminal = std::io::stderr().is_terminal();
         Logger {
@@ -131,8 +133,12 @@ impl Log for Logger {
                 logged = true;
             }
         }
-        // Without a syslogd, stderr is the only place left.
-        let stderr = self.stderr || (in_syslog && !logged);
+        // Without a syslogd, stderr is the only place left. A failure or a
+        // warning goes there whatever stderr is: a script or cron job that
+        // runs lagghook keeps its stderr, and syslog may be another
+        // machine's to read.
+        let problem = matches!(level, Level::Err | Level::Warning);
+        let stderr = self.stderr || problem || (in_syslog && !logged);
         if stderr && (verbose || level != Level::Info) {
             let _ = writeln!(std::io::stderr().lock(), "lagghook: {line}");
         }

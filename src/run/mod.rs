@@ -23,7 +23,9 @@ use crate::domain::plan::{
 };
 use crate::domain::transition::{describe, LaggView};
 use crate::kernel::{Kernel, KernelError};
+use crate::sim::SimKernel;
 use crate::sys::file;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::run::apply::{apply, Applied, Outcome};
@@ -43,18 +45,23 @@ pub struct Context<'a> {
     pub state: &'a mut dyn StateStore,
     /// Unix time, seconds.
     pub now: u64,
-    /// `-n`: plan one round, print it, change nothing.
+    /// `-n`: plan the first round, predict the later ones on a simulated
+    /// copy of the kernel, change nothing.
     pub dry_run: bool,
 }
 
 /// What a run did.
 #[derive(Debug, Default)]
 pub struct Report {
-    /// The plan of each round, in order (one, under `-n`).
+    /// The plan of each round, in order; under `-n`, the first round's and
+    /// the predicted later ones.
     pub plans: Vec<Plan>,
     pub applied: Vec<Applied>,
     /// Transition lines logged.
     pub transitions: Vec<String>,
+    /// Under `-n`: why the rounds in `plans` end where they do; every plan
+    /// after the first is a prediction.
+    pub prediction_end: PredictionEnd,
 }
 
 impl Report {
@@ -164,12 +171,23 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
 
     let mut report = Report::default();
     let mut unfinished = None;
+    // Laggs whose address this run set back: their `MAC a -> b` transition
+    // is the "re-applied" line already logged, not a second one.
+    let mut readdressed: BTreeSet<IfName> = BTreeSet::new();
     for round_number in 1..=MAX_ROUNDS + 1 {
         let round = plan_with(config, &snapshot, &macs, &state.wpa, scope);
         for note in &round.notes {
             ctx.log.log(Level::Info, &note.to_string());
         }
-        if ctx.dry_run || round.is_empty() {
+        if ctx.dry_run {
+            let first = round;
+            let later = predict(config, &snapshot, &first, &macs, &state.wpa, scope);
+            report.plans.push(first);
+            report.plans.extend(later.plans);
+            report.prediction_end = later.end;
+            return Ok(report);
+        }
+        if round.is_empty() {
             report.plans.push(round);
             break;
         }
@@ -183,7 +201,18 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         let applied = apply(ctx.kernel, &round);
         let failed = applied.iter().any(|a| matches!(a.outcome, Outcome::Failed(_)));
         for a in &applied {
-            log_applied(ctx.log, &mut state, ctx.now, a);
+            if let Some((level, line)) = applied_line(a, &applied, &snapshot) {
+                if level == Level::Notice {
+                    transition(ctx.log, &mut state, ctx.now, line);
+                } else {
+                    ctx.log.log(level, &line);
+                }
+            }
+            if let (Action::SetLladdr { ifname, .. }, Outcome::Done) = (&a.action, &a.outcome) {
+                if snapshot.interface(ifname).is_some_and(|i| i.kind == IfKind::Lagg) {
+                    readdressed.insert(ifname.clone());
+                }
+            }
             note_wpa_refresh(&mut state.wpa, &snapshot, a);
         }
         report.plans.push(round);
@@ -193,9 +222,6 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         if failed {
             break;
         }
-    }
-    if ctx.dry_run {
-        return Ok(report);
     }
     if let Some(why) = &stored.unreadable {
         // Said once: the file is rewritten below, whatever it holds now.
@@ -210,8 +236,11 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     }
 
     for lagg in &laggs {
-        let before = state.laggs.get(lagg).cloned().flatten();
+        let mut before = state.laggs.get(lagg).cloned().flatten();
         let after = LaggView::observe(&snapshot, lagg);
+        if let (Some(b), Some(a), true) = (&mut before, &after, readdressed.contains(lagg)) {
+            b.mac = a.mac;
+        }
         let offline_for = state.offline_since.get(lagg).map(|t| ctx.now.saturating_sub(*t));
         let lines = describe(lagg, before.as_ref(), after.as_ref(), offline_for);
         let online = after.as_ref().is_some_and(|v| v.active.is_some());
@@ -329,31 +358,184 @@ fn transition(log: &mut dyn Log, state: &mut State, now: u64, line: String) {
     state.record(now, line);
 }
 
-fn log_applied(log: &mut dyn Log, state: &mut State, now: u64, applied: &Applied) {
+/// The log line for one applied action, and its level, if it gets one.
+/// Every change is logged at notice exactly once: by the transition line
+/// that describes its effect at the end of the run ([`describe`]: a lagg
+/// created, a port joined or left, the primary or the lagg's MAC changed),
+/// or, for what no transition shows, by its own line here. A port brought
+/// down and up again in the same round (to join, or to take an address
+/// while down) has not changed its flags: the line of what the bracket was
+/// for covers it. `before` is the observation the round was planned from;
+/// `round` is every outcome of the round.
+pub fn applied_line(
+    applied: &Applied,
+    round: &[Applied],
+    before: &Snapshot,
+) -> Option<(Level, String)> {
+    let notice = |line: String| Some((Level::Notice, line));
+    let done =
+        |action: &Action| round.iter().any(|a| &a.action == action && a.outcome == Outcome::Done);
     match (&applied.action, &applied.outcome) {
-        (Action::SetLladdr { ifname, mac, was }, Outcome::Done) if mac == was => {
-            let line = format!(
-                "{ifname}: address {mac} set again while down, for wpa_supplicant and net80211"
-            );
-            transition(log, state, now, line);
-        }
+        (Action::SetLladdr { ifname, mac, was }, Outcome::Done) if mac == was => notice(format!(
+            "{ifname}: address {mac} set again while down, for wpa_supplicant and net80211"
+        )),
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
-            transition(log, state, now, format!("{ifname}: MAC {mac} re-applied (was {was})"));
+            notice(format!("{ifname}: MAC {mac} re-applied (was {was})"))
         }
-        (Action::LoadLaggModule, Outcome::Done) => {
-            transition(log, state, now, "if_lagg: module loaded".to_owned());
-        }
+        (Action::LoadLaggModule, Outcome::Done) => notice("if_lagg: module loaded".to_owned()),
         (Action::RestartWpaSupplicant { wlan }, Outcome::Done) => {
-            let line = format!("{wlan}: wpa_supplicant restarted for the new MAC");
-            transition(log, state, now, line);
+            notice(format!("{wlan}: wpa_supplicant restarted for the new MAC"))
         }
-        (action, Outcome::Failed(e)) => {
-            log.log(Level::Err, &format!("{e} (while: {action})"));
+        (Action::SetFailoverRxAll { value }, Outcome::Done) => {
+            // As sysctl(8) prints a change. A sysctl that was missing was
+            // created by the if_lagg this round loaded, with its default
+            // of 0 (`V_lagg_failover_rx_all` in `sys/net/if_lagg.c`).
+            let was = u8::from(before.failover_rx_all.unwrap_or(false));
+            notice(format!("net.link.lagg.failover_rx_all: {was} -> {}", u8::from(*value)))
         }
+        (Action::SetProto { lagg, proto }, Outcome::Done) => match before.laggs.get(lagg) {
+            Some(status) => notice(format!("{lagg}: laggproto {} -> {proto}", status.proto)),
+            None => notice(format!("{lagg}: laggproto {proto}")),
+        },
+        (Action::Up { ifname }, Outcome::Done) => {
+            let bracket = done(&Action::Down { ifname: ifname.clone() })
+                || done(&Action::CreateLagg { lagg: ifname.clone() });
+            if bracket {
+                Some((Level::Info, applied.action.to_string()))
+            } else {
+                notice(format!("{ifname}: brought up"))
+            }
+        }
+        (Action::Down { ifname }, Outcome::Done) => {
+            if done(&Action::Up { ifname: ifname.clone() }) {
+                Some((Level::Info, applied.action.to_string()))
+            } else {
+                notice(format!("{ifname}: brought down"))
+            }
+        }
+        (action, Outcome::Failed(e)) => Some((Level::Err, format!("{e} (while: {action})"))),
         (action, Outcome::Skipped) => {
-            log.log(Level::Info, &format!("skipped after an earlier failure: {action}"));
+            Some((Level::Info, format!("skipped after an earlier failure: {action}")))
         }
-        (action, _) => log.log(Level::Info, &action.to_string()),
+        // CreateLagg, AddPort and RemovePort show in the transitions;
+        // "already so" changed nothing.
+        (action, _) => Some((Level::Info, action.to_string())),
+    }
+}
+
+/// The rounds after the first, as `-n` shows them.
+struct Prediction {
+    plans: Vec<Plan>,
+    end: PredictionEnd,
+}
+
+/// Why the rounds `-n` shows end where they end.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PredictionEnd {
+    /// The last round shown is followed by one that plans nothing.
+    #[default]
+    Converged,
+    /// The observation cannot be rebuilt as a simulated kernel, so no
+    /// later round can be predicted.
+    Unpredictable(String),
+    /// A change of a predicted round failed in the simulation; a real run
+    /// stops there too, and the next run starts from what it leaves.
+    Failed(String),
+    /// After [`MAX_ROUNDS`] rounds the prediction still plans this: a real
+    /// run would stop with "not converged".
+    Unfinished(Plan),
+}
+
+/// The rounds a run would make after `first`, predicted by applying each
+/// plan to a simulated kernel rebuilt from the observation
+/// ([`SimKernel::from_snapshot`], whose documentation lists what it has to
+/// guess) and planning again from what it then shows, as [`reconcile`]
+/// does on the real kernel. The simulator is the predictor: its rules are
+/// the ones the scenario tests hold lagghook to, not FreeBSD's.
+fn predict(
+    config: &Config,
+    observed: &Snapshot,
+    first: &Plan,
+    macs: &RememberedMacs,
+    refreshed: &WpaRefreshes,
+    scope: &Scope,
+) -> Prediction {
+    let mut plans = Vec::new();
+    if first.is_empty() {
+        return Prediction { plans, end: PredictionEnd::Converged };
+    }
+    let mut kernel = match SimKernel::from_snapshot(observed) {
+        Ok(k) => k,
+        Err(e) => return Prediction { plans, end: PredictionEnd::Unpredictable(e.to_string()) },
+    };
+    let (mut macs, mut refreshed) = (macs.clone(), refreshed.clone());
+    let mut snapshot = observed.clone();
+    let mut round = first.clone();
+    for _ in 1..=MAX_ROUNDS {
+        let applied = apply(&mut kernel, &round);
+        for a in &applied {
+            note_wpa_refresh(&mut refreshed, &snapshot, a);
+        }
+        if let Some(a) = applied.iter().find(|a| matches!(a.outcome, Outcome::Failed(_))) {
+            let Outcome::Failed(e) = &a.outcome else { break };
+            let end = PredictionEnd::Failed(format!("{e} (while: {})", a.action));
+            return Prediction { plans, end };
+        }
+        snapshot = match observe(&mut kernel, config) {
+            Ok(s) => s,
+            Err(e) => {
+                return Prediction { plans, end: PredictionEnd::Unpredictable(e.to_string()) }
+            }
+        };
+        identity::remember(config, &snapshot, &mut macs);
+        round = plan_with(config, &snapshot, &macs, &refreshed, scope);
+        if round.is_empty() {
+            return Prediction { plans, end: PredictionEnd::Converged };
+        }
+        plans.push(round.clone());
+    }
+    // The last plan pushed is the one a real run would not apply.
+    let unfinished = plans.pop().unwrap_or_default();
+    Prediction { plans, end: PredictionEnd::Unfinished(unfinished) }
+}
+
+impl Report {
+    /// What `-n` prints: the plan of the first round, from the kernel as
+    /// observed, then the predicted ones, each under a heading that says
+    /// it is a prediction; `# nothing to do` when the first round plans
+    /// nothing; a last comment when the prediction stops early.
+    pub fn dry_run_text(&self) -> String {
+        let Some(first) = self.plans.first() else { return "# nothing to do\n".to_owned() };
+        if first.actions.is_empty() && first.notes.is_empty() {
+            return "# nothing to do\n".to_owned();
+        }
+        let mut text = String::new();
+        let several = self.plans.len() > 1;
+        for (i, plan) in self.plans.iter().enumerate() {
+            match i {
+                0 if several => text.push_str("# round 1\n"),
+                0 => {}
+                n => text.push_str(&format!("# round {} (predicted)\n", n + 1)),
+            }
+            text.push_str(&plan.to_string());
+        }
+        match &self.prediction_end {
+            PredictionEnd::Converged => {}
+            PredictionEnd::Unpredictable(why) => {
+                text.push_str(&format!("# later rounds cannot be predicted: {why}\n"));
+            }
+            PredictionEnd::Failed(why) => {
+                text.push_str(&format!("# the prediction stops at a failed change: {why}\n"));
+            }
+            PredictionEnd::Unfinished(plan) => {
+                let actions: Vec<String> = plan.actions.iter().map(ToString::to_string).collect();
+                text.push_str(&format!(
+                    "# not converged after {MAX_ROUNDS} rounds (predicted); still to do: {}\n",
+                    actions.join("; ")
+                ));
+            }
+        }
+        text
     }
 }
 
@@ -450,6 +632,118 @@ mac = "00:24:d7:00:00:03"
         assert_eq!(errno(&mut kernel, "wlan7"), Some(Errno::ENXIO));
         assert_eq!(errno(&mut kernel, "em0"), Some(Errno::EINVAL));
         assert_eq!(kernel.writes(), 0, "a read");
+    }
+
+    const LAPTOP_CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
+
+    /// One run of `config` on `machine` from an empty state: the notice
+    /// lines it logged, and the report.
+    fn run_once(machine: &str, dry_run: bool) -> (Vec<String>, Report) {
+        let mut kernel = SimKernel::from_machine(&Machine::parse(machine).unwrap()).unwrap();
+        let config = Config::parse(LAPTOP_CONFIG, "lagghook.toml".as_ref()).unwrap();
+        let mut log = crate::run::log::MemoryLog::default();
+        let mut store = state::MemoryStore::default();
+        let mut ctx =
+            Context { kernel: &mut kernel, log: &mut log, state: &mut store, now: 1, dry_run };
+        let report = reconcile(&mut ctx, &config, &Scope::All).unwrap();
+        let notices =
+            log.lines.into_iter().filter(|(l, _)| *l == Level::Notice).map(|(_, t)| t).collect();
+        (notices, report)
+    }
+
+    const EM0: &str = "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\n\
+                       mac = \"00:11:22:33:44:55\"\nlink = true\n";
+    const WLAN0: &str = "[[machine.interface]]\nname = \"wlan0\"\nkind = \"wlan\"\n\
+                         parent = \"iwn0\"\nmac = \"00:11:22:33:44:55\"\nlink = true\n";
+
+    /// Proves every change of a run that builds the laptop from nothing is
+    /// logged at notice once: the module load and the sysctl by their own
+    /// lines (as sysctl(8) prints a change), the lagg and its ports by the
+    /// transitions, and nothing twice (issue 10, point 10).
+    #[test]
+    fn issue10_every_change_is_logged_once() {
+        let machine = format!("[machine]\nif_lagg = false\n{EM0}{WLAN0}");
+        let (notices, report) = run_once(&machine, false);
+        for line in [
+            "if_lagg: module loaded",
+            "net.link.lagg.failover_rx_all: 0 -> 1",
+            "lagg0: created",
+            "lagg0: port em0 joined",
+            "lagg0: port wlan0 joined",
+        ] {
+            assert_eq!(notices.iter().filter(|l| *l == line).count(), 1, "{line}: {notices:?}");
+        }
+        let unique: BTreeSet<&String> = notices.iter().collect();
+        assert_eq!(unique.len(), notices.len(), "a line logged twice: {notices:?}");
+        assert!(report.applied.iter().all(|a| a.outcome == Outcome::Done), "{report:?}");
+    }
+
+    /// Proves a protocol change and a port brought up, which no transition
+    /// shows, get lines of their own.
+    #[test]
+    fn issue10_a_protocol_change_and_a_port_brought_up_are_logged() {
+        let machine = format!(
+            "[machine]\nfailover_rx_all = 1\n{}{WLAN0}[[machine.interface]]\nname = \"lagg0\"\n\
+             kind = \"lagg\"\nproto = \"lacp\"\nports = [\"em0\", \"wlan0\"]\n",
+            EM0.replace("link = true", "link = true\nup = false")
+        );
+        let (notices, _) = run_once(&machine, false);
+        assert!(notices.contains(&"lagg0: laggproto lacp -> failover".to_owned()), "{notices:?}");
+        assert!(notices.contains(&"em0: brought up".to_owned()), "{notices:?}");
+    }
+
+    /// Proves a lagg whose address lagghook sets back is logged once, as
+    /// re-applied, not also as a `lagg0: MAC a -> b` transition.
+    #[test]
+    fn issue10_a_lagg_address_set_back_is_one_line() {
+        let machine = format!(
+            "[machine]\nfailover_rx_all = 1\n{EM0}{WLAN0}[[machine.interface]]\nname = \"lagg0\"\n\
+             kind = \"lagg\"\nports = [\"em0\", \"wlan0\"]\nlladdr = \"00:24:d7:00:00:09\"\n"
+        );
+        let (notices, _) = run_once(&machine, false);
+        let about_lagg_mac: Vec<&String> =
+            notices.iter().filter(|l| l.starts_with("lagg0: MAC")).collect();
+        assert_eq!(
+            about_lagg_mac,
+            ["lagg0: MAC 00:11:22:33:44:55 re-applied (was 00:24:d7:00:00:09)"],
+            "{notices:?}"
+        );
+    }
+
+    /// Proves `-n` shows the rounds after the first as predictions, and
+    /// `# nothing to do` for a converged laptop (issue 10, point 9).
+    #[test]
+    fn issue10_dry_run_shows_every_round() {
+        let machine = format!("[machine]\nif_lagg = false\n{EM0}{WLAN0}");
+        let (notices, report) = run_once(&machine, true);
+        assert!(notices.is_empty(), "a dry run logs no change: {notices:?}");
+        assert_eq!(
+            report.dry_run_text(),
+            "# round 1\nkldload if_lagg\nifconfig lagg0 create\nifconfig lagg0 up\n\
+             sysctl net.link.lagg.failover_rx_all=1\n# round 2 (predicted)\n\
+             ifconfig lagg0 laggport em0\nifconfig wlan0 down\nifconfig lagg0 laggport wlan0\n\
+             ifconfig wlan0 up\n"
+        );
+        let converged = format!(
+            "[machine]\nfailover_rx_all = 1\n{EM0}{WLAN0}[[machine.interface]]\nname = \"lagg0\"\n\
+             kind = \"lagg\"\nports = [\"em0\", \"wlan0\"]\n"
+        );
+        assert_eq!(run_once(&converged, true).1.dry_run_text(), "# nothing to do\n");
+    }
+
+    /// Proves a prediction that cannot go on says why, after the rounds it
+    /// could predict.
+    #[test]
+    fn a_prediction_that_stops_says_why() {
+        let report = Report {
+            plans: vec![Plan { actions: vec![Action::Up { ifname: n("em0") }], notes: Vec::new() }],
+            prediction_end: PredictionEnd::Unpredictable("interface x: y".into()),
+            ..Report::default()
+        };
+        assert_eq!(
+            report.dry_run_text(),
+            "ifconfig em0 up\n# later rounds cannot be predicted: interface x: y\n"
+        );
     }
 
     /// The wpa_supplicant client binds in the directory the state lives in,

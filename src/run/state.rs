@@ -309,7 +309,7 @@ impl std::fmt::Display for StateError {
             StateError::Busy(p) => {
                 write!(f, "{}: still locked after waiting {} s", p.display(), LOCK_WAIT.as_secs())
             }
-            StateError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            StateError::Io(p, e) => write!(f, "{}: {}", p.display(), text::io_error(e)),
         }
     }
 }

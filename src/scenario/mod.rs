@@ -206,7 +206,7 @@ pub struct Scenario {
 impl Scenario {
     pub fn load(path: &Path) -> Result<Scenario, Error> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Input(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::Input(format!("{}: {}", text::path(path), text::io_error(&e))))?;
         Scenario::parse(&text, &path.display().to_string())
     }
 

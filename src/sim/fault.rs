@@ -88,7 +88,12 @@ impl<K: Kernel + fmt::Debug> fmt::Debug for Faulty<K> {
 fn mutating(op: Op) -> bool {
     !matches!(
         op,
-        Op::ListInterfaces | Op::GetLagg | Op::GetSysctl | Op::GetModule | Op::GetWpaAddress
+        Op::ListInterfaces
+            | Op::GetLagg
+            | Op::GetSysctl
+            | Op::GetModule
+            | Op::GetWpaAddress
+            | Op::GetWlanDevices
     )
 }
 
@@ -289,6 +294,11 @@ impl<K: Kernel> Kernel for Faulty<K> {
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         self.check(Op::GetWpaAddress, &[wlan])?;
         self.inner.wpa_supplicant_address(wlan)
+    }
+
+    fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
+        self.check(Op::GetWlanDevices, &[])?;
+        self.inner.wlan_devices()
     }
 }
 

@@ -26,7 +26,8 @@
 //!   from a scenario's rc.conf lines ([`RcConf`]);
 //! - [`oracle`]: whether traffic flows, and could;
 //! - [`file`]: the machine file format; [`render`]: ifconfig-like text;
-//!   [`fault`]: fault injection around any kernel ([`Faulty`]).
+//!   [`fault`]: fault injection around any kernel ([`Faulty`]); [`snapshot`]:
+//!   a kernel rebuilt from one observation, the predictor of `-n`.
 //!
 //! Every rule names the FreeBSD function it models. The FreeBSD sources
 //! read (paths relative to the FreeBSD tree; public forks of FreeBSD main,
@@ -123,6 +124,7 @@ mod net80211;
 mod oracle;
 mod rc;
 mod render;
+mod snapshot;
 mod world;
 
 pub use fault::Faulty;
@@ -287,7 +289,8 @@ impl SimKernel {
         // The file lagghook writes back: a regular file, capped, never
         // through a link (see `sys::file`).
         let at = |e: &dyn std::fmt::Display| SimError::new(format!("{}: {e}", text::path(path)));
-        let text = sys_file::read_regular(path, Links::Refuse).map_err(|e| at(&e))?;
+        let text =
+            sys_file::read_regular(path, Links::Refuse).map_err(|e| at(&text::io_error(&e)))?;
         let m = file::parse_document(&text)
             .map_err(|e| SimError::new(format!("{}:{e}", text::path(path))))?;
         SimKernel::from_machine(&m).map_err(|e| at(&e))
@@ -304,7 +307,7 @@ impl SimKernel {
         let mut settled = self.clone();
         settled.settle();
         let text = file::to_document(&settled.to_machine()).map_err(|e| at(&e))?;
-        sys_file::write_atomically(path, text.as_bytes()).map_err(|e| at(&e))
+        sys_file::write_atomically(path, text.as_bytes()).map_err(|e| at(&text::io_error(&e)))
     }
 
     /// devd events queued since the last take, in emission order.
@@ -460,6 +463,15 @@ impl Kernel for SimKernel {
             Some(mac) => WpaAddress::Known(mac),
         })
     }
+
+    /// `net.wlan.devices` (`sysctl_ieee80211coms` in
+    /// `sys/net80211/ieee80211.c`): the radios attached now, in name
+    /// order (FreeBSD lists the newest first, `LIST_INSERT_HEAD` in
+    /// `ieee80211_ifattach`; nothing lagghook does depends on the order).
+    /// A radio left out of a boot is not there. A read, so not recorded.
+    fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
+        Ok(self.radios.iter().cloned().collect())
+    }
 }
 
 #[cfg(test)]
@@ -513,6 +525,19 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(left.len(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Proves `net.wlan.devices` lists every radio, with a vap or not, and
+    /// not one left out of a boot.
+    #[test]
+    fn wlan_devices_are_the_attached_radios() {
+        let mut k = laptop();
+        assert_eq!(k.wlan_devices().unwrap(), [n("iwn0")]);
+        let m = Machine { radios: Some(vec![n("ath0")]), ..Machine::default() };
+        assert_eq!(SimKernel::from_machine(&m).unwrap().wlan_devices().unwrap(), [n("ath0")]);
+        let m = Machine { absent_radios: Some(vec![n("ath0")]), ..Machine::default() };
+        assert!(SimKernel::from_machine(&m).unwrap().wlan_devices().unwrap().is_empty());
+        assert_eq!(k.writes(), 0, "a read");
     }
 
     #[test]

@@ -189,6 +189,14 @@ pub fn owned_parent(path: &Path) -> io::Result<PathBuf> {
 /// temporary file of an earlier run that was killed before its rename is
 /// removed first (only if its name is lagghook's and its process is gone).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically_mode(path, bytes, 0o600)
+}
+
+/// [`write_atomically`] with the new file's mode: 0644 for the files
+/// `setup` installs for other programs to read (devd's rules, the
+/// configuration). The mode is set on the temporary file before the
+/// rename, whatever the umask, so the file never appears with another.
+pub fn write_atomically_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -203,10 +211,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(0o600)
+            .mode(0o600 & mode)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)?;
         file.write_all(bytes)?;
+        if mode != 0o600 {
+            file.set_permissions(Permissions::from_mode(mode))?;
+        }
         // No fsync: devd waits for every millisecond, and a write lost to a
         // crash leaves the old file or none, which the next run rebuilds from
         // the kernel (the state) or the test redoes (a simulated machine).
@@ -409,6 +420,16 @@ mod tests {
         let meta = fs::symlink_metadata(d.join("state")).unwrap();
         assert!(meta.is_file());
         assert_eq!(meta.mode() & 0o777, 0o600);
+        let _ = fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_file_for_others_to_read_gets_its_mode_whatever_the_umask() {
+        let d = tempdir("mode");
+        write_atomically_mode(&d.join("rules"), b"x", 0o644).unwrap();
+        assert_eq!(fs::metadata(d.join("rules")).unwrap().mode() & 0o777, 0o644);
+        write_atomically(&d.join("state"), b"x").unwrap();
+        assert_eq!(fs::metadata(d.join("state")).unwrap().mode() & 0o777, 0o600);
         let _ = fs::remove_dir_all(d);
     }
 

@@ -61,4 +61,7 @@ impl Kernel for UnsupportedKernel {
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         Err(KernelError::unsupported(Op::GetWpaAddress, Some(wlan)))
     }
+    fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
+        Err(KernelError::unsupported(Op::GetWlanDevices, None))
+    }
 }

@@ -39,6 +39,7 @@ use crate::abi::{self, ifreq, IFNAMSIZ};
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus};
+use crate::domain::text;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::spawn;
 use crate::sys::wpa_ctrl::WpaCtrl;
@@ -97,6 +98,10 @@ const SIOCGIFCAP: Request<ifreq> = request(abi::SIOCGIFCAP);
 
 /// `net.link.lagg.failover_rx_all` (`SYSCTL_INT` in `sys/net/if_lagg.c`).
 const FAILOVER_RX_ALL: &CStr = c"net.link.lagg.failover_rx_all";
+
+/// The 802.11 devices (`SYSCTL_PROC(_net_wlan, OID_AUTO, devices, …)` in
+/// `sys/net80211/ieee80211.c`).
+const WLAN_DEVICES: &CStr = c"net.wlan.devices";
 
 /// The module ifconfig loads before creating a lagg (`ifmaybeload`):
 /// `DECLARE_MODULE(if_lagg, …)` in `sys/net/if_lagg.c`; kldload(2) of a
@@ -577,7 +582,7 @@ impl Kernel for FreeBsdKernel {
             Ok(_child) => Ok(()),
             Err(e) => Err(match e.raw_os_error() {
                 Some(code) => errno(op, wlan, code),
-                None => KernelError::other(op, Some(wlan), e.to_string()),
+                None => KernelError::other(op, Some(wlan), text::io_error(&e)),
             }),
         }
     }
@@ -590,6 +595,32 @@ impl Kernel for FreeBsdKernel {
     /// goes wrong between lagghook and wpa_supplicant is `Unknown`.
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         Ok(WpaCtrl::freebsd().own_address(wlan))
+    }
+
+    /// sysctlbyname(3) read of `net.wlan.devices`, a string of radio names
+    /// separated by single spaces and without a NUL
+    /// (`sysctl_ieee80211coms` in `sys/net80211/ieee80211.c`). ENOENT: no
+    /// wlan(4) in the kernel yet, so no radio. 4 KiB hold 256 radios of
+    /// 15 bytes; a longer list fails with ENOMEM rather than being cut.
+    fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
+        let op = Op::GetWlanDevices;
+        let mut buf = [0u8; 4096];
+        let len = match sysctl_read(WLAN_DEVICES, &mut buf) {
+            Ok(len) => len,
+            Err(code) if code == abi::ENOENT => return Ok(Vec::new()),
+            Err(code) => return Err(KernelError::errno(op, None, Errno::from_code(code))),
+        };
+        let text = &buf[..len];
+        let text = &text[..text.iter().position(|&b| b == 0).unwrap_or(text.len())];
+        let text = std::str::from_utf8(text)
+            .map_err(|_| KernelError::other(op, None, "the list is not text"))?;
+        text.split_whitespace()
+            .map(|name| {
+                IfName::new(name).map_err(|e| {
+                    KernelError::other(op, None, format!("radio {}: {e}", text::echo(name)))
+                })
+            })
+            .collect()
     }
 }
 

@@ -1,0 +1,323 @@
+//! `lagghook setup` on simulated laptops (`-k sim:PATH`): what `-n`
+//! prints and what a run writes under `PATH.root`, records in
+//! `PATH.commands` and does to the machine; a second run changes nothing
+//! (issue 10, point 4).
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::{assert_plain, stderr, stdout, Sandbox};
+
+/// em0 with its cable in and wlan0 on iwlwifi0 with its factory address;
+/// if_lagg loaded, no lagg.
+pub const FRESH_LAPTOP: &str = include_str!("fixtures/machines/fresh-laptop.toml");
+
+/// What `setup -n` prints for [`FRESH_LAPTOP`] with no file at all.
+const FRESH_CHANGES: &str = "\
+/usr/local/etc/lagghook.toml: new file: lagg0 over em0 and wlan0 (on iwlwifi0)
+/etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\"
+/etc/rc.conf.d/network: ifconfig_em0: unset -> \"ether 00:11:22:33:44:55 up\"
+/etc/rc.conf.d/network: ifconfig_wlan0: unset -> \"WPA\"
+/etc/rc.conf.d/network: wlans_iwlwifi0: unset -> \"wlan0\"
+/etc/rc.conf.d/network: create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"
+/etc/rc.conf.d/network: ifconfig_lagg0: unset -> \"up laggproto failover laggport em0 laggport wlan0 DHCP\"
+/etc/rc.conf: kld_list: unset -> \"if_iwlwifi\"
+/etc/rc.conf: lagghook_enable: unset -> \"YES\"
+/usr/local/etc/devd/lagghook.conf: new file: the devd rules for lagg0
+/usr/sbin/service devd restart
+# then lagghook reconcile:
+# round 1
+ifconfig lagg0 create
+ifconfig lagg0 up
+sysctl net.link.lagg.failover_rx_all=1
+# round 2 (predicted)
+ifconfig lagg0 laggport em0
+ifconfig wlan0 down
+ifconfig wlan0 ether 00:11:22:33:44:55
+ifconfig lagg0 laggport wlan0
+ifconfig wlan0 up
+";
+
+/// `lagghook -k sim:kernel.toml ARGS`, without `-c`: setup works on the
+/// default configuration path, below the simulated root.
+pub fn setup(sb: &Sandbox, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .arg("-k")
+        .arg(format!("sim:{}", sb.path("kernel.toml").display()))
+        .args(args)
+        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("no-syslog.sock"))
+        .output()
+        .unwrap();
+    assert_plain(&stderr(&out));
+    out
+}
+
+/// A file below the simulated root.
+fn root_file(sb: &Sandbox, path: &str) -> std::path::PathBuf {
+    sb.path("kernel.toml.root").join(path.trim_start_matches('/'))
+}
+
+fn write_root(sb: &Sandbox, path: &str, text: &str) {
+    let p = root_file(sb, path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn read_root(sb: &Sandbox, path: &str) -> String {
+    let p = root_file(sb, path);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Every file of the sandbox with its content: what a run left.
+fn tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let text = std::fs::read(&p).map(|b| String::from_utf8_lossy(&b).into_owned());
+                out.insert(p.display().to_string(), text.unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+fn laptop(name: &str) -> Sandbox {
+    let sb = Sandbox::new(name);
+    sb.write("kernel.toml", FRESH_LAPTOP);
+    sb
+}
+
+/// Proves `-n` on a fresh laptop, with no configuration file, prints every
+/// change, one line each, then the reconcile's rounds, exits 0, and
+/// leaves every file as it was (no root, no record, no state).
+#[test]
+fn dry_run_on_a_fresh_laptop_lists_every_change_and_makes_none() {
+    let sb = laptop("setup-dry");
+    let before = tree(&sb.dir);
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), FRESH_CHANGES);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(tree(&sb.dir), before, "-n changed a file");
+}
+
+/// Proves `setup` writes what `-n` listed: the configuration (mode 0644,
+/// the laptop's ports), the rc.conf variables through sysrc, the devd
+/// rules `devd-conf` prints for that configuration (mode 0644), the devd
+/// restart, and the reconcile that builds lagg0; and that a second run
+/// changes nothing and says so.
+#[test]
+fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
+    let sb = laptop("setup-fresh");
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Each change was logged, as -n printed it (stderr: no syslogd here).
+    let logged: Vec<String> =
+        stderr(&out).lines().map(|l| l.trim_start_matches("lagghook: ").to_owned()).collect();
+    for line in FRESH_CHANGES.lines().take_while(|l| !l.starts_with("# then")) {
+        assert!(logged.iter().any(|l| l == line), "{line} not logged: {logged:#?}");
+    }
+    assert!(logged.contains(&"lagg0: port wlan0 joined".to_owned()), "{logged:#?}");
+
+    let config = read_root(&sb, "/usr/local/etc/lagghook.toml");
+    assert!(config.contains("[lagg0]\nports = [\"em0\", \"wlan0\"]\nmac = \"em0\"\n"), "{config}");
+    assert!(config.contains("wlan.wlan0.parent = \"iwlwifi0\"\n"), "{config}");
+    let mode = |p: &str| std::fs::metadata(root_file(&sb, p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("/usr/local/etc/lagghook.toml"), 0o644);
+    assert_eq!(mode("/usr/local/etc/devd/lagghook.conf"), 0o644);
+    assert_eq!(
+        read_root(&sb, "/etc/rc.conf.d/network"),
+        "cloned_interfaces=\"lagg0\"\nifconfig_em0=\"ether 00:11:22:33:44:55 up\"\n\
+         ifconfig_wlan0=\"WPA\"\nwlans_iwlwifi0=\"wlan0\"\n\
+         create_args_wlan0=\"wlanaddr 00:11:22:33:44:55\"\n\
+         ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n"
+    );
+    assert_eq!(
+        read_root(&sb, "/etc/rc.conf"),
+        "kld_list=\"if_iwlwifi\"\nlagghook_enable=\"YES\"\n"
+    );
+    let config_path = root_file(&sb, "/usr/local/etc/lagghook.toml");
+    let rules = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .arg("-c")
+        .arg(&config_path)
+        .arg("devd-conf")
+        .output()
+        .unwrap();
+    // The same rules, but for the header naming the configuration, which
+    // names it where the laptop has it.
+    let rules =
+        stdout(&rules).replace(&config_path.display().to_string(), "/usr/local/etc/lagghook.toml");
+    assert_eq!(read_root(&sb, "/usr/local/etc/devd/lagghook.conf"), rules);
+    let commands = std::fs::read_to_string(sb.path("kernel.toml.commands")).unwrap();
+    assert_eq!(
+        commands.lines().collect::<Vec<_>>(),
+        [
+            "/usr/sbin/sysrc -f /etc/rc.conf.d/network cloned_interfaces=lagg0",
+            "/usr/sbin/sysrc -f /etc/rc.conf.d/network 'ifconfig_em0=ether 00:11:22:33:44:55 up'",
+            "/usr/sbin/sysrc -f /etc/rc.conf.d/network ifconfig_wlan0=WPA",
+            "/usr/sbin/sysrc -f /etc/rc.conf.d/network wlans_iwlwifi0=wlan0",
+            "/usr/sbin/sysrc -f /etc/rc.conf.d/network \
+             'create_args_wlan0=wlanaddr 00:11:22:33:44:55'",
+            "/usr/sbin/sysrc -f /etc/rc.conf.d/network \
+             'ifconfig_lagg0=up laggproto failover laggport em0 laggport wlan0 DHCP'",
+            "/usr/sbin/sysrc -f /etc/rc.conf kld_list+=if_iwlwifi",
+            "/usr/sbin/sysrc -f /etc/rc.conf lagghook_enable=YES",
+            "/usr/sbin/service devd restart",
+        ]
+    );
+    // The reconcile built lagg0 on the simulated machine.
+    let status = Command::new(env!("CARGO_BIN_EXE_lagghook"))
+        .arg("-c")
+        .arg(&config_path)
+        .arg("-k")
+        .arg(format!("sim:{}", sb.path("kernel.toml").display()))
+        .arg("status")
+        .output()
+        .unwrap();
+    let status = stdout(&status);
+    assert!(status.contains("laggport em0") && status.contains("laggport wlan0"), "{status}");
+
+    // Again: nothing to change, nothing run, no file rewritten.
+    let before = tree(&sb.dir);
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("lagghook: setup: nothing to change\n"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "lagghook: /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let after = tree(&sb.dir);
+    let changed: Vec<&String> = after.keys().filter(|k| before.get(*k) != after.get(*k)).collect();
+    // The reconcile may record the link em0 regained meanwhile in its
+    // state and transitions; setup itself writes nothing.
+    assert!(
+        changed
+            .iter()
+            .all(|k| k.ends_with("kernel.toml.state") || k.ends_with("kernel.toml.history")),
+        "{changed:?}"
+    );
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n\
+         # nothing to do\n"
+    );
+}
+
+/// Proves an rc.conf.d/network that already sets the regulatory domain in
+/// `create_args_wlan0` keeps it: `wlanaddr` is added beside it, in `-n`
+/// and in the file; the rest is as on a fresh laptop.
+#[test]
+fn an_existing_create_args_keeps_its_words() {
+    let sb = laptop("setup-country");
+    write_root(&sb, "/etc/rc.conf.d/network", "create_args_wlan0=\"country DE regdomain ETSI\"\n");
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let want = FRESH_CHANGES.replace(
+        "create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"",
+        "create_args_wlan0: \"country DE regdomain ETSI\" -> \
+         \"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"",
+    );
+    assert_eq!(stdout(&out), want);
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let network = read_root(&sb, "/etc/rc.conf.d/network");
+    assert!(
+        network.starts_with(
+            "create_args_wlan0=\"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"\n"
+        ),
+        "{network}"
+    );
+    let out = setup(&sb, &["-n", "setup"]);
+    assert!(stdout(&out).ends_with("# nothing to do\n"), "{}", stdout(&out));
+}
+
+/// Proves an existing configuration is used, said so, and never
+/// rewritten: its ports, not the kernel's guess, make the changes.
+#[test]
+fn an_existing_configuration_is_never_overwritten() {
+    let sb = laptop("setup-keep");
+    let mine = "# mine\n[lagg0]\nports = [\"wlan0\", \"em0\"]\nwlan.wlan0.parent = \"iwlwifi0\"\n";
+    write_root(&sb, "/usr/local/etc/lagghook.toml", mine);
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(
+            "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("laggport wlan0 laggport em0 DHCP"), "{text}");
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(read_root(&sb, "/usr/local/etc/lagghook.toml"), mine);
+}
+
+/// Proves what setup cannot decide stops it before any change, with the
+/// reason and exit status 2: no cable, and a value it will not guess at.
+#[test]
+fn what_setup_cannot_decide_changes_nothing() {
+    let sb = Sandbox::new("setup-nocable");
+    sb.write("kernel.toml", &FRESH_LAPTOP.replacen("link = true", "link = false", 1));
+    let before = tree(&sb.dir);
+    for args in [&["-n", "setup"][..], &["setup"]] {
+        let out = setup(&sb, args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("lagghook: setup: no wired interface has a carrier: "),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(tree(&sb.dir), before);
+    }
+
+    let sb = laptop("setup-expansion");
+    write_root(&sb, "/etc/rc.conf.d/network", "\ncreate_args_wlan0=\"$wlan_args\"\n");
+    let before = tree(&sb.dir);
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "lagghook: setup: /etc/rc.conf.d/network: create_args_wlan0: line 2: an expansion, \
+         escape or quote inside the value; edit it by hand\n"
+    );
+    assert_eq!(tree(&sb.dir), before);
+}
+
+/// Proves a change that fails stops setup where it failed, with exit
+/// status 1 and the reason, after the changes before it.
+#[test]
+fn a_failed_change_stops_setup() {
+    let sb = laptop("setup-fails");
+    // The record of commands is a directory: the first sysrc cannot run.
+    std::fs::create_dir(sb.path("kernel.toml.commands")).unwrap();
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let failed: Vec<&str> = err.lines().filter(|l| l.contains("(while: ")).collect();
+    assert_eq!(failed.len(), 1, "{err}");
+    let record = sb.path("kernel.toml.commands").display().to_string();
+    assert_eq!(
+        failed[0],
+        format!(
+            "lagghook: setup: {record}: Is a directory \
+             (while: /etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\")"
+        ),
+        "{err}"
+    );
+    assert!(root_file(&sb, "/usr/local/etc/lagghook.toml").exists(), "the step before is made");
+    assert!(!root_file(&sb, "/usr/local/etc/devd/lagghook.conf").exists(), "a later one made");
+    assert!(!err.contains("joined"), "the reconcile ran: {err}");
+}
