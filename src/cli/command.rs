@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cli::args::{Command, Invocation, KernelChoice, USAGE, VERSION};
+use crate::cli::check;
 use crate::cli::output::write_out;
 use crate::cli::rc_conf;
 use crate::cli::simulate;
@@ -157,7 +158,7 @@ pub fn execute_in(
             let text = status::render(config, kernel, &store.load()?, inv.json, now)?;
             return write_out(out, &text);
         }
-        Command::Check => return status::check(config, kernel, &inv.kernel, store.load(), out),
+        Command::Check => return check::check(config, kernel, &inv.kernel, store.load(), out),
         Command::Simulate(_)
         | Command::DevdConf
         | Command::RcConf
