@@ -79,6 +79,15 @@ impl Rule {
         self.line
     }
 
+    /// The statement's `media-type` condition, if it has one (the first:
+    /// devd ANDs several, and no statement we deal with has two).
+    pub fn media(&self) -> Option<Media> {
+        self.conditions.iter().find_map(|c| match c {
+            Condition::Media(m) => Some(*m),
+            Condition::Match { .. } => None,
+        })
+    }
+
     /// The regexes of this statement that FreeBSD's `regcomp` rejects, with
     /// the line of each: devd accepts the statement, but such a `match`
     /// never succeeds (and its `!` form always does).
