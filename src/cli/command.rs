@@ -36,7 +36,8 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         Command::Help => return write_out(out, &format!("{USAGE}\n")),
         Command::Version => return write_out(out, &format!("{VERSION}\n")),
         Command::Simulate(file) => {
-            return simulate::simulate(file.as_deref(), inv.baseline, inv.verbose, out)
+            let config = inv.config_given.then_some(inv.config.as_path());
+            return simulate::simulate(file.as_deref(), config, inv.baseline, inv.verbose, out);
         }
         _ => {}
     }
