@@ -27,6 +27,7 @@ use crate::run::state::{self, FileStore, MemoryStore, StateError, StateStore, St
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
+use crate::sys::root::HostRoot;
 use crate::sys::NativeKernel;
 
 /// Runs `inv` as a process would: real clock, the process's log, state on
@@ -67,6 +68,9 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             return write_out(out, &(caveat + &rc_conf::rc_conf(&config, &identity)));
         }
         _ => {}
+    }
+    if inv.command == Command::Check {
+        return check_command(inv, &config, out);
     }
     if let Command::Event(args) = &inv.command {
         // Decided before any kernel call or lock: devd runs lagghook for
@@ -159,7 +163,11 @@ pub fn execute_in(
             let text = status::render(config, kernel, &store.load()?, inv.json, now)?;
             return write_out(out, &text);
         }
-        Command::Check => return check::check(config, kernel, &inv.kernel, store.load(), out),
+        // `check` reads the machine's files too, so it needs the concrete
+        // machine: [`execute`] runs it, and no devd rule does.
+        Command::Check => {
+            return Err(Error::Usage("check is run by execute, not by a devd rule".into()));
+        }
         Command::Simulate(_)
         | Command::DevdConf
         | Command::RcConf
@@ -185,6 +193,28 @@ pub fn execute_in(
         write_out(out, &text)?;
     }
     Ok(())
+}
+
+/// `check`: the kernel, the identity file and the files under the
+/// machine's root (the host's `/`, or a simulated machine's
+/// `[machine.files]`), all only read, without the lock.
+fn check_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Result<(), Error> {
+    let stored = reader(&inv.kernel).load();
+    match &inv.kernel {
+        KernelChoice::Native => {
+            let mut kernel = NativeKernel::open()?;
+            check::check(config, &mut kernel, &HostRoot, &inv.kernel, stored, out)
+        }
+        KernelChoice::Sim(path) => {
+            // The same refusals as for every command on a simulated machine.
+            let refused = |e| Error::Input(format!("{}: {e}", text::path(path)));
+            file::check_regular(path, Links::Refuse).map_err(refused)?;
+            file::owned_parent(path).map_err(refused)?;
+            let mut kernel = load_sim(path)?;
+            let root = kernel.root();
+            check::check(config, &mut kernel, &root, &inv.kernel, stored, out)
+        }
+    }
 }
 
 /// One observation, without lock or state: for `rc-conf`.

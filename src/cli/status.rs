@@ -434,7 +434,8 @@ mod tests {
 
         let mut out = Vec::new();
         let choice = KernelChoice::Sim("k.toml".into());
-        let _ = crate::cli::check::check(&config, &mut k, &choice, Ok(stored), &mut out);
+        let root = crate::sim::SimRoot::default();
+        let _ = crate::cli::check::check(&config, &mut k, &root, &choice, Ok(stored), &mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains(&format!("# lagg0: {words}\n")), "{text}");
 

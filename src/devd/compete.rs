@@ -79,7 +79,7 @@ pub struct Competitor {
     /// lagghook's priority for those events.
     pub ours: u32,
     pub relation: Relation,
-    /// The events it takes or loses, as `em0 LINK_UP` (`wlan0 RENAME`
+    /// The events it takes or loses, as `em0 LINK_UP` (`RENAME to wlan0`
     /// for a rename to wlan0), in the order lagghook's rules list them.
     pub events: Vec<String>,
     /// Its action runs lagghook too: a second copy of lagghook's rules.
@@ -193,6 +193,7 @@ fn note(
     event: &DevdEvent,
 ) {
     let name = match event.ifnet_event() {
+        Some(e) if e.kind == IfnetEventKind::Rename => format!("RENAME to {}", e.ifname),
         Some(e) => format!("{} {}", e.ifname, e.kind.as_str()),
         None => format!("{} {}", event.subsystem, event.kind),
     };
@@ -307,7 +308,7 @@ mod tests {
             "{a:?}"
         );
         assert!(
-            a.competitors.iter().any(|c| c.events.contains(&"wlan0 RENAME".to_owned())),
+            a.competitors.iter().any(|c| c.events.contains(&"RENAME to wlan0".to_owned())),
             "{a:?}"
         );
     }
