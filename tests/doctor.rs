@@ -490,3 +490,68 @@ fn issue10_lagghook_8_documents_the_doctor() {
     }
     assert_eq!(lagghook::devd::PRIORITY, 150);
 }
+
+/// The kernel's traps besides those above, each with its fix: a lagg name
+/// taken by another kind of interface, a port another lagg holds, a port
+/// lagg refuses.
+#[test]
+fn issue10_check_finds_laggs_and_ports_the_kernel_will_not_take() {
+    let traps_of = |name: &str, laptop: &Laptop| -> Vec<String> {
+        let (code, out) = laptop.check(name);
+        assert_eq!(code, Some(1), "{name}:\n{out}");
+        lines(&out, "TRAP: ").into_iter().map(str::to_owned).collect()
+    };
+    let mut other = Laptop::good();
+    other.machine = other.machine.replace(
+        "name = \"lagg0\"\nkind = \"lagg\"\nproto = \"failover\"\nports = [\"em0\", \"wlan0\"]",
+        "name = \"lagg0\"\nkind = \"other\"",
+    );
+    let traps = traps_of("not-a-lagg", &other);
+    assert!(
+        traps.contains(&"TRAP: lagg0: exists but is not a lagg (kind other); fix: rename or destroy that interface, or configure another lagg name".to_owned()),
+        "{traps:?}"
+    );
+    let mut held = Laptop::good();
+    held.machine = held.machine.replace("ports = [\"em0\", \"wlan0\"]", "ports = [\"em0\"]")
+        + "\n[[machine.interface]]\nname = \"lagg1\"\nkind = \"lagg\"\nports = [\"wlan0\"]\n";
+    let traps = traps_of("held", &held);
+    assert!(
+        traps.contains(&"TRAP: wlan0: is a port of lagg1, not lagg0; fix: ifconfig lagg1 -laggport wlan0, or configure it in lagg1".to_owned()),
+        "{traps:?}"
+    );
+    let mut tun = Laptop::good();
+    tun.config = CONFIG.replace("\"em0\", \"wlan0\"", "\"em0\", \"wlan0\", \"tun0\"");
+    tun.machine += "\n[[machine.interface]]\nname = \"tun0\"\nkind = \"other\"\n";
+    let traps = traps_of("tun", &tun.rules());
+    assert!(
+        traps.contains(&"TRAP: tun0: is not an Ethernet, vlan or wlan interface; lagg refuses it; fix: remove tun0 from the ports of lagg0".to_owned()),
+        "{traps:?}"
+    );
+}
+
+/// devd.conf that does not read lagghook's directory is a trap; a file
+/// that cannot be read (here a directory where wpa_supplicant.conf
+/// should be) is a warning naming it, and does not change the status.
+#[test]
+fn issue10_check_finds_devd_not_reading_lagghooks_directory_and_warns_of_unreadable_files() {
+    let no_dir =
+        Laptop::good().edit("/etc/devd.conf", "\tdirectory \"/usr/local/etc/devd\";\n", "");
+    let trap = one_trap(
+        "devd-no-dir",
+        &no_dir,
+        "/etc/devd.conf: no `directory \"/usr/local/etc/devd\"` option: devd never reads /usr/local/etc/devd/lagghook.conf",
+    );
+    assert!(trap.ends_with(
+        "fix: add `directory \"/usr/local/etc/devd\";` to its options block, as FreeBSD's has"
+    ));
+    let unreadable = Laptop::good()
+        .without("/etc/wpa_supplicant.conf")
+        .file("/etc/wpa_supplicant.conf/oops", "");
+    let (code, out) = unreadable.check("unreadable");
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        lines(&out, "WARN: "),
+        ["WARN: cannot read /etc/wpa_supplicant.conf: is a directory, not a regular file; advice: its ctrl_interface was not checked"],
+        "{out}"
+    );
+}

@@ -244,8 +244,8 @@ fn lagg_traps(config: &Config, snap: &Snapshot, macs: &RememberedMacs, report: &
     for lagg in &config.laggs {
         match snap.interface(&lagg.name) {
             Some(i) if i.kind != IfKind::Lagg => report.trap(
-                format!("{}: exists but is not a lagg", lagg.name),
-                format!("rename or destroy that {}, or configure another lagg name", i.kind),
+                format!("{}: exists but is not a lagg (kind {})", lagg.name, i.kind),
+                "rename or destroy that interface, or configure another lagg name",
             ),
             None => report.note(format!("{}: does not exist yet; reconcile creates it", lagg.name)),
             _ => {}
