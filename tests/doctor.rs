@@ -555,3 +555,17 @@ fn issue10_check_finds_devd_not_reading_lagghooks_directory_and_warns_of_unreada
         "{out}"
     );
 }
+
+/// rc.conf.d/NAME may be a directory of files, read in name order, as
+/// load_rc_config does; a directory inside it is skipped, as `[ -f ]` does.
+#[test]
+fn issue10_check_reads_rc_conf_d_directories_as_rc_does() {
+    let good = Laptop::good();
+    let network = good.files[NETWORK].clone();
+    let split = good
+        .without(NETWORK)
+        .file("/etc/rc.conf.d/network/20-wlan", &network)
+        .file("/etc/rc.conf.d/network/10-old", "create_args_wlan0=\"wlanaddr 00:24:d7:00:00:01\"\n")
+        .file("/etc/rc.conf.d/network/attic/x", "ifconfig_em0=\"DHCP\"\n");
+    assert_eq!(split.check("rc-conf-d"), (Some(0), "configuration OK\n".to_owned()));
+}

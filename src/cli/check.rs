@@ -96,11 +96,18 @@ struct Report {
 
 impl Report {
     fn trap(&mut self, what: impl Into<String>, fix: impl Into<String>) {
-        self.findings.push(Finding::trap(what, fix));
+        self.push(Finding::trap(what, fix));
     }
 
     fn warn(&mut self, what: impl Into<String>, fix: impl Into<String>) {
-        self.findings.push(Finding::warn(what, fix));
+        self.push(Finding::warn(what, fix));
+    }
+
+    /// Once: a file several rc scripts read is found wanting once.
+    fn push(&mut self, finding: Finding) {
+        if !self.findings.contains(&finding) {
+            self.findings.push(finding);
+        }
     }
 
     fn note(&mut self, note: impl Into<String>) {
@@ -401,6 +408,31 @@ fn backup_order_trap(lagg: &LaggConfig, snap: &Snapshot, report: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file several rc scripts read (rc.conf.d/network: netif and
+    /// pccard_ether) is reported once, and advice alone leaves the verdict
+    /// "configuration OK".
+    #[test]
+    fn findings_are_listed_once_and_advice_does_not_fail() {
+        let mut report = Report::default();
+        report.warn("cannot read /etc/rc.conf.d/network: is larger than 1 MiB", "x");
+        report.warn("cannot read /etc/rc.conf.d/network: is larger than 1 MiB", "x");
+        assert_eq!(report.failing(), 0);
+        assert_eq!(
+            report.text(),
+            "WARN: cannot read /etc/rc.conf.d/network: is larger than 1 MiB; advice: x\n\
+             configuration OK\n"
+        );
+        report.trap("t", "f");
+        report.would.push("ifconfig lagg0 up".into());
+        report.note("n");
+        assert_eq!(report.failing(), 2);
+        assert_eq!(
+            report.text(),
+            "TRAP: t; fix: f\nwould: ifconfig lagg0 up\n\
+             WARN: cannot read /etc/rc.conf.d/network: is larger than 1 MiB; advice: x\n# n\n"
+        );
+    }
     use crate::sim::{Machine, SimKernel, SimRoot};
 
     /// Issue 8: `check` reports an if_lagg that is neither loaded nor

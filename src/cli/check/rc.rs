@@ -114,9 +114,14 @@ fn source(root: &dyn Root, file: &str, vars: &mut RcVars, report: &mut Report) {
 fn source_rc_conf_d(root: &dyn Root, path: &str, vars: &mut RcVars, report: &mut Report) {
     match root.list(path) {
         Ok(Some(mut names)) => {
+            // sh's `*`: sorted, no dot files; rc then reads what `[ -f ]`
+            // passes, so a directory in there is skipped.
             names.sort();
             for name in names.iter().filter(|n| !n.starts_with('.')) {
-                source(root, &join(path, name), vars, report);
+                let file = join(path, name);
+                if !matches!(root.list(&file), Ok(Some(_))) {
+                    source(root, &file, vars, report);
+                }
             }
         }
         Ok(None) => source(root, path, vars, report),
