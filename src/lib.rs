@@ -11,9 +11,10 @@
 //!    the planner, transition lines). No I/O.
 //! 2. [`devd`]: devd.conf as FreeBSD's devd reads and dispatches it, and the
 //!    rules lagghook generates. No I/O either.
-//! 3. [`kernel`]: the seam, one method per kernel request.
+//! 3. [`kernel`]: the seam, one method per kernel request; [`root`]: the
+//!    seam to the system's configuration files, read-only, for `check`.
 //! 4. [`sys`] (the OS: FreeBSD's ioctls, and the files and programs lagghook
-//!    touches) and [`sim`] (a simulated FreeBSD kernel) implement it; the
+//!    touches) and [`sim`] (a simulated FreeBSD kernel) implement both; the
 //!    simulator keeps its machine file through `sys::file`, never the
 //!    other way round.
 //! 5. [`run`]: one run against any kernel: rounds of observe, plan and
@@ -37,6 +38,9 @@ pub mod devd;
 pub mod domain;
 /// The kernel trait every backend implements, and its error type.
 pub mod kernel;
+/// Read-only access to the system's configuration files under a root,
+/// for `check`: the host's `/` or a simulated machine's files.
+pub mod root;
 /// One lagghook run: lock → observe → plan → apply → log → state.
 pub mod run;
 /// Scenario files: executable specifications run on the simulated kernel.

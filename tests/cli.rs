@@ -154,12 +154,15 @@ fn without_a_kernel_backend_the_native_kernel_is_unavailable() {
     );
 }
 
+/// `check` exits 1 and lists what a reconcile would do while the laptop is
+/// not converged, and names a wrong parent with its fix. (The files'
+/// traps, and "configuration OK" on a good laptop: `tests/doctor.rs`.)
 #[test]
-fn check_reports_ok_or_every_problem() {
+fn check_reports_pending_changes_and_every_problem() {
     let sb = Sandbox::laptop("check");
     let out = sb.run(&["check"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).ends_with("configuration OK\n"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("would: ifconfig lagg0 laggport wlan0\n"), "{}", stdout(&out));
 
     sb.write(
         "config.toml",
@@ -167,7 +170,13 @@ fn check_reports_ok_or_every_problem() {
     );
     let out = sb.run(&["check"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("wlan0: parent is iwn0, configured ath0"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(
+            "TRAP: wlan0: parent is iwn0, configured ath0; fix: set wlan.wlan0.parent = \"iwn0\""
+        ),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// Issue 10: the transitions outlive a reboot (`PATH.history`, as
@@ -210,8 +219,8 @@ fn check_reports_an_unmanaged_member_and_status_the_backup() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
         stdout(&out).contains(
-            "lagg0: port re0 is not in the configuration; lagghook leaves it alone \
-             (fix: list it in ports, or ifconfig lagg0 -laggport re0)"
+            "TRAP: lagg0: port re0 is not in the configuration; lagghook leaves it alone; \
+             fix: list it in ports, or ifconfig lagg0 -laggport re0\n"
         ),
         "{}",
         stdout(&out)
@@ -306,8 +315,9 @@ fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
     commands.push(("simulate".into(), simulate));
     for (what, command) in commands {
         let out = run_into_closed_pipe(command);
-        // status's exit is its verdict: wlan0 outside lagg0 is degraded.
-        let want = if what.ends_with("status") { 1 } else { 0 };
+        // status's and check's exit is their verdict: wlan0 outside lagg0
+        // is degraded, and check lists the change a reconcile would make.
+        let want = if what.ends_with("status") || what == "check" { 1 } else { 0 };
         assert_eq!(out.status.code(), Some(want), "{what}: {}", stderr(&out));
         assert_eq!(stderr(&out), "", "{what}");
     }
@@ -393,8 +403,9 @@ fn reading_commands_never_take_the_lock() {
     for args in [&["status"][..], &["-j", "status"], &["check"], &["-n", "reconcile"]] {
         let started = std::time::Instant::now();
         let out = sb.run(args);
-        // status says "degraded" (1): wlan0 is outside lagg0.
-        let want = if args.ends_with(&["status"]) { 1 } else { 0 };
+        // status's and check's 1 is their verdict on this unconverged
+        // laptop (wlan0 outside lagg0), not the lock.
+        let want = if args.ends_with(&["status"]) || args == ["check"] { 1 } else { 0 };
         assert_eq!(out.status.code(), Some(want), "{args:?}: {}", stderr(&out));
         assert!(started.elapsed() < Duration::from_secs(1), "{args:?} waited for the lock");
     }

@@ -8,6 +8,8 @@ mod cli;
 mod conformance;
 /// Man pages and docs stay in step with the code.
 mod docs;
+/// `check` as a doctor on simulated broken laptops; `simulate -c`.
+mod doctor;
 /// Failing kernel calls and a world changing mid-run.
 mod faults;
 /// Hostile input: refused with one line, nothing changed.

@@ -19,7 +19,7 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-nv] [-c file] [-k kernel] reconcile
        lagghook [-jv] [-c file] [-k kernel] status
        lagghook [-c file] [-k kernel] check
-       lagghook [-bv] simulate [file]
+       lagghook [-bv] [-c file] simulate [file]
        lagghook [-c file] devd-conf
        lagghook [-c file] [-k kernel] rc-conf
        lagghook [-nv] [-c file] [-k kernel] setup
@@ -64,6 +64,9 @@ pub enum KernelChoice {
 pub struct Invocation {
     pub command: Command,
     pub config: PathBuf,
+    /// `-c` was given: `simulate` then runs the scenario with `config`
+    /// instead of the scenario's own configuration.
+    pub config_given: bool,
     pub kernel: KernelChoice,
     /// `-n`: print the plan, change nothing.
     pub dry_run: bool,
@@ -91,6 +94,7 @@ where
     let mut inv = Invocation {
         command: Command::Help,
         config: PathBuf::from(config::DEFAULT_PATH),
+        config_given: false,
         kernel: KernelChoice::Native,
         dry_run: false,
         verbose: false,
@@ -123,6 +127,7 @@ where
             }
             Short('c') => {
                 given.push('c');
+                inv.config_given = true;
                 inv.config = parser.value().map_err(|e| usage(e.to_string()))?.into();
             }
             Short('k') => {
@@ -190,7 +195,7 @@ fn options_of(command: &Command) -> &'static str {
         Command::Event(_) | Command::Reconcile | Command::Setup => "nvck",
         Command::Status => "jvck",
         Command::Check | Command::RcConf => "ck",
-        Command::Simulate(_) => "bv",
+        Command::Simulate(_) => "bvc",
         Command::DevdConf => "c",
         // Never reached: -h and -V return before the check.
         Command::Help | Command::Version => "",
@@ -253,7 +258,11 @@ mod tests {
         assert!(i.dry_run && i.verbose);
         let i = p(&["simulate", "day.toml", "-v"]).unwrap();
         assert_eq!(i.command, Command::Simulate(Some("day.toml".into())));
-        assert!(i.verbose);
+        assert!(i.verbose && !i.config_given);
+        // Issue 10, point 11: a scenario replayed with one's own configuration.
+        let i = p(&["simulate", "-c", "/tmp/mine.toml", "day.toml"]).unwrap();
+        assert!(i.config_given);
+        assert_eq!(i.config, PathBuf::from("/tmp/mine.toml"));
         // `--` ends the options: a scenario file may be named "-v".
         let i = p(&["simulate", "--", "-v"]).unwrap();
         assert_eq!(i.command, Command::Simulate(Some("-v".into())));

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cli::args::{Command, Invocation, KernelChoice, USAGE, VERSION};
+use crate::cli::check;
 use crate::cli::output::write_out;
 use crate::cli::rc_conf;
 use crate::cli::setup;
@@ -27,6 +28,7 @@ use crate::run::state::{self, FileStore, Files, MemoryStore, StateError, StateSt
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
+use crate::sys::root::HostRoot;
 use crate::sys::NativeKernel;
 
 /// Runs `inv` as a process would: real clock, the process's log, state on
@@ -36,7 +38,8 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         Command::Help => return write_out(out, &format!("{USAGE}\n")),
         Command::Version => return write_out(out, &format!("{VERSION}\n")),
         Command::Simulate(file) => {
-            return simulate::simulate(file.as_deref(), inv.baseline, inv.verbose, out)
+            let config = inv.config_given.then_some(inv.config.as_path());
+            return simulate::simulate(file.as_deref(), config, inv.baseline, inv.verbose, out);
         }
         // setup may have to write the configuration first.
         Command::Setup => return setup::setup(inv, log, out),
@@ -69,12 +72,15 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         }
         _ => {}
     }
+    if inv.command == Command::Check {
+        return check_command(inv, &config, out);
+    }
     execute_with(inv, &config, log, out)
 }
 
-/// Runs the kernel command `inv` (an event, `reconcile`, `status` or
-/// `check`) with `config` as its configuration, whatever file that came
-/// from: as a process would, on the kernel, log and state `inv` chooses.
+/// Runs the kernel command `inv` (an event, `reconcile` or `status`) with
+/// `config` as its configuration, whatever file that came from: as a
+/// process would, on the kernel, log and state `inv` chooses.
 pub fn execute_with(
     inv: &Invocation,
     config: &Config,
@@ -180,7 +186,11 @@ pub fn execute_in(
                 n => Err(Error::Verdict(n)),
             };
         }
-        Command::Check => return status::check(config, kernel, &inv.kernel, store.load(), out),
+        // `check` reads the machine's files too, so it needs the concrete
+        // machine: [`execute`] runs it, and no devd rule does.
+        Command::Check => {
+            return Err(Error::Usage("check is run by execute, not by a devd rule".into()));
+        }
         Command::Simulate(_)
         | Command::Setup
         | Command::DevdConf
@@ -203,6 +213,28 @@ pub fn execute_in(
         write_out(out, &report.dry_run_text())?;
     }
     Ok(())
+}
+
+/// `check`: the kernel, the identity file and the files under the
+/// machine's root (the host's `/`, or a simulated machine's
+/// `[machine.files]`), all only read, without the lock.
+fn check_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Result<(), Error> {
+    let stored = reader(&inv.kernel).load();
+    match &inv.kernel {
+        KernelChoice::Native => {
+            let mut kernel = NativeKernel::open()?;
+            check::check(config, &mut kernel, &HostRoot, &inv.kernel, stored, out)
+        }
+        KernelChoice::Sim(path) => {
+            // The same refusals as for every command on a simulated machine.
+            let refused = |e| Error::Input(format!("{}: {e}", text::path(path)));
+            file::check_regular(path, Links::Refuse).map_err(refused)?;
+            file::owned_parent(path).map_err(refused)?;
+            let mut kernel = load_sim(path)?;
+            let root = kernel.root();
+            check::check(config, &mut kernel, &root, &inv.kernel, stored, out)
+        }
+    }
 }
 
 /// One observation, without lock or state: for `rc-conf`.

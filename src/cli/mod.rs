@@ -3,6 +3,9 @@
 
 /// Command line parsing; `USAGE` is the man page SYNOPSIS.
 pub mod args;
+/// `check`: the configuration, the kernel and the system's files, and
+/// what a reconcile would change.
+pub mod check;
 /// Carries out a parsed command line against the chosen kernel.
 pub mod command;
 /// Standard output, where a closed pipe is not an error.
@@ -13,5 +16,5 @@ pub mod rc_conf;
 pub mod setup;
 /// `simulate`: the scenario harness with this front end as devd's program.
 pub mod simulate;
-/// `status` and `check`: reports on the kernel against the configuration.
+/// `status`: the kernel reported against the configuration.
 pub mod status;

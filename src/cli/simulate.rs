@@ -14,6 +14,7 @@ use crate::cli::output::write_out;
 use crate::cli::rc_conf::rc_conf;
 use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity;
+use crate::run;
 use crate::run::error::Error;
 use crate::run::log::MemoryLog;
 use crate::run::observe;
@@ -71,20 +72,34 @@ fn lagghook(
 }
 
 /// `lagghook simulate [FILE]`: runs a scenario and prints what happened.
-/// With `baseline`, expectations are reported but do not fail the run:
-/// the baseline shows what lagghook buys, it is expected to fall short.
+/// With `config` (`-c FILE`), the scenario runs with that configuration
+/// instead of its own, so a user can replay it with theirs (its rc.conf
+/// lines, unless the scenario gives its own, are then the ones `rc-conf`
+/// prints for that configuration). With `baseline`, expectations are
+/// reported but do not fail the run: the baseline shows what lagghook
+/// buys, it is expected to fall short.
 pub fn simulate(
     file: Option<&Path>,
+    config: Option<&Path>,
     baseline: bool,
     verbose: bool,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let scenario = match file {
+    let mut scenario = match file {
         Some(path) => Scenario::load(path)?,
         None => Scenario::parse(LAPTOP_DAY, "built-in laptop-day scenario")?,
     };
+    if let Some(path) = config {
+        scenario.config = run::load_config(path)?;
+    }
     let report = if baseline { run_baseline(&scenario)? } else { run_scenario(&scenario)? };
-    let text = render(&scenario, &report, verbose);
+    let mut text = render(&scenario, &report, verbose);
+    if let Some(path) = config {
+        text = format!(
+            "configuration: {} (instead of the scenario's own)\n{text}",
+            crate::domain::text::path(path)
+        );
+    }
     write_out(out, &text)?;
     match report.failures() {
         n if n > 0 && !baseline => Err(Error::Unmet(n)),

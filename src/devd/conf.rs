@@ -79,6 +79,15 @@ impl Rule {
         self.line
     }
 
+    /// The statement's `media-type` condition, if it has one (the first:
+    /// devd ANDs several, and no statement we deal with has two).
+    pub fn media(&self) -> Option<Media> {
+        self.conditions.iter().find_map(|c| match c {
+            Condition::Media(m) => Some(*m),
+            Condition::Match { .. } => None,
+        })
+    }
+
     /// The regexes of this statement that FreeBSD's `regcomp` rejects, with
     /// the line of each: devd accepts the statement, but such a `match`
     /// never succeeds (and its `!` form always does).
@@ -254,21 +263,32 @@ pub(super) struct SetVariables(Vec<(String, String)>);
 /// [`parse`] for one of several files devd reads in turn
 /// (`config::parse`), sharing `vars` with the others.
 pub(super) fn parse_file(text: &str, vars: &mut SetVariables) -> Result<Vec<Rule>, DevdParseError> {
+    parse_file_and_directories(text, vars).map(|(rules, _)| rules)
+}
+
+/// [`parse_file`], with the `directory` options of the file's `options`
+/// blocks, in order: the directories devd reads after the file it was
+/// started with (`config::parse`, `add_directory` in `sbin/devd/devd.cc`).
+pub(super) fn parse_file_and_directories(
+    text: &str,
+    vars: &mut SetVariables,
+) -> Result<(Vec<Rule>, Vec<String>), DevdParseError> {
     let toks = lex(text)?;
-    let mut p = Parser { toks, pos: 0, vars };
+    let mut p = Parser { toks, pos: 0, vars, directories: Vec::new() };
     let mut rules = Vec::new();
     while p.pos < p.toks.len() {
         if let Some(rule) = p.statement()? {
             rules.push(rule);
         }
     }
-    Ok(rules)
+    Ok((rules, p.directories))
 }
 
 struct Parser<'v> {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     vars: &'v mut SetVariables,
+    directories: Vec<String>,
 }
 
 impl Parser<'_> {
@@ -401,7 +421,11 @@ impl Parser<'_> {
         loop {
             match self.next("an option or '}'")? {
                 Tok::Close if any => break,
-                Tok::Word(w) if w == "directory" || w == "pid-file" => {
+                Tok::Word(w) if w == "directory" => {
+                    let dir = self.string()?;
+                    self.directories.push(dir);
+                }
+                Tok::Word(w) if w == "pid-file" => {
                     self.string()?;
                 }
                 Tok::Word(w) if w == "set" => {

@@ -37,6 +37,17 @@ pub enum Media {
 }
 
 impl Media {
+    /// As a `media-type` string in devd.conf, and as `media_type`
+    /// functions give it ([`select`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Media::Ethernet => "ethernet",
+            Media::Ieee80211 => "802.11",
+            Media::Atm => "ATM",
+            Media::Unknown => "unknown",
+        }
+    }
+
     pub(super) fn parse(s: &str) -> Media {
         match s.to_ascii_lowercase().as_str() {
             "ethernet" => Media::Ethernet,

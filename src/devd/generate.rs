@@ -15,16 +15,29 @@ use crate::domain::event::{DevdEvent, IfnetEventKind};
 use crate::domain::model::IfName;
 use crate::domain::text;
 
-use super::dispatch::select;
+use super::conf::Rule;
+use super::dispatch::{select, Media};
 use super::stock::{stock_rules, StockError};
 
 /// Where devd rules say lagghook is installed (the FreeBSD ports prefix).
 pub const PROGRAM: &str = "/usr/local/sbin/lagghook";
 
 /// Priority of lagghook's statements. Anything above 0 outranks the stock
-/// interface rules (all `notify 0`); 100 is what the stock file's own
-/// examples use for overrides, and no stock IFNET rule uses it.
-pub const PRIORITY: u32 = 100;
+/// interface rules (all `notify 0`). Two statements of equal priority that
+/// match the same event are taken in the order devd read them, which for
+/// two files in one directory is readdir(3)'s (`config::parse`,
+/// `parse_files_in_dir` in `sbin/devd/devd.cc`): undefined. So the number
+/// is one no shipped or common rule uses. Surveyed in `freebsd/freebsd-src`
+/// `sbin/devd/`: `devd.conf` (023fc80e) uses 0 for IFNET, 10 for ACPI and
+/// 100 for its override examples and DEVFS; `hyperv.conf` 10 and 11,
+/// `zfs.conf` and `apple.conf` 0 and 10, `snd.conf` 0, `nvmf.conf`,
+/// `uath.conf` and `devmatch.conf` 100, `growfs_postboot.conf` 200,
+/// `dhclient.conf` (FreeBSD 15) 0. Outside the base system: the Handbook's
+/// CARP example uses `notify 30` on IFNET, and the third-party rules found
+/// for IFNET events use 0 and 100 (an `IFNET mt7921u… ATTACH` rule). 150
+/// ties with none of them, and outranks the usual override value 100.
+/// `lagghook check` lists any rule that ties with these or outranks them.
+pub const PRIORITY: u32 = 150;
 
 /// Why rules cannot be generated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,54 +78,65 @@ pub fn rules_for(config: &Config, program: &str) -> String {
 /// [`rules_for`], with a bad `program` (or stock text that does not load)
 /// reported instead of written out.
 ///
-/// For each event type, each port gets the stock action that FreeBSD 14
+/// For each event type, each port gets the stock actions that FreeBSD 14
 /// would have run for it (found by running [`select`] over
-/// [`stock_rules`]); ports with the same chained action share a statement,
-/// and statements with the same ports and action are merged over event
-/// types. The output depends only on the config and `program`.
+/// [`stock_rules`]): one for each media type a stock rule's `media-type`
+/// condition tests, copied with that condition, and the one that runs
+/// whatever the media. Ports with the same chained action and condition
+/// share a statement, and statements with the same ports, condition and
+/// action are merged over event types. The output depends only on the
+/// config and `program`.
 pub fn try_rules_for(config: &Config, program: &str) -> Result<String, GenError> {
     let prog = shell_word(program)?;
     let stock = stock_rules().map_err(GenError::Stock)?;
     let mut out = String::new();
     header(config, &mut out);
 
-    // (ports, chained stock action, kinds), in first-appearance order.
-    let mut groups: Vec<(Vec<&IfName>, Option<String>, Vec<IfnetEventKind>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for kind in IfnetEventKind::ALL {
-        let mut per_kind: Vec<(Vec<&IfName>, Option<String>)> = Vec::new();
-        for (lagg, port) in config.ports() {
-            // The media a port reports: 802.11 for a vap, Ethernet for the
-            // rest (lagg only accepts IFT_ETHER ports, `lagg_port_create`).
-            let media: &'static str = if lagg.is_wlan_port(port) { "802.11" } else { "ethernet" };
-            let event = DevdEvent::ifnet(port, kind);
-            let chained = select(&stock, &event, &|_| Some(media)).map(|r| r.action().to_owned());
-            match per_kind.iter_mut().find(|(_, a)| *a == chained) {
-                Some((ports, _)) => ports.push(port),
-                None => per_kind.push((vec![port], chained)),
+        let mut per_kind: Vec<(Vec<&IfName>, Option<Media>, Option<String>)> = Vec::new();
+        for (_, port) in config.ports() {
+            for (media, chained) in outcomes(&stock, port, kind) {
+                match per_kind.iter_mut().find(|(_, m, a)| *m == media && *a == chained) {
+                    Some((ports, _, _)) => ports.push(port),
+                    None => per_kind.push((vec![port], media, chained)),
+                }
             }
         }
-        for (ports, chained) in per_kind {
-            match groups.iter_mut().find(|(p, a, _)| *p == ports && *a == chained) {
-                Some((_, _, kinds)) => kinds.push(kind),
-                None => groups.push((ports, chained, vec![kind])),
+        for (ports, media, chained) in per_kind {
+            let same =
+                |g: &&mut Group<'_>| g.ports == ports && g.media == media && g.chained == chained;
+            match groups.iter_mut().find(same) {
+                Some(g) => g.kinds.push(kind),
+                None => groups.push(Group { ports, media, chained, kinds: vec![kind] }),
             }
         }
     }
+    // devd runs the first matching statement of the highest priority, in
+    // the order it read them (`config::sort_vector` is a stable sort), and
+    // all of these have the same priority: a statement with a media-type
+    // must come before the one that matches the same event whatever the
+    // media, or it would never be reached.
+    groups.sort_by_key(|g| g.media.is_none());
+    let conditioned: Vec<IfnetEventKind> =
+        groups.iter().filter(|g| g.media.is_some()).flat_map(|g| g.kinds.clone()).collect();
 
-    for (ports, chained, kinds) in &groups {
+    for g in &groups {
         out.push('\n');
-        why(ports, chained.as_deref(), kinds, &mut out);
-        let subsystem = alternation(ports.iter().map(|p| escape_regex(p.as_str())));
-        let types = alternation(kinds.iter().map(|k| k.as_str().to_owned()));
+        why(g, &conditioned, &mut out);
+        let subsystem = alternation(g.ports.iter().map(|p| escape_regex(p.as_str())));
+        let types = alternation(g.kinds.iter().map(|k| k.as_str().to_owned()));
         let ours = format!("{prog} event $system $subsystem $type");
-        let action = match chained {
+        let action = match &g.chained {
             Some(stock) => format!("{stock}; {ours}"),
             None => ours,
         };
+        let media =
+            g.media.map_or(String::new(), |m| format!("\tmedia-type\t\t\"{}\";\n", m.as_str()));
         out.push_str(&format!(
             "notify {PRIORITY} {{\n\tmatch \"system\"\t\t\"IFNET\";\n\
              \tmatch \"subsystem\"\t\"{subsystem}\";\n\tmatch \"type\"\t\t\"{types}\";\n\
-             \taction \"{action}\";\n}};\n"
+             {media}\taction \"{action}\";\n}};\n"
         ));
     }
 
@@ -128,10 +152,11 @@ pub fn try_rules_for(config: &Config, program: &str) -> Result<String, GenError>
             select(&stock, &event, &|_| None).map(|r| r.action().to_owned())
         });
         out.push('\n');
-        why(&ports, chained.as_deref(), &[rename], &mut out);
+        let group = Group { ports: ports.clone(), media: None, chained, kinds: vec![rename] };
+        why(&group, &[], &mut out);
         let names = alternation(ports.iter().map(|p| escape_regex(p.as_str())));
         let ours = format!("{prog} event $system $name $type");
-        let action = match chained {
+        let action = match &group.chained {
             Some(stock) => format!("{stock}; {ours}"),
             None => ours,
         };
@@ -142,6 +167,48 @@ pub fn try_rules_for(config: &Config, program: &str) -> Result<String, GenError>
         ));
     }
     Ok(out)
+}
+
+/// One generated statement: the ports and event types it matches, the
+/// `media-type` condition it copies from the stock statement it chains,
+/// and that statement's action.
+struct Group<'a> {
+    ports: Vec<&'a IfName>,
+    media: Option<Media>,
+    chained: Option<String>,
+    kinds: Vec<IfnetEventKind>,
+}
+
+/// What the stock statements run for `port`'s event of `kind`: for each
+/// media type a stock statement's `media-type` condition tests, that
+/// statement's action, under the same condition (devd asks SIOCGIFMEDIA
+/// when the event comes, `media::do_match`, and so will a statement
+/// chaining it); then what runs when no such condition holds, SIOCGIFMEDIA
+/// failing included.
+fn outcomes(
+    stock: &[Rule],
+    port: &IfName,
+    kind: IfnetEventKind,
+) -> Vec<(Option<Media>, Option<String>)> {
+    let event = DevdEvent::ifnet(port, kind);
+    let mut out: Vec<(Option<Media>, Option<String>)> = Vec::new();
+    for media in [Media::Ethernet, Media::Ieee80211, Media::Atm] {
+        if let Some(r) = select(stock, &event, &|_| Some(media.as_str())) {
+            if r.media() == Some(media) {
+                out.push((Some(media), Some(r.action().to_owned())));
+            }
+        }
+    }
+    match select(stock, &event, &|_| None) {
+        // A stock statement for `media-type "unknown"`: none in FreeBSD's
+        // files, but kept conditional like the others if one appears.
+        Some(r) if r.media().is_some() => {
+            out.push((r.media(), Some(r.action().to_owned())));
+            out.push((None, None));
+        }
+        r => out.push((None, r.map(|r| r.action().to_owned()))),
+    }
+    out
 }
 
 fn header(config: &Config, out: &mut String) {
@@ -165,14 +232,18 @@ fn header(config: &Config, out: &mut String) {
          # priority {PRIORITY}, above the stock priority-0 interface rules, so where a\n\
          # stock FreeBSD 14 rule would match the same event, its action is run\n\
          # here first, chained with ';' (lagghook runs whatever its exit status).\n\
+         # No stock or common package rule uses {PRIORITY}: at equal priority the\n\
+         # order between two files of one directory is readdir(3)'s, undefined.\n\
+         # `lagghook check` lists every rule that ties with these or outranks them.\n\
          #\n\
          # Interfaces not in the config are not matched, and neither are the\n\
          # laggs themselves: a lagg's LINK_UP must reach the stock rule that\n\
          # runs `service dhclient quietstart lagg0` (ifconfig_lagg0=\"... DHCP\"),\n\
          # and lagghook learns about a lagg from its ports' events.\n\
-         # A port is taken to be a wlan vap if it has a wlan.X table or is named\n\
-         # wlan<N> (what rc.d/netif's wlan_up creates), an Ethernet NIC otherwise;\n\
-         # that only decides which stock action is chained.\n\
+         # A stock rule with a media-type condition (dhclient on LINK_UP) is\n\
+         # chained by a statement with the same condition; a statement without\n\
+         # it, after it, runs lagghook alone for the same event whatever the\n\
+         # media: of equal priorities devd takes the first match in file order.\n\
          # Regexes are implicitly ^...$ and case-insensitive; alternatives are in\n\
          # parentheses because devd only prepends ^ and appends $.\n\
          # devd passes $system $subsystem $type shell-quoted, one word each.\n",
@@ -182,12 +253,26 @@ fn header(config: &Config, out: &mut String) {
     }
 }
 
-/// The why-comment over one generated statement.
-fn why(ports: &[&IfName], chained: Option<&str>, kinds: &[IfnetEventKind], out: &mut String) {
-    let names: Vec<&str> = ports.iter().map(|p| p.as_str()).collect();
-    let kind_names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    out.push_str(&format!("# {} of {}:\n", kind_names.join(", "), names.join(", ")));
-    for kind in kinds {
+/// The why-comment over one generated statement. `conditioned`: the event
+/// types that also have statements with a media-type condition, above.
+fn why(g: &Group<'_>, conditioned: &[IfnetEventKind], out: &mut String) {
+    let names: Vec<&str> = g.ports.iter().map(|p| p.as_str()).collect();
+    let kind_names: Vec<&str> = g.kinds.iter().map(|k| k.as_str()).collect();
+    let (kinds, ports) = (kind_names.join(", "), names.join(", "));
+    if let (Some(media), Some(action)) = (g.media, &g.chained) {
+        // The event types are explained at the statement without a
+        // media-type, below, which every such event reaches otherwise.
+        let m = media.as_str();
+        out.push_str(&format!(
+            "# {kinds} of {ports}, when SIOCGIFMEDIA says {m}:\n\
+             #  A stock notify 0 rule with `media-type \"{m}\"` would run\n#    {action}\n\
+             #  for this event; this statement outranks it, so it runs that first,\n\
+             #  under the same condition (see the statement below for lagghook's part).\n"
+        ));
+        return;
+    }
+    out.push_str(&format!("# {kinds} of {ports}:\n"));
+    for kind in &g.kinds {
         out.push_str(match kind {
             IfnetEventKind::LinkUp => {
                 "#  LINK_UP: a port regained carrier or associated; lagghook checks that\n\
@@ -216,20 +301,28 @@ fn why(ports: &[&IfName], chained: Option<&str>, kinds: &[IfnetEventKind], out: 
             }
         });
     }
-    match chained {
+    let above: Vec<&str> =
+        g.kinds.iter().filter(|k| conditioned.contains(k)).map(|k| k.as_str()).collect();
+    match &g.chained {
         Some(action) => out.push_str(&format!(
             "#  A stock notify 0 rule would run\n#    {action}\n\
              #  for this event; this statement outranks it, so it runs that first.\n"
         )),
-        None => {
-            out.push_str("#  No stock rule matches, so nothing is chained.\n");
-            if kinds.contains(&IfnetEventKind::Attach) {
-                out.push_str(
-                    "#  (FreeBSD 14's pccard_ether ATTACH rule skips wlan<N>: the radio's\n\
-                     #  `attach 0` startchildren rule has already configured the vap.)\n",
-                );
-            }
+        None if above.is_empty() => {
+            out.push_str("#  No stock rule matches, so nothing is chained.\n")
         }
+        None => out.push_str(&format!(
+            "#  No stock rule matches, so nothing is chained; a {} whose media type\n\
+             #  a stock rule tests is taken by a statement above, which devd tries\n\
+             #  first (same priority, earlier in the file).\n",
+            above.join(" or ")
+        )),
+    }
+    if g.chained.is_none() && g.kinds.contains(&IfnetEventKind::Attach) {
+        out.push_str(
+            "#  (FreeBSD 14's pccard_ether ATTACH rule skips wlan<N>: the radio's\n\
+             #  `attach 0` startchildren rule has already configured the vap.)\n",
+        );
     }
 }
 
@@ -329,6 +422,41 @@ mod tests {
         assert!(select(&rules, &eth, &media).is_none());
     }
 
+    /// Issue 10, point 11: the chained stock dhclient keeps the stock
+    /// rule's media-type condition. When SIOCGIFMEDIA says neither
+    /// ethernet nor 802.11 (or fails), the stock rules run nothing for a
+    /// LINK_UP, and neither does lagghook's statement besides lagghook;
+    /// a vap reporting Ethernet media gets the Ethernet rule's action.
+    #[test]
+    fn issue10_chained_dhclient_keeps_the_media_type_condition() {
+        let rules = all_rules(&default_config());
+        let hook = |i: &str| format!("{PROGRAM} event IFNET {i} LINK_UP");
+        let stock = stock_rules().unwrap();
+        for port in ["em0", "wlan0"] {
+            let ev = DevdEvent::new("IFNET", port, "LINK_UP");
+            for media_type in ["ethernet", "802.11", "ATM"] {
+                let media = |_: &str| Some(media_type);
+                let stock_runs: Vec<String> = select(&stock, &ev, &media)
+                    .map(|r| r.commands(&ev).into_iter().map(|c| c.join(" ")).collect())
+                    .unwrap_or_default();
+                let ours: Vec<String> = select(&rules, &ev, &media)
+                    .unwrap()
+                    .commands(&ev)
+                    .into_iter()
+                    .map(|c| c.join(" "))
+                    .collect();
+                let mut want = stock_runs.clone();
+                want.push(hook(port));
+                assert_eq!(ours, want, "{port} with media {media_type}");
+            }
+            let none = |_: &str| None;
+            assert!(select(&stock, &ev, &none).is_none());
+            let ours = select(&rules, &ev, &none).unwrap().commands(&ev);
+            assert_eq!(ours.len(), 1, "{ours:?}");
+            assert_eq!(ours[0].join(" "), hook(port));
+        }
+    }
+
     #[test]
     fn every_generated_command_reparses_as_the_event() {
         let rules = all_rules(&default_config());
@@ -359,23 +487,29 @@ mod tests {
         let text = rules_for(&default_config(), PROGRAM);
         let statements: Vec<&str> =
             text.lines().filter(|l| l.starts_with("notify") || l.starts_with("\taction")).collect();
+        let dhclient = "\taction \"service dhclient quietstart $subsystem; /usr/local/sbin/lagghook event $system $subsystem $type\";";
+        let hook = "\taction \"/usr/local/sbin/lagghook event $system $subsystem $type\";";
         assert_eq!(
             statements,
             [
-                "notify 100 {",
-                "\taction \"service dhclient quietstart $subsystem; /usr/local/sbin/lagghook event $system $subsystem $type\";",
-                "notify 100 {",
-                "\taction \"/usr/local/sbin/lagghook event $system $subsystem $type\";",
-                "notify 100 {",
+                "notify 150 {",
+                dhclient,
+                "notify 150 {",
+                dhclient,
+                "notify 150 {",
+                hook,
+                "notify 150 {",
                 "\taction \"/etc/pccard_ether $subsystem start; /usr/local/sbin/lagghook event $system $subsystem $type\";",
-                "notify 100 {",
-                "\taction \"/usr/local/sbin/lagghook event $system $subsystem $type\";",
-                "notify 100 {",
+                "notify 150 {",
+                hook,
+                "notify 150 {",
                 "\taction \"/usr/local/sbin/lagghook event $system $name $type\";",
             ]
         );
+        let media: Vec<&str> = text.lines().filter(|l| l.starts_with("\tmedia-type")).collect();
+        assert_eq!(media, ["\tmedia-type\t\t\"ethernet\";", "\tmedia-type\t\t\"802.11\";"]);
         assert!(text.contains("match \"subsystem\"\t\"(em0|wlan0)\";"));
-        assert!(text.contains("match \"type\"\t\t\"(LINK_DOWN|DETACH)\";"));
+        assert!(text.contains("match \"type\"\t\t\"(LINK_UP|LINK_DOWN|DETACH)\";"));
         assert!(text.contains("/usr/local/etc/lagghook.toml"));
         // Every statement has a why-comment right above it.
         let lines: Vec<&str> = text.lines().collect();

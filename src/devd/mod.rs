@@ -11,13 +11,16 @@
 //!   `match` regex means;
 //! - `stock` (`devd.conf` as FreeBSD ships it): the stock statements that
 //!   see interfaces;
-//! - `generate`: lagghook's own statements, chaining the stock actions.
+//! - `generate`: lagghook's own statements, chaining the stock actions;
+//! - `compete`: other files' statements that compete with lagghook's for
+//!   the same events (`check`'s devd traps).
 //!
 //! Nothing here runs anything: the caller (the CLI's `devd-conf`, the
 //! scenario runner) decides what a command means.
 //!
 //! [`Config`]: crate::domain::config::Config
 
+mod compete;
 mod conf;
 mod dispatch;
 mod generate;
@@ -26,6 +29,9 @@ mod stock;
 #[cfg(test)]
 mod test_support;
 
+pub use compete::{
+    analyse, directories, managed_events, Analysis, Competitor, DevdFile, Place, Relation,
+};
 pub use conf::{parse, DevdParseError, Rule, StatementKind};
 pub use dispatch::{select, Media};
 pub use generate::{rules_for, try_rules_for, GenError, PRIORITY, PROGRAM};

@@ -12,6 +12,8 @@ pub mod identity;
 pub mod model;
 /// The reconcile planner: (config, snapshot) → ordered actions.
 pub mod plan;
+/// rc.conf(5) files as sh leaves their variables set, for `check`.
+pub mod rc_vars;
 /// How outside values are quoted in messages.
 pub mod text;
 /// Transitions between two observations, as log lines.

@@ -35,8 +35,11 @@
 //! `kern.module_path`, default true; without it kldload fails with ENOENT),
 //! `failover_rx_all` (0/1, default 0), `radios` (802.11 devices besides the
 //! wlan parents), `absent_radios` (radios left out of a boot, `reboot
-//! absent=`, not attached since), `events` (pending devd lines). Any other
-//! key is an error.
+//! absent=`, not attached since), `events` (pending devd lines), and the
+//! `[machine.files]` table: the machine's configuration files, each an
+//! absolute path and its text (`"/etc/rc.conf" = "kld_list=\"if_iwn\"\n"`),
+//! which `check` reads through [`super::SimRoot`]; without the table the
+//! machine has no such files. Any other key is an error.
 //!
 //! Interface names and MAC addresses are typed fields ([`IfName`],
 //! [`MacAddr`], [`WpaMac`]): TOML checks them as it reads the file and
@@ -94,6 +97,10 @@ pub struct Machine {
     pub events: Option<Vec<String>>,
     #[serde(default)]
     pub interface: Vec<MachineInterface>,
+    /// The machine's files: absolute path → text (the `[machine.files]`
+    /// table; see [`super::SimRoot`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<BTreeMap<String, String>>,
 }
 
 fn yes() -> bool {
@@ -388,6 +395,17 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
     k.absent_radios.extend(m.absent_radios.iter().flatten().cloned());
     k.securelevel = m.securelevel.unwrap_or(-1);
     k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
+    for (path, text) in m.files.iter().flatten() {
+        if let Some(why) = super::root::bad_path(path) {
+            return Err(SimError::new(format!("machine: files: {}: {why}", text::echo(path))));
+        }
+        k.files.insert(path.clone(), text.clone());
+    }
+    if let Some(path) = super::root::file_and_directory(&k.files) {
+        return Err(SimError::new(format!(
+            "machine: files: {path} is a file and also holds other files"
+        )));
+    }
 
     // Names, kinds, and which keys each kind may carry.
     let mut entries: Vec<Entry<'_>> = Vec::new();
@@ -860,6 +878,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
             Some(k.events.iter().map(|e| e.to_string()).collect())
         },
         interface,
+        files: if k.files.is_empty() { None } else { Some(k.files.clone()) },
     }
 }
 
@@ -1022,5 +1041,40 @@ mod tests {
             Some(DevdEvent::new("IFNET", "em0", "LINK_UP"))
         );
         assert_eq!(parse_event("!system=IFNET type=LINK_UP"), None);
+    }
+
+    /// `[machine.files]` is part of the machine: kept through a save and a
+    /// load, readable through the machine's root, and refused with its
+    /// path when a key is not an absolute file path.
+    #[test]
+    fn machine_files_round_trip_and_bad_paths_are_refused() {
+        use crate::root::Root;
+        let text = format!(
+            "[machine.files]\n\"/etc/rc.conf\" = \"kld_list=\\\"if_iwn\\\"\\n\"\n\
+             \"/etc/devd/x.conf\" = \"\"\n{ETHER}"
+        );
+        let k = SimKernel::from_machine(&Machine::parse(&text).unwrap()).unwrap();
+        assert_eq!(
+            k.root().read("/etc/rc.conf").unwrap().as_deref(),
+            Some("kld_list=\"if_iwn\"\n")
+        );
+        assert_eq!(k.root().list("/etc/devd").unwrap(), Some(vec!["x.conf".to_owned()]));
+        let doc = k.to_machine().to_toml().unwrap();
+        let back = SimKernel::from_machine(&Machine::parse(&doc).unwrap()).unwrap();
+        assert_eq!(back, k, "{doc}");
+        // Without the table the machine has no files at all.
+        let bare = SimKernel::from_machine(&Machine::parse(ETHER).unwrap()).unwrap();
+        assert_eq!(bare.root().read("/etc/rc.conf").unwrap(), None);
+        assert!(!bare.to_machine().to_toml().unwrap().contains("files"));
+        for (key, why) in [
+            ("etc/rc.conf", "\"etc/rc.conf\": not an absolute path"),
+            ("/etc/", "\"/etc/\": names a directory, not a file"),
+            ("/etc/../x", "\"/etc/../x\": has an empty, . or .. part"),
+        ] {
+            let text = format!("[machine.files]\n\"{key}\" = \"\"\n");
+            assert_eq!(err(&text), format!("machine: files: {why}"));
+        }
+        let both = "[machine.files]\n\"/etc/a\" = \"\"\n\"/etc/a/b\" = \"\"\n";
+        assert_eq!(err(both), "machine: files: /etc/a is a file and also holds other files");
     }
 }

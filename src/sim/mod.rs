@@ -25,7 +25,8 @@
 //! - [`rc`]: rc(8)'s part of a boot, a radio attach and a driver reload,
 //!   from a scenario's rc.conf lines ([`RcConf`]);
 //! - [`oracle`]: whether traffic flows, and could;
-//! - [`file`]: the machine file format; [`render`]: ifconfig-like text;
+//! - [`file`]: the machine file format; [`root`]: the machine's files, as
+//!   `check` reads them ([`SimRoot`]); [`render`]: ifconfig-like text;
 //!   [`fault`]: fault injection around any kernel ([`Faulty`]); [`snapshot`]:
 //!   a kernel rebuilt from one observation, the predictor of `-n`.
 //!
@@ -124,6 +125,7 @@ mod net80211;
 mod oracle;
 mod rc;
 mod render;
+mod root;
 mod snapshot;
 mod world;
 
@@ -131,6 +133,7 @@ pub use fault::Faulty;
 pub use file::{Machine, MachineInterface, Seconds, WpaMac};
 pub use net80211::factory_mac;
 pub use rc::{RcConf, RcConfError};
+pub use root::SimRoot;
 pub use world::Happening;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -189,6 +192,10 @@ pub struct SimKernel {
     /// The rc.conf lines rc reads ([`rc`]); the machine's `/etc`, not
     /// kernel state.
     rc_conf: RcConf,
+    /// The machine file's `[machine.files]`: what `check` reads
+    /// ([`SimRoot`]). Nothing in the simulator reads them, but they are
+    /// part of the machine, so they are saved with it.
+    files: BTreeMap<String, String>,
     /// What rc wrote on the console, not yet taken.
     console: Vec<String>,
     /// rc.resume is due to run the `resume` scripts
@@ -227,6 +234,7 @@ impl PartialEq for SimKernel {
             && self.securelevel == other.securelevel
             && self.if_lagg_ko == other.if_lagg_ko
             && self.events == other.events
+            && self.files == other.files
     }
 }
 
@@ -253,6 +261,7 @@ impl SimKernel {
             absent_radios: BTreeSet::new(),
             gone_vaps: BTreeMap::new(),
             rc_conf: RcConf::default(),
+            files: BTreeMap::new(),
             console: Vec::new(),
             resume_scripts: false,
             failover_rx_all: Some(false),
@@ -308,6 +317,12 @@ impl SimKernel {
         settled.settle();
         let text = file::to_document(&settled.to_machine()).map_err(|e| at(&e))?;
         sys_file::write_atomically(path, text.as_bytes()).map_err(|e| at(&text::io_error(&e)))
+    }
+
+    /// The machine's files (`[machine.files]`), read-only, as `check`
+    /// reads them.
+    pub fn root(&self) -> SimRoot {
+        SimRoot::new(self.files.clone())
     }
 
     /// devd events queued since the last take, in emission order.

@@ -1,0 +1,571 @@
+//! Issue 10's doctor and devd points through the binary: `check` against
+//! simulated broken laptops, each with its own files (`[machine.files]`),
+//! and `simulate -c`.
+//!
+//! Every broken laptop is the good one ([`Laptop::good`]: converged, every
+//! file as `lagghook rc-conf`, `devd-conf` and the Handbook would have it)
+//! with one thing changed, so each test proves that one trap is found, and
+//! the good one proves that nothing else is.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use lagghook::domain::config::Config;
+
+use crate::support::{lagghook, stderr, stdout, Sandbox};
+
+const E: &str = "00:11:22:33:44:55";
+const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwn0\"\n";
+const NETWORK: &str = "/etc/rc.conf.d/network";
+const DEVD_RULES: &str = "/usr/local/etc/devd/lagghook.conf";
+
+/// em0 and wlan0 (on iwn0, em0's address) in lagg0, the sysctl as
+/// configured: nothing for a reconcile to do.
+fn converged_machine() -> String {
+    let laptop = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/machines/laptop.toml"),
+    )
+    .unwrap();
+    format!("[machine]\nfailover_rx_all = 1\n\n{laptop}")
+}
+
+/// A laptop to check: its configuration, machine and files.
+struct Laptop {
+    config: String,
+    machine: String,
+    files: BTreeMap<String, String>,
+}
+
+impl Laptop {
+    /// Converged, and every file right: `check` finds nothing.
+    fn good() -> Laptop {
+        let network = format!(
+            "cloned_interfaces=\"lagg0\"\nifconfig_em0=\"ether {E} up\"\nwlans_iwn0=\"wlan0\"\n\
+             create_args_wlan0=\"wlanaddr {E} country DE\"\nifconfig_wlan0=\"WPA\"\n\
+             ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n"
+        );
+        let mut laptop =
+            Laptop { config: CONFIG.into(), machine: converged_machine(), files: BTreeMap::new() };
+        laptop = laptop
+            .file("/etc/rc.conf", "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\n")
+            .file(NETWORK, &network)
+            .file(
+                "/etc/wpa_supplicant.conf",
+                "ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n\tssid=\"home\"\n\tpsk=\"secret\"\n}\n",
+            )
+            .file("/etc/devd.conf", lagghook::devd::DEVD_CONF)
+            .file("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n");
+        laptop.rules()
+    }
+
+    /// lagghook's rules as `devd-conf` prints them for the configuration.
+    fn rules(self) -> Laptop {
+        let config = Config::parse(&self.config, Path::new("config.toml")).unwrap();
+        let rules = lagghook::devd::rules_for(&config, lagghook::devd::PROGRAM);
+        self.file(DEVD_RULES, &rules)
+    }
+
+    fn file(mut self, path: &str, text: &str) -> Laptop {
+        self.files.insert(path.into(), text.into());
+        self
+    }
+
+    fn without(mut self, path: &str) -> Laptop {
+        self.files.remove(path);
+        self
+    }
+
+    /// `text` with `from` replaced by `to` in file `path`, which must hold it.
+    fn edit(mut self, path: &str, from: &str, to: &str) -> Laptop {
+        let text = self.files.get_mut(path).unwrap();
+        assert!(text.contains(from), "{path} has no {from:?}");
+        *text = text.replace(from, to);
+        self
+    }
+
+    /// Runs `check` on it: the exit status and standard output.
+    fn check(&self, name: &str) -> (Option<i32>, String) {
+        let sb = Sandbox::new(&format!("doctor-{name}"));
+        sb.write("config.toml", &self.config);
+        let files = toml::to_string(&BTreeMap::from([(
+            "machine",
+            BTreeMap::from([("files", self.files.clone())]),
+        )]))
+        .unwrap();
+        sb.write("kernel.toml", &format!("{}\n{files}", self.machine));
+        let out = sb.run(&["check"]);
+        assert_eq!(stderr(&out), "", "{name}");
+        (out.status.code(), stdout(&out))
+    }
+}
+
+/// The lines of `out` that start with `prefix`.
+fn lines<'a>(out: &'a str, prefix: &str) -> Vec<&'a str> {
+    out.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
+/// Asserts exactly one TRAP line, that it starts with `what` and has a
+/// fix, and that the status is 1.
+fn one_trap(name: &str, laptop: &Laptop, what: &str) -> String {
+    let (code, out) = laptop.check(name);
+    assert_eq!(code, Some(1), "{name}:\n{out}");
+    let traps = lines(&out, "TRAP: ");
+    assert_eq!(traps.len(), 1, "{name}:\n{out}");
+    assert!(traps[0].starts_with(&format!("TRAP: {what}")), "{name}:\n{out}");
+    assert!(traps[0].contains("; fix: "), "{name}:\n{out}");
+    assert!(!out.contains("configuration OK"), "{name}:\n{out}");
+    traps[0].to_owned()
+}
+
+/// The good laptop passes: converged, no trap, no advice.
+#[test]
+fn issue10_check_passes_a_good_laptop_with_status_0() {
+    let (code, out) = Laptop::good().check("good");
+    assert_eq!((code, out.as_str()), (Some(0), "configuration OK\n"));
+}
+
+/// Not converged: each change a reconcile would make is a `would:` line,
+/// and the status is 1 (the machine is the laptop after a WiFi card
+/// reset: wlan0 outside lagg0 with its factory address).
+#[test]
+fn issue10_check_lists_the_changes_a_reconcile_would_make() {
+    let mut laptop = Laptop::good();
+    laptop.machine =
+        format!("[machine]\nfailover_rx_all = 1\n\n{}", crate::support::MACHINE_WLAN_OUT);
+    let (code, out) = laptop.check("would");
+    assert_eq!(code, Some(1), "{out}");
+    let would = lines(&out, "would: ");
+    assert!(would.contains(&format!("would: ifconfig wlan0 ether {E}").as_str()), "{out}");
+    assert!(would.contains(&"would: ifconfig lagg0 laggport wlan0"), "{out}");
+    assert!(lines(&out, "TRAP: ").is_empty(), "{out}");
+}
+
+#[test]
+fn issue10_check_finds_the_wifi_driver_missing_from_kld_list() {
+    let missing = Laptop::good().edit("/etc/rc.conf", "kld_list=\"if_iwn fusefs\"\n", "");
+    let trap = one_trap(
+        "kld",
+        &missing,
+        "iwn0's driver is not loaded at boot: if_iwn is neither in kld_list",
+    );
+    assert!(
+        trap.contains("fix: sysrc kld_list+=if_iwn (if iwn is compiled into the kernel"),
+        "{trap}"
+    );
+    // Any of the places the loader or rc.d/kld read does.
+    for (path, text) in [
+        ("/boot/loader.conf", "if_iwn_load=\"YES\"\n"),
+        ("/etc/rc.conf.d/kld", "kld_list=\"${kld_list} if_iwn\"\n"),
+        ("/usr/local/etc/rc.conf.d/kld/wifi", "kld_list=\"/boot/kernel/if_iwn.ko\"\n"),
+    ] {
+        let (code, out) = missing_with(&missing, path, text).check("kld-ok");
+        assert_eq!(code, Some(0), "{path}:\n{out}");
+    }
+}
+
+fn missing_with(laptop: &Laptop, path: &str, text: &str) -> Laptop {
+    Laptop {
+        config: laptop.config.clone(),
+        machine: laptop.machine.clone(),
+        files: laptop.files.clone(),
+    }
+    .file(path, text)
+}
+
+#[test]
+fn issue10_check_finds_dhcp_on_a_member() {
+    let on_em0 = Laptop::good().edit(
+        NETWORK,
+        &format!("ifconfig_em0=\"ether {E} up\""),
+        "ifconfig_em0=\"SYNCDHCP\"",
+    );
+    let trap = one_trap(
+        "dhcp",
+        &on_em0,
+        "ifconfig_em0=\"SYNCDHCP\" (in /etc/rc.conf.d/network): DHCP on em0, a port of lagg0",
+    );
+    assert!(trap.contains("fix: sysrc ifconfig_em0=\"up\""), "{trap}");
+    // ifconfig_DEFAULT counts for a port without its own line.
+    let default = Laptop::good()
+        .edit(NETWORK, &format!("ifconfig_em0=\"ether {E} up\"\n"), "")
+        .file("/etc/rc.conf.local", "ifconfig_DEFAULT=\"DHCP\"\n");
+    one_trap(
+        "dhcp-default",
+        &default,
+        "ifconfig_DEFAULT=\"DHCP\" (in /etc/rc.conf.local), which em0 takes for want of ifconfig_em0: DHCP on em0",
+    );
+}
+
+#[test]
+fn issue10_check_finds_wlanaddr_missing_different_or_unseen_by_pccard_ether() {
+    let missing = Laptop::good().edit(NETWORK, &format!("wlanaddr {E} "), "");
+    let trap = one_trap(
+        "wlanaddr-missing",
+        &missing,
+        "create_args_wlan0=\"country DE\" (in /etc/rc.conf.d/network) has no wlanaddr",
+    );
+    assert!(
+        trap.contains(&format!("fix: add `wlanaddr {E}` to create_args_wlan0 in {NETWORK}")),
+        "{trap}"
+    );
+    let other =
+        Laptop::good().edit(NETWORK, &format!("wlanaddr {E}"), "wlanaddr 00:24:d7:00:00:01");
+    let trap = one_trap(
+        "wlanaddr-other",
+        &other,
+        "create_args_wlan0=\"wlanaddr 00:24:d7:00:00:01 country DE\" (in /etc/rc.conf.d/network): \
+         wlanaddr 00:24:d7:00:00:01 is not lagg0's identity MAC 00:11:22:33:44:55",
+    );
+    assert!(trap.ends_with(&format!("fix: make it `wlanaddr {E}` (lagghook rc-conf)")), "{trap}");
+    // In rc.conf.d/netif only: boot has it, a card's return does not.
+    let line = format!("create_args_wlan0=\"wlanaddr {E} country DE\"\n");
+    let netif_only = Laptop::good().edit(NETWORK, &line, "").file("/etc/rc.conf.d/netif", &line);
+    let trap = one_trap(
+        "wlanaddr-netif",
+        &netif_only,
+        "create_args_wlan0=\"wlanaddr 00:11:22:33:44:55 country DE\" (in /etc/rc.conf.d/netif): only rc.d/netif reads it",
+    );
+    assert!(trap.ends_with("fix: move it to /etc/rc.conf.d/network, which both read"), "{trap}");
+}
+
+#[test]
+fn issue10_check_finds_wpa_supplicant_conf_missing_or_without_ctrl_interface() {
+    let path = "/etc/wpa_supplicant.conf";
+    one_trap("wpa-missing", &Laptop::good().without(path), &format!("{path}: missing"));
+    let without = Laptop::good().edit(path, "ctrl_interface=/var/run/wpa_supplicant\n", "");
+    let trap = one_trap("wpa-no-ctrl", &without, &format!("{path}: no ctrl_interface"));
+    assert!(trap.ends_with("fix: add ctrl_interface=/var/run/wpa_supplicant at its top"), "{trap}");
+    let elsewhere =
+        Laptop::good().edit(path, "=/var/run/wpa_supplicant", "=DIR=/tmp/wpa GROUP=wheel");
+    one_trap("wpa-elsewhere", &elsewhere, &format!("{path}: ctrl_interface is /tmp/wpa"));
+    // rc.d/wpa_supplicant's own configuration names the file to read.
+    let moved = Laptop::good().file(
+        "/etc/rc.conf.d/wpa_supplicant",
+        "wpa_supplicant_conf_file=\"/usr/local/etc/wpa.conf\"\n",
+    );
+    one_trap("wpa-moved", &moved, "/usr/local/etc/wpa.conf: missing");
+    // An open network (no WPA in ifconfig_wlan0) needs no wpa_supplicant.
+    let open = Laptop::good().without(path).edit(
+        NETWORK,
+        "ifconfig_wlan0=\"WPA\"",
+        "ifconfig_wlan0=\"up ssid cafe\"",
+    );
+    assert_eq!(open.check("wpa-open").0, Some(0));
+}
+
+/// No country or regdomain is advice: a WARN line, status 0.
+#[test]
+fn issue10_check_advises_a_regulatory_domain() {
+    let (code, out) = Laptop::good().edit(NETWORK, " country DE", "").check("regdomain");
+    assert_eq!(code, Some(0), "{out}");
+    let warn = lines(&out, "WARN: ");
+    assert_eq!(warn.len(), 1, "{out}");
+    assert!(
+        warn[0].starts_with("WARN: wlan0: no country or regdomain in create_args_wlan0"),
+        "{out}"
+    );
+    assert!(warn[0].contains("; advice: add `country XX` (regdomain(5))"), "{out}");
+    assert!(out.ends_with("configuration OK\n"), "{out}");
+    // In ifconfig_wlan0 it counts as well.
+    let there = Laptop::good().edit(NETWORK, " country DE", "").edit(
+        NETWORK,
+        "ifconfig_wlan0=\"WPA\"",
+        "ifconfig_wlan0=\"WPA regdomain ETSI\"",
+    );
+    assert_eq!(there.check("regdomain-ifconfig"), (Some(0), "configuration OK\n".to_owned()));
+}
+
+#[test]
+fn issue10_check_finds_an_mtu_a_vap_cannot_take() {
+    let mut jumbo = Laptop::good();
+    jumbo.machine =
+        jumbo.machine.replace("proto = \"failover\"", "proto = \"failover\"\nmtu = 9000");
+    one_trap(
+        "mtu-kernel",
+        &jumbo,
+        "lagg0: MTU 9000 is above the 2290 a wlan vap accepts: wlan0 cannot join it",
+    );
+    let rc = Laptop::good().edit(NETWORK, "laggport wlan0 DHCP", "laggport wlan0 mtu 9000 DHCP");
+    let trap = one_trap(
+        "mtu-rc",
+        &rc,
+        "ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 mtu 9000 DHCP\"",
+    );
+    assert!(trap.contains(
+        "mtu 9000 is above the 2290 a wlan vap accepts: after boot wlan0 cannot join lagg0"
+    ));
+}
+
+/// 3 ports: lagg falls back in interface index order (wlan0 attached
+/// before ue0), not in the configured ue0, wlan0.
+#[test]
+fn issue10_check_finds_a_backup_order_lagg_does_not_follow() {
+    let mut three = Laptop::good();
+    three.config = CONFIG.replace("\"em0\", \"wlan0\"", "\"em0\", \"ue0\", \"wlan0\"");
+    three.machine = three.machine.replace(
+        "[[machine.interface]]\nname = \"lagg0\"",
+        "[[machine.interface]]\nname = \"ue0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:66\"\nlink = true\n\n\
+         [[machine.interface]]\nname = \"lagg0\"",
+    );
+    three.machine = three
+        .machine
+        .replace("ports = [\"em0\", \"wlan0\"]", "ports = [\"em0\", \"wlan0\", \"ue0\"]");
+    let three = three.rules();
+    let trap = one_trap(
+        "backup",
+        &three,
+        "lagg0: when em0 fails, lagg(4) falls back to wlan0, ue0 in that order",
+    );
+    assert!(trap.contains("not to ue0, wlan0 as configured"), "{trap}");
+    assert!(
+        trap.contains(
+            "fix: list the ports in lagg's order (ports = [\"em0\", \"wlan0\", \"ue0\"])"
+        ),
+        "{trap}"
+    );
+    // In lagg's order, nothing to say.
+    let mut ordered = Laptop {
+        config: three.config.replace("\"ue0\", \"wlan0\"", "\"wlan0\", \"ue0\""),
+        ..three
+    };
+    ordered = ordered.rules();
+    assert_eq!(ordered.check("backup-ok").0, Some(0));
+}
+
+#[test]
+fn issue10_check_finds_if_lagg_not_loadable() {
+    let mut locked = Laptop::good();
+    locked.machine = format!(
+        "[machine]\nif_lagg = false\nsecurelevel = 1\n\n{}",
+        crate::support::MACHINE_WLAN_OUT
+            .replace("ports = [\"em0\"]", "")
+            .replace("kind = \"lagg\"\nproto = \"failover\"", "kind = \"other\"")
+    );
+    let (code, out) = locked.check("if_lagg");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("TRAP: if_lagg: not loaded, and not loadable: kern.securelevel is 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: load it before the securelevel rises: if_lagg_load=\"YES\""),
+        "{out}"
+    );
+}
+
+/// devd: lagghook's rules missing or stale, and rules of other files for
+/// the same events: higher priority (that file wins), the same priority
+/// in /etc/devd (read first: it wins) or in lagghook's own directory
+/// (order undefined), lower priority (its action is lost); an
+/// unparsable file is a warning naming it.
+#[test]
+fn issue10_check_finds_devd_rules_missing_stale_or_competing() {
+    one_trap(
+        "devd-missing",
+        &Laptop::good().without(DEVD_RULES),
+        &format!("{DEVD_RULES}: missing"),
+    );
+    let stale = Laptop::good().edit(DEVD_RULES, "notify 150", "notify 100");
+    one_trap("devd-stale", &stale, &format!("{DEVD_RULES}: differs from `lagghook devd-conf`"));
+    one_trap(
+        "devd-conf-missing",
+        &Laptop::good().without("/etc/devd.conf"),
+        "/etc/devd.conf: missing",
+    );
+
+    let rule = |priority: u32, kind: &str| {
+        format!(
+            "notify {priority} {{\n\tmatch \"system\" \"IFNET\";\n\tmatch \"subsystem\" \"em0\";\n\
+             \tmatch \"type\" \"{kind}\";\n\taction \"/usr/local/bin/hook $subsystem\";\n}};\n"
+        )
+    };
+    let higher = Laptop::good().file("/usr/local/etc/devd/vpn.conf", &rule(200, "LINK_UP"));
+    let trap = one_trap(
+        "devd-higher",
+        &higher,
+        "/usr/local/etc/devd/vpn.conf:1: notify 200 matches em0 LINK_UP above lagghook's priority 150: \
+         /usr/local/etc/devd/vpn.conf wins",
+    );
+    assert!(trap.ends_with("fix: give it a priority below 150, or end its action with `; /usr/local/sbin/lagghook event $system $subsystem $type`"), "{trap}");
+    let first = Laptop::good().file("/etc/devd/carp.conf", &rule(150, "LINK_DOWN"));
+    one_trap(
+        "devd-tie-first",
+        &first,
+        "/etc/devd/carp.conf:1: notify 150 matches em0 LINK_DOWN at lagghook's priority: devd reads \
+         /etc/devd/carp.conf first, so it wins",
+    );
+    let same_dir = Laptop::good().file("/usr/local/etc/devd/carp.conf", &rule(150, "ATTACH"));
+    one_trap(
+        "devd-tie-readdir",
+        &same_dir,
+        "/usr/local/etc/devd/carp.conf:1: notify 150 matches em0 ATTACH at lagghook's priority, in the \
+         same directory: order undefined (readdir)",
+    );
+    let lower = Laptop::good().file("/usr/local/etc/devd/carp.conf", &rule(30, "LINK_DOWN"));
+    one_trap(
+        "devd-shadowed",
+        &lower,
+        "/usr/local/etc/devd/carp.conf:1: notify 30 matches em0 LINK_DOWN: lagghook's rules (priority 150) \
+         outrank it, so its action no longer runs",
+    );
+    // A stray copy of lagghook's rules ties and is to be removed.
+    let copy = Laptop::good()
+        .file("/usr/local/etc/devd/lagghook-old.conf", &Laptop::good().files[DEVD_RULES]);
+    let (code, out) = copy.check("devd-copy");
+    assert_eq!(code, Some(1));
+    let traps = lines(&out, "TRAP: ");
+    assert!(!traps.is_empty() && traps.iter().all(|t| t.contains("order undefined (readdir)")
+        && t.ends_with(&format!("fix: remove /usr/local/etc/devd/lagghook-old.conf: it is another copy of lagghook's rules, which belong in {DEVD_RULES} alone"))), "{out}");
+    // Unparsable: a warning naming the file; the status is unchanged, and
+    // files that are not *.conf are not read, as devd does not.
+    let broken = Laptop::good()
+        .file("/usr/local/etc/devd/broken.conf", "notify 0 {\n")
+        .file("/usr/local/etc/devd/notes.txt", "notify 0 {\n");
+    let (code, out) = broken.check("devd-unparsable");
+    assert_eq!(code, Some(0), "{out}");
+    let warn = lines(&out, "WARN: ");
+    assert_eq!(warn.len(), 1, "{out}");
+    assert!(
+        warn[0].starts_with("WARN: /usr/local/etc/devd/broken.conf: does not parse: line 1: "),
+        "{out}"
+    );
+    assert!(
+        warn[0].contains("; advice: devd refuses to start on a file it cannot parse either"),
+        "{out}"
+    );
+}
+
+/// Issue 10, point 11: `simulate -c FILE` plays the scenario with FILE's
+/// configuration instead of its own. The built-in laptop's day with a
+/// configuration that leaves wlan0 out keeps lagg0 on em0 alone, so the
+/// expectations about wlan0 fail (exit 1), and the run says which
+/// configuration it used.
+#[test]
+fn simulate_runs_the_scenario_with_the_configuration_given_by_c() {
+    let sb = Sandbox::new("simulate-c");
+    let config = sb.write("mine.toml", "[lagg0]\nports = [\"em0\"]\n");
+    let own = lagghook(&["simulate"], &sb.path("log.sock"));
+    assert_eq!(own.status.code(), Some(0), "{}", stderr(&own));
+    let mine =
+        lagghook(&["-c".as_ref(), config.as_os_str(), "simulate".as_ref()], &sb.path("log.sock"));
+    assert_eq!(mine.status.code(), Some(1), "{}", stdout(&mine));
+    assert!(stdout(&mine).contains("laggport: em0 flags=5<MASTER,ACTIVE>"), "{}", stdout(&mine));
+    assert!(!stdout(&mine).contains("laggport: wlan0"), "{}", stdout(&mine));
+    let first = format!("configuration: {} (instead of the scenario's own)\n", config.display());
+    assert!(stdout(&mine).starts_with(&first), "{}", stdout(&mine));
+    // After the command word, as people type it.
+    let after =
+        lagghook(&["simulate".as_ref(), "-c".as_ref(), config.as_os_str()], &sb.path("log.sock"));
+    assert_eq!(stdout(&after), stdout(&mine));
+}
+
+/// lagghook(8) documents what `check` prints and reads: the line formats
+/// (DESCRIPTION, "Traps" and COMMANDS), each file it reads (FILES), and
+/// what its exit statuses mean (EXIT STATUS).
+#[test]
+fn issue10_lagghook_8_documents_the_doctor() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/lagghook.8"))
+            .unwrap();
+    for macro_line in [
+        ".Ss Traps",
+        ".Ql would: Ar command ,",
+        ".Ql TRAP: Ar what is wrong ; No fix: Ar what to do ,",
+        ".Ql WARN: Ar what ; No advice: Ar what to do ,",
+        ".It Pa /etc/rc.conf",
+        ".It Pa /etc/rc.conf.local",
+        ".It Pa /etc/rc.conf.d/",
+        ".It Pa /usr/local/etc/rc.conf.d/",
+        ".It Pa /boot/loader.conf",
+        ".It Pa /etc/wpa_supplicant.conf",
+        ".It Pa /etc/devd.conf",
+        ".It Pa /etc/devd/",
+        "listed a change a reconcile would make or a trap",
+        "Their priority is 150,",
+    ] {
+        assert!(
+            page.lines().any(|l| l.starts_with(macro_line)),
+            "lagghook(8) lacks {macro_line:?}"
+        );
+    }
+    assert_eq!(lagghook::devd::PRIORITY, 150);
+}
+
+/// The kernel's traps besides those above, each with its fix: a lagg name
+/// taken by another kind of interface, a port another lagg holds, a port
+/// lagg refuses.
+#[test]
+fn issue10_check_finds_laggs_and_ports_the_kernel_will_not_take() {
+    let traps_of = |name: &str, laptop: &Laptop| -> Vec<String> {
+        let (code, out) = laptop.check(name);
+        assert_eq!(code, Some(1), "{name}:\n{out}");
+        lines(&out, "TRAP: ").into_iter().map(str::to_owned).collect()
+    };
+    let mut other = Laptop::good();
+    other.machine = other.machine.replace(
+        "name = \"lagg0\"\nkind = \"lagg\"\nproto = \"failover\"\nports = [\"em0\", \"wlan0\"]",
+        "name = \"lagg0\"\nkind = \"other\"",
+    );
+    let traps = traps_of("not-a-lagg", &other);
+    assert!(
+        traps.contains(&"TRAP: lagg0: exists but is not a lagg (kind other); fix: rename or destroy that interface, or configure another lagg name".to_owned()),
+        "{traps:?}"
+    );
+    let mut held = Laptop::good();
+    held.machine = held.machine.replace("ports = [\"em0\", \"wlan0\"]", "ports = [\"em0\"]")
+        + "\n[[machine.interface]]\nname = \"lagg1\"\nkind = \"lagg\"\nports = [\"wlan0\"]\n";
+    let traps = traps_of("held", &held);
+    assert!(
+        traps.contains(&"TRAP: wlan0: is a port of lagg1, not lagg0; fix: ifconfig lagg1 -laggport wlan0, or configure it in lagg1".to_owned()),
+        "{traps:?}"
+    );
+    let mut tun = Laptop::good();
+    tun.config = CONFIG.replace("\"em0\", \"wlan0\"", "\"em0\", \"wlan0\", \"tun0\"");
+    tun.machine += "\n[[machine.interface]]\nname = \"tun0\"\nkind = \"other\"\n";
+    let traps = traps_of("tun", &tun.rules());
+    assert!(
+        traps.contains(&"TRAP: tun0: is not an Ethernet, vlan or wlan interface; lagg refuses it; fix: remove tun0 from the ports of lagg0".to_owned()),
+        "{traps:?}"
+    );
+}
+
+/// devd.conf that does not read lagghook's directory is a trap; a file
+/// that cannot be read (here a directory where wpa_supplicant.conf
+/// should be) is a warning naming it, and does not change the status.
+#[test]
+fn issue10_check_finds_devd_not_reading_lagghooks_directory_and_warns_of_unreadable_files() {
+    let no_dir =
+        Laptop::good().edit("/etc/devd.conf", "\tdirectory \"/usr/local/etc/devd\";\n", "");
+    let trap = one_trap(
+        "devd-no-dir",
+        &no_dir,
+        "/etc/devd.conf: no `directory \"/usr/local/etc/devd\"` option: devd never reads /usr/local/etc/devd/lagghook.conf",
+    );
+    assert!(trap.ends_with(
+        "fix: add `directory \"/usr/local/etc/devd\";` to its options block, as FreeBSD's has"
+    ));
+    let unreadable = Laptop::good()
+        .without("/etc/wpa_supplicant.conf")
+        .file("/etc/wpa_supplicant.conf/oops", "");
+    let (code, out) = unreadable.check("unreadable");
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        lines(&out, "WARN: "),
+        ["WARN: cannot read /etc/wpa_supplicant.conf: is a directory, not a regular file; advice: its ctrl_interface was not checked"],
+        "{out}"
+    );
+}
+
+/// rc.conf.d/NAME may be a directory of files, read in name order, as
+/// load_rc_config does; a directory inside it is skipped, as `[ -f ]` does.
+#[test]
+fn issue10_check_reads_rc_conf_d_directories_as_rc_does() {
+    let good = Laptop::good();
+    let network = good.files[NETWORK].clone();
+    let split = good
+        .without(NETWORK)
+        .file("/etc/rc.conf.d/network/20-wlan", &network)
+        .file("/etc/rc.conf.d/network/10-old", "create_args_wlan0=\"wlanaddr 00:24:d7:00:00:01\"\n")
+        .file("/etc/rc.conf.d/network/attic/x", "ifconfig_em0=\"DHCP\"\n");
+    assert_eq!(split.check("rc-conf-d"), (Some(0), "configuration OK\n".to_owned()));
+}
