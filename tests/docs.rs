@@ -566,25 +566,25 @@ fn mac(s: &str) -> MacAddr {
     s.parse().unwrap()
 }
 
-/// Proves the `-n reconcile` example prints what those actions print: the
-/// re-cloning of a wlan that came back with its factory address.
+/// Proves the `-n reconcile` example is what the planner plans for the
+/// laptop whose WiFi card came back with its factory address
+/// (`tests/fixtures/machines/wlan-outside.toml`, the sample configuration).
 #[test]
-fn dry_run_example_matches_action_display() {
+fn dry_run_example_is_the_planners_plan() {
     let page = lagghook_8();
     let block = literal_blocks(&section(&page, "EXAMPLES"))
         .into_iter()
         .find(|b| b.starts_with("# lagghook -n reconcile\n"))
         .expect("EXAMPLES has a -n reconcile block");
     let shown: Vec<&str> = block.lines().skip(1).collect();
-    let (wlan0, identity) = (name("wlan0"), mac("00:11:22:33:44:55"));
-    let actions = [
-        Action::Down { ifname: wlan0.clone() },
-        Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
-        Action::Up { ifname: wlan0.clone() },
-        Action::RestartWpaSupplicant { wlan: wlan0.clone() },
-        Action::AddPort { lagg: name("lagg0"), port: wlan0 },
-    ];
-    let printed: Vec<String> = actions.iter().map(ToString::to_string).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config =
+        lagghook::run::load_config(&root.join("tests/fixtures/config/good-laptop.toml")).unwrap();
+    let mut kernel =
+        lagghook::sim::SimKernel::load(&root.join("tests/fixtures/machines/wlan-outside.toml"))
+            .unwrap();
+    let plan = lagghook::run::pending(&mut kernel, &config, &Default::default()).unwrap();
+    let printed: Vec<String> = plan.actions.iter().map(ToString::to_string).collect();
     assert_eq!(shown, printed);
 }
 

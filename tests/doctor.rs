@@ -470,8 +470,8 @@ fn issue10_lagghook_8_documents_the_doctor() {
     for macro_line in [
         ".Ss Traps",
         ".Ql would: Ar command ,",
-        ".Ql TRAP: Ar what is wrong ; No fix: Ar what to do ,",
-        ".Ql WARN: Ar what ; No advice: Ar what to do ,",
+        ".Ql TRAP\\&: Ar what is wrong ; No fix\\&: Ar what to do ,",
+        ".Ql WARN\\&: Ar what ; No advice\\&: Ar what to do ,",
         ".It Pa /etc/rc.conf",
         ".It Pa /etc/rc.conf.local",
         ".It Pa /etc/rc.conf.d/",

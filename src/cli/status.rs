@@ -23,8 +23,12 @@ struct LaggReport {
     verdict: &'static str,
     /// Why it is not converged, one phrase each; empty when converged.
     verdict_why: Vec<String>,
-    /// The first configured port that is a member: the wanted primary.
+    /// The first configured port that is a member (else the first
+    /// configured port): the wanted primary.
     wanted_primary: Option<String>,
+    /// `ports` of the configuration, in preference order (the protocol is
+    /// always `failover`).
+    configured_ports: Vec<String>,
     exists: bool,
     proto: Option<String>,
     mac: Option<String>,
@@ -78,6 +82,8 @@ struct StatusReport {
     /// Why the identity file could not be used, and what follows.
     identity_file_problem: Option<String>,
     failover_rx_all: Option<bool>,
+    /// The value the configuration wants for the sysctl.
+    configured_failover_rx_all: bool,
     transitions: Vec<TransitionReport>,
 }
 
@@ -120,6 +126,7 @@ pub fn render(
         laggs: laggs.into_iter().map(|(r, _)| r).collect(),
         identity_file_problem: identity_file_problem(stored),
         failover_rx_all: snap.failover_rx_all,
+        configured_failover_rx_all: config.failover_rx_all(),
         transitions: stored
             .state
             .as_ref()
@@ -181,9 +188,13 @@ fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -
         // Set by the caller, which knows what a reconcile would do.
         verdict: "",
         verdict_why: Vec::new(),
+        // The first configured port that is a member; with none (or no
+        // lagg), the first configured port.
         wanted_primary: status
             .and_then(|s| cfg.ports.iter().find(|p| s.has_port(p)))
+            .or(cfg.primary())
             .map(|p| p.to_string()),
+        configured_ports: cfg.ports.iter().map(|p| p.to_string()).collect(),
         exists: status.is_some(),
         proto: status.map(|s| s.proto.to_string()),
         mac: lagg_mac.map(|m| m.to_string()),
@@ -193,7 +204,7 @@ fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -
         identity_port: id.and_then(|r| r.port.as_ref()).map(|p| p.to_string()),
         identity_port_hwaddr: id.and_then(|r| r.port_hwaddr).map(|m| m.to_string()),
         identity_why: identity_in_words(cfg, identity.as_ref()),
-        why: why_active(snap, primary.as_ref(), active.as_ref(), status.is_some()),
+        why: why_active(snap, status, primary.as_ref(), active.as_ref()),
         primary: primary.map(|p| p.to_string()),
         active: active.map(|p| p.to_string()),
         backup: backup.map(|p| p.to_string()),
@@ -281,14 +292,20 @@ pub(super) fn identity_in_words(cfg: &LaggConfig, resolved: Option<&Resolved>) -
 /// is active (link up and IFF_UP), else the next active port.
 fn why_active(
     snap: &Snapshot,
+    status: Option<&crate::domain::model::LaggStatus>,
     primary: Option<&IfName>,
     active: Option<&IfName>,
-    exists: bool,
 ) -> String {
-    if !exists {
+    let Some(status) = status else {
         return "the lagg does not exist".into();
+    };
+    if status.ports.is_empty() {
+        return "the lagg has no ports".into();
     }
-    let Some(primary) = primary else { return "the lagg has no ports".into() };
+    let Some(primary) = primary else {
+        // Only failover reports a primary (`lagg_port2req`).
+        return format!("laggproto {} has no primary port (configured: failover)", status.proto);
+    };
     let reason = |name: &IfName| match snap.interface(name) {
         Some(i) if !i.up => format!("{name} is down"),
         Some(i) if !i.link.is_up() => format!("{name} has no link"),
