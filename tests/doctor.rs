@@ -140,6 +140,60 @@ fn issue10_check_lists_the_changes_a_reconcile_would_make() {
     assert!(lines(&out, "TRAP: ").is_empty(), "{out}");
 }
 
+/// Every round a reconcile would make is listed, not just the first:
+/// the later ones as `-n` predicts them, marked `would (predicted):`.
+/// Both laptops need two rounds: with the wrong primary (wlan0 added
+/// first), wlan0 leaves in the first and is added back, behind em0, in
+/// the second; without lagg0, the first creates it and the second adds
+/// the ports, which only then can be added.
+#[test]
+fn issue10_check_lists_every_round_later_ones_predicted() {
+    let mut wrong = Laptop::good();
+    wrong.machine =
+        wrong.machine.replace("ports = [\"em0\", \"wlan0\"]", "ports = [\"wlan0\", \"em0\"]");
+    let (code, out) = wrong.check("rounds-primary");
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        lines(&out, "would"),
+        [
+            "would: ifconfig lagg0 -laggport wlan0",
+            "would (predicted): ifconfig wlan0 down",
+            "would (predicted): ifconfig lagg0 laggport wlan0",
+            "would (predicted): ifconfig wlan0 up",
+        ],
+        "{out}"
+    );
+    assert!(lines(&out, "TRAP: ").is_empty(), "{out}");
+
+    let mut none = Laptop::good();
+    let at = none.machine.find("[[machine.interface]]\nname = \"lagg0\"").unwrap();
+    none.machine.truncate(at);
+    let (code, out) = none.check("rounds-no-lagg");
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        lines(&out, "would"),
+        [
+            "would: ifconfig lagg0 create",
+            "would: ifconfig lagg0 up",
+            "would (predicted): ifconfig lagg0 laggport em0",
+            "would (predicted): ifconfig wlan0 down",
+            "would (predicted): ifconfig lagg0 laggport wlan0",
+            "would (predicted): ifconfig wlan0 up",
+        ],
+        "{out}"
+    );
+    assert!(lines(&out, "TRAP: ").is_empty(), "{out}");
+    // The same rounds as `-n` prints, in the same order.
+    let sb = Sandbox::new("rounds-dry-run");
+    sb.write("config.toml", &none.config);
+    sb.write("kernel.toml", &none.machine);
+    let dry = stdout(&sb.run(&["-n", "reconcile"]));
+    let commands: Vec<&str> = dry.lines().filter(|l| !l.starts_with('#')).collect();
+    let listed: Vec<&str> =
+        lines(&out, "would").iter().map(|l| l.split_once(": ").unwrap().1).collect();
+    assert_eq!(commands, listed, "{dry}");
+}
+
 #[test]
 fn issue10_check_finds_the_wifi_driver_missing_from_kld_list() {
     let missing = Laptop::good().edit("/etc/rc.conf", "kld_list=\"if_iwn fusefs\"\n", "");
