@@ -321,3 +321,87 @@ fn a_failed_change_stops_setup() {
     assert!(!root_file(&sb, "/usr/local/etc/devd/lagghook.conf").exists(), "a later one made");
     assert!(!err.contains("joined"), "the reconcile ran: {err}");
 }
+
+/// [`FRESH_LAPTOP`] with the files a FreeBSD laptop whose WiFi works
+/// already has, as its `[machine.files]`: the stock devd.conf,
+/// rc.d/wpa_supplicant, a wpa_supplicant.conf with the control socket,
+/// an rc.conf, and the country in `create_args_wlan0`. Nothing of
+/// lagghook's.
+fn working_laptop() -> String {
+    let files = BTreeMap::from([
+        ("/etc/rc.conf", "hostname=\"laptop\"\n"),
+        ("/etc/rc.conf.d/network", "create_args_wlan0=\"country DE\"\n"),
+        (
+            "/etc/wpa_supplicant.conf",
+            "ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n\tssid=\"home\"\n}\n",
+        ),
+        ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
+        ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
+    ]);
+    let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
+    format!("{FRESH_LAPTOP}\n{}", toml::to_string(&table).unwrap())
+}
+
+/// Issue 10's review: README's Set up → Verify sequence, end to end on one
+/// simulated laptop, none of the commands given `-c`. `setup` writes below
+/// `PATH.root`; `check` reads the machine's files with those on top
+/// (`country DE` from its `[machine.files]`, kept in the copy setup
+/// edited) and the configuration setup wrote, and finds nothing: no trap
+/// for what setup wrote, no change left (exit 0, `configuration OK`);
+/// `status` reads the same configuration and says converged (exit 0).
+/// Without setup's files (the devd rules, kld_list, wlanaddr) `check`
+/// would list traps: the pass is what setup wrote.
+#[test]
+fn issue10_setup_then_check_then_status_on_one_laptop() {
+    let sb = Sandbox::new("setup-verify");
+    sb.write("kernel.toml", &working_laptop());
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        read_root(&sb, "/etc/rc.conf.d/network").lines().next(),
+        Some("create_args_wlan0=\"country DE wlanaddr 00:11:22:33:44:55\""),
+    );
+
+    let out = setup(&sb, &["check"]);
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str(), stderr(&out).as_str()),
+        (Some(0), "configuration OK\n", "")
+    );
+
+    let out = setup(&sb, &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).starts_with("lagg0: converged\n"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("laggport wlan0"), "{}", stdout(&out));
+}
+
+/// A simulated machine's configuration is its own wherever it is kept:
+/// below `PATH.root` (setup's, which wins) or in its `[machine.files]`;
+/// every command without `-c` reads it, and names the file to edit.
+#[test]
+fn without_c_a_simulated_machine_uses_its_own_configuration() {
+    let sb = Sandbox::new("setup-own-config");
+    let files = "\n[machine.files]\n\"/usr/local/etc/lagghook.toml\" = \"[lagg0]\\nports = [\\\"em0\\\"]\\n\"\n";
+    sb.write("kernel.toml", &format!("{FRESH_LAPTOP}{files}"));
+    let lagg_line = |out: &Output| {
+        let text = stdout(out);
+        text.lines().find(|l| l.starts_with("ifconfig_lagg0=")).unwrap_or_default().to_owned()
+    };
+    let out = setup(&sb, &["rc-conf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(lagg_line(&out), "ifconfig_lagg0=\"up laggproto failover laggport em0 DHCP\"");
+    write_root(&sb, "/usr/local/etc/lagghook.toml", "[lagg0]\nports = [\"em0\", \"wlan0\"]\n");
+    let out = setup(&sb, &["rc-conf"]);
+    assert_eq!(
+        lagg_line(&out),
+        "ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\""
+    );
+    write_root(&sb, "/usr/local/etc/lagghook.toml", "[lagg0]\n");
+    let out = setup(&sb, &["status"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let below = root_file(&sb, "/usr/local/etc/lagghook.toml");
+    assert!(
+        stderr(&out).starts_with(&format!("lagghook: {}:1:1: ", below.display())),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -155,11 +155,13 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
         KernelChoice::Native => (Box::new(NativeHost), Box::new(NativeKernel::open()?)),
         KernelChoice::Sim(path) => {
             command::check_sim_path(path)?;
+            let kernel = command::load_sim(path)?;
             let host = SimHost::new(
-                command::with_suffix(path, ".root"),
+                command::sim_root_dir(path),
                 command::with_suffix(path, ".commands"),
+                kernel.root(),
             );
-            (Box::new(host), Box::new(command::load_sim(path)?))
+            (Box::new(host), Box::new(kernel))
         }
     };
     let read = |host: &mut dyn Host, path: &Path| host.read(path).map_err(|e| cannot(e.0));
