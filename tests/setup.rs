@@ -210,8 +210,10 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n\
-         # nothing to do\n"
+        format!(
+            "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n\
+             # nothing to do\n"
+        )
     );
 }
 
@@ -227,7 +229,7 @@ fn an_existing_create_args_keeps_its_words() {
     let want = FRESH_CHANGES.replace(
         "create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"",
         "create_args_wlan0: \"country DE regdomain ETSI\" -> \
-         \"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"",
+             \"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"",
     );
     assert_eq!(stdout(&out), want);
     let out = setup(&sb, &["setup"]);
@@ -404,4 +406,122 @@ fn without_c_a_simulated_machine_uses_its_own_configuration() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The sample configuration as the port's `@sample` installs it as
+/// `/usr/local/etc/lagghook.toml`: the repository's file, byte for byte.
+fn shipped_sample() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lagghook.toml.sample"))
+        .unwrap()
+}
+
+/// A laptop whose package install left the sample as its configuration
+/// (in its `[machine.files]`), with `nic` as its wired interface.
+fn laptop_with_the_sample(name: &str, nic: &str) -> Sandbox {
+    let sb = Sandbox::new(name);
+    let files = BTreeMap::from([("/usr/local/etc/lagghook.toml", shipped_sample())]);
+    let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
+    let machine = FRESH_LAPTOP.replace("\"em0\"", &format!("\"{nic}\""));
+    sb.write("kernel.toml", &format!("{machine}\n{}", toml::to_string(&table).unwrap()));
+    sb
+}
+
+/// Issue 10's review: the sample the package installs as the
+/// configuration names em0 and iwn0. Unedited, it counts as not written:
+/// `setup -n` says it would replace it, and `setup` replaces it with one
+/// for this laptop (igc0, iwlwifi0), so nothing of em0 or iwn0 reaches
+/// rc.conf; then it is the laptop's own, and a second setup keeps it.
+#[test]
+fn issue10_setup_replaces_the_unedited_sample() {
+    let sb = laptop_with_the_sample("setup-sample", "igc0");
+    let before = tree(&sb.dir);
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(
+            "/usr/local/etc/lagghook.toml: the unedited sample, replaced with lagg0 over igc0 \
+             and wlan0 (on iwlwifi0)\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("iwn") && !text.contains("em0"), "{text}");
+    assert_eq!(tree(&sb.dir), before, "-n changed a file");
+
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "lagghook: /usr/local/etc/lagghook.toml: the unedited sample, replaced with lagg0 \
+             over igc0 and wlan0 (on iwlwifi0)\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let config = read_root(&sb, "/usr/local/etc/lagghook.toml");
+    assert!(config.contains("ports = [\"igc0\", \"wlan0\"]"), "{config}");
+    assert!(config.contains("wlan.wlan0.parent = \"iwlwifi0\""), "{config}");
+    let network = read_root(&sb, "/etc/rc.conf.d/network");
+    assert!(network.contains("wlans_iwlwifi0=\"wlan0\"") && network.contains("ifconfig_igc0="));
+    assert!(!network.contains("iwn0") && !network.contains("em0"), "{network}");
+    assert_eq!(
+        read_root(&sb, "/etc/rc.conf"),
+        "kld_list=\"if_iwlwifi\"\nlagghook_enable=\"YES\"\n"
+    );
+
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(
+            "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Issue 10's review: any other configuration is checked against the
+/// kernel before anything changes. The sample with one comment edited is
+/// the administrator's, and names em0 and iwn0 on a laptop with igc0 and
+/// iwlwifi0: setup (with -n or without) changes nothing, exits 2, and says
+/// in one line which file, what is missing and what to do. Removed, setup
+/// writes one; a configuration whose vap does not exist yet but whose
+/// radio does is accepted, since rc creates the vap.
+#[test]
+fn issue10_setup_refuses_a_configuration_for_other_hardware() {
+    let sb = Sandbox::new("setup-foreign");
+    sb.write("kernel.toml", &FRESH_LAPTOP.replace("\"em0\"", "\"igc0\""));
+    let edited = shipped_sample().replacen("# ", "# mine: ", 1);
+    write_root(&sb, "/usr/local/etc/lagghook.toml", &edited);
+    let before = tree(&sb.dir);
+    for args in [&["-n", "setup"][..], &["setup"]] {
+        let out = setup(&sb, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        assert_eq!(stdout(&out), "");
+        assert_eq!(
+            stderr(&out),
+            "lagghook: setup: /usr/local/etc/lagghook.toml names the radio iwn0 \
+             (wlan.wlan0.parent) and em0, which this machine does not have (it has igc0, wlan0 \
+             and the radio iwlwifi0): edit it (lagghook.toml(5)), or remove it to let setup \
+             write one from what the kernel shows; nothing was changed\n"
+        );
+        assert_eq!(tree(&sb.dir), before, "{args:?} changed a file");
+    }
+
+    std::fs::remove_file(root_file(&sb, "/usr/local/etc/lagghook.toml")).unwrap();
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(
+            "/usr/local/etc/lagghook.toml: new file: lagg0 over igc0 and wlan0 (on iwlwifi0)\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+
+    let later = "[lagg0]\nports = [\"igc0\", \"wlan1\"]\nwlan.wlan1.parent = \"iwlwifi0\"\n";
+    write_root(&sb, "/usr/local/etc/lagghook.toml", later);
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("wlans_iwlwifi0: unset -> \"wlan1\""), "{}", stdout(&out));
 }
