@@ -270,6 +270,7 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
         items.extend(rc_changes(lagg, identity, &snapshot, &mut files)?);
     }
     items.extend(rc_enable(&files)?);
+    items.extend(regdomain_notes(&config, &files)?);
 
     // 5: devd's rules, and a restart only when they change.
     let rules = devd::try_rules_for(&config, devd::PROGRAM)
@@ -724,6 +725,27 @@ fn kld_change(files: &mut RcFiles, module: &str) -> Result<Option<Item>, Error> 
         new,
         append: Some(module.to_owned()),
     })))
+}
+
+/// A vap whose `create_args_` has no `country` or `regdomain` once the
+/// changes are made: `check` reports it as a trap, and only the user knows
+/// the country, so `setup` says so instead of guessing.
+fn regdomain_notes(config: &Config, files: &RcFiles) -> Result<Vec<Item>, Error> {
+    let mut notes = Vec::new();
+    for (_, port) in config.ports().filter(|(l, p)| l.is_wlan_port(p)) {
+        let var = rc_vars::if_var("create_args_", port.as_str());
+        let words = files.network_value(&var)?.map(|(_, v)| rc_vars::words(&v)).unwrap_or_default();
+        let set = words
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case("country") || w.eq_ignore_ascii_case("regdomain"));
+        if !set {
+            notes.push(Item::Note(format!(
+                "{var} has no country or regdomain, which only you know: add `country XX` \
+                 (regdomain(5)) to it in {NETWORK}; lagghook check reports it until then"
+            )));
+        }
+    }
+    Ok(notes)
 }
 
 /// `lagghook_enable="YES"` in /etc/rc.conf, unless rc.subr's `checkyesno`
