@@ -691,7 +691,7 @@ fn diagnostics_are_real_log_lines() {
             path: setup::DEVD_RULES.into(),
             text: String::new(),
             what: "the devd rules for lagg0".into(),
-            replaces: false,
+            before: setup::Before::Absent,
         },
         Change::Command(["/usr/sbin/service", "devd", "restart"].map(str::to_owned).to_vec()),
     ];

@@ -140,6 +140,60 @@ fn issue10_check_lists_the_changes_a_reconcile_would_make() {
     assert!(lines(&out, "TRAP: ").is_empty(), "{out}");
 }
 
+/// Every round a reconcile would make is listed, not just the first:
+/// the later ones as `-n` predicts them, marked `would (predicted):`.
+/// Both laptops need two rounds: with the wrong primary (wlan0 added
+/// first), wlan0 leaves in the first and is added back, behind em0, in
+/// the second; without lagg0, the first creates it and the second adds
+/// the ports, which only then can be added.
+#[test]
+fn issue10_check_lists_every_round_later_ones_predicted() {
+    let mut wrong = Laptop::good();
+    wrong.machine =
+        wrong.machine.replace("ports = [\"em0\", \"wlan0\"]", "ports = [\"wlan0\", \"em0\"]");
+    let (code, out) = wrong.check("rounds-primary");
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        lines(&out, "would"),
+        [
+            "would: ifconfig lagg0 -laggport wlan0",
+            "would (predicted): ifconfig wlan0 down",
+            "would (predicted): ifconfig lagg0 laggport wlan0",
+            "would (predicted): ifconfig wlan0 up",
+        ],
+        "{out}"
+    );
+    assert!(lines(&out, "TRAP: ").is_empty(), "{out}");
+
+    let mut none = Laptop::good();
+    let at = none.machine.find("[[machine.interface]]\nname = \"lagg0\"").unwrap();
+    none.machine.truncate(at);
+    let (code, out) = none.check("rounds-no-lagg");
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        lines(&out, "would"),
+        [
+            "would: ifconfig lagg0 create",
+            "would: ifconfig lagg0 up",
+            "would (predicted): ifconfig lagg0 laggport em0",
+            "would (predicted): ifconfig wlan0 down",
+            "would (predicted): ifconfig lagg0 laggport wlan0",
+            "would (predicted): ifconfig wlan0 up",
+        ],
+        "{out}"
+    );
+    assert!(lines(&out, "TRAP: ").is_empty(), "{out}");
+    // The same rounds as `-n` prints, in the same order.
+    let sb = Sandbox::new("rounds-dry-run");
+    sb.write("config.toml", &none.config);
+    sb.write("kernel.toml", &none.machine);
+    let dry = stdout(&sb.run(&["-n", "reconcile"]));
+    let commands: Vec<&str> = dry.lines().filter(|l| !l.starts_with('#')).collect();
+    let listed: Vec<&str> =
+        lines(&out, "would").iter().map(|l| l.split_once(": ").unwrap().1).collect();
+    assert_eq!(commands, listed, "{dry}");
+}
+
 #[test]
 fn issue10_check_finds_the_wifi_driver_missing_from_kld_list() {
     let missing = Laptop::good().edit("/etc/rc.conf", "kld_list=\"if_iwn fusefs\"\n", "");
@@ -253,26 +307,46 @@ fn issue10_check_finds_wpa_supplicant_conf_missing_or_without_ctrl_interface() {
     assert_eq!(open.check("wpa-open").0, Some(0));
 }
 
-/// No country or regdomain is advice: a WARN line, status 0.
+/// No country or regdomain in the vap's create_args, as rc reads it, is a
+/// trap (issue 10: "no regulatory domain/country where the radio needs
+/// one"): rc creates the vap in the radio's default domain.
 #[test]
-fn issue10_check_advises_a_regulatory_domain() {
-    let (code, out) = Laptop::good().edit(NETWORK, " country DE", "").check("regdomain");
-    assert_eq!(code, Some(0), "{out}");
-    let warn = lines(&out, "WARN: ");
-    assert_eq!(warn.len(), 1, "{out}");
+fn issue10_check_finds_no_regulatory_domain_in_create_args() {
+    let none = Laptop::good().edit(NETWORK, " country DE", "");
+    let trap = one_trap(
+        "regdomain",
+        &none,
+        &format!(
+            "create_args_wlan0=\"wlanaddr {E}\" (in /etc/rc.conf.d/network) has no country or \
+             regdomain: rc creates wlan0 in its radio's default regulatory domain"
+        ),
+    );
     assert!(
-        warn[0].starts_with("WARN: wlan0: no country or regdomain in create_args_wlan0"),
-        "{out}"
+        trap.ends_with(
+            "fix: add `country XX` (your country's ISO 3166 code; regdomain(5) lists them) to \
+             create_args_wlan0 in /etc/rc.conf.d/network"
+        ),
+        "{trap}"
     );
-    assert!(warn[0].contains("; advice: add `country XX` (regdomain(5))"), "{out}");
-    assert!(out.ends_with("configuration OK\n"), "{out}");
-    // In ifconfig_wlan0 it counts as well.
-    let there = Laptop::good().edit(NETWORK, " country DE", "").edit(
+    // In ifconfig_wlan0 only, it comes after the vap was created: the fix
+    // moves it.
+    let there =
+        none.edit(NETWORK, "ifconfig_wlan0=\"WPA\"", "ifconfig_wlan0=\"WPA regdomain ETSI\"");
+    let trap = one_trap("regdomain-ifconfig", &there, "create_args_wlan0=");
+    assert!(
+        trap.ends_with(
+            "fix: move `regdomain ETSI` from ifconfig_wlan0 to create_args_wlan0 in \
+             /etc/rc.conf.d/network"
+        ),
+        "{trap}"
+    );
+    // regdomain alone is enough, as country is.
+    let regdomain = Laptop::good().edit(NETWORK, " country DE", "").edit(
         NETWORK,
-        "ifconfig_wlan0=\"WPA\"",
-        "ifconfig_wlan0=\"WPA regdomain ETSI\"",
+        &format!("wlanaddr {E}\""),
+        &format!("wlanaddr {E} regdomain ETSI\""),
     );
-    assert_eq!(there.check("regdomain-ifconfig"), (Some(0), "configuration OK\n".to_owned()));
+    assert_eq!(regdomain.check("regdomain-ok"), (Some(0), "configuration OK\n".to_owned()));
 }
 
 #[test]

@@ -14,6 +14,12 @@ use crate::support::{assert_plain, stderr, stdout, Sandbox};
 /// if_lagg loaded, no lagg.
 pub const FRESH_LAPTOP: &str = include_str!("fixtures/machines/fresh-laptop.toml");
 
+/// The note `setup` adds for a vap without a country: only the user knows
+/// it.
+const NO_COUNTRY: &str = "# create_args_wlan0 has no country or regdomain, which only you know: \
+                          add `country XX` (regdomain(5)) to it in /etc/rc.conf.d/network; \
+                          lagghook check reports it until then\n";
+
 /// What `setup -n` prints for [`FRESH_LAPTOP`] with no file at all.
 const FRESH_CHANGES: &str = "\
 /usr/local/etc/lagghook.toml: new file: lagg0 over em0 and wlan0 (on iwlwifi0)
@@ -25,6 +31,7 @@ const FRESH_CHANGES: &str = "\
 /etc/rc.conf.d/network: ifconfig_lagg0: unset -> \"up laggproto failover laggport em0 laggport wlan0 DHCP\"
 /etc/rc.conf: kld_list: unset -> \"if_iwlwifi\"
 /etc/rc.conf: lagghook_enable: unset -> \"YES\"
+# create_args_wlan0 has no country or regdomain, which only you know: add `country XX` (regdomain(5)) to it in /etc/rc.conf.d/network; lagghook check reports it until then
 /usr/local/etc/devd/lagghook.conf: new file: the devd rules for lagg0
 /usr/sbin/service devd restart
 # then lagghook reconcile:
@@ -122,6 +129,7 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
     let logged: Vec<String> =
         stderr(&out).lines().map(|l| l.trim_start_matches("lagghook: ").to_owned()).collect();
     for line in FRESH_CHANGES.lines().take_while(|l| !l.starts_with("# then")) {
+        let line = line.trim_start_matches("# ");
         assert!(logged.iter().any(|l| l == line), "{line} not logged: {logged:#?}");
     }
     assert!(logged.contains(&"lagg0: port wlan0 joined".to_owned()), "{logged:#?}");
@@ -210,8 +218,10 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n\
-         # nothing to do\n"
+        format!(
+            "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n\
+             {NO_COUNTRY}# nothing to do\n"
+        )
     );
 }
 
@@ -224,11 +234,14 @@ fn an_existing_create_args_keeps_its_words() {
     write_root(&sb, "/etc/rc.conf.d/network", "create_args_wlan0=\"country DE regdomain ETSI\"\n");
     let out = setup(&sb, &["-n", "setup"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let want = FRESH_CHANGES.replace(
-        "create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"",
-        "create_args_wlan0: \"country DE regdomain ETSI\" -> \
-         \"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"",
-    );
+    // With the country set, setup has nothing to say about it.
+    let want = FRESH_CHANGES
+        .replace(
+            "create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"",
+            "create_args_wlan0: \"country DE regdomain ETSI\" -> \
+             \"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"",
+        )
+        .replace(NO_COUNTRY, "");
     assert_eq!(stdout(&out), want);
     let out = setup(&sb, &["setup"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -320,4 +333,206 @@ fn a_failed_change_stops_setup() {
     assert!(root_file(&sb, "/usr/local/etc/lagghook.toml").exists(), "the step before is made");
     assert!(!root_file(&sb, "/usr/local/etc/devd/lagghook.conf").exists(), "a later one made");
     assert!(!err.contains("joined"), "the reconcile ran: {err}");
+}
+
+/// [`FRESH_LAPTOP`] with the files a FreeBSD laptop whose WiFi works
+/// already has, as its `[machine.files]`: the stock devd.conf,
+/// rc.d/wpa_supplicant, a wpa_supplicant.conf with the control socket,
+/// an rc.conf, and the country in `create_args_wlan0`. Nothing of
+/// lagghook's.
+fn working_laptop() -> String {
+    let files = BTreeMap::from([
+        ("/etc/rc.conf", "hostname=\"laptop\"\n"),
+        ("/etc/rc.conf.d/network", "create_args_wlan0=\"country DE\"\n"),
+        (
+            "/etc/wpa_supplicant.conf",
+            "ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n\tssid=\"home\"\n}\n",
+        ),
+        ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
+        ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
+    ]);
+    let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
+    format!("{FRESH_LAPTOP}\n{}", toml::to_string(&table).unwrap())
+}
+
+/// Issue 10's review: README's Set up → Verify sequence, end to end on one
+/// simulated laptop, none of the commands given `-c`. `setup` writes below
+/// `PATH.root`; `check` reads the machine's files with those on top
+/// (`country DE` from its `[machine.files]`, kept in the copy setup
+/// edited) and the configuration setup wrote, and finds nothing: no trap
+/// for what setup wrote, no change left (exit 0, `configuration OK`);
+/// `status` reads the same configuration and says converged (exit 0).
+/// Without setup's files (the devd rules, kld_list, wlanaddr) `check`
+/// would list traps: the pass is what setup wrote.
+#[test]
+fn issue10_setup_then_check_then_status_on_one_laptop() {
+    let sb = Sandbox::new("setup-verify");
+    sb.write("kernel.toml", &working_laptop());
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        read_root(&sb, "/etc/rc.conf.d/network").lines().next(),
+        Some("create_args_wlan0=\"country DE wlanaddr 00:11:22:33:44:55\""),
+    );
+
+    let out = setup(&sb, &["check"]);
+    assert_eq!(
+        (out.status.code(), stdout(&out).as_str(), stderr(&out).as_str()),
+        (Some(0), "configuration OK\n", "")
+    );
+
+    let out = setup(&sb, &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).starts_with("lagg0: converged\n"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("laggport wlan0"), "{}", stdout(&out));
+}
+
+/// A simulated machine's configuration is its own wherever it is kept:
+/// below `PATH.root` (setup's, which wins) or in its `[machine.files]`;
+/// every command without `-c` reads it, and names the file to edit.
+#[test]
+fn without_c_a_simulated_machine_uses_its_own_configuration() {
+    let sb = Sandbox::new("setup-own-config");
+    let files = "\n[machine.files]\n\"/usr/local/etc/lagghook.toml\" = \"[lagg0]\\nports = [\\\"em0\\\"]\\n\"\n";
+    sb.write("kernel.toml", &format!("{FRESH_LAPTOP}{files}"));
+    let lagg_line = |out: &Output| {
+        let text = stdout(out);
+        text.lines().find(|l| l.starts_with("ifconfig_lagg0=")).unwrap_or_default().to_owned()
+    };
+    let out = setup(&sb, &["rc-conf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(lagg_line(&out), "ifconfig_lagg0=\"up laggproto failover laggport em0 DHCP\"");
+    write_root(&sb, "/usr/local/etc/lagghook.toml", "[lagg0]\nports = [\"em0\", \"wlan0\"]\n");
+    let out = setup(&sb, &["rc-conf"]);
+    assert_eq!(
+        lagg_line(&out),
+        "ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\""
+    );
+    write_root(&sb, "/usr/local/etc/lagghook.toml", "[lagg0]\n");
+    let out = setup(&sb, &["status"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let below = root_file(&sb, "/usr/local/etc/lagghook.toml");
+    assert!(
+        stderr(&out).starts_with(&format!("lagghook: {}:1:1: ", below.display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The sample configuration as the port's `@sample` installs it as
+/// `/usr/local/etc/lagghook.toml`: the repository's file, byte for byte.
+fn shipped_sample() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lagghook.toml.sample"))
+        .unwrap()
+}
+
+/// A laptop whose package install left the sample as its configuration
+/// (in its `[machine.files]`), with `nic` as its wired interface.
+fn laptop_with_the_sample(name: &str, nic: &str) -> Sandbox {
+    let sb = Sandbox::new(name);
+    let files = BTreeMap::from([("/usr/local/etc/lagghook.toml", shipped_sample())]);
+    let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
+    let machine = FRESH_LAPTOP.replace("\"em0\"", &format!("\"{nic}\""));
+    sb.write("kernel.toml", &format!("{machine}\n{}", toml::to_string(&table).unwrap()));
+    sb
+}
+
+/// Issue 10's review: the sample the package installs as the
+/// configuration names em0 and iwn0. Unedited, it counts as not written:
+/// `setup -n` says it would replace it, and `setup` replaces it with one
+/// for this laptop (igc0, iwlwifi0), so nothing of em0 or iwn0 reaches
+/// rc.conf; then it is the laptop's own, and a second setup keeps it.
+#[test]
+fn issue10_setup_replaces_the_unedited_sample() {
+    let sb = laptop_with_the_sample("setup-sample", "igc0");
+    let before = tree(&sb.dir);
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(
+            "/usr/local/etc/lagghook.toml: the unedited sample, replaced with lagg0 over igc0 \
+             and wlan0 (on iwlwifi0)\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("iwn") && !text.contains("em0"), "{text}");
+    assert_eq!(tree(&sb.dir), before, "-n changed a file");
+
+    let out = setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "lagghook: /usr/local/etc/lagghook.toml: the unedited sample, replaced with lagg0 \
+             over igc0 and wlan0 (on iwlwifi0)\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let config = read_root(&sb, "/usr/local/etc/lagghook.toml");
+    assert!(config.contains("ports = [\"igc0\", \"wlan0\"]"), "{config}");
+    assert!(config.contains("wlan.wlan0.parent = \"iwlwifi0\""), "{config}");
+    let network = read_root(&sb, "/etc/rc.conf.d/network");
+    assert!(network.contains("wlans_iwlwifi0=\"wlan0\"") && network.contains("ifconfig_igc0="));
+    assert!(!network.contains("iwn0") && !network.contains("em0"), "{network}");
+    assert_eq!(
+        read_root(&sb, "/etc/rc.conf"),
+        "kld_list=\"if_iwlwifi\"\nlagghook_enable=\"YES\"\n"
+    );
+
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(
+            "# /usr/local/etc/lagghook.toml exists: used as it is, never overwritten\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Issue 10's review: any other configuration is checked against the
+/// kernel before anything changes. The sample with one comment edited is
+/// the administrator's, and names em0 and iwn0 on a laptop with igc0 and
+/// iwlwifi0: setup (with -n or without) changes nothing, exits 2, and says
+/// in one line which file, what is missing and what to do. Removed, setup
+/// writes one; a configuration whose vap does not exist yet but whose
+/// radio does is accepted, since rc creates the vap.
+#[test]
+fn issue10_setup_refuses_a_configuration_for_other_hardware() {
+    let sb = Sandbox::new("setup-foreign");
+    sb.write("kernel.toml", &FRESH_LAPTOP.replace("\"em0\"", "\"igc0\""));
+    let edited = shipped_sample().replacen("# ", "# mine: ", 1);
+    write_root(&sb, "/usr/local/etc/lagghook.toml", &edited);
+    let before = tree(&sb.dir);
+    for args in [&["-n", "setup"][..], &["setup"]] {
+        let out = setup(&sb, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        assert_eq!(stdout(&out), "");
+        assert_eq!(
+            stderr(&out),
+            "lagghook: setup: /usr/local/etc/lagghook.toml names the radio iwn0 \
+             (wlan.wlan0.parent) and em0, which this machine does not have (it has igc0, wlan0 \
+             and the radio iwlwifi0): edit it (lagghook.toml(5)), or remove it to let setup \
+             write one from what the kernel shows; nothing was changed\n"
+        );
+        assert_eq!(tree(&sb.dir), before, "{args:?} changed a file");
+    }
+
+    std::fs::remove_file(root_file(&sb, "/usr/local/etc/lagghook.toml")).unwrap();
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(
+            "/usr/local/etc/lagghook.toml: new file: lagg0 over igc0 and wlan0 (on iwlwifi0)\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+
+    let later = "[lagg0]\nports = [\"igc0\", \"wlan1\"]\nwlan.wlan1.parent = \"iwlwifi0\"\n";
+    write_root(&sb, "/usr/local/etc/lagghook.toml", later);
+    let out = setup(&sb, &["-n", "setup"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("wlans_iwlwifi0: unset -> \"wlan1\""), "{}", stdout(&out));
 }

@@ -1,10 +1,11 @@
 //! `check`, the doctor: is the system converged, and is anything set up so
-//! that it will break. It lists each change a reconcile would make
-//! (`would: …`, the plan's commands) and each trap it finds, as one line
-//! with its fix, then notes, and exits 1 when it listed a change or a
-//! trap. It only reads: the kernel, the identity file, and the system's
-//! files through a [`Root`] (the host's `/`, or a simulated machine's
-//! `[machine.files]`).
+//! that it will break. It lists each change a reconcile would make, in
+//! every round as `-n` shows them (the first planned from the kernel, the
+//! later ones predicted on the simulator, [`crate::run::rounds`]), and
+//! each trap it finds, as one line with its fix, then notes, and exits 1
+//! when it listed a change or a trap. It only reads: the kernel, the
+//! identity file, and the system's files through a [`Root`] (the host's
+//! `/`, or a simulated machine's `[machine.files]`).
 //!
 //! The traps, by where they are found:
 //! - the configuration and the identity file: no lagg; an identity file
@@ -17,17 +18,18 @@
 //! - rc.conf(5) and friends ([`rc`]): the WiFi driver not loaded at boot,
 //!   DHCP on a member, `wlanaddr` missing or not the identity (or not seen
 //!   by pccard_ether), wpa_supplicant.conf without the control socket
-//!   lagghook asks, an MTU a vap cannot take, no regulatory domain
-//!   (advice only);
+//!   lagghook asks, an MTU a vap cannot take, no regulatory domain in the
+//!   vap's `create_args`;
 //! - devd(8) ([`devd_files`]): lagghook's rules not installed or stale,
 //!   devd.conf missing or not reading their directory, and other rules for
 //!   the same events at the same or a higher priority (or that lagghook's
 //!   outrank).
 //!
 //! Line formats (stable, for scripts): `TRAP: what; fix: what to do`,
-//! `would: COMMAND`, `WARN: what; advice: what to do` (does not change the
-//! exit status), `# note`, and last, when nothing was listed that changes
-//! the exit status, `configuration OK`.
+//! `would: COMMAND` (the first round), `would (predicted): COMMAND` (a
+//! later round, predicted), `WARN: what; advice: what to do` (does not
+//! change the exit status), `# note`, and last, when nothing was listed
+//! that changes the exit status, `configuration OK`.
 
 mod devd_files;
 mod rc;
@@ -42,12 +44,12 @@ use crate::cli::status::{identity_file_problem, identity_in_words};
 use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis};
 use crate::domain::model::{IfKind, IfName, Snapshot};
-use crate::domain::plan::{plan, RememberedMacs, Scope};
+use crate::domain::plan::{RememberedMacs, Scope};
 use crate::kernel::{Kernel, KernelErrorKind};
 use crate::root::Root;
 use crate::run::error::Error;
 use crate::run::state::{StateError, Stored};
-use crate::run::{observe, remembered};
+use crate::run::{observe, remembered, rounds, PredictionEnd, MAX_ROUNDS};
 
 /// How much a finding weighs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,12 +87,30 @@ impl fmt::Display for Finding {
     }
 }
 
+/// A command a reconcile would run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Would {
+    command: String,
+    /// In a round after the first: predicted on the simulator, from what
+    /// the first round's changes are expected to leave.
+    predicted: bool,
+}
+
+impl fmt::Display for Would {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.predicted {
+            false => write!(f, "would: {}", self.command),
+            true => write!(f, "would (predicted): {}", self.command),
+        }
+    }
+}
+
 /// Everything `check` found, in the order it is printed.
 #[derive(Debug, Default)]
 struct Report {
     findings: Vec<Finding>,
-    /// The commands a reconcile would run now.
-    would: Vec<String>,
+    /// The commands a reconcile would run, round after round.
+    would: Vec<Would>,
     notes: Vec<String>,
 }
 
@@ -125,7 +145,7 @@ impl Report {
             let _ = writeln!(text, "{f}");
         }
         for w in &self.would {
-            let _ = writeln!(text, "would: {w}");
+            let _ = writeln!(text, "{w}");
         }
         for f in self.findings.iter().filter(|f| f.level == Level::Warn) {
             let _ = writeln!(text, "{f}");
@@ -240,10 +260,38 @@ fn kernel_traps(
     }
     let macs = remembered(config, snap, stored);
     lagg_traps(config, snap, &macs, report);
-    let pending = plan(config, snap, &macs, &Scope::All);
-    report.would.extend(pending.actions.iter().map(|a| a.to_string()));
-    for note in &pending.notes {
+    // Every round, as `-n` shows them: a reconcile that needs several
+    // (create the lagg, then add its ports) is not done after the first.
+    let refreshed = stored.state.as_ref().map(|s| s.wpa.clone()).unwrap_or_default();
+    let rounds = rounds(config, snap, &macs, &refreshed, &Scope::All);
+    for (i, round) in rounds.plans.iter().enumerate() {
+        let predicted = i > 0;
+        report
+            .would
+            .extend(round.actions.iter().map(|a| Would { command: a.to_string(), predicted }));
+    }
+    // The notes are about the kernel as it is, not as predicted.
+    for note in rounds.plans.first().map(|p| p.notes.as_slice()).unwrap_or_default() {
         report.note(note.to_string());
+    }
+    match rounds.end {
+        PredictionEnd::Converged => {}
+        PredictionEnd::Unpredictable(why) => {
+            report.note(format!("later rounds cannot be predicted: {why}"));
+        }
+        PredictionEnd::Failed(why) => {
+            report.note(format!("the prediction stops at a failed change: {why}"));
+        }
+        PredictionEnd::Unfinished(plan) => {
+            // A note, as `-n` says it: the prediction rests on the
+            // simulator's guesses, and the rounds above already fail the
+            // check.
+            let actions: Vec<String> = plan.actions.iter().map(ToString::to_string).collect();
+            report.note(format!(
+                "not converged after {MAX_ROUNDS} rounds (predicted); still to do: {}",
+                actions.join("; ")
+            ));
+        }
     }
 }
 
@@ -424,12 +472,14 @@ mod tests {
              configuration OK\n"
         );
         report.trap("t", "f");
-        report.would.push("ifconfig lagg0 up".into());
+        report.would.push(Would { command: "ifconfig lagg0 up".into(), predicted: false });
+        report.would.push(Would { command: "ifconfig lagg0 laggport em0".into(), predicted: true });
         report.note("n");
-        assert_eq!(report.failing(), 2);
+        assert_eq!(report.failing(), 3);
         assert_eq!(
             report.text(),
             "TRAP: t; fix: f\nwould: ifconfig lagg0 up\n\
+             would (predicted): ifconfig lagg0 laggport em0\n\
              WARN: cannot read /etc/rc.conf.d/network: is larger than 1 MiB; advice: x\n# n\n"
         );
     }

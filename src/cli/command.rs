@@ -15,20 +15,21 @@ use crate::cli::setup;
 use crate::cli::simulate;
 use crate::cli::status;
 use crate::devd;
-use crate::domain::config::{Config, LaggConfig};
+use crate::domain::config::{self, Config, LaggConfig};
 use crate::domain::event::DevdEvent;
 use crate::domain::identity;
 use crate::domain::model::Snapshot;
 use crate::domain::plan::{RememberedMacs, Scope};
 use crate::domain::text;
 use crate::kernel::Kernel;
+use crate::root::{Overlay, Root};
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
 use crate::run::state::{self, FileStore, Files, MemoryStore, StateError, StateStore, Stored};
 use crate::run::{self, Context};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
-use crate::sys::root::HostRoot;
+use crate::sys::root::{DirRoot, HostRoot};
 use crate::sys::NativeKernel;
 
 /// Runs `inv` as a process would: real clock, the process's log, state on
@@ -45,7 +46,7 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         Command::Setup => return setup::setup(inv, log, out),
         _ => {}
     }
-    let config = run::load_config(&inv.config)?;
+    let config = load_config(inv)?;
     match &inv.command {
         Command::DevdConf => return write_out(out, &devd::rules_for(&config, devd::PROGRAM)),
         Command::RcConf => {
@@ -146,6 +147,39 @@ pub fn execute_with(
     }
 }
 
+/// The configuration of `inv`: the file `-c` names, else the default
+/// path, `/usr/local/etc/lagghook.toml`. On a simulated machine (`-k
+/// sim:PATH`) without `-c`, that path is the machine's: the file below
+/// `PATH.root`, where `setup` writes it, else its `[machine.files]` entry
+/// for it, so that `setup`, `check`, `status` and the rest all read the one
+/// configuration; only a machine without one falls back to the host's.
+pub(crate) fn load_config(inv: &Invocation) -> Result<Config, Error> {
+    let KernelChoice::Sim(path) = &inv.kernel else {
+        return Ok(run::load_config(&inv.config)?);
+    };
+    if inv.config_given {
+        return Ok(run::load_config(&inv.config)?);
+    }
+    let below = sim_root_dir(path).join(config::DEFAULT_PATH.trim_start_matches('/'));
+    if std::fs::symlink_metadata(&below).is_ok() {
+        // Named by its real path: that is the file to edit.
+        return Ok(run::load_config(&below)?);
+    }
+    check_sim_path(path)?;
+    let files = load_sim(path)?.root();
+    match files.read(config::DEFAULT_PATH).map_err(|e| Error::Input(e.to_string()))? {
+        // Named as the machine file names it: the key of its table.
+        Some(text) => Ok(Config::parse(&text, Path::new(config::DEFAULT_PATH))?),
+        None => Ok(run::load_config(&inv.config)?),
+    }
+}
+
+/// The directory that holds a simulated machine's files besides its
+/// `[machine.files]`: what `setup` wrote for it, by their absolute paths.
+pub(crate) fn sim_root_dir(path: &Path) -> PathBuf {
+    with_suffix(path, ".root")
+}
+
 /// A simulated machine's lock and state live beside it: only beside a
 /// regular file, and only in a directory of root's or ours.
 pub(crate) fn check_sim_path(path: &Path) -> Result<(), Error> {
@@ -217,7 +251,8 @@ pub fn execute_in(
 
 /// `check`: the kernel, the identity file and the files under the
 /// machine's root (the host's `/`, or a simulated machine's
-/// `[machine.files]`), all only read, without the lock.
+/// `[machine.files]` under what `setup` wrote for it), all only read,
+/// without the lock.
 fn check_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Result<(), Error> {
     let stored = reader(&inv.kernel).load();
     match &inv.kernel {
@@ -231,7 +266,10 @@ fn check_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Resu
             file::check_regular(path, Links::Refuse).map_err(refused)?;
             file::owned_parent(path).map_err(refused)?;
             let mut kernel = load_sim(path)?;
-            let root = kernel.root();
+            // Its `[machine.files]` under what `setup` wrote for it.
+            let files = kernel.root();
+            let written = DirRoot::new(sim_root_dir(path));
+            let root = Overlay { upper: &written, lower: &files };
             check::check(config, &mut kernel, &root, &inv.kernel, stored, out)
         }
     }

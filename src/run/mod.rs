@@ -180,9 +180,8 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
             ctx.log.log(Level::Info, &note.to_string());
         }
         if ctx.dry_run {
-            let first = round;
-            let later = predict(config, &snapshot, &first, &macs, &state.wpa, scope);
-            report.plans.push(first);
+            let later = predict(config, &snapshot, &round, &macs, &state.wpa, scope);
+            report.plans.push(round);
             report.plans.extend(later.plans);
             report.prediction_end = later.end;
             return Ok(report);
@@ -421,6 +420,38 @@ pub fn applied_line(
         // "already so" changed nothing.
         (action, _) => Some((Level::Info, action.to_string())),
     }
+}
+
+/// The rounds a run would make: the first planned from the kernel as
+/// observed, the later ones predicted ([`rounds`]).
+#[derive(Debug, Clone, Default)]
+pub struct Rounds {
+    /// The first round's plan (empty when converged, but for its notes),
+    /// then the predicted ones; every plan after the first is a
+    /// prediction.
+    pub plans: Vec<Plan>,
+    /// Why the rounds end where they do.
+    pub end: PredictionEnd,
+}
+
+/// The rounds a run would make from `observed`, as `-n` shows them and
+/// `check` lists them: the first planned from the observation with the
+/// remembered identities `macs` and the wpa_supplicant refreshes
+/// `refreshed` of earlier runs, each later one predicted ([`predict`]).
+pub fn rounds(
+    config: &Config,
+    observed: &Snapshot,
+    macs: &RememberedMacs,
+    refreshed: &WpaRefreshes,
+    scope: &Scope,
+) -> Rounds {
+    let mut macs = macs.clone();
+    identity::remember(config, observed, &mut macs);
+    let first = plan_with(config, observed, &macs, refreshed, scope);
+    let later = predict(config, observed, &first, &macs, refreshed, scope);
+    let mut plans = vec![first];
+    plans.extend(later.plans);
+    Rounds { plans, end: later.end }
 }
 
 /// The rounds after the first, as `-n` shows them.

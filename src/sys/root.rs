@@ -1,5 +1,7 @@
 //! [`Root`] for the host's own files, under `/`: what `check` reads of
-//! rc.conf(5), wpa_supplicant.conf(5) and devd.conf(5).
+//! rc.conf(5), wpa_supplicant.conf(5) and devd.conf(5); and [`DirRoot`],
+//! the files below one directory, which is what a simulated machine's
+//! `PATH.root` holds (what `setup -k sim:PATH` wrote for it).
 //!
 //! Files are read as `sys::file` reads lagghook's own: opened
 //! `O_NONBLOCK`, only if regular, at most `MAX_FILE_SIZE` bytes, so a FIFO
@@ -9,7 +11,7 @@
 //! it write anywhere.
 
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use crate::root::{Root, RootError};
 use crate::sys::file::{self, Links};
@@ -47,6 +49,70 @@ impl Root for HostRoot {
     }
 }
 
+/// The files below a directory, each by the absolute path it has on the
+/// machine the directory stands for: `/etc/rc.conf` is `DIR/etc/rc.conf`.
+/// A link that is the file or directory asked for is not followed (the
+/// tree stands for another machine, and a link in it would lead into this
+/// one; the tree is the user's own, so links on the way to it are not
+/// looked for), and a path with a `..` is refused. A directory that
+/// does not exist is an empty tree.
+#[derive(Debug, Clone)]
+pub struct DirRoot {
+    dir: PathBuf,
+}
+
+impl DirRoot {
+    pub fn new(dir: PathBuf) -> DirRoot {
+        DirRoot { dir }
+    }
+
+    /// Where `path` is below the directory.
+    fn below(&self, path: &str) -> Result<PathBuf, RootError> {
+        let mut out = self.dir.clone();
+        for (i, c) in Path::new(path).components().enumerate() {
+            match c {
+                Component::RootDir if i == 0 => {}
+                Component::Normal(part) if i > 0 => out.push(part),
+                _ => {
+                    return Err(RootError {
+                        path: path.to_owned(),
+                        reason: "not a plain absolute path".into(),
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Root for DirRoot {
+    fn read(&self, path: &str) -> Result<Option<String>, RootError> {
+        match file::read_regular(&self.below(path)?, Links::Refuse) {
+            Ok(text) => Ok(Some(text)),
+            // A file where a directory of the path should be: nothing there.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Ok(None)
+            }
+            Err(e) => Err(RootError { path: path.to_owned(), reason: reason(&e) }),
+        }
+    }
+
+    fn list(&self, dir: &str) -> Result<Option<Vec<String>>, RootError> {
+        let real = self.below(dir)?;
+        match std::fs::symlink_metadata(&real) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(RootError {
+                    path: dir.to_owned(),
+                    reason: "is a symbolic link, which is not followed here".into(),
+                })
+            }
+            _ => return Ok(None),
+        }
+        HostRoot.list(&real.to_string_lossy()).map_err(|e| RootError { path: dir.to_owned(), ..e })
+    }
+}
+
 /// An OS error in words, without std's " (os error N)".
 fn reason(e: &std::io::Error) -> String {
     let text = e.to_string();
@@ -78,6 +144,35 @@ mod tests {
         assert_eq!(err.to_string(), format!("{dir}/devd: is a directory, not a regular file"));
         let err = root.read("/dev/null").unwrap_err();
         assert_eq!(err.reason, "is a character device, not a regular file");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// Proves a directory's tree is read by the paths its files stand for,
+    /// and that neither a `..` nor a link leads out of it.
+    #[test]
+    fn a_directory_tree_is_read_by_absolute_paths_and_never_left() {
+        let d = std::env::temp_dir().join(format!("lagghook-dirroot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("etc/devd")).unwrap();
+        std::fs::write(d.join("etc/rc.conf"), "a=\"1\"\n").unwrap();
+        std::os::unix::fs::symlink("/etc", d.join("linked")).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", d.join("etc/hostname")).unwrap();
+        let root = DirRoot::new(d.clone());
+        assert_eq!(root.read("/etc/rc.conf").unwrap().as_deref(), Some("a=\"1\"\n"));
+        assert_eq!(root.read("/etc/none").unwrap(), None);
+        assert_eq!(root.read("/etc/rc.conf/x").unwrap(), None);
+        assert_eq!(
+            root.list("/etc").unwrap().map(|mut v| {
+                v.sort();
+                v
+            }),
+            Some(vec!["devd".to_owned(), "hostname".to_owned(), "rc.conf".to_owned()])
+        );
+        assert_eq!(root.list("/usr/local/etc/devd").unwrap(), None);
+        assert!(root.read("/etc/../../etc/passwd").is_err());
+        assert!(root.read("/etc/hostname").is_err(), "a link is not followed");
+        assert!(root.list("/linked").is_err(), "a link is not followed");
+        assert_eq!(DirRoot::new(d.join("none")).read("/etc/rc.conf").unwrap(), None);
         let _ = std::fs::remove_dir_all(&d);
     }
 }

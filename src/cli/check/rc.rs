@@ -162,7 +162,7 @@ pub(super) fn traps(
         dhcp_traps(lagg, &views.netif, report);
         for port in lagg.ports.iter().filter(|p| lagg.is_wlan_port(p)) {
             wlanaddr_traps(lagg, port, identity, &views, report);
-            regdomain_advice(port, &views.netif, report);
+            regdomain_traps(port, &views.netif, report);
         }
         mtu_traps(lagg, &views.netif, report);
     }
@@ -351,25 +351,57 @@ fn wlanaddr_traps(
     }
 }
 
-/// net80211 starts a vap in the card's default regulatory domain (often
-/// FCC) unless `country` or `regdomain` says otherwise: advice, since
-/// only the user knows where the laptop is.
-fn regdomain_advice(port: &IfName, netif: &RcVars, report: &mut Report) {
-    let vars = [if_var("create_args_", port), if_var("ifconfig_", port)];
-    let set = vars.iter().filter_map(|v| netif.get(v)).any(|value| {
-        words(value)
-            .any(|w| w.eq_ignore_ascii_case("country") || w.eq_ignore_ascii_case("regdomain"))
-    });
-    if !set {
-        report.warn(
-            format!(
-                "{port}: no country or regdomain in {}: the radio uses its default regulatory \
-                 domain, which may not be where you are and can leave channels unused",
-                vars[0]
-            ),
-            format!("add `country XX` (regdomain(5)) to {} in {NETWORK}", vars[0]),
-        );
+/// net80211 starts a vap in its radio's default regulatory domain (what
+/// the driver or the card says, often FCC's) unless `country` or `regdomain` says
+/// otherwise, and rc says it when it creates the vap: `wlan_up`
+/// (`libexec/rc/network.subr`) runs `ifconfig VAP create wlandev RADIO
+/// $create_args_VAP`, at boot and whenever the card comes back. Without
+/// them the radio may scan channels where it is not allowed to send, or
+/// miss the access point on channels its default leaves out. Only the
+/// user knows the country, so the fix names it `XX`. A `country` in
+/// `ifconfig_VAP` alone is applied only after rc created the vap; the
+/// Handbook ("Regulatory Domains") sets it in `create_args_VAP`, and the
+/// fix moves it there.
+fn regdomain_traps(port: &IfName, netif: &RcVars, report: &mut Report) {
+    let create_args = if_var("create_args_", port);
+    let ifconfig = if_var("ifconfig_", port);
+    let regulatory = |var: &str| -> Vec<String> {
+        let Some(value) = netif.get(var) else { return Vec::new() };
+        let mut out = Vec::new();
+        let mut w = words(value);
+        while let Some(word) = w.next() {
+            if word.eq_ignore_ascii_case("country") || word.eq_ignore_ascii_case("regdomain") {
+                out.push(word.to_owned());
+                out.extend(w.next().map(str::to_owned));
+            }
+        }
+        out
+    };
+    if !regulatory(&create_args).is_empty() {
+        return;
     }
+    let what = if netif.get(&create_args).is_some() {
+        shown(netif, &create_args)
+    } else {
+        create_args.clone()
+    };
+    let elsewhere = regulatory(&ifconfig);
+    let fix = if elsewhere.is_empty() {
+        format!(
+            "add `country XX` (your country's ISO 3166 code; regdomain(5) lists them) to \
+             {create_args} in {NETWORK}"
+        )
+    } else {
+        format!("move `{}` from {ifconfig} to {create_args} in {NETWORK}", elsewhere.join(" "))
+    };
+    report.trap(
+        format!(
+            "{what} has no country or regdomain: rc creates {port} in its radio's default \
+             regulatory domain, which may not be where you are (channels used where they are \
+             not allowed, or access points missed on channels it leaves out)"
+        ),
+        fix,
+    );
 }
 
 /// An `mtu N` in the rc.conf lines of the lagg or a wired port above what a

@@ -5,6 +5,11 @@
 //! commands in `PATH.commands`, so a simulated set-up never touches the
 //! real system. What it does not own: deciding what to change (that is
 //! `super`).
+//!
+//! The simulated host's files are the machine's: its `[machine.files]`
+//! table under the tree below `PATH.root`, which `setup` writes and which
+//! wins ([`crate::root::Overlay`]); `check` and the other commands read
+//! the same.
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -13,6 +18,8 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Stdio;
 
 use crate::domain::text;
+use crate::root::Root;
+use crate::sim::SimRoot;
 use crate::sys::file::{self, Links};
 use crate::sys::spawn;
 
@@ -117,8 +124,9 @@ impl Host for NativeHost {
 }
 
 /// A host kept in files beside a simulated machine: every path is taken
-/// below `root`, and a command is recorded, one line per command, in
-/// `record`. sysrc is played (its edit of the file under `root`,
+/// below `root`, where a file that is not there is looked up in the
+/// machine's own files, `lower`; a command is recorded, one line per
+/// command, in `record`. sysrc is played (its edit of the file under `root`,
 /// [`rc_vars::with_value`]) so that a second `setup` finds the first
 /// one's work done, as on a real system; any other command is only
 /// recorded.
@@ -126,11 +134,12 @@ impl Host for NativeHost {
 pub struct SimHost {
     root: PathBuf,
     record: PathBuf,
+    lower: SimRoot,
 }
 
 impl SimHost {
-    pub fn new(root: PathBuf, record: PathBuf) -> SimHost {
-        SimHost { root, record }
+    pub fn new(root: PathBuf, record: PathBuf, lower: SimRoot) -> SimHost {
+        SimHost { root, record, lower }
     }
 
     /// `path` below the root. Only plain absolute paths: a `..` could
@@ -188,7 +197,12 @@ impl Host for SimHost {
         let real = self.under_root(path)?;
         match file::read_regular(&real, Links::Refuse) {
             Ok(text) => Ok(Some(text)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            // Not written here: the machine's own file, if it has one
+            // (`under_root` took only a plain absolute path).
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                let shown = path.to_string_lossy();
+                self.lower.read(&shown).map_err(|e| HostError(e.to_string()))
+            }
             Err(e) => Err(at(&real, &e)),
         }
     }
@@ -253,7 +267,8 @@ mod tests {
         let d = std::env::temp_dir().join(format!("lagghook-host-{}-{name}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
-        (SimHost::new(d.join("root"), d.join("commands")), d)
+        let files = [("/etc/rc.conf.d/network".to_owned(), "a=\"0\"\n".to_owned())];
+        (SimHost::new(d.join("root"), d.join("commands"), SimRoot::new(files.into())), d)
     }
 
     /// Proves the simulated host stays under its root: a path with `..`
@@ -268,6 +283,21 @@ mod tests {
         assert_eq!(fs::read_to_string(d.join("root/etc/rc.conf")).unwrap(), "a=\"1\"\n");
         assert_eq!(h.read(Path::new("/etc/rc.conf")).unwrap().as_deref(), Some("a=\"1\"\n"));
         assert_eq!(h.read(Path::new("/etc/none")).unwrap(), None);
+        let _ = fs::remove_dir_all(d);
+    }
+
+    /// Proves the machine's own files show through where nothing was
+    /// written, and that sysrc edits a copy of one below the root, leaving
+    /// the machine file's text as it was.
+    #[test]
+    fn the_machines_files_show_through_until_written() {
+        let (mut h, d) = host("lower");
+        let network = Path::new("/etc/rc.conf.d/network");
+        assert_eq!(h.read(network).unwrap().as_deref(), Some("a=\"0\"\n"));
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        h.run(&argv("/usr/sbin/sysrc -f /etc/rc.conf.d/network b=1")).unwrap();
+        assert_eq!(h.read(network).unwrap().as_deref(), Some("a=\"0\"\nb=\"1\"\n"));
+        assert_eq!(h.lower.read("/etc/rc.conf.d/network").unwrap().as_deref(), Some("a=\"0\"\n"));
         let _ = fs::remove_dir_all(d);
     }
 

@@ -3,8 +3,12 @@
 //!
 //! 1. The configuration, `/usr/local/etc/lagghook.toml`, if there is none:
 //!    lagg0 over the one wired interface with a carrier and a vap on the
-//!    one radio in `net.wlan.devices`. An existing configuration is used
-//!    as it is and never overwritten.
+//!    one radio in `net.wlan.devices`. One that is byte for byte the
+//!    shipped sample ([`SAMPLE`]) counts as none and is replaced, since
+//!    the port's `@sample` installs it as the configuration and it names
+//!    em0 and iwn0, which the laptop may not have. Any other is used as it
+//!    is, never overwritten, once every interface it names is found on the
+//!    machine ([`unknown_interfaces`]); otherwise nothing is changed.
 //! 2. The rc.conf(5) variables that build the lagg at boot, in
 //!    `/etc/rc.conf.d/network` (the file rc.d/netif, /etc/pccard_ether and
 //!    rc.d/dhclient all load, `load_rc_config` in `libexec/rc/rc.subr`),
@@ -56,19 +60,35 @@ pub const RC_CONF_LOCAL: &str = "/etc/rc.conf.local";
 pub const NETWORK: &str = "/etc/rc.conf.d/network";
 /// The devd rules `setup` installs, as `check` and lagghook(8) name them.
 pub const DEVD_RULES: &str = "/usr/local/etc/devd/lagghook.conf";
+/// The sample configuration `make install` installs as
+/// `lagghook.toml.sample`, and the package, through `@sample`, also as
+/// `lagghook.toml` when there is none: a configuration that is still
+/// exactly this text was written by no one.
+pub const SAMPLE: &str = include_str!("../../../lagghook.toml.sample");
 
 /// One change `setup` makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// A file written whole, mode 0644: `what` says what it holds, and
-    /// `replaces` whether another file was there.
-    File { path: PathBuf, text: String, what: String, replaces: bool },
+    /// `before` what was there.
+    File { path: PathBuf, text: String, what: String, before: Before },
     /// An rc.conf variable set with sysrc(8) in `file`; `append` is the
     /// word `NAME+=WORD` adds (sysrc adds it only if missing), otherwise
     /// the whole new value is assigned.
     Var { file: &'static str, name: String, old: Old, new: String, append: Option<String> },
     /// A command run as it is.
     Command(Vec<String>),
+}
+
+/// What was where `setup` writes a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Before {
+    /// Nothing.
+    Absent,
+    /// Another file, replaced.
+    File,
+    /// The unedited sample configuration ([`SAMPLE`]), replaced.
+    Sample,
 }
 
 /// A variable's value before the change: in the file written, and, when
@@ -84,11 +104,14 @@ impl fmt::Display for Change {
     /// in it (`old -> new`, as sysrc prints it), or the command.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Change::File { path, what, replaces: false, .. } => {
+            Change::File { path, what, before: Before::Absent, .. } => {
                 write!(f, "{}: new file: {what}", text::path(path))
             }
-            Change::File { path, what, replaces: true, .. } => {
+            Change::File { path, what, before: Before::File, .. } => {
                 write!(f, "{}: replaced with {what}", text::path(path))
+            }
+            Change::File { path, what, before: Before::Sample, .. } => {
+                write!(f, "{}: the unedited sample, replaced with {what}", text::path(path))
             }
             Change::Var { file, name, old, new, .. } => {
                 write!(f, "{file}: {name}: ")?;
@@ -107,12 +130,19 @@ impl fmt::Display for Change {
 impl Change {
     fn apply(&self, host: &mut dyn Host) -> Result<(), HostError> {
         match self {
-            Change::File { path, text, replaces, .. } => {
+            Change::File { path, text, before, .. } => {
                 // A file setup found absent is never overwritten, even one
-                // that appeared since it looked.
-                if !replaces && host.read(path)?.is_some() {
+                // that appeared since it looked; nor is the sample once
+                // someone edited it.
+                let now = host.read(path)?;
+                let changed = match before {
+                    Before::Absent => now.is_some(),
+                    Before::Sample => now.as_deref() != Some(SAMPLE),
+                    Before::File => false,
+                };
+                if changed {
                     return Err(HostError(format!(
-                        "{}: appeared meanwhile; left as it is, run setup again",
+                        "{}: changed meanwhile; left as it is, run setup again",
                         text::path(path)
                     )));
                 }
@@ -155,40 +185,57 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
         KernelChoice::Native => (Box::new(NativeHost), Box::new(NativeKernel::open()?)),
         KernelChoice::Sim(path) => {
             command::check_sim_path(path)?;
+            let kernel = command::load_sim(path)?;
             let host = SimHost::new(
-                command::with_suffix(path, ".root"),
+                command::sim_root_dir(path),
                 command::with_suffix(path, ".commands"),
+                kernel.root(),
             );
-            (Box::new(host), Box::new(command::load_sim(path)?))
+            (Box::new(host), Box::new(kernel))
         }
     };
     let read = |host: &mut dyn Host, path: &Path| host.read(path).map_err(|e| cannot(e.0));
 
-    // 1. The configuration: the one there, or one from the kernel.
+    // 1. The configuration: the one there, if this machine has what it
+    // names, or one from the kernel.
     let mut items = Vec::new();
     let config_path = inv.config.clone();
+    let interfaces = kernel.interfaces()?;
+    let radios = kernel.wlan_devices()?;
+    let mut rc = String::new();
+    for file in [RC_CONF, RC_CONF_LOCAL, NETWORK] {
+        rc.push_str(&read(host.as_mut(), Path::new(file))?.unwrap_or_default());
+        rc.push('\n');
+    }
     let config = match read(host.as_mut(), &config_path)? {
-        Some(existing) => {
+        Some(existing) if existing != SAMPLE => {
+            let config = Config::parse(&existing, &config_path)?;
+            let unknown = unknown_interfaces(&config, &interfaces, &radios, &rc);
+            if !unknown.is_empty() {
+                return Err(cannot(format!(
+                    "{} names {}, which this machine does not have ({}): edit it \
+                     (lagghook.toml(5)), or remove it to let setup write one from what the \
+                     kernel shows; nothing was changed",
+                    text::path(&config_path),
+                    and_list(&unknown),
+                    what_it_has(&interfaces, &radios)
+                )));
+            }
             items.push(Item::Note(format!(
                 "{} exists: used as it is, never overwritten",
                 text::path(&config_path)
             )));
-            Config::parse(&existing, &config_path)?
+            config
         }
-        None => {
-            let interfaces = kernel.interfaces()?;
-            let radios = kernel.wlan_devices()?;
-            let mut rc = String::new();
-            for file in [RC_CONF, RC_CONF_LOCAL, NETWORK] {
-                rc.push_str(&read(host.as_mut(), Path::new(file))?.unwrap_or_default());
-            }
-            let (text, what) = new_config(&config_path, &interfaces, &radios, &rc)?;
+        existing => {
+            let before = if existing.is_some() { Before::Sample } else { Before::Absent };
+            let (text, what) = new_config(&config_path, &interfaces, &radios, &rc, before)?;
             let config = Config::parse(&text, &config_path)?;
             items.push(Item::Change(Change::File {
                 path: config_path.clone(),
                 text,
                 what,
-                replaces: false,
+                before,
             }));
             config
         }
@@ -223,6 +270,7 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
         items.extend(rc_changes(lagg, identity, &snapshot, &mut files)?);
     }
     items.extend(rc_enable(&files)?);
+    items.extend(regdomain_notes(&config, &files)?);
 
     // 5: devd's rules, and a restart only when they change.
     let rules = devd::try_rules_for(&config, devd::PROGRAM)
@@ -234,7 +282,7 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
             path: PathBuf::from(DEVD_RULES),
             text: rules,
             what: format!("the devd rules for {}", names.join(" ")),
-            replaces: installed.is_some(),
+            before: if installed.is_some() { Before::File } else { Before::Absent },
         }));
         items.push(Item::Change(Change::Command(vec![
             SERVICE.to_owned(),
@@ -291,17 +339,91 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
     execute_with(&reconcile, &config, log, out)
 }
 
+/// The interfaces an existing configuration names that this machine does
+/// not have, in words: a radio of `wlan.X.parent` that `net.wlan.devices`
+/// does not list, and a port that does not exist and that rc would not
+/// create either, as it creates a vap on a radio that is there (the
+/// port's `wlan.X.parent`, or a radio whose `wlans_RADIO` in `rc` lists
+/// it). A configuration naming them is not this machine's (the sample's
+/// em0 and iwn0 on a laptop with igc0 and iwlwifi0): setup would set up
+/// hardware that is not there.
+fn unknown_interfaces(
+    config: &Config,
+    interfaces: &[Interface],
+    radios: &[IfName],
+    rc: &str,
+) -> Vec<String> {
+    let exists = |name: &IfName| interfaces.iter().any(|i| &i.name == name);
+    let rc_creates = |port: &IfName| {
+        radios.iter().any(|radio| {
+            let var = rc_vars::if_var("wlans_", radio.as_str());
+            rc_vars::value_of(rc, &var)
+                .and_then(Result::ok)
+                .is_some_and(|v| rc_vars::words(&v).iter().any(|w| w == port.as_str()))
+        })
+    };
+    let mut unknown = Vec::new();
+    for lagg in &config.laggs {
+        for (vap, wlan) in &lagg.wlans {
+            if let Some(radio) = wlan.parent.as_ref().filter(|r| !radios.contains(r)) {
+                unknown.push(format!("the radio {radio} (wlan.{vap}.parent)"));
+            }
+        }
+        for port in &lagg.ports {
+            // A vap with a radio: rc creates it there once setup listed it
+            // in wlans_RADIO, or its radio is missing, said above.
+            let has_parent = lagg.wlan(port).is_some_and(|w| w.parent.is_some());
+            if !has_parent && !exists(port) && !rc_creates(port) {
+                unknown.push(port.to_string());
+            }
+        }
+    }
+    unknown
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// What the machine has that a configuration can name: its Ethernet,
+/// vlan and wlan interfaces and its radios.
+fn what_it_has(interfaces: &[Interface], radios: &[IfName]) -> String {
+    let mut has: Vec<String> = interfaces
+        .iter()
+        .filter(|i| matches!(i.kind, IfKind::Ether | IfKind::Vlan | IfKind::Wlan))
+        .map(|i| i.name.to_string())
+        .collect();
+    has.extend(radios.iter().map(|r| format!("the radio {r}")));
+    if has.is_empty() {
+        return "it has no Ethernet interface and no radio".to_owned();
+    }
+    format!("it has {}", and_list(&has))
+}
+
 /// The text of a new configuration, from the interfaces, the radios and
 /// the rc.conf text (whose `wlans_RADIO` may name the vap), and what it
 /// holds, in words. Needs exactly one wired interface with a carrier and
-/// exactly one radio; otherwise the administrator has to say, in the file.
+/// exactly one radio; otherwise the administrator has to say, in the file
+/// (`before` says whether the file there now is the unedited sample).
 fn new_config(
     path: &Path,
     interfaces: &[Interface],
     radios: &[IfName],
     rc: &str,
+    before: Before,
 ) -> Result<(String, String), Error> {
-    let yourself = format!("or write {} yourself (lagghook.toml(5))", text::path(path));
+    let yourself = match before {
+        Before::Sample => format!(
+            "or edit {}, the unedited sample, yourself (lagghook.toml(5))",
+            text::path(path)
+        ),
+        _ => format!("or write {} yourself (lagghook.toml(5))", text::path(path)),
+    };
     let names = |v: &[&IfName]| v.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ");
     let wired: Vec<&IfName> = interfaces
         .iter()
@@ -605,6 +727,27 @@ fn kld_change(files: &mut RcFiles, module: &str) -> Result<Option<Item>, Error> 
     })))
 }
 
+/// A vap whose `create_args_` has no `country` or `regdomain` once the
+/// changes are made: `check` reports it as a trap, and only the user knows
+/// the country, so `setup` says so instead of guessing.
+fn regdomain_notes(config: &Config, files: &RcFiles) -> Result<Vec<Item>, Error> {
+    let mut notes = Vec::new();
+    for (_, port) in config.ports().filter(|(l, p)| l.is_wlan_port(p)) {
+        let var = rc_vars::if_var("create_args_", port.as_str());
+        let words = files.network_value(&var)?.map(|(_, v)| rc_vars::words(&v)).unwrap_or_default();
+        let set = words
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case("country") || w.eq_ignore_ascii_case("regdomain"));
+        if !set {
+            notes.push(Item::Note(format!(
+                "{var} has no country or regdomain, which only you know: add `country XX` \
+                 (regdomain(5)) to it in {NETWORK}; lagghook check reports it until then"
+            )));
+        }
+    }
+    Ok(notes)
+}
+
 /// `lagghook_enable="YES"` in /etc/rc.conf, unless rc.subr's `checkyesno`
 /// already takes the value rc.d/lagghook sees for yes.
 fn rc_enable(files: &RcFiles) -> Result<Option<Item>, Error> {
@@ -806,18 +949,26 @@ mod tests {
         let path = Path::new("/usr/local/etc/lagghook.toml");
         let em0 = iface("em0", IfKind::Ether, LinkState::Up, None);
         let ue0 = iface("ue0", IfKind::Ether, LinkState::Down, None);
-        let (text, what) = new_config(path, &[em0.clone(), ue0.clone()], &[n("iwn0")], "").unwrap();
+        let (text, what) =
+            new_config(path, &[em0.clone(), ue0.clone()], &[n("iwn0")], "", Before::Absent)
+                .unwrap();
         assert_eq!(what, "lagg0 over em0 and wlan0 (on iwn0)");
         let config = Config::parse(&text, path).unwrap();
         assert_eq!(config.laggs[0].ports, [n("em0"), n("wlan0")]);
         assert_eq!(config.laggs[0].wlan(&n("wlan0")).unwrap().parent, Some(n("iwn0")));
         // rc's name for the vap, then an existing vap's, win over wlan0.
-        let (text, _) =
-            new_config(path, std::slice::from_ref(&em0), &[n("iwn0")], "wlans_iwn0=\"wlan3\"\n")
-                .unwrap();
+        let (text, _) = new_config(
+            path,
+            std::slice::from_ref(&em0),
+            &[n("iwn0")],
+            "wlans_iwn0=\"wlan3\"\n",
+            Before::Absent,
+        )
+        .unwrap();
         assert!(text.contains("ports = [\"em0\", \"wlan3\"]"), "{text}");
         let wifi = iface("wifi0", IfKind::Wlan, LinkState::Up, Some("iwn0"));
-        let (text, _) = new_config(path, &[em0.clone(), wifi], &[n("iwn0")], "").unwrap();
+        let (text, _) =
+            new_config(path, &[em0.clone(), wifi], &[n("iwn0")], "", Before::Absent).unwrap();
         assert!(text.contains("ports = [\"em0\", \"wifi0\"]"), "{text}");
         for (ifaces, radios, why) in [
             (vec![ue0.clone()], vec![n("iwn0")], "no wired interface has a carrier"),
@@ -829,12 +980,47 @@ mod tests {
             (vec![em0.clone()], vec![], "no WiFi radio in net.wlan.devices"),
             (vec![em0.clone()], vec![n("iwn0"), n("ath0")], "several WiFi radios (iwn0, ath0)"),
         ] {
-            let err = new_config(path, &ifaces, &radios, "").unwrap_err().to_string();
+            let err =
+                new_config(path, &ifaces, &radios, "", Before::Absent).unwrap_err().to_string();
             assert!(err.starts_with(&format!("setup: {why}")), "{err}");
             assert!(
                 err.ends_with("or write /usr/local/etc/lagghook.toml yourself (lagghook.toml(5))")
             );
         }
+    }
+
+    /// Proves an existing configuration is this machine's only if every
+    /// interface it names is there, or is a vap rc creates on a radio
+    /// that is there (its `wlan.X.parent`, or a `wlans_RADIO` listing it):
+    /// the sample's em0 and iwn0 on a laptop with igc0 and iwlwifi0 are
+    /// both named.
+    #[test]
+    fn an_existing_configuration_must_name_this_machines_interfaces() {
+        let igc0 = iface("igc0", IfKind::Ether, LinkState::Up, None);
+        let radios = [n("iwlwifi0")];
+        let sample = Config::parse(SAMPLE, "s.toml".as_ref()).unwrap();
+        assert_eq!(
+            unknown_interfaces(&sample, std::slice::from_ref(&igc0), &radios, ""),
+            ["the radio iwn0 (wlan.wlan0.parent)", "em0"]
+        );
+        let mine = |text: &str| Config::parse(text, "m.toml".as_ref()).unwrap();
+        let on_iwlwifi0 =
+            mine("[lagg0]\nports = [\"igc0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwlwifi0\"\n");
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            unknown_interfaces(&on_iwlwifi0, std::slice::from_ref(&igc0), &radios, ""),
+            none
+        );
+        let bare = mine("[lagg0]\nports = [\"igc0\", \"wlan0\"]\n");
+        assert_eq!(unknown_interfaces(&bare, std::slice::from_ref(&igc0), &radios, ""), ["wlan0"]);
+        let rc = "wlans_iwlwifi0=\"wlan0\"\n";
+        assert_eq!(unknown_interfaces(&bare, std::slice::from_ref(&igc0), &radios, rc), none);
+        let wlan0 = iface("wlan0", IfKind::Wlan, LinkState::Up, Some("iwlwifi0"));
+        assert_eq!(unknown_interfaces(&bare, &[igc0, wlan0], &radios, ""), none);
+        assert_eq!(
+            what_it_has(&[iface("igc0", IfKind::Ether, LinkState::Up, None)], &radios),
+            "it has igc0 and the radio iwlwifi0"
+        );
     }
 
     #[test]
