@@ -98,7 +98,7 @@ impl Logger {
                 let _ = s.err(line);
             }
         }
-        let _ = writeln!(std::io::stderr().lock(), "lagghook: {line}");
+        stderr_line(line);
     }
 }
 
@@ -140,9 +140,16 @@ impl Log for Logger {
         let problem = matches!(level, Level::Err | Level::Warning);
         let stderr = self.stderr || problem || (in_syslog && !logged);
         if stderr && (verbose || level != Level::Info) {
-            let _ = writeln!(std::io::stderr().lock(), "lagghook: {line}");
+            stderr_line(line);
         }
     }
+}
+
+/// One line on stderr in one write(2): stderr is unbuffered, and three
+/// writes per line would interleave with other runs' lines on a shared
+/// console and cost devd three syscalls.
+fn stderr_line(line: &str) {
+    let _ = std::io::stderr().lock().write_all(format!("lagghook: {line}\n").as_bytes());
 }
 
 /// Lines kept in memory: the scenario runner's sink.

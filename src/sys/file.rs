@@ -205,7 +205,7 @@ pub fn write_atomically_mode(path: &Path, bytes: &[u8], mode: u32) -> io::Result
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "is not a file name"))?;
-    remove_stale_temporaries(dir, name);
+    remove_stale_temporaries(dir);
     let tmp = dir.join(temporary_name(name, std::process::id(), unpredictable()));
     let written = (|| {
         let mut file = OpenOptions::new()
@@ -237,6 +237,13 @@ fn temporary_name(target: &str, pid: u32, random: u64) -> String {
     format!(".{target}.lagghook-{pid}-{random:016x}.tmp")
 }
 
+/// The pid in a name [`temporary_name`] made for any target.
+fn temporary_pid_any(candidate: &str) -> Option<i32> {
+    let at = candidate.rfind(".lagghook-")?;
+    let target = candidate.get(1..at)?;
+    temporary_pid(target, candidate)
+}
+
 /// The pid in a name [`temporary_name`] made for `target`.
 fn temporary_pid(target: &str, candidate: &str) -> Option<i32> {
     let rest = candidate.strip_prefix('.')?.strip_prefix(target)?.strip_prefix(".lagghook-")?;
@@ -247,11 +254,22 @@ fn temporary_pid(target: &str, candidate: &str) -> Option<i32> {
     (hex && pid > 0).then_some(pid)
 }
 
-fn remove_stale_temporaries(dir: &Path, target: &str) {
+/// Once per directory in a process: a run writes a file once,
+/// and the files it writes share their directory, whose listing is read
+/// once for all of them.
+fn remove_stale_temporaries(dir: &Path) {
+    static LISTED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut listed) = LISTED.lock() else { return };
+    if listed.iter().any(|d| d == dir) {
+        return;
+    }
+    listed.push(dir.to_path_buf());
+    drop(listed);
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| temporary_pid(target, n)) else { continue };
+        // Any target's: the listing is read once per directory.
+        let Some(pid) = name.to_str().and_then(temporary_pid_any) else { continue };
         // Only a dead writer's file: a live one is about to rename it.
         if kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH) {
             let _ = fs::remove_file(entry.path());
