@@ -251,6 +251,35 @@ struct Word {
     assignment: Option<(String, String)>,
 }
 
+/// The value of `NAME=…` written on one line in the quoting rc.conf files
+/// and sysrc(8) use: `"…"` or `'…'` (taken whole, `quoted`), or one bare
+/// word; then what follows it, blanks trimmed. For the readers that take
+/// one assignment a line and refuse what they cannot read exactly
+/// (setup, the simulator's rc), rather than reading sh as [`RcVars`] does.
+pub fn one_line_value(rest: &str) -> Result<OneLine<'_>, String> {
+    let (value, quoted, after) = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let body = &rest[1..];
+            let end = body.find(q).ok_or_else(|| format!("no closing {q}"))?;
+            (&body[..end], true, &body[end + 1..])
+        }
+        _ => {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            (&rest[..end], false, &rest[end..])
+        }
+    };
+    Ok(OneLine { value, quoted, after: after.trim_start() })
+}
+
+/// What [`one_line_value`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OneLine<'a> {
+    pub value: &'a str,
+    pub quoted: bool,
+    /// After the value: empty or a `#` comment on a line rc can read.
+    pub after: &'a str,
+}
+
 /// The blank-separated words of an rc.conf value (`ifconfig_em0="up
 /// DHCP"`), as rc splits them (`for _arg in $value`).
 pub fn words(value: &str) -> impl Iterator<Item = &str> {

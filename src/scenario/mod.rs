@@ -16,10 +16,14 @@
 //! rc.resume's `resume` scripts do, once devd has read the resume's
 //! interface events (in a baseline there is no lagghook to run).
 
+mod figures;
 pub mod table;
 
+use figures::Figures;
+pub use figures::{NeverWord, Outage, OutageLimit};
+
 use std::collections::{BTreeMap, VecDeque};
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -27,7 +31,7 @@ use serde::Deserialize;
 use crate::devd::{self, Rule, PROGRAM};
 use crate::domain::config::Config;
 use crate::domain::event::DevdEvent;
-use crate::domain::model::{IfKind, IfName, MacAddr};
+use crate::domain::model::IfKind;
 use crate::domain::text;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
@@ -106,74 +110,6 @@ pub struct Expect {
     /// `true`: at the end of the step a reconcile would plan nothing and
     /// every configured lagg with a port that could carry carries traffic.
     pub converged: Option<bool>,
-}
-
-/// The `outage_max` key: seconds, or `"never"`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum OutageLimit {
-    Seconds(f64),
-    Word(NeverWord),
-}
-
-/// The one word `outage_max` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NeverWord {
-    Never,
-}
-
-impl OutageLimit {
-    fn allows(self, outage: Outage) -> bool {
-        match (self, outage) {
-            (OutageLimit::Word(NeverWord::Never), _) => true,
-            (OutageLimit::Seconds(_), Outage::Never) => false,
-            // Integer milliseconds against a limit given in seconds.
-            (OutageLimit::Seconds(max), Outage::Millis(ms)) => ms as f64 <= max * 1000.0 + 0.5,
-        }
-    }
-}
-
-impl fmt::Display for OutageLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OutageLimit::Seconds(s) => write!(f, "{s}s"),
-            OutageLimit::Word(NeverWord::Never) => f.write_str("never"),
-        }
-    }
-}
-
-/// How long traffic could not flow during a step although a port could
-/// carry it; `Never` when it still could not when the step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outage {
-    Millis(u64),
-    Never,
-}
-
-impl Default for Outage {
-    fn default() -> Outage {
-        Outage::Millis(0)
-    }
-}
-
-impl Outage {
-    pub(crate) fn add(self, other: Outage) -> Outage {
-        match (self, other) {
-            (Outage::Millis(a), Outage::Millis(b)) => Outage::Millis(a + b),
-            _ => Outage::Never,
-        }
-    }
-}
-
-impl fmt::Display for Outage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            // Whole milliseconds, shown to the tenth as the issue asks.
-            Outage::Millis(ms) => write!(f, "{:.1}s", *ms as f64 / 1000.0),
-            Outage::Never => f.write_str("never"),
-        }
-    }
 }
 
 /// What a step does.
@@ -437,7 +373,7 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
     }
     if lagghook.is_some() {
         // A second run right after any run plans nothing.
-        match pending(&mut kernel, &scenario.config, &remembered(&store)) {
+        match pending(&mut kernel, &scenario.config, &store.macs) {
             Ok(again) if !again.is_empty() => report.end_failed.push(format!(
                 "end state is not converged; reconcile would still run: {}",
                 again.actions.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("; ")
@@ -515,86 +451,6 @@ fn converged_run_cost(
              made {writes} writes"
         )
     })
-}
-
-/// The identity MACs lagghook remembers, as the next run would load them.
-fn remembered(store: &MemoryStore) -> crate::domain::plan::RememberedMacs {
-    store.macs.clone()
-}
-
-/// A step's outage and lagg MAC changes, measured by the connectivity
-/// oracle ([`SimKernel::traffic_flows`]) at every instant something
-/// happened: the state between two instants is the state after the first.
-struct Figures {
-    /// Each configured lagg and its ports.
-    laggs: Vec<(IfName, Vec<IfName>)>,
-    /// The last non-zero MAC of each lagg, kept across steps (and reboots).
-    last_mac: BTreeMap<IfName, MacAddr>,
-    /// The instant of the last sample and whether traffic was then held
-    /// up although a port could carry it.
-    since: Option<(u64, bool)>,
-    outage: u64,
-    mac_changes: u32,
-}
-
-impl Figures {
-    fn new(config: &Config, kernel: &mut SimKernel) -> Figures {
-        let laggs: Vec<(IfName, Vec<IfName>)> =
-            config.laggs.iter().map(|l| (l.name.clone(), l.ports.clone())).collect();
-        let mut last_mac = BTreeMap::new();
-        for (lagg, _) in &laggs {
-            if let Some(mac) = kernel.lagg_mac(lagg.as_str()).filter(|m| !m.is_zero()) {
-                last_mac.insert(lagg.clone(), mac);
-            }
-        }
-        kernel.take_lagg_macs();
-        Figures { laggs, last_mac, since: None, outage: 0, mac_changes: 0 }
-    }
-
-    fn begin(&mut self, kernel: &mut SimKernel) {
-        self.note_macs(kernel);
-        (self.since, self.outage, self.mac_changes) = (None, 0, 0);
-    }
-
-    /// Counts every address a configured lagg took: the all-zero address
-    /// of an empty lagg is not one, nor is coming back to the last one.
-    fn note_macs(&mut self, kernel: &mut SimKernel) -> u32 {
-        let mut changes = 0;
-        for (lagg, mac) in kernel.take_lagg_macs() {
-            if mac.is_zero() || !self.laggs.iter().any(|(l, _)| *l == lagg) {
-                continue;
-            }
-            if self.last_mac.insert(lagg, mac).is_some_and(|last| last != mac) {
-                changes += 1;
-            }
-        }
-        changes
-    }
-
-    /// Whether some configured lagg carries no traffic although one of its
-    /// ports could.
-    fn held_up(&self, kernel: &SimKernel) -> bool {
-        self.laggs.iter().any(|(lagg, ports)| {
-            ports.iter().any(|p| kernel.could_carry(p)) && !kernel.traffic_flows(lagg.as_str())
-        })
-    }
-
-    fn sample(&mut self, kernel: &mut SimKernel) {
-        self.mac_changes += self.note_macs(kernel);
-        let now = kernel.now();
-        if let Some((t, true)) = self.since {
-            self.outage += now - t;
-        }
-        self.since = Some((now, self.held_up(kernel)));
-    }
-
-    fn end(&mut self) -> (Outage, u32) {
-        let outage = match self.since {
-            Some((_, true)) => Outage::Never,
-            _ => Outage::Millis(self.outage),
-        };
-        (outage, self.mac_changes)
-    }
 }
 
 /// devd at one instant: every queued event, in order, through the one
@@ -739,7 +595,7 @@ fn check(
 /// `Ok` when a reconcile would plan nothing and every configured lagg with
 /// a port that could carry carries traffic; else why not.
 fn converged(config: &Config, kernel: &mut SimKernel, store: &MemoryStore) -> Result<(), String> {
-    let plan = pending(kernel, config, &remembered(store)).map_err(|e| e.to_string())?;
+    let plan = pending(kernel, config, &store.macs).map_err(|e| e.to_string())?;
     if !plan.is_empty() {
         let actions: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
         return Err(format!("a reconcile would still run: {}", actions.join("; ")));

@@ -49,6 +49,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::domain::model::{IfKind, IfName, LaggProto, MacAddr};
+use crate::domain::rc_vars::{one_line_value, OneLine};
 use crate::domain::text;
 use crate::kernel::Errno;
 
@@ -143,22 +144,10 @@ fn is_shell_name(s: &str) -> bool {
 /// `#` comment. Expansions (`$`, backquotes) and backslashes are refused
 /// rather than half-done.
 fn shell_value(rest: &str) -> Result<String, String> {
-    let (value, after) = match rest.chars().next() {
-        Some(q @ ('"' | '\'')) => {
-            let body = &rest[1..];
-            let end = body.find(q).ok_or_else(|| format!("no closing {q}"))?;
-            (&body[..end], &body[end + 1..])
-        }
-        _ => {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let word = &rest[..end];
-            if word.contains(['"', '\'']) {
-                return Err("a quote inside a bare word".into());
-            }
-            (word, &rest[end..])
-        }
-    };
-    let after = after.trim_start();
+    let OneLine { value, quoted, after } = one_line_value(rest)?;
+    if !quoted && value.contains(['"', '\'']) {
+        return Err("a quote inside a bare word".into());
+    }
     if !after.is_empty() && !after.starts_with('#') {
         return Err(format!("{} after the value", text::echo(after)));
     }

@@ -13,6 +13,8 @@
 
 use std::fmt;
 
+use crate::domain::rc_vars::{one_line_value, OneLine};
+
 /// Where a value was read, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
@@ -46,18 +48,7 @@ fn assignment<'a>(line: &'a str, name: &str) -> Option<&'a str> {
 /// A value as sh assigns it, for the quoting rc.conf uses: `"…"`, `'…'` or
 /// one bare word, followed by nothing, blanks or a `#` comment.
 fn shell_value(rest: &str) -> Result<String, String> {
-    let (value, after) = match rest.chars().next() {
-        Some(q @ ('"' | '\'')) => {
-            let body = &rest[1..];
-            let end = body.find(q).ok_or_else(|| format!("no closing {q}"))?;
-            (&body[..end], &body[end + 1..])
-        }
-        _ => {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            (&rest[..end], &rest[end..])
-        }
-    };
-    let after = after.trim_start();
+    let OneLine { value, after, .. } = one_line_value(rest)?;
     if !after.is_empty() && !after.starts_with('#') {
         return Err("more than one assignment or command on the line".into());
     }
