@@ -505,11 +505,11 @@ impl StateStore for FileStore {
             .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
         file::write_atomically(&self.state, text.as_bytes())
             .map_err(|e| StateError::Io(self.state.clone(), e))?;
-        let known = match &self.loaded_history {
-            Some(h) => h.clone(),
-            None => self.load_history(),
+        let changed = match &self.loaded_history {
+            Some(h) => *h != state.transitions,
+            None => self.load_history() != state.transitions,
         };
-        if known != state.transitions {
+        if changed {
             let history =
                 HistoryFile { version: HISTORY_VERSION, transition: state.transitions.clone() };
             let text = toml::to_string(&history)

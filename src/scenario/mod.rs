@@ -31,7 +31,7 @@ use serde::Deserialize;
 use crate::devd::{self, Rule, PROGRAM};
 use crate::domain::config::Config;
 use crate::domain::event::DevdEvent;
-use crate::domain::model::IfKind;
+use crate::domain::model::{IfKind, IfName};
 use crate::domain::text;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
@@ -414,23 +414,18 @@ fn converged_run_cost(
     now: u64,
     sr: &mut StepReport,
 ) -> Option<String> {
-    let mut want = vec!["getifaddrs".to_owned()];
-    let mut laggs: Vec<(u32, String)> = Vec::new();
-    let mut first_port = None;
-    for name in config.ports().map(|(_, p)| p).chain(config.laggs.iter().map(|l| &l.name)) {
-        if first_port.is_none() && config.lagg_for_port(name).is_some() {
-            first_port = kernel.interface(name.as_str()).map(|_| name.to_string());
-        }
-    }
-    // Asked of the kernel before the run, so it counts in none of its reads.
+    // Asked of the kernel before the run, so it counts in none of its
+    // reads; in if_index order, as getifaddrs(3) lists them.
     let everything = crate::kernel::Kernel::interfaces(kernel).unwrap_or_default();
-    for i in &everything {
-        if i.kind == IfKind::Lagg {
-            laggs.push((i.index, format!("SIOCGLAGG {}", i.name)));
-        }
-    }
-    laggs.sort();
-    want.extend(laggs.into_iter().map(|(_, r)| r));
+    let exists = |name: &IfName| everything.iter().any(|i| &i.name == name);
+    let first_port = config.ports().map(|(_, p)| p).find(|p| exists(p)).map(|p| p.to_string());
+    let mut want = vec!["getifaddrs".to_owned()];
+    want.extend(
+        everything
+            .iter()
+            .filter(|i| i.kind == IfKind::Lagg)
+            .map(|i| format!("SIOCGLAGG {}", i.name)),
+    );
     for (_, port) in config.ports() {
         if everything.iter().any(|i| &i.name == port && i.kind == IfKind::Wlan) {
             want.push(format!("wpa_supplicant STATUS {port}"));
