@@ -2,11 +2,11 @@
 # cross-freebsd.sh - build lagghook for FreeBSD on Linux and check the result.
 #
 # For x86_64-unknown-freebsd and aarch64-unknown-freebsd:
-#   1. cargo build --release of the lagghook binary, std built from source
+#   1. cargo build --release of the lagghook and lagghook-devd binaries, std built from source
 #      (-Zbuild-std: no prebuilt FreeBSD std is needed), linked by zig cc;
 #   2. cargo test --no-run of the integration tests, so the FreeBSD-only
 #      code (cfg target_os = "freebsd") of the tests compiles and links too;
-#   3. checks with file(1) that the binary is a FreeBSD ELF for the right
+#   3. checks with file(1) that each binary is a FreeBSD ELF for the right
 #      machine using /libexec/ld-elf.so.1, and with readelf -d that it needs
 #      only libc.so.7 and libthr.so.3 (libm.so.5 tolerated); prints its size.
 # Nothing is run: the binaries are FreeBSD's.
@@ -95,9 +95,9 @@ cargo_freebsd() {
     "$CARGO_FREEBSD" "$@" --locked --target "$t"
 }
 
-# ELF checks on the release binary of target $1.
+# ELF checks on the release binary $2 (lagghook, lagghook-devd) of target $1.
 check_elf() {
-  local t=$1 bin="$OUT/$1/release/lagghook" machine
+  local t=$1 bin="$OUT/$1/release/$2" machine
   case "$t" in
     x86_64-*) machine="x86-64" ;;
     aarch64-*) machine="ARM aarch64" ;;
@@ -126,7 +126,7 @@ check_elf() {
   case " $needed " in *" libc.so.7 "*) ;; *) die "$bin does not need libc.so.7?" ;; esac
   # The release profile strips already (strip = true); strip a copy anyway so
   # the size printed is the stripped size whatever the profile says.
-  local stripped="$OUT/$t/lagghook.stripped" strip_tool=strip
+  local stripped="$OUT/$t/$2.stripped" strip_tool=strip
   command -v llvm-strip >/dev/null && strip_tool=llvm-strip
   cp "$bin" "$stripped"
   if "$strip_tool" "$stripped" 2>/dev/null; then
@@ -137,11 +137,14 @@ check_elf() {
 }
 
 for t in "${TARGETS[@]}"; do
-  echo "== $t: cargo build --release (lagghook)"
+  echo "== $t: cargo build --release (lagghook, lagghook-devd)"
   start=$(date +%s)
-  cargo_freebsd "$t" build --release --bin lagghook -Zbuild-std=std,panic_abort
+  cargo_freebsd "$t" build --release --bins -Zbuild-std=std,panic_abort
   echo "  built in $(($(date +%s) - start)) s"
-  check_elf "$t"
+  for program in lagghook lagghook-devd; do
+    echo "  $program:"
+    check_elf "$t" "$program"
+  done
 
   echo "== $t: cargo test --no-run (integration tests compile and link for FreeBSD)"
   start=$(date +%s)

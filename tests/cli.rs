@@ -64,6 +64,39 @@ fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
     assert!(status.contains("lagg0: port wlan0 joined"), "transitions missing: {status}");
 }
 
+/// Proves lagghook-devd, the program devd's rules run, carries out an
+/// event exactly as `lagghook event` does (the same machine afterwards,
+/// the same lines, the same exit status), and refuses every other command
+/// with its own synopsis, without touching the machine.
+#[test]
+fn lagghook_devd_runs_events_as_lagghook_does_and_nothing_else() {
+    let devd = env!("CARGO_BIN_EXE_lagghook-devd");
+    let by_lagghook = Sandbox::laptop("devd-a");
+    let by_devd = Sandbox::laptop("devd-b");
+    let event = ["event", "IFNET", "wlan0", "ATTACH"];
+    let a = by_lagghook.run(&event);
+    let b = by_devd.command_of(devd, &event).output().unwrap();
+    assert_eq!((a.status.code(), b.status.code()), (Some(0), Some(0)), "{}", stderr(&b));
+    assert_eq!(stderr(&b), stderr(&a));
+    assert!(stderr(&b).contains("lagg0: port wlan0 joined"), "{}", stderr(&b));
+    let machine = |sb: &Sandbox| std::fs::read_to_string(sb.path("kernel.toml")).unwrap();
+    assert_eq!(machine(&by_devd), machine(&by_lagghook));
+
+    let before = machine(&by_devd);
+    for args in [&["status"][..], &["reconcile"], &["check"], &["-n", "setup"]] {
+        let out = by_devd.command_of(devd, args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.starts_with("lagghook: lagghook-devd runs devd's events only"), "{err}");
+        assert!(err.contains("\nusage: lagghook-devd [-nv] [-c file] [-k kernel] event"), "{err}");
+        assert_eq!(stdout(&out), "", "{args:?}");
+    }
+    assert_eq!(machine(&by_devd), before, "a refused command changed the machine");
+    let help = by_devd.command_of(devd, &["-h"]).output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert_eq!(stdout(&help), format!("{}\n", lagghook::cli::args::DEVD_USAGE));
+}
+
 #[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
     let sb = Sandbox::new("dry");

@@ -460,7 +460,7 @@ fn issue10_check_finds_devd_rules_missing_stale_or_competing() {
         "/usr/local/etc/devd/vpn.conf:1: notify 200 matches em0 LINK_UP above lagghook's priority 150: \
          /usr/local/etc/devd/vpn.conf wins",
     );
-    assert!(trap.ends_with("fix: give it a priority below 150, or end its action with `; /usr/local/sbin/lagghook event $system $subsystem $type`"), "{trap}");
+    assert!(trap.ends_with("fix: give it a priority below 150, or end its action with `; /usr/local/libexec/lagghook-devd event $system $subsystem $type`"), "{trap}");
     let first = Laptop::good().file("/etc/devd/carp.conf", &rule(150, "LINK_DOWN"));
     one_trap(
         "devd-tie-first",

@@ -147,6 +147,7 @@ fn make_install_puts_down_the_ports_files_and_uninstall_removes_them() {
 
         let mode = |rel: &str| installed[&format!("usr/local/{rel}")];
         assert_eq!(mode("sbin/lagghook"), 0o555, "{program}");
+        assert_eq!(mode("libexec/lagghook-devd"), 0o555, "{program}");
         assert_eq!(mode("etc/rc.d/lagghook"), 0o555, "{program}: rc scripts are 555");
         assert_eq!(mode("share/man/man8/lagghook.8"), 0o444, "{program}");
         assert_eq!(mode("etc/lagghook.toml.sample"), 0o644, "{program}");
@@ -157,6 +158,7 @@ fn make_install_puts_down_the_ports_files_and_uninstall_removes_them() {
             assert!(a == b, "{program}: {installed} is not {source}");
         };
         same("sbin/lagghook", binary);
+        same("libexec/lagghook-devd", env!("CARGO_BIN_EXE_lagghook-devd"));
         same("share/man/man8/lagghook.8", "man/lagghook.8");
         same("share/man/man5/lagghook.toml.5", "man/lagghook.toml.5");
         same("etc/lagghook.toml.sample", "lagghook.toml.sample");
@@ -199,6 +201,7 @@ fn make_install_writes_prefix_into_the_rc_script() {
     assert_eq!(script, read("rc.d/lagghook").replace("/usr/local", "/opt/lh"));
     assert!(script.contains("/opt/lh/sbin/lagghook "), "{script}");
     assert!(sb.path("opt/lh/sbin/lagghook").is_file());
+    assert!(sb.path("opt/lh/libexec/lagghook-devd").is_file());
 }
 
 /// Proves `make install` does not build and does not half-install: with
@@ -544,9 +547,9 @@ fn readme_names_the_real_paths() {
     }
 }
 
-/// Proves the Makefile's default PREFIX puts the program and the
+/// Proves the Makefile's default PREFIX puts the programs and the
 /// configuration where lagghook and its devd rules look for them (those
-/// paths are compiled in), and that the rc.d script runs that program.
+/// paths are compiled in), and that the rc.d script runs lagghook.
 #[test]
 fn default_prefix_is_where_lagghook_looks() {
     let makefile = read("Makefile");
@@ -555,7 +558,8 @@ fn default_prefix_is_where_lagghook_looks() {
         .find_map(|l| l.strip_prefix("PREFIX?="))
         .expect("PREFIX?= in the Makefile")
         .trim();
-    assert_eq!(lagghook::devd::PROGRAM, format!("{prefix}/sbin/lagghook"));
+    assert_eq!(lagghook::devd::PROGRAM, format!("{prefix}/libexec/lagghook-devd"));
+    assert_eq!(lagghook::devd::ADMIN_PROGRAM, format!("{prefix}/sbin/lagghook"));
     assert_eq!(config::DEFAULT_PATH, format!("{prefix}/etc/lagghook.toml"));
-    assert!(read("rc.d/lagghook").contains(&format!("\t{} ", lagghook::devd::PROGRAM)));
+    assert!(read("rc.d/lagghook").contains(&format!("\t{} ", lagghook::devd::ADMIN_PROGRAM)));
 }

@@ -45,7 +45,13 @@ impl Sandbox {
     /// syslog pointed at `log.sock` (not bound unless a test binds it),
     /// for a test to adjust and start.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_lagghook"));
+        self.command_of(env!("CARGO_BIN_EXE_lagghook"), args)
+    }
+
+    /// [`Sandbox::command`] with `program` instead of lagghook (such as
+    /// lagghook-devd).
+    pub fn command_of(&self, program: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
         command
             .arg("-c")
             .arg(self.path("config.toml"))

@@ -26,6 +26,12 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook -h
        lagghook -V";
 
+/// `lagghook-devd`'s usage: `lagghook`'s `event` lines alone (see
+/// [`crate::cli::command::execute_event`]).
+pub const DEVD_USAGE: &str = "\
+usage: lagghook-devd [-nv] [-c file] [-k kernel] event system subsystem type
+       lagghook-devd [-nv] [-c file] [-k kernel] event line";
+
 /// What `-V` prints: the program and the package version it was built
 /// from.
 pub const VERSION: &str = concat!("lagghook ", env!("CARGO_PKG_VERSION"));

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::cli::args::{Command, Invocation, KernelChoice, USAGE, VERSION};
+use crate::cli::args::{Command, Invocation, KernelChoice, DEVD_USAGE, USAGE, VERSION};
 use crate::cli::check;
 use crate::cli::output::write_out;
 use crate::cli::rc_conf;
@@ -79,6 +79,24 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
     execute_with(inv, &config, log, out)
 }
 
+/// Runs `inv` as devd's program, `lagghook-devd`, does: only `event`
+/// (and `-h`, `-V`). Nothing here reaches the commands an administrator
+/// types, so that program holds only the code a devd event needs.
+pub fn execute_event(
+    inv: &Invocation,
+    log: &mut dyn Log,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    match &inv.command {
+        Command::Help => write_out(out, &format!("{DEVD_USAGE}\n")),
+        Command::Version => write_out(out, &format!("{VERSION}\n")),
+        Command::Event(_) => run_on(inv, &load_config(inv)?, log, out, change_in),
+        _ => Err(Error::Usage(
+            "lagghook-devd runs devd's events only; the other commands are lagghook's".into(),
+        )),
+    }
+}
+
 /// Runs the kernel command `inv` (an event, `reconcile` or `status`) with
 /// `config` as its configuration, whatever file that came from: as a
 /// process would, on the kernel, log and state `inv` chooses.
@@ -87,6 +105,31 @@ pub fn execute_with(
     config: &Config,
     log: &mut dyn Log,
     out: &mut dyn Write,
+) -> Result<(), Error> {
+    run_on(inv, config, log, out, execute_in)
+}
+
+/// A command run on a ready-made kernel, log, state store and clock:
+/// [`execute_in`] (every kernel command) or [`change_in`] (the ones that
+/// change the kernel).
+type CommandIn = fn(
+    &Invocation,
+    &Config,
+    &mut dyn Kernel,
+    &mut dyn Log,
+    &mut dyn StateStore,
+    u64,
+    &mut dyn Write,
+) -> Result<(), Error>;
+
+/// Picks the kernel and the state store `inv` names and runs `command` on
+/// them.
+fn run_on(
+    inv: &Invocation,
+    config: &Config,
+    log: &mut dyn Log,
+    out: &mut dyn Write,
+    command: CommandIn,
 ) -> Result<(), Error> {
     if let Command::Event(args) = &inv.command {
         // Decided before any kernel call or lock: devd runs lagghook for
@@ -104,10 +147,10 @@ pub fn execute_with(
             let mut kernel = NativeKernel::open()?;
             if read_only {
                 let mut store = ReadOnlyStore(reader(&inv.kernel));
-                execute_in(inv, config, &mut kernel, log, &mut store, now, out)
+                command(inv, config, &mut kernel, log, &mut store, now, out)
             } else {
                 let mut store = FileStore::open_system()?;
-                execute_in(inv, config, &mut kernel, log, &mut store, now, out)
+                command(inv, config, &mut kernel, log, &mut store, now, out)
             }
         }
         KernelChoice::Sim(path) => {
@@ -115,7 +158,7 @@ pub fn execute_with(
             if read_only {
                 let mut store = ReadOnlyStore(reader(&inv.kernel));
                 let mut kernel = load_sim(path)?;
-                return execute_in(inv, config, &mut kernel, log, &mut store, now, out);
+                return command(inv, config, &mut kernel, log, &mut store, now, out);
             }
             // One lock guards the simulated machine and both state files,
             // so runs sharing the machine see each other's changes whole.
@@ -125,7 +168,7 @@ pub fn execute_with(
             // records a change the machine file does not have.
             let loaded = store.load()?;
             let mut memory = MemoryStore::from(loaded.clone());
-            let result = execute_in(inv, config, &mut kernel, log, &mut memory, now, out);
+            let result = command(inv, config, &mut kernel, log, &mut memory, now, out);
             if kernel.writes() > 0 {
                 kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
             }
@@ -203,6 +246,41 @@ pub fn execute_in(
     now: u64,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
+    match &inv.command {
+        Command::Status => {
+            let (text, severity) = status::render(config, kernel, &store.load()?, inv.json, now)?;
+            write_out(out, &text)?;
+            match severity {
+                0 => Ok(()),
+                n => Err(Error::Verdict(n)),
+            }
+        }
+        // `check` reads the machine's files too, so it needs the concrete
+        // machine: [`execute`] runs it, and no devd rule does.
+        Command::Check => Err(Error::Usage("check is run by execute, not by a devd rule".into())),
+        Command::Simulate(_)
+        | Command::Setup
+        | Command::DevdConf
+        | Command::RcConf
+        | Command::Help
+        | Command::Version => Err(Error::Usage("not a kernel command".into())),
+        Command::Event(_) | Command::Reconcile => {
+            change_in(inv, config, kernel, log, store, now, out)
+        }
+    }
+}
+
+/// Runs an event or `reconcile` against a given kernel, log, state store
+/// and clock: the commands that change the kernel.
+pub fn change_in(
+    inv: &Invocation,
+    config: &Config,
+    kernel: &mut dyn Kernel,
+    log: &mut dyn Log,
+    store: &mut dyn StateStore,
+    now: u64,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     let scope = match &inv.command {
         Command::Event(args) => {
             let event = DevdEvent::from_args(args)?;
@@ -212,27 +290,7 @@ pub fn execute_in(
             }
         }
         Command::Reconcile => Scope::All,
-        Command::Status => {
-            let (text, severity) = status::render(config, kernel, &store.load()?, inv.json, now)?;
-            write_out(out, &text)?;
-            return match severity {
-                0 => Ok(()),
-                n => Err(Error::Verdict(n)),
-            };
-        }
-        // `check` reads the machine's files too, so it needs the concrete
-        // machine: [`execute`] runs it, and no devd rule does.
-        Command::Check => {
-            return Err(Error::Usage("check is run by execute, not by a devd rule".into()));
-        }
-        Command::Simulate(_)
-        | Command::Setup
-        | Command::DevdConf
-        | Command::RcConf
-        | Command::Help
-        | Command::Version => {
-            return Err(Error::Usage("not a kernel command".into()));
-        }
+        _ => return Err(Error::Usage("not a command that changes the kernel".into())),
     };
     let mut memory;
     let store: &mut dyn StateStore = if inv.dry_run {

@@ -1,6 +1,12 @@
 //! The front end: argv → a command, carried out against the chosen kernel,
 //! and the commands that only report (`status`, `check`, `rc-conf`).
 
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::run::error::{exit_code, Error};
+use crate::run::log::{Log, Logger};
+
 /// Command line parsing; `USAGE` is the man page SYNOPSIS.
 pub mod args;
 /// `check`: the configuration, the kernel and the system's files, and
@@ -18,3 +24,28 @@ pub mod setup;
 pub mod simulate;
 /// `status`: the kernel reported against the configuration.
 pub mod status;
+
+/// How a program carries out its parsed command line:
+/// [`command::execute`] (`lagghook`) or [`command::execute_event`]
+/// (`lagghook-devd`).
+pub type Execute = fn(&args::Invocation, &mut dyn Log, &mut dyn Write) -> Result<(), Error>;
+
+/// A program's `main`: parse the command line, run it with `execute`,
+/// report any error once (with `usage` after a usage error) and turn the
+/// outcome into the documented exit status.
+pub fn main(execute: Execute, usage: &str) -> ExitCode {
+    let parsed = args::parse(std::env::args_os().skip(1));
+    // The one log sink of the process, whatever the command line says.
+    let mut log = Logger::new(parsed.as_ref().is_ok_and(|inv| inv.verbose));
+    let result = parsed.and_then(|inv| execute(&inv, &mut log, &mut std::io::stdout().lock()));
+    if let Err(e) = &result {
+        if !e.already_reported() {
+            log.fatal(&e.to_string());
+        }
+        if matches!(e, Error::Usage(_)) {
+            // eprintln! would abort on an unwritable stderr.
+            let _ = writeln!(std::io::stderr().lock(), "{usage}");
+        }
+    }
+    exit_code(&result)
+}

@@ -28,7 +28,7 @@ use crate::domain::event::{DevdEvent, IfnetEventKind};
 
 use super::conf::{parse_file, parse_file_and_directories, DevdParseError, Rule, SetVariables};
 use super::dispatch::select;
-use super::generate::PROGRAM;
+use super::generate::{ADMIN_PROGRAM, PROGRAM};
 use super::StatementKind;
 
 /// Where devd finds a file.
@@ -202,7 +202,8 @@ fn note(
     let c = match found {
         Some(c) => c,
         None => {
-            let runs_lagghook = rule.actions().iter().any(|a| a.contains(PROGRAM));
+            let runs_lagghook =
+                rule.actions().iter().any(|a| a.contains(PROGRAM) || a.contains(ADMIN_PROGRAM));
             analysis.competitors.push(Competitor {
                 path: file.path.clone(),
                 line: rule.line(),

@@ -19,8 +19,14 @@ use super::conf::Rule;
 use super::dispatch::{select, Media};
 use super::stock::{stock_rules, StockError};
 
-/// Where devd rules say lagghook is installed (the FreeBSD ports prefix).
-pub const PROGRAM: &str = "/usr/local/sbin/lagghook";
+/// What devd rules run (the FreeBSD ports prefix): lagghook-devd, the
+/// `event` command alone, so devd waits for less code than all of
+/// lagghook's (`src/bin/lagghook-devd.rs`).
+pub const PROGRAM: &str = "/usr/local/libexec/lagghook-devd";
+
+/// lagghook itself, the administrator's and rc.d's program; rules written
+/// before lagghook-devd existed run it.
+pub const ADMIN_PROGRAM: &str = "/usr/local/sbin/lagghook";
 
 /// Priority of lagghook's statements. Anything above 0 outranks the stock
 /// interface rules (all `notify 0`). Two statements of equal priority that
@@ -487,8 +493,8 @@ mod tests {
         let text = rules_for(&default_config(), PROGRAM);
         let statements: Vec<&str> =
             text.lines().filter(|l| l.starts_with("notify") || l.starts_with("\taction")).collect();
-        let dhclient = "\taction \"service dhclient quietstart $subsystem; /usr/local/sbin/lagghook event $system $subsystem $type\";";
-        let hook = "\taction \"/usr/local/sbin/lagghook event $system $subsystem $type\";";
+        let dhclient = "\taction \"service dhclient quietstart $subsystem; /usr/local/libexec/lagghook-devd event $system $subsystem $type\";";
+        let hook = "\taction \"/usr/local/libexec/lagghook-devd event $system $subsystem $type\";";
         assert_eq!(
             statements,
             [
@@ -499,11 +505,11 @@ mod tests {
                 "notify 150 {",
                 hook,
                 "notify 150 {",
-                "\taction \"/etc/pccard_ether $subsystem start; /usr/local/sbin/lagghook event $system $subsystem $type\";",
+                "\taction \"/etc/pccard_ether $subsystem start; /usr/local/libexec/lagghook-devd event $system $subsystem $type\";",
                 "notify 150 {",
                 hook,
                 "notify 150 {",
-                "\taction \"/usr/local/sbin/lagghook event $system $name $type\";",
+                "\taction \"/usr/local/libexec/lagghook-devd event $system $name $type\";",
             ]
         );
         let media: Vec<&str> = text.lines().filter(|l| l.starts_with("\tmedia-type")).collect();

@@ -4,13 +4,16 @@
 #
 #   bash tests/bench/run.sh            (from a fresh clone; about 2 minutes)
 #
-# Builds lagghook and the floor (tests/bench/floor: lagghook's release
-# profile, a main that reads argv[1]) in release mode, then measures side
-# by side in one `hyperfine -N` run (30 warm-ups, 300 runs each):
+# Builds lagghook, lagghook-devd and the floor (tests/bench/floor:
+# lagghook's release profile, a main that reads argv[1]) in release mode,
+# then measures side by side in one `hyperfine -N` run (30 warm-ups, 300
+# runs each), with lagghook-devd, the program devd's rules run:
 #   floor       floor CONFIG
-#   unmanaged   lagghook event IFNET re1 LINK_UP   (not in the config)
-#   converged   lagghook event IFNET em0 LINK_UP   (laptop already converged)
-#   repair      lagghook event IFNET wlan0 ATTACH  (wlan0 back with its factory MAC)
+#   unmanaged   lagghook-devd event IFNET re1 LINK_UP   (not in the config)
+#   converged   lagghook-devd event IFNET em0 LINK_UP   (laptop already converged)
+#   repair      lagghook-devd event IFNET wlan0 ATTACH  (wlan0 back with its factory MAC)
+# and the same three events run by lagghook itself, as an administrator
+# would by hand (shown for comparison; devd never runs them).
 # with CONFIG = tests/fixtures/config/good-laptop.toml and `-k sim:` copies
 # of tests/fixtures/machines/laptop.toml. Prints the medians, their ratios
 # to the floor with the targets of issue 11, and each case's peak RSS.
@@ -34,9 +37,10 @@ if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ]; then
   fi
 fi
 
-cargo build --quiet --release --locked --bin lagghook
+cargo build --quiet --release --locked --bins
 cargo build --quiet --release --locked --manifest-path tests/bench/floor/Cargo.toml
 LAGGHOOK=$ROOT/target/release/lagghook
+DEVD=$ROOT/target/release/lagghook-devd
 FLOOR=$ROOT/tests/bench/floor/target/release/lagghook-floor
 
 WORK=$(mktemp -d)
@@ -54,10 +58,15 @@ cp tests/fixtures/machines/wlan-outside.toml "$WORK/repair.toml"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" \
   --prepare "true" --prepare "true" --prepare "true" \
   --prepare "cp $WORK/repair.toml $WORK/work.toml" \
+  --prepare "true" --prepare "true" \
+  --prepare "cp $WORK/repair.toml $WORK/work.toml" \
   -n floor "$FLOOR $CONFIG" \
-  -n unmanaged "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET re1 LINK_UP" \
-  -n converged "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
-  -n repair "$LAGGHOOK -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
+  -n unmanaged "$DEVD -c $CONFIG -k sim:$WORK/converged.toml event IFNET re1 LINK_UP" \
+  -n converged "$DEVD -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
+  -n repair "$DEVD -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
+  -n "unmanaged (lagghook)" "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET re1 LINK_UP" \
+  -n "converged (lagghook)" "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
+  -n "repair (lagghook)" "$LAGGHOOK -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
   >"$WORK/hyperfine.txt"
 
 # The worst case: issue 6's three-port machine, which takes the most rounds.
@@ -66,4 +75,4 @@ sed -n '/^\[\[machine.interface\]\]/,/^\[\[step\]\]/p' \
 printf '[lagg0]\nports = ["em0", "wlan0", "ue0"]\nmac = "00:11:22:33:44:55"\n' \
   >"$WORK/three-ports-config.toml"
 
-python3 tests/bench/report.py "$WORK" "$FLOOR" "$LAGGHOOK" "$CONFIG"
+python3 tests/bench/report.py "$WORK" "$FLOOR" "$DEVD" "$LAGGHOOK" "$CONFIG"

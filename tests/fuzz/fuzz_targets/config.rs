@@ -31,7 +31,7 @@ use libfuzzer_sys::fuzz_target;
 /// escaped to at most 6. Far less than the inputs the fuzzer tries.
 const MAX_MESSAGE: usize = 2048;
 
-const PROGRAM: &str = "/usr/local/sbin/lagghook";
+const PROGRAM: &str = "/usr/local/libexec/lagghook-devd";
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
