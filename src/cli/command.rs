@@ -26,7 +26,7 @@ use crate::root::{Overlay, Root};
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
 use crate::run::state::{self, FileStore, Files, MemoryStore, StateError, StateStore, Stored};
-use crate::run::{self, Context};
+use crate::run::{self, Context, Report};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
 use crate::sys::root::{DirRoot, HostRoot};
@@ -281,12 +281,26 @@ pub fn change_in(
     now: u64,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
+    reconcile_in(inv, config, kernel, log, store, now, out).map(drop)
+}
+
+/// [`change_in`], with what the run did (or, under `-n`, would do): its
+/// report; `None` for an event about nothing lagghook manages.
+pub fn reconcile_in(
+    inv: &Invocation,
+    config: &Config,
+    kernel: &mut dyn Kernel,
+    log: &mut dyn Log,
+    store: &mut dyn StateStore,
+    now: u64,
+    out: &mut dyn Write,
+) -> Result<Option<Report>, Error> {
     let scope = match &inv.command {
         Command::Event(args) => {
             let event = DevdEvent::from_args(args)?;
             match run::managed_event(config, &event) {
                 Some((_, scope)) => scope,
-                None => return Ok(()),
+                None => return Ok(None),
             }
         }
         Command::Reconcile => Scope::All,
@@ -304,7 +318,7 @@ pub fn change_in(
     if inv.dry_run {
         write_out(out, &report.dry_run_text())?;
     }
-    Ok(())
+    Ok(Some(report))
 }
 
 /// `check`: the kernel, the identity file and the files under the

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::args;
-use crate::cli::command::execute_in;
+use crate::cli::args::{self, Command};
+use crate::cli::command::{execute_in, reconcile_in};
 use crate::cli::output::write_out;
 use crate::cli::rc_conf::rc_conf;
 use crate::domain::config::{Config, LaggConfig};
@@ -64,11 +64,15 @@ fn lagghook(
     log: &mut MemoryLog,
     store: &mut MemoryStore,
     now: u64,
-) -> Result<(), Error> {
-    // What the command prints (a `-n` plan) is not part of a scenario.
-    let mut out = Vec::new();
-    args::parse(args.iter().copied())
-        .and_then(|inv| execute_in(&inv, config, kernel, log, store, now, &mut out))
+    out: &mut dyn Write,
+) -> Result<Option<run::Report>, Error> {
+    let inv = args::parse(args.iter().copied())?;
+    match inv.command {
+        Command::Event(_) | Command::Reconcile => {
+            reconcile_in(&inv, config, kernel, log, store, now, out)
+        }
+        _ => execute_in(&inv, config, kernel, log, store, now, out).map(|()| None),
+    }
 }
 
 /// `lagghook simulate [FILE]`: runs a scenario and prints what happened.

@@ -32,11 +32,13 @@ use crate::devd::{self, Rule, PROGRAM};
 use crate::domain::config::Config;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName};
+use crate::domain::plan::Action;
 use crate::domain::text;
+use crate::run::apply::Outcome;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
-use crate::run::pending;
 use crate::run::state::MemoryStore;
+use crate::run::{pending, Report as RunReport};
 use crate::sim::{Happening, Machine, RcConf, SimKernel};
 
 /// The scenario `lagghook simulate` runs without a file: a laptop's day.
@@ -252,7 +254,8 @@ impl Report {
 /// Runs one lagghook command line (argv without the program) in-process,
 /// inside the simulated machine. The command front end provides it
 /// (`cli::simulate`), so the harness runs the very command lines its devd
-/// rules produce without depending on the front end.
+/// rules produce without depending on the front end. What the command
+/// prints (a `-n` plan) goes to the writer.
 pub type Lagghook = fn(
     &[&str],
     &Config,
@@ -260,7 +263,8 @@ pub type Lagghook = fn(
     &mut MemoryLog,
     &mut MemoryStore,
     u64,
-) -> Result<(), Error>;
+    &mut dyn std::io::Write,
+) -> Result<Option<RunReport>, Error>;
 
 /// Who answers devd's events.
 #[derive(Clone, Copy)]
@@ -493,7 +497,13 @@ struct Program<'a> {
 
 impl Program<'_> {
     /// A run that fails shows in the step's log as devd would see it: the
-    /// command line and its exit status.
+    /// command line and its exit status. A run that succeeds must make
+    /// exactly the kernel changes its plan needs (issue 11): one call per
+    /// action it attempts, no retries, no writes outside its plans; and its
+    /// first round must be what `-n` lists on copies of the machine and
+    /// the state just before (later rounds are predictions: a kernel
+    /// rebuilt from one observation cannot see what a lagg keeps to
+    /// itself, such as its primary under lacp or a port's saved address).
     fn run(
         &self,
         args: &[&str],
@@ -504,9 +514,62 @@ impl Program<'_> {
         sr: &mut StepReport,
     ) {
         let Some(lagghook) = self.lagghook else { return };
-        if let Err(e) = lagghook(args, self.config, kernel, log, store, now) {
-            sr.log.push(format!("lagghook {} exited {}: {e}", args.join(" "), e.exit_code()));
+        let listed = self.dry_run_first_round(lagghook, args, kernel, store, now);
+        let before = kernel.writes();
+        let result = lagghook(args, self.config, kernel, log, store, now, &mut std::io::sink());
+        let made = kernel.writes() - before;
+        let command = args.join(" ");
+        let report = match result {
+            Err(e) => {
+                sr.log.push(format!("lagghook {command} exited {}: {e}", e.exit_code()));
+                return;
+            }
+            Ok(report) => report,
+        };
+        let attempted = report.as_ref().map_or(0, |r| {
+            r.applied.iter().filter(|a| a.outcome != Outcome::Skipped).count() as u64
+        });
+        if made != attempted {
+            sr.failed.push(format!(
+                "lagghook {command} made {made} kernel changes for {attempted} planned actions"
+            ));
         }
+        let first = report.as_ref().and_then(|r| r.plans.first()).map(|p| &p.actions);
+        if let (Some(listed), Some(first)) = (&listed, first) {
+            if listed != first {
+                let text = |a: &[Action]| a.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+                sr.failed.push(format!(
+                    "lagghook {command}: -n listed {:?}, the run's first round was {:?}",
+                    text(listed),
+                    text(first)
+                ));
+            }
+        }
+    }
+
+    /// The first round `lagghook -n ARGS` lists, run on copies of the
+    /// machine and the state; `None` when it lists nothing to compare.
+    fn dry_run_first_round(
+        &self,
+        lagghook: Lagghook,
+        args: &[&str],
+        kernel: &SimKernel,
+        store: &MemoryStore,
+        now: u64,
+    ) -> Option<Vec<Action>> {
+        let dry: Vec<&str> = std::iter::once("-n").chain(args.iter().copied()).collect();
+        let (mut kernel, mut store, mut log) =
+            (kernel.clone(), store.clone(), MemoryLog::default());
+        let report = lagghook(
+            &dry,
+            self.config,
+            &mut kernel,
+            &mut log,
+            &mut store,
+            now,
+            &mut std::io::sink(),
+        );
+        Some(report.ok()??.plans.into_iter().next()?.actions)
     }
 }
 
