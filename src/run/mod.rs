@@ -8,10 +8,13 @@
 pub mod apply;
 /// The top-level error and exit codes.
 pub mod error;
+/// The transitions file's format: a text log a run appends to.
+pub mod history;
 /// The syslog / stderr sink.
 pub mod log;
 /// What runs remember: the volatile state under /var/run/lagghook (last
-/// topology, times, the lock) and the identities under /var/db/lagghook.
+/// topology, times, the lock), the identities and the transitions under
+/// /var/db/lagghook.
 pub mod state;
 
 use crate::domain::config::{Config, ConfigError};

@@ -16,9 +16,17 @@
 //!   anything changes, since replacing it would silently adopt another
 //!   address.
 //!
-//! Both are written atomically (temp file + rename) and only when they
-//! change. One lock file, in /var/run/lagghook, with a bounded wait,
-//! serialises concurrent runs (devd and an administrator) and guards both.
+//! The transitions that `status` shows are kept across reboots too, in
+//! `/var/db/lagghook/history`, a text log (see [`crate::run::history`]): a
+//! missing, hostile or corrupt file is an empty history, never followed
+//! and never appended to, and replaced by the next run that adds a
+//! transition.
+//!
+//! The state and identity files are written atomically (temp file +
+//! rename) and only when they change; the history is appended to, and
+//! rewritten atomically only to compact or replace it. One lock file, in
+//! /var/run/lagghook, with a bounded wait, serialises concurrent runs
+//! (devd and an administrator) and guards them all.
 //! The directories are root's alone (0700), the files 0600 and never
 //! opened through a link (see [`crate::sys::file`]): a user who could open
 //! the lock could hold it and stall every repair.
@@ -38,6 +46,7 @@ use crate::domain::model::{IfName, MacAddr};
 use crate::domain::plan::{RememberedMacs, WpaRefresh, WpaRefreshes};
 use crate::domain::text;
 use crate::domain::transition::LaggView;
+use crate::run::history::{History, Save, HEADER};
 use crate::sys::file::{self, Links};
 
 /// Where the real backend keeps its volatile state and its lock.
@@ -209,16 +218,6 @@ pub struct Files {
     pub history: PathBuf,
 }
 
-const HISTORY_VERSION: u32 = 1;
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HistoryFile {
-    version: u32,
-    #[serde(default)]
-    transition: Vec<Transition>,
-}
-
 const IDENTITY_VERSION: u32 = 1;
 
 /// What an administrator finds at the top of the identity file.
@@ -384,9 +383,9 @@ pub struct FileStore {
     state: PathBuf,
     identity: PathBuf,
     history: PathBuf,
-    /// The history as last loaded, so a save rewrites it only when a
-    /// transition was added.
-    loaded_history: Option<Vec<Transition>>,
+    /// The history as last loaded (or saved), so a save appends only the
+    /// transitions a run added, and writes nothing when there are none.
+    loaded_history: Option<History>,
     /// Held until the store is dropped; `None` for a read-only look.
     lock: Option<Flock<File>>,
 }
@@ -429,16 +428,15 @@ impl FileStore {
     }
 
     /// The transitions kept across reboots; a missing, hostile or corrupt
-    /// file is an empty history (it only informs `status`).
-    fn load_history(&self) -> Vec<Transition> {
-        file::read_private(&self.history, self.lock.is_some())
-            .ok()
-            .flatten()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
-            .and_then(|text| toml::from_str::<HistoryFile>(&text).ok())
-            .filter(|h| h.version == HISTORY_VERSION)
-            .map(|h| h.transition)
-            .unwrap_or_default()
+    /// file is an empty history (it only informs `status`), and a hostile
+    /// one is replaced, never appended to, by the next save that adds a
+    /// transition.
+    fn load_history(&self) -> History {
+        match file::read_private(&self.history, self.lock.is_some()) {
+            Ok(Some(bytes)) => History::parse(&bytes),
+            Ok(None) => History::missing(),
+            Err(_) => History::refused(),
+        }
     }
 
     /// The identity part of a [`Stored`].
@@ -489,8 +487,9 @@ impl StateStore for FileStore {
             .ok()
             .and_then(|text| toml::from_str::<StateFile>(&text).ok())
             .and_then(State::from_file);
-        let transitions = self.load_history();
-        self.loaded_history = Some(transitions.clone());
+        let history = self.load_history();
+        let transitions = history.transitions.clone();
+        self.loaded_history = Some(history);
         let state = match (volatile, transitions.is_empty()) {
             (Some(s), _) => Some(State { transitions, ..s }),
             // After a reboot: only the history is left.
@@ -505,19 +504,22 @@ impl StateStore for FileStore {
             .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
         file::write_atomically(&self.state, text.as_bytes())
             .map_err(|e| StateError::Io(self.state.clone(), e))?;
-        let changed = match &self.loaded_history {
-            Some(h) => *h != state.transitions,
-            None => self.load_history() != state.transitions,
+        // Taken: after a failed write the file is unknown, and the next
+        // save reads it again.
+        let loaded = match self.loaded_history.take() {
+            Some(h) => h,
+            None => self.load_history(),
         };
-        if changed {
-            let history =
-                HistoryFile { version: HISTORY_VERSION, transition: state.transitions.clone() };
-            let text = toml::to_string(&history)
-                .map_err(|e| StateError::Io(self.history.clone(), io::Error::other(e)))?;
-            file::write_atomically(&self.history, text.as_bytes())
-                .map_err(|e| StateError::Io(self.history.clone(), e))?;
-            self.loaded_history = Some(state.transitions.clone());
-        }
+        let save = loaded.save(&state.transitions);
+        let written = match &save {
+            Save::Nothing => Ok(()),
+            Save::Append(lines) => {
+                file::append_private(&self.history, HEADER.as_bytes(), lines.as_bytes())
+            }
+            Save::Rewrite(text) => file::write_atomically(&self.history, text.as_bytes()),
+        };
+        written.map_err(|e| StateError::Io(self.history.clone(), e))?;
+        self.loaded_history = Some(loaded.saved(&save, &state.transitions));
         Ok(())
     }
 
@@ -640,6 +642,167 @@ mod tests {
         memory.save_identities(&sample_macs()).unwrap();
         memory.reboot();
         assert_eq!(memory.load().unwrap(), loaded);
+    }
+
+    /// One run, as a repair makes it: load, record `lines` at `time`, save.
+    fn run_recording(d: &Dirs, time: u64, lines: &[&str]) -> State {
+        let mut store = d.open().unwrap();
+        let mut state = store.load().unwrap().state.unwrap_or_default();
+        for line in lines {
+            state.record(time, (*line).to_owned());
+        }
+        store.save(&state).unwrap();
+        state
+    }
+
+    fn history_text(d: &Dirs) -> String {
+        fs::read_to_string(d.db.join(HISTORY_FILE)).unwrap()
+    }
+
+    /// Proves the history is a log a run appends to: the new transitions
+    /// land after the old ones in the same file, and a run that adds none
+    /// does not touch it.
+    #[test]
+    fn a_run_appends_its_transitions_and_one_without_any_writes_nothing() {
+        let d = dirs();
+        run_recording(&d, 100, &["lagg0: created", "lagg0: port em0 joined"]);
+        let first = fs::metadata(d.db.join(HISTORY_FILE)).unwrap();
+        assert_eq!(first.mode() & 0o777, 0o600);
+        let state = run_recording(&d, 200, &["lagg0: port wlan0 joined"]);
+        let header = crate::run::history::HEADER;
+        let expected = format!(
+            "{header}100 lagg0: created\n100 lagg0: port em0 joined\n200 lagg0: port wlan0 joined\n"
+        );
+        assert_eq!(history_text(&d), expected);
+        let appended = fs::metadata(d.db.join(HISTORY_FILE)).unwrap();
+        assert_eq!(appended.ino(), first.ino(), "appended in place, not replaced");
+        let loaded = d.open().unwrap().load().unwrap().state.unwrap();
+        assert_eq!(loaded.transitions, state.transitions);
+
+        // A run that changes the state but logs no transition.
+        let mut store = d.open().unwrap();
+        let mut state = store.load().unwrap().state.unwrap();
+        state.offline_since.insert(n("lagg0"), 300);
+        std::thread::sleep(Duration::from_millis(20));
+        store.save(&state).unwrap();
+        let after = fs::metadata(d.db.join(HISTORY_FILE)).unwrap();
+        assert_eq!(
+            (after.ino(), after.modified().unwrap()),
+            (first.ino(), appended.modified().unwrap())
+        );
+        assert_eq!(history_text(&d), expected);
+    }
+
+    /// Proves compaction: the file grows by appends up to twice the kept
+    /// transitions, then the run that passes that rewrites it with exactly
+    /// the last ones.
+    #[test]
+    fn a_history_past_twice_the_kept_lines_is_compacted_to_the_last_ones() {
+        let d = dirs();
+        let keep = KEEP_TRANSITIONS as u64;
+        for time in 0..2 * keep {
+            run_recording(&d, time, &["lagg0: port wlan0 joined"]);
+        }
+        assert_eq!(history_text(&d).lines().count(), 1 + 2 * KEEP_TRANSITIONS);
+        let before = fs::metadata(d.db.join(HISTORY_FILE)).unwrap().ino();
+        let state = run_recording(&d, 2 * keep, &["lagg0: port wlan0 joined"]);
+        let text = history_text(&d);
+        let times: Vec<&str> = text.lines().skip(1).map(|l| l.split(' ').next().unwrap()).collect();
+        let last: Vec<String> = (keep + 1..=2 * keep).map(|t| t.to_string()).collect();
+        assert_eq!(times, last);
+        assert!(text.starts_with(crate::run::history::HEADER), "{text}");
+        assert_ne!(fs::metadata(d.db.join(HISTORY_FILE)).unwrap().ino(), before, "replaced");
+        assert_eq!(d.open().unwrap().load().unwrap().state.unwrap().transitions, state.transitions);
+        // And appends go on after it.
+        run_recording(&d, 2 * keep + 1, &["lagg0: port wlan0 left"]);
+        assert_eq!(history_text(&d).lines().count(), 1 + KEEP_TRANSITIONS + 1);
+    }
+
+    /// The history only informs `status`: a damaged line costs that line.
+    #[test]
+    fn a_corrupt_history_line_is_skipped() {
+        let d = dirs();
+        run_recording(&d, 100, &["lagg0: created"]);
+        let path = d.db.join(HISTORY_FILE);
+        let text = history_text(&d) + "garbage without a time\n\u{1b}[2J\n";
+        fs::write(&path, text).unwrap();
+        let state = run_recording(&d, 200, &["lagg0: port em0 joined"]);
+        let lines: Vec<&str> = state.transitions.iter().map(|t| t.line.as_str()).collect();
+        assert_eq!(lines, ["lagg0: created", "lagg0: port em0 joined"]);
+        assert!(history_text(&d)
+            .ends_with("garbage without a time\n\u{1b}[2J\n200 lagg0: port em0 joined\n"));
+    }
+
+    /// The TOML history of earlier versions reads as no transitions (no
+    /// error) and is replaced whole by the first run that adds one.
+    #[test]
+    fn an_old_toml_history_is_an_empty_history_replaced_by_the_next_transition() {
+        let d = dirs();
+        fs::create_dir_all(&d.db).unwrap();
+        let path = d.db.join(HISTORY_FILE);
+        let old = "version = 1\n\n[[transition]]\ntime = 100\nline = \"lagg0: created\"\n";
+        fs::write(&path, old).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(d.open().unwrap().load().unwrap().state, None);
+        run_recording(&d, 200, &["lagg0: port em0 joined"]);
+        let header = crate::run::history::HEADER;
+        assert_eq!(history_text(&d), format!("{header}200 lagg0: port em0 joined\n"));
+    }
+
+    /// Proves a history that is not lagghook's to append to is an empty
+    /// history, never written through, and replaced (by a new file, not
+    /// in place) by the next run that adds a transition.
+    #[test]
+    fn a_hostile_history_is_never_appended_to() {
+        let d = dirs();
+        fs::create_dir_all(&d.db).unwrap();
+        let path = d.db.join(HISTORY_FILE);
+        let victim = d.db.join("victim");
+        let good = format!("{}100 lagg0: created\n", crate::run::history::HEADER);
+        fs::write(&victim, &good).unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+        type Plant<'a> = (&'a str, Box<dyn Fn() + 'a>);
+        let cases: Vec<Plant> = vec![
+            ("a link", Box::new(|| symlink(&victim, &path).unwrap())),
+            (
+                "group-writable",
+                Box::new(|| {
+                    fs::write(&path, &good).unwrap();
+                    fs::set_permissions(&path, fs::Permissions::from_mode(0o620)).unwrap();
+                }),
+            ),
+            (
+                "a FIFO",
+                Box::new(|| {
+                    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                        .unwrap()
+                }),
+            ),
+            (
+                "too large",
+                Box::new(|| {
+                    let mut big = good.clone();
+                    big.push_str(&"1 x\n".repeat(file::MAX_FILE_SIZE as usize / 4));
+                    fs::write(&path, big).unwrap();
+                    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+                }),
+            ),
+        ];
+        for (what, plant) in cases {
+            let _ = fs::remove_file(&path);
+            plant();
+            let before = fs::symlink_metadata(&path).unwrap();
+            let loaded = d.open().unwrap().load().unwrap();
+            let read = loaded.state.map(|s| s.transitions).unwrap_or_default();
+            assert_eq!(read, [], "{what}: not read");
+            run_recording(&d, 200, &["lagg0: port em0 joined"]);
+            let after = fs::symlink_metadata(&path).unwrap();
+            assert!(after.is_file() && after.ino() != before.ino(), "{what}: not replaced");
+            assert_eq!(after.mode() & 0o777, 0o600, "{what}");
+            let header = crate::run::history::HEADER;
+            assert_eq!(history_text(&d), format!("{header}200 lagg0: port em0 joined\n"), "{what}");
+            assert_eq!(fs::read_to_string(&victim).unwrap(), good, "{what}: written through");
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The files lagghook itself reads and writes: its configuration, its
-//! state, identity and lock, and a simulated kernel's machine file. lagghook runs as
-//! root from devd, so whatever sits at those paths — a FIFO, `/dev/zero`,
-//! a symbolic link planted by another user, a file of gigabytes — must
-//! neither hang a run, nor exhaust its memory, nor be written through.
+//! state, identity, history and lock, and a simulated kernel's machine
+//! file. lagghook runs as root from devd, so whatever sits at those paths
+//! — a FIFO, `/dev/zero`, a symbolic link planted by another user, a file
+//! of gigabytes — must neither hang a run, nor exhaust its memory, nor be
+//! written through.
 //!
 //! - Every open is `O_NONBLOCK`, so opening a FIFO returns at once, and the
 //!   opened descriptor must be a regular file (`fstat`), so nothing reads
@@ -11,6 +12,8 @@
 //! - Every file lagghook writes is opened `O_NOFOLLOW`, and a replacement
 //!   is written to a new temporary file (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode
 //!   0600, a name no other user can predict) and renamed over the target.
+//!   The one file appended to in place (the history) must moreover be a
+//!   regular file of the effective user's that no one else can write.
 //! - A trusted file (the configuration) passes sshd's StrictModes rule.
 //!
 //! Errors are `io::Error`s whose message says what is wrong with the file
@@ -96,6 +99,45 @@ pub fn read_private(path: &Path, narrow: bool) -> io::Result<Option<Vec<u8>>> {
         make_private(&meta, |p| file.set_permissions(p), 0o600)?;
     }
     read_capped_bytes(file, MAX_FILE_SIZE).map(Some)
+}
+
+/// Appends `bytes` to a file that only lagghook writes (the history), in
+/// one write(2) through `O_APPEND`, creating it with mode 0600 if it is
+/// missing; a file found empty gets `header` first, in the same write. The
+/// file is held to [`read_private`]'s rules, since whatever is appended to
+/// is what a root process changes: never opened through a link
+/// (`O_NOFOLLOW`), a regular file only, owned by the effective user and not
+/// writable by group or others (refused, not repaired); a mode that only
+/// lets others read it is narrowed to 0600. The caller holds the lock that
+/// keeps other runs from appending at the same time.
+pub fn append_private(path: &Path, header: &[u8], bytes: &[u8]) -> io::Result<()> {
+    let mut file = open_regular(
+        path,
+        Links::Refuse,
+        OpenOptions::new().append(true).create(true).mode(0o600),
+    )?;
+    let meta = file.metadata()?;
+    let euid = geteuid().as_raw();
+    if meta.uid() != euid {
+        return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(denied(format!(
+            "is writable by group or others (mode {:04o})",
+            meta.mode() & 0o7777
+        )));
+    }
+    make_private(&meta, |p| file.set_permissions(p), 0o600)?;
+    // One buffer, so the header and the first lines arrive together: a
+    // reader never sees a file that has lines but no header.
+    if meta.len() == 0 {
+        let mut all = Vec::with_capacity(header.len() + bytes.len());
+        all.extend_from_slice(header);
+        all.extend_from_slice(bytes);
+        file.write_all(&all)
+    } else {
+        file.write_all(bytes)
+    }
 }
 
 /// [`read_regular`] for a file that tells lagghook what to do as root: it
@@ -521,6 +563,36 @@ mod tests {
         symlink(&f, d.join("link")).unwrap();
         let err = read_private(&d.join("link"), true).unwrap_err();
         assert_eq!(err.to_string(), "is a symbolic link, not a regular file");
+        let _ = fs::remove_dir_all(d);
+    }
+
+    /// Proves an append creates a private file with its header, adds to
+    /// it in place, and never reaches a file through a link or one that
+    /// someone else could have written.
+    #[test]
+    fn an_append_goes_only_into_a_private_regular_file() {
+        let d = tempdir("append");
+        let f = d.join("history");
+        append_private(&f, b"# header\n", b"1 a\n").unwrap();
+        let inode = fs::metadata(&f).unwrap().ino();
+        append_private(&f, b"# header\n", b"2 b\n").unwrap();
+        assert_eq!(fs::read_to_string(&f).unwrap(), "# header\n1 a\n2 b\n");
+        let meta = fs::metadata(&f).unwrap();
+        assert_eq!((meta.ino(), meta.mode() & 0o777), (inode, 0o600), "in place, private");
+
+        let victim = d.join("victim");
+        fs::write(&victim, "precious").unwrap();
+        symlink(&victim, d.join("link")).unwrap();
+        let err = append_private(&d.join("link"), b"", b"3 c\n").unwrap_err();
+        assert_eq!(err.to_string(), "is a symbolic link, not a regular file");
+        fs::set_permissions(&f, Permissions::from_mode(0o620)).unwrap();
+        let err = append_private(&f, b"", b"3 c\n").unwrap_err();
+        assert_eq!(err.to_string(), "is writable by group or others (mode 0620)");
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(fs::read_to_string(&f).unwrap(), "# header\n1 a\n2 b\n");
+        let fifo = d.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert!(append_private(&fifo, b"", b"3 c\n").is_err(), "a FIFO is not appended to");
         let _ = fs::remove_dir_all(d);
     }
 
