@@ -18,7 +18,7 @@ fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
     let sock = UnixDatagram::bind(sb.path("log.sock")).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
 
-    let out = sb.run(&["event", "IFNET", "wlan0", "ATTACH"]);
+    let (pid, out) = run_with_pid(&sb, &["event", "IFNET", "wlan0", "ATTACH"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let mut lines = Vec::new();
@@ -29,11 +29,11 @@ fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
             break;
         }
     }
-    // <29> = LOG_DAEMON (3 << 3) | LOG_NOTICE (5); ident with pid.
-    let joined = lines.iter().find(|l| l.contains("lagg0: port wlan0 joined"));
-    let joined = joined.unwrap_or_else(|| panic!("no join line in {lines:?}"));
-    assert!(joined.starts_with("<29>"), "{joined}");
-    assert!(joined.contains("lagghook["), "{joined}");
+    // The whole datagram: <29> = LOG_DAEMON (3 << 3) | LOG_NOTICE (5), the
+    // ident with the pid, the line; no timestamp, syslogd adds its own
+    // (run::log::LocalFormat).
+    let joined = format!("<29>lagghook[{pid}]: lagg0: port wlan0 joined");
+    assert!(lines.contains(&joined), "no {joined:?} in {lines:?}");
     assert!(
         lines.iter().any(|l| l.contains("wlan0: MAC 00:11:22:33:44:55 re-applied")),
         "{lines:?}"
@@ -138,19 +138,35 @@ fn bad_config_names_file_line_and_column_and_changes_nothing() {
     let kernel = sb.write("kernel.toml", MACHINE_WLAN_OUT);
     let sock = UnixDatagram::bind(sb.path("log.sock")).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let out = sb.run(&["reconcile"]);
+    let (pid, out) = run_with_pid(&sb, &["reconcile"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.starts_with(&format!("lagghook: {}:2:", cfg.display())), "{err}");
     assert!(err.contains("em0"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    // Under devd stderr goes nowhere: the same line reaches syslog, as an error.
+    // Under devd stderr goes nowhere: the same line reaches syslog, as an
+    // error, byte for byte: <27> = LOG_DAEMON (3 << 3) | LOG_ERR (3).
     let mut buf = [0u8; 2048];
     let n = sock.recv(&mut buf).unwrap();
-    let logged = String::from_utf8_lossy(&buf[..n]);
-    assert!(logged.starts_with("<27>"), "LOG_DAEMON|LOG_ERR: {logged}");
-    assert!(logged.ends_with(err.trim_end().trim_start_matches("lagghook: ")), "{logged}");
+    let line = err.trim_end().trim_start_matches("lagghook: ");
+    assert_eq!(&buf[..n], format!("<27>lagghook[{pid}]: {line}").as_bytes());
     assert_eq!(std::fs::read_to_string(kernel).unwrap(), MACHINE_WLAN_OUT);
+}
+
+/// [`Sandbox::run`], also returning the process's pid, which its syslog
+/// lines carry.
+fn run_with_pid(sb: &Sandbox, args: &[&str]) -> (u32, Output) {
+    let child = sb
+        .command(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_plain(&stderr(&out));
+    (pid, out)
 }
 
 #[test]
