@@ -55,16 +55,16 @@ pub fn read_regular(path: &Path, links: Links) -> io::Result<String> {
 /// few bytes (another daemon's pidfile): at most `cap` bytes are read, and
 /// a longer file is refused as too large.
 pub fn read_small(path: &Path, links: Links, cap: u64) -> io::Result<String> {
-    let file = open_regular(path, links, OpenOptions::new().read(true))?;
-    read_capped(file, cap.min(MAX_FILE_SIZE))
+    let (file, meta) = open_regular(path, links, OpenOptions::new().read(true))?;
+    read_capped(file, &meta, cap.min(MAX_FILE_SIZE))
 }
 
 /// Whether `path` is a regular file of at most [`MAX_FILE_SIZE`] bytes that
 /// [`read_regular`] would read, without reading it: checked before anything
 /// is created beside it.
 pub fn check_regular(path: &Path, links: Links) -> io::Result<()> {
-    let file = open_regular(path, links, OpenOptions::new().read(true))?;
-    if file.metadata()?.len() > MAX_FILE_SIZE {
+    let (_, meta) = open_regular(path, links, OpenOptions::new().read(true))?;
+    if meta.len() > MAX_FILE_SIZE {
         return Err(too_large(MAX_FILE_SIZE));
     }
     Ok(())
@@ -80,11 +80,10 @@ pub fn check_regular(path: &Path, links: Links) -> io::Result<()> {
 /// The bytes are returned as they are: bad content is the caller's to
 /// judge.
 pub fn read_private(path: &Path, narrow: bool) -> io::Result<Option<Vec<u8>>> {
-    let file = match open_regular(path, Links::Refuse, OpenOptions::new().read(true)) {
+    let (file, meta) = match open_regular(path, Links::Refuse, OpenOptions::new().read(true)) {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         opened => opened?,
     };
-    let meta = file.metadata()?;
     let euid = geteuid().as_raw();
     if meta.uid() != euid {
         return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
@@ -98,7 +97,7 @@ pub fn read_private(path: &Path, narrow: bool) -> io::Result<Option<Vec<u8>>> {
     if narrow {
         make_private(&meta, |p| file.set_permissions(p), 0o600)?;
     }
-    read_capped_bytes(file, MAX_FILE_SIZE).map(Some)
+    read_capped_bytes(file, &meta, MAX_FILE_SIZE).map(Some)
 }
 
 /// Appends `bytes` to a file that only lagghook writes (the history), in
@@ -111,12 +110,11 @@ pub fn read_private(path: &Path, narrow: bool) -> io::Result<Option<Vec<u8>>> {
 /// lets others read it is narrowed to 0600. The caller holds the lock that
 /// keeps other runs from appending at the same time.
 pub fn append_private(path: &Path, header: &[u8], bytes: &[u8]) -> io::Result<()> {
-    let mut file = open_regular(
+    let (mut file, meta) = open_regular(
         path,
         Links::Refuse,
         OpenOptions::new().append(true).create(true).mode(0o600),
     )?;
-    let meta = file.metadata()?;
     let euid = geteuid().as_raw();
     if meta.uid() != euid {
         return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
@@ -148,8 +146,7 @@ pub fn append_private(path: &Path, header: &[u8], bytes: &[u8]) -> io::Result<()
 /// whoever can change the file, or swap it through its directory, could
 /// otherwise make lagghook reconfigure interfaces.
 pub fn read_trusted(path: &Path) -> io::Result<String> {
-    let file = open_regular(path, Links::Follow, OpenOptions::new().read(true))?;
-    let meta = file.metadata()?;
+    let (file, meta) = open_regular(path, Links::Follow, OpenOptions::new().read(true))?;
     let euid = geteuid().as_raw();
     if meta.uid() != 0 && meta.uid() != euid {
         let owners = if euid == 0 { "root".to_owned() } else { format!("root or uid {euid}") };
@@ -172,7 +169,7 @@ pub fn read_trusted(path: &Path) -> io::Result<String> {
             )));
         }
     }
-    read_capped(file, MAX_FILE_SIZE)
+    read_capped(file, &meta, MAX_FILE_SIZE)
 }
 
 /// Opens (creating it, mode 0600) the lock file at `path`. It must be a
@@ -181,12 +178,12 @@ pub fn read_trusted(path: &Path) -> io::Result<String> {
 /// user can open it and hold the lock (flock(2) needs only a read-only
 /// descriptor).
 pub fn open_lock(path: &Path) -> io::Result<File> {
-    let file = open_regular(
+    let (file, meta) = open_regular(
         path,
         Links::Refuse,
         OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600),
     )?;
-    make_private(&file.metadata()?, |p| file.set_permissions(p), 0o600)?;
+    make_private(&meta, |p| file.set_permissions(p), 0o600)?;
     Ok(file)
 }
 
@@ -327,7 +324,13 @@ fn unpredictable() -> u64 {
     hasher.finish()
 }
 
-fn open_regular(path: &Path, links: Links, options: &mut OpenOptions) -> io::Result<File> {
+/// Opens `path` as a regular file; its metadata comes along, so no caller
+/// asks the kernel for it twice.
+fn open_regular(
+    path: &Path,
+    links: Links,
+    options: &mut OpenOptions,
+) -> io::Result<(File, Metadata)> {
     let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
@@ -346,16 +349,20 @@ fn open_regular(path: &Path, links: Links, options: &mut OpenOptions) -> io::Res
     if !meta.is_file() {
         return Err(not_regular_like(&meta, "a regular file"));
     }
-    Ok(file)
+    Ok((file, meta))
 }
 
-fn read_capped(file: File, cap: u64) -> io::Result<String> {
-    String::from_utf8(read_capped_bytes(file, cap)?)
+fn read_capped(file: File, meta: &Metadata, cap: u64) -> io::Result<String> {
+    String::from_utf8(read_capped_bytes(file, meta, cap)?)
         .map_err(|_| io::Error::new(ErrorKind::InvalidData, "is not UTF-8 text"))
 }
 
-fn read_capped_bytes(file: File, cap: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// At most `cap` bytes of `file`, or an error if it holds more. The buffer
+/// starts at the size fstat(2) gave (one byte more, to see the end), so
+/// a file that did not grow is read in one read(2) and its end found by a
+/// second, not in the doubling steps of an empty buffer.
+fn read_capped_bytes(file: File, meta: &Metadata, cap: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(meta.len().min(cap) as usize + 1);
     file.take(cap + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(too_large(cap));

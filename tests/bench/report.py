@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-work, floor, devd, lagghook, config = sys.argv[1:6]
+work, disk, floor, devd, lagghook, config = sys.argv[1:7]
 times = {r["command"]: r for r in json.load(open(os.path.join(work, "times.json")))["results"]}
 
 sim = lambda machine: ["-c", config, "-k", "sim:" + os.path.join(work, machine)]
@@ -26,6 +26,10 @@ for case, args in events.items():
     # What devd runs, with the targets; then lagghook by hand, for comparison.
     argv[case] = [devd, *args]
     argv[f"{case} (lagghook)"] = [lagghook, *args]
+# The repair with its files on the disk rather than in a tmpfs (run.sh says
+# why that differs).
+argv["repair (on disk)"] = [devd, "-c", config, "-k", "sim:" + os.path.join(disk, "work.toml"),
+                            "event", "IFNET", "wlan0", "ATTACH"]
 target = {"unmanaged": 1.2, "converged": 1.5, "repair": 2.0}
 
 
@@ -33,7 +37,8 @@ def peak_rss_kib(case):
     peak = 0
     for _ in range(20):
         if case.startswith("repair"):
-            shutil.copy(os.path.join(work, "repair.toml"), os.path.join(work, "work.toml"))
+            where = disk if case == "repair (on disk)" else work
+            shutil.copy(os.path.join(work, "repair.toml"), os.path.join(where, "work.toml"))
         done = subprocess.run(
             ["/usr/bin/time", "-f", "%M", *argv[case]],
             stdout=subprocess.DEVNULL,
@@ -46,7 +51,18 @@ def peak_rss_kib(case):
 
 floor_median = times["floor"]["median"]
 floor_rss = peak_rss_kib("floor")
+def mount_of(path):
+    """The file system type and options of the mount holding `path`."""
+    best = ("?", "?", "")
+    for line in open("/proc/mounts"):
+        _, point, kind, options = line.split()[:4]
+        if path.startswith(point.rstrip("/") + "/") and len(point) >= len(best[2]):
+            best = (kind, options, point)
+    return f"{best[0]} ({best[1]})"
+
+
 print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+print(f"files: {mount_of(work)}; on disk: {mount_of(disk)}")
 print("lagghook-devd, what devd runs, against the targets; then lagghook by hand:")
 print(f"{'case':<22} {'median':>9} {'ratio':>6} {'target':>7} {'peak RSS':>10} {'RSS - floor':>12}")
 for case in argv:
