@@ -21,7 +21,7 @@ events = {
     "converged": [*sim("converged.toml"), "event", "IFNET", "em0", "LINK_UP"],
     "repair": [*sim("work.toml"), "event", "IFNET", "wlan0", "ATTACH"],
 }
-argv = {"floor": [floor, config]}
+argv = {"floor": [floor, config], "start-up": [devd, "-V"]}
 for case, args in events.items():
     # What devd runs, with the targets; then lagghook by hand, for comparison.
     argv[case] = [devd, *args]
@@ -78,6 +78,17 @@ for case in argv:
         f"{case:<22} {median * 1000:>7.3f}ms {ratio:>5.2f}x {goal_text:>7} {rss:>7} KiB {extra:>8} KiB"
         f"{verdict}{rss_verdict}"
     )
+
+
+median = lambda case: times[case]["median"] * 1000
+print("\nwhere a run's time goes (differences of medians, lagghook-devd):")
+for label, later, earlier in [
+    ("start-up beyond the floor (exec, bigger binary, -V)", "start-up", "floor"),
+    ("configuration read and parsed, event decided", "unmanaged", "start-up"),
+    ("kernel observed, lock, state read, planned", "converged", "unmanaged"),
+    ("changes made, state and history written, logged", "repair", "converged"),
+]:
+    print(f"  {label:<52} {median(later) - median(earlier):+7.3f} ms")
 
 
 # ---- the worst case devd can wait for: the lock held by another run until

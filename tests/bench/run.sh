@@ -13,7 +13,11 @@
 #   converged   lagghook-devd event IFNET em0 LINK_UP   (laptop already converged)
 #   repair      lagghook-devd event IFNET wlan0 ATTACH  (wlan0 back with its factory MAC)
 # and the same three events run by lagghook itself, as an administrator
-# would by hand (shown for comparison; devd never runs them).
+# would by hand (shown for comparison; devd never runs them). `lagghook-devd
+# -V` (start-up: exec, the dynamic linker, std, the argument parser) splits
+# the cost into stages: start-up, then reading the configuration and the
+# event (unmanaged), then the kernel, the lock, the state and the plan
+# (converged), then the changes, the state written and the log (repair).
 # with CONFIG = tests/fixtures/config/good-laptop.toml and `-k sim:` copies
 # of tests/fixtures/machines/laptop.toml. Prints the medians, their ratios
 # to the floor with the targets of issue 11, and each case's peak RSS.
@@ -72,12 +76,13 @@ export LAGGHOOK_SYSLOG_SOCKET=$WORK/no-syslog
 cp tests/fixtures/machines/wlan-outside.toml "$WORK/repair.toml"
 
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" \
-  --prepare "true" --prepare "true" --prepare "true" \
+  --prepare "true" --prepare "true" --prepare "true" --prepare "true" \
   --prepare "cp $WORK/repair.toml $WORK/work.toml" \
   --prepare "true" --prepare "true" \
   --prepare "cp $WORK/repair.toml $WORK/work.toml" \
   --prepare "cp $WORK/repair.toml $DISK/work.toml" \
   -n floor "$FLOOR $CONFIG" \
+  -n start-up "$DEVD -V" \
   -n unmanaged "$DEVD -c $CONFIG -k sim:$WORK/converged.toml event IFNET re1 LINK_UP" \
   -n converged "$DEVD -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
   -n repair "$DEVD -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
