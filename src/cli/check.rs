@@ -36,11 +36,13 @@ mod rc;
 
 use std::fmt::{self, Write as _};
 use std::io::Write;
+use std::path::Path;
 
 use crate::abi::IEEE80211_MTU_MAX;
 use crate::cli::args::KernelChoice;
 use crate::cli::output::write_out;
 use crate::cli::status::{identity_file_problem, identity_in_words};
+use crate::devd;
 use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis};
 use crate::domain::model::{IfKind, IfName, Snapshot};
@@ -50,6 +52,7 @@ use crate::root::Root;
 use crate::run::error::Error;
 use crate::run::state::{StateError, Stored};
 use crate::run::{observe, remembered, rounds, PredictionEnd, MAX_ROUNDS};
+use crate::sys::file;
 
 /// How much a finding weighs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +216,18 @@ pub fn check(
     let macs = remembered(config, &observed, &stored);
     rc::traps(config, root, &observed, &macs, &mut report);
     devd_files::traps(config, root, &mut report);
+    if *choice == KernelChoice::Native && !config.laggs.is_empty() {
+        // A simulated machine has no programs to look at.
+        if let Some(why) = file::program_problem(Path::new(devd::PROGRAM)) {
+            report.trap(
+                format!(
+                    "{}: {why}: the devd rules run it, so no event reaches lagghook",
+                    devd::PROGRAM
+                ),
+                "make install, or reinstall the lagghook package",
+            );
+        }
+    }
     write_out(out, &report.text())?;
     if let Some(e) = unobservable {
         return Err(Error::Kernel(e));

@@ -79,9 +79,10 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
     execute_with(inv, &config, log, out)
 }
 
-/// Runs `inv` as devd's program, `lagghook-devd`, does: only `event`
-/// (and `-h`, `-V`). Nothing here reaches the commands an administrator
-/// types, so that program holds only the code a devd event needs.
+/// Runs `inv` the way `lagghook-devd`, the program devd's rules run, does:
+/// `event` only (and `-h`, `-V`). Nothing here reaches the commands an
+/// administrator types, so that program holds only the code a devd event
+/// needs.
 pub fn execute_event(
     inv: &Invocation,
     log: &mut dyn Log,

@@ -181,7 +181,8 @@ struct StateFile {
     version: u32,
     #[serde(default)]
     lagg: BTreeMap<IfName, LaggRecord>,
-    #[serde(default)]
+    /// Version 2 files before the history had its own file; never written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     transition: Vec<Transition>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     wpa: BTreeMap<IfName, WpaRecord>,
@@ -500,17 +501,38 @@ impl StateStore for FileStore {
     }
 
     fn save(&mut self, state: &State) -> Result<(), StateError> {
+        // Both are attempted: the transitions happened whether or not the
+        // volatile state could be written, and /var/db outlives it anyway.
+        let volatile = self.save_volatile(state);
+        let history = self.save_history(&state.transitions);
+        volatile.and(history)
+    }
+
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
+        let text = identities_to_text(macs)
+            .map_err(|e| StateError::Io(self.identity.clone(), io::Error::other(e)))?;
+        file::write_atomically(&self.identity, text.as_bytes())
+            .map_err(|e| StateError::Io(self.identity.clone(), e))
+    }
+}
+
+impl FileStore {
+    fn save_volatile(&mut self, state: &State) -> Result<(), StateError> {
         let text = toml::to_string(&state.to_file())
             .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
         file::write_atomically(&self.state, text.as_bytes())
-            .map_err(|e| StateError::Io(self.state.clone(), e))?;
+            .map_err(|e| StateError::Io(self.state.clone(), e))
+    }
+
+    /// Appends the transitions `transitions` adds to what was loaded.
+    fn save_history(&mut self, transitions: &[Transition]) -> Result<(), StateError> {
         // Taken: after a failed write the file is unknown, and the next
         // save reads it again.
         let loaded = match self.loaded_history.take() {
             Some(h) => h,
             None => self.load_history(),
         };
-        let save = loaded.save(&state.transitions);
+        let save = loaded.save(transitions);
         let written = match &save {
             Save::Nothing => Ok(()),
             Save::Append(lines) => {
@@ -519,15 +541,8 @@ impl StateStore for FileStore {
             Save::Rewrite(text) => file::write_atomically(&self.history, text.as_bytes()),
         };
         written.map_err(|e| StateError::Io(self.history.clone(), e))?;
-        self.loaded_history = Some(loaded.saved(&save, &state.transitions));
+        self.loaded_history = Some(loaded.saved(&save, transitions));
         Ok(())
-    }
-
-    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
-        let text = identities_to_text(macs)
-            .map_err(|e| StateError::Io(self.identity.clone(), io::Error::other(e)))?;
-        file::write_atomically(&self.identity, text.as_bytes())
-            .map_err(|e| StateError::Io(self.identity.clone(), e))
     }
 }
 
@@ -618,6 +633,23 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// Proves a state file that cannot be written costs only the volatile
+    /// state: the transitions still reach the history, and the error names
+    /// the state file.
+    #[test]
+    fn a_failed_state_write_still_appends_the_transitions() {
+        let d = dirs();
+        let mut store = d.open().unwrap();
+        store.load().unwrap();
+        // A directory where the state file goes: rename(2) cannot replace it.
+        fs::create_dir(d.run.join("state")).unwrap();
+        let err = store.save(&sample()).unwrap_err().to_string();
+        assert!(err.starts_with(&d.run.join("state").display().to_string()), "{err}");
+        drop(store);
+        let reread = d.open().unwrap().load().unwrap();
+        assert_eq!(reread.state.map(|s| s.transitions), Some(sample().transitions));
     }
 
     /// Proves the split: what a reboot empties (/var/run) takes the

@@ -31,6 +31,8 @@ use nix::errno::Errno;
 use nix::sys::signal::kill;
 use nix::unistd::{geteuid, Pid};
 
+use crate::domain::text;
+
 /// The most lagghook reads of one file (configuration, state, machine):
 /// 1 MiB, hundreds of times what a real one holds.
 pub const MAX_FILE_SIZE: u64 = 1 << 20;
@@ -170,6 +172,31 @@ pub fn read_trusted(path: &Path) -> io::Result<String> {
         }
     }
     read_capped(file, &meta, MAX_FILE_SIZE)
+}
+
+/// Why root could not run the program at `path` as devd(8) runs its
+/// actions, or `None` if it can: a regular file (through a link, as
+/// execve(2) follows one), executable, owned by root (or by the effective
+/// user, when that is not root) and not writable by group or others —
+/// whoever could replace it would run as root on every event.
+pub fn program_problem(path: &Path) -> Option<String> {
+    let meta = match fs::metadata(path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Some("is not installed".into()),
+        Err(e) => return Some(text::io_error(&e)),
+        Ok(meta) => meta,
+    };
+    let euid = geteuid().as_raw();
+    if !meta.is_file() {
+        Some(not_regular_like(&meta, "a regular file").to_string())
+    } else if meta.mode() & 0o111 == 0 {
+        Some(format!("is not executable (mode {:04o})", meta.mode() & 0o7777))
+    } else if meta.uid() != 0 && meta.uid() != euid {
+        Some(format!("is owned by uid {}, not by root", meta.uid()))
+    } else if meta.mode() & 0o022 != 0 {
+        Some(format!("is writable by group or others (mode {:04o})", meta.mode() & 0o7777))
+    } else {
+        None
+    }
 }
 
 /// Opens (creating it, mode 0600) the lock file at `path`. It must be a
@@ -430,6 +457,30 @@ mod tests {
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    /// Proves `check`'s look at the program devd runs: only an executable
+    /// regular file that nobody but its owner can change passes; a link to
+    /// one is followed, as execve(2) follows it.
+    #[test]
+    fn a_program_must_be_an_executable_file_only_its_owner_can_change() {
+        let d = tempdir("program");
+        let program = d.join("lagghook-devd");
+        assert_eq!(program_problem(&program).as_deref(), Some("is not installed"));
+        assert_eq!(program_problem(&d).as_deref(), Some("is a directory, not a regular file"));
+        fs::write(&program, "#!/bin/sh\n").unwrap();
+        let chmod = |mode| fs::set_permissions(&program, Permissions::from_mode(mode)).unwrap();
+        chmod(0o644);
+        assert_eq!(program_problem(&program).as_deref(), Some("is not executable (mode 0644)"));
+        chmod(0o775);
+        let why = program_problem(&program);
+        assert_eq!(why.as_deref(), Some("is writable by group or others (mode 0775)"));
+        chmod(0o555);
+        assert_eq!(program_problem(&program), None);
+        let link = d.join("link");
+        symlink(&program, &link).unwrap();
+        assert_eq!(program_problem(&link), None);
+        let _ = fs::remove_dir_all(d);
     }
 
     #[test]
