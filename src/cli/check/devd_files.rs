@@ -150,6 +150,19 @@ fn competitors(config: &Config, root: &dyn Root, report: &mut Report) {
     for c in &analysis.competitors {
         let at = format!("{}:{}: notify {}", c.path, c.line, c.priority);
         let events = c.events.join(", ");
+        if c.runs_lagghook {
+            // Whichever statement devd picks runs lagghook: nothing is
+            // lost, whether this is a stray copy of lagghook's rules or a
+            // rule chained to lagghook as the traps below advise.
+            report.warn(
+                format!("{at} matches {events}, as lagghook's rules do, and runs lagghook too"),
+                format!(
+                    "if it is a copy of lagghook's rules, remove {}: they belong in {DEVD_RULES} alone",
+                    c.path
+                ),
+            );
+            continue;
+        }
         let chain =
             format!("end its action with `; {} event $system $subsystem $type`", devd::PROGRAM);
         let (what, fix) = match c.relation {
@@ -192,11 +205,6 @@ fn competitors(config: &Config, root: &dyn Root, report: &mut Report) {
                 ),
                 format!("raise it above {} and {chain}", c.ours),
             ),
-        };
-        let fix = if c.runs_lagghook {
-            format!("remove {}: it is another copy of lagghook's rules, which belong in {DEVD_RULES} alone", c.path)
-        } else {
-            fix
         };
         report.trap(what, fix);
     }
