@@ -86,18 +86,10 @@ pub fn read_private(path: &Path, narrow: bool) -> io::Result<Option<Vec<u8>>> {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         opened => opened?,
     };
-    let euid = geteuid().as_raw();
-    if meta.uid() != euid {
-        return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(denied(format!(
-            "is writable by group or others (mode {:04o})",
-            meta.mode() & 0o7777
-        )));
-    }
+    owned_by_us(&meta)?;
+    not_writable_by_others(&meta)?;
     if narrow {
-        make_private(&meta, |p| file.set_permissions(p), 0o600)?;
+        narrow_mode(&meta, |p| file.set_permissions(p), 0o600)?;
     }
     read_capped_bytes(file, &meta, MAX_FILE_SIZE).map(Some)
 }
@@ -117,17 +109,9 @@ pub fn append_private(path: &Path, header: &[u8], bytes: &[u8]) -> io::Result<()
         Links::Refuse,
         OpenOptions::new().append(true).create(true).mode(0o600),
     )?;
-    let euid = geteuid().as_raw();
-    if meta.uid() != euid {
-        return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(denied(format!(
-            "is writable by group or others (mode {:04o})",
-            meta.mode() & 0o7777
-        )));
-    }
-    make_private(&meta, |p| file.set_permissions(p), 0o600)?;
+    owned_by_us(&meta)?;
+    not_writable_by_others(&meta)?;
+    narrow_mode(&meta, |p| file.set_permissions(p), 0o600)?;
     // One buffer, so the header and the first lines arrive together: a
     // reader never sees a file that has lines but no header.
     if meta.len() == 0 {
@@ -149,17 +133,8 @@ pub fn append_private(path: &Path, header: &[u8], bytes: &[u8]) -> io::Result<()
 /// otherwise make lagghook reconfigure interfaces.
 pub fn read_trusted(path: &Path) -> io::Result<String> {
     let (file, meta) = open_regular(path, Links::Follow, OpenOptions::new().read(true))?;
-    let euid = geteuid().as_raw();
-    if meta.uid() != 0 && meta.uid() != euid {
-        let owners = if euid == 0 { "root".to_owned() } else { format!("root or uid {euid}") };
-        return Err(denied(format!("is owned by uid {}, not by {owners}", meta.uid())));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(denied(format!(
-            "is writable by group or others (mode {:04o})",
-            meta.mode() & 0o7777
-        )));
-    }
+    owned_by_root_or_us(&meta)?;
+    not_writable_by_others(&meta)?;
     for dir in std::path::absolute(path)?.ancestors().skip(1) {
         let meta = fs::metadata(dir)?;
         let mode = meta.mode();
@@ -185,18 +160,14 @@ pub fn program_problem(path: &Path) -> Option<String> {
         Err(e) => return Some(text::io_error(&e)),
         Ok(meta) => meta,
     };
-    let euid = geteuid().as_raw();
-    if !meta.is_file() {
-        Some(not_regular_like(&meta, "a regular file").to_string())
+    let refused = if !meta.is_file() {
+        Err(not_regular_like(&meta, "a regular file"))
     } else if meta.mode() & 0o111 == 0 {
-        Some(format!("is not executable (mode {:04o})", meta.mode() & 0o7777))
-    } else if meta.uid() != 0 && meta.uid() != euid {
-        Some(format!("is owned by uid {}, not by root", meta.uid()))
-    } else if meta.mode() & 0o022 != 0 {
-        Some(format!("is writable by group or others (mode {:04o})", meta.mode() & 0o7777))
+        Err(io::Error::other(format!("is not executable (mode {:04o})", meta.mode() & 0o7777)))
     } else {
-        None
-    }
+        owned_by_root_or_us(&meta).and_then(|()| not_writable_by_others(&meta))
+    };
+    refused.err().map(|e| e.to_string())
 }
 
 /// Opens (creating it, mode 0600) the lock file at `path`. It must be a
@@ -404,10 +375,16 @@ fn make_private(
     set: impl FnOnce(Permissions) -> io::Result<()>,
     mode: u32,
 ) -> io::Result<()> {
-    let euid = geteuid().as_raw();
-    if meta.uid() != euid {
-        return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
-    }
+    owned_by_us(meta)?;
+    narrow_mode(meta, set, mode)
+}
+
+/// Narrows the mode to `mode`, for a caller that has checked the owner.
+fn narrow_mode(
+    meta: &Metadata,
+    set: impl FnOnce(Permissions) -> io::Result<()>,
+    mode: u32,
+) -> io::Result<()> {
     if meta.mode() & 0o7777 & !mode != 0 {
         set(Permissions::from_mode(mode))?;
     }
@@ -441,6 +418,36 @@ fn too_large(cap: u64) -> io::Error {
         format!("{cap} bytes")
     };
     io::Error::new(ErrorKind::InvalidData, format!("is larger than {limit}"))
+}
+
+/// Refuses a file another user owns.
+fn owned_by_us(meta: &Metadata) -> io::Result<()> {
+    let euid = geteuid().as_raw();
+    if meta.uid() != euid {
+        return Err(denied(format!("is owned by uid {}, not by uid {euid}", meta.uid())));
+    }
+    Ok(())
+}
+
+/// Refuses a file owned by neither root nor the effective user.
+fn owned_by_root_or_us(meta: &Metadata) -> io::Result<()> {
+    let euid = geteuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != euid {
+        let owners = if euid == 0 { "root".to_owned() } else { format!("root or uid {euid}") };
+        return Err(denied(format!("is owned by uid {}, not by {owners}", meta.uid())));
+    }
+    Ok(())
+}
+
+/// Refuses a file group or others may write.
+fn not_writable_by_others(meta: &Metadata) -> io::Result<()> {
+    if meta.mode() & 0o022 != 0 {
+        return Err(denied(format!(
+            "is writable by group or others (mode {:04o})",
+            meta.mode() & 0o7777
+        )));
+    }
+    Ok(())
 }
 
 fn denied(message: String) -> io::Error {
