@@ -85,7 +85,7 @@ fn lagghook_devd_runs_events_as_lagghook_does_and_nothing_else() {
     let before = machine(&by_devd);
     for args in [&["status"][..], &["reconcile"], &["check"], &["-n", "setup"]] {
         let out = by_devd.command_of(devd, args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(err.starts_with("lagghook: lagghook-devd runs devd's events only"), "{err}");
         assert!(err.contains("\nusage: lagghook-devd [-nv] [-c file] [-k kernel] event"), "{err}");
@@ -139,7 +139,7 @@ fn bad_config_names_file_line_and_column_and_changes_nothing() {
     let sock = UnixDatagram::bind(sb.path("log.sock")).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let (pid, out) = run_with_pid(&sb, &["reconcile"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(78));
     let err = stderr(&out);
     assert!(err.starts_with(&format!("lagghook: {}:2:", cfg.display())), "{err}");
     assert!(err.contains("em0"), "{err}");
@@ -174,14 +174,14 @@ fn malformed_event_is_a_usage_error() {
     let sb = Sandbox::new("badevent");
     sb.write("config.toml", LAPTOP_CONFIG);
     let out = sb.run(&["event", "system=IFNET subsystem=em0 type=LINK_UP"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
     assert!(stderr(&out).starts_with("lagghook: "));
 }
 
 #[test]
-fn usage_errors_print_the_synopsis_and_exit_2() {
+fn usage_errors_print_the_synopsis_and_exit_64() {
     let out = lagghook(&["frobnicate"], Path::new("/nonexistent"));
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     let err = stderr(&out);
     assert!(err.starts_with("lagghook: unknown command \"frobnicate\"\n"), "{err}");
     assert!(err.contains(lagghook::cli::args::USAGE), "{err}");
@@ -505,7 +505,7 @@ fn an_unwritable_stderr_changes_no_exit_status() {
         .stderr(full())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
 
     let sb = Sandbox::laptop("devfull");
     let out =
@@ -590,16 +590,16 @@ fn issue10_messages_carry_no_rust_artefacts() {
     let config = sb.path("config.toml").display().to_string();
     let missing = sb.path("missing.toml").display().to_string();
     let dir = sb.path("dir.toml").display().to_string();
-    for args in [
-        vec!["-c", &config, "-k", "sim:/nonexistent/k.toml", "status"],
-        vec!["-c", &config, "-k", &format!("sim:{missing}"), "reconcile"],
-        vec!["-c", &config, "-k", &format!("sim:{dir}"), "reconcile"],
-        vec!["-c", &missing, "reconcile"],
-        vec!["simulate", &missing],
-        vec!["-k", &format!("sim:{missing}"), "-n", "setup"],
+    for (args, want) in [
+        (vec!["-c", &config, "-k", "sim:/nonexistent/k.toml", "status"], 64),
+        (vec!["-c", &config, "-k", &format!("sim:{missing}"), "reconcile"], 64),
+        (vec!["-c", &config, "-k", &format!("sim:{dir}"), "reconcile"], 64),
+        (vec!["-c", &missing, "reconcile"], 78),
+        (vec!["simulate", &missing], 64),
+        (vec!["-k", &format!("sim:{missing}"), "-n", "setup"], 64),
     ] {
         let out = lagghook(&args, &sb.path("log.sock"));
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(want), "{args:?}: {}", stderr(&out));
         assert_eq!(stderr(&out).lines().count(), 1, "{args:?}: {}", stderr(&out));
     }
 }

@@ -470,8 +470,11 @@ fn exit_statuses_are_documented() {
     for (name, value) in [
         ("OK", exit::OK),
         ("FAILED", exit::FAILED),
-        ("USAGE", exit::USAGE),
+        ("OFFLINE", exit::OFFLINE),
         ("UNAVAILABLE", exit::UNAVAILABLE),
+        ("USAGE", exit::USAGE),
+        ("OUTPUT", exit::OUTPUT),
+        ("CONFIG", exit::CONFIG),
     ] {
         assert!(
             constants.contains(&(name.to_owned(), value)),

@@ -73,22 +73,22 @@ impl Case {
 /// A configuration case: `text` as config.toml, then `reconcile`.
 fn config(name: &str, text: &str, message: &str) -> Case {
     let text = text.to_owned();
-    case(name, &["reconcile"], 2, message).prepare(move |sb| {
+    case(name, &["reconcile"], 78, message).prepare(move |sb| {
         sb.write("config.toml", &text);
     })
 }
 
-/// An event case: the operands of `event`, which must be refused with 2.
+/// An event case: the operands of `event`, which must be refused with 64.
 fn event(name: &str, operands: &[&str], message: &str) -> Case {
     let mut args = vec!["event"];
     args.extend_from_slice(operands);
-    case(name, &args, 2, message)
+    case(name, &args, 64, message)
 }
 
 /// A machine-file case: `text` as the simulated kernel.
 fn machine(name: &str, text: &str, message: &str) -> Case {
     let text = text.to_owned();
-    case(name, &["reconcile"], 2, message).prepare(move |sb| {
+    case(name, &["reconcile"], 64, message).prepare(move |sb| {
         sb.write("kernel.toml", &text);
     })
 }
@@ -109,30 +109,30 @@ fn cases() -> Vec<Case> {
     let long = |n: usize| "x".repeat(n);
     let mut v = vec![
         // ---- the command line
-        case("no command", &[], 2, "no command given").bare(),
-        case("unknown command", &["frobnicate"], 2, "unknown command \"frobnicate\"").bare(),
-        case("unknown option", &["-x", "status"], 2, "invalid option '-x'").bare(),
-        case("long option", &["--json", "status"], 2, "invalid option '--json'").bare(),
-        case("-c without a file", &["-c"], 2, "missing argument for option '-c'").bare(),
-        case("-k without a kernel", &["status", "-k"], 2, "missing argument for option '-k'").bare(),
-        case("-k unknown kernel", &["-k", "qemu", "status"], 2, "-k \"qemu\": want").bare(),
-        case("-k sim without a path", &["-k", "sim:", "status"], 2, "-k \"sim:\": want").bare(),
-        case("-j with reconcile", &["-j", "reconcile"], 2, "reconcile: option -j does not apply"),
-        case("-n with status", &["-n", "status"], 2, "status: option -n does not apply"),
-        case("-v with devd-conf", &["-v", "-c", "@config", "devd-conf"], 2, "option -v does not")
+        case("no command", &[], 64, "no command given").bare(),
+        case("unknown command", &["frobnicate"], 64, "unknown command \"frobnicate\"").bare(),
+        case("unknown option", &["-x", "status"], 64, "invalid option '-x'").bare(),
+        case("long option", &["--json", "status"], 64, "invalid option '--json'").bare(),
+        case("-c without a file", &["-c"], 64, "missing argument for option '-c'").bare(),
+        case("-k without a kernel", &["status", "-k"], 64, "missing argument for option '-k'").bare(),
+        case("-k unknown kernel", &["-k", "qemu", "status"], 64, "-k \"qemu\": want").bare(),
+        case("-k sim without a path", &["-k", "sim:", "status"], 64, "-k \"sim:\": want").bare(),
+        case("-j with reconcile", &["-j", "reconcile"], 64, "reconcile: option -j does not apply"),
+        case("-n with status", &["-n", "status"], 64, "status: option -n does not apply"),
+        case("-v with devd-conf", &["-v", "-c", "@config", "devd-conf"], 64, "option -v does not")
             .bare(),
-        case("-n with check", &["-n", "check"], 2, "check: option -n does not apply"),
-        case("operand to status", &["status", "now"], 2, "status: unexpected operand \"now\""),
-        case("operand to reconcile", &["reconcile", "all"], 2, "unexpected operand \"all\""),
-        case("two files to simulate", &["simulate", "a", "b"], 2, "unexpected operand \"b\"")
+        case("-n with check", &["-n", "check"], 64, "check: option -n does not apply"),
+        case("operand to status", &["status", "now"], 64, "status: unexpected operand \"now\""),
+        case("operand to reconcile", &["reconcile", "all"], 64, "unexpected operand \"all\""),
+        case("two files to simulate", &["simulate", "a", "b"], 64, "unexpected operand \"b\"")
             .bare(),
-        case("event with two operands", &["event", "IFNET", "em0"], 2, "got 2").bare(),
-        case("event with four operands", &["event", "IFNET", "em0", "LINK_UP", "x"], 2, "got 4")
+        case("event with two operands", &["event", "IFNET", "em0"], 64, "got 2").bare(),
+        case("event with four operands", &["event", "IFNET", "em0", "LINK_UP", "x"], 64, "got 4")
             .bare(),
-        case("command word twice", &["status", "status"], 2, "unexpected operand \"status\""),
-        case("missing config", &["-c", "@dir/nothing.toml", "status"], 2, "cannot read: No such")
+        case("command word twice", &["status", "status"], 64, "unexpected operand \"status\""),
+        case("missing config", &["-c", "@dir/nothing.toml", "status"], 78, "cannot read: No such")
             .bare(),
-        case("missing machine", &["-c", "@config", "-k", "sim:@dir/none", "status"], 2, "none")
+        case("missing machine", &["-c", "@config", "-k", "sim:@dir/none", "status"], 64, "none")
             .bare(),
         // ---- devd events (parsed before the kernel is touched)
         event("empty subsystem", &["IFNET", "", "LINK_UP"], "empty subsystem"),
@@ -205,36 +205,36 @@ fn cases() -> Vec<Case> {
         config("deep nesting", &format!("[lagg0]\nports = {}{}\n", "[".repeat(5000), "]".repeat(5000)), "config.toml:2:"),
         config("unknown key with newline", "[lagg0]\nports = [\"em0\"]\n\"a\\nb\" = 1\n", "`a\\nb`"),
         config("huge unknown key", &format!("[lagg0]\nports = [\"em0\"]\n{} = 1\n", long(5000)), "..."),
-        case("config too big", &["reconcile"], 2, "is larger than 1 MiB").prepare(|sb| {
+        case("config too big", &["reconcile"], 78, "is larger than 1 MiB").prepare(|sb| {
             sb.write("config.toml", &format!("{CONFIG}#{}\n", "x".repeat(1 << 20)));
         }),
-        case("config not UTF-8", &["reconcile"], 2, "is not UTF-8 text").prepare(|sb| {
+        case("config not UTF-8", &["reconcile"], 78, "is not UTF-8 text").prepare(|sb| {
             fs::write(sb.path("config.toml"), [b'[', 0xff, b']', b'\n']).unwrap();
         }),
-        case("config is a FIFO", &["reconcile"], 2, "is a FIFO, not a regular file").prepare(|sb| {
+        case("config is a FIFO", &["reconcile"], 78, "is a FIFO, not a regular file").prepare(|sb| {
             fs::remove_file(sb.path("config.toml")).unwrap();
             fifo(&sb.path("config.toml"));
         }),
-        case("config is a directory", &["reconcile"], 2, "is a directory").prepare(|sb| {
+        case("config is a directory", &["reconcile"], 78, "is a directory").prepare(|sb| {
             fs::remove_file(sb.path("config.toml")).unwrap();
             fs::create_dir(sb.path("config.toml")).unwrap();
         }),
-        case("config is /dev/zero", &["-c", "/dev/zero", "reconcile"], 2, "a character device")
+        case("config is /dev/zero", &["-c", "/dev/zero", "reconcile"], 78, "a character device")
             .bare(),
-        case("config links to /dev/zero", &["reconcile"], 2, "a character device").prepare(|sb| {
+        case("config links to /dev/zero", &["reconcile"], 78, "a character device").prepare(|sb| {
             fs::remove_file(sb.path("config.toml")).unwrap();
             symlink("/dev/zero", sb.path("config.toml")).unwrap();
         }),
-        case("config group-writable", &["reconcile"], 2, "writable by group or others (mode 0664)")
+        case("config group-writable", &["reconcile"], 78, "writable by group or others (mode 0664)")
             .prepare(|sb| mode(&sb.path("config.toml"), 0o664)),
-        case("config world-writable", &["reconcile"], 2, "(mode 0646)")
+        case("config world-writable", &["reconcile"], 78, "(mode 0646)")
             .prepare(|sb| mode(&sb.path("config.toml"), 0o646)),
-        case("config in a world-writable directory", &["reconcile"], 2, "is reached through")
+        case("config in a world-writable directory", &["reconcile"], 78, "is reached through")
             .prepare(|sb| mode(&sb.dir, 0o777)),
-        case("config owned by another user", &["reconcile"], 2, "is owned by uid 65534")
+        case("config owned by another user", &["reconcile"], 78, "is owned by uid 65534")
             .prepare(|sb| chown_other(&sb.path("config.toml")))
             .root(),
-        case("control characters in the config path", &["-c", "@dir/a\nb", "status"], 2, "a\\nb")
+        case("control characters in the config path", &["-c", "@dir/a\nb", "status"], 78, "a\\nb")
             .bare(),
         // ---- the simulated machine file and the files beside it
         machine("machine TOML syntax", "[[machine.interface]\n", "kernel.toml"),
@@ -242,21 +242,21 @@ fn cases() -> Vec<Case> {
         machine("machine bad MAC", "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"+0:+1:+2:+3:+4:+5\"\n", "not a MAC address"),
         machine("machine bad name", "[[machine.interface]]\nname = \"em 0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\n", "contains ' '"),
         machine("machine bad kind", "[[machine.interface]]\nname = \"em0\"\nkind = \"token-ring\"\nmac = \"00:11:22:33:44:55\"\n", "token-ring"),
-        case("machine is a FIFO", &["reconcile"], 2, "is a FIFO, not a regular file").prepare(|sb| {
+        case("machine is a FIFO", &["reconcile"], 64, "is a FIFO, not a regular file").prepare(|sb| {
             fs::remove_file(sb.path("kernel.toml")).unwrap();
             fifo(&sb.path("kernel.toml"));
         }),
-        case("machine is a directory", &["reconcile"], 2, "is a directory").prepare(|sb| {
+        case("machine is a directory", &["reconcile"], 64, "is a directory").prepare(|sb| {
             fs::remove_file(sb.path("kernel.toml")).unwrap();
             fs::create_dir(sb.path("kernel.toml")).unwrap();
         }),
-        case("machine is a link", &["reconcile"], 2, "is a symbolic link").prepare(|sb| {
+        case("machine is a link", &["reconcile"], 64, "is a symbolic link").prepare(|sb| {
             fs::rename(sb.path("kernel.toml"), sb.path("real.toml")).unwrap();
             symlink(sb.path("real.toml"), sb.path("kernel.toml")).unwrap();
         }),
-        case("machine is /dev/zero", &["-c", "@config", "-k", "sim:/dev/zero", "reconcile"], 2, "device")
+        case("machine is /dev/zero", &["-c", "@config", "-k", "sim:/dev/zero", "reconcile"], 64, "device")
             .bare(),
-        case("machine too big", &["reconcile"], 2, "is larger than 1 MiB").prepare(|sb| {
+        case("machine too big", &["reconcile"], 64, "is larger than 1 MiB").prepare(|sb| {
             sb.write("kernel.toml", &format!("{MACHINE_WLAN_OUT}#{}\n", "x".repeat(1 << 20)));
         }),
         case("lock is a planted link", &["reconcile"], 3, "is a symbolic link").prepare(|sb| {
@@ -312,7 +312,7 @@ fn cases() -> Vec<Case> {
                 chown_other(&sb.path("kernel.toml.db"));
             })
             .root(),
-        case("machine in another user's directory", &["reconcile"], 2, "owned by uid 65534")
+        case("machine in another user's directory", &["reconcile"], 64, "owned by uid 65534")
             .prepare(|sb| chown_other(&sb.dir))
             .root(),
     ];
@@ -322,7 +322,7 @@ fn cases() -> Vec<Case> {
         prepare: Box::new(|_| {}),
         args: vec!["\u{0}non-utf8".into()],
         defaults: false,
-        code: 2,
+        code: 64,
         message: "is not UTF-8".into(),
         needs_root: false,
     });

@@ -287,7 +287,7 @@ fn what_setup_cannot_decide_changes_nothing() {
     let before = tree(&sb.dir);
     for args in [&["-n", "setup"][..], &["setup"]] {
         let out = setup(&sb, args);
-        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
         assert!(
             stderr(&out).starts_with("lagghook: setup: no wired interface has a carrier: "),
             "{}",
@@ -300,7 +300,7 @@ fn what_setup_cannot_decide_changes_nothing() {
     write_root(&sb, "/etc/rc.conf.d/network", "\ncreate_args_wlan0=\"$wlan_args\"\n");
     let before = tree(&sb.dir);
     let out = setup(&sb, &["setup"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
         "lagghook: setup: /etc/rc.conf.d/network: create_args_wlan0: line 2: an expansion, \
@@ -410,7 +410,7 @@ fn without_c_a_simulated_machine_uses_its_own_configuration() {
     );
     write_root(&sb, "/usr/local/etc/lagghook.toml", "[lagg0]\n");
     let out = setup(&sb, &["status"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
     let below = root_file(&sb, "/usr/local/etc/lagghook.toml");
     assert!(
         stderr(&out).starts_with(&format!("lagghook: {}:1:1: ", below.display())),
@@ -507,7 +507,7 @@ fn issue10_setup_refuses_a_configuration_for_other_hardware() {
     let before = tree(&sb.dir);
     for args in [&["-n", "setup"][..], &["setup"]] {
         let out = setup(&sb, args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {}", stdout(&out));
         assert_eq!(stdout(&out), "");
         assert_eq!(
             stderr(&out),

@@ -18,9 +18,9 @@ fn help_prints_the_usage_to_stdout_and_exits_0() {
         assert_eq!(stderr(&out), "", "{args:?}");
     }
     // A usage error still prints the usage, but to standard error and
-    // with status 2: a script can tell the two apart.
+    // with status 64: a script can tell the two apart.
     let out = lagghook(&["-x"], &sb.path("log.sock"));
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert_eq!(stdout(&out), "");
     assert!(stderr(&out).ends_with(&usage), "{}", stderr(&out));
 }
@@ -58,7 +58,7 @@ fn options_after_the_command_word_act_as_before_it() {
 
     // The per-command option sets hold after the word too.
     let out = sb.run(&["status", "-n"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(stderr(&out).contains("status: option -n does not apply"), "{}", stderr(&out));
 }
 
@@ -70,10 +70,10 @@ fn event_operands_are_data_even_when_they_look_like_options() {
     let sb = Sandbox::laptop("event-data");
     let machine = std::fs::read_to_string(sb.path("kernel.toml")).unwrap();
     let out = sb.run(&["event", "-n", "IFNET", "wlan0", "ATTACH"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
     assert!(stderr(&out).contains("got 4"), "{}", stderr(&out));
     let out = sb.run(&["event", "-c", "x"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(64), "{}", stderr(&out));
     assert!(stderr(&out).contains("got 2"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(sb.path("kernel.toml")).unwrap(), machine);
 }

@@ -14,7 +14,7 @@ pub fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Input(format!("standard output: {}", text::io_error(&e)))),
+        Err(e) => Err(Error::Output(format!("standard output: {}", text::io_error(&e)))),
     }
 }
 

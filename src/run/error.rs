@@ -11,20 +11,32 @@ use crate::domain::plan::Plan;
 use crate::kernel::KernelError;
 use crate::run::state::StateError;
 
-/// lagghook(8) EXIT STATUS.
+/// lagghook(8) EXIT STATUS. The first four are a monitoring plugin's
+/// (`status`: 0 converged, 1 degraded, 2 offline, 3 cannot tell), so a
+/// monitor reads them as it reads any check; the others are sysexits(3)'s,
+/// so that nothing a monitor could take for a verdict means a bad command
+/// line, a bad configuration or an unwritable output.
 pub mod exit {
     /// Done: converged, nothing to do, event ignored, configuration OK.
     pub const OK: u8 = 0;
     /// Some change failed (the others were made), the run did not converge
-    /// within its rounds, `check` found problems, or a scenario expectation
-    /// failed.
+    /// within its rounds, `check` found problems, a scenario expectation
+    /// failed, or `status` found a lagg degraded.
     pub const FAILED: u8 = 1;
-    /// Bad command line, configuration, event or scenario file, or a
-    /// `setup` that cannot work out its changes: nothing was changed.
-    pub const USAGE: u8 = 2;
+    /// `status`: a configured lagg is offline or missing.
+    pub const OFFLINE: u8 = 2;
     /// Cannot run now: no kernel backend on this OS, the kernel could not
     /// be observed, or another run held the lock too long.
     pub const UNAVAILABLE: u8 = 3;
+    /// `EX_USAGE`: bad command line, event or scenario file, or a `setup`
+    /// that cannot work out its changes: nothing was changed.
+    pub const USAGE: u8 = 64;
+    /// `EX_IOERR`: the standard output could not be written (a full disk,
+    /// `/dev/full`); a reader that went away is not this, see `output`.
+    pub const OUTPUT: u8 = 74;
+    /// `EX_CONFIG`: the configuration file is missing, unreadable or
+    /// invalid: nothing was changed.
+    pub const CONFIG: u8 = 78;
 }
 
 /// Everything that ends a run early or unsuccessfully.
@@ -35,6 +47,8 @@ pub enum Error {
     Event(EventError),
     /// A scenario or simulated-kernel file is unusable.
     Input(String),
+    /// The standard output could not be written.
+    Output(String),
     /// `setup` cannot work out the changes from what the kernel and the
     /// files show (no wired port with a carrier, two radios, an rc.conf
     /// value it cannot read): nothing was changed.
@@ -61,18 +75,16 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_)
-            | Error::Config(_)
-            | Error::Event(_)
-            | Error::Input(_)
-            | Error::Setup(_) => exit::USAGE,
+            Error::Usage(_) | Error::Event(_) | Error::Input(_) | Error::Setup(_) => exit::USAGE,
+            Error::Config(_) => exit::CONFIG,
+            Error::Output(_) => exit::OUTPUT,
             Error::Kernel(_) | Error::State(_) => exit::UNAVAILABLE,
             Error::ChangesFailed(_)
             | Error::NotSaved(_)
             | Error::NotConverged { .. }
             | Error::Unmet(_) => exit::FAILED,
             // `status` speaks to monitoring: 1 degraded, 2 offline.
-            Error::Verdict(n) => (*n).clamp(exit::FAILED, exit::USAGE),
+            Error::Verdict(n) => (*n).clamp(exit::FAILED, exit::OFFLINE),
         }
     }
 
@@ -88,7 +100,7 @@ impl fmt::Display for Error {
             Error::Usage(m) => f.write_str(m),
             Error::Config(e) => write!(f, "{e}"),
             Error::Event(e) => write!(f, "{e}"),
-            Error::Input(m) => f.write_str(m),
+            Error::Input(m) | Error::Output(m) => f.write_str(m),
             Error::Setup(m) => write!(f, "setup: {m}"),
             Error::Kernel(e) => write!(f, "{e}"),
             Error::State(e) => write!(f, "{e}"),
