@@ -20,3 +20,6 @@ pub mod text;
 pub mod transition;
 /// The one-line verdict `status` gives for a lagg.
 pub mod verdict;
+/// What lagghook believes of a WiFi driver: its module, how it takes a
+/// cloned MAC.
+pub mod wifi_driver;

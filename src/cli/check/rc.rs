@@ -25,6 +25,7 @@ use crate::domain::identity;
 use crate::domain::model::{IfName, MacAddr, Snapshot};
 use crate::domain::plan::RememberedMacs;
 use crate::domain::rc_vars::{words, RcVars};
+use crate::domain::wifi_driver;
 use crate::root::{join, Root};
 use crate::sys::wpa_ctrl;
 
@@ -185,31 +186,6 @@ fn radios(config: &Config, snap: &Snapshot, netif: &RcVars) -> BTreeSet<IfName> 
     radios
 }
 
-/// The kernel module of a radio's driver, by the heuristic `check`
-/// documents: the radio's name without its unit number, with `if_` in
-/// front (`iwn0` → `if_iwn`, `iwlwifi0` → `if_iwlwifi`, `rtwn0` →
-/// `if_rtwn`, which a module `if_rtwn_pci` or `if_rtwn_usb` also
-/// satisfies). Drivers whose names end in digits are written out:
-/// `rtw880` is unit 0 of rtw88 (`if_rtw88`), likewise rtw89.
-fn driver_module(radio: &IfName) -> String {
-    let name = radio.as_str();
-    for with_digits in ["rtw88", "rtw89"] {
-        if name.strip_prefix(with_digits).is_some_and(|u| u.bytes().all(|b| b.is_ascii_digit())) {
-            return format!("if_{with_digits}");
-        }
-    }
-    format!("if_{}", name.trim_end_matches(|c: char| c.is_ascii_digit()))
-}
-
-/// Whether a `kld_list` word names `module` (a name, or a path to its
-/// `.ko`, as kldload(8) takes both), or one of its bus variants
-/// (`if_rtwn_usb` for `if_rtwn`).
-fn names_module(word: &str, module: &str) -> bool {
-    let base = word.rsplit('/').next().unwrap_or(word);
-    let base = base.strip_suffix(".ko").unwrap_or(base);
-    base == module || base.strip_prefix(module).is_some_and(|rest| rest.starts_with('_'))
-}
-
 /// A WiFi driver loaded by devmatch(8) or devd after boot may attach its
 /// radio after rc.d/netif built the lagg: rc then creates the vap without
 /// adding it (`ifconfig_lagg0` ran without it), the boot race of
@@ -218,12 +194,12 @@ fn names_module(word: &str, module: &str) -> bool {
 fn driver_traps(config: &Config, snap: &Snapshot, views: &Views, report: &mut Report) {
     let kld_list = views.kld.get("kld_list").unwrap_or_default();
     for radio in radios(config, snap, &views.netif) {
-        let module = driver_module(&radio);
-        if words(kld_list).any(|w| names_module(w, &module)) {
+        let module = wifi_driver::module_of(&radio);
+        if words(kld_list).any(|w| wifi_driver::names_module(w, &module)) {
             continue;
         }
         let loaded_by_loader = views.loader.with_prefix("if_").any(|(name, value)| {
-            name.strip_suffix("_load").is_some_and(|m| names_module(m, &module))
+            name.strip_suffix("_load").is_some_and(|m| wifi_driver::names_module(m, &module))
                 && value.eq_ignore_ascii_case("yes")
         });
         if loaded_by_loader {
@@ -525,7 +501,7 @@ mod tests {
 
     #[test]
     fn driver_modules_by_the_documented_heuristic() {
-        let module = |r: &str| driver_module(&IfName::new(r).unwrap());
+        let module = |r: &str| wifi_driver::module_of(&IfName::new(r).unwrap());
         assert_eq!(module("iwn0"), "if_iwn");
         assert_eq!(module("iwlwifi0"), "if_iwlwifi");
         assert_eq!(module("iwm1"), "if_iwm");
@@ -534,10 +510,10 @@ mod tests {
         assert_eq!(module("rtw880"), "if_rtw88");
         assert_eq!(module("rtw8912"), "if_rtw89");
         for word in ["if_rtwn_usb", "if_rtwn", "/boot/modules/if_rtwn_pci.ko", "if_rtwn.ko"] {
-            assert!(names_module(word, "if_rtwn"), "{word}");
+            assert!(wifi_driver::names_module(word, "if_rtwn"), "{word}");
         }
         for word in ["if_rtwnx", "if_rtw", "rtwn"] {
-            assert!(!names_module(word, "if_rtwn"), "{word}");
+            assert!(!wifi_driver::names_module(word, "if_rtwn"), "{word}");
         }
     }
 

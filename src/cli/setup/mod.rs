@@ -44,6 +44,7 @@ use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis};
 use crate::domain::model::{IfKind, IfName, Interface, LinkState, MacAddr, Snapshot};
 use crate::domain::text;
+use crate::domain::wifi_driver;
 use crate::kernel::Kernel;
 use crate::run;
 use crate::run::error::Error;
@@ -630,7 +631,7 @@ fn rc_changes(
             Some(radio) => {
                 let var = rc_vars::if_var("wlans_", radio.as_str());
                 network_var(files, var, |v| with_word(v, port.as_str()), &mut items)?;
-                modules.push(module_of(radio));
+                modules.push(wifi_driver::module_of(radio));
             }
             None => items.push(Item::Note(format!(
                 "{port}: its radio is not known (set wlan.{port}.parent in lagghook.toml): \
@@ -691,15 +692,6 @@ fn rc_changes(
         items.extend(kld_change(files, &module)?);
     }
     Ok(items)
-}
-
-/// The kernel module of a WiFi driver, by the one rule that holds for
-/// FreeBSD's drivers named like their module: the radio's name without
-/// its unit, after `if_` (`iwlwifi0` → `if_iwlwifi`, `iwn0` → `if_iwn`).
-/// A driver whose module is named otherwise (rtwn(4) is `if_rtwn_pci` or
-/// `if_rtwn_usb`) needs the line fixed by hand; lagghook(8) says so.
-fn module_of(radio: &IfName) -> String {
-    format!("if_{}", radio.as_str().trim_end_matches(|c: char| c.is_ascii_digit()))
 }
 
 /// `kld_list` in /etc/rc.conf gains `module`, with sysrc's `+=`, unless
@@ -1025,7 +1017,9 @@ mod tests {
 
     #[test]
     fn module_is_the_driver_name() {
-        assert_eq!(module_of(&n("iwlwifi0")), "if_iwlwifi");
-        assert_eq!(module_of(&n("iwn12")), "if_iwn");
+        assert_eq!(wifi_driver::module_of(&n("iwlwifi0")), "if_iwlwifi");
+        assert_eq!(wifi_driver::module_of(&n("iwn12")), "if_iwn");
+        // rtw88's radios end in its name's digits: rtw880 is unit 0.
+        assert_eq!(wifi_driver::module_of(&n("rtw880")), "if_rtw88");
     }
 }

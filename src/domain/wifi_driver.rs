@@ -1,0 +1,215 @@
+//! What lagghook believes of a WiFi driver, from its radio's name: its
+//! kernel module, and how it takes a link-level address other than its
+//! factory one (its [`LladdrClass`]). FreeBSD offers no request that asks
+//! a driver either, so this is a small table of the drivers whose
+//! behaviour is known, each row with where it was read; a driver not in
+//! it is `None`, and each caller says what it does then.
+//!
+//! In the simulator a radio's class is what its kernel does (the machine
+//! file's `[[machine.radio]]`); this table is only lagghook's belief, and
+//! the two may disagree, as they may on a real laptop.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::domain::model::IfName;
+
+/// How a driver takes a vap address other than its factory one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LladdrClass {
+    /// net80211's own rules: `wlan_iflladdr` copies a new lladdr into
+    /// `iv_myaddr` while the vap is down, and `ieee80211_ioctl`'s stop
+    /// path covers a one-vap radio (`sys/net80211/ieee80211_freebsd.c`,
+    /// `ieee80211_ioctl.c`).
+    Native,
+    /// Only while the vap is down, and never through the down/up inside
+    /// `if_setlladdr` of an UP vap.
+    WhileDown,
+    /// Only at creation: the address given to the driver's
+    /// `ic_vap_create` (`wlanaddr`, `IEEE80211_CLONE_MACADDR`); a later
+    /// SIOCSIFLLADDR changes what `ifconfig` shows, not what the radio
+    /// sends and receives with.
+    AtCreate,
+}
+
+impl LladdrClass {
+    /// The word the machine file and lagghook's messages use.
+    pub fn word(self) -> &'static str {
+        match self {
+            LladdrClass::Native => "native",
+            LladdrClass::WhileDown => "while-down",
+            LladdrClass::AtCreate => "at-create",
+        }
+    }
+}
+
+impl fmt::Display for LladdrClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
+impl FromStr for LladdrClass {
+    type Err = String;
+    fn from_str(s: &str) -> Result<LladdrClass, String> {
+        [LladdrClass::Native, LladdrClass::WhileDown, LladdrClass::AtCreate]
+            .into_iter()
+            .find(|c| c.word() == s)
+            .ok_or_else(|| format!("{s:?} is not native, while-down or at-create"))
+    }
+}
+
+/// The 802.11 stack a driver plugs into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stack {
+    /// A FreeBSD net80211 driver.
+    Net80211,
+    /// A Linux driver on FreeBSD's LinuxKPI 802.11 layer
+    /// (`sys/compat/linuxkpi/common/src/linux_80211.c`).
+    LinuxKpi,
+}
+
+/// One known driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Driver {
+    /// The driver's name: its radios are this name and a unit number.
+    pub name: &'static str,
+    /// Its kernel module, as kldload(8) and `kld_list` name it; a module
+    /// with a bus suffix (`if_rtwn_pci`, `if_rtwn_usb`) also counts as it.
+    pub module: &'static str,
+    pub stack: Stack,
+    pub lladdr: LladdrClass,
+}
+
+/// Native net80211 drivers with a radio on laptops, `sys/dev/*` and
+/// `sys/dev/usb/wlan/*` of FreeBSD 14: they follow net80211's rules.
+const fn native(name: &'static str, module: &'static str) -> Driver {
+    Driver { name, module, stack: Stack::Net80211, lladdr: LladdrClass::Native }
+}
+
+/// LinuxKPI drivers (`sys/contrib/dev/*`): `lkpi_ic_vap_create` copies
+/// the address it is given into the firmware's vif address before the
+/// driver's `add_interface` (`memcpy(vif->addr, mac, …)`); a lladdr
+/// changed later had no path to the firmware before the LinuxKPI commit
+/// "802.11: support manual lladdr changes" (PR 277356, D46121), and since
+/// then only while the vap is not UP, updating `bss_conf.addr`, which a
+/// driver that programs its firmware from `vif->addr` (iwlwifi) never
+/// reads again: only the address given at creation reaches the air.
+const fn linuxkpi(name: &'static str, module: &'static str) -> Driver {
+    Driver { name, module, stack: Stack::LinuxKpi, lladdr: LladdrClass::AtCreate }
+}
+
+/// The table, sorted by name.
+pub const DRIVERS: &[Driver] = &[
+    native("ath", "if_ath"),
+    linuxkpi("ath10k", "if_ath10k"),
+    linuxkpi("ath11k", "if_ath11k"),
+    linuxkpi("ath12k", "if_ath12k"),
+    native("bwi", "if_bwi"),
+    native("bwn", "if_bwn"),
+    native("ipw", "if_ipw"),
+    native("iwi", "if_iwi"),
+    linuxkpi("iwlwifi", "if_iwlwifi"),
+    native("iwm", "if_iwm"),
+    native("iwn", "if_iwn"),
+    native("iwx", "if_iwx"),
+    native("malo", "if_malo"),
+    native("mtw", "if_mtw"),
+    native("mwl", "if_mwl"),
+    native("otus", "if_otus"),
+    native("ral", "if_ral"),
+    native("rsu", "if_rsu"),
+    linuxkpi("rtw88", "if_rtw88"),
+    linuxkpi("rtw89", "if_rtw89"),
+    native("rtwn", "if_rtwn"),
+    native("rum", "if_rum"),
+    native("run", "if_run"),
+    native("uath", "if_uath"),
+    native("upgt", "if_upgt"),
+    native("ural", "if_ural"),
+    native("urtw", "if_urtw"),
+    native("wpi", "if_wpi"),
+    native("zyd", "if_zyd"),
+];
+
+/// The known driver of `radio` (`iwlwifi0`, `rtw880`: a driver's name,
+/// then a unit number), the longest name that fits, so that a driver
+/// whose name ends in digits (rtw88) is not read as another with a longer
+/// unit.
+pub fn driver_of(radio: &IfName) -> Option<&'static Driver> {
+    let name = radio.as_str();
+    DRIVERS
+        .iter()
+        .filter(|d| {
+            name.strip_prefix(d.name)
+                .is_some_and(|unit| !unit.is_empty() && unit.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .max_by_key(|d| d.name.len())
+}
+
+/// The kernel module of `radio`'s driver: the table's, or for a driver
+/// not in it the rule that holds for FreeBSD's drivers named like their
+/// module, the radio's name without its unit after `if_` (a guess, which
+/// the callers say).
+pub fn module_of(radio: &IfName) -> String {
+    match driver_of(radio) {
+        Some(d) => d.module.to_owned(),
+        None => format!("if_{}", radio.as_str().trim_end_matches(|c: char| c.is_ascii_digit())),
+    }
+}
+
+/// Whether a `kld_list` word names `module` (a name, or a path to its
+/// `.ko`, as kldload(8) takes both), or one of its bus variants
+/// (`if_rtwn_usb` for `if_rtwn`).
+pub fn names_module(word: &str, module: &str) -> bool {
+    let base = word.rsplit('/').next().unwrap_or(word);
+    let base = base.strip_suffix(".ko").unwrap_or(base);
+    base == module || base.strip_prefix(module).is_some_and(|rest| rest.starts_with('_'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn radio(s: &str) -> IfName {
+        IfName::new(s).unwrap()
+    }
+
+    #[test]
+    fn a_radio_is_its_driver_and_a_unit_and_the_longest_name_wins() {
+        assert_eq!(driver_of(&radio("iwlwifi0")).map(|d| d.name), Some("iwlwifi"));
+        assert_eq!(driver_of(&radio("rtw880")).map(|d| d.name), Some("rtw88"));
+        assert_eq!(driver_of(&radio("rtw8912")).map(|d| d.name), Some("rtw89"));
+        assert_eq!(driver_of(&radio("ath10k1")).map(|d| d.name), Some("ath10k"));
+        assert_eq!(driver_of(&radio("ath0")).map(|d| d.name), Some("ath"));
+        // A name and no unit is no radio; an unknown driver is not guessed.
+        assert_eq!(driver_of(&radio("iwn")), None);
+        assert_eq!(driver_of(&radio("foo0")), None);
+        assert_eq!(driver_of(&radio("iwnx0")), None);
+    }
+
+    #[test]
+    fn modules_come_from_the_table_or_the_documented_guess() {
+        assert_eq!(module_of(&radio("rtw880")), "if_rtw88");
+        assert_eq!(module_of(&radio("iwn0")), "if_iwn");
+        assert_eq!(module_of(&radio("foo12")), "if_foo");
+        assert!(names_module("if_rtwn_usb", "if_rtwn"));
+        assert!(names_module("/boot/modules/if_iwlwifi.ko", "if_iwlwifi"));
+        assert!(!names_module("if_iwnx", "if_iwn"));
+    }
+
+    #[test]
+    fn classes_read_and_print_as_the_machine_file_spells_them() {
+        for c in [LladdrClass::Native, LladdrClass::WhileDown, LladdrClass::AtCreate] {
+            assert_eq!(c.word().parse::<LladdrClass>(), Ok(c));
+        }
+        assert!("linuxkpi".parse::<LladdrClass>().is_err());
+        assert_eq!(driver_of(&radio("iwlwifi0")).map(|d| d.lladdr), Some(LladdrClass::AtCreate));
+        assert_eq!(driver_of(&radio("iwn0")).map(|d| d.lladdr), Some(LladdrClass::Native));
+    }
+
+    #[test]
+    fn the_table_is_sorted_and_has_no_twins() {
+        assert!(DRIVERS.windows(2).all(|w| w[0].name < w[1].name));
+    }
+}
