@@ -12,9 +12,12 @@
 # Nothing is run: the binaries are FreeBSD's.
 #
 # Requirements (installed by .ci/run, never by this script):
-#   apt: rustc-web cargo-web rust-web-src   (rustc/cargo 1.96 in /usr/bin and
-#        the std sources -Zbuild-std needs; RUSTC_BOOTSTRAP=1 unlocks -Z on it)
-#        file binutils                      (file, readelf, strip)
+#   rustup: the machine's toolchain (the project's rust-version or newer)
+#        with its rust-src component (the std sources -Zbuild-std needs;
+#        RUSTC_BOOTSTRAP=1 unlocks -Z on a stable rustc). Debian's
+#        rustc-web, which this used before, is 1.85 on bookworm now: older
+#        than Cargo.toml's rust-version.
+#   apt: file binutils                      (file, readelf, strip)
 #   pip: ziglang                            (python3 -m ziglang cc: the linker,
 #        with FreeBSD's libc stubs and crt files for both targets)
 #
@@ -26,8 +29,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-RUSTC_FREEBSD=${RUSTC_FREEBSD:-/usr/bin/rustc}
-CARGO_FREEBSD=${CARGO_FREEBSD:-/usr/bin/cargo}
+RUSTC_FREEBSD=${RUSTC_FREEBSD:-$(command -v rustc)}
+CARGO_FREEBSD=${CARGO_FREEBSD:-$(command -v cargo)}
 ZIG=${ZIG:-"python3 -m ziglang"}
 OUT=${FREEBSD_TARGET_DIR:-$ROOT/target/freebsd}
 TARGETS=(x86_64-unknown-freebsd aarch64-unknown-freebsd)
@@ -35,14 +38,14 @@ TARGETS=(x86_64-unknown-freebsd aarch64-unknown-freebsd)
 die() { echo "cross-freebsd: $*" >&2; exit 1; }
 
 for tool in "$RUSTC_FREEBSD" "$CARGO_FREEBSD"; do
-  [ -x "$tool" ] || die "$tool missing (apt-get install rustc-web cargo-web rust-web-src)"
+  [ -x "$tool" ] || die "${tool:-rustc or cargo} missing (rustup)"
 done
 command -v file >/dev/null || die "file(1) missing (apt-get install file)"
 command -v readelf >/dev/null || die "readelf missing (apt-get install binutils)"
 $ZIG version >/dev/null 2>&1 || die "'$ZIG' does not work (pip install ziglang)"
 "$RUSTC_FREEBSD" --print sysroot >/dev/null
 [ -d "$("$RUSTC_FREEBSD" --print sysroot)/lib/rustlib/src/rust/library/std" ] ||
-  die "no std sources for -Zbuild-std (apt-get install rust-web-src)"
+  die "no std sources for -Zbuild-std (rustup component add rust-src)"
 
 mkdir -p "$OUT"
 
