@@ -486,7 +486,7 @@ impl SimKernel {
                     r => (r, false),
                 },
                 Word::Lladdr(m) => (self.siocsiflladdr(ifn, *m), false),
-                Word::Mtu(n) => (self.siocsifmtu(ifn, *n), true),
+                Word::Mtu(n) => (self.set_mtu(ifn, *n), true),
             };
             if let Err(e) = result {
                 self.console_error(format!("ifconfig {ifn} {w}"), e);
@@ -497,7 +497,7 @@ impl SimKernel {
         }
     }
 
-    fn console_error(&mut self, what: String, e: Errno) {
+    pub(super) fn console_error(&mut self, what: String, e: Errno) {
         let name = e.name().map_or_else(|| format!("errno {}", e.code()), str::to_owned);
         self.console.push(format!("{what}: {name}"));
     }
