@@ -37,6 +37,7 @@ pub(super) const ETHER_CAPS: u32 = abi::IFCAP_RXCSUM
 
 use super::if_lagg::Lagg;
 use super::net80211::Vap;
+use super::pseudo::Pseudo;
 use super::SimKernel;
 
 /// One `struct ifnet`.
@@ -76,6 +77,9 @@ pub(super) struct Ifnet {
     /// The machine file's `autoneg`/`assoc` for this interface, in ms;
     /// `None`: the kind's default ([`default_link_delay`]).
     pub(super) link_delay: Option<u64>,
+    /// A pseudo driver's own rules (tap(4), epair(4): [`super::pseudo`]);
+    /// `None` for a NIC and every other kind.
+    pub(super) pseudo: Option<Pseudo>,
 }
 
 /// How long an Ethernet NIC takes from being (re)initialised with its
@@ -215,6 +219,7 @@ impl SimKernel {
             lagg: None,
             link_due: None,
             link_delay: None,
+            pseudo: None,
         });
     }
 
@@ -225,6 +230,9 @@ impl SimKernel {
     /// complete the handshake ([`Vap::handshake_ok`]). It takes
     /// `link_delay` from the moment this becomes true to get there.
     fn carrier_ready(ifn: &Ifnet) -> bool {
+        if let Some(p) = &ifn.pseudo {
+            return p.carrier(ifn);
+        }
         match ifn.kind {
             IfKind::Ether | IfKind::Vlan | IfKind::Other => ifn.up && ifn.medium,
             IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
@@ -532,7 +540,10 @@ impl SimKernel {
             }
             IfKind::Other => return Err(Errno::EINVAL),
         }
-        let bounce = kind == IfKind::Ether && up;
+        // tap(4) and epair(4) take any MTU without a reset
+        // (`tunifioctl`, `epair_ioctl` SIOCSIFMTU).
+        let pseudo = self.ifnets.get(name).is_some_and(|i| i.pseudo.is_some());
+        let bounce = kind == IfKind::Ether && up && !pseudo;
         if let Some(ifn) = self.ifnets.get_mut(name) {
             ifn.mtu = mtu;
         }

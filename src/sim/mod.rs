@@ -123,6 +123,7 @@ mod if_lagg;
 mod ifnet;
 mod net80211;
 mod oracle;
+mod pseudo;
 mod rc;
 mod render;
 mod root;
@@ -217,6 +218,9 @@ pub struct SimKernel {
     lagg_macs: Vec<(IfName, MacAddr)>,
     lagg_mac_last: BTreeMap<IfName, MacAddr>,
     writes: u64,
+    /// epair(4)'s `next_index`, which its addresses are made from; a
+    /// counter, not state.
+    epairs_made: u32,
     calls: Vec<String>,
     /// The reads, in order, named after the request (`"SIOCGLAGG lagg0"`).
     reads: Vec<String>,
@@ -274,6 +278,7 @@ impl SimKernel {
             lagg_macs: Vec::new(),
             lagg_mac_last: BTreeMap::new(),
             writes: 0,
+            epairs_made: 0,
             calls: Vec::new(),
         }
     }

@@ -244,6 +244,7 @@ impl SimKernel {
                 lagg: None,
                 link_due: None,
                 link_delay: t.link_delay,
+                pseudo: None,
             },
         );
     }

@@ -482,6 +482,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 lagg: None,
                 link_due: None,
                 link_delay: None,
+                pseudo: None,
             },
             IfKind::Wlan => {
                 let Some(parent) = mi.parent.clone() else {
@@ -518,6 +519,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     lagg: None,
                     link_due: None,
                     link_delay: None,
+                    pseudo: None,
                 }
             }
             IfKind::Lagg => {
@@ -539,11 +541,14 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     mtu,
                     vap: None,
                     max_mtu: None,
-                    capabilities: 0,
-                    caps: 0,
+                    // `lagg_clone_create`'s IFCAP_HWSTATS, until a port
+                    // joins or leaves (see the port-less `link_state` below).
+                    capabilities: crate::abi::IFCAP_HWSTATS,
+                    caps: crate::abi::IFCAP_HWSTATS,
                     lagg: Some(Lagg { proto, ports: Vec::new(), primary: None }),
                     link_due: None,
                     link_delay: None,
+                    pseudo: None,
                 }
             }
         };
@@ -669,6 +674,13 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     )));
                 }
                 ifn.link = ls;
+                // A lagg whose link left UNKNOWN had a port once, and
+                // `lagg_capabilities` cleared its capabilities when the
+                // last one left.
+                if ls != LinkState::Unknown {
+                    ifn.capabilities = 0;
+                    ifn.caps = 0;
+                }
             }
         }
     }
