@@ -55,10 +55,11 @@ use super::SimKernel;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Pseudo {
     /// tap(4); the ifnet's `medium` is "the character device is open".
-    Tap,
+    /// `unit`: its device's (`/dev/tapN`), which a rename does not free.
+    Tap { unit: u32 },
     /// One end of an epair(4); `peer` is the other end's `if_index`
-    /// (stable across renames).
-    Epair { peer: u32 },
+    /// (stable across renames), `unit` the pair's.
+    Epair { peer: u32, unit: u32 },
 }
 
 /// What a tap offers (`tuncreate`).
@@ -69,7 +70,7 @@ impl Pseudo {
     /// end from create to destroy; never IFF_UP.
     pub(super) fn carrier(&self, ifn: &Ifnet) -> bool {
         match self {
-            Pseudo::Tap | Pseudo::Epair { .. } => ifn.medium,
+            Pseudo::Tap { .. } | Pseudo::Epair { .. } => ifn.medium,
         }
     }
 }
@@ -85,14 +86,28 @@ fn tap_mac(name: &IfName) -> MacAddr {
 }
 
 impl SimKernel {
-    /// The first `PREFIXn` (with `suffix`) no ifnet has.
-    fn free_unit(&self, prefix: &str, suffixes: &[&str]) -> u32 {
+    /// The lowest unit no tap (or epair) holds, whatever it is called
+    /// now (`alloc_unr` in `tun_clone_create`, `ifc_alloc_unit` in
+    /// `epair_handle_unit`), and whose name is free.
+    fn free_unit(&self, epair: bool) -> u32 {
+        let held: std::collections::BTreeSet<u32> = self
+            .ifnets
+            .values()
+            .filter_map(|i| match i.pseudo {
+                Some(Pseudo::Tap { unit }) if !epair => Some(unit),
+                Some(Pseudo::Epair { unit, .. }) if epair => Some(unit),
+                _ => None,
+            })
+            .collect();
+        let taken = |n: String| IfName::new(&n).is_ok_and(|n| self.ifnets.contains_key(&n));
         (0u32..)
             .find(|u| {
-                suffixes.iter().all(|s| {
-                    IfName::new(&format!("{prefix}{u}{s}"))
-                        .is_ok_and(|n| !self.ifnets.contains_key(&n))
-                })
+                !held.contains(u)
+                    && if epair {
+                        !taken(format!("epair{u}a")) && !taken(format!("epair{u}b"))
+                    } else {
+                        !taken(format!("tap{u}"))
+                    }
             })
             .unwrap_or(0)
     }
@@ -124,10 +139,11 @@ impl SimKernel {
     /// name is returned, as ifconfig prints it.
     /// ENOSPC only if no unit is left (`alloc_unr`).
     pub fn tap_create(&mut self) -> Result<IfName, Errno> {
-        let unit = self.free_unit("tap", &[""]);
+        let unit = self.free_unit(false);
         let name = IfName::new(&format!("tap{unit}")).map_err(|_| Errno::ENOSPC)?;
         let mac = tap_mac(&name);
-        let ifn = self.pseudo_ifnet(name.clone(), mac, (TAP_CAPS, IFCAP_LINKSTATE), Pseudo::Tap);
+        let tap = Pseudo::Tap { unit };
+        let ifn = self.pseudo_ifnet(name.clone(), mac, (TAP_CAPS, IFCAP_LINKSTATE), tap);
         self.attach(ifn);
         Ok(name)
     }
@@ -137,7 +153,7 @@ impl SimKernel {
     /// interface (no such device); ENODEV: not a tap; EBUSY: already open.
     pub fn tap_set_open(&mut self, name: &IfName, open: bool) -> Result<(), Errno> {
         let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
-        if ifn.pseudo != Some(Pseudo::Tap) {
+        if !matches!(ifn.pseudo, Some(Pseudo::Tap { .. })) {
             return Err(Errno::ENODEV);
         }
         if open && ifn.medium {
@@ -147,12 +163,22 @@ impl SimKernel {
         Ok(())
     }
 
+    /// Whether `name` is a tap.
+    pub fn is_tap(&self, name: &IfName) -> bool {
+        self.ifnets.get(name).is_some_and(|i| matches!(i.pseudo, Some(Pseudo::Tap { .. })))
+    }
+
+    /// Whether `name` is a tap whose device is open.
+    pub fn tap_is_open(&self, name: &IfName) -> bool {
+        self.is_tap(name) && self.ifnets.get(name).is_some_and(|i| i.medium)
+    }
+
     /// `ifconfig epair create` (`epair_clone_create`): epairNa and epairNb,
     /// attached in that order, then both links up. The two names are
     /// returned; ifconfig prints the first. ENOSPC only if no unit is
     /// left (`ifc_alloc_unit`).
     pub fn epair_create(&mut self) -> Result<(IfName, IfName), Errno> {
-        let unit = self.free_unit("epair", &["a", "b"]);
+        let unit = self.free_unit(true);
         let name = |s: &str| IfName::new(&format!("epair{unit}{s}")).map_err(|_| Errno::ENOSPC);
         let (a, b) = (name("a")?, name("b")?);
         self.epairs_made += 1;
@@ -161,13 +187,13 @@ impl SimKernel {
         let mac_b = MacAddr([0x02, n[0], n[1], n[2], n[3], 0x0b]);
         let caps = (abi::IFCAP_VLAN_MTU, abi::IFCAP_VLAN_MTU);
         let ia = self.lowest_free_index();
-        let ifa = self.pseudo_ifnet(a.clone(), mac_a, caps, Pseudo::Epair { peer: 0 });
+        let ifa = self.pseudo_ifnet(a.clone(), mac_a, caps, Pseudo::Epair { peer: 0, unit });
         self.attach(ifa);
         let ib = self.lowest_free_index();
-        let ifb = self.pseudo_ifnet(b.clone(), mac_b, caps, Pseudo::Epair { peer: ia });
+        let ifb = self.pseudo_ifnet(b.clone(), mac_b, caps, Pseudo::Epair { peer: ia, unit });
         self.attach(ifb);
         if let Some(i) = self.ifnets.get_mut(&a) {
-            i.pseudo = Some(Pseudo::Epair { peer: ib });
+            i.pseudo = Some(Pseudo::Epair { peer: ib, unit });
         }
         self.set_medium(&a, true);
         self.set_medium(&b, true);
@@ -182,14 +208,14 @@ impl SimKernel {
     pub fn clone_destroy(&mut self, name: &IfName) -> Result<(), Errno> {
         let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
         match (&ifn.pseudo, ifn.kind) {
-            (Some(Pseudo::Tap), _) => {
+            (Some(Pseudo::Tap { .. }), _) => {
                 // `tun_destroy`: `destroy_dev` closes the device first
                 // (`tundtor`: LINK_DOWN queued), `ether_ifdetach` drains it
                 // before DETACH.
                 self.set_medium(name, false);
                 self.if_detach(name);
             }
-            (Some(Pseudo::Epair { peer }), _) => {
+            (Some(Pseudo::Epair { peer, .. }), _) => {
                 let peer = self.ifnets.values().find(|i| i.index == *peer).map(|i| i.name.clone());
                 // `epair_set_state(ifp, false)`, then the peer's: both
                 // tasks are queued before `ether_ifdetach(ifp)` drains the
@@ -260,13 +286,50 @@ impl SimKernel {
         Ok(())
     }
 
+    /// `ifconfig wlan create wlandev RADIO [wlanaddr MAC]` and `name VAP`:
+    /// `wlan_clone_create` (`sys/net80211/ieee80211_freebsd.c`) refuses a
+    /// radio net80211 does not know (ENXIO); the vap attaches as wlanN and
+    /// is renamed (ATTACH, RENAME), not UP, with no AP in reach (a wtap(4)
+    /// radio has none) and no wpa_supplicant.
+    pub fn wlan_create(
+        &mut self,
+        name: &IfName,
+        radio: &IfName,
+        mac: Option<MacAddr>,
+    ) -> Result<(), Errno> {
+        if !self.radios.contains(radio) {
+            return Err(Errno::ENXIO);
+        }
+        if self.ifnets.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        let t = super::net80211::VapTemplate {
+            medium: false,
+            open: true,
+            ctrl: false,
+            link_delay: None,
+        };
+        self.wlan_clone_create(name, radio, mac, t);
+        Ok(())
+    }
+
+    /// A wtap(4) radio appearing (`wtap c N`): an 802.11 device net80211
+    /// knows, no ifnet. EEXIST if it is there already.
+    pub fn wtap_create(&mut self, radio: &IfName) -> Result<(), Errno> {
+        if !self.radios.insert(radio.clone()) {
+            return Err(Errno::EEXIST);
+        }
+        self.absent_radios.remove(radio);
+        Ok(())
+    }
+
     /// A tap's share of `lagg_setcaps`: `tunifioctl` takes the set as it
     /// is; an epair refuses (`ether_ioctl`: EINVAL), which lagg ignores.
     /// `false` for an ifnet without a pseudo driver.
     pub(super) fn pseudo_setcaps(&mut self, port: &IfName, cap: u32) -> bool {
         let Some(ifn) = self.ifnets.get_mut(port) else { return false };
         match ifn.pseudo {
-            Some(Pseudo::Tap) => {
+            Some(Pseudo::Tap { .. }) => {
                 ifn.caps = cap & ifn.capabilities;
                 true
             }
@@ -288,6 +351,12 @@ mod tests {
         let mut k = SimKernel::new();
         let t = k.tap_create().unwrap();
         assert_eq!(t, n("tap0"));
+        // A rename keeps the device's unit: the next tap is tap1.
+        k.rename(&t, &n("lhc0")).unwrap();
+        assert_eq!(k.tap_create().unwrap(), n("tap1"));
+        k.clone_destroy(&n("tap1")).unwrap();
+        k.rename(&n("lhc0"), &t).unwrap();
+        k.take_events();
         assert_eq!(k.interface("tap0").unwrap().link, LinkState::Unknown);
         k.tap_set_open(&t, true).unwrap();
         assert_eq!(k.interface("tap0").unwrap().link, LinkState::Up);
@@ -296,10 +365,7 @@ mod tests {
         assert_eq!(k.interface("tap0").unwrap().link, LinkState::Up, "no LINK_DOWN on down");
         k.tap_set_open(&t, false).unwrap();
         assert_eq!(k.tap_set_open(&n("nope0"), true), Err(Errno::ENXIO));
-        assert_eq!(
-            k.take_events(),
-            vec![ev("tap0", "ATTACH"), ev("tap0", "LINK_UP"), ev("tap0", "LINK_DOWN")]
-        );
+        assert_eq!(k.take_events(), vec![ev("tap0", "LINK_UP"), ev("tap0", "LINK_DOWN")]);
         // Same name, same address (`ether_gen_addr`).
         let mac = k.interface("tap0").unwrap().mac;
         k.clone_destroy(&t).unwrap();
