@@ -39,6 +39,7 @@ const HEADERS: &[&str] = &[
     "stddef.h",
     "ifaddrs.h",
     "net/if.h",
+    "net/route.h",
     "net/if_dl.h",
     "net/if_types.h",
     "net/if_media.h",
@@ -122,6 +123,13 @@ const MACROS: &[&str] = &[
     "EPROTONOSUPPORT",
     "EOPNOTSUPP",
     "ENETDOWN",
+    "AF_ROUTE",
+    "RTM_VERSION",
+    "RTM_IFINFO",
+    "RTM_IFANNOUNCE",
+    "IFAN_ARRIVAL",
+    "IFAN_DEPARTURE",
+    "IFF_LINK0",
 ];
 
 /// Enum constants (`enum ifType`, `enum lagg_proto`, ...): no `#ifdef`
@@ -216,6 +224,22 @@ const STRUCTS: &[(&str, &[&str])] = &[
             "__ifi_epoch",
             "__ifi_lastchange",
         ],
+    ),
+    (
+        "if_msghdr",
+        &[
+            "ifm_msglen",
+            "ifm_version",
+            "ifm_type",
+            "ifm_addrs",
+            "ifm_flags",
+            "ifm_index",
+            "ifm_data",
+        ],
+    ),
+    (
+        "if_announcemsghdr",
+        &["ifan_msglen", "ifan_version", "ifan_type", "ifan_index", "ifan_name", "ifan_what"],
     ),
     (
         "ifaddrs",

@@ -32,6 +32,7 @@
 pub mod compare;
 pub mod observe;
 pub mod report;
+pub mod rtsock;
 pub mod sequence;
 pub mod step;
 pub mod world;
