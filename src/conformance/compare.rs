@@ -100,10 +100,9 @@ pub fn event_differences(kernel: &[EventObs], sim: &[EventObs]) -> Vec<String> {
     let pick = |events: &[EventObs], keep: &dyn Fn(&EventObs) -> bool| -> Vec<EventObs> {
         events.iter().filter(|e| keep(e)).cloned().collect()
     };
-    let streams: [(&str, &dyn Fn(&EventObs) -> bool); 2] =
-        [("link events", &|e| e.is_link()), ("attach/detach/rename events", &|e| !e.is_link())];
-    for (what, keep) in streams {
-        let (k, s) = (pick(kernel, keep), pick(sim, keep));
+    for (what, link) in [("link events", true), ("attach/detach/rename events", false)] {
+        let keep = |e: &EventObs| e.is_link() == link;
+        let (k, s) = (pick(kernel, &keep), pick(sim, &keep));
         if k != s {
             out.push(format!(
                 "{what}: kernel {}; simulator {}",

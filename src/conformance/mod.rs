@@ -29,7 +29,11 @@
 //! - [`bodies`]: lagghook's conformance bodies;
 //! - [`command`]: the command.
 
+pub mod bodies;
+pub mod command;
 pub mod compare;
+pub mod jail;
+pub mod native;
 pub mod observe;
 pub mod report;
 pub mod rtsock;

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use super::bodies::BodyResult;
 use super::compare::differences;
 use super::observe::{observe, render_events, render_interface, render_lagg, MacBook, Observation};
 use super::sequence::{Probe, Sequence};
@@ -125,8 +126,8 @@ pub fn ask(
 #[derive(Debug, Clone)]
 pub struct BodyReport {
     pub name: String,
-    pub kernel: Result<(), String>,
-    pub sim: Result<(), String>,
+    pub kernel: BodyResult,
+    pub sim: BodyResult,
 }
 
 /// Everything one run found.
@@ -145,12 +146,22 @@ impl Report {
     pub fn differences(&self) -> usize {
         let seqs: usize = self.sequences.iter().map(SequenceReport::differences).sum();
         let probes: usize = self.probes.iter().map(|p| p.played.differences()).sum();
-        let bodies = self.bodies.iter().filter(|b| b.kernel.is_err() || b.sim.is_err()).count();
+        let failed = |r: &BodyResult| matches!(r, BodyResult::Failed(_));
+        let bodies = self.bodies.iter().filter(|b| failed(&b.kernel) || failed(&b.sim)).count();
         seqs + probes + bodies
     }
 
-    /// The report as text.
+    /// The report as text: every step.
     pub fn render(&self) -> String {
+        self.render_as(false)
+    }
+
+    /// Only the steps that differ, the answers, the bodies, the summary.
+    pub fn render_brief(&self) -> String {
+        self.render_as(true)
+    }
+
+    fn render_as(&self, brief: bool) -> String {
         let mut out = String::new();
         out.push_str("lagghook differential conformance report\n");
         for h in &self.header {
@@ -158,12 +169,12 @@ impl Report {
         }
         for s in &self.sequences {
             let _ = writeln!(out, "\n== sequence: {}", s.name);
-            render_sequence(&mut out, s);
+            render_sequence(&mut out, s, brief);
         }
         for p in &self.probes {
             let _ = writeln!(out, "\n== probe: {}", p.question);
             let _ = writeln!(out, "   (answered {})", p.scope_note);
-            render_sequence(&mut out, &p.played);
+            render_sequence(&mut out, &p.played, brief);
             let _ = writeln!(out, "   answer, kernel:");
             for a in &p.kernel {
                 let _ = writeln!(out, "     {a}");
@@ -174,9 +185,10 @@ impl Report {
             }
         }
         for b in &self.bodies {
-            let show = |r: &Result<(), String>| match r {
-                Ok(()) => "passed".to_owned(),
-                Err(e) => format!("FAILED: {e}"),
+            let show = |r: &BodyResult| match r {
+                BodyResult::Passed => "passed".to_owned(),
+                BodyResult::Failed(e) => format!("FAILED: {e}"),
+                BodyResult::Skipped(why) => format!("skipped: {why}"),
             };
             let _ = writeln!(
                 out,
@@ -209,8 +221,11 @@ impl Report {
     }
 }
 
-fn render_sequence(out: &mut String, s: &SequenceReport) {
+fn render_sequence(out: &mut String, s: &SequenceReport, brief: bool) {
     for (i, st) in s.steps.iter().enumerate() {
+        if brief && st.diffs.is_empty() {
+            continue;
+        }
         let _ = writeln!(out, "  {}. {}    [{}]", i + 1, st.step, st.commands.join("; "));
         render_observation(out, "kernel:   ", &st.kernel);
         if st.diffs.is_empty() {

@@ -346,7 +346,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -357,7 +357,7 @@ impl Rng {
 
     fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
         let n = of.len().max(1) as u64;
-        of.get((self.next() % n) as usize).copied().unwrap_or("lhc0")
+        of.get((self.next_u64() % n) as usize).copied().unwrap_or("lhc0")
     }
 }
 
@@ -374,7 +374,7 @@ pub fn random(seed: u64, count: usize, len: usize) -> Vec<Sequence> {
         .map(|i| {
             let mut lines: Vec<String> = Vec::new();
             for _ in 0..len {
-                let line = match rng.next() % 16 {
+                let line = match rng.next_u64() % 16 {
                     0 | 1 => format!("create-tap {}", rng.pick(&taps)),
                     2 => "create-epair lhc3 lhp3".to_owned(),
                     3 | 4 => format!("open {}", rng.pick(&taps)),

@@ -214,10 +214,9 @@ impl FromStr for Step {
                 mtu: v.parse().map_err(|_| bad(&format!("mtu {v:?}: not a number")))?,
             },
             ["create-lagg", l] => Step::CreateLagg(name(l)?),
-            ["laggproto", l, p] => Step::LaggProto {
-                lagg: name(l)?,
-                proto: p.parse().map_err(|e| bad(&format!("{e}")))?,
-            },
+            ["laggproto", l, p] => {
+                Step::LaggProto { lagg: name(l)?, proto: p.parse().map_err(|e: String| bad(&e))? }
+            }
             ["laggport", l, p] => Step::LaggPort { lagg: name(l)?, port: name(p)? },
             ["-laggport", l, p] => Step::UnLaggPort { lagg: name(l)?, port: name(p)? },
             ["failover-rx-all", "0"] => Step::FailoverRxAll(false),

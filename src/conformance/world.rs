@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::domain::event::DevdEvent;
-use crate::domain::model::IfName;
+use crate::domain::model::{IfKind, IfName};
 use crate::kernel::{Errno, Kernel, KernelError};
-use crate::sim::{Happening, SimKernel};
+use crate::sim::{Happening, Machine, SimKernel};
 
 use super::step::{Outcome, Step};
 
@@ -52,6 +52,10 @@ pub trait World {
     /// The names a cloner picked during the last step, and their
     /// placeholders (`tap3` → `tap?`); cleared by the next step.
     fn transient(&self) -> &BTreeMap<String, String>;
+    /// `kldunload if_lagg` (a host-wide happening), with no lagg left.
+    fn unload_lagg_module(&mut self) -> Outcome {
+        Outcome::Skipped("unloading if_lagg is host-wide: only with --disposable-host".into())
+    }
 }
 
 /// The names the harness uses: its interfaces are these, so `reset` in a
@@ -156,7 +160,12 @@ impl World for SimWorld {
             Step::Mtu { name, mtu } => outcome(k.set_mtu(name, *mtu)),
             Step::CreateLagg(l) => kernel_outcome(k.create_lagg(l)),
             Step::LaggProto { lagg, proto } => kernel_outcome(k.set_lagg_proto(lagg, *proto)),
-            Step::LaggPort { lagg, port } => kernel_outcome(k.add_lagg_port(lagg, port)),
+            // ifconfig's `setlaggport` takes EEXIST for success
+            // (`sbin/ifconfig/iflagg.c`), and the FreeBSD half runs ifconfig.
+            Step::LaggPort { lagg, port } => match k.add_lagg_port(lagg, port) {
+                Err(e) if e.errno_value() == Some(Errno::EEXIST) => Outcome::Done,
+                r => kernel_outcome(r),
+            },
             Step::UnLaggPort { lagg, port } => kernel_outcome(k.remove_lagg_port(lagg, port)),
             Step::FailoverRxAll(v) => kernel_outcome(k.set_failover_rx_all(*v)),
             Step::CreateWtap(r) => outcome(k.wtap_create(r)),
@@ -188,6 +197,22 @@ impl World for SimWorld {
 
     fn transient(&self) -> &BTreeMap<String, String> {
         &self.transient
+    }
+
+    /// A machine that booted without if_lagg (machine key `if_lagg =
+    /// false`), for a world with no lagg yet: kldunload(2) refuses while a
+    /// lagg exists (EBUSY from `lagg_modevent`'s cloner detach).
+    fn unload_lagg_module(&mut self) -> Outcome {
+        if self.kernel.interfaces().is_ok_and(|l| l.iter().any(|i| i.kind == IfKind::Lagg)) {
+            return refused(Errno::EBUSY);
+        }
+        match SimKernel::from_machine(&Machine { if_lagg: Some(false), ..Machine::default() }) {
+            Ok(k) => {
+                self.kernel = k;
+                Outcome::Done
+            }
+            Err(e) => Outcome::Refused(e.to_string()),
+        }
     }
 }
 

@@ -65,3 +65,19 @@ impl Kernel for UnsupportedKernel {
         Err(KernelError::unsupported(Op::GetWlanDevices, None))
     }
 }
+
+/// Stands in for the FreeBSD routing socket: it cannot be opened.
+#[derive(Debug)]
+pub struct RouteSocket;
+
+impl RouteSocket {
+    /// Always `Unsupported`: only FreeBSD has route(4) as the harness reads it.
+    pub fn open() -> std::io::Result<RouteSocket> {
+        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no route(4) socket on this OS"))
+    }
+
+    /// Nothing: never opened.
+    pub fn drain(&mut self) -> std::io::Result<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
+}

@@ -23,6 +23,9 @@
 #![allow(unsafe_code)]
 
 mod ifaddrs;
+mod route_socket;
+
+pub use route_socket::RouteSocket;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::marker::PhantomData;
