@@ -149,7 +149,7 @@ fn header(o: &Options) -> Vec<String> {
             }
         ),
         format!(
-            "seed: {} ({} random sequences of {} steps; rerun with --seed {})",
+            "seed: {} ({} random sequences of {} steps; the same again: --seed {})",
             o.seed, o.random, o.steps, o.seed
         ),
     ]

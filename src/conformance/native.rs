@@ -257,7 +257,8 @@ impl World for NativeWorld {
                 outcome(run(SYSCTL, &[&arg]))
             }
             Step::CreateWtap(_) | Step::CreateVap { .. } if !self.host => Outcome::Skipped(
-                "wtap(4) vaps live in the host's vnet: only with --disposable-host".into(),
+                "wtap(4) vaps live in the host's vnet: only under the --disposable-host option"
+                    .into(),
             ),
             Step::CreateWtap(_) => Outcome::Skipped(
                 "creating a wtap radio needs WTAPIOCTLCRT on /dev/wtapctl, which the harness \
@@ -303,7 +304,7 @@ impl World for NativeWorld {
     fn unload_lagg_module(&mut self) -> Outcome {
         if !self.host {
             return Outcome::Skipped(
-                "unloading if_lagg is host-wide: only with --disposable-host".into(),
+                "unloading if_lagg is host-wide: only under the --disposable-host option".into(),
             );
         }
         outcome(run("/sbin/kldunload", &["if_lagg"]))

@@ -331,7 +331,7 @@ pub fn probes() -> Vec<Probe> {
             ],
             scope_note: "the address userland reads (IF_LLADDR); iv_myaddr, what the vap sends \
                          with, is not readable without capturing its frames. wtap vaps live in \
-                         the host's vnet: only with --host",
+                         the host's vnet: only under the --disposable-host option",
         },
     ]
 }

@@ -54,7 +54,9 @@ pub trait World {
     fn transient(&self) -> &BTreeMap<String, String>;
     /// `kldunload if_lagg` (a host-wide happening), with no lagg left.
     fn unload_lagg_module(&mut self) -> Outcome {
-        Outcome::Skipped("unloading if_lagg is host-wide: only with --disposable-host".into())
+        Outcome::Skipped(
+            "unloading if_lagg is host-wide: only under the --disposable-host option".into(),
+        )
     }
 }
 
