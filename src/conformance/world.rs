@@ -10,7 +10,7 @@ use std::fmt;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName};
 use crate::kernel::{Errno, Kernel, KernelError};
-use crate::sim::{Happening, Machine, SimKernel};
+use crate::sim::{Machine, SimKernel};
 
 use super::step::{Outcome, Step};
 
@@ -215,15 +215,5 @@ impl World for SimWorld {
             }
             Err(e) => Outcome::Refused(e.to_string()),
         }
-    }
-}
-
-/// A world the happenings of lagghook's bodies can be played in, beside the
-/// steps: the simulator's own [`Happening`]s where a body needs one the
-/// steps lack.
-impl SimWorld {
-    /// Plays a happening (`reboot`, …) as the scenarios do.
-    pub fn happen(&mut self, h: &Happening) -> Result<(), WorldError> {
-        self.kernel.happen(h).map_err(|e| WorldError(e.to_string()))
     }
 }
