@@ -144,6 +144,14 @@ fn identity_everywhere(world: &mut dyn World, names: &[&str]) -> Result<(), Stop
     Ok(())
 }
 
+/// [`builds_the_lagg`], and the state store the later runs share.
+fn built(world: &mut dyn World) -> Result<MemoryStore, Stop> {
+    builds_the_lagg(world)?;
+    let mut store = MemoryStore::default();
+    converge(world, &mut store)?;
+    Ok(store)
+}
+
 fn two(a: &str, b: &str) -> Vec<String> {
     vec![a.to_owned(), b.to_owned()]
 }
@@ -164,9 +172,7 @@ fn builds_the_lagg(world: &mut dyn World) -> Result<(), Stop> {
 /// lagghook changes nothing; back in: the preferred port carries again,
 /// the lagg's MAC never changed.
 fn cable_out_and_back(world: &mut dyn World) -> Result<(), Stop> {
-    builds_the_lagg(world)?;
-    let mut store = MemoryStore::default();
-    converge(world, &mut store)?;
+    let mut store = built(world)?;
     step(world, "close lhc0")?;
     let now = active(world)?;
     ensure(now.as_deref() == Some("lhc1"), || format!("active after cable out: {now:?}"))?;
@@ -182,9 +188,7 @@ fn cable_out_and_back(world: &mut dyn World) -> Result<(), Stop> {
 /// back with its factory MAC; after reconcile it is primary again and the
 /// lagg's MAC never changed.
 fn preferred_port_comes_back_as_primary(world: &mut dyn World) -> Result<(), Stop> {
-    builds_the_lagg(world)?;
-    let mut store = MemoryStore::default();
-    converge(world, &mut store)?;
+    let mut store = built(world)?;
     step(world, "destroy lhc0")?;
     let got = lagg_ports(world)?;
     ensure(got == (vec!["lhc1".into()], Some("lhc1".into())), || format!("lagg0: {got:?}"))?;
@@ -200,9 +204,7 @@ fn preferred_port_comes_back_as_primary(world: &mut dyn World) -> Result<(), Sto
 
 /// A backup port re-created with its factory MAC is re-cloned and re-added.
 fn backup_port_is_recloned_and_readded(world: &mut dyn World) -> Result<(), Stop> {
-    builds_the_lagg(world)?;
-    let mut store = MemoryStore::default();
-    converge(world, &mut store)?;
+    let mut store = built(world)?;
     step(world, "destroy lhc1")?;
     attach(world, "lhc1")?;
     let mac = mac_of(world, "lhc1")?;
@@ -216,9 +218,7 @@ fn backup_port_is_recloned_and_readded(world: &mut dyn World) -> Result<(), Stop
 /// A port that comes back under another name and is renamed to its own
 /// (as rc names a vap: `ifconfig wlanN name wifi0`) is added again.
 fn renamed_port_is_readded(world: &mut dyn World) -> Result<(), Stop> {
-    builds_the_lagg(world)?;
-    let mut store = MemoryStore::default();
-    converge(world, &mut store)?;
+    let mut store = built(world)?;
     step(world, "destroy lhc1")?;
     attach(world, "lhc9")?;
     converge(world, &mut store)?;

@@ -33,28 +33,20 @@ pub fn differences(kernel: &Observation, sim: &Observation) -> Vec<String> {
         let s = sim.interfaces.iter().find(|i| &i.name == name);
         match (k, s) {
             (Some(k), Some(s)) if k != s => {
-                let mut fields = Vec::new();
-                if k.kind != s.kind {
-                    fields.push(format!("kind {} / {}", k.kind, s.kind));
-                }
-                if k.up != s.up {
-                    fields.push(format!("UP {} / {}", k.up, s.up));
-                }
-                if k.link != s.link {
-                    fields.push(format!("link {} / {}", k.link, s.link));
-                }
-                if k.mtu != s.mtu {
-                    fields.push(format!("mtu {} / {}", k.mtu, s.mtu));
-                }
-                if k.mac != s.mac {
-                    fields.push(format!("ether {} / {}", k.mac, s.mac));
-                }
-                if k.hwaddr != s.hwaddr {
-                    fields.push(format!("hwaddr {:?} / {:?}", k.hwaddr, s.hwaddr));
-                }
-                if k.caps != s.caps {
-                    fields.push(format!("caps {} / {}", caps(k.caps), caps(s.caps)));
-                }
+                let pairs = [
+                    ("kind", k.kind.to_string(), s.kind.to_string()),
+                    ("UP", k.up.to_string(), s.up.to_string()),
+                    ("link", k.link.to_string(), s.link.to_string()),
+                    ("mtu", k.mtu.to_string(), s.mtu.to_string()),
+                    ("ether", k.mac.clone(), s.mac.clone()),
+                    ("hwaddr", format!("{:?}", k.hwaddr), format!("{:?}", s.hwaddr)),
+                    ("caps", caps(k.caps), caps(s.caps)),
+                ];
+                let fields: Vec<String> = pairs
+                    .iter()
+                    .filter(|(_, a, b)| a != b)
+                    .map(|(what, a, b)| format!("{what} {a} / {b}"))
+                    .collect();
                 out.push(format!("{name}: {} (kernel / simulator)", fields.join(", ")));
             }
             (Some(k), None) => {

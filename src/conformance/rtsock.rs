@@ -174,27 +174,32 @@ pub mod build {
     use super::*;
 
     /// An RTM_IFINFO for `index` with link state `link` (`LINK_STATE_*`).
-    pub fn ifinfo(index: u16, link: u8) -> Vec<u8> {
-        let mut b = vec![0u8; size_of::<if_msghdr>()];
-        let len = u16::try_from(b.len()).unwrap_or(u16::MAX);
+    /// A message of `size` bytes: length, version, type and index set (the
+    /// four lead the same way in both headers).
+    fn message(size: usize, kind: u8, index: u16) -> Vec<u8> {
+        let mut b = vec![0u8; size];
+        let len = u16::try_from(size).unwrap_or(u16::MAX);
         b[..2].copy_from_slice(&len.to_ne_bytes());
         b[offset_of!(if_msghdr, ifm_version)] = abi::RTM_VERSION;
-        b[offset_of!(if_msghdr, ifm_type)] = abi::RTM_IFINFO;
-        let at = offset_of!(if_msghdr, ifm_index);
+        b[offset_of!(if_msghdr, ifm_type)] = kind;
+        let at = if kind == abi::RTM_IFINFO {
+            offset_of!(if_msghdr, ifm_index)
+        } else {
+            offset_of!(if_announcemsghdr, ifan_index)
+        };
         b[at..at + 2].copy_from_slice(&index.to_ne_bytes());
+        b
+    }
+
+    pub fn ifinfo(index: u16, link: u8) -> Vec<u8> {
+        let mut b = message(size_of::<if_msghdr>(), abi::RTM_IFINFO, index);
         b[offset_of!(if_msghdr, ifm_data) + offset_of!(if_data, ifi_link_state)] = link;
         b
     }
 
     /// An RTM_IFANNOUNCE of `name` at `index`.
     pub fn announce(index: u16, name: &str, arrival: bool) -> Vec<u8> {
-        let mut b = vec![0u8; size_of::<if_announcemsghdr>()];
-        let len = u16::try_from(b.len()).unwrap_or(u16::MAX);
-        b[..2].copy_from_slice(&len.to_ne_bytes());
-        b[offset_of!(if_announcemsghdr, ifan_version)] = abi::RTM_VERSION;
-        b[offset_of!(if_announcemsghdr, ifan_type)] = abi::RTM_IFANNOUNCE;
-        let at = offset_of!(if_announcemsghdr, ifan_index);
-        b[at..at + 2].copy_from_slice(&index.to_ne_bytes());
+        let mut b = message(size_of::<if_announcemsghdr>(), abi::RTM_IFANNOUNCE, index);
         let at = offset_of!(if_announcemsghdr, ifan_name);
         let n = name.len().min(abi::IFNAMSIZ - 1);
         b[at..at + n].copy_from_slice(&name.as_bytes()[..n]);
