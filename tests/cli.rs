@@ -35,7 +35,7 @@ fn devd_event_repairs_the_shared_simulated_machine_and_logs_to_syslog() {
     let joined = format!("<29>lagghook[{pid}]: lagg0: port wlan0 joined");
     assert!(lines.contains(&joined), "no {joined:?} in {lines:?}");
     assert!(
-        lines.iter().any(|l| l.contains("wlan0: MAC 00:11:22:33:44:55 re-applied")),
+        lines.iter().any(|l| l.contains("wlan0: MAC 00:11:22:33:44:55 set")),
         "{lines:?}"
     );
 
@@ -685,6 +685,6 @@ fn issue10_changes_are_logged_and_errors_reach_stderr() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "lagghook: kldload if_lagg: Operation not permitted (while: kldload if_lagg)\n"
+        "lagghook: kldload if_lagg failed: Operation not permitted\n"
     );
 }

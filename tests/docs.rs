@@ -706,7 +706,7 @@ fn diagnostics_are_real_log_lines() {
 
     let error = KernelError::errno(Op::AddLaggPort, Some(&name("wlan0")), Errno::EBUSY);
     let action = Action::AddPort { lagg: lagg0, port: name("wlan0") };
-    let line = format!("{error} (while: {action})");
+    let line = lagghook::domain::text::failed(&action.to_string(), &error.to_string());
     let blocks = literal_blocks(&diagnostics);
     assert!(blocks.iter().any(|b| b.trim_end() == line), "DIAGNOSTICS lacks {line:?}");
 }

@@ -319,14 +319,14 @@ fn a_failed_change_stops_setup() {
     let out = setup(&sb, &["setup"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    let failed: Vec<&str> = err.lines().filter(|l| l.contains("(while: ")).collect();
+    let failed: Vec<&str> = err.lines().filter(|l| l.contains(" failed: ")).collect();
     assert_eq!(failed.len(), 1, "{err}");
     let record = sb.path("kernel.toml.commands").display().to_string();
     assert_eq!(
         failed[0],
         format!(
-            "lagghook: setup: {record}: Is a directory \
-             (while: /etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\")"
+            "lagghook: setup: /etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\" \
+             failed: {record}: Is a directory"
         ),
         "{err}"
     );

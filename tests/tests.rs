@@ -18,6 +18,9 @@ mod hostile;
 mod identity;
 /// What gets installed and README's steps, against the sources they name.
 mod install;
+/// Every message template in src/ against the artefacts an administrator
+/// should never read.
+mod messages;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
