@@ -47,14 +47,21 @@ impl Laptop {
         let mut laptop =
             Laptop { config: CONFIG.into(), machine: converged_machine(), files: BTreeMap::new() };
         laptop = laptop
-            .file("/etc/rc.conf", "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\n")
+            .file(
+                "/etc/rc.conf",
+                "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\nlagghook_enable=\"YES\"\n",
+            )
             .file(NETWORK, &network)
             .file(
                 "/etc/wpa_supplicant.conf",
                 "ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n\tssid=\"home\"\n\tpsk=\"secret\"\n}\n",
             )
             .file("/etc/devd.conf", lagghook::devd::DEVD_CONF)
-            .file("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n");
+            .file("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n")
+            // What `make install` puts there; a simulated machine's file
+            // is root's and runnable, whatever its text.
+            .file("/usr/local/libexec/lagghook-devd", "")
+            .file("/usr/local/etc/rc.d/lagghook", "#!/bin/sh\n");
         laptop.rules()
     }
 

@@ -350,6 +350,9 @@ fn working_laptop() -> String {
         ),
         ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
         ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
+        // What `make install` put there before setup.
+        ("/usr/local/libexec/lagghook-devd", ""),
+        ("/usr/local/etc/rc.d/lagghook", "#!/bin/sh\n"),
     ]);
     let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
     format!("{FRESH_LAPTOP}\n{}", toml::to_string(&table).unwrap())
