@@ -35,7 +35,8 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 fn product_code(source: &str) -> &str {
     let mut at = 0;
     for line in source.split_inclusive('\n') {
-        if line.trim() == "#[cfg(test)]" && source[at + line.len()..].trim_start().starts_with("mod ")
+        if line.trim() == "#[cfg(test)]"
+            && source[at + line.len()..].trim_start().starts_with("mod ")
         {
             return &source[..at];
         }

@@ -190,7 +190,7 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
         .output()
         .unwrap();
     let status = stdout(&status);
-    assert!(status.contains("laggport em0") && status.contains("laggport wlan0"), "{status}");
+    assert!(status.contains("laggport: em0 ") && status.contains("laggport: wlan0 "), "{status}");
 
     // Again: nothing to change, nothing run, no file rewritten.
     let before = tree(&sb.dir);
@@ -387,7 +387,7 @@ fn issue10_setup_then_check_then_status_on_one_laptop() {
     let out = setup(&sb, &["status"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).starts_with("lagg0: converged\n"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("laggport wlan0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("laggport: wlan0 "), "{}", stdout(&out));
 }
 
 /// A simulated machine's configuration is its own wherever it is kept:

@@ -27,6 +27,8 @@ mod properties;
 mod scenarios;
 /// `setup` on simulated laptops: what `-n` prints, what a run writes.
 mod setup;
+/// `status` as a monitor and an administrator read it (issue 16).
+mod status;
 /// Shared helpers for the tests that run the binary.
 mod support;
 /// The command line as people type it: -h, -V, options after the command.

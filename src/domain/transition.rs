@@ -143,10 +143,7 @@ mod tests {
             ["lagg0: online on em0 after 3m07s offline"]
         );
         // Issue 16, point 12: back within the second it went, no "after 0s".
-        assert_eq!(
-            describe(&n("lagg0"), Some(&b), Some(&a), Some(0)),
-            ["lagg0: online on em0"]
-        );
+        assert_eq!(describe(&n("lagg0"), Some(&b), Some(&a), Some(0)), ["lagg0: online on em0"]);
     }
 
     #[test]
