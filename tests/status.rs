@@ -346,3 +346,41 @@ fn issue16_status_shows_ports_as_ifconfig_does() {
     let lagg = &off_cable.json["laggs"][0];
     assert_eq!((&lagg["active"], &lagg["backup"]), (&"wlan0".into(), &Value::Null));
 }
+
+/// Issue 16, point 12: a user who may not read the identity file is told
+/// "Permission denied", not std's "(os error 13)". Runs `status` as
+/// nobody through setpriv(1), so it needs root and util-linux; the same
+/// message is unit-tested in `run::state` for a user who is not root.
+#[test]
+fn issue16_an_unreadable_identity_file_says_permission_denied() {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !nix::unistd::geteuid().is_root() || !setpriv.exists() {
+        eprintln!("skipped: needs root and /usr/bin/setpriv to run status as another user");
+        return;
+    }
+    let mut laptop = Laptop::good();
+    laptop.files.clear();
+    let sb = laptop.sandbox("eacces");
+    sb.write("kernel.toml.db", "version = 1\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(sb.path("kernel.toml.db"), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    let out = std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_lagghook"))
+        .arg("-c")
+        .arg(sb.path("config.toml"))
+        .arg("-k")
+        .arg(format!("sim:{}", sb.path("kernel.toml").display()))
+        .arg("status")
+        .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("log.sock"))
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let want = format!(
+        "{}: Permission denied; the identities shown are not the stored ones (run as root)",
+        sb.path("kernel.toml.db").display()
+    );
+    assert_eq!(text.lines().next(), Some(want.as_str()), "{text}{}", stderr(&out));
+    crate::support::assert_plain(&text);
+}
