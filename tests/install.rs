@@ -252,7 +252,7 @@ fn port_makefile_matches_the_package() {
         assert!(root().join(source).is_file(), "the port installs {source}, which is not here");
     }
     // The descriptions the ports framework requires exist and say something.
-    for file in ["pkg-descr", "pkg-message", "pkg-plist"] {
+    for file in ["pkg-descr", "files/pkg-message.in", "pkg-plist"] {
         assert!(read(&format!("{PORT}/{file}")).trim().len() > 20, "{file} is empty");
     }
 }

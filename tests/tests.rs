@@ -21,6 +21,8 @@ mod install;
 /// Every message template in src/ against the artefacts an administrator
 /// should never read.
 mod messages;
+/// The port skeleton: what portlint cannot know (Makefile.crates, distinfo).
+mod port;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
