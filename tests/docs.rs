@@ -948,3 +948,57 @@ fn readme_outage_table_is_measured() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     assert!(readme.contains(&table), "README's outage table differs from:\n{table}");
 }
+
+/// Issue 16, point 11: lagghook(8) is for administrators. No kernel
+/// internals (struct fields, constants, function names) and no build or CI
+/// talk, which belong to CONTRIBUTING.md and the code's comments; each
+/// DIAGNOSTICS line once; no AUTHORS without a real address; SEE ALSO in
+/// section then name order and with the pages an administrator edits.
+#[test]
+fn issue16_the_manual_is_for_administrators() {
+    let page = lagghook_8();
+    let text: Vec<&str> = page.lines().filter(|l| !l.starts_with(".\\\"")).collect();
+    for internal in [
+        "lp_lladdr",
+        "IEEE80211_MTU_MAX",
+        "sc_primary",
+        "lagg_link_active",
+        "lagg_capabilities",
+        "lagg_port2req",
+        "if_setlladdr",
+        "IFF_UP",
+        ".Fn ",
+        "Fn lagg",
+        "cargo",
+        "Continuous integration",
+        "benchmark",
+        "tests/",
+    ] {
+        let found: Vec<&&str> = text.iter().filter(|l| l.contains(internal)).collect();
+        assert!(found.is_empty(), "lagghook(8) speaks of {internal:?}: {found:?}");
+    }
+    let heads = items(&section(&page, "DIAGNOSTICS"));
+    let mut seen = BTreeSet::new();
+    let twice: Vec<&String> = heads.iter().filter(|h| !seen.insert(*h)).collect();
+    assert!(twice.is_empty(), "DIAGNOSTICS lists these twice: {twice:?}");
+    if page.contains("\n.Sh AUTHORS\n") {
+        let authors = section(&page, "AUTHORS");
+        assert!(authors.iter().any(|l| l.starts_with(".Mt ")), "AUTHORS without an address");
+    }
+    let see_also: Vec<(String, String)> = section(&page, "SEE ALSO")
+        .iter()
+        .filter_map(|l| l.strip_prefix(".Xr "))
+        .map(|xr| {
+            let mut words = xr.split_whitespace();
+            let name = words.next().unwrap_or_default().to_owned();
+            (words.next().unwrap_or_default().to_owned(), name)
+        })
+        .collect();
+    let mut sorted = see_also.clone();
+    sorted.sort();
+    assert_eq!(see_also, sorted, "SEE ALSO is not in section, then name order");
+    for (section, name) in [("5", "wpa_supplicant.conf"), ("5", "regdomain"), ("5", "sysctl.conf")] {
+        let page = (section.to_owned(), name.to_owned());
+        assert!(see_also.contains(&page), "SEE ALSO lacks {name}({section})");
+    }
+}
