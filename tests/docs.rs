@@ -997,7 +997,8 @@ fn issue16_the_manual_is_for_administrators() {
     let mut sorted = see_also.clone();
     sorted.sort();
     assert_eq!(see_also, sorted, "SEE ALSO is not in section, then name order");
-    for (section, name) in [("5", "wpa_supplicant.conf"), ("5", "regdomain"), ("5", "sysctl.conf")] {
+    for (section, name) in [("5", "wpa_supplicant.conf"), ("5", "regdomain"), ("5", "sysctl.conf")]
+    {
         let page = (section.to_owned(), name.to_owned());
         assert!(see_also.contains(&page), "SEE ALSO lacks {name}({section})");
     }
