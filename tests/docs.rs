@@ -909,27 +909,17 @@ fn laptop_example_is_the_fixture() {
 fn messages_name_only_options_that_exist() {
     let letters: BTreeSet<char> = usage_options().into_iter().map(|(c, _)| c).collect();
     let mut bad = Vec::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let source = std::fs::read_to_string(&path).unwrap();
-            for (n, line) in source.lines().enumerate() {
-                for needle in ["(use -", "use --", "try -", "with -"] {
-                    let Some(at) = line.find(needle) else { continue };
-                    let flag = &line[at + needle.len()..];
-                    let ok = flag.chars().next().is_some_and(|c| letters.contains(&c))
-                        && !flag.starts_with('-');
-                    if !ok {
-                        bad.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
-                    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for path in crate::support::rust_files_below(&src) {
+        let source = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in source.lines().enumerate() {
+            for needle in ["(use -", "use --", "try -", "with -"] {
+                let Some(at) = line.find(needle) else { continue };
+                let flag = &line[at + needle.len()..];
+                let ok = flag.chars().next().is_some_and(|c| letters.contains(&c))
+                    && !flag.starts_with('-');
+                if !ok {
+                    bad.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                 }
             }
         }

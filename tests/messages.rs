@@ -4,31 +4,13 @@
 //! is checked for [`BANNED_PHRASES`], so an artefact is caught where it is
 //! written, not only in the runs a test happens to make.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::support::BANNED_PHRASES;
+use crate::support::{rust_files_below, BANNED_PHRASES};
 
 /// The literals the code itself needs that are no message: the text that
 /// `domain::text::io_error` and `sys::root` strip from std's errors.
 const NOT_MESSAGES: &[&str] = &[" (os error "];
-
-/// Every `.rs` file below `dir`.
-fn sources(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 /// The product's part of a source file: up to its unit tests (`#[cfg(test)]`
 /// before `mod tests`, which this project keeps at the end of a file).
@@ -164,7 +146,7 @@ fn the_scanner_reads_literals_as_rustc_does() {
 fn issue16_no_message_template_has_an_artefact() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
-    for file in sources(&src) {
+    for file in rust_files_below(&src) {
         let code = std::fs::read_to_string(&file).unwrap();
         let shown = file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&file).display();
         found.extend(artefacts(&code).into_iter().map(|a| format!("{shown}:{a}")));

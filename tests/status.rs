@@ -2,101 +2,41 @@
 //! administrator read it, on simulated broken laptops (`-k sim:PATH` with
 //! `[machine.files]`), through the binary.
 //!
-//! Each broken laptop is the good one ([`Laptop::good`]: converged, its
-//! devd rules, lagghook-devd and the rc.d script installed, the script
-//! enabled) with one thing changed, so each test shows the one reason it
+//! Each broken laptop is tests/doctor.rs's good one ([`Laptop::good`]:
+//! converged, its devd rules, lagghook-devd and the rc.d script installed,
+//! the script enabled) with one thing changed, so each test shows the one reason it
 //! gives and that `check` names the same thing, from the same readers.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
 use lagghook::domain::config::Config;
 use serde_json::Value;
 
+use crate::doctor::Laptop;
 use crate::support::{stderr, stdout, Sandbox};
 
-const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\nwlan.wlan0.parent = \"iwn0\"\n";
 const RULES: &str = "/usr/local/etc/devd/lagghook.conf";
 const DEVD_PROGRAM: &str = "/usr/local/libexec/lagghook-devd";
 const RC_SCRIPT: &str = "/usr/local/etc/rc.d/lagghook";
 
-/// A laptop for `status`: its configuration, machine and files.
-struct Laptop {
-    config: String,
-    machine: String,
-    files: BTreeMap<String, String>,
+/// tests/doctor.rs's laptop, with what `status` needs of it.
+trait Judge {
+    /// The machine with the first `from` replaced by `to`.
+    fn machine(self, from: &str, to: &str) -> Laptop;
+    fn judge(&self, name: &str) -> Judged;
 }
 
-impl Laptop {
-    /// em0 and wlan0 in lagg0 as configured, the sysctl set, and what
-    /// keeps lagghook running in place: `status` says converged.
-    fn good() -> Laptop {
-        let laptop = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/machines/laptop.toml"),
-        )
-        .unwrap();
-        let config = Config::parse(CONFIG, Path::new("config.toml")).unwrap();
-        let rules = lagghook::devd::rules_for(&config, lagghook::devd::PROGRAM);
-        let e = "00:11:22:33:44:55";
-        let network = format!(
-            "cloned_interfaces=\"lagg0\"\nifconfig_em0=\"ether {e} up\"\nwlans_iwn0=\"wlan0\"\n\
-             create_args_wlan0=\"wlanaddr {e} country DE\"\nifconfig_wlan0=\"WPA\"\n\
-             ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n"
-        );
-        // As tests/doctor.rs's good laptop has them, so `check` passes it.
-        let files = [
-            ("/etc/rc.conf", "kld_list=\"if_iwn\"\nlagghook_enable=\"YES\"\n"),
-            ("/etc/rc.conf.d/network", network.as_str()),
-            ("/etc/wpa_supplicant.conf", "ctrl_interface=/var/run/wpa_supplicant\n"),
-            ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
-            ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
-            (RULES, rules.as_str()),
-            // A simulated machine's file is root's and runnable.
-            (DEVD_PROGRAM, ""),
-            (RC_SCRIPT, "#!/bin/sh\n"),
-        ];
-        Laptop {
-            config: CONFIG.to_owned(),
-            machine: format!("[machine]\nfailover_rx_all = 1\n\n{laptop}"),
-            files: files.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
-        }
-    }
-
-    fn file(mut self, path: &str, text: &str) -> Laptop {
-        self.files.insert(path.into(), text.into());
-        self
-    }
-
-    fn without(mut self, path: &str) -> Laptop {
-        self.files.remove(path);
-        self
-    }
-
-    /// The machine with `from` replaced by `to`.
+impl Judge for Laptop {
     fn machine(mut self, from: &str, to: &str) -> Laptop {
         assert!(self.machine.contains(from), "the machine has no {from:?}");
         self.machine = self.machine.replacen(from, to, 1);
         self
     }
 
-    /// A sandbox holding it: `config.toml` and `kernel.toml`.
-    fn sandbox(&self, name: &str) -> Sandbox {
-        let sb = Sandbox::new(&format!("status-{name}"));
-        sb.write("config.toml", &self.config);
-        let files = if self.files.is_empty() {
-            String::new()
-        } else {
-            let table = BTreeMap::from([("machine", BTreeMap::from([("files", &self.files)]))]);
-            toml::to_string(&table).unwrap()
-        };
-        sb.write("kernel.toml", &format!("{}\n{files}", self.machine));
-        sb
-    }
-
     /// `status`, `-j status` and `check` on it: exit statuses and outputs.
     fn judge(&self, name: &str) -> Judged {
-        let sb = self.sandbox(name);
+        let sb = self.sandbox(&format!("status-{name}"));
         let text = sb.run(&["status"]);
         let json = sb.run(&["-j", "status"]);
         let check = sb.run(&["check"]);
@@ -192,12 +132,12 @@ fn issue16_what_stops_lagghook_from_running_again_is_degraded() {
     );
     degraded_by(
         "rc-unset",
-        Laptop::good().file("/etc/rc.conf", "kld_list=\"if_iwn\"\n"),
+        Laptop::good().file("/etc/rc.conf", "kld_list=\"if_iwn fusefs\"\n"),
         &format!(
             "{RC_SCRIPT}: disabled (lagghook_enable is not set, and the script's default is \
              NO): {then}"
         ),
-        "sysrc lagghook_enable=YES",
+        "sysrc -f /etc/rc.conf lagghook_enable=YES",
     );
     // rc.conf.local wins over rc.conf: the fix edits the file that counts.
     degraded_by(
@@ -266,7 +206,7 @@ fn json_of(out: &Output) -> (Option<i32>, Value, String) {
 #[test]
 fn issue16_json_status_is_json_on_every_error() {
     let laptop = Laptop::good();
-    let sb = laptop.sandbox("json-errors");
+    let sb = laptop.sandbox("status-json-errors");
     // The usage error is followed by the synopsis, as always.
     let usage_lines = lagghook::cli::args::USAGE.lines().count() + 1;
     let check = |args: &[&str], code: i32, kind: &str, message: &str| -> Value {
@@ -360,7 +300,7 @@ fn issue16_an_unreadable_identity_file_says_permission_denied() {
     }
     let mut laptop = Laptop::good();
     laptop.files.clear();
-    let sb = laptop.sandbox("eacces");
+    let sb = laptop.sandbox("status-eacces");
     sb.write("kernel.toml.db", "version = 1\n");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(sb.path("kernel.toml.db"), std::fs::Permissions::from_mode(0o600))

@@ -87,10 +87,8 @@ fn rc_script(root: &dyn Root) -> Option<Problem> {
         },
         _ => ("lagghook_enable is not set, and the script's default is NO".to_owned(), None),
     };
-    // Where rc reads it last, so that the fix is the line that counts.
-    let fix = match file {
-        Some(file) if file != "/etc/rc.conf" => format!("sysrc -f {file} lagghook_enable=YES"),
-        _ => "sysrc lagghook_enable=YES".to_owned(),
-    };
+    // Where rc reads it last, so that the fix is the line that counts;
+    // unset, where setup puts it.
+    let fix = format!("sysrc -f {} lagghook_enable=YES", file.unwrap_or("/etc/rc.conf"));
     Some(Problem { what: format!("{RC_SCRIPT}: disabled ({what}): {then}"), fix })
 }
