@@ -95,9 +95,16 @@ pub struct Expect {
     /// interface → current MAC.
     #[serde(default)]
     pub mac: BTreeMap<String, String>,
+    /// interface → current MTU.
+    #[serde(default)]
+    pub mtu: BTreeMap<String, u32>,
     /// Each must appear in some log line of this step.
     #[serde(default)]
     pub log: Vec<String>,
+    /// Each must appear in some line rc wrote on the console during this
+    /// step (the requests of its ifconfig commands that failed); `[]`:
+    /// none.
+    pub console: Option<Vec<String>>,
     /// State-changing kernel calls lagghook made in this step.
     pub writes: Option<u64>,
     /// Each must appear in some devd line of this step (`event: command`,
@@ -617,6 +624,25 @@ fn check(
             .unwrap_or(want.clone());
         let text = found.clone().unwrap_or_else(|| "no such interface".into());
         verdict(found.as_deref() == Some(want_norm.as_str()), format!("mac {i} = {want}"), text);
+    }
+    for (i, want) in &expect.mtu {
+        let found = kernel.interface(i).map(|x| x.mtu);
+        let text = found.map_or_else(|| "no such interface".into(), |m| m.to_string());
+        verdict(found == Some(*want), format!("mtu {i} = {want}"), text);
+    }
+    match expect.console.as_deref() {
+        Some([]) => {
+            let found = format!("{:?}", sr.console);
+            verdict(sr.console.is_empty(), "nothing on rc's console".into(), found);
+        }
+        Some(needles) => {
+            for needle in needles {
+                let ok = sr.console.iter().any(|l| l.contains(needle.as_str()));
+                let found = format!("{:?}", sr.console);
+                verdict(ok, format!("a console line containing {needle:?}"), found);
+            }
+        }
+        None => {}
     }
     for needle in &expect.log {
         let ok = sr.log.iter().any(|l| l.contains(needle.as_str()));
