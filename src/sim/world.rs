@@ -463,7 +463,7 @@ impl SimKernel {
     }
 
     /// The names of the ifnets `keep` selects, in if_index order.
-    fn named(&self, keep: impl Fn(&super::ifnet::Ifnet) -> bool) -> Vec<IfName> {
+    pub(super) fn named(&self, keep: impl Fn(&super::ifnet::Ifnet) -> bool) -> Vec<IfName> {
         self.by_index().into_iter().filter(|i| keep(i)).map(|i| i.name.clone()).collect()
     }
 }
