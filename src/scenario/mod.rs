@@ -98,6 +98,9 @@ pub struct Expect {
     /// interface → current MTU.
     #[serde(default)]
     pub mtu: BTreeMap<String, u32>,
+    /// interface → whether it is UP (`IFF_UP`).
+    #[serde(default)]
+    pub up: BTreeMap<String, bool>,
     /// Each must appear in some log line of this step.
     #[serde(default)]
     pub log: Vec<String>,
@@ -431,12 +434,11 @@ fn converged_run_cost(
     let exists = |name: &IfName| everything.iter().any(|i| &i.name == name);
     let first_port = config.ports().map(|(_, p)| p).find(|p| exists(p)).map(|p| p.to_string());
     let mut want = vec!["getifaddrs".to_owned()];
-    want.extend(
-        everything
-            .iter()
-            .filter(|i| i.kind == IfKind::Lagg)
-            .map(|i| format!("SIOCGLAGG {}", i.name)),
-    );
+    // `run::observe` asks about the laggs in name order.
+    let mut laggs: Vec<&IfName> =
+        everything.iter().filter(|i| i.kind == IfKind::Lagg).map(|i| &i.name).collect();
+    laggs.sort();
+    want.extend(laggs.into_iter().map(|l| format!("SIOCGLAGG {l}")));
     for (_, port) in config.ports() {
         if everything.iter().any(|i| &i.name == port && i.kind == IfKind::Wlan) {
             want.push(format!("wpa_supplicant STATUS {port}"));
@@ -629,6 +631,11 @@ fn check(
         let found = kernel.interface(i).map(|x| x.mtu);
         let text = found.map_or_else(|| "no such interface".into(), |m| m.to_string());
         verdict(found == Some(*want), format!("mtu {i} = {want}"), text);
+    }
+    for (i, want) in &expect.up {
+        let found = kernel.interface(i).map(|x| x.up);
+        let text = found.map_or_else(|| "no such interface".into(), |u| u.to_string());
+        verdict(found == Some(*want), format!("up {i} = {want}"), text);
     }
     match expect.console.as_deref() {
         Some([]) => {

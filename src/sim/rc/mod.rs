@@ -312,6 +312,38 @@ impl SimKernel {
         }
     }
 
+    /// An administrator's `ifconfig IF ARGS…` (the `ifconfig` happening):
+    /// `create [words…]` clones a lagg first (`ifmaybeload`, then
+    /// SIOCIFCREATE2: EEXIST for a name in use, EINVAL without a lagg
+    /// cloner), `destroy` destroys a lagg (SIOCIFDESTROY: `if_clone_destroy`
+    /// finds no cloner for another interface, EINVAL); the other words are
+    /// read by [`conf`] and played by [`SimKernel::rc_ifconfig`].
+    pub(super) fn ifconfig_command(&mut self, ifn: &IfName, args: &str) {
+        let mut words = args.split_whitespace().peekable();
+        match words.peek().copied() {
+            Some("create") => {
+                words.next();
+                let r = self.ifmaybeload_lagg().and_then(|()| self.lagg_clone_create(ifn));
+                if let Err(e) = r {
+                    self.console_error(format!("ifconfig {ifn} create"), e);
+                    return;
+                }
+            }
+            Some("destroy") => {
+                match self.ifnets.get(ifn).map(|i| i.kind) {
+                    Some(IfKind::Lagg) => self.lagg_clone_destroy(ifn),
+                    Some(_) => self.console_error(format!("ifconfig {ifn} destroy"), Errno::EINVAL),
+                    None => self.console_error(format!("ifconfig {ifn} destroy"), Errno::ENXIO),
+                }
+                return;
+            }
+            _ => {}
+        }
+        let rest: Vec<&str> = words.collect();
+        let words = conf::ifconfig_words(&rest.join(" "), false).words;
+        self.rc_ifconfig(ifn, &words);
+    }
+
     /// One `ifconfig IF WORDS…` command (see the module doc for failures).
     fn rc_ifconfig(&mut self, ifn: &IfName, words: &[Word]) {
         if words.is_empty() {
