@@ -41,6 +41,18 @@ fn every_scenario_file_passes() {
         "boot-undocked-then-dock",
         "boot-late-wifi-driver",
         "resume-reloads-wifi",
+        // Issue 19.3: members' own MACs and MTUs.
+        "member-mac-changed-by-hand",
+        "mtu-on-a-port-after-it-joined",
+        // Issue 19.4: rc as laptops write it.
+        "boot-vap-renamed-by-ifconfig-name",
+        "boot-real-laptop-rc-conf",
+        "wifi-hotplug-ether-in-ifconfig-wlan0",
+        // Issue 19.6: FreeBSD's own tests/sys/net/if_lagg_test.sh.
+        "if_lagg_test-create",
+        "if_lagg_test-set_ether",
+        "if_lagg_test-updown",
+        "if_lagg_test-destroy-with-ports",
     ];
     for name in required {
         assert!(
