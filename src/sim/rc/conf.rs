@@ -700,15 +700,7 @@ mod tests {
     use super::*;
     use crate::sim::fixture::{mac, n, E};
 
-    /// The seed's set-up without `wlanaddr` (issue 7).
-    const SEED: &str = "\
-# the Handbook's lagg failover, without wlanaddr
-wlans_iwn0=\"wlan0\"
-ifconfig_wlan0=\"WPA\"
-ifconfig_em0=\"up\"
-cloned_interfaces=\"lagg0\"
-ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
-";
+    use crate::sim::rc::tests::SEED;
 
     fn err(text: &str) -> String {
         RcConf::parse(text).unwrap_err().to_string()

@@ -411,7 +411,7 @@ mod tests {
     use crate::sim::fixture::{ev, laptop, mac, n, E};
 
     /// The seed's set-up without `wlanaddr` (issue 7).
-    const SEED: &str = "\
+    pub(super) const SEED: &str = "\
 # the Handbook's lagg failover, without wlanaddr
 wlans_iwn0=\"wlan0\"
 ifconfig_wlan0=\"WPA\"
@@ -500,10 +500,7 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
     /// but nothing adds it to lagg0.
     #[test]
     fn an_absent_radio_fails_its_vaps_until_it_attaches() {
-        let mut k = laptop();
-        k.set_rc_conf(
-            RcConf::parse(&format!("{SEED}create_args_wlan0=\"wlanaddr {E}\"\n")).unwrap(),
-        );
+        let mut k = with_wlanaddr();
         k.happen(&"reboot absent=iwn0".parse().unwrap()).unwrap();
         assert!(k.interface("wlan0").is_none());
         assert_eq!(
@@ -535,10 +532,7 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
     /// lagg0 from what is.
     #[test]
     fn an_absent_nic_is_gone_and_the_rest_boots() {
-        let mut k = laptop();
-        k.set_rc_conf(
-            RcConf::parse(&format!("{SEED}create_args_wlan0=\"wlanaddr {E}\"\n")).unwrap(),
-        );
+        let mut k = with_wlanaddr();
         k.happen(&"reboot absent=em0".parse().unwrap()).unwrap();
         assert!(k.interface("em0").is_none());
         // wlan0 took index 1, lagg0 2; lagg0 got wlan0 as its first port.
@@ -554,10 +548,7 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
     /// `resume` scripts are due.
     #[test]
     fn resume_restarts_links_and_reload_recreates_vaps() {
-        let mut k = laptop();
-        k.set_rc_conf(
-            RcConf::parse(&format!("{SEED}create_args_wlan0=\"wlanaddr {E}\"\n")).unwrap(),
-        );
+        let mut k = with_wlanaddr();
         k.happen(&"resume".parse().unwrap()).unwrap();
         assert!(k.take_resume_scripts());
         assert!(!k.take_resume_scripts());
@@ -637,6 +628,15 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
             ["em0", "wlan0", "lagg0"].iter().map(|i| k.interface(i).unwrap().mtu).collect();
         assert_eq!(mtus, [1500, 1500, 1500]);
         assert!(k.interface("lagg0").unwrap().up, "rc's `ifconfig lagg0 up`");
+    }
+
+    /// The laptop with the seed's rc.conf lines and em0's `wlanaddr`.
+    fn with_wlanaddr() -> SimKernel {
+        let mut k = laptop();
+        k.set_rc_conf(
+            RcConf::parse(&format!("{SEED}create_args_wlan0=\"wlanaddr {E}\"\n")).unwrap(),
+        );
+        k
     }
 
     fn booted(lines: &str) -> SimKernel {
