@@ -554,6 +554,43 @@ impl SimKernel {
         Ok(())
     }
 
+    /// SIOCSIFNAME (`ifconfig IF name NEW`): `ifioctl` (unknown name
+    /// ENXIO), then `ifhwioctl` (`sys/net/if.c`, `gmshake/freebsd-src` @
+    /// 1cd38e218689d442d8810e283800302b9e5ad1e1): the same name changes
+    /// nothing, a name in use is EEXIST; the interface is marked
+    /// IFF_RENAMING around its `ifnet_departure_event`, which
+    /// `lagg_port_ifdetach` ignores for it, so a lagg keeps the port; then
+    /// `devctl_notify("IFNET", old_name, "RENAME", "name=" new_name)`.
+    pub(super) fn if_rename(&mut self, old: &IfName, new: &IfName) -> Result<(), Errno> {
+        if !self.ifnets.contains_key(old) {
+            return Err(Errno::ENXIO);
+        }
+        if old == new {
+            return Ok(());
+        }
+        if self.ifnets.contains_key(new) {
+            return Err(Errno::EEXIST);
+        }
+        if let Some(mut ifn) = self.ifnets.remove(old) {
+            ifn.name = new.clone();
+            self.ifnets.insert(new.clone(), ifn);
+        }
+        for sc in self.ifnets.values_mut().filter_map(|i| i.lagg.as_mut()) {
+            for p in sc.ports.iter_mut().filter(|p| &p.name == old) {
+                p.name = new.clone();
+            }
+            if sc.primary.as_ref() == Some(old) {
+                sc.primary = Some(new.clone());
+            }
+        }
+        if self.emitting {
+            let mut ev = DevdEvent::ifnet(old, IfnetEventKind::Rename);
+            ev.data.push(("name".to_owned(), new.to_string()));
+            self.events.push(ev);
+        }
+        Ok(())
+    }
+
     /// SIOCSIFFLAGS with IFF_UP set or cleared from userland: `ifioctl`
     /// (unknown name ENXIO), then `ifhwioctl` → [`SimKernel::if_setflags`]
     /// through `if_down`/`if_up`, whose `rt_ifmsg` tells the routing

@@ -120,6 +120,15 @@ pub enum Happening {
     /// `ifhwioctl`'s range, `lagg_port_ioctl`'s refusal for a member,
     /// `lagg_ioctl` over a lagg's ports).
     Mtu { name: IfName, mtu: u32 },
+    /// `ifconfig IF ARGS…`: any other ifconfig command line of an
+    /// administrator (FreeBSD's own `tests/sys/net/if_lagg_test.sh` is
+    /// made of them), read as ifconfig reads it and played as rc plays
+    /// `ifconfig_IF` ([`super::rc`]): `up`, `down`, `laggproto`,
+    /// `laggport`, `-laggport`, `mtu`, `name`, `ether`, an address, the
+    /// ignored words. `create` first clones the lagg (SIOCIFCREATE2, its
+    /// ATTACH), `destroy` alone destroys it (SIOCIFDESTROY:
+    /// `lagg_clone_destroy`).
+    Ifconfig { name: IfName, args: String },
 }
 
 impl Happening {
@@ -138,7 +147,8 @@ impl Happening {
             Happening::CreateWlan { name, .. }
             | Happening::AttachEther { name, .. }
             | Happening::Ether { name, .. }
-            | Happening::Mtu { name, .. } => Some(name),
+            | Happening::Mtu { name, .. }
+            | Happening::Ifconfig { name, .. } => Some(name),
             Happening::Reboot { .. } | Happening::Resume { .. } => None,
         }
     }
@@ -176,6 +186,7 @@ impl fmt::Display for Happening {
             Happening::Up(n) => write!(f, "up {n}"),
             Happening::Ether { name, mac } => write!(f, "ether {name} {mac}"),
             Happening::Mtu { name, mtu } => write!(f, "mtu {name} {mtu}"),
+            Happening::Ifconfig { name, args } => write!(f, "ifconfig {name} {args}"),
         }
     }
 }
@@ -191,7 +202,7 @@ impl FromStr for Happening {
         let usage = "want one of: unplug IF, plug IF, disassociate IF, associate IF, \
                      destroy IF, create-wlan IF PARENT [MAC], attach-ether IF MAC, \
                      attach-radio RADIO, reboot [absent=IF,...], resume [reload=RADIO,...], \
-                     down IF, up IF, ether IF MAC, mtu IF N";
+                     down IF, up IF, ether IF MAC, mtu IF N, ifconfig IF ARGS...";
         // `key=a,b`: at least one name, each once.
         let names = |w: &str, key: &str| -> Result<Vec<IfName>, SimError> {
             let Some(value) = w.strip_prefix(key).and_then(|r| r.strip_prefix('=')) else {
@@ -233,6 +244,9 @@ impl FromStr for Happening {
                 Ok(mtu) => Ok(Happening::Mtu { name: name(n)?, mtu }),
                 Err(_) => Err(bad(&format!("mtu {v:?}: not a number"))),
             },
+            ["ifconfig", n, rest @ ..] if !rest.is_empty() => {
+                Ok(Happening::Ifconfig { name: name(n)?, args: rest.join(" ") })
+            }
             _ => Err(bad(usage)),
         }
     }
@@ -350,6 +364,13 @@ impl SimKernel {
                 let r = self.set_mtu(name, *mtu);
                 self.administrator(h, r);
             }
+            Happening::Ifconfig { name, args } => {
+                let creates = args.split_whitespace().next() == Some("create");
+                if !creates {
+                    self.require_ifnet(name).or_else(fail)?;
+                }
+                self.ifconfig_command(name, args);
+            }
         }
         self.note_lagg_macs();
         Ok(())
@@ -463,7 +484,7 @@ impl SimKernel {
     }
 
     /// The names of the ifnets `keep` selects, in if_index order.
-    fn named(&self, keep: impl Fn(&super::ifnet::Ifnet) -> bool) -> Vec<IfName> {
+    pub(super) fn named(&self, keep: impl Fn(&super::ifnet::Ifnet) -> bool) -> Vec<IfName> {
         self.by_index().into_iter().filter(|i| keep(i)).map(|i| i.name.clone()).collect()
     }
 }
@@ -496,6 +517,7 @@ mod tests {
             "up em9",
             "ether em9 00:11:22:33:44:55",
             "mtu em9 1400",
+            "ifconfig em9 up",
         ] {
             let err = k.happen(&h.parse().unwrap()).unwrap_err();
             assert!(err.to_string().starts_with(h), "{err}");
@@ -526,6 +548,7 @@ mod tests {
             "ether em0 02:00:00:00:00:01",
             "mtu lagg0 1400",
             "mtu em0 0",
+            "ifconfig lagg1 create laggport em0 192.0.2.2/24",
         ] {
             let h: Happening = s.parse().unwrap();
             assert_eq!(h.to_string(), s);
@@ -558,6 +581,7 @@ mod tests {
             "mtu em0",
             "mtu em0 -1",
             "mtu em0 1400x",
+            "ifconfig lagg0",
         ] {
             assert!(bad.parse::<Happening>().is_err(), "{bad:?} accepted");
         }
@@ -648,6 +672,32 @@ mod tests {
         k.happen(&"mtu ue0 9000".parse().unwrap()).unwrap();
         assert_eq!(k.interface("ue0").unwrap().mtu, 9000);
         assert_eq!(k.take_events(), vec![ev("ue0", "LINK_DOWN")]);
+        assert_eq!((k.writes(), k.calls().len()), (0, 0), "not lagghook's requests");
+    }
+
+    /// `ifconfig IF ARGS…` is the simulator's ifconfig: `create` clones a
+    /// lagg, `destroy` removes one, the rest is rc's word reader; what the
+    /// kernel refuses goes to the console.
+    #[test]
+    fn administrator_ifconfig_lines_create_configure_and_destroy() {
+        let mut k = laptop();
+        k.happen(&"ifconfig lagg1 create laggport em0 up".parse().unwrap()).unwrap();
+        // em0 is lagg0's (EBUSY, a warning), and `up` still runs.
+        assert_eq!(k.take_console(), ["ifconfig lagg1 laggport em0: EBUSY"]);
+        assert!(k.interface("lagg1").unwrap().up);
+        k.happen(&"ifconfig lagg1 create".parse().unwrap()).unwrap();
+        k.happen(&"ifconfig em0 destroy".parse().unwrap()).unwrap();
+        k.happen(&"ifconfig em0 frobnicate".parse().unwrap()).unwrap();
+        assert_eq!(
+            k.take_console(),
+            [
+                "ifconfig lagg1 create: EEXIST",
+                "ifconfig em0 destroy: EINVAL",
+                "ifconfig em0: frobnicate: bad value"
+            ]
+        );
+        k.happen(&"ifconfig lagg1 destroy".parse().unwrap()).unwrap();
+        assert!(k.interface("lagg1").is_none());
         assert_eq!((k.writes(), k.calls().len()), (0, 0), "not lagghook's requests");
     }
 }
