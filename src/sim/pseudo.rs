@@ -44,7 +44,7 @@
 //!   lagg the `a` end leaves.
 
 use crate::abi::{self, IFCAP_LINKSTATE, IFCAP_LRO, IFCAP_RXCSUM, IFCAP_RXCSUM_IPV6};
-use crate::domain::event::{DevdEvent, IfnetEventKind};
+use crate::domain::event::IfnetEventKind;
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
 use crate::kernel::Errno;
 
@@ -248,40 +248,13 @@ impl SimKernel {
         Ok(())
     }
 
-    /// `ifconfig IF name NEW`: SIOCSIFNAME, `if_rename`: ENXIO for no such
-    /// interface, nothing for the same name, EEXIST for a name in use;
-    /// else the departure event with IFF_RENAMING set (lagg keeps a port
-    /// that is only renamed: `lagg_port_ifdetach` returns early), the new
-    /// name, and `IFNET OLD RENAME name=NEW`.
+    /// `ifconfig IF name NEW`: SIOCSIFNAME ([`SimKernel::if_rename`]: a
+    /// lagg keeps a port that is only renamed), for the harness; the
+    /// oracle's record of a lagg's address follows a renamed lagg.
     pub fn rename(&mut self, name: &IfName, new: &IfName) -> Result<(), Errno> {
-        if !self.ifnets.contains_key(name) {
-            return Err(Errno::ENXIO);
-        }
-        if name == new {
-            return Ok(());
-        }
-        if self.ifnets.contains_key(new) {
-            return Err(Errno::EEXIST);
-        }
-        if let Some(mut ifn) = self.ifnets.remove(name) {
-            ifn.name = new.clone();
-            self.ifnets.insert(new.clone(), ifn);
-        }
-        for l in self.ifnets.values_mut().filter_map(|i| i.lagg.as_mut()) {
-            for p in l.ports.iter_mut().filter(|p| &p.name == name) {
-                p.name = new.clone();
-            }
-            if l.primary.as_ref() == Some(name) {
-                l.primary = Some(new.clone());
-            }
-        }
+        self.if_rename(name, new)?;
         if let Some(mac) = self.lagg_mac_last.remove(name) {
             self.lagg_mac_last.insert(new.clone(), mac);
-        }
-        if self.emitting {
-            let mut ev = DevdEvent::ifnet(name, IfnetEventKind::Rename);
-            ev.data.push(("name".to_owned(), new.to_string()));
-            self.events.push(ev);
         }
         Ok(())
     }
@@ -411,7 +384,7 @@ mod tests {
         let lagg = k.lagg_status(&n("lagg0")).unwrap();
         assert!(lagg.has_port(&n("lan0")));
         assert_eq!(lagg.primary(), Some(&n("lan0")));
-        let mut want = DevdEvent::ifnet(&n("em0"), IfnetEventKind::Rename);
+        let mut want = crate::domain::event::DevdEvent::ifnet(&n("em0"), IfnetEventKind::Rename);
         want.data.push(("name".into(), "lan0".into()));
         assert_eq!(k.take_events(), vec![want]);
         assert_eq!(k.rename(&n("lan0"), &n("wlan0")), Err(Errno::EEXIST));
