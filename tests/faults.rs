@@ -349,6 +349,14 @@ impl Kernel for Undoing {
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         self.0.restart_wpa_supplicant(wlan)
     }
+    fn recreate_vap(
+        &mut self,
+        wlan: &IfName,
+        parent: &IfName,
+        mac: MacAddr,
+    ) -> Result<(), KernelError> {
+        self.0.recreate_vap(wlan, parent, mac)
+    }
     fn lagg_module(&mut self) -> Result<LaggModule, KernelError> {
         self.0.lagg_module()
     }

@@ -13,7 +13,9 @@
 //! and the lagg's MAC are one address (the AP drops frames from a source
 //! that did not associate; the 4-way handshake runs with
 //! wpa_supplicant's address); on an open network `iv_myaddr` is the
-//! lagg's MAC.
+//! lagg's MAC. Either way the radio itself must use that address too: a
+//! radio that kept its creation address (its class, [`super::net80211`])
+//! carries nothing under the lagg's, whatever `ifconfig` shows.
 
 use crate::domain::model::{IfKind, IfName, MacAddr};
 
@@ -41,6 +43,7 @@ impl SimKernel {
         };
         match &ifn.vap {
             None => true,
+            Some(vap) if vap.radio != mac => false,
             Some(vap) if vap.open => vap.air == mac,
             Some(vap) => vap.air == mac && vap.wpa == Some(mac),
         }

@@ -21,11 +21,20 @@
 //! | `assoc` | wlan | seconds from being (re)started with the AP in reach to LINK_UP (default 2.0) |
 //! | `wpa_ctrl` | wlan | wpa_supplicant has a control socket (default true; false: it cannot say its address) |
 //!
+//! A radio's class is a `[[machine.radio]]` table: `name` (the radio, as
+//! wlans' `parent` names it) and `lladdr`, how its driver takes a new
+//! address: `native` (net80211's rules, the default), `while-down` (only
+//! an address set while the vap is down) or `at-create` (only the
+//! creation address, `wlanaddr`); see [`super::net80211`]. The radio is
+//! one of the machine's 802.11 devices whether or not a vap names it.
+//!
 //! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
 //! identical kernel; a scenario may use them too): `index` (if_index),
 //! `hwaddr`, `lladdr` (current address, set after the ports are replayed),
-//! `mtu`, `capenable` (if_capenable, default all of `capabilities`), wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
-//! read, `"none"` = not running), lagg `primary`, `saved_mac = { port = MAC }`
+//! `mtu`, `capenable` (if_capenable, default all of `capabilities`), wlan `air_mac` (iv_myaddr), `radio_mac` (the address the
+//! radio uses, default `air_mac`), `wpa_mac` (address wpa_supplicant
+//! read, `"none"` = not running), `wpa_failures` (its consecutive failed
+//! connections, default 0), lagg `primary`, `saved_mac = { port = MAC }`
 //! (lp_lladdr), `saved_caps = { port = BITS }` (lp_ifcapenable) and `link_state` (`unknown`/`down`/`up` for a port-less
 //! lagg; `unknown` for an interface attached after the machine was built
 //! whose driver has not reported a link yet, see `ifnet::refresh_link`).
@@ -58,13 +67,14 @@ use serde::{Deserialize, Serialize};
 
 use super::if_lagg::Lagg;
 use super::ifnet::{Ifnet, ETHER_CAPS};
-use super::net80211::{factory_mac, Vap};
+use super::net80211::{factory_mac, Vap, VapTemplate};
 use super::{SimError, SimKernel};
 use crate::abi::ETHERMTU;
 use crate::domain::config::Location;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr};
 use crate::domain::text;
+use crate::domain::wifi_driver::LladdrClass;
 
 /// The `[machine]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -94,6 +104,10 @@ pub struct Machine {
     /// devd events emitted and not yet taken, as devctl lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
+    /// `[[machine.radio]]`: radios and how their drivers take a new
+    /// address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radio: Option<Vec<MachineRadio>>,
     #[serde(default)]
     pub interface: Vec<MachineInterface>,
     /// The machine's files: absolute path → text (the `[machine.files]`
@@ -104,6 +118,16 @@ pub struct Machine {
 
 mod value;
 pub use value::{Seconds, WpaMac};
+
+/// One `[[machine.radio]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineRadio {
+    pub name: IfName,
+    /// `native` (default), `while-down` or `at-create`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lladdr: Option<String>,
+}
 
 fn yes() -> bool {
     true
@@ -161,6 +185,12 @@ pub struct MachineInterface {
     /// Extra, wlan: the address wpa_supplicant read, or "none".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wpa_mac: Option<WpaMac>,
+    /// Extra, wlan: the address the radio uses (default `air_mac`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radio_mac: Option<MacAddr>,
+    /// Extra, wlan: wpa_supplicant's consecutive failed connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpa_failures: Option<u32>,
     /// Extra, lagg: sc_primary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<IfName>,
@@ -212,6 +242,8 @@ impl MachineInterface {
             mtu: None,
             air_mac: None,
             wpa_mac: None,
+            radio_mac: None,
+            wpa_failures: None,
             primary: None,
             link_state: None,
             saved_mac: None,
@@ -308,6 +340,23 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     };
     k.radios.extend(m.radios.iter().flatten().cloned());
+    let mut classed = BTreeSet::new();
+    for r in m.radio.iter().flatten() {
+        let class = match r.lladdr.as_deref() {
+            None => LladdrClass::Native,
+            Some(word) => word
+                .parse()
+                .map_err(|e| SimError::new(format!("machine: radio {}: lladdr {e}", r.name)))?,
+        };
+        if !classed.insert(r.name.clone()) {
+            return Err(SimError::new(format!("machine: radio {}: listed twice", r.name)));
+        }
+        // Native is the default: only the other classes are kept.
+        if class != LladdrClass::Native {
+            k.radio_lladdr.insert(r.name.clone(), class);
+        }
+        k.radios.insert(r.name.clone());
+    }
     k.absent_radios.extend(m.absent_radios.iter().flatten().cloned());
     k.securelevel = m.securelevel.unwrap_or(-1);
     k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
@@ -367,6 +416,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             ("security", mi.security.is_some()),
             ("air_mac", mi.air_mac.is_some()),
             ("wpa_mac", mi.wpa_mac.is_some()),
+            ("radio_mac", mi.radio_mac.is_some()),
+            ("wpa_failures", mi.wpa_failures.is_some()),
             ("assoc", mi.assoc.is_some()),
             ("wpa_ctrl", mi.wpa_ctrl.is_some()),
             ("wpa_disabled", mi.wpa_disabled.is_some()),
@@ -508,12 +559,19 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     capabilities: 0,
                     caps: 0,
                     vap: Some(Vap {
-                        parent,
-                        air: mac,
                         wpa: Some(mac),
-                        open: mi.security.as_deref() == Some("open"),
-                        ctrl: mi.wpa_ctrl.unwrap_or(true),
                         disabled: mi.wpa_disabled.unwrap_or(false),
+                        failures: mi.wpa_failures.unwrap_or(0),
+                        ..Vap::new(
+                            &parent,
+                            mac,
+                            VapTemplate {
+                                medium: mi.link,
+                                open: mi.security.as_deref() == Some("open"),
+                                ctrl: mi.wpa_ctrl.unwrap_or(true),
+                                link_delay: None,
+                            },
+                        )
                     }),
                     lagg: None,
                     link_due: None,
@@ -625,6 +683,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             if let Some(v) = mi.air_mac {
                 vap.air = v;
             }
+            vap.radio = mi.radio_mac.unwrap_or(vap.air);
             if let Some(v) = mi.wpa_mac {
                 vap.wpa = v.mac();
             }
@@ -768,7 +827,9 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
             mi.parent = Some(v.parent.clone());
             mi.security = v.open.then(|| "open".to_owned());
             mi.air_mac = Some(v.air);
+            mi.radio_mac = (v.radio != v.air).then_some(v.radio);
             mi.wpa_mac = Some(WpaMac::from(v.wpa));
+            mi.wpa_failures = (v.failures != 0).then_some(v.failures);
             mi.wpa_ctrl = (!v.ctrl).then_some(false);
             mi.wpa_disabled = v.disabled.then_some(true);
             mi.assoc = ifn.link_delay.map(Seconds);
@@ -787,6 +848,14 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
             None
         } else {
             Some(k.absent_radios.iter().cloned().collect())
+        },
+        radio: {
+            let classes: Vec<MachineRadio> = k
+                .radio_lladdr
+                .iter()
+                .map(|(name, c)| MachineRadio { name: name.clone(), lladdr: Some(c.to_string()) })
+                .collect();
+            (!classes.is_empty()).then_some(classes)
         },
         events: if k.events.is_empty() {
             None
