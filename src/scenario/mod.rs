@@ -38,7 +38,7 @@ use crate::run::apply::Outcome;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
 use crate::run::state::MemoryStore;
-use crate::run::{pending, Report as RunReport};
+use crate::run::{pending_with, Report as RunReport};
 use crate::sim::{Happening, Machine, RcConf, SimKernel};
 
 /// The scenario `lagghook simulate` runs without a file: a laptop's day.
@@ -377,7 +377,7 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
     }
     if lagghook.is_some() {
         // A second run right after any run plans nothing.
-        match pending(&mut kernel, &scenario.config, &store.macs) {
+        match pending_for(&mut kernel, &scenario.config, &store) {
             Ok(again) if !again.is_empty() => report.end_failed.push(format!(
                 "end state is not converged; reconcile would still run: {}",
                 again.actions.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("; ")
@@ -650,10 +650,22 @@ fn check(
     }
 }
 
+/// What a run would do now, remembering what `store` holds of earlier
+/// runs (the identities, and what they did about vaps and their
+/// wpa_supplicants).
+fn pending_for(
+    kernel: &mut SimKernel,
+    config: &Config,
+    store: &MemoryStore,
+) -> Result<crate::domain::plan::Plan, crate::kernel::KernelError> {
+    let wpa = store.state.as_ref().map(|s| s.wpa.clone()).unwrap_or_default();
+    pending_with(kernel, config, &store.macs, &wpa)
+}
+
 /// `Ok` when a reconcile would plan nothing and every configured lagg with
 /// a port that could carry carries traffic; else why not.
 fn converged(config: &Config, kernel: &mut SimKernel, store: &MemoryStore) -> Result<(), String> {
-    let plan = pending(kernel, config, &store.macs).map_err(|e| e.to_string())?;
+    let plan = pending_for(kernel, config, store).map_err(|e| e.to_string())?;
     if !plan.is_empty() {
         let actions: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
         return Err(format!("a reconcile would still run: {}", actions.join("; ")));
