@@ -76,6 +76,11 @@ pub fn fold(
     }
     if is.is_some() && was != is {
         state.online_since = Some(now);
+    } else if is.is_some() && state.online_since.is_none() {
+        // Online already when first seen (the first run after a boot, or
+        // one triggered by the port's own LINK_UP): online since now at
+        // the latest.
+        state.online_since = Some(now);
     }
     // The line that a flap replaces or drops, and what replaces it.
     let (drop, instead) = match (was, is) {
