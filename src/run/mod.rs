@@ -25,6 +25,7 @@ use crate::domain::model::{IfKind, IfName, Interface, Snapshot, WpaAddress};
 use crate::domain::plan::{
     plan, plan_with, Action, Group, Plan, RememberedMacs, Scope, WpaRefresh, WpaRefreshes,
 };
+use crate::domain::text;
 use crate::domain::transition::{describe, LaggView};
 use crate::domain::vap;
 use crate::kernel::{Kernel, KernelError};
@@ -199,7 +200,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     let mut report = Report::default();
     let mut unfinished = None;
     // Laggs whose address this run set back: their `MAC a -> b` transition
-    // is the "re-applied" line already logged, not a second one.
+    // is the "MAC … set" line already logged, not a second one.
     let mut readdressed: BTreeSet<IfName> = BTreeSet::new();
     for round_number in 1..=MAX_ROUNDS + 1 {
         let untouched: BTreeSet<IfName> = waited.difference(&touched).cloned().collect();
@@ -474,10 +475,10 @@ pub fn applied_line(
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done)
             if before.interface(ifname).is_some_and(|i| i.kind == IfKind::Wlan) =>
         {
-            notice(format!("{ifname}: MAC {mac} re-applied while down (was {was})"))
+            notice(format!("{ifname}: MAC {mac} set while down (was {was})"))
         }
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
-            notice(format!("{ifname}: MAC {mac} re-applied (was {was})"))
+            notice(format!("{ifname}: MAC {mac} set (was {was})"))
         }
         (Action::RecreateVap { wlan, parent, mac, was, why }, Outcome::Done) => {
             notice(format!("{wlan}: re-created on {parent} with wlanaddr {mac} (was {was}): {why}"))
@@ -513,7 +514,9 @@ pub fn applied_line(
                 notice(format!("{ifname}: brought down"))
             }
         }
-        (action, Outcome::Failed(e)) => Some((Level::Err, format!("{e} (while: {action})"))),
+        (action, Outcome::Failed(e)) => {
+            Some((Level::Err, text::failed(&action.to_string(), &e.to_string())))
+        }
         (action, Outcome::Skipped) => {
             Some((Level::Info, format!("skipped after an earlier failure: {action}")))
         }
@@ -616,7 +619,7 @@ fn predict(
         }
         if let Some(a) = applied.iter().find(|a| matches!(a.outcome, Outcome::Failed(_))) {
             let Outcome::Failed(e) = &a.outcome else { break };
-            let end = PredictionEnd::Failed(format!("{e} (while: {})", a.action));
+            let end = PredictionEnd::Failed(text::failed(&a.action.to_string(), &e.to_string()));
             return Prediction { plans, end };
         }
         snapshot = match observe(&mut kernel, config) {
@@ -831,7 +834,7 @@ mac = "00:24:d7:00:00:03"
     }
 
     /// Proves a lagg whose address lagghook sets back is logged once, as
-    /// re-applied, not also as a `lagg0: MAC a -> b` transition.
+    /// set, not also as a `lagg0: MAC a -> b` transition.
     #[test]
     fn issue10_a_lagg_address_set_back_is_one_line() {
         let machine = format!(
@@ -843,7 +846,7 @@ mac = "00:24:d7:00:00:03"
             notices.iter().filter(|l| l.starts_with("lagg0: MAC")).collect();
         assert_eq!(
             about_lagg_mac,
-            ["lagg0: MAC 00:11:22:33:44:55 re-applied (was 00:24:d7:00:00:09)"],
+            ["lagg0: MAC 00:11:22:33:44:55 set (was 00:24:d7:00:00:09)"],
             "{notices:?}"
         );
     }
