@@ -26,7 +26,10 @@
 //!   the address). A run cannot wait, so this happens at the first event
 //!   after the grace (the cable going, at the latest). lagghook cannot
 //!   tell a refusing driver from an AP out of reach; the cost when it was
-//!   the AP is a re-creation while nothing could flow anyway.
+//!   the AP is a re-creation while nothing could flow anyway. A vap that
+//!   is the primary of a lagg with other ports is not re-created so: its
+//!   leaving would make lagg re-address, and so re-initialise, every other
+//!   port (`lagg_port_destroy`), for what may only be an AP out of reach.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -75,13 +78,14 @@ impl fmt::Display for RecreateWhy {
 /// Why a vap with this observation must be re-created, if it must: its
 /// driver takes only a creation address (or is unknown) and it was not
 /// created with `want`; or it is believed to take one set while down, but
-/// such an address did not take (see the module doc). `refreshed` says
+/// such an address did not take (see the module doc); `free_member`: it is
+/// a member whose leaving re-addresses no other port. `refreshed` says
 /// what earlier runs did to it; `waited`, whether runs have seen it up
 /// without a link for [`ASSOCIATION_GRACE_SECS`].
 fn recreate_why(
     vap: &Interface,
     want: MacAddr,
-    member: bool,
+    free_member: bool,
     wpa: Option<&WpaAddress>,
     refreshed: &WpaRefreshes,
     waited: bool,
@@ -102,7 +106,7 @@ fn recreate_why(
         Some(WpaAddress::Unknown) => refreshed.get(&vap.name).is_some_and(|r| r.mac == vap.mac),
         _ => false,
     };
-    let stuck = member && vap.up && !vap.link.is_up() && vap.mac == want && waited && speaks;
+    let stuck = free_member && vap.up && !vap.link.is_up() && vap.mac == want && waited && speaks;
     stuck.then_some(RecreateWhy::NotTaken)
 }
 
@@ -128,13 +132,16 @@ pub fn plan_recreate(
             continue;
         };
         let Some(parent) = vap.parent.clone() else { continue };
-        let member = status.has_port(port);
-        if !member && snap.lagg_of(port).is_some() {
+        // A primary with other ports: its leaving re-addresses them.
+        let free_member =
+            status.has_port(port) && !(status.primary() == Some(port) && status.ports.len() > 1);
+        if !status.has_port(port) && snap.lagg_of(port).is_some() {
             // Another lagg's port is left alone (`plan` notes it).
             continue;
         }
         let wpa = snap.wpa.get(port);
-        if let Some(why) = recreate_why(vap, want, member, wpa, refreshed, waited.contains(port)) {
+        let waited = waited.contains(port);
+        if let Some(why) = recreate_why(vap, want, free_member, wpa, refreshed, waited) {
             plan.actions.push(Action::RecreateVap {
                 wlan: port.clone(),
                 parent,
