@@ -240,7 +240,8 @@ pub fn plan(
 /// Plans one round for every lagg in `scope`; `refreshed` is what earlier
 /// runs, and earlier rounds of this one, did about stale wpa_supplicants
 /// and vap addresses; `waited` are the vaps runs have seen up without a
-/// link for `vap::ASSOCIATION_GRACE_SECS`, untouched by this run.
+/// link for `vap::ASSOCIATION_GRACE_SECS`, in a lagg that has just lost
+/// the port carrying its traffic, untouched by this run (`domain::vap`).
 pub fn plan_with(
     config: &Config,
     snapshot: &Snapshot,

@@ -23,10 +23,14 @@
 //!   a member, and that runs have seen up without a link for
 //!   [`ASSOCIATION_GRACE_SECS`] although its wpa_supplicant uses its
 //!   address, is re-created too, once (after that its creation address is
-//!   the address). A run cannot wait, so this happens at the first event
-//!   after the grace (the cable going, at the latest). lagghook cannot
-//!   tell a refusing driver from an AP out of reach; the cost when it was
-//!   the AP is a re-creation while nothing could flow anyway. A vap that
+//!   the address), in the run in which its lagg loses the port that
+//!   carried its traffic (the cable going): when the WiFi is needed. A run
+//!   cannot wait for the grace to pass, and one that finds the lagg
+//!   offline already does not act, so a settled world stays settled. A vap
+//!   stuck while its lagg was already offline (its card reset while on
+//!   WiFi) waits for the lagg's next loss. lagghook cannot tell a refusing
+//!   driver from an AP out of reach; the cost when it was the AP is a
+//!   re-creation while nothing could flow anyway. A vap that
 //!   is the primary of a lagg with other ports is not re-created so: its
 //!   leaving would make lagg re-address, and so re-initialise, every other
 //!   port (`lagg_port_destroy`), for what may only be an AP out of reach.
@@ -79,7 +83,8 @@ impl fmt::Display for RecreateWhy {
 /// driver takes only a creation address (or is unknown) and it was not
 /// created with `want`; or it is believed to take one set while down, but
 /// such an address did not take (see the module doc); `free_member`: it is
-/// a member whose leaving re-addresses no other port. `refreshed` says
+/// a member of a lagg no port carries traffic for, whose leaving
+/// re-addresses no other port. `refreshed` says
 /// what earlier runs did to it; `waited`, whether runs have seen it up
 /// without a link for [`ASSOCIATION_GRACE_SECS`].
 fn recreate_why(
@@ -115,7 +120,8 @@ fn recreate_why(
 /// planned any, in which case the rest of the lagg waits for the next
 /// round, which observes the new vaps (they join as any new port does).
 /// `waited`: the vaps runs have seen up without a link for
-/// [`ASSOCIATION_GRACE_SECS`], none of which this run has touched.
+/// [`ASSOCIATION_GRACE_SECS`], in a lagg that has just lost the port
+/// carrying its traffic, none of which this run has touched.
 pub fn plan_recreate(
     cfg: &LaggConfig,
     snap: &Snapshot,
@@ -132,9 +138,11 @@ pub fn plan_recreate(
             continue;
         };
         let Some(parent) = vap.parent.clone() else { continue };
-        // A primary with other ports: its leaving re-addresses them.
-        let free_member =
-            status.has_port(port) && !(status.primary() == Some(port) && status.ports.len() > 1);
+        // A primary with other ports: its leaving re-addresses them. And
+        // while another port carries the traffic, the WiFi is not needed.
+        let free_member = status.has_port(port)
+            && !(status.primary() == Some(port) && status.ports.len() > 1)
+            && status.active().is_none();
         if !status.has_port(port) && snap.lagg_of(port).is_some() {
             // Another lagg's port is left alone (`plan` notes it).
             continue;
@@ -255,7 +263,16 @@ mod tests {
     /// to have refused it, and it is re-created, once.
     #[test]
     fn issue19_a_native_vap_that_did_not_take_its_address_is_recreated_after_the_grace() {
-        let (config, s) = laptop("iwn0", FACTORY, EM);
+        let (config, carried) = laptop("iwn0", FACTORY, EM);
+        assert!(actions(&config, &carried, &["wlan0"]).is_empty(), "em0 carries: not needed");
+        // The cable out: lagg0 offline, the WiFi needed.
+        let mut s = carried;
+        if let Some(em0) = s.interfaces.get_mut(&n("em0")) {
+            em0.link = LinkState::Down;
+        }
+        if let Some(l) = s.laggs.get_mut(&n("lagg0")) {
+            l.ports[0].flags.active = false;
+        }
         assert!(actions(&config, &s, &[]).is_empty(), "associating, for all we know");
         let got = actions(&config, &s, &["wlan0"]);
         assert_eq!(got, [RECREATE.replace("iwlwifi0", "iwn0")]);

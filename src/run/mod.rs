@@ -17,7 +17,7 @@ pub mod log;
 /// /var/db/lagghook.
 pub mod state;
 
-use crate::domain::config::{Config, ConfigError};
+use crate::domain::config::{Config, ConfigError, LaggConfig};
 use crate::domain::event::{DevdEvent, IfnetEvent};
 use crate::domain::flap::{self, FlapState};
 use crate::domain::identity;
@@ -188,13 +188,26 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     }
 
     // Vaps runs have seen up without a link for long enough to think a
-    // re-addressed one's radio refused its address (`domain::vap`); the
-    // ones this run touches start over.
-    let waited: BTreeSet<IfName> = state
-        .unlinked
+    // re-addressed one's radio refused its address (`domain::vap`), in a
+    // lagg that has just lost the port carrying its traffic: the WiFi is
+    // needed now. The ones this run touches start over.
+    let went_offline = |lagg: &LaggConfig| {
+        let was = loaded.as_ref().and_then(|s| s.laggs.get(&lagg.name)).and_then(Option::as_ref);
+        let now = LaggView::observe(&snapshot, &lagg.name);
+        was.is_some_and(|v| v.active.is_some()) && now.is_some_and(|v| v.active.is_none())
+    };
+    let waited: BTreeSet<IfName> = config
+        .laggs
         .iter()
-        .filter(|(_, since)| ctx.now.saturating_sub(**since) >= vap::ASSOCIATION_GRACE_SECS)
-        .map(|(name, _)| name.clone())
+        .filter(|lagg| went_offline(lagg))
+        .flat_map(|lagg| lagg.ports.iter())
+        .filter(|port| {
+            state
+                .unlinked
+                .get(*port)
+                .is_some_and(|since| ctx.now.saturating_sub(*since) >= vap::ASSOCIATION_GRACE_SECS)
+        })
+        .cloned()
         .collect();
     let mut touched: BTreeSet<IfName> = BTreeSet::new();
     let mut report = Report::default();
