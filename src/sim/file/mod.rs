@@ -21,12 +21,7 @@
 //! | `assoc` | wlan | seconds from being (re)started with the AP in reach to LINK_UP (default 2.0) |
 //! | `wpa_ctrl` | wlan | wpa_supplicant has a control socket (default true; false: it cannot say its address) |
 //!
-//! A radio's class is a `[[machine.radio]]` table: `name` (the radio, as
-//! wlans' `parent` names it) and `lladdr`, how its driver takes a new
-//! address: `native` (net80211's rules, the default), `while-down` (only
-//! an address set while the vap is down) or `at-create` (only the
-//! creation address, `wlanaddr`); see [`super::net80211`]. The radio is
-//! one of the machine's 802.11 devices whether or not a vap names it.
+//! A radio's class is a `[[machine.radio]]` table ([`radio`]).
 //!
 //! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
 //! identical kernel; a scenario may use them too): `index` (if_index),
@@ -74,7 +69,6 @@ use crate::domain::config::Location;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName, LaggProto, LinkState, MacAddr};
 use crate::domain::text;
-use crate::domain::wifi_driver::LladdrClass;
 
 /// The `[machine]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -116,18 +110,10 @@ pub struct Machine {
     pub files: Option<BTreeMap<String, String>>,
 }
 
+mod radio;
 mod value;
+pub use radio::MachineRadio;
 pub use value::{Seconds, WpaMac};
-
-/// One `[[machine.radio]]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MachineRadio {
-    pub name: IfName,
-    /// `native` (default), `while-down` or `at-create`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lladdr: Option<String>,
-}
 
 fn yes() -> bool {
     true
@@ -340,23 +326,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     };
     k.radios.extend(m.radios.iter().flatten().cloned());
-    let mut classed = BTreeSet::new();
-    for r in m.radio.iter().flatten() {
-        let class = match r.lladdr.as_deref() {
-            None => LladdrClass::Native,
-            Some(word) => word
-                .parse()
-                .map_err(|e| SimError::new(format!("machine: radio {}: lladdr {e}", r.name)))?,
-        };
-        if !classed.insert(r.name.clone()) {
-            return Err(SimError::new(format!("machine: radio {}: listed twice", r.name)));
-        }
-        // Native is the default: only the other classes are kept.
-        if class != LladdrClass::Native {
-            k.radio_lladdr.insert(r.name.clone(), class);
-        }
-        k.radios.insert(r.name.clone());
-    }
+    radio::build(m.radio.iter().flatten(), &mut k)?;
     k.absent_radios.extend(m.absent_radios.iter().flatten().cloned());
     k.securelevel = m.securelevel.unwrap_or(-1);
     k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
@@ -849,14 +819,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         } else {
             Some(k.absent_radios.iter().cloned().collect())
         },
-        radio: {
-            let classes: Vec<MachineRadio> = k
-                .radio_lladdr
-                .iter()
-                .map(|(name, c)| MachineRadio { name: name.clone(), lladdr: Some(c.to_string()) })
-                .collect();
-            (!classes.is_empty()).then_some(classes)
-        },
+        radio: radio::describe(k),
         events: if k.events.is_empty() {
             None
         } else {
