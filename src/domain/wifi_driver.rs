@@ -249,6 +249,23 @@ mod tests {
         assert_eq!(driver_of(&radio("iwn0")).map(|d| d.lladdr), Some(LladdrClass::Native));
     }
 
+    /// Issue 19.1: the LinuxKPI drivers whose source was read take an
+    /// address only at creation; native ones follow net80211; a driver not
+    /// in the table has no belief (the planner re-creates its vaps).
+    #[test]
+    fn issue19_what_lagghook_believes_of_each_driver() {
+        for r in ["iwlwifi0", "rtw880", "rtw890"] {
+            assert_eq!(lladdr_class_of(&radio(r)), Some(LladdrClass::AtCreate), "{r}");
+        }
+        for r in ["iwn0", "iwm0", "ath0", "rtwn0"] {
+            assert_eq!(lladdr_class_of(&radio(r)), Some(LladdrClass::Native), "{r}");
+        }
+        assert_eq!(lladdr_class_of(&radio("bcmwl0")), None);
+        assert!(DRIVERS
+            .iter()
+            .all(|d| (d.stack == Stack::LinuxKpi) == (d.lladdr == LladdrClass::AtCreate)));
+    }
+
     #[test]
     fn the_table_is_sorted_and_has_no_twins() {
         assert!(DRIVERS.windows(2).all(|w| w[0].name < w[1].name));
