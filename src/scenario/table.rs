@@ -79,6 +79,11 @@ pub const ROWS: &[Row] = &[
         steps: 4..=4,
     },
     Row {
+        happening: "the wired port's MAC changed by hand",
+        file: "member-mac-changed-by-hand.toml",
+        steps: 1..=1,
+    },
+    Row {
         happening: "iwlwifi (address only at creation), boot without wlanaddr, then cable out",
         file: "wifi-class-at-create.toml",
         steps: 1..=2,
