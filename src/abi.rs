@@ -483,6 +483,29 @@ pub struct ieee80211req {
 /// ifconfig's `getdevicename` asks for (`sbin/ifconfig/ifieee80211.c`).
 pub const IEEE80211_IOC_IC_NAME: u16 = 210;
 
+/// `struct ieee80211_clone_params`: SIOCIFCREATE2's `ifr_data` for the
+/// wlan cloner (`wlan_clone_create` copies it in), as ifconfig's
+/// `wlan_create` fills it for `create wlandev PARENT wlanaddr MAC`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ieee80211_clone_params {
+    /// The radio (`wlandev`).
+    pub icp_parent: [u8; IFNAMSIZ],
+    /// `enum ieee80211_opmode`.
+    pub icp_opmode: u16,
+    /// `IEEE80211_CLONE_*`.
+    pub icp_flags: u16,
+    pub icp_bssid: [u8; 6],
+    /// The vap's address, used when `IEEE80211_CLONE_MACADDR` is set.
+    pub icp_macaddr: [u8; 6],
+}
+
+/// `IEEE80211_CLONE_MACADDR`: use `icp_macaddr` (ifconfig's `wlanaddr`).
+pub const IEEE80211_CLONE_MACADDR: u16 = 0x0008;
+/// `IEEE80211_M_STA` of `enum ieee80211_opmode`: a station, ifconfig's
+/// default `wlanmode`.
+pub const IEEE80211_M_STA: u16 = 1;
+
 // ---------------------------------------------------------------------------
 // sys/sys/errno.h, lib/libc/gen/errlst.c
 // ---------------------------------------------------------------------------
@@ -550,6 +573,7 @@ pub const SIOCGIFMEDIA: u64 = iowr(b'i', 56, size_of::<ifmediareq>());
 pub const SIOCSIFLLADDR: u64 = iow(b'i', 60, IFREQ);
 pub const SIOCGHWADDR: u64 = iowr(b'i', 62, IFREQ);
 pub const SIOCIFDESTROY: u64 = iow(b'i', 121, IFREQ);
+pub const SIOCSIFNAME: u64 = iow(b'i', 40, IFREQ);
 pub const SIOCIFCREATE2: u64 = iowr(b'i', 124, IFREQ);
 pub const SIOCGLAGGPORT: u64 = iowr(b'i', 140, REQPORT);
 pub const SIOCSLAGGPORT: u64 = iow(b'i', 141, REQPORT);
@@ -632,6 +656,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         SIOCGIFMEDIA,
         SIOCIFCREATE2,
         SIOCIFDESTROY,
+        SIOCSIFNAME,
         SIOCGIFMTU,
         SIOCG80211,
         SIOCGIFCAP,
@@ -669,6 +694,8 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         IEEE80211_MTU_MIN,
         IEEE80211_MTU_MAX,
         IEEE80211_IOC_IC_NAME,
+        IEEE80211_CLONE_MACADDR,
+        IEEE80211_M_STA,
         IFCAP_RXCSUM,
         IFCAP_TXCSUM,
         IFCAP_VLAN_MTU,
@@ -698,6 +725,13 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
     v.extend(layout![ifreq_buffer: length, buffer]);
     v.extend(layout![ifreq: ifr_name, ifr_ifru]);
     v.extend(layout![ieee80211req: i_name, i_type, i_val, i_len, i_data]);
+    v.extend(layout![
+        ieee80211_clone_params: icp_parent,
+        icp_opmode,
+        icp_flags,
+        icp_bssid,
+        icp_macaddr,
+    ]);
     v.extend(ifreq_members);
     v.extend(layout![
         ifmediareq: ifm_name,

@@ -71,9 +71,11 @@ const MACROS: &[&str] = &[
     "SIOCGIFMEDIA",
     "SIOCIFCREATE2",
     "SIOCIFDESTROY",
+    "SIOCSIFNAME",
     "SIOCGIFMTU",
     "SIOCG80211",
     "IEEE80211_IOC_IC_NAME",
+    "IEEE80211_CLONE_MACADDR",
     "SIOCGIFCAP",
     "IFCAP_RXCSUM",
     "IFCAP_TXCSUM",
@@ -146,6 +148,7 @@ const ENUMS: &[&str] = &[
     "LAGG_PROTO_BROADCAST",
     "LAGG_PROTO_MAX",
     "LAGG_TYPE_ETHERNET",
+    "IEEE80211_M_STA",
 ];
 
 /// `struct name: fields` → `sizeof_<struct>` and `offsetof_<struct>_<field>`.
@@ -155,6 +158,10 @@ const STRUCTS: &[(&str, &[&str])] = &[
     ("sockaddr", &["sa_len", "sa_family", "sa_data"]),
     ("ifreq_buffer", &["length", "buffer"]),
     ("ieee80211req", &["i_name", "i_type", "i_val", "i_len", "i_data"]),
+    (
+        "ieee80211_clone_params",
+        &["icp_parent", "icp_opmode", "icp_flags", "icp_bssid", "icp_macaddr"],
+    ),
     (
         "ifreq",
         &[

@@ -40,6 +40,13 @@ use super::net80211::Vap;
 use super::pseudo::Pseudo;
 use super::SimKernel;
 
+/// What a pending timer does when it fires (ties: links first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Link,
+    Deauth,
+}
+
 /// One `struct ifnet`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Ifnet {
@@ -226,16 +233,18 @@ impl SimKernel {
     /// Whether the driver can bring its link up: Ether: a running
     /// interface with its cable in. wlan: net80211 reaches RUN (and
     /// `ieee80211_notify_node_join` reports LINK_UP) with a running vap,
-    /// an AP in reach and, on a WPA network, a wpa_supplicant that can
-    /// complete the handshake ([`Vap::handshake_ok`]). It takes
+    /// an AP in reach and a station that can join ([`Vap::can_join`]);
+    /// whether the join holds is [`super::station`]'s business. It takes
     /// `link_delay` from the moment this becomes true to get there.
-    fn carrier_ready(ifn: &Ifnet) -> bool {
+    pub(super) fn carrier_ready(ifn: &Ifnet) -> bool {
         if let Some(p) = &ifn.pseudo {
             return p.carrier(ifn);
         }
         match ifn.kind {
             IfKind::Ether | IfKind::Vlan | IfKind::Other => ifn.up && ifn.medium,
-            IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
+            IfKind::Wlan => {
+                ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(|v| v.can_join(ifn.lladdr))
+            }
             IfKind::Lagg => false,
         }
     }
@@ -250,6 +259,12 @@ impl SimKernel {
             return;
         }
         ifn.link = new;
+        if new != LinkState::Up {
+            // A station that left RUN has no handshake left to fail.
+            if let Some(v) = ifn.vap.as_mut() {
+                v.deauth_due = None;
+            }
+        }
         match new {
             LinkState::Up => self.emit(name, IfnetEventKind::LinkUp),
             LinkState::Down => self.emit(name, IfnetEventKind::LinkDown),
@@ -325,13 +340,26 @@ impl SimKernel {
         ifn.link_due = None;
         if SimKernel::carrier_ready(ifn) {
             self.set_link(name, LinkState::Up);
+            if self.ifnets.get(name).is_some_and(|i| i.kind == IfKind::Wlan) {
+                self.station_joined(name);
+            }
             self.note_lagg_macs();
         }
     }
 
-    /// When the next pending link comes up (simulated ms), if any.
+    /// Every timer pending (simulated ms): a link coming up (`link_due`),
+    /// an AP deauthenticating a station ([`super::station`]).
+    fn timers(&self) -> impl Iterator<Item = (u64, u32, Timer, &IfName)> {
+        self.ifnets.values().flat_map(|i| {
+            let link = i.link_due.map(|d| (d, i.index, Timer::Link, &i.name));
+            let deauth = i.vap.as_ref().and_then(|v| v.deauth_due);
+            link.into_iter().chain(deauth.map(|d| (d, i.index, Timer::Deauth, &i.name)))
+        })
+    }
+
+    /// When the next pending timer fires (simulated ms), if any.
     pub fn next_due(&self) -> Option<u64> {
-        self.ifnets.values().filter_map(|i| i.link_due).min()
+        self.timers().map(|(d, ..)| d).min()
     }
 
     /// Simulated time, ms.
@@ -345,24 +373,28 @@ impl SimKernel {
     pub fn advance(&mut self, to: u64) {
         loop {
             let next = self
-                .ifnets
-                .values()
-                .filter_map(|i| i.link_due.map(|d| (d, i.index, i.name.clone())))
-                .filter(|(d, _, _)| *d <= to)
-                .min();
-            let Some((due, _, name)) = next else { break };
+                .timers()
+                .filter(|(d, ..)| *d <= to)
+                .min()
+                .map(|(d, _, timer, name)| (d, timer, name.clone()));
+            let Some((due, timer, name)) = next else { break };
             self.now = self.now.max(due);
-            self.link_timer(&name);
+            match timer {
+                Timer::Link => self.link_timer(&name),
+                Timer::Deauth => self.ap_deauth(&name),
+            }
         }
         self.now = self.now.max(to);
     }
 
     /// Runs the clock until nothing is pending: every link that can come
-    /// up has.
+    /// up has. A station that cannot finish its handshake would retry for
+    /// ever; it is left between two tries ([`super::station`]).
     pub fn settle(&mut self) {
-        while let Some(due) = self.next_due() {
+        while let Some(due) = self.next_settling_due() {
             self.advance(due);
         }
+        self.quiesce_flapping();
     }
 
     /// The driver's media status changed (cable in or out, AP in or out of

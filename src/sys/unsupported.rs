@@ -58,6 +58,9 @@ impl Kernel for UnsupportedKernel {
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::RestartWpaSupplicant, Some(wlan)))
     }
+    fn recreate_vap(&mut self, wlan: &IfName, _: &IfName, _: MacAddr) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::RecreateVap, Some(wlan)))
+    }
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         Err(KernelError::unsupported(Op::GetWpaAddress, Some(wlan)))
     }
