@@ -583,6 +583,24 @@ pub const SIOCSLAGG: u64 = iow(b'i', 144, REQALL);
 pub const SIOCGLAGGOPTS: u64 = iowr(b'i', 152, size_of::<lagg_reqopts>());
 pub const SIOCG80211: u64 = iowr(b'i', 235, size_of::<ieee80211req>());
 
+// sys/dev/wtap/if_wtapioctl.h: wtap(4)'s control device, /dev/wtapctl
+// (`wtap_ioctl` in sys/dev/wtap/if_wtap_module.c; read in
+// sobomax/freebsd14_vendor @ 0f7ff3427c99afe8b7a0ccf8638dc10aed02c3f8 and
+// fel1x-developer/freebsd-src @ 2d614aa2fe3e037bd11d351b0b5cfda776e65814,
+// the same in both). The argument is an `int`, the radio's id: `new_wtap`
+// and `free_wtap` (sys/dev/wtap/wtap_hal/hal.c) index `hal_devs[id]` and
+// `mac_pool[id]` without a range check, so an id outside 0..WTAP_RADIOS is
+// never issued (tools/tools/wtap/wtap/wtap.c checks `id >= 0 && id < 64`).
+// The kernel answers EINVAL for an id that exists (create) or does not
+// (delete). The header is not installed in /usr/include, so zig's FreeBSD
+// headers lack it: tests/abi.rs checks these with FreeBSD's own `_IOW`
+// from <sys/ioccom.h> on the header's arguments.
+pub const WTAPIOCTLCRT: u64 = iow(b'W', 1, size_of::<c_int>());
+pub const WTAPIOCTLDEL: u64 = iow(b'W', 2, size_of::<c_int>());
+/// How many wtap radios there can be (`MAX_NBR_WTAP`, the size of
+/// `hal_devs` and of `new_wtap`'s `mac_pool`).
+pub const WTAP_RADIOS: i32 = 64;
+
 // `ioc` masks the length to 13 bits like the C macro; none of ours may
 // need more, or its request number would silently name a shorter struct.
 const _: () = assert!(IFREQ < IOCPARM_MAX && REQALL < IOCPARM_MAX && REQPORT < IOCPARM_MAX);

@@ -377,13 +377,19 @@ fn zig_available() -> bool {
 /// Compiles the probe for every target (in parallel: about a second in
 /// all) and returns each target's values.
 fn header_values(dir: &Path) -> Vec<(&'static str, BTreeMap<String, u64>)> {
+    compiled(dir, "probe", &probe_source())
+}
+
+/// Compiles `source` (as `NAME.c` in `dir`) for every target and returns
+/// each target's values.
+fn compiled(dir: &Path, name: &str, source: &str) -> Vec<(&'static str, BTreeMap<String, u64>)> {
     std::fs::create_dir_all(dir).expect("create probe dir");
-    let src = dir.join("probe.c");
-    std::fs::write(&src, probe_source()).expect("write probe.c");
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, source).expect("write the probe");
     let jobs: Vec<(&str, PathBuf, std::process::Child)> = TARGETS
         .iter()
         .map(|t| {
-            let asm = dir.join(format!("probe-{t}.s"));
+            let asm = dir.join(format!("{name}-{t}.s"));
             let child = Command::new("python3")
                 .args(["-m", "ziglang", "cc", "-target", t, "-S", "-O0", "-g0", "-w", "-o"])
                 .arg(&asm)
@@ -463,6 +469,31 @@ fn abi_matches_freebsd_headers() {
         dir.display(),
         problems.join("\n  ")
     );
+}
+
+/// Proves wtap(4)'s two requests are what `sys/dev/wtap/if_wtapioctl.h`
+/// defines: `_IOW('W', 1, int)` and `_IOW('W', 2, int)`. zig's FreeBSD
+/// headers have no `dev/wtap/` (it is a kernel header, not installed in
+/// /usr/include), so the probe spells the header's two lines out and lets
+/// FreeBSD's own `_IOW` from <sys/ioccom.h> encode them.
+#[test]
+fn wtap_requests_are_if_wtapioctl_h() {
+    if !zig_available() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install ziglang");
+        eprintln!("notice: skipping the wtap request check: no python3 -m ziglang");
+        return;
+    }
+    let source = "#include <sys/types.h>\n#include <sys/ioccom.h>\n\
+                  #define WTAPIOCTLCRT _IOW('W', 1, int)\n\
+                  #define WTAPIOCTLDEL _IOW('W', 2, int)\n\
+                  __attribute__((used)) const unsigned long long abi__WTAPIOCTLCRT = WTAPIOCTLCRT;\n\
+                  __attribute__((used)) const unsigned long long abi__WTAPIOCTLDEL = WTAPIOCTLDEL;\n";
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-probe");
+    for (target, values) in compiled(&dir, "wtap", source) {
+        assert_eq!(values.get("WTAPIOCTLCRT"), Some(&abi::WTAPIOCTLCRT), "{target}");
+        assert_eq!(values.get("WTAPIOCTLDEL"), Some(&abi::WTAPIOCTLDEL), "{target}");
+    }
+    assert_eq!(abi::WTAPIOCTLCRT, 0x8004_5701);
 }
 
 /// Proves the pure-Rust `_IOC` encoding on the published vector (SIOCGLAGG

@@ -26,6 +26,12 @@ pub use freebsd::RouteSocket;
 
 #[cfg(not(target_os = "freebsd"))]
 mod unsupported;
+/// wtap(4)'s control device, for the conformance harness.
+#[cfg(target_os = "freebsd")]
+pub use freebsd::wtap;
+
+#[cfg(not(target_os = "freebsd"))]
+pub use unsupported::wtap;
 #[cfg(not(target_os = "freebsd"))]
 pub use unsupported::RouteSocket;
 #[cfg(not(target_os = "freebsd"))]

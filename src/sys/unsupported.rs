@@ -84,3 +84,22 @@ impl RouteSocket {
         Ok(Vec::new())
     }
 }
+
+/// Stands in for wtap(4)'s control device: only FreeBSD has one.
+pub mod wtap {
+    use std::io;
+
+    fn none() -> io::Error {
+        io::Error::new(io::ErrorKind::Unsupported, "no wtap(4) on this OS")
+    }
+
+    /// Always `Unsupported`.
+    pub fn create(_id: i32) -> io::Result<()> {
+        Err(none())
+    }
+
+    /// Always `Unsupported`.
+    pub fn delete(_id: i32) -> io::Result<()> {
+        Err(none())
+    }
+}

@@ -24,6 +24,8 @@
 
 mod ifaddrs;
 mod route_socket;
+/// wtap(4) radios, for the conformance harness.
+pub mod wtap;
 
 pub use route_socket::RouteSocket;
 
