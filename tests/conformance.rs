@@ -14,10 +14,10 @@
 //! signals in its main thread).
 
 use lagghook::conformance::bodies::{self, BodyResult};
-use lagghook::conformance::command::{compare_all, parse, run_with_host};
+use lagghook::conformance::command::{compare_all, compare_host, parse, run_with_host};
 use lagghook::conformance::jail::{exit, FreeBsdHost};
 use lagghook::conformance::report::{ask, play};
-use lagghook::conformance::sequence::{probes, Sequence};
+use lagghook::conformance::sequence::{host_probes, probes, Sequence};
 use lagghook::conformance::step::{Outcome, Step};
 use lagghook::conformance::world::{SimWorld, World, WorldError};
 use lagghook::domain::event::DevdEvent;
@@ -27,7 +27,7 @@ use lagghook::kernel::Kernel;
 /// the one that cannot run yet (issue 20's network check) as skipped.
 #[test]
 fn every_body_passes_on_the_simulator() {
-    for body in bodies::all() {
+    for body in bodies::all().into_iter().chain(bodies::host()) {
         let got = bodies::run_body(&body, &mut SimWorld::new());
         if body.name.contains("network check") {
             assert!(matches!(got, BodyResult::Skipped(_)), "{}: {got:?}", body.name);
@@ -39,7 +39,8 @@ fn every_body_passes_on_the_simulator() {
 
 /// The simulator's answer to probe `n` (0-based), as the report prints it.
 fn sim_answer(n: usize) -> Vec<String> {
-    let probe = &probes()[n];
+    let all: Vec<_> = probes().into_iter().chain(host_probes()).collect();
+    let probe = &all[n];
     ask(probe, &mut SimWorld::new(), &mut SimWorld::new()).unwrap().sim
 }
 
@@ -73,7 +74,7 @@ fn the_simulator_answers_the_probes_as_its_code_says() {
     let a = sim_answer(3);
     assert!(a[0].ends_with("events lagg0 LINK_DOWN"), "{a:?}");
     assert!(a[1].contains("link no carrier mtu 1500 ether 00:00:00:00:00:00 caps=-/-"), "{a:?}");
-    // 5. A vap takes `ether` up or down; wlanaddr at creation.
+    // 5. (host-wide) A vap takes `ether` up or down; wlanaddr at creation.
     let a = sim_answer(4);
     assert!(a[0].contains("ether 02:00:5e:10:00:0a"), "{a:?}");
     assert!(a[1].contains("ether 02:00:5e:10:00:0b"), "{a:?}");
@@ -134,6 +135,58 @@ fn a_world_that_differs_is_reported_at_the_step() {
     let text = report.render_brief();
     assert!(text.contains("DIFFERENCE link events: kernel"), "{text}");
     assert!(text.contains("summary:"), "{text}");
+}
+
+/// The simulator with a devd that starts but never hands an event to
+/// lagghook-devd: a wrong devd, or rules that match nothing.
+struct DeafDevd(SimWorld);
+
+impl World for DeafDevd {
+    fn label(&self) -> &'static str {
+        "kernel"
+    }
+    fn reset(&mut self) -> Result<(), WorldError> {
+        self.0.reset()
+    }
+    fn apply(&mut self, step: &Step) -> Result<Outcome, WorldError> {
+        self.0.apply(step)
+    }
+    fn settle(&mut self) {
+        self.0.settle()
+    }
+    fn kernel(&mut self) -> &mut dyn Kernel {
+        self.0.kernel()
+    }
+    fn take_events(&mut self) -> Result<Vec<DevdEvent>, WorldError> {
+        self.0.take_events()
+    }
+    fn transient(&self) -> &std::collections::BTreeMap<String, String> {
+        self.0.transient()
+    }
+    fn devd_start(&mut self, _: &lagghook::domain::config::Config, _: &str) -> Outcome {
+        Outcome::Done
+    }
+}
+
+/// Proves the body with a real devd checks what devd's lagghook-devd did,
+/// not what the harness did: on the simulator's devd it passes (above);
+/// with a devd that runs nothing, no lagg is built and it fails saying so;
+/// and the host-wide part, simulator against simulator, plays the wtap
+/// sequence to its end and differs nowhere.
+#[test]
+fn the_devd_body_fails_when_devd_runs_nothing() {
+    let devd = bodies::host().into_iter().find(|b| b.name.contains("devd")).unwrap();
+    match bodies::run_body(&devd, &mut DeafDevd(SimWorld::new())) {
+        BodyResult::Failed(why) => assert!(why.contains("builds lagg4217"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let r = compare_host(&mut SimWorld::new(), &mut SimWorld::new(), vec![]).unwrap();
+    assert_eq!(r.differences(), 0, "{}", r.render());
+    assert!(r.sequences.iter().all(|s| s.skipped.is_none()), "{}", r.render());
+    assert_eq!(r.bodies.len(), 2);
+    assert!(r.render().starts_with(
+        "lagghook differential conformance report (the host-wide part, --disposable-host)"
+    ));
 }
 
 /// Proves the command refuses to start where it cannot create a vnet jail

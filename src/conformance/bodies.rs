@@ -8,6 +8,8 @@
 //! lagghook configures them itself. A body returns what it found wrong;
 //! it never panics.
 
+use std::time::{Duration, Instant};
+
 use crate::domain::config::Config;
 use crate::domain::model::{IfName, MacAddr};
 use crate::domain::plan::Scope;
@@ -23,6 +25,22 @@ use super::world::World;
 pub const IDENTITY: &str = "02:00:5e:10:00:01";
 /// The configuration the bodies run lagghook with.
 pub const CONFIG: &str = "[lagg0]\nports = [\"lhc0\", \"lhc1\"]\nmac = \"02:00:5e:10:00:01\"\n";
+
+/// The lagg of the body with a real devd, which runs in the host's vnet:
+/// a name of its own there (the host-wide part refuses to start while the
+/// host has a lagg, or its rc.conf names this one).
+pub const DEVD_LAGG: &str = "lagg4217";
+/// The configuration devd's lagghook-devd runs with in that body.
+pub const DEVD_CONFIG: &str =
+    "[lagg4217]\nports = [\"lhc0\", \"lhc1\"]\nmac = \"02:00:5e:10:00:01\"\n";
+/// How long a real devd may take to have lagghook-devd repair what a step
+/// did. devd runs one action at a time, and the actions lagghook's rules
+/// chain run first: on a host whose rc.conf has `ifconfig_DEFAULT="DHCP"`
+/// (FreeBSD's VM images), `service dhclient quietstart lhc0` runs a
+/// dhclient in the foreground that waits for a lease no one sends until
+/// its `timeout` (60 s, `sbin/dhclient/clparse.c`), and so does the stock
+/// rule for the lagg's own LINK_UP.
+pub const DEVD_DEADLINE: Duration = Duration::from_secs(300);
 
 /// How a body ended in one world.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -265,7 +283,107 @@ fn network_check_against_a_gateway_jail(_world: &mut dyn World) -> Result<(), St
     ))
 }
 
-/// Every body, in order.
+/// devd(8) running the rules `lagghook devd-conf` writes for
+/// [`DEVD_CONFIG`], over FreeBSD's stock rules: its lagghook-devd builds
+/// the lagg from two bare ports, a port destroyed and re-created with its
+/// factory MAC rejoins with the identity, and the preferred port is
+/// primary and active again after its cable was out. Nothing but devd
+/// runs lagghook here. Host-wide (devd reads the default vnet's events
+/// only), so the kernel half needs `--disposable-host`.
+fn devd_runs_the_rules(world: &mut dyn World) -> Result<(), Stop> {
+    let config = Config::parse(DEVD_CONFIG, "conformance-devd.toml".as_ref())
+        .map_err(|e| Stop::Failed(e.to_string()))?;
+    match world.devd_start(&config, DEVD_CONFIG) {
+        Outcome::Done => {}
+        Outcome::Refused(e) => return Err(Stop::Failed(format!("devd did not start: {e}"))),
+        Outcome::Skipped(why) => return Err(Stop::Skipped(why)),
+    }
+    let result = devd_repairs(world, &config);
+    world.devd_stop();
+    result
+}
+
+fn devd_repairs(world: &mut dyn World, config: &Config) -> Result<(), Stop> {
+    attach(world, "lhc0")?;
+    attach(world, "lhc1")?;
+    until(world, "devd's lagghook-devd builds lagg4217 from lhc0 and lhc1", shaped)?;
+    step(world, "destroy lhc1")?;
+    attach(world, "lhc1")?;
+    until(world, "lhc1, destroyed and re-created, rejoins with the identity", shaped)?;
+    step(world, "close lhc0")?;
+    until(world, "lhc1 carries with lhc0's cable out", |w| devd_active(w) == Some("lhc1".into()))?;
+    step(world, "open lhc0")?;
+    until(world, "lhc0 carries again with its cable in", |w| {
+        shaped(w) && devd_active(w) == Some("lhc0".into())
+    })?;
+    let again = pending(world.kernel(), config, &Default::default())
+        .map_err(|e| Stop::Failed(e.to_string()))?;
+    ensure(again.is_empty(), || format!("after devd, a run would still do:\n{again}"))
+}
+
+/// Lets devd work until `ok` holds: at once on the simulator, within
+/// [`DEVD_DEADLINE`] on the kernel.
+fn until(
+    world: &mut dyn World,
+    what: &str,
+    mut ok: impl FnMut(&mut dyn World) -> bool,
+) -> Result<(), Stop> {
+    let start = Instant::now();
+    loop {
+        let more = world.devd_pump().map_err(|e| Stop::Failed(format!("{what}: {e}")))?;
+        if ok(world) {
+            return Ok(());
+        }
+        if world.interrupted() {
+            return Err(Stop::Failed(format!("{what}: stopped by a signal")));
+        }
+        if !more || start.elapsed() > DEVD_DEADLINE {
+            let waited = start.elapsed().as_secs();
+            return Err(Stop::Failed(format!("{what}: not so after {waited} s: {}", shape(world))));
+        }
+    }
+}
+
+/// lagg4217 as the devd body wants it: lhc0 and lhc1 in that order, lhc0
+/// primary, the identity on the lagg and both ports.
+fn shaped(world: &mut dyn World) -> bool {
+    let Ok(lagg) = name(DEVD_LAGG) else { return false };
+    let Ok(status) = world.kernel().lagg_status(&lagg) else { return false };
+    let ports: Vec<&str> = status.ports.iter().map(|p| p.name.as_str()).collect();
+    if ports != ["lhc0", "lhc1"] || status.primary().map(IfName::as_str) != Some("lhc0") {
+        return false;
+    }
+    [DEVD_LAGG, "lhc0", "lhc1"]
+        .iter()
+        .all(|n| mac_of(world, n).is_ok_and(|m| m.to_string() == IDENTITY))
+}
+
+fn devd_active(world: &mut dyn World) -> Option<String> {
+    let status = world.kernel().lagg_status(&name(DEVD_LAGG).ok()?).ok()?;
+    status.ports.iter().find(|p| p.flags.active).map(|p| p.name.to_string())
+}
+
+/// What the devd body found, for its failure line.
+fn shape(world: &mut dyn World) -> String {
+    let lagg = match name(DEVD_LAGG).map(|l| world.kernel().lagg_status(&l)) {
+        Ok(Ok(s)) => {
+            let ports: Vec<String> = s
+                .ports
+                .iter()
+                .map(|p| format!("{}{}", p.name, if p.flags.active { "<ACTIVE>" } else { "" }))
+                .collect();
+            format!("{DEVD_LAGG} laggports [{}]", ports.join(" "))
+        }
+        _ => format!("no {DEVD_LAGG}"),
+    };
+    let macs: Vec<String> = [DEVD_LAGG, "lhc0", "lhc1"]
+        .iter()
+        .filter_map(|n| mac_of(world, n).ok().map(|m| format!("{n} {m}")))
+        .collect();
+    format!("{lagg}; {}", macs.join(", "))
+}
+
+/// Every body the jail runs, in order.
 pub fn all() -> Vec<Body> {
     vec![
         Body { name: "builds the lagg", run: builds_the_lagg },
@@ -283,10 +401,18 @@ pub fn all() -> Vec<Body> {
             name: "if_lagg found, and loading it again is a no-op",
             run: lagg_module_is_found_and_reloading_is_a_no_op,
         },
-        Body { name: "if_lagg missing", run: if_lagg_missing_is_loaded },
         Body {
             name: "the network check against a vnet jail acting as the gateway",
             run: network_check_against_a_gateway_jail,
         },
+    ]
+}
+
+/// The host-wide bodies, in order: in a jail they are skipped; the
+/// host-wide part (`--disposable-host`) runs them in the host's vnet.
+pub fn host() -> Vec<Body> {
+    vec![
+        Body { name: "if_lagg missing", run: if_lagg_missing_is_loaded },
+        Body { name: "a real devd runs lagghook's rules", run: devd_runs_the_rules },
     ]
 }

@@ -12,16 +12,23 @@
 //! - `--report FILE`: also write the report there;
 //! - `--brief`: print only the steps that differ, and the answers;
 //! - `--disposable-host`: on a machine you can throw away, also run what
-//!   only the host's vnet can: unloading if_lagg (it refuses to start
-//!   while any lagg exists). Nothing else touches the host.
+//!   only the host's vnet can, after the jail's part and in this process
+//!   ([`super::jail::run`]): wtap(4) vaps, unloading if_lagg, a real devd
+//!   running lagghook's rules with the freshly built lagghook-devd (`cargo
+//!   build --locked --bins` first; it must be beside this program's
+//!   directory, `target/PROFILE/`, and no older than it). It refuses to
+//!   start while the host has a lagg or an interface of the harness's
+//!   names, or its rc.conf names one, and stops the host's devd while it
+//!   runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::bodies;
-use super::jail::{exit, run_in_jail, FreeBsdHost, Host};
+use super::devd_files;
+use super::jail::{exit, run, FreeBsdHost, Host, Stopper};
 use super::native::NativeWorld;
 use super::report::{ask, play, BodyReport, Report};
-use super::sequence::{fixed, probes, random};
+use super::sequence::{fixed, host_probes, host_sequences, probes, random};
 use super::world::{SimWorld, World, WorldError};
 
 /// The options.
@@ -101,9 +108,9 @@ fn inside_args(o: &Options) -> Vec<String> {
     if o.brief {
         v.push("--brief".to_owned());
     }
-    if o.disposable_host {
-        v.push("--disposable-host".to_owned());
-    }
+    // Not --disposable-host: nothing host-wide runs in the jail (a jail
+    // cannot unload modules, has no wlan cloner and no devd events); the
+    // host-wide part runs out here.
     v
 }
 
@@ -118,16 +125,94 @@ pub fn compare_all(
     for s in fixed().iter().chain(&random(o.seed, o.random, o.steps)) {
         report.sequences.push(play(s, kernel, sim)?);
     }
-    for p in probes() {
+    for p in probes().iter().chain(&host_probes()) {
+        report.probes.push(ask(p, kernel, sim)?);
+    }
+    for b in bodies::all().iter().chain(&bodies::host()) {
+        let k = bodies::run_body(b, kernel);
+        let s = bodies::run_body(b, sim);
+        report.bodies.push(BodyReport { name: b.name.to_owned(), kernel: k, sim: s });
+    }
+    kernel.reset()?;
+    Ok(report)
+}
+
+/// What only the host's vnet can play, in both worlds, into a report: the
+/// wtap sequences and probes, the host-wide bodies.
+pub fn compare_host(
+    kernel: &mut dyn World,
+    sim: &mut dyn World,
+    header: Vec<String>,
+) -> Result<Report, WorldError> {
+    let part = " (the host-wide part, --disposable-host)".to_owned();
+    let mut report = Report { header, part, ..Report::default() };
+    for s in host_sequences() {
+        report.sequences.push(play(&s, kernel, sim)?);
+    }
+    for p in host_probes() {
         report.probes.push(ask(&p, kernel, sim)?);
     }
-    for b in bodies::all() {
+    for b in bodies::host() {
         let k = bodies::run_body(&b, kernel);
         let s = bodies::run_body(&b, sim);
         report.bodies.push(BodyReport { name: b.name.to_owned(), kernel: k, sim: s });
     }
     kernel.reset()?;
     Ok(report)
+}
+
+/// The freshly built lagghook-devd the host-wide devd runs: `lagghook-devd`
+/// in the directory above this program's (cargo puts examples in
+/// `target/PROFILE/examples/`, binaries in `target/PROFILE/`), no older
+/// than this program (else it was built from other sources).
+pub fn devd_program(this: &Path) -> Result<PathBuf, String> {
+    let build = "build it: cargo build --locked --bins";
+    let dir = this.parent().and_then(Path::parent).ok_or("this program has no directory")?;
+    let program = dir.join("lagghook-devd");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
+    let theirs = modified(&program)
+        .map_err(|e| format!("no lagghook-devd at {} ({e}); {build}", program.display()))?;
+    let ours = modified(this).map_err(|e| format!("{}: {e}", this.display()))?;
+    if theirs < ours {
+        return Err(format!("{} is older than this program; {build}", program.display()));
+    }
+    Ok(program)
+}
+
+/// The host-wide part: the host's vnet against the simulator, its report
+/// printed (and appended to the report file), its exit status.
+fn host_part(o: &Options, stopper: &Stopper, program: &Path) -> i32 {
+    let mut kernel = match NativeWorld::on_host(stopper.clone(), program.to_owned()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            return exit::FAILED;
+        }
+    };
+    let header = vec![
+        "where: the host's vnet; the host's devd stopped, and started again afterwards".to_owned(),
+        format!("lagghook-devd: {}", program.display()),
+    ];
+    let report = match compare_host(&mut kernel, &mut SimWorld::new(), header) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("conformance: the host-wide part failed: {e}");
+            let _ = kernel.reset();
+            return exit::FAILED;
+        }
+    };
+    print!("\n{}", if o.brief { report.render_brief() } else { report.render() });
+    if let Some(path) = &o.report {
+        if let Err(e) = devd_files::append(path, &format!("\n{}", report.render())) {
+            eprintln!("conformance: {}: {e}", path.display());
+            return exit::FAILED;
+        }
+    }
+    if report.differences() == 0 {
+        exit::SAME
+    } else {
+        exit::DIFFERED
+    }
 }
 
 /// The lines that say what was compared with what.
@@ -139,15 +224,9 @@ fn header(o: &Options) -> Vec<String> {
         .unwrap_or_default();
     vec![
         format!("kernel: {uname}"),
-        format!(
-            "where: {}",
-            if o.disposable_host {
-                "a vnet jail, and the host's vnet for the host-wide bodies"
-            } else {
-                "a vnet jail the harness created (no devd event is raised there: events come \
-                 from the routing socket)"
-            }
-        ),
+        "where: a vnet jail the harness created (no devd event is raised there: events come \
+         from the routing socket)"
+            .to_owned(),
         format!(
             "seed: {} ({} random sequences of {} steps; the same again: --seed {})",
             o.seed, o.random, o.steps, o.seed
@@ -157,7 +236,7 @@ fn header(o: &Options) -> Vec<String> {
 
 /// The inside process: both worlds, the report, the exit status.
 fn inside(o: &Options) -> i32 {
-    let mut kernel = match NativeWorld::open(o.disposable_host) {
+    let mut kernel = match NativeWorld::open(false) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("conformance: {e}");
@@ -202,7 +281,22 @@ pub fn run_with_host(args: &[String], host: &mut dyn Host) -> i32 {
         return inside(&o);
     }
     let jail = format!("lagghook-conformance-{}", std::process::id());
-    run_in_jail(host, &jail, &inside_args(&o))
+    if !o.disposable_host {
+        return run(host, &jail, &inside_args(&o), None);
+    }
+    let program = match std::env::current_exe().map_err(|e| e.to_string()) {
+        Ok(this) => devd_program(&this),
+        Err(e) => Err(format!("this program's path: {e}")),
+    };
+    let program = match program {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("conformance: refusing to start the host-wide part: {why}");
+            return exit::REFUSED;
+        }
+    };
+    let mut part = |stopper: &Stopper| host_part(&o, stopper, &program);
+    run(host, &jail, &inside_args(&o), Some(&mut part))
 }
 
 /// `main` of the example.
@@ -224,7 +318,11 @@ mod tests {
         let o = parse(&args("--seed 7 --random 2 --steps 5 --brief --report /tmp/r")).unwrap();
         assert_eq!((o.seed, o.random, o.steps, o.brief), (7, 2, 5, true));
         let again = parse(&inside_args(&o)).unwrap();
-        assert_eq!(again, Options { inside: true, ..o });
+        assert_eq!(again, Options { inside: true, ..o.clone() });
+        // The jail's process never runs what is host-wide.
+        let host = parse(&args("--seed 7 --disposable-host")).unwrap();
+        assert!(host.disposable_host);
+        assert!(!parse(&inside_args(&host)).unwrap().disposable_host);
         assert!(parse(&args("--seed")).is_err());
         assert!(parse(&args("--frobnicate")).unwrap_err().contains("usage"));
     }

@@ -16,6 +16,20 @@
 //! inside process may not have finished writing. Every command is a fixed
 //! program with fixed arguments; the jail's name is the harness's own.
 //!
+//! With `--disposable-host` a second part runs after the jail's, in this
+//! process and the host's vnet, for what no vnet jail can have: wtap(4)
+//! vaps (the wlan cloner exists in the host's vnet only), unloading
+//! if_lagg (a jail cannot unload modules: `kern_kldunload` checks
+//! `securelevel_gt` and `priv_check(PRIV_KLD_UNLOAD)`, which a jail lacks),
+//! and a real devd(8) (`devctl_notify` queues events only from the
+//! default vnet, and /dev/devctl has one reader: `devopen` in
+//! `sys/kern/kern_devctl.c` answers EBUSY while it is open). It refuses
+//! to start unless the host has no lagg and no interface of the harness's
+//! names, and the host's rc.conf names none of them; it stops the host's
+//! devd for its whole length (so that no rc script reacts to the
+//! harness's interfaces while the two worlds are compared) and starts it
+//! again afterwards, whatever happened.
+//!
 //! The host operations are a trait ([`Host`]) so the clean-up on a signal
 //! is tested on the simulator side with a recording host.
 
@@ -42,6 +56,29 @@ pub trait Host {
     fn destroy_inside(&mut self, name: &str, ifname: &str) -> Result<(), String>;
     /// `jail -r NAME`.
     fn remove_jail(&mut self, name: &str) -> Result<(), String>;
+    /// Why the host-wide part cannot run here: a lagg or an interface of
+    /// the harness's names exists already, the host's rc.conf names one
+    /// (rc would configure it when devd runs `/etc/pccard_ether`), a
+    /// module (wtap, wlan) will not load, a program is missing.
+    fn host_preflight(&mut self) -> Result<(), String> {
+        Err("this host cannot run the host-wide part".into())
+    }
+    /// `service devd onestatus`, and `service devd onestop` if it runs:
+    /// whether the host's devd ran (and is now stopped).
+    fn stop_devd(&mut self) -> Result<bool, String> {
+        Ok(false)
+    }
+    /// `service devd onestart`: the host's devd again.
+    fn start_devd(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// What the host-wide part may have left in the host's vnet destroyed:
+    /// every lagg (there was none before it), every interface of the
+    /// harness's names, the harness's wtap radio. Each problem, the rest
+    /// still tried.
+    fn clean_host(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// FreeBSD's programs.
@@ -131,6 +168,143 @@ impl Host for FreeBsdHost {
     fn remove_jail(&mut self, name: &str) -> Result<(), String> {
         fixed(JAIL, &["-r", name]).map(|_| ())
     }
+
+    fn host_preflight(&mut self) -> Result<(), String> {
+        for m in HOST_MODULES {
+            fixed(KLDLOAD, &["-n", m]).map_err(|e| format!("cannot load {m}: {e}"))?;
+        }
+        for p in [DEVD, SERVICE] {
+            if !std::path::Path::new(p).is_file() {
+                return Err(format!("{p} is missing"));
+            }
+        }
+        // Every lagg is in the interface group its cloner names
+        // (`if_clone_addif` → `if_addgroup(ifp, ifc->ifc_name)`), renamed
+        // or not.
+        let laggs = fixed(super::native::IFCONFIG, &["-g", "lagg"])?;
+        if !laggs.is_empty() {
+            return Err(format!(
+                "the host has a lagg ({}): unloading if_lagg would fail, and the harness's \
+                 laggs must be its own",
+                laggs.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
+        }
+        let all = fixed(super::native::IFCONFIG, &["-l"])?;
+        if let Some(mine) = all.split_whitespace().find(|i| is_harness_name(i)) {
+            return Err(format!("the host has {mine}, a name the harness uses"));
+        }
+        rc_conf_names_none()
+    }
+
+    fn stop_devd(&mut self) -> Result<bool, String> {
+        if fixed(SERVICE, &["devd", "onestatus"]).is_err() {
+            return Ok(false);
+        }
+        fixed(SERVICE, &["devd", "onestop"]).map(|_| true)
+    }
+
+    fn start_devd(&mut self) -> Result<(), String> {
+        fixed(SERVICE, &["devd", "onestart"]).map(|_| ())
+    }
+
+    fn clean_host(&mut self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut listed = |args: &[&str]| match fixed(super::native::IFCONFIG, args) {
+            Ok(out) => out.split_whitespace().map(str::to_owned).collect::<Vec<_>>(),
+            Err(e) => {
+                problems.push(e);
+                Vec::new()
+            }
+        };
+        let mut ours = listed(&["-g", "lagg"]);
+        ours.extend(listed(&["-l"]).into_iter().filter(|i| is_harness_name(i)));
+        for i in &ours {
+            if let Err(e) = fixed(super::native::IFCONFIG, &[i, "destroy"]) {
+                // An epair's peer goes with it.
+                let gone = fixed(super::native::IFCONFIG, &["-l"])
+                    .is_ok_and(|l| !l.split_whitespace().any(|x| x == i));
+                if !gone {
+                    problems.push(e);
+                }
+            }
+        }
+        // Its vaps go with it (`free_wtap` → `ieee80211_ifdetach`); EINVAL
+        // is "there was none".
+        match crate::sys::wtap::delete(super::world::WTAP_ID) {
+            Err(e) if e.raw_os_error() != Some(libc::EINVAL) => {
+                problems.push(format!("wtap d {}: {e}", super::world::WTAP_ID));
+            }
+            _ => {}
+        }
+        problems
+    }
+}
+
+/// devd(8) and service(8).
+pub const DEVD: &str = "/usr/sbin/devd";
+pub const SERVICE: &str = "/usr/sbin/service";
+/// What the host-wide part loads besides [`MODULES`]: wtap(4), which
+/// needs wlan(4) (`MODULE_DEPEND(wtap, wlan, 1, 1, 1)`).
+pub const HOST_MODULES: [&str; 2] = ["wlan", "wtap"];
+
+/// Whether `name` is one the harness gives its interfaces.
+pub fn is_harness_name(name: &str) -> bool {
+    super::world::PREFIXES.iter().any(|p| name.starts_with(p)) || name == super::bodies::DEVD_LAGG
+}
+
+/// The rc.conf files a `/etc/pccard_ether IF start` run by devd reads
+/// (`load_rc_config pccard_ether` and `network`: `/etc/rc.conf`,
+/// `/etc/rc.conf.local`, then `rc.conf.d/pccard_ether` and
+/// `rc.conf.d/network` under `/etc` and `/usr/local/etc`, see
+/// `cli::check`'s reader). None may name an interface of the harness:
+/// rc would configure it, perhaps with the host's own ports (an
+/// `ifconfig_lagg0="laggport em0"` on a laptop). `ifconfig_DEFAULT` is
+/// allowed (FreeBSD's VM images set `DHCP inet6 accept_rtadv`): rc then
+/// runs dhclient on the harness's ports, which reaches no network.
+fn rc_conf_names_none() -> Result<(), String> {
+    let mut files = vec!["/etc/rc.conf".to_owned(), "/etc/rc.conf.local".to_owned()];
+    for dir in ["/etc/rc.conf.d", "/usr/local/etc/rc.conf.d"] {
+        for name in ["pccard_ether", "network", "netif"] {
+            let path = std::path::Path::new(dir).join(name);
+            match std::fs::read_dir(&path) {
+                Ok(entries) => {
+                    files.extend(entries.flatten().map(|e| e.path().display().to_string()))
+                }
+                Err(_) => files.push(path.display().to_string()),
+            }
+        }
+    }
+    for file in files {
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            if let Some(why) = rc_conf_problem(&file, &text) {
+                return Err(why);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What in one rc.conf file names an interface of the harness, if
+/// anything: a variable rc reads for it (`ifconfig_lhc0`,
+/// `create_args_lagg4217`, `ifconfig_lhc0_alias0`), or a value that lists
+/// it (`cloned_interfaces="lagg4217"`).
+pub fn rc_conf_problem(file: &str, text: &str) -> Option<String> {
+    let mut vars = crate::domain::rc_vars::RcVars::new();
+    vars.source(file, text);
+    let found = vars
+        .with_prefix("")
+        .find(|(name, value)| harness_var(name) || value.split_whitespace().any(is_harness_name));
+    found.map(|(name, _)| {
+        format!(
+            "{file} sets {name}, which names an interface of the harness: rc would configure it"
+        )
+    })
+}
+
+/// `ifconfig_lhc0`, `create_args_lagg4217`, `ifconfig_lhc0_alias0`: a
+/// variable rc reads for an interface of the harness.
+fn harness_var(word: &str) -> bool {
+    word.split('_').any(is_harness_name)
 }
 
 /// The exit statuses of the command (also in CONTRIBUTING.md).
@@ -179,35 +353,140 @@ fn clean_up(host: &mut dyn Host, jail: &str) -> Vec<String> {
 /// Runs the harness inside a fresh vnet jail named `jail` with `args`
 /// (`--inside` and the user's options), and returns the exit status.
 pub fn run_in_jail(host: &mut dyn Host, jail: &str, args: &[String]) -> i32 {
-    let say = |m: &str| eprintln!("conformance: {m}");
-    if let Err(why) = host.preflight() {
-        say(&format!("refusing to start: {why}"));
-        return exit::REFUSED;
+    run(host, jail, args, None)
+}
+
+/// The host-wide part: it runs in this process, after the jail's part,
+/// and returns its exit status; it polls [`Stopper::caught`] between
+/// steps and gives up when a signal came.
+pub type HostPart<'a> = &'a mut dyn FnMut(&Stopper) -> i32;
+
+/// The signal watch of a run: one thread waits for SIGINT, SIGTERM or
+/// SIGHUP (blocked in every other thread), notes it, and stops the child
+/// the run waits for, if any.
+#[derive(Debug, Clone, Default)]
+pub struct Stopper {
+    caught: Arc<AtomicI32>,
+    child: Arc<AtomicI32>,
+}
+
+impl Stopper {
+    /// The signal that stopped the run, 0 while none came.
+    pub fn caught(&self) -> i32 {
+        self.caught.load(Ordering::SeqCst)
     }
-    // Block the stopping signals in this thread and every thread it starts;
-    // one thread waits for them. std gives the child an empty mask.
-    let mut set = SigSet::empty();
-    for s in STOPPERS {
-        set.add(s);
-    }
-    if let Err(e) = set.thread_block() {
-        say(&format!("refusing to start: cannot block signals: {e}"));
-        return exit::REFUSED;
-    }
-    let caught = Arc::new(AtomicI32::new(0));
-    let child_pid = Arc::new(AtomicI32::new(0));
-    {
-        let (caught, child_pid) = (Arc::clone(&caught), Arc::clone(&child_pid));
+
+    /// Blocks the stopping signals in this thread and every thread it
+    /// starts, and starts the one that waits for them. std gives a child
+    /// process an empty mask.
+    fn install() -> Result<Stopper, String> {
+        let mut set = SigSet::empty();
+        for s in STOPPERS {
+            set.add(s);
+        }
+        set.thread_block().map_err(|e| format!("cannot block signals: {e}"))?;
+        let stopper = Stopper::default();
+        let (caught, child) = (Arc::clone(&stopper.caught), Arc::clone(&stopper.child));
         std::thread::spawn(move || {
             if let Ok(sig) = set.wait() {
                 caught.store(sig as i32, Ordering::SeqCst);
-                let pid = child_pid.load(Ordering::SeqCst);
+                let pid = child.load(Ordering::SeqCst);
                 if pid > 0 {
                     let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
                 }
             }
         });
+        Ok(stopper)
     }
+}
+
+/// The worse of two exit statuses: a failed harness, then a refusal, then
+/// a difference, then none.
+pub fn worse(a: i32, b: i32) -> i32 {
+    let rank = |s: i32| match s {
+        exit::SAME => 0,
+        exit::DIFFERED => 1,
+        exit::REFUSED => 2,
+        _ => 3,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// [`run_in_jail`], then, with `host_part`, the host-wide part with the
+/// host's devd stopped (see the module doc). The host's side is refused
+/// before anything starts, and cleaned and its devd started again after a
+/// failure or a signal too.
+pub fn run(
+    host: &mut dyn Host,
+    jail: &str,
+    args: &[String],
+    host_part: Option<HostPart<'_>>,
+) -> i32 {
+    let say = |m: &str| eprintln!("conformance: {m}");
+    if let Err(why) = host.preflight() {
+        say(&format!("refusing to start: {why}"));
+        return exit::REFUSED;
+    }
+    if host_part.is_some() {
+        if let Err(why) = host.host_preflight() {
+            say(&format!("refusing to start the host-wide part (--disposable-host): {why}"));
+            return exit::REFUSED;
+        }
+    }
+    let stopper = match Stopper::install() {
+        Ok(s) => s,
+        Err(e) => {
+            say(&format!("refusing to start: {e}"));
+            return exit::REFUSED;
+        }
+    };
+    let status = jail_part(host, jail, args, &stopper);
+    let sig = stopper.caught();
+    if sig != 0 {
+        say(&format!("stopped by signal {sig}; jail {jail} and its interfaces removed"));
+        return 128 + sig;
+    }
+    let Some(part) = host_part else { return status };
+    if status == exit::REFUSED {
+        return status;
+    }
+    let ran = match host.stop_devd() {
+        Ok(ran) => ran,
+        Err(e) => {
+            say(&format!("cannot stop the host's devd: {e}"));
+            return worse(status, exit::FAILED);
+        }
+    };
+    let on_host = part(&stopper);
+    let mut problems = host.clean_host();
+    if ran {
+        if let Err(e) = host.start_devd() {
+            problems.push(format!("the host's devd did not start again: {e}"));
+        }
+    }
+    for p in &problems {
+        say(&format!("clean-up: {p}"));
+    }
+    let sig = stopper.caught();
+    if sig != 0 {
+        say(&format!(
+            "stopped by signal {sig}; the harness's interfaces removed from the host{}",
+            if ran { ", its devd started again" } else { "" }
+        ));
+        return 128 + sig;
+    }
+    let on_host = if problems.is_empty() { on_host } else { worse(on_host, exit::FAILED) };
+    worse(status, on_host)
+}
+
+/// The part in the jail: create it, check it is a fresh vnet, run the
+/// harness inside, clean up.
+fn jail_part(host: &mut dyn Host, jail: &str, args: &[String], stopper: &Stopper) -> i32 {
+    let say = |m: &str| eprintln!("conformance: {m}");
     if let Err(e) = host.create_jail(jail) {
         say(&format!("refusing to start: cannot create a vnet jail: {e}"));
         return exit::REFUSED;
@@ -234,26 +513,24 @@ pub fn run_in_jail(host: &mut dyn Host, jail: &str, args: &[String]) -> i32 {
         }
     }
     let status: Result<ExitStatus, String> = host.spawn_inside(jail, args).and_then(|mut child| {
-        child_pid.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
+        stopper.child.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
         // A signal before the pid was known: stop the child now.
-        if caught.load(Ordering::SeqCst) != 0 {
+        if stopper.caught() != 0 {
             let _ = child.kill();
         }
-        child.wait().map_err(|e| format!("waiting for the harness: {e}"))
+        let waited = child.wait().map_err(|e| format!("waiting for the harness: {e}"));
+        stopper.child.store(0, Ordering::SeqCst);
+        waited
     });
     let problems = clean_up(host, jail);
     for p in &problems {
         say(&format!("clean-up: {p}"));
     }
-    let sig = caught.load(Ordering::SeqCst);
-    if sig != 0 {
-        say(&format!("stopped by signal {sig}; jail {jail} and its interfaces removed"));
-        return 128 + sig;
-    }
     match status {
         Ok(s) => match s.code() {
             Some(code) if problems.is_empty() => code,
             Some(_) => exit::FAILED,
+            None if stopper.caught() != 0 => exit::FAILED,
             None => {
                 say("the harness inside the jail died of a signal");
                 exit::FAILED

@@ -24,14 +24,18 @@
 //! - [`rtsock`]: routing-socket messages as the devd events the host would
 //!   have seen (interfaces in a vnet jail raise none);
 //! - [`native`]: the vnet jail's kernel as a world;
-//! - [`jail`]: the host's side: refusing to start, the jail, cleaning up
-//!   after a failure or a signal;
+//! - [`jail`]: the host's side: refusing to start, the jail, the
+//!   host-wide part (`--disposable-host`) with the host's devd stopped,
+//!   cleaning up after a failure or a signal;
+//! - [`devd_files`]: the files and the process of the body with a real
+//!   devd;
 //! - [`bodies`]: lagghook's conformance bodies;
 //! - [`command`]: the command.
 
 pub mod bodies;
 pub mod command;
 pub mod compare;
+pub mod devd_files;
 pub mod jail;
 pub mod native;
 pub mod observe;

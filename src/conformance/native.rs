@@ -19,8 +19,8 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::path::Path;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use crate::abi;
@@ -30,9 +30,11 @@ use crate::kernel::{Errno, Kernel};
 use crate::sys::spawn;
 use crate::sys::{NativeKernel, RouteSocket};
 
+use super::jail::Stopper;
 use super::rtsock::{self, DevdMapper};
 use super::step::{Outcome, Step};
-use super::world::{refused, World, WorldError, NOT_A_TAP, NOT_OPEN};
+use super::world::{refused, World, WorldError, HOST_WIDE, NOT_A_TAP, NOT_OPEN};
+use crate::domain::config::Config;
 
 /// ifconfig(8).
 pub const IFCONFIG: &str = "/sbin/ifconfig";
@@ -95,6 +97,13 @@ pub struct NativeWorld {
     transient: BTreeMap<String, String>,
     /// Run the host-only steps (wtap) instead of skipping them.
     host: bool,
+    /// The host-wide part's: the signal watch, and the lagghook-devd its
+    /// devd runs.
+    on_host: Option<(Stopper, PathBuf)>,
+    /// The wtap radios this world made (ids), deleted by `reset`.
+    radios: Vec<i32>,
+    /// The devd this world started, and its directory.
+    devd: Option<(Child, PathBuf)>,
 }
 
 impl NativeWorld {
@@ -109,7 +118,56 @@ impl NativeWorld {
             taps: BTreeMap::new(),
             transient: BTreeMap::new(),
             host,
+            on_host: None,
+            radios: Vec::new(),
+            devd: None,
         })
+    }
+
+    /// The host's vnet as a world, for the host-wide part: it stops at the
+    /// next step once `stopper` caught a signal, and its devd runs
+    /// `devd_program` (the freshly built lagghook-devd).
+    pub fn on_host(stopper: Stopper, devd_program: PathBuf) -> Result<NativeWorld, WorldError> {
+        let mut w = NativeWorld::open(true)?;
+        w.on_host = Some((stopper, devd_program));
+        Ok(w)
+    }
+
+    /// `wtap c ID` for radio `r` (`wtapID`), then proof that net80211
+    /// names it so (`net.wlan.devices`; a 13.x wtap names its radios
+    /// `wlanID`, `new_wtap` in `freebsd14_vendor`).
+    fn create_wtap(&mut self, r: &IfName) -> Outcome {
+        let Some(id) = r.unit().and_then(|u| i32::try_from(u).ok()) else {
+            return refused(Errno::EINVAL);
+        };
+        if let Err(e) = crate::sys::wtap::create(id) {
+            return match e.raw_os_error() {
+                Some(code) => refused(Errno::from_code(code)),
+                None => Outcome::Refused(e.to_string()),
+            };
+        }
+        self.radios.push(id);
+        match run(SYSCTL, &["-n", "net.wlan.devices"]) {
+            Ok(list) if list.split_whitespace().any(|d| d == r.as_str()) => Outcome::Done,
+            Ok(list) => Outcome::Refused(format!(
+                "wtap c {id} made no {r} (net.wlan.devices: {list}): not 14.x's wtap(4)"
+            )),
+            Err(o) => o,
+        }
+    }
+
+    /// Our devd stopped and its directory removed.
+    fn stop_our_devd(&mut self) {
+        if let Some((mut child, dir)) = self.devd.take() {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+            let _ = child.wait();
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 
     fn ifconfig(&self, args: &[&str]) -> Result<String, Outcome> {
@@ -144,6 +202,7 @@ impl World for NativeWorld {
     }
 
     fn reset(&mut self) -> Result<(), WorldError> {
+        self.stop_our_devd();
         self.taps.clear();
         self.transient.clear();
         // In the jail every interface but lo0 is the harness's; on a
@@ -164,6 +223,10 @@ impl World for NativeWorld {
                 let _ = self.ifconfig(&[i.name.as_str(), "destroy"]);
             }
         }
+        // A radio's vaps go with it (`free_wtap` → `ieee80211_ifdetach`).
+        for id in std::mem::take(&mut self.radios) {
+            let _ = crate::sys::wtap::delete(id);
+        }
         if self.kernel.failover_rx_all()?.is_some() {
             self.kernel.set_failover_rx_all(false)?;
         }
@@ -183,6 +246,9 @@ impl World for NativeWorld {
     }
 
     fn apply(&mut self, step: &Step) -> Result<Outcome, WorldError> {
+        if self.interrupted() {
+            return Err(WorldError("stopped by a signal".into()));
+        }
         self.transient.clear();
         Ok(match step {
             Step::CreateTap(p) => match self.create("tap", &[(p, "tap?")]) {
@@ -256,17 +322,20 @@ impl World for NativeWorld {
                 let arg = format!("net.link.lagg.failover_rx_all={}", u8::from(*v));
                 outcome(run(SYSCTL, &[&arg]))
             }
-            Step::CreateWtap(_) | Step::CreateVap { .. } if !self.host => Outcome::Skipped(
-                "wtap(4) vaps live in the host's vnet: only under the --disposable-host option"
-                    .into(),
-            ),
-            Step::CreateWtap(_) => Outcome::Skipped(
-                "creating a wtap radio needs WTAPIOCTLCRT on /dev/wtapctl, which the harness \
-                 does not issue yet"
-                    .into(),
-            ),
+            Step::CreateWtap(_) | Step::CreateVap { .. } if !self.host => {
+                Outcome::Skipped(format!(
+                    "wtap(4) vaps live in the host's vnet (the wlan cloner is attached there \
+                         only); {HOST_WIDE}"
+                ))
+            }
+            Step::CreateWtap(r) => self.create_wtap(r),
+            // wtap offers mesh (and, from 14, IBSS) only, `ic_caps` in
+            // `wtap_attach`; a station vap is EOPNOTSUPP (`wlan_clone_create`
+            // checks `ieee80211_opcap`). A mesh vap without a mesh id scans
+            // and never links, as the simulator's vap with no AP in reach.
             Step::CreateVap { name, radio, mac } => {
-                let mut args = vec!["wlan", "create", "wlandev", radio.as_str()];
+                let mut args =
+                    vec!["wlan", "create", "wlandev", radio.as_str(), "wlanmode", "mesh"];
                 let m = mac.map(|m| m.to_string());
                 if let Some(m) = &m {
                     args.extend(["wlanaddr", m.as_str()]);
@@ -303,11 +372,53 @@ impl World for NativeWorld {
 
     fn unload_lagg_module(&mut self) -> Outcome {
         if !self.host {
-            return Outcome::Skipped(
-                "unloading if_lagg is host-wide: only under the --disposable-host option".into(),
-            );
+            return Outcome::Skipped(HOST_WIDE.into());
         }
         outcome(run("/sbin/kldunload", &["if_lagg"]))
+    }
+
+    fn devd_start(&mut self, config: &Config, text: &str) -> Outcome {
+        let Some((_, program)) = &self.on_host else {
+            return Outcome::Skipped(HOST_WIDE.into());
+        };
+        let program = program.clone();
+        match super::devd_files::start(config, text, &program) {
+            Ok(started) => {
+                self.devd = Some(started);
+                Outcome::Done
+            }
+            Err(e) => Outcome::Refused(e),
+        }
+    }
+
+    fn devd_pump(&mut self) -> Result<bool, WorldError> {
+        std::thread::sleep(SETTLE);
+        // Keep the routing socket drained, or it overflows while devd works.
+        self.take_events()?;
+        if let Some((child, dir)) = &mut self.devd {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = super::devd_files::log_tail(dir);
+                return Err(WorldError(format!("devd exited ({status}): {log}")));
+            }
+        }
+        Ok(true)
+    }
+
+    fn devd_stop(&mut self) {
+        self.stop_our_devd();
+    }
+
+    fn interrupted(&self) -> bool {
+        self.on_host.as_ref().is_some_and(|(s, _)| s.caught() != 0)
+    }
+}
+
+impl Drop for NativeWorld {
+    fn drop(&mut self) {
+        self.stop_our_devd();
+        for id in std::mem::take(&mut self.radios) {
+            let _ = crate::sys::wtap::delete(id);
+        }
     }
 }
 

@@ -133,6 +133,8 @@ pub struct BodyReport {
 /// Everything one run found.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// After the title: which part of the run this is ("" for the jail's).
+    pub part: String,
     /// Lines about the run: the kernel, the jail, the seed.
     pub header: Vec<String>,
     pub sequences: Vec<SequenceReport>,
@@ -163,7 +165,7 @@ impl Report {
 
     fn render_as(&self, brief: bool) -> String {
         let mut out = String::new();
-        out.push_str("lagghook differential conformance report\n");
+        let _ = writeln!(out, "lagghook differential conformance report{}", self.part);
         for h in &self.header {
             let _ = writeln!(out, "{h}");
         }

@@ -305,35 +305,64 @@ pub fn probes() -> Vec<Probe> {
             ],
             scope_note: "any port kind: lagg_port_destroy and lagg_linkstate decide",
         },
-        Probe {
-            question: "What is a vap's MAC after `ifconfig wlanN ether` while up and while down, \
-                       on a wtap(4) radio?",
-            sequence: Sequence::of(
-                "ether on a vap",
-                &[
-                    "create-wtap wtap0",
-                    "create-vap lhw0 wtap0",
-                    "up lhw0",
-                    "ether lhw0 02:00:5e:10:00:0a",
-                    "down lhw0",
-                    "ether lhw0 02:00:5e:10:00:0b",
-                    "up lhw0",
-                    "destroy lhw0",
-                    "create-vap lhw0 wtap0 02:00:5e:10:00:0c",
-                    "destroy lhw0",
-                ],
-            ),
-            answers: vec![
-                (4, Aspect::Interface(n("lhw0"))),
-                (6, Aspect::Interface(n("lhw0"))),
-                (7, Aspect::Interface(n("lhw0"))),
-                (9, Aspect::Interface(n("lhw0"))),
-            ],
-            scope_note: "the address userland reads (IF_LLADDR); iv_myaddr, what the vap sends \
-                         with, is not readable without capturing its frames. wtap vaps live in \
-                         the host's vnet: only under the --disposable-host option",
-        },
     ]
+}
+
+/// The probes only the host's vnet can answer (wtap(4) vaps), which the
+/// host-wide part (`--disposable-host`) asks.
+pub fn host_probes() -> Vec<Probe> {
+    let n = |s: &'static str| s;
+    vec![Probe {
+        question: "What is a vap's MAC after `ifconfig wlanN ether` while up and while down, \
+                       on a wtap(4) radio?",
+        sequence: Sequence::of(
+            "ether on a vap",
+            &[
+                "create-wtap wtap61",
+                "create-vap lhw0 wtap61",
+                "up lhw0",
+                "ether lhw0 02:00:5e:10:00:0a",
+                "down lhw0",
+                "ether lhw0 02:00:5e:10:00:0b",
+                "up lhw0",
+                "destroy lhw0",
+                "create-vap lhw0 wtap61 02:00:5e:10:00:0c",
+                "destroy lhw0",
+            ],
+        ),
+        answers: vec![
+            (4, Aspect::Interface(n("lhw0"))),
+            (6, Aspect::Interface(n("lhw0"))),
+            (7, Aspect::Interface(n("lhw0"))),
+            (9, Aspect::Interface(n("lhw0"))),
+        ],
+        scope_note: "on a wtap(4) mesh vap (wtap has no station mode), as userland reads it \
+                         (IF_LLADDR); iv_myaddr, what the vap sends with, is not readable \
+                         without capturing its frames. wtap vaps live in the host's vnet: in \
+                         the host-wide part (--disposable-host) only",
+    }]
+}
+
+/// The sequences only the host's vnet can play: wtap(4) vaps made with
+/// and without `wlanaddr`, renamed, taken up and down, destroyed.
+pub fn host_sequences() -> Vec<Sequence> {
+    vec![Sequence::of(
+        "wtap vaps",
+        &[
+            "create-wtap wtap61",
+            "create-vap lhw0 wtap61",
+            "rename lhw0 lhw1",
+            "up lhw1",
+            "down lhw1",
+            "destroy lhw1",
+            "create-vap lhw0 wtap61 02:00:5e:10:00:0d",
+            "mtu lhw0 1400",
+            "rename lhw0 lhw2",
+            "destroy lhw2",
+            "create-vap lhw0 wtap61",
+            "destroy lhw0",
+        ],
+    )]
 }
 
 /// A seeded xorshift64* generator: the same seed gives the same sequences
@@ -410,10 +439,13 @@ mod tests {
             }
         };
         check(TWO_TAPS);
-        for s in fixed().iter().chain(probes().iter().map(|p| &p.sequence)) {
+        let all_probes: Vec<Probe> = probes().into_iter().chain(host_probes()).collect();
+        for s in
+            fixed().iter().chain(&host_sequences()).chain(all_probes.iter().map(|p| &p.sequence))
+        {
             assert!(!s.steps.is_empty(), "{}", s.name);
         }
-        for p in probes() {
+        for p in all_probes {
             for (n, _) in &p.answers {
                 assert!(*n >= 1 && *n <= p.sequence.steps.len(), "{}", p.question);
             }

@@ -4,12 +4,17 @@
 //! the same [`Step`]s, let the world settle, and hand over the devd events
 //! and the names a cloner picked, so [`super::observe`] reads them alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
+use crate::devd::{self, Rule, PROGRAM};
+use crate::domain::config::Config;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName};
 use crate::kernel::{Errno, Kernel, KernelError};
+use crate::run::log::MemoryLog;
+use crate::run::state::MemoryStore;
+use crate::run::{managed_event, reconcile, Context};
 use crate::sim::{Machine, SimKernel};
 
 use super::step::{Outcome, Step};
@@ -54,16 +59,47 @@ pub trait World {
     fn transient(&self) -> &BTreeMap<String, String>;
     /// `kldunload if_lagg` (a host-wide happening), with no lagg left.
     fn unload_lagg_module(&mut self) -> Outcome {
-        Outcome::Skipped(
-            "unloading if_lagg is host-wide: only under the --disposable-host option".into(),
-        )
+        Outcome::Skipped(HOST_WIDE.into())
+    }
+    /// devd(8) from now on until [`World::devd_stop`], running lagghook's
+    /// rules for `config` (what `lagghook devd-conf` writes for it; the
+    /// file's text is `text`) over FreeBSD's stock rules, on this world's
+    /// events.
+    fn devd_start(&mut self, _config: &Config, _text: &str) -> Outcome {
+        Outcome::Skipped(HOST_WIDE.into())
+    }
+    /// Lets devd handle what happened so far. `Ok(false)`: nothing more
+    /// can change until the next step (the simulator, which runs devd's
+    /// actions to the end); `Ok(true)`: only waiting tells (a real devd
+    /// runs on its own; this waited a moment). An error: devd is gone.
+    fn devd_pump(&mut self) -> Result<bool, WorldError> {
+        Ok(false)
+    }
+    /// devd stopped again.
+    fn devd_stop(&mut self) {}
+    /// Whether the run was asked to stop (a signal came): a body that
+    /// waits gives up.
+    fn interrupted(&self) -> bool {
+        false
     }
 }
+
+/// Why a host-wide happening is not run in a vnet jail.
+pub const HOST_WIDE: &str = "host-wide: runs in the host's vnet, in the host-wide part that \
+                             --disposable-host adds";
+
+/// The id of the harness's wtap(4) radio, `wtap61`: its own name (ids
+/// run 0 to 63, `abi::WTAP_RADIOS`; `wtap c 0` is what people type).
+pub const WTAP_ID: i32 = 61;
 
 /// The names the harness uses: its interfaces are these, so `reset` in a
 /// jail may destroy every interface but `lo0`, and a world on the host's
 /// vnet never touches one that is not its own.
 pub const PREFIXES: [&str; 3] = ["lhc", "lhp", "lhw"];
+
+/// How many devd events the simulator's devd handles for one pump before
+/// it calls it a storm (a loop between rules and lagghook).
+const DEVD_EVENTS_MAX: usize = 1000;
 
 /// An errno as a refusal.
 pub fn refused(e: Errno) -> Outcome {
@@ -100,6 +136,18 @@ pub const NOT_OPEN: &str = "not open";
 pub struct SimWorld {
     pub kernel: SimKernel,
     transient: BTreeMap<String, String>,
+    devd: Option<SimDevd>,
+}
+
+/// devd's dispatch on the simulator: the rules, the events not handled
+/// yet, and the state lagghook-devd's runs share (what
+/// `/var/run/lagghook/state` is to them on FreeBSD).
+#[derive(Debug, Clone)]
+struct SimDevd {
+    rules: Vec<Rule>,
+    config: Config,
+    queue: VecDeque<DevdEvent>,
+    store: MemoryStore,
 }
 
 impl SimWorld {
@@ -122,6 +170,7 @@ impl World for SimWorld {
     fn reset(&mut self) -> Result<(), WorldError> {
         self.kernel = SimKernel::new();
         self.transient.clear();
+        self.devd = None;
         Ok(())
     }
 
@@ -194,7 +243,12 @@ impl World for SimWorld {
     }
 
     fn take_events(&mut self) -> Result<Vec<DevdEvent>, WorldError> {
-        Ok(self.kernel.take_events())
+        let events = self.kernel.take_events();
+        // devd reads /dev/devctl whoever else watches: it sees them too.
+        if let Some(d) = &mut self.devd {
+            d.queue.extend(events.iter().cloned());
+        }
+        Ok(events)
     }
 
     fn transient(&self) -> &BTreeMap<String, String> {
@@ -216,4 +270,89 @@ impl World for SimWorld {
             Err(e) => Outcome::Refused(e.to_string()),
         }
     }
+
+    /// The rules as the scenarios play them: FreeBSD's stock rules and
+    /// `lagghook devd-conf`'s, dispatched by [`devd::select`] (devd's
+    /// choice of one statement per event).
+    fn devd_start(&mut self, config: &Config, _text: &str) -> Outcome {
+        let stock = match devd::stock_rules() {
+            Ok(r) => r,
+            Err(e) => return Outcome::Refused(format!("stock devd rules: {e}")),
+        };
+        let ours = match devd::try_rules_for(config, PROGRAM).map(|t| devd::parse(&t)) {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Outcome::Refused(format!("generated devd rules: {e}")),
+            Err(e) => return Outcome::Refused(e.to_string()),
+        };
+        let rules = stock.into_iter().chain(ours).collect();
+        let (queue, store) = (VecDeque::new(), MemoryStore::default());
+        self.devd = Some(SimDevd { rules, config: config.clone(), queue, store });
+        Outcome::Done
+    }
+
+    /// Every event so far through the rules; each lagghook-devd command a
+    /// chosen rule runs is lagghook-devd's `event` (the event's scope,
+    /// then a reconcile of it, `run::managed_event`), in devd's order; the
+    /// stock rules' other commands (rc scripts) are not run. Then the
+    /// kernel settles, and its new events are handled too.
+    fn devd_pump(&mut self) -> Result<bool, WorldError> {
+        let Some(mut d) = self.devd.take() else { return Ok(false) };
+        let mut handled = 0;
+        let result = loop {
+            d.queue.extend(self.kernel.take_events());
+            let Some(event) = d.queue.pop_front() else {
+                self.kernel.settle();
+                let more = self.kernel.take_events();
+                if more.is_empty() {
+                    break Ok(false);
+                }
+                d.queue.extend(more);
+                continue;
+            };
+            handled += 1;
+            if handled > DEVD_EVENTS_MAX {
+                break Err(WorldError(format!("devd: more than {DEVD_EVENTS_MAX} events")));
+            }
+            if let Err(e) = sim_devd_event(&mut self.kernel, &mut d, &event) {
+                break Err(e);
+            }
+        };
+        self.devd = Some(d);
+        result
+    }
+
+    fn devd_stop(&mut self) {
+        self.devd = None;
+    }
+}
+
+/// One event as devd handles it: the statement it picks, and for each of
+/// its commands that is lagghook-devd's, lagghook's `event`.
+fn sim_devd_event(k: &mut SimKernel, d: &mut SimDevd, event: &DevdEvent) -> Result<(), WorldError> {
+    let commands = {
+        let media = |name: &str| k.media_type(name);
+        match devd::select(&d.rules, event, &media) {
+            Some(rule) => rule.commands(event),
+            None => return Ok(()),
+        }
+    };
+    for argv in commands {
+        let [program, command, system, subsystem, kind] = argv.as_slice() else { continue };
+        if program != PROGRAM || command != "event" {
+            continue;
+        }
+        let ours = DevdEvent::new(system, subsystem, kind);
+        let Some((_, scope)) = managed_event(&d.config, &ours) else { continue };
+        let mut log = MemoryLog::default();
+        let now = 1 + k.now() / 1000;
+        let mut ctx =
+            Context { kernel: k, log: &mut log, state: &mut d.store, now, dry_run: false };
+        reconcile(&mut ctx, &d.config, &scope).map_err(|e| {
+            WorldError(format!(
+                "lagghook-devd event {system} {subsystem} {kind}: {e}: {:?}",
+                log.lines
+            ))
+        })?;
+    }
+    Ok(())
 }

@@ -93,7 +93,22 @@ pub fn rules_for(config: &Config, program: &str) -> String {
 /// action are merged over event types. The output depends only on the
 /// config and `program`.
 pub fn try_rules_for(config: &Config, program: &str) -> Result<String, GenError> {
-    let prog = shell_word(program)?;
+    try_rules_with(config, program, None)
+}
+
+/// [`try_rules_for`], with the actions running `program -c CONFIG_FILE`
+/// when `config_file` is given: rules for a configuration that is not
+/// lagghook's default file (the conformance harness's devd, which must
+/// not read the host's `/usr/local/etc/lagghook.toml`).
+pub fn try_rules_with(
+    config: &Config,
+    program: &str,
+    config_file: Option<&str>,
+) -> Result<String, GenError> {
+    let prog = match config_file {
+        Some(file) => format!("{} -c {}", shell_word(program)?, shell_word(file)?),
+        None => shell_word(program)?,
+    };
     let stock = stock_rules().map_err(GenError::Stock)?;
     let mut out = String::new();
     header(config, &mut out);

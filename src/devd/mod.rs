@@ -34,6 +34,8 @@ pub use compete::{
 };
 pub use conf::{parse, DevdParseError, Rule, StatementKind};
 pub use dispatch::{select, Media};
-pub use generate::{rules_for, try_rules_for, GenError, ADMIN_PROGRAM, PRIORITY, PROGRAM};
+pub use generate::{
+    rules_for, try_rules_for, try_rules_with, GenError, ADMIN_PROGRAM, PRIORITY, PROGRAM,
+};
 pub use regex::{DevdRegex, RegcompError};
 pub use stock::{stock_rules, stock_rules_in, Layout, StockError, DEVD_CONF, DHCLIENT_CONF};
