@@ -5,8 +5,15 @@
 # conformance-report.txt. Run by .github/workflows/freebsd.yml (in a
 # vmactions/freebsd-vm VM) and .cirrus.yml (a Cirrus FreeBSD instance).
 #
-# Rust: FreeBSD's package when it is at least Cargo.toml's rust-version,
-# else rustup (pkg's rustup-init, no download script). The build goes to
+# Rust: FreeBSD's package when the repository's is at least Cargo.toml's
+# rust-version (asked with `pkg rquery` before anything is installed),
+# else rustup (pkg's rustup-init, no download script): a quarterly
+# branch's rust trails rust-version, so this is the usual path.
+#
+# The VM is thrown away afterwards, so the conformance command runs with
+# --disposable-host: after the vnet jail's part it plays wtap(4) vaps,
+# unloads if_lagg and runs a real devd with the freshly built
+# lagghook-devd in the VM's own vnet (`cargo build --bins` first). The build goes to
 # CARGO_TARGET_DIR outside the checkout, so a VM action that copies the
 # checkout back copies the report, not gigabytes of target/.
 #
@@ -29,10 +36,15 @@ run() {
 }
 
 export ASSUME_ALWAYS_YES=yes
-pkg install -y rust >/dev/null || true
+pkg update -q || true
+offered=$(pkg rquery '%v' rust 2>/dev/null | head -n 1)
+offered=${offered%%_*}
+if [ -n "$offered" ] && at_least "$want" "$offered"; then
+  pkg install -y rust >/dev/null
+fi
 have=$(rustc --version 2>/dev/null | awk '{print $2}')
 if [ -z "$have" ] || ! at_least "$want" "${have%%-*}"; then
-  echo "== pkg's rust is ${have:-missing}, older than rust-version $want: rustup"
+  echo "== pkg's rust is ${offered:-missing}, older than rust-version $want: rustup"
   pkg install -y rustup-init >/dev/null
   rustup-init -y --profile minimal --default-toolchain stable >/dev/null
   PATH="$HOME/.cargo/bin:$PATH"
@@ -43,7 +55,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/lagghook-target}"
 
 run cargo test --locked
 # The conformance command (README): exits 1 when anything differed.
-run cargo run --locked --example conformance -- --report conformance-report.txt --brief
+run cargo build --locked --bins --examples
+run cargo run --locked --example conformance -- --report conformance-report.txt --brief \
+  --disposable-host
 [ -f conformance-report.txt ] || echo "no report was written" >conformance-report.txt
 
 echo "$status" >ci-status

@@ -425,7 +425,9 @@ fn abi_matches_freebsd_headers() {
     if !zig_available() {
         let why = "python3 -m ziglang is not available: cannot read FreeBSD's headers \
                    (pip install ziglang)";
-        if std::env::var_os("CI").is_some() {
+        // CI here (.ci/run) installs it; FreeBSD's CI (.ci/freebsd.sh, where
+        // Cirrus sets CI too) has the real headers and no zig package.
+        if std::env::var_os("CI").is_some() && !cfg!(target_os = "freebsd") {
             panic!("{why}; CI must install it");
         }
         eprintln!("notice: skipping the FreeBSD ABI comparison: {why}");
@@ -479,7 +481,8 @@ fn abi_matches_freebsd_headers() {
 #[test]
 fn wtap_requests_are_if_wtapioctl_h() {
     if !zig_available() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install ziglang");
+        let strict = std::env::var_os("CI").is_some() && !cfg!(target_os = "freebsd");
+        assert!(!strict, "CI must install ziglang");
         eprintln!("notice: skipping the wtap request check: no python3 -m ziglang");
         return;
     }

@@ -125,6 +125,11 @@ fn the_freebsd_script_runs_cargo_test_and_the_conformance_command() {
     assert!(script.contains("run cargo test --locked\n"), "{script}");
     assert!(script
         .contains("cargo run --locked --example conformance -- --report conformance-report.txt"));
+    // A CI VM is disposable: the host-wide part runs, with the
+    // lagghook-devd built before it (the command refuses a stale one).
+    let build = script.find("run cargo build --locked --bins").expect("bins built");
+    let host = script.find("--disposable-host").expect("the host-wide part runs");
+    assert!(build < host, "{script}");
     let readme = std::fs::read_to_string("README.md").unwrap();
     assert!(
         readme.contains("cargo run --locked --example conformance"),
