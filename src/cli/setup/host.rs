@@ -161,33 +161,45 @@ impl SimHost {
         Ok(out)
     }
 
-    /// sysrc's edit: `sysrc -f FILE NAME=VALUE` or `NAME+=WORD` (append
-    /// the word if missing), one assignment per call, as `setup` makes them.
+    /// sysrc's edit: `sysrc -f FILE NAME=VALUE …` (`NAME+=WORD` appends the
+    /// word if missing) or `sysrc -f FILE -x NAME …` (every assignment of
+    /// each NAME removed), the calls `setup` makes and `check`'s fixes
+    /// print; each NAME is handled in turn, as sysrc's main loop does.
     fn sysrc(&mut self, args: &[String]) -> Result<(), HostError> {
-        let [flag, file, assignment] = args else {
-            return Err(HostError(format!("sysrc {}: not a call setup makes", args.join(" "))));
+        let refused = || HostError(format!("sysrc {}: not a call setup makes", args.join(" ")));
+        let [flag, file, rest @ ..] = args else { return Err(refused()) };
+        let (delete, names) = match rest {
+            [x, names @ ..] if x == "-x" => (true, names),
+            names => (false, names),
         };
-        let Some((name, value)) = assignment.split_once('=').filter(|_| flag == "-f") else {
-            return Err(HostError(format!("sysrc {}: not a call setup makes", args.join(" "))));
-        };
+        if flag != "-f" || names.is_empty() {
+            return Err(refused());
+        }
         let path = Path::new(file);
-        let current = self.read(path)?.unwrap_or_default();
-        let (name, value) = match name.strip_suffix('+') {
-            Some(name) => {
-                let before = match rc_vars::value_of(&current, name) {
-                    Some(Ok(v)) => v,
-                    None => String::new(),
-                    Some(Err(e)) => return Err(HostError(format!("{file}: {name}: {e}"))),
-                };
-                let mut words = rc_vars::words(&before);
-                for w in rc_vars::words(value) {
-                    words = rc_vars::with_word(words, &w);
-                }
-                (name, words.join(" "))
+        let mut text = self.read(path)?.unwrap_or_default();
+        for word in names {
+            if delete {
+                text = rc_vars::without_var(&text, word);
+                continue;
             }
-            None => (name, value.to_owned()),
-        };
-        let text = rc_vars::with_value(&current, name, &value);
+            let Some((name, value)) = word.split_once('=') else { return Err(refused()) };
+            let (name, value) = match name.strip_suffix('+') {
+                Some(name) => {
+                    let before = match rc_vars::value_of(&text, name) {
+                        Some(Ok(v)) => v,
+                        None => String::new(),
+                        Some(Err(e)) => return Err(HostError(format!("{file}: {name}: {e}"))),
+                    };
+                    let mut words = rc_vars::words(&before);
+                    for w in rc_vars::words(value) {
+                        words = rc_vars::with_word(words, &w);
+                    }
+                    (name, words.join(" "))
+                }
+                None => (name, value.to_owned()),
+            };
+            text = rc_vars::with_value(&text, name, &value);
+        }
         self.write(path, &text, 0o644)
     }
 }
@@ -298,6 +310,23 @@ mod tests {
         h.run(&argv("/usr/sbin/sysrc -f /etc/rc.conf.d/network b=1")).unwrap();
         assert_eq!(h.read(network).unwrap().as_deref(), Some("a=\"0\"\nb=\"1\"\n"));
         assert_eq!(h.lower.read("/etc/rc.conf.d/network").unwrap().as_deref(), Some("a=\"0\"\n"));
+        let _ = fs::remove_dir_all(d);
+    }
+
+    /// Proves sysrc's several assignments and `-x` are played in turn, on
+    /// the file `-f` names, and that a call without `-f` is refused.
+    #[test]
+    fn sysrc_assigns_several_and_deletes() {
+        let (mut h, d) = host("sysrc-x");
+        let argv = |s: &[&str]| s.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+        let network = Path::new("/etc/rc.conf.d/network");
+        h.run(&argv(&["/usr/sbin/sysrc", "-f", "/etc/rc.conf.d/network", "b=x y", "c+=z"]))
+            .unwrap();
+        assert_eq!(h.read(network).unwrap().as_deref(), Some("a=\"0\"\nb=\"x y\"\nc=\"z\"\n"));
+        h.run(&argv(&["/usr/sbin/sysrc", "-f", "/etc/rc.conf.d/network", "-x", "a", "c"])).unwrap();
+        assert_eq!(h.read(network).unwrap().as_deref(), Some("b=\"x y\"\n"));
+        assert!(h.run(&argv(&["/usr/sbin/sysrc", "a=1"])).is_err());
+        assert!(h.run(&argv(&["/usr/sbin/sysrc", "-f", "/etc/rc.conf"])).is_err());
         let _ = fs::remove_dir_all(d);
     }
 
