@@ -18,8 +18,9 @@
 //! - rc.conf(5) and friends ([`rc`]): the WiFi driver not loaded at boot,
 //!   DHCP on a member, `wlanaddr` missing or not the identity (or not seen
 //!   by pccard_ether), wpa_supplicant.conf without the control socket
-//!   lagghook asks, an MTU a vap cannot take, no regulatory domain in the
-//!   vap's `create_args`;
+//!   lagghook asks, an MTU a vap cannot take, no regulatory domain for the
+//!   vap; each rc.conf fix is the sysrc command line that clears it
+//!   ([`fix`]);
 //! - devd(8) ([`devd_files`]): lagghook's rules not installed or stale,
 //!   devd.conf missing or not reading their directory, and other rules for
 //!   the same events at the same or a higher priority (or that lagghook's

@@ -18,9 +18,10 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Stdio;
 
 use crate::domain::text;
-use crate::root::Root;
+use crate::root::{Overlay, Root, RootError};
 use crate::sim::SimRoot;
 use crate::sys::file::{self, Links};
+use crate::sys::root::{DirRoot, HostRoot};
 use crate::sys::spawn;
 
 use super::rc_vars;
@@ -60,6 +61,10 @@ pub trait Host {
     /// Where the file `setup` knows as `path` really is, for the commands
     /// that read it afterwards (the reconcile reads the configuration).
     fn real_path(&self, path: &Path) -> Result<PathBuf, HostError>;
+
+    /// The same files, as `check` reads them, for the verdict `setup`
+    /// ends with.
+    fn files(&self) -> &dyn Root;
 }
 
 /// The running system. Reads refuse what lagghook refuses of its
@@ -121,6 +126,10 @@ impl Host for NativeHost {
     fn real_path(&self, path: &Path) -> Result<PathBuf, HostError> {
         Ok(path.to_path_buf())
     }
+
+    fn files(&self) -> &dyn Root {
+        &HostRoot
+    }
 }
 
 /// A host kept in files beside a simulated machine: every path is taken
@@ -134,12 +143,30 @@ impl Host for NativeHost {
 pub struct SimHost {
     root: PathBuf,
     record: PathBuf,
+    files: Layers,
+}
+
+/// The machine's files under what was written below the root, as `check
+/// -k sim:PATH` reads them (`cli::command`'s overlay).
+#[derive(Debug)]
+struct Layers {
+    written: DirRoot,
     lower: SimRoot,
+}
+
+impl Root for Layers {
+    fn read(&self, path: &str) -> Result<Option<String>, RootError> {
+        Overlay { upper: &self.written, lower: &self.lower }.read(path)
+    }
+
+    fn list(&self, dir: &str) -> Result<Option<Vec<String>>, RootError> {
+        Overlay { upper: &self.written, lower: &self.lower }.list(dir)
+    }
 }
 
 impl SimHost {
     pub fn new(root: PathBuf, record: PathBuf, lower: SimRoot) -> SimHost {
-        SimHost { root, record, lower }
+        SimHost { files: Layers { written: DirRoot::new(root.clone()), lower }, root, record }
     }
 
     /// `path` below the root. Only plain absolute paths: a `..` could
@@ -213,7 +240,7 @@ impl Host for SimHost {
             // (`under_root` took only a plain absolute path).
             Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
                 let shown = path.to_string_lossy();
-                self.lower.read(&shown).map_err(|e| HostError(e.to_string()))
+                self.files.lower.read(&shown).map_err(|e| HostError(e.to_string()))
             }
             Err(e) => Err(at(&real, &e)),
         }
@@ -249,6 +276,10 @@ impl Host for SimHost {
 
     fn real_path(&self, path: &Path) -> Result<PathBuf, HostError> {
         self.under_root(path)
+    }
+
+    fn files(&self) -> &dyn Root {
+        &self.files
     }
 }
 
@@ -309,7 +340,10 @@ mod tests {
         let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
         h.run(&argv("/usr/sbin/sysrc -f /etc/rc.conf.d/network b=1")).unwrap();
         assert_eq!(h.read(network).unwrap().as_deref(), Some("a=\"0\"\nb=\"1\"\n"));
-        assert_eq!(h.lower.read("/etc/rc.conf.d/network").unwrap().as_deref(), Some("a=\"0\"\n"));
+        assert_eq!(
+            h.files.lower.read("/etc/rc.conf.d/network").unwrap().as_deref(),
+            Some("a=\"0\"\n")
+        );
         let _ = fs::remove_dir_all(d);
     }
 
