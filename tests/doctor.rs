@@ -1072,3 +1072,39 @@ fn issue19_check_advises_the_mtu_of_a_member_onto_the_lagg() {
         (Some(0), "configuration OK\n".to_owned())
     );
 }
+
+/// Issue 19.5: `status` calls a lagg whose configured port is absent, or
+/// whose vap cannot associate for want of wpa_supplicant, degraded (exit
+/// 1), though em0 carries its traffic.
+#[test]
+fn issue19_status_is_not_converged_without_the_wifi_backup() {
+    let status = |name: &str, machine: &str| {
+        let sb = Sandbox::new(name);
+        sb.write("config.toml", CONFIG);
+        sb.write("kernel.toml", machine);
+        let out = sb.run(&["status"]);
+        (out.status.code(), stdout(&out).lines().next().unwrap_or_default().to_owned())
+    };
+    let good = converged_machine();
+    assert_eq!(status("status-good", &good), (Some(0), "lagg0: converged".to_owned()));
+    let at = good.find("[[machine.interface]]\nname = \"wlan0\"").unwrap();
+    let end = good.find("[[machine.interface]]\nname = \"lagg0\"").unwrap();
+    let absent = format!("{}{}", &good[..at], &good[end..])
+        .replace("ports = [\"em0\", \"wlan0\"]", "ports = [\"em0\"]");
+    assert_eq!(
+        status("status-absent", &absent),
+        (Some(1), "lagg0: degraded: wlan0 is absent".to_owned())
+    );
+    let no_wpa = good.replacen(
+        &format!("parent = \"iwn0\"\nmac = \"{E}\"\nlink = true"),
+        &format!("parent = \"iwn0\"\nmac = \"{E}\"\nwpa_mac = \"none\""),
+        1,
+    );
+    assert_eq!(
+        status("status-no-wpa", &no_wpa),
+        (
+            Some(1),
+            "lagg0: degraded: wlan0 cannot associate: no wpa_supplicant runs for it".to_owned()
+        )
+    );
+}
