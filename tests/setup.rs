@@ -687,8 +687,11 @@ fn issue16_setup_over_ssh_leaves_the_live_part_for_the_next_boot() {
 
     let out = setup_in(&sb, &["setup"], Some(SSH));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Said first, as a warning, before the first change is logged.
+    let err = stderr(&out);
+    let warned = format!("lagghook: {}", REMOTE.trim_start_matches("# "));
+    assert!(err.starts_with(&warned), "{err}");
     let text = stdout(&out);
-    assert!(text.starts_with(REMOTE), "{text}");
     assert!(text.contains("would: ifconfig lagg0 create\n"), "{text}");
     assert!(
         text.ends_with(
@@ -705,10 +708,14 @@ fn issue16_setup_over_ssh_leaves_the_live_part_for_the_next_boot() {
     assert_eq!(status.status.code(), Some(2), "lagg0 must not exist yet: {}", stdout(&status));
 
     let out = setup_in(&sb, &["-f", "setup"], Some(SSH));
-    assert_eq!(
-        stdout(&out),
-        "# this is a remote session (ssh from 192.0.2.7 to 192.0.2.10); with -f, em0 and wlan0 \
-         are reconfigured into lagg0 now, which may cut it off\nconfiguration OK\n"
+    assert_eq!(stdout(&out), "configuration OK\n");
+    assert!(
+        stderr(&out).starts_with(
+            "lagghook: this is a remote session (ssh from 192.0.2.7 to 192.0.2.10); with -f, em0 \
+             and wlan0 are reconfigured into lagg0 now, which may cut it off\n"
+        ),
+        "{}",
+        stderr(&out)
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let commands = std::fs::read_to_string(sb.path("kernel.toml.commands")).unwrap();

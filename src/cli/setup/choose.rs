@@ -270,9 +270,15 @@ fn new_config(
             "{radio}'s driver, {}, takes another address only when a vap is created: {vap} \
              gets {mac}'s with wlanaddr, and lagghook must re-create {vap} when it comes back \
              without it; `lagghook setup -m {vap}` clones the other way instead, {vap}'s own \
-             address onto {} and lagg0, as lagg(4)'s EXAMPLES do",
+             address onto {}, as lagg(4)'s EXAMPLES do",
             d.name,
-            names(&wired.iter().collect::<Vec<_>>())
+            and_list(
+                &wired
+                    .iter()
+                    .map(|w| w.to_string())
+                    .chain(["lagg0".to_owned()])
+                    .collect::<Vec<_>>()
+            )
         ));
     }
     let how_wired = if opts.wired.is_empty() { "had a carrier" } else { "named with -e" };

@@ -407,8 +407,8 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
     drop(kernel);
 
     if let Some(note) = &session_note {
-        // Said before anything changes, where the administrator reads it.
-        write_out(out, &format!("# {note}\n"))?;
+        // Said before anything changes: a warning reaches standard error
+        // whatever it is, and syslog.
         log.log(Level::Warning, note);
     }
     for item in &items {
