@@ -29,6 +29,8 @@ use crate::domain::wifi_driver::{self, LladdrClass, Stack};
 use crate::root::{join, Root};
 use crate::sys::wpa_ctrl;
 
+use crate::cli::setup::rc_vars;
+
 use super::fix::Sysrc;
 use super::Report;
 
@@ -374,7 +376,7 @@ fn wlanaddr_traps(
     let create_args = views.netif.get(&var).unwrap_or_default();
     let with = |mac: &str| {
         let words: Vec<String> = words(create_args).map(str::to_owned).collect();
-        with_pair(words, "wlanaddr", mac).join(" ")
+        rc_vars::with_pair(words, &["wlanaddr"], "wlanaddr", mac).join(" ")
     };
     let fix = |mac: Option<MacAddr>| match mac {
         Some(mac) => Sysrc::new()
@@ -476,29 +478,6 @@ fn stack_words(stack: Stack) -> &'static str {
         Stack::Net80211 => "net80211",
         Stack::LinuxKpi => "LinuxKPI",
     }
-}
-
-/// `words` with `key value` in place of the first such pair (any later
-/// one removed), or appended.
-fn with_pair(words: Vec<String>, key: &str, value: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut placed = false;
-    let mut it = words.into_iter();
-    while let Some(w) = it.next() {
-        if w == key {
-            let _ = it.next();
-            if !placed {
-                out.extend([key.to_owned(), value.to_owned()]);
-                placed = true;
-            }
-            continue;
-        }
-        out.push(w);
-    }
-    if !placed {
-        out.extend([key.to_owned(), value.to_owned()]);
-    }
-    out
 }
 
 /// The placeholder the regulatory-domain fix writes for the country only
