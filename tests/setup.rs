@@ -24,9 +24,11 @@ pub const NO_COUNTRY: &str = "TRAP: create_args_wlan0=\"wlanaddr 00:11:22:33:44:
     create_args_wlan0=\"wlanaddr 00:11:22:33:44:55 country XX\"\n";
 
 /// What `check` finds on [`FRESH_LAPTOP`] after setup besides the
-/// country: it has none of the files FreeBSD installs.
+/// country: it has none of the files FreeBSD and `make install` install.
 const NO_BASE_FILES: &str = "\
 TRAP: /etc/wpa_supplicant.conf: missing: rc.d/wpa_supplicant cannot start wpa_supplicant for wlan0; fix: write it (wpa_supplicant.conf(5)) with ctrl_interface=/var/run/wpa_supplicant and the networks
+TRAP: /usr/local/libexec/lagghook-devd: is not installed: the devd rules run it, so no event reaches lagghook; fix: make install, or reinstall the lagghook package
+TRAP: /usr/local/etc/rc.d/lagghook: missing: nothing reconciles at boot or after a resume; fix: make install, or reinstall the lagghook package
 TRAP: /etc/devd.conf: missing: devd does not start without it; fix: restore it from the base system (freebsd-update or /usr/src/sbin/devd/devd.conf)
 TRAP: /etc/rc.d/wpa_supplicant: missing; wlan ports cannot be re-keyed after a MAC change; fix: restore it from the base system (freebsd-update or /usr/src/libexec/rc/rc.d)
 ";
@@ -171,7 +173,7 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
     let sb = laptop("setup-fresh");
     let out = setup(&sb, &["setup"]);
     let verdict = format!(
-        "{NO_COUNTRY}{NO_BASE_FILES}# 4 things are left to do: the fixes on the TRAP lines above\n"
+        "{NO_COUNTRY}{NO_BASE_FILES}# 6 things are left to do: the fixes on the TRAP lines above\n"
     );
     assert_eq!((out.status.code(), stdout(&out)), (Some(1), verdict.clone()), "{}", stderr(&out));
     // Each change was logged, as -n printed it (stderr: no syslogd here).
@@ -239,7 +241,7 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
         .output()
         .unwrap();
     let status = stdout(&status);
-    assert!(status.contains("laggport em0") && status.contains("laggport wlan0"), "{status}");
+    assert!(status.contains("laggport: em0 ") && status.contains("laggport: wlan0 "), "{status}");
 
     // Again: nothing to change, nothing run, no file rewritten; the same
     // verdict.
@@ -374,14 +376,14 @@ fn a_failed_change_stops_setup() {
     let out = setup(&sb, &["setup"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    let failed: Vec<&str> = err.lines().filter(|l| l.contains("(while: ")).collect();
+    let failed: Vec<&str> = err.lines().filter(|l| l.contains(" failed: ")).collect();
     assert_eq!(failed.len(), 1, "{err}");
     let record = sb.path("kernel.toml.commands").display().to_string();
     assert_eq!(
         failed[0],
         format!(
-            "lagghook: setup: {record}: Is a directory \
-             (while: /etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\")"
+            "lagghook: setup: /etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\" \
+             failed: {record}: Is a directory"
         ),
         "{err}"
     );
@@ -405,6 +407,9 @@ fn working_laptop() -> String {
         ),
         ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
         ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
+        // What `make install` put there before setup.
+        ("/usr/local/libexec/lagghook-devd", ""),
+        ("/usr/local/etc/rc.d/lagghook", "#!/bin/sh\n"),
     ]);
     let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
     format!("{FRESH_LAPTOP}\n{}", toml::to_string(&table).unwrap())
@@ -439,7 +444,7 @@ fn issue10_setup_then_check_then_status_on_one_laptop() {
     let out = setup(&sb, &["status"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).starts_with("lagg0: converged\n"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("laggport wlan0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("laggport: wlan0 "), "{}", stdout(&out));
 }
 
 /// A simulated machine's configuration is its own wherever it is kept:
@@ -604,6 +609,9 @@ pub fn laptop_with(machine: &str, rc_conf: &str, network: &str) -> String {
         ),
         ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
         ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
+        // What `make install` put there before setup.
+        ("/usr/local/libexec/lagghook-devd", ""),
+        ("/usr/local/etc/rc.d/lagghook", "#!/bin/sh\n"),
     ]);
     if !network.is_empty() {
         files.insert("/etc/rc.conf.d/network", network);

@@ -16,8 +16,8 @@ pub enum Verdict {
     Converged,
     /// It carries traffic, but not as configured; each reason one phrase.
     Degraded(Vec<String>),
-    /// No traffic can flow through it: why.
-    Offline(String),
+    /// No traffic can flow through it: why, then anything else wrong.
+    Offline(String, Vec<String>),
 }
 
 impl Verdict {
@@ -26,7 +26,7 @@ impl Verdict {
         match self {
             Verdict::Converged => "converged",
             Verdict::Degraded(_) => "degraded",
-            Verdict::Offline(_) => "offline",
+            Verdict::Offline(..) => "offline",
         }
     }
 
@@ -35,7 +35,25 @@ impl Verdict {
         match self {
             Verdict::Converged => Vec::new(),
             Verdict::Degraded(why) => why.clone(),
-            Verdict::Offline(why) => vec![why.clone()],
+            Verdict::Offline(why, also) => std::iter::once(why).chain(also).cloned().collect(),
+        }
+    }
+
+    /// The verdict with `more` reasons the lagg is not as it should be,
+    /// found outside the kernel (what keeps lagghook from running again):
+    /// a converged lagg is then degraded; an offline one stays offline.
+    pub fn with(self, more: &[String]) -> Verdict {
+        match self {
+            v if more.is_empty() => v,
+            Verdict::Converged => Verdict::Degraded(more.to_vec()),
+            Verdict::Degraded(mut why) => {
+                why.extend_from_slice(more);
+                Verdict::Degraded(why)
+            }
+            Verdict::Offline(why, mut also) => {
+                also.extend_from_slice(more);
+                Verdict::Offline(why, also)
+            }
         }
     }
 
@@ -45,7 +63,7 @@ impl Verdict {
         match self {
             Verdict::Converged => 0,
             Verdict::Degraded(_) => 1,
-            Verdict::Offline(_) => 2,
+            Verdict::Offline(..) => 2,
         }
     }
 }
@@ -55,7 +73,7 @@ impl fmt::Display for Verdict {
         match self {
             Verdict::Converged => f.write_str("converged"),
             Verdict::Degraded(why) => write!(f, "degraded: {}", why.join("; ")),
-            Verdict::Offline(why) => write!(f, "offline: {why}"),
+            Verdict::Offline(..) => write!(f, "offline: {}", self.reasons().join("; ")),
         }
     }
 }
@@ -72,10 +90,10 @@ pub fn verdict(
 ) -> Verdict {
     let lagg = &cfg.name;
     let (Some(iface), Some(status)) = (snap.interface(lagg), snap.laggs.get(lagg)) else {
-        return Verdict::Offline(format!("{lagg} does not exist"));
+        return Verdict::Offline(format!("{lagg} does not exist"), Vec::new());
     };
     if status.active().is_none() {
-        return Verdict::Offline("no port is active".to_owned());
+        return Verdict::Offline("no port is active".to_owned(), Vec::new());
     }
     let mut why = Vec::new();
     if status.proto != crate::domain::model::LaggProto::Failover {
@@ -219,6 +237,22 @@ mod tests {
         s.laggs.clear();
         s.interfaces.remove(&n("lagg0"));
         assert_eq!(judge(&s).to_string(), "offline: lagg0 does not exist");
+    }
+
+    /// Issue 16, point 6: what keeps lagghook from running again makes a
+    /// converged lagg degraded, and is added to the other reasons.
+    #[test]
+    fn what_keeps_lagghook_from_running_is_a_reason() {
+        let hooks = ["/usr/local/etc/devd/lagghook.conf: missing".to_owned()];
+        let v = judge(&laptop("em0", Some("em0"))).with(&hooks);
+        assert_eq!(v.to_string(), "degraded: /usr/local/etc/devd/lagghook.conf: missing");
+        assert_eq!(v.severity(), 1);
+        let v = judge(&laptop("wlan0", Some("wlan0"))).with(&hooks);
+        assert_eq!(v.reasons(), ["primary wlan0, preferred em0", hooks[0].as_str()]);
+        let v = judge(&laptop("em0", None)).with(&hooks);
+        assert_eq!(v.severity(), 2);
+        assert_eq!(v.reasons(), ["no port is active", hooks[0].as_str()]);
+        assert_eq!(judge(&laptop("em0", Some("em0"))).with(&[]), Verdict::Converged);
     }
 
     #[test]

@@ -282,7 +282,7 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
         items.extend(rc_edit::rc_changes(lagg, identity, &snapshot, &mut files)?);
     }
     items.extend(rc_edit::contradictions(&mut files));
-    items.extend(rc_edit::rc_enable(&files)?);
+    items.extend(rc_edit::rc_enable(&mut files)?);
 
     // 5: devd's rules.
     let rules = devd::try_rules_for(&config, devd::PROGRAM)
@@ -419,7 +419,7 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
                     // What follows needs this step (the rules run lagghook
                     // with the configuration, the restart reads the rules):
                     // stop here, as the failed change left it.
-                    log.log(Level::Err, &format!("setup: {e} (while: {c})"));
+                    log.log(Level::Err, &text::failed(&format!("setup: {c}"), &e.to_string()));
                     return Err(Error::ChangesFailed(1));
                 }
                 log.log(Level::Notice, &c.to_string());

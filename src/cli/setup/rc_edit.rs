@@ -246,7 +246,7 @@ fn kld_change(files: &mut RcFiles, module: &str) -> Result<Option<Item>, Error> 
 
 /// `lagghook_enable="YES"` in /etc/rc.conf, unless rc.subr's `checkyesno`
 /// already takes the value rc.d/lagghook sees for yes.
-pub(super) fn rc_enable(files: &RcFiles) -> Result<Option<Item>, Error> {
+pub(super) fn rc_enable(files: &mut RcFiles) -> Result<Option<Item>, Error> {
     let now = files.rc_value("lagghook_enable")?;
     let yes = now.as_ref().is_some_and(|(_, v)| {
         matches!(v.to_ascii_lowercase().as_str(), "yes" | "true" | "on" | "1")
@@ -260,6 +260,8 @@ pub(super) fn rc_enable(files: &RcFiles) -> Result<Option<Item>, Error> {
              set it to YES there"
         ))));
     }
+    // As sysrc will leave it, for what -n predicts and a later change.
+    files.rc_conf = rc_vars::with_value(&files.rc_conf, "lagghook_enable", "YES");
     Ok(Some(Item::Change(Change::Var {
         file: RC_CONF,
         name: "lagghook_enable".into(),
@@ -429,7 +431,7 @@ mod tests {
             rc_changes(&config().laggs[0], MAC.parse().ok(), &Snapshot::default(), &mut files)
                 .unwrap();
         assert_eq!(lines(&items), Vec::<String>::new());
-        assert_eq!(rc_enable(&files).unwrap(), None);
+        assert_eq!(rc_enable(&mut files).unwrap(), None);
     }
 
     /// Proves a value setup cannot read, or would not carry over, stops
