@@ -856,6 +856,12 @@ fn issue16_every_sysrc_fix_applied_literally_clears_its_trap() {
             ),
         ),
         (
+            // check::hooks' trap, whose fix is a sysrc line too.
+            "rc-script-disabled",
+            good().edit("/etc/rc.conf", "lagghook_enable=\"YES\"\n", ""),
+            "sysrc -f /etc/rc.conf lagghook_enable=YES".into(),
+        ),
+        (
             "mtu-rc",
             good().edit(NETWORK, "laggport wlan0 DHCP", "laggport wlan0 mtu 9000 DHCP"),
             "sysrc -f /etc/rc.conf.d/network \

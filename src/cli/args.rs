@@ -431,6 +431,9 @@ mod tests {
         assert!(!asks(&["-j", "reconcile", "now"]));
         assert!(!asks(&["event", "status", "-j", "x"]));
         assert!(!asks(&["status", "-x"]));
+        // setup's -e, -w and -m take a value too.
+        assert!(!asks(&["-e", "-j", "status", "-x"]));
+        assert!(asks(&["-w", "wlan0", "-j", "status", "now"]));
     }
 
     #[test]
