@@ -14,11 +14,13 @@ use std::process::Command;
 use lagghook::cli::args::{self as cli, Command as CliCommand};
 use lagghook::cli::setup::{self, Change, Old};
 use lagghook::domain::config::{Config, MacSource};
+use lagghook::domain::flap::{self, FlapState};
 use lagghook::domain::identity::{self, Identity};
 use lagghook::domain::model::{IfName, MacAddr};
 use lagghook::domain::model::{LaggProto, Snapshot};
 use lagghook::domain::plan::Action;
 use lagghook::domain::transition::{describe, LaggView};
+use lagghook::domain::vap::RecreateWhy;
 use lagghook::kernel::{Errno, KernelError, Op};
 use lagghook::run::applied_line;
 use lagghook::run::apply::{Applied, Outcome};
@@ -663,6 +665,11 @@ fn diagnostics_are_real_log_lines() {
     };
     let (em0, wlan0) = (name("em0"), name("wlan0"));
     let identity = mac(em);
+    // A vap in the observation: its address is set while it is down.
+    let mut before = before;
+    let mut vap = before.interfaces[&em0].clone();
+    (vap.name, vap.kind, vap.index) = (wlan0.clone(), lagghook::domain::model::IfKind::Wlan, 9);
+    before.interfaces.insert(wlan0.clone(), vap);
     for action in [
         Action::SetProto { lagg: lagg0.clone(), proto: LaggProto::Failover },
         Action::SetFailoverRxAll { value: true },
@@ -671,7 +678,15 @@ fn diagnostics_are_real_log_lines() {
         Action::Down { ifname: em0 },
         Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: identity },
         Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
+        Action::SetLladdr { ifname: lagg0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
         Action::RestartWpaSupplicant { wlan: wlan0.clone() },
+        Action::RecreateVap {
+            wlan: wlan0.clone(),
+            parent: name("iwlwifi0"),
+            mac: identity,
+            was: mac("00:24:d7:aa:bb:cc"),
+            why: RecreateWhy::AtCreate { driver: "iwlwifi" },
+        },
     ] {
         let applied = Applied { action, outcome: Outcome::Done };
         let (level, line) =
@@ -681,6 +696,21 @@ fn diagnostics_are_real_log_lines() {
     }
     let now = format!("{wlan0}: wpa_supplicant now uses {em}");
     assert!(heads.contains(&now), "DIAGNOSTICS lacks {now:?}");
+    // A flapping episode's two lines (issue 19.2).
+    let (mut flaps, mut last, mut lines) = (FlapState::default(), None, Vec::new());
+    for (t, active) in [(100, Some("wlan0")), (103, None), (105, Some("wlan0")), (108, None)]
+        .into_iter()
+        .chain([(110, Some("wlan0")), (113, None), (115, Some("wlan0")), (200, Some("wlan0"))])
+    {
+        let next = view(&["em0", "wlan0"], Some("em0"), active, em);
+        let described = describe(&lagg0, last.as_ref(), Some(&next), None);
+        lines.extend(flap::fold(&lagg0, last.as_ref(), Some(&next), described, &mut flaps, t));
+        last = Some(next);
+    }
+    for line in lines.iter().filter(|l| l.contains("flapping")) {
+        assert!(heads.contains(line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
+    }
+    assert_eq!(lines.iter().filter(|l| l.contains("flapping")).count(), 2, "{lines:?}");
     // setup's lines are its changes as -n prints them.
     let setup_lines = [
         Change::Var {

@@ -41,6 +41,26 @@ fn every_scenario_file_passes() {
         "boot-undocked-then-dock",
         "boot-late-wifi-driver",
         "resume-reloads-wifi",
+        // Issue 19: radio classes, the table's belief, a flapping station.
+        "wifi-class-native",
+        "wifi-class-while-down",
+        "wifi-class-at-create",
+        "wifi-class-unknown-driver",
+        "wifi-class-table-wrong",
+        "wifi-stale-wpa-flapping",
+        "wifi-silent-wpa-flap-logged-once",
+        // Issue 19.3: members' own MACs and MTUs.
+        "member-mac-changed-by-hand",
+        "mtu-on-a-port-after-it-joined",
+        // Issue 19.4: rc as laptops write it.
+        "boot-vap-renamed-by-ifconfig-name",
+        "boot-real-laptop-rc-conf",
+        "wifi-hotplug-ether-in-ifconfig-wlan0",
+        // Issue 19.6: FreeBSD's own tests/sys/net/if_lagg_test.sh.
+        "if_lagg_test-create",
+        "if_lagg_test-set_ether",
+        "if_lagg_test-updown",
+        "if_lagg_test-destroy-with-ports",
     ];
     for name in required {
         assert!(
@@ -105,18 +125,17 @@ fn scenario_typos_are_rejected_with_a_position() {
 }
 
 /// Issue 7: a scenario's `rc_conf` is checked when the scenario loads; a
-/// refusal names the line in the rc_conf text, the variable and the word.
+/// refusal names the line in the rc_conf text and the variable. Issue
+/// 19.4: only what sh cannot read or the simulator cannot model is
+/// refused; an address is what FreeBSD accepts.
 #[test]
 fn rc_conf_errors_name_their_line() {
-    let text = format!(
-        "rc_conf = \"\"\"\ncloned_interfaces=\"lagg0\"\nifconfig_em0=\"up inet 10.0.0.1\"\n\"\"\"\n{}",
-        base()
-    );
-    let err = Scenario::parse(&text, "rc.toml").unwrap_err().to_string();
-    assert!(
-        err.starts_with("rc.toml: rc_conf line 2: ifconfig_em0: unknown word \"inet\""),
-        "{err}"
-    );
+    let text = |line: &str| {
+        format!("rc_conf = \"\"\"\ncloned_interfaces=\"lagg0\"\n{line}\n\"\"\"\n{}", base())
+    };
+    let err = Scenario::parse(&text("ifconfig_em0='up $(ip)'"), "rc.toml").unwrap_err().to_string();
+    assert!(err.starts_with("rc.toml: rc_conf line 2: ifconfig_em0: shell expansions"), "{err}");
+    assert!(Scenario::parse(&text("ifconfig_em0=\"up inet 10.0.0.1\""), "rc.toml").is_ok());
 }
 
 /// Issue 7: the lagg MAC figure compares across a reboot with the address
@@ -148,4 +167,34 @@ fn a_reboot_that_changes_the_lagg_mac_counts_and_a_resume_runs_reconcile() {
         .any(|d| d
             .ends_with("rc.resume: /usr/local/etc/rc.d/lagghook resume: nothing (no lagghook)")));
     assert_eq!((baseline.steps[0].writes, baseline.steps[0].mac_changes), (0, 1));
+}
+
+/// Issue 19.2: a world that retries for ever (a stale wpa_supplicant and
+/// no lagghook) is followed to the horizon, its expectations checked, and
+/// reported as flapping, not failed as unsettled; lagghook ends the
+/// flapping at the first association, with far fewer devd events.
+#[test]
+fn issue19_a_flapping_baseline_is_reported_not_unsettled() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/wifi-stale-wpa-flapping.toml");
+    let scenario = Scenario::load(&path).unwrap();
+    let baseline = lagghook::cli::simulate::run_baseline(&scenario).unwrap();
+    let step = &baseline.steps[0];
+    assert!(!step.failed.iter().any(|f| f.contains("settle")), "{:?}", step.failed);
+    assert_eq!(step.flapping, [lagghook::domain::model::IfName::new("wlan0").unwrap()]);
+    assert!(step.failed.iter().any(|f| f.contains("flapping = false")), "{:?}", step.failed);
+    let text = render(&scenario, &baseline, false);
+    assert!(text.contains("flapping  wlan0: 7 LINK_UP in the step, still retrying"), "{text}");
+    let with = run(&scenario).unwrap();
+    assert!(with.steps[0].flapping.is_empty());
+    assert_eq!((baseline.steps[0].events, with.steps[0].events), (28, 6));
+    // Every lagg0 LINK_UP ran the stock dhclient rule.
+    let dhclient = |r: &lagghook::scenario::Report| {
+        r.steps[0]
+            .dispatched
+            .iter()
+            .filter(|d| d.ends_with("service dhclient quietstart lagg0"))
+            .count()
+    };
+    assert_eq!((dhclient(&baseline), dhclient(&with)), (7, 2));
 }

@@ -70,9 +70,9 @@ ifconfig lagg0 create
 ifconfig lagg0 up
 sysctl net.link.lagg.failover_rx_all=1
 # round 2 (predicted)
+ifconfig wlan0 destroy; ifconfig wlan0 create wlandev iwlwifi0 wlanaddr 00:11:22:33:44:55; /etc/rc.d/netif quietstart wlan0
+# round 3 (predicted)
 ifconfig lagg0 laggport em0
-ifconfig wlan0 down
-ifconfig wlan0 ether 00:11:22:33:44:55
 ifconfig lagg0 laggport wlan0
 ifconfig wlan0 up
 ";

@@ -2,6 +2,8 @@
 
 /// ABI: struct sizes, offsets and request numbers vs FreeBSD's own headers.
 mod abi;
+/// The FreeBSD CI files: the Cirrus file's keys, the workflow's matrix.
+mod ci_files;
 /// The binary as devd and an administrator run it.
 mod cli;
 /// The same bodies against the simulator and (root, FreeBSD) the real kernel.

@@ -92,8 +92,23 @@ pub fn verdict(
     let (Some(iface), Some(status)) = (snap.interface(lagg), snap.laggs.get(lagg)) else {
         return Verdict::Offline(format!("{lagg} does not exist"), Vec::new());
     };
-    if status.active().is_none() {
+    let Some(active) = status.active() else {
         return Verdict::Offline("no port is active".to_owned(), Vec::new());
+    };
+    // A wired port filters what it receives by its own address (its
+    // filter is reprogrammed by `if_setlladdr`, `sys/net/if.c`): with
+    // another one than the lagg's, the active port hears nothing for it.
+    if let Some(p) = snap.interface(active).filter(|p| p.kind == IfKind::Ether) {
+        if p.mac != iface.mac {
+            return Verdict::Offline(
+                format!(
+                    "the active port {active} has MAC {}, not the lagg's {}: it receives \
+                     nothing for it",
+                    p.mac, iface.mac
+                ),
+                Vec::new(),
+            );
+        }
     }
     let mut why = Vec::new();
     if status.proto != crate::domain::model::LaggProto::Failover {
@@ -114,7 +129,7 @@ pub fn verdict(
             Some(_) if !status.has_port(port) => why.push(format!("{port} is not a member")),
             Some(p) => {
                 let no_wpa = matches!(snap.wpa.get(port), Some(WpaAddress::NotRunning));
-                if p.kind == IfKind::Wlan && p.link != LinkState::Up && no_wpa {
+                if p.kind == IfKind::Wlan && p.link == LinkState::Down && no_wpa {
                     why.push(format!("{port} cannot associate: no wpa_supplicant runs for it"));
                 }
             }
@@ -237,6 +252,39 @@ mod tests {
         s.laggs.clear();
         s.interfaces.remove(&n("lagg0"));
         assert_eq!(judge(&s).to_string(), "offline: lagg0 does not exist");
+    }
+
+    /// Issue 19.3: SIOCGLAGG calls em0 active, but with its own address
+    /// it receives nothing for the lagg; as the backup it is a reason.
+    #[test]
+    fn a_wired_port_with_another_address_is_offline_when_active() {
+        let mut s = laptop("em0", Some("em0"));
+        if let Some(e) = s.interfaces.get_mut(&n("em0")) {
+            e.mac = "02:00:00:00:00:01".parse().unwrap();
+        }
+        let v = judge(&s);
+        assert_eq!(
+            (v.to_string(), v.severity()),
+            (
+                "offline: the active port em0 has MAC 02:00:00:00:00:01, not the lagg's \
+                 00:11:22:33:44:55: it receives nothing for it"
+                    .into(),
+                2
+            )
+        );
+        let s2 = {
+            let mut s2 = s.clone();
+            if let Some(ports) = s2.laggs.get_mut(&n("lagg0")) {
+                for p in &mut ports.ports {
+                    p.flags.active = p.name == n("wlan0");
+                }
+            }
+            s2
+        };
+        assert_eq!(
+            judge(&s2).to_string(),
+            "degraded: em0 has MAC 02:00:00:00:00:01, the lagg 00:11:22:33:44:55"
+        );
     }
 
     /// Issue 16, point 6: what keeps lagghook from running again makes a

@@ -41,6 +41,7 @@ use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::config::MacSource;
+use crate::domain::flap::{Episode, FlapState};
 use crate::domain::identity::Identity;
 use crate::domain::model::{IfName, MacAddr};
 use crate::domain::plan::{RememberedMacs, WpaRefresh, WpaRefreshes};
@@ -77,6 +78,11 @@ pub struct State {
     /// Vaps whose wpa_supplicant used another address, and what was done
     /// about it at which address (see `plan::WpaRefresh`).
     pub wpa: WpaRefreshes,
+    /// Each lagg's online spell and flapping episode (`domain::flap`).
+    pub flaps: BTreeMap<IfName, FlapState>,
+    /// Since when (Unix time) each configured vap has been up without a
+    /// link, as runs saw it (`domain::vap`).
+    pub unlinked: BTreeMap<IfName, u64>,
 }
 
 /// Everything a store holds: both parts, as loaded.
@@ -118,8 +124,21 @@ impl State {
             .iter()
             .map(|(name, view)| {
                 let offline_since = self.offline_since.get(name).copied();
+                let flap = self.flaps.get(name);
+                let online_since = flap.and_then(|f| f.online_since);
+                let flapping = flap.and_then(|f| f.episode.as_ref()).map(|e| FlapRecord {
+                    port: e.port.clone(),
+                    since: e.since,
+                    flaps: e.flaps,
+                });
                 let record = match view {
-                    None => LaggRecord { present: false, offline_since, ..LaggRecord::default() },
+                    None => LaggRecord {
+                        present: false,
+                        offline_since,
+                        online_since,
+                        flapping,
+                        ..LaggRecord::default()
+                    },
                     Some(v) => LaggRecord {
                         present: true,
                         ports: v.ports.clone(),
@@ -127,6 +146,8 @@ impl State {
                         active: v.active.clone(),
                         mac: Some(v.mac),
                         offline_since,
+                        online_since,
+                        flapping,
                     },
                 };
                 (name.clone(), record)
@@ -135,10 +156,15 @@ impl State {
         let wpa = self
             .wpa
             .iter()
-            .map(|(n, r)| (n.clone(), WpaRecord { mac: r.mac, restarted: r.restarted }))
+            .map(|(n, r)| {
+                let record =
+                    WpaRecord { mac: r.mac, restarted: r.restarted, readdressed: r.readdressed };
+                (n.clone(), record)
+            })
             .collect();
         // The transitions have their own, persistent file.
-        StateFile { version: FORMAT_VERSION, lagg, transition: Vec::new(), wpa }
+        let unlinked = self.unlinked.clone();
+        StateFile { version: FORMAT_VERSION, lagg, transition: Vec::new(), wpa, unlinked }
     }
 
     fn from_file(file: StateFile) -> Option<State> {
@@ -148,12 +174,31 @@ impl State {
         let wpa = file
             .wpa
             .into_iter()
-            .map(|(n, r)| (n, WpaRefresh { mac: r.mac, restarted: r.restarted, this_run: false }))
+            .map(|(n, r)| {
+                let refresh = WpaRefresh {
+                    mac: r.mac,
+                    restarted: r.restarted,
+                    this_run: false,
+                    readdressed: r.readdressed,
+                };
+                (n, refresh)
+            })
             .collect();
-        let mut state = State { transitions: file.transition, wpa, ..State::default() };
+        let mut state = State {
+            transitions: file.transition,
+            wpa,
+            unlinked: file.unlinked,
+            ..State::default()
+        };
         for (name, rec) in file.lagg {
             if let Some(t) = rec.offline_since {
                 state.offline_since.insert(name.clone(), t);
+            }
+            let episode =
+                rec.flapping.map(|f| Episode { port: f.port, since: f.since, flaps: f.flaps });
+            if rec.online_since.is_some() || episode.is_some() {
+                let flap = FlapState { online_since: rec.online_since, episode };
+                state.flaps.insert(name.clone(), flap);
             }
             let view = if rec.present {
                 Some(LaggView {
@@ -186,6 +231,9 @@ struct StateFile {
     transition: Vec<Transition>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     wpa: BTreeMap<IfName, WpaRecord>,
+    /// `State::unlinked`; absent in files of earlier versions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    unlinked: BTreeMap<IfName, u64>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -194,6 +242,10 @@ struct WpaRecord {
     mac: MacAddr,
     #[serde(default)]
     restarted: bool,
+    /// A new address given while down rather than a refresh (see
+    /// `plan::WpaRefresh`); absent in files of earlier versions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    readdressed: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -206,6 +258,20 @@ struct LaggRecord {
     active: Option<IfName>,
     mac: Option<MacAddr>,
     offline_since: Option<u64>,
+    /// Since when it is online (`domain::flap`); absent in earlier files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    online_since: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flapping: Option<FlapRecord>,
+}
+
+/// A flapping episode (`domain::flap::Episode`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlapRecord {
+    port: IfName,
+    since: u64,
+    flaps: u32,
 }
 
 /// The files of a [`FileStore`].

@@ -38,7 +38,7 @@ use crate::run::apply::Outcome;
 use crate::run::error::Error;
 use crate::run::log::{Level, MemoryLog};
 use crate::run::state::MemoryStore;
-use crate::run::{pending, Report as RunReport};
+use crate::run::{pending_with, Report as RunReport};
 use crate::sim::{Happening, Machine, RcConf, SimKernel};
 
 /// The scenario `lagghook simulate` runs without a file: a laptop's day.
@@ -55,7 +55,11 @@ pub const START_TIME: u64 = 1_795_545_000;
 /// the previous step's world has settled if that is later (ms).
 pub const STEP_GAP_MS: u64 = 60_000;
 /// How long after its happening a step's world may run before it is
-/// declared unsettled (ms).
+/// declared unsettled (ms). A world in which only stations that cannot
+/// finish their handshake have anything pending retries for ever
+/// (`sim::station`): it is followed up to here and the step ends with the
+/// flapping reported ([`StepReport::flapping`]), its expectations checked
+/// as usual, not failed as unsettled.
 pub const HORIZON_MS: u64 = 120_000;
 
 #[derive(Debug, Deserialize)]
@@ -95,9 +99,19 @@ pub struct Expect {
     /// interface → current MAC.
     #[serde(default)]
     pub mac: BTreeMap<String, String>,
+    /// interface → current MTU.
+    #[serde(default)]
+    pub mtu: BTreeMap<String, u32>,
+    /// interface → whether it is UP (`IFF_UP`).
+    #[serde(default)]
+    pub up: BTreeMap<String, bool>,
     /// Each must appear in some log line of this step.
     #[serde(default)]
     pub log: Vec<String>,
+    /// Each must appear in some line rc wrote on the console during this
+    /// step (the requests of its ifconfig commands that failed); `[]`:
+    /// none.
+    pub console: Option<Vec<String>>,
     /// State-changing kernel calls lagghook made in this step.
     pub writes: Option<u64>,
     /// Each must appear in some devd line of this step (`event: command`,
@@ -112,6 +126,11 @@ pub struct Expect {
     /// `true`: at the end of the step a reconcile would plan nothing and
     /// every configured lagg with a port that could carry carries traffic.
     pub converged: Option<bool>,
+    /// Whether a station is still flapping (associating, failing its
+    /// handshake, trying again) when the step ends.
+    pub flapping: Option<bool>,
+    /// The step's devd events are at most this many.
+    pub events_max: Option<usize>,
 }
 
 /// What a step does.
@@ -213,6 +232,12 @@ pub struct StepReport {
     pub writes: u64,
     /// The kernel calls lagghook made, in order.
     pub calls: Vec<String>,
+    /// How many devd events the step's world emitted.
+    pub events: usize,
+    /// The vaps still flapping when the step ended: a world that would
+    /// retry for ever, followed up to [`HORIZON_MS`] and reported, not
+    /// failed (`sim::station`).
+    pub flapping: Vec<IfName>,
     /// Time without traffic while a port could carry it.
     pub outage: Outage,
     /// New addresses a configured lagg took.
@@ -357,6 +382,10 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
             figures.sample(&mut kernel);
             match kernel.next_due() {
                 Some(due) if due <= at + HORIZON_MS => kernel.advance(due),
+                // Only stations that cannot finish their handshake have
+                // anything pending: they retry for ever, and the step ends
+                // with them reported, its expectations checked as usual.
+                Some(_) if kernel.next_settling_due().is_none() => break,
                 Some(_) => {
                     sr.failed
                         .push(format!("the world did not settle within {} s", HORIZON_MS / 1000));
@@ -365,6 +394,8 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
                 None => break,
             }
         }
+        sr.events = handled;
+        sr.flapping = kernel.flapping_vaps();
         (sr.outage, sr.mac_changes) = figures.end();
         sr.console = kernel.take_console();
         sr.log.extend(
@@ -377,7 +408,7 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
     }
     if lagghook.is_some() {
         // A second run right after any run plans nothing.
-        match pending(&mut kernel, &scenario.config, &store.macs) {
+        match pending_for(&mut kernel, &scenario.config, &store) {
             Ok(again) if !again.is_empty() => report.end_failed.push(format!(
                 "end state is not converged; reconcile would still run: {}",
                 again.actions.iter().map(|a| a.to_string()).collect::<Vec<_>>().join("; ")
@@ -424,12 +455,11 @@ fn converged_run_cost(
     let exists = |name: &IfName| everything.iter().any(|i| &i.name == name);
     let first_port = config.ports().map(|(_, p)| p).find(|p| exists(p)).map(|p| p.to_string());
     let mut want = vec!["getifaddrs".to_owned()];
-    want.extend(
-        everything
-            .iter()
-            .filter(|i| i.kind == IfKind::Lagg)
-            .map(|i| format!("SIOCGLAGG {}", i.name)),
-    );
+    // `run::observe` asks about the laggs in name order.
+    let mut laggs: Vec<&IfName> =
+        everything.iter().filter(|i| i.kind == IfKind::Lagg).map(|i| &i.name).collect();
+    laggs.sort();
+    want.extend(laggs.into_iter().map(|l| format!("SIOCGLAGG {l}")));
     for (_, port) in config.ports() {
         if everything.iter().any(|i| &i.name == port && i.kind == IfKind::Wlan) {
             want.push(format!("wpa_supplicant STATUS {port}"));
@@ -618,6 +648,30 @@ fn check(
         let text = found.clone().unwrap_or_else(|| "no such interface".into());
         verdict(found.as_deref() == Some(want_norm.as_str()), format!("mac {i} = {want}"), text);
     }
+    for (i, want) in &expect.mtu {
+        let found = kernel.interface(i).map(|x| x.mtu);
+        let text = found.map_or_else(|| "no such interface".into(), |m| m.to_string());
+        verdict(found == Some(*want), format!("mtu {i} = {want}"), text);
+    }
+    for (i, want) in &expect.up {
+        let found = kernel.interface(i).map(|x| x.up);
+        let text = found.map_or_else(|| "no such interface".into(), |u| u.to_string());
+        verdict(found == Some(*want), format!("up {i} = {want}"), text);
+    }
+    match expect.console.as_deref() {
+        Some([]) => {
+            let found = format!("{:?}", sr.console);
+            verdict(sr.console.is_empty(), "nothing on rc's console".into(), found);
+        }
+        Some(needles) => {
+            for needle in needles {
+                let ok = sr.console.iter().any(|l| l.contains(needle.as_str()));
+                let found = format!("{:?}", sr.console);
+                verdict(ok, format!("a console line containing {needle:?}"), found);
+            }
+        }
+        None => {}
+    }
     for needle in &expect.log {
         let ok = sr.log.iter().any(|l| l.contains(needle.as_str()));
         let found = if sr.log.is_empty() { "no log line".into() } else { format!("{:?}", sr.log) };
@@ -643,6 +697,18 @@ fn check(
         let what = format!("lagg MAC changes = {want}");
         verdict(mac_changes == want, what, mac_changes.to_string());
     }
+    if let Some(want) = expect.flapping {
+        let found = if sr.flapping.is_empty() {
+            "no station flapping".to_owned()
+        } else {
+            format!("{:?} flapping", sr.flapping.iter().map(IfName::as_str).collect::<Vec<_>>())
+        };
+        verdict(sr.flapping.is_empty() != want, format!("flapping = {want}"), found);
+    }
+    if let Some(max) = expect.events_max {
+        let found = sr.events;
+        verdict(found <= max, format!("devd events at most {max}"), found.to_string());
+    }
     if let (Some(want), Some(found)) = (expect.converged, converged) {
         let ok = found.is_ok() == want;
         let found = found.err().unwrap_or_else(|| "converged".to_owned());
@@ -650,10 +716,22 @@ fn check(
     }
 }
 
+/// What a run would do now, remembering what `store` holds of earlier
+/// runs (the identities, and what they did about vaps and their
+/// wpa_supplicants).
+fn pending_for(
+    kernel: &mut SimKernel,
+    config: &Config,
+    store: &MemoryStore,
+) -> Result<crate::domain::plan::Plan, crate::kernel::KernelError> {
+    let wpa = store.state.as_ref().map(|s| s.wpa.clone()).unwrap_or_default();
+    pending_with(kernel, config, &store.macs, &wpa)
+}
+
 /// `Ok` when a reconcile would plan nothing and every configured lagg with
 /// a port that could carry carries traffic; else why not.
 fn converged(config: &Config, kernel: &mut SimKernel, store: &MemoryStore) -> Result<(), String> {
-    let plan = pending(kernel, config, &store.macs).map_err(|e| e.to_string())?;
+    let plan = pending_for(kernel, config, store).map_err(|e| e.to_string())?;
     if !plan.is_empty() {
         let actions: Vec<String> = plan.actions.iter().map(|a| a.to_string()).collect();
         return Err(format!("a reconcile would still run: {}", actions.join("; ")));
@@ -699,6 +777,22 @@ pub fn render(scenario: &Scenario, report: &Report, verbose: bool) -> String {
             let _ = writeln!(s, "  log     {l}");
         }
         let _ = writeln!(s, "  writes  {}", step.writes);
+        let _ = writeln!(s, "  devd events  {}", step.events);
+        for vap in &step.flapping {
+            // One line per command devd ran for an event: count the events.
+            let joins: std::collections::BTreeSet<&str> = step
+                .dispatched
+                .iter()
+                .filter(|d| d.contains(&format!("subsystem={vap} type=LINK_UP:")))
+                .filter_map(|d| d.split(": ").next())
+                .collect();
+            let joins = joins.len();
+            let _ = writeln!(
+                s,
+                "  flapping  {vap}: {joins} LINK_UP in the step, still retrying when it ended \
+                 (associates, fails its WPA handshake, is deauthenticated)"
+            );
+        }
         let _ = writeln!(s, "  outage  {}", step.outage);
         let _ = writeln!(s, "  lagg MAC changes  {}", step.mac_changes);
         for m in &step.met {

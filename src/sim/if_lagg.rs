@@ -10,7 +10,9 @@
 //! `sys/net/if_clone.c`) as read in `gmshake/freebsd-src`; see the module
 //! doc of [`super`] for the commits.
 
-use crate::abi::{ETHERMTU, IEEE80211_MTU_MAX, IEEE80211_MTU_MIN, LAGG_MAX_PORTS, LAGG_PROTO_MAX};
+use crate::abi::{
+    ETHERMTU, IEEE80211_MTU_MAX, IEEE80211_MTU_MIN, IFCAP_HWSTATS, LAGG_MAX_PORTS, LAGG_PROTO_MAX,
+};
 use crate::domain::event::IfnetEventKind;
 use crate::domain::model::{
     Caps, IfKind, IfName, LaggModule, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr,
@@ -348,6 +350,42 @@ impl SimKernel {
         Ok(())
     }
 
+    /// `lagg_ioctl` SIOCSIFMTU (`sys/net/if_lagg.c`, `gmshake/freebsd-src`
+    /// @ 1e26f0025cf0271681edc407d803bb7f68404361): the new MTU goes to
+    /// every port through its own driver (`lp_ioctl`, not the
+    /// `lagg_port_ioctl` that refuses it); the first refusal ("failed to
+    /// change MTU to %d on port %s, reverting all ports to original MTU")
+    /// stops the walk, every port is set back to the lagg's MTU and the
+    /// error returned. Only when every port took it does the lagg.
+    pub(super) fn lagg_set_mtu(&mut self, lagg: &IfName, mtu: u32) -> Result<(), Errno> {
+        let l = self.ifnets.get(lagg).ok_or(Errno::ENXIO)?;
+        let old = l.mtu;
+        let ports: Vec<IfName> =
+            l.lagg.iter().flat_map(|sc| sc.ports.iter().map(|p| p.name.clone())).collect();
+        let mut result = Ok(());
+        for p in &ports {
+            if let Err(e) = self.driver_set_mtu(p, mtu) {
+                result = Err(e);
+                break;
+            }
+        }
+        match result {
+            Ok(()) => {
+                if let Some(l) = self.ifnets.get_mut(lagg) {
+                    l.mtu = mtu;
+                }
+            }
+            Err(_) => {
+                for p in &ports {
+                    // The kernel ignores these answers too.
+                    let _ = self.driver_set_mtu(p, old);
+                }
+            }
+        }
+        self.lagg_capabilities(lagg);
+        result
+    }
+
     /// `SIOCSLAGGDELPORT` (`lagg_ioctl`): unknown port EINVAL, not a member
     /// of this lagg ENOENT, else `lagg_port_destroy`.
     pub(super) fn siocslaggdelport(&mut self, lagg: &IfName, port: &IfName) -> Result<(), Errno> {
@@ -389,27 +427,35 @@ impl SimKernel {
             mtu: ETHERMTU,
             vap: None,
             max_mtu: None,
-            capabilities: 0,
-            caps: 0,
+            // `lagg_clone_create`: `if_capenable = if_capabilities =
+            // IFCAP_HWSTATS` until the first port joins; `lagg_capabilities`
+            // then takes its ports' intersection, and 0 once the last one
+            // left (gmshake/freebsd-src f0689c80…). Found by the
+            // differential conformance harness's model of a fresh lagg.
+            capabilities: IFCAP_HWSTATS,
+            caps: IFCAP_HWSTATS,
             lagg: Some(Lagg { proto: LaggProto::Failover, ports: Vec::new(), primary: None }),
             link_due: None,
             link_delay: None,
+            pseudo: None,
         });
         Ok(())
     }
 
     /// A lagg's SIOCGIFCAP answer: `lagg_capabilities` sets its
     /// `if_capabilities` and `if_capenable` to the intersection of its
-    /// ports' (nothing without ports); derived here rather than stored.
+    /// ports', derived here rather than stored; without ports, what the
+    /// lagg's own ifnet holds (IFCAP_HWSTATS from `lagg_clone_create`, 0
+    /// after its last port left).
     pub(super) fn lagg_caps(&self, lagg: &Ifnet) -> Caps {
         let ports = lagg.lagg.as_ref().map(|sc| sc.ports.as_slice()).unwrap_or_default();
+        if ports.is_empty() {
+            return Caps { supported: lagg.capabilities, enabled: lagg.caps };
+        }
         let mut caps = Caps { supported: !0, enabled: !0 };
         for p in ports.iter().filter_map(|p| self.ifnets.get(&p.name)) {
             caps.supported &= p.capabilities;
             caps.enabled &= p.caps;
-        }
-        if ports.is_empty() {
-            caps = Caps::default();
         }
         caps
     }
@@ -426,6 +472,14 @@ impl SimKernel {
             .and_then(|l| l.lagg.as_ref())
             .map(|sc| sc.ports.iter().map(|p| p.name.clone()).collect())
             .unwrap_or_default();
+        // The ifnet's own fields only matter without ports (`lagg_caps`):
+        // `lagg_capabilities` sets them to 0 then.
+        if ports.is_empty() {
+            if let Some(l) = self.ifnets.get_mut(lagg) {
+                l.capabilities = 0;
+                l.caps = 0;
+            }
+        }
         let enabled = |k: &SimKernel, p: &IfName| k.ifnets.get(p).map_or(0, |i| i.caps);
         let mut ena = ports.iter().fold(!0, |acc, p| acc & enabled(self, p));
         loop {
@@ -451,6 +505,9 @@ impl SimKernel {
     /// error. A vlan (`vlan_ioctl`) or other driver takes the supported
     /// bits without a reset.
     pub(super) fn lagg_setcaps(&mut self, port: &IfName, cap: u32) {
+        if self.pseudo_setcaps(port, cap) {
+            return;
+        }
         let Some(ifn) = self.ifnets.get_mut(port) else {
             return;
         };

@@ -18,6 +18,12 @@ use crate::domain::event::{DevdEvent, IfnetEventKind};
 use crate::domain::model::{Caps, IfKind, IfName, Interface, LinkState, MacAddr};
 use crate::kernel::Errno;
 
+/// `IF_MINMTU` and `IF_MAXMTU` (`sys/net/if_var.h`, kernel-only, so not in
+/// the userland headers the ABI check reads): the MTUs `ifhwioctl`'s
+/// SIOCSIFMTU passes on to a driver at all.
+pub const IF_MINMTU: u32 = 72;
+pub const IF_MAXMTU: u32 = 65_535;
+
 /// What the simulator's Ethernet NICs offload, supported and enabled at
 /// attach: the checksum, TSO, LRO and VLAN bits of an em(4) (iflib) NIC.
 pub(super) const ETHER_CAPS: u32 = abi::IFCAP_RXCSUM
@@ -31,7 +37,15 @@ pub(super) const ETHER_CAPS: u32 = abi::IFCAP_RXCSUM
 
 use super::if_lagg::Lagg;
 use super::net80211::Vap;
+use super::pseudo::Pseudo;
 use super::SimKernel;
+
+/// What a pending timer does when it fires (ties: links first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Link,
+    Deauth,
+}
 
 /// One `struct ifnet`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +84,9 @@ pub(super) struct Ifnet {
     /// The machine file's `autoneg`/`assoc` for this interface, in ms;
     /// `None`: the kind's default ([`default_link_delay`]).
     pub(super) link_delay: Option<u64>,
+    /// A pseudo driver's own rules (tap(4), epair(4): [`super::pseudo`]);
+    /// `None` for a NIC and every other kind.
+    pub(super) pseudo: Option<Pseudo>,
 }
 
 /// How long an Ethernet NIC takes from being (re)initialised with its
@@ -209,19 +226,25 @@ impl SimKernel {
             lagg: None,
             link_due: None,
             link_delay: None,
+            pseudo: None,
         });
     }
 
     /// Whether the driver can bring its link up: Ether: a running
     /// interface with its cable in. wlan: net80211 reaches RUN (and
     /// `ieee80211_notify_node_join` reports LINK_UP) with a running vap,
-    /// an AP in reach and, on a WPA network, a wpa_supplicant that can
-    /// complete the handshake ([`Vap::handshake_ok`]). It takes
+    /// an AP in reach and a station that can join ([`Vap::can_join`]);
+    /// whether the join holds is [`super::station`]'s business. It takes
     /// `link_delay` from the moment this becomes true to get there.
-    fn carrier_ready(ifn: &Ifnet) -> bool {
+    pub(super) fn carrier_ready(ifn: &Ifnet) -> bool {
+        if let Some(p) = &ifn.pseudo {
+            return p.carrier(ifn);
+        }
         match ifn.kind {
             IfKind::Ether | IfKind::Vlan | IfKind::Other => ifn.up && ifn.medium,
-            IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
+            IfKind::Wlan => {
+                ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(|v| v.can_join(ifn.lladdr))
+            }
             IfKind::Lagg => false,
         }
     }
@@ -236,6 +259,12 @@ impl SimKernel {
             return;
         }
         ifn.link = new;
+        if new != LinkState::Up {
+            // A station that left RUN has no handshake left to fail.
+            if let Some(v) = ifn.vap.as_mut() {
+                v.deauth_due = None;
+            }
+        }
         match new {
             LinkState::Up => self.emit(name, IfnetEventKind::LinkUp),
             LinkState::Down => self.emit(name, IfnetEventKind::LinkDown),
@@ -311,13 +340,26 @@ impl SimKernel {
         ifn.link_due = None;
         if SimKernel::carrier_ready(ifn) {
             self.set_link(name, LinkState::Up);
+            if self.ifnets.get(name).is_some_and(|i| i.kind == IfKind::Wlan) {
+                self.station_joined(name);
+            }
             self.note_lagg_macs();
         }
     }
 
-    /// When the next pending link comes up (simulated ms), if any.
+    /// Every timer pending (simulated ms): a link coming up (`link_due`),
+    /// an AP deauthenticating a station ([`super::station`]).
+    fn timers(&self) -> impl Iterator<Item = (u64, u32, Timer, &IfName)> {
+        self.ifnets.values().flat_map(|i| {
+            let link = i.link_due.map(|d| (d, i.index, Timer::Link, &i.name));
+            let deauth = i.vap.as_ref().and_then(|v| v.deauth_due);
+            link.into_iter().chain(deauth.map(|d| (d, i.index, Timer::Deauth, &i.name)))
+        })
+    }
+
+    /// When the next pending timer fires (simulated ms), if any.
     pub fn next_due(&self) -> Option<u64> {
-        self.ifnets.values().filter_map(|i| i.link_due).min()
+        self.timers().map(|(d, ..)| d).min()
     }
 
     /// Simulated time, ms.
@@ -331,24 +373,28 @@ impl SimKernel {
     pub fn advance(&mut self, to: u64) {
         loop {
             let next = self
-                .ifnets
-                .values()
-                .filter_map(|i| i.link_due.map(|d| (d, i.index, i.name.clone())))
-                .filter(|(d, _, _)| *d <= to)
-                .min();
-            let Some((due, _, name)) = next else { break };
+                .timers()
+                .filter(|(d, ..)| *d <= to)
+                .min()
+                .map(|(d, _, timer, name)| (d, timer, name.clone()));
+            let Some((due, timer, name)) = next else { break };
             self.now = self.now.max(due);
-            self.link_timer(&name);
+            match timer {
+                Timer::Link => self.link_timer(&name),
+                Timer::Deauth => self.ap_deauth(&name),
+            }
         }
         self.now = self.now.max(to);
     }
 
     /// Runs the clock until nothing is pending: every link that can come
-    /// up has.
+    /// up has. A station that cannot finish its handshake would retry for
+    /// ever; it is left between two tries ([`super::station`]).
     pub fn settle(&mut self) {
-        while let Some(due) = self.next_due() {
+        while let Some(due) = self.next_settling_due() {
             self.advance(due);
         }
+        self.quiesce_flapping();
     }
 
     /// The driver's media status changed (cable in or out, AP in or out of
@@ -464,40 +510,56 @@ impl SimKernel {
         Ok(())
     }
 
-    /// SIOCSIFMTU (rc's `ifconfig IF mtu N`): `ifioctl` (unknown name
-    /// ENXIO), then the driver. net80211 accepts
-    /// IEEE80211_MTU_MIN..IEEE80211_MTU_MAX (`ieee80211_ioctl`); a driver
-    /// with a `max_mtu` refuses more with EINVAL, and an iflib NIC that is
-    /// running is stopped and re-initialised around the change
-    /// (`iflib_if_ioctl` SIOCSIFMTU: `iflib_stop`, `IFDI_MTU_SET`,
-    /// `iflib_init_locked`; recalled, not re-read), modelled as the bounce
-    /// `lagg_setcaps` uses. A lagg sets the MTU on every port first and
-    /// puts the ones it changed back if one refuses (`lagg_ioctl`
-    /// SIOCSIFMTU, "reverting all ports to original MTU"), then takes it.
-    /// Not an interface that can be a port (`other`): EINVAL.
-    pub(super) fn siocsifmtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
+    /// SIOCSIFMTU from userland (`ifconfig IF mtu N`: rc, an
+    /// administrator), as `ifioctl` and `ifhwioctl` (`sys/net/if.c`,
+    /// `gmshake/freebsd-src` @ 1cd38e218689d442d8810e283800302b9e5ad1e1)
+    /// handle it: an unknown name is ENXIO; an MTU outside
+    /// [`IF_MINMTU`]..=[`IF_MAXMTU`] EINVAL, before any driver sees it;
+    /// then the interface's `if_ioctl`. For a lagg member that is
+    /// `lagg_port_ioctl` (`sys/net/if_lagg.c`, `gmshake/freebsd-src` @
+    /// 1e26f0025cf0271681edc407d803bb7f68404361), which refuses every
+    /// SIOCSIFMTU with EINVAL ("Do not allow the MTU to be changed once
+    /// joined"), even to the MTU the port has; for a lagg `lagg_ioctl`,
+    /// which sets it on every port ([`SimKernel::lagg_set_mtu`]); else the
+    /// driver ([`SimKernel::driver_set_mtu`]). No same-value shortcut in
+    /// `ifhwioctl`: each driver has its own.
+    ///
+    /// Not in the call record: lagghook never sets an MTU, so this is not
+    /// a [`crate::kernel::Kernel`] request; rc and the `mtu IF N`
+    /// happening use it, and a harness can compare its errno with a real
+    /// kernel's.
+    pub fn set_mtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
+        let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
+        if !(IF_MINMTU..=IF_MAXMTU).contains(&mtu) {
+            return Err(Errno::EINVAL);
+        }
+        if self.lagg_of(name).is_some() {
+            return Err(Errno::EINVAL);
+        }
+        if ifn.kind == IfKind::Lagg {
+            return self.lagg_set_mtu(name, mtu);
+        }
+        self.driver_set_mtu(name, mtu)
+    }
+
+    /// A driver's own SIOCSIFMTU (`if_ioctl`, or a member's saved
+    /// `lp_ioctl`, which `lagg_ioctl` and `lagg_port_create` call
+    /// directly). net80211 accepts IEEE80211_MTU_MIN..IEEE80211_MTU_MAX
+    /// (`ieee80211_ioctl`); a driver with a `max_mtu` refuses more with
+    /// EINVAL, and an iflib NIC that is running is stopped and
+    /// re-initialised around the change (`iflib_if_ioctl` SIOCSIFMTU:
+    /// `iflib_stop`, `IFDI_MTU_SET`, `iflib_init_locked`; recalled, not
+    /// re-read), modelled as the bounce `lagg_setcaps` uses; the same MTU
+    /// changes nothing. Not an interface that can be a port (`other`):
+    /// EINVAL.
+    pub(super) fn driver_set_mtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
         let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
         if ifn.mtu == mtu {
             return Ok(());
         }
         let (kind, up, max_mtu) = (ifn.kind, ifn.up, ifn.max_mtu);
-        let ports: Vec<IfName> =
-            ifn.lagg.iter().flat_map(|sc| sc.ports.iter().map(|p| p.name.clone())).collect();
         match kind {
-            IfKind::Lagg => {
-                let mut done: Vec<(IfName, u32)> = Vec::new();
-                for p in &ports {
-                    let old = self.ifnets.get(p).map_or(mtu, |i| i.mtu);
-                    if let Err(e) = self.siocsifmtu(p, mtu) {
-                        for (q, m) in done {
-                            // Putting back what it accepted a moment ago.
-                            let _ = self.siocsifmtu(&q, m);
-                        }
-                        return Err(e);
-                    }
-                    done.push((p.clone(), old));
-                }
-            }
+            IfKind::Lagg => return self.lagg_set_mtu(name, mtu),
             IfKind::Wlan => {
                 if !(abi::IEEE80211_MTU_MIN..=abi::IEEE80211_MTU_MAX).contains(&mtu) {
                     return Err(Errno::EINVAL);
@@ -510,13 +572,53 @@ impl SimKernel {
             }
             IfKind::Other => return Err(Errno::EINVAL),
         }
-        let bounce = kind == IfKind::Ether && up;
+        // tap(4) and epair(4) take any MTU without a reset
+        // (`tunifioctl`, `epair_ioctl` SIOCSIFMTU).
+        let pseudo = self.ifnets.get(name).is_some_and(|i| i.pseudo.is_some());
+        let bounce = kind == IfKind::Ether && up && !pseudo;
         if let Some(ifn) = self.ifnets.get_mut(name) {
             ifn.mtu = mtu;
         }
         if bounce {
             self.if_setflags(name, false);
             self.if_setflags(name, true);
+        }
+        Ok(())
+    }
+
+    /// SIOCSIFNAME (`ifconfig IF name NEW`): `ifioctl` (unknown name
+    /// ENXIO), then `ifhwioctl` (`sys/net/if.c`, `gmshake/freebsd-src` @
+    /// 1cd38e218689d442d8810e283800302b9e5ad1e1): the same name changes
+    /// nothing, a name in use is EEXIST; the interface is marked
+    /// IFF_RENAMING around its `ifnet_departure_event`, which
+    /// `lagg_port_ifdetach` ignores for it, so a lagg keeps the port; then
+    /// `devctl_notify("IFNET", old_name, "RENAME", "name=" new_name)`.
+    pub(super) fn if_rename(&mut self, old: &IfName, new: &IfName) -> Result<(), Errno> {
+        if !self.ifnets.contains_key(old) {
+            return Err(Errno::ENXIO);
+        }
+        if old == new {
+            return Ok(());
+        }
+        if self.ifnets.contains_key(new) {
+            return Err(Errno::EEXIST);
+        }
+        if let Some(mut ifn) = self.ifnets.remove(old) {
+            ifn.name = new.clone();
+            self.ifnets.insert(new.clone(), ifn);
+        }
+        for sc in self.ifnets.values_mut().filter_map(|i| i.lagg.as_mut()) {
+            for p in sc.ports.iter_mut().filter(|p| &p.name == old) {
+                p.name = new.clone();
+            }
+            if sc.primary.as_ref() == Some(old) {
+                sc.primary = Some(new.clone());
+            }
+        }
+        if self.emitting {
+            let mut ev = DevdEvent::ifnet(old, IfnetEventKind::Rename);
+            ev.data.push(("name".to_owned(), new.to_string()));
+            self.events.push(ev);
         }
         Ok(())
     }

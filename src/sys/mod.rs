@@ -23,8 +23,13 @@ pub mod wpa_ctrl;
 mod freebsd;
 #[cfg(target_os = "freebsd")]
 pub use freebsd::FreeBsdKernel as NativeKernel;
+/// A routing socket's raw messages, for the conformance harness.
+#[cfg(target_os = "freebsd")]
+pub use freebsd::RouteSocket;
 
 #[cfg(not(target_os = "freebsd"))]
 mod unsupported;
+#[cfg(not(target_os = "freebsd"))]
+pub use unsupported::RouteSocket;
 #[cfg(not(target_os = "freebsd"))]
 pub use unsupported::UnsupportedKernel as NativeKernel;

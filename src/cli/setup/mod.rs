@@ -302,7 +302,10 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
     // 6: the live part, unless it may cut the administrator off.
     let refreshed = stored.state.as_ref().map(|s| s.wpa.clone()).unwrap_or_default();
     let rounds = run::rounds(&config, &snapshot, &macs, &refreshed, &Scope::All);
-    let moved = moved_ports(rounds.plans.iter().flat_map(|p| p.actions.iter()), &snapshot);
+    let mut moved = moved_ports(rounds.plans.iter().flat_map(|p| p.actions.iter()), &snapshot);
+    // In the configuration's order, as the administrator wrote or read it.
+    let order: Vec<String> = config.ports().map(|(_, p)| p.to_string()).collect();
+    moved.sort_by_key(|m| order.iter().position(|p| p == m).unwrap_or(order.len()));
     let laggs = config.laggs.iter().map(|l| l.name.to_string()).collect::<Vec<_>>();
     let (deferred, session_note) = match &session {
         Session::Remote(how) if !moved.is_empty() && !inv.setup.live => (
@@ -489,14 +492,15 @@ fn left_to_do(traps: &[String], heading: &str) -> String {
 /// The interfaces the reconcile's actions would reconfigure that have a
 /// link now, so that a session may run over them: a port joining or
 /// leaving a lagg (lagg takes over its input), an address set, a port
-/// taken down, a wpa_supplicant restarted, a lagg's protocol changed.
+/// taken down, a wpa_supplicant restarted, a vap re-created, a lagg's
+/// protocol changed.
 fn moved_ports<'a>(actions: impl Iterator<Item = &'a Action>, snap: &Snapshot) -> Vec<String> {
     let mut moved: Vec<String> = Vec::new();
     for action in actions {
         let name: &IfName = match action {
             Action::AddPort { port, .. } | Action::RemovePort { port, .. } => port,
             Action::SetLladdr { ifname, .. } | Action::Down { ifname } => ifname,
-            Action::RestartWpaSupplicant { wlan } => wlan,
+            Action::RestartWpaSupplicant { wlan } | Action::RecreateVap { wlan, .. } => wlan,
             Action::SetProto { lagg, .. } => lagg,
             Action::LoadLaggModule
             | Action::CreateLagg { .. }
