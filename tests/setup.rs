@@ -395,24 +395,10 @@ fn a_failed_change_stops_setup() {
 /// [`FRESH_LAPTOP`] with the files a FreeBSD laptop whose WiFi works
 /// already has, as its `[machine.files]`: the stock devd.conf,
 /// rc.d/wpa_supplicant, a wpa_supplicant.conf with the control socket,
-/// an rc.conf, and the country in `create_args_wlan0`. Nothing of
-/// lagghook's.
+/// an rc.conf, the country in `create_args_wlan0`, and what `make install`
+/// put there ([`laptop_with`]); nothing setup writes.
 fn working_laptop() -> String {
-    let files = BTreeMap::from([
-        ("/etc/rc.conf", "hostname=\"laptop\"\n"),
-        ("/etc/rc.conf.d/network", "create_args_wlan0=\"country DE\"\n"),
-        (
-            "/etc/wpa_supplicant.conf",
-            "ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n\tssid=\"home\"\n}\n",
-        ),
-        ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
-        ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
-        // What `make install` put there before setup.
-        ("/usr/local/libexec/lagghook-devd", ""),
-        ("/usr/local/etc/rc.d/lagghook", "#!/bin/sh\n"),
-    ]);
-    let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
-    format!("{FRESH_LAPTOP}\n{}", toml::to_string(&table).unwrap())
+    laptop_with(FRESH_LAPTOP, "hostname=\"laptop\"\n", "create_args_wlan0=\"country DE\"\n")
 }
 
 /// Issue 10's review: README's Set up → Verify sequence, end to end on one
