@@ -46,7 +46,13 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         Command::Setup => return setup::setup(inv, log, out),
         _ => {}
     }
-    let config = load_config(inv)?;
+    let config = match &inv.command {
+        Command::Event(args) => match event_config(inv, args)? {
+            Some(config) => config,
+            None => return Ok(()),
+        },
+        _ => load_config(inv)?,
+    };
     match &inv.command {
         Command::DevdConf => return write_out(out, &devd::rules_for(&config, devd::PROGRAM)),
         Command::RcConf => {
@@ -91,7 +97,10 @@ pub fn execute_event(
     match &inv.command {
         Command::Help => write_out(out, &format!("{DEVD_USAGE}\n")),
         Command::Version => write_out(out, &format!("{VERSION}\n")),
-        Command::Event(_) => run_on(inv, &load_config(inv)?, log, out, change_in),
+        Command::Event(args) => match event_config(inv, args)? {
+            Some(config) => run_on(inv, &config, log, out, change_in),
+            None => Ok(()),
+        },
         _ => Err(Error::Usage(
             "lagghook-devd runs devd's events only; the other commands are lagghook's".into(),
         )),
@@ -198,23 +207,46 @@ fn run_on(
 /// for it, so that `setup`, `check`, `status` and the rest all read the one
 /// configuration; only a machine without one falls back to the host's.
 pub(crate) fn load_config(inv: &Invocation) -> Result<Config, Error> {
-    let KernelChoice::Sim(path) = &inv.kernel else {
-        return Ok(run::load_config(&inv.config)?);
+    let (text, path) = config_text(inv)?;
+    Ok(Config::parse(&text, &path)?)
+}
+
+/// The configuration an event needs, or `None` for an event about nothing
+/// a configuration can manage: one that is no IFNET event lagghook acts
+/// on is decided before the file is read, and one about an interface the
+/// file's text never names (see [`Config::may_name`]) before it is parsed,
+/// so such an event costs devd one read of the file, whatever it holds.
+fn event_config(inv: &Invocation, args: &[String]) -> Result<Option<Config>, Error> {
+    let Some(ifnet) = DevdEvent::from_args(args)?.ifnet_event() else { return Ok(None) };
+    let (text, path) = config_text(inv)?;
+    if !Config::may_name(&text, ifnet.ifname.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(Config::parse(&text, &path)?))
+}
+
+/// The text of `inv`'s configuration, and the path it is named by; see
+/// [`load_config`].
+fn config_text(inv: &Invocation) -> Result<(String, PathBuf), Error> {
+    let trusted = |path: &Path| match run::read_config(path) {
+        Ok(text) => Ok((text, path.to_path_buf())),
+        Err(e) => Err(Error::Config(e)),
     };
+    let KernelChoice::Sim(path) = &inv.kernel else { return trusted(&inv.config) };
     if inv.config_given {
-        return Ok(run::load_config(&inv.config)?);
+        return trusted(&inv.config);
     }
     let below = sim_root_dir(path).join(config::DEFAULT_PATH.trim_start_matches('/'));
     if std::fs::symlink_metadata(&below).is_ok() {
         // Named by its real path: that is the file to edit.
-        return Ok(run::load_config(&below)?);
+        return trusted(&below);
     }
     check_sim_path(path)?;
     let files = load_sim(path)?.root();
     match files.read(config::DEFAULT_PATH).map_err(|e| Error::Input(e.to_string()))? {
         // Named as the machine file names it: the key of its table.
-        Some(text) => Ok(Config::parse(&text, Path::new(config::DEFAULT_PATH))?),
-        None => Ok(run::load_config(&inv.config)?),
+        Some(text) => Ok((text, PathBuf::from(config::DEFAULT_PATH))),
+        None => trusted(&inv.config),
     }
 }
 

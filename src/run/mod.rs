@@ -77,8 +77,13 @@ impl Report {
 /// only if it is safe to be (see [`file::read_trusted`]); any problem is a
 /// [`ConfigError`] naming the file.
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
-    let text = file::read_trusted(path).map_err(|e| Config::unreadable(path, e))?;
-    Config::parse(&text, path)
+    Config::parse(&read_config(path)?, path)
+}
+
+/// The text of the configuration at `path`, read as [`load_config`]
+/// reads it, not yet parsed.
+pub fn read_config(path: &Path) -> Result<String, ConfigError> {
+    file::read_trusted(path).map_err(|e| Config::unreadable(path, e))
 }
 
 /// Whether an event concerns this configuration, and which lagg.
