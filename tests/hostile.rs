@@ -261,6 +261,17 @@ fn cases() -> Vec<Case> {
             .root(),
         case("control characters in the config path", &["-c", "@dir/a\nb", "status"], 78, "a\\nb")
             .bare(),
+        // Issue 17: a scenario is read as every other file is.
+        case("scenario is a FIFO", &["simulate", "@dir/scenario.toml"], 64, "is a FIFO, not a regular file")
+            .prepare(|sb| fifo(&sb.path("scenario.toml")))
+            .bare(),
+        case("scenario is /dev/zero", &["simulate", "/dev/zero"], 64, "/dev/zero: is a character device")
+            .bare(),
+        case("scenario too big", &["simulate", "@dir/scenario.toml"], 64, "is larger than 1 MiB")
+            .prepare(|sb| {
+                sb.write("scenario.toml", &format!("#{}\n", "x".repeat(1 << 20)));
+            })
+            .bare(),
         // ---- the simulated machine file and the files beside it
         machine("machine TOML syntax", "[[machine.interface]\n", "kernel.toml"),
         machine("machine unknown key", "[[machine.interface]]\nname = \"em0\"\nkind = \"ether\"\nmac = \"00:11:22:33:44:55\"\ncolour = 1\n", "colour"),

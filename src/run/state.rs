@@ -46,8 +46,8 @@ use crate::domain::model::{IfName, MacAddr};
 use crate::domain::plan::{RememberedMacs, WpaRefresh, WpaRefreshes};
 use crate::domain::text;
 use crate::domain::transition::LaggView;
-use crate::run::history::{History, Save, HEADER};
-use crate::sys::file::{self, Links};
+use crate::run::history::{self, History, Save, HEADER};
+use crate::sys::file::{self, Appended, Links};
 
 /// Where the real backend keeps its volatile state and its lock.
 pub const DEFAULT_DIR: &str = "/var/run/lagghook";
@@ -532,11 +532,27 @@ impl FileStore {
             Some(h) => h,
             None => self.load_history(),
         };
-        let save = loaded.save(transitions);
+        let mut save = loaded.save(transitions);
         let written = match &save {
             Save::Nothing => Ok(()),
             Save::Append(lines) => {
-                file::append_private(&self.history, HEADER.as_bytes(), lines.as_bytes())
+                let whole = || history::render(transitions).into_bytes();
+                match file::append_private(
+                    &self.history,
+                    HEADER.as_bytes(),
+                    lines.as_bytes(),
+                    whole,
+                ) {
+                    // Missing: created as the append would have left it.
+                    Ok(Appended::Replaced) if loaded.is_missing() => Ok(()),
+                    // Another link: replaced by the whole file instead.
+                    Ok(Appended::Replaced) => {
+                        save = Save::Rewrite(history::render(transitions));
+                        Ok(())
+                    }
+                    Ok(Appended::InPlace) => Ok(()),
+                    Err(e) => Err(e),
+                }
             }
             Save::Rewrite(text) => file::write_atomically(&self.history, text.as_bytes()),
         };
@@ -748,6 +764,34 @@ mod tests {
         // And appends go on after it.
         run_recording(&d, 2 * keep + 1, &["lagg0: port wlan0 left"]);
         assert_eq!(history_text(&d).lines().count(), 1 + KEEP_TRANSITIONS + 1);
+    }
+
+    /// Proves (issue 17) a history with another hard link is replaced,
+    /// never appended to through the other name, and keeps its
+    /// transitions; so does a torn one (a line cut short, as by a crash in
+    /// an append), and a 0-byte one is started afresh.
+    #[test]
+    fn a_linked_torn_or_empty_history_keeps_what_it_held() {
+        let d = dirs();
+        let header = crate::run::history::HEADER;
+        run_recording(&d, 100, &["lagg0: created"]);
+        let path = d.db.join(HISTORY_FILE);
+        let other = d.db.join("other");
+        fs::hard_link(&path, &other).unwrap();
+        run_recording(&d, 200, &["lagg0: port em0 joined"]);
+        assert_eq!(fs::read_to_string(&other).unwrap(), format!("{header}100 lagg0: created\n"));
+        let both = format!("{header}100 lagg0: created\n200 lagg0: port em0 joined\n");
+        assert_eq!(history_text(&d), both);
+        assert_eq!(fs::metadata(&path).unwrap().nlink(), 1);
+
+        fs::write(&path, format!("{both}300 lagg0: port wl")).unwrap();
+        run_recording(&d, 400, &["lagg0: port wlan0 joined"]);
+        assert_eq!(history_text(&d), format!("{both}400 lagg0: port wlan0 joined\n"));
+
+        fs::write(&path, "").unwrap();
+        let state = run_recording(&d, 500, &["lagg0: port em0 left"]);
+        assert_eq!(state.transitions.len(), 1);
+        assert_eq!(history_text(&d), format!("{header}500 lagg0: port em0 left\n"));
     }
 
     /// The history only informs `status`: a damaged line costs that line.
