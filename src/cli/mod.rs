@@ -34,6 +34,7 @@ pub type Execute = fn(&args::Invocation, &mut dyn Log, &mut dyn Write) -> Result
 /// report any error once (with `usage` after a usage error) and turn the
 /// outcome into the documented exit status.
 pub fn main(execute: Execute, usage: &str) -> ExitCode {
+    crate::sys::signal::survive_file_size_limit();
     let parsed = args::parse(std::env::args_os().skip(1));
     // The one log sink of the process, whatever the command line says.
     let mut log = Logger::new(parsed.as_ref().is_ok_and(|inv| inv.verbose));
