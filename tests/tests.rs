@@ -22,6 +22,8 @@ mod install;
 mod lint;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
+/// What a run writes when the disk is full or a file has another link.
+mod save;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
 mod scenarios;
 /// `setup` on simulated laptops: what `-n` prints, what a run writes.

@@ -24,8 +24,10 @@ use crate::domain::text;
 use crate::kernel::Kernel;
 use crate::root::{Overlay, Root};
 use crate::run::error::Error;
-use crate::run::log::{Level, Log};
-use crate::run::state::{self, FileStore, Files, MemoryStore, StateError, StateStore, Stored};
+use crate::run::log::Log;
+use crate::run::state::{
+    self, FileStore, Files, MemoryStore, NotSaved, StateError, StateStore, Stored,
+};
 use crate::run::{self, Context, Report};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
@@ -182,20 +184,14 @@ fn run_on(
             if kernel.writes() > 0 {
                 kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
             }
-            if let Some(state) = memory.state.as_ref().filter(|s| loaded.state.as_ref() != Some(s))
-            {
-                if let Err(e) = store.save(state) {
-                    log.log(Level::Warning, &format!("state not saved: {e}"));
-                }
-            }
             // A save of identities clears `unreadable`: a rebuilt file is
             // written even when it holds what the corrupt one was read as.
-            if (&memory.macs, &memory.unreadable) != (&loaded.macs, &loaded.unreadable) {
-                if let Err(e) = store.save_identities(&memory.macs) {
-                    log.log(Level::Warning, &format!("identities not saved: {e}"));
-                }
-            }
-            result
+            let rebuilt = loaded.unreadable.is_some() && memory.unreadable.is_none();
+            let state = memory.state.as_ref();
+            let remembered = run::remember(log, &mut store, &loaded, state, &memory.macs, rebuilt);
+            // How the run went comes first; what could not be saved was
+            // logged either way.
+            result.and(remembered)
         }
     }
 }
@@ -431,10 +427,10 @@ impl StateStore for ReadOnlyStore {
     fn load(&mut self) -> Result<Stored, StateError> {
         self.0.load()
     }
-    fn save(&mut self, _state: &state::State) -> Result<(), StateError> {
+    fn save(&mut self, _state: &state::State) -> Result<(), Vec<NotSaved>> {
         Ok(())
     }
-    fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), StateError> {
+    fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), NotSaved> {
         Ok(())
     }
 }

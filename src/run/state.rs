@@ -295,6 +295,60 @@ fn identities_from_bytes(bytes: &[u8]) -> Result<RememberedMacs, String> {
     Ok(macs)
 }
 
+/// The files a store writes, by the names a run reports them under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// `/var/run/lagghook/state`.
+    State,
+    /// `/var/db/lagghook/history`.
+    History,
+    /// `/var/db/lagghook/identity`.
+    Identity,
+}
+
+impl Kept {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kept::State => "state",
+            Kept::History => "history",
+            Kept::Identity => "identity",
+        }
+    }
+}
+
+/// A file a save could not write (a full disk, a file size limit), which
+/// it left as it was: `history not saved: PATH: No space left on device`.
+#[derive(Debug)]
+pub struct NotSaved {
+    pub file: Kept,
+    pub path: PathBuf,
+    pub error: io::Error,
+}
+
+impl NotSaved {
+    fn new(file: Kept, path: &Path, error: io::Error) -> NotSaved {
+        NotSaved { file, path: path.to_path_buf(), error }
+    }
+}
+
+impl std::fmt::Display for NotSaved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} not saved: {}: {}",
+            self.file.name(),
+            text::path(&self.path),
+            text::io_error(&self.error)
+        )
+    }
+}
+
+impl std::error::Error for NotSaved {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// Why the state could not be used.
 #[derive(Debug)]
 pub enum StateError {
@@ -322,10 +376,11 @@ pub trait StateStore {
     /// read nor replaced (see the module's documentation); anything else
     /// unusable is reported in [`Stored`], for the run to rebuild.
     fn load(&mut self) -> Result<Stored, StateError>;
-    /// Replaces the volatile part.
-    fn save(&mut self, state: &State) -> Result<(), StateError>;
+    /// Writes the volatile part and the history; every file it could not
+    /// write is in the `Err`, each left as it was.
+    fn save(&mut self, state: &State) -> Result<(), Vec<NotSaved>>;
     /// Replaces the identity file.
-    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError>;
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved>;
 }
 
 /// State kept in memory: the scenario runner's, and `-n` runs'. Its two
@@ -367,11 +422,11 @@ impl StateStore for MemoryStore {
             hidden: None,
         })
     }
-    fn save(&mut self, state: &State) -> Result<(), StateError> {
+    fn save(&mut self, state: &State) -> Result<(), Vec<NotSaved>> {
         self.state = Some(state.clone());
         Ok(())
     }
-    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved> {
         self.macs = macs.clone();
         self.unreadable = None;
         Ok(())
@@ -500,32 +555,36 @@ impl StateStore for FileStore {
         Ok(Stored { state, ..identities })
     }
 
-    fn save(&mut self, state: &State) -> Result<(), StateError> {
+    fn save(&mut self, state: &State) -> Result<(), Vec<NotSaved>> {
         // Both are attempted: the transitions happened whether or not the
         // volatile state could be written, and /var/db outlives it anyway.
         let volatile = self.save_volatile(state);
         let history = self.save_history(&state.transitions);
-        volatile.and(history)
+        let failed: Vec<NotSaved> =
+            [volatile, history].into_iter().filter_map(Result::err).collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed)
+        }
     }
 
-    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
-        let text = identities_to_text(macs)
-            .map_err(|e| StateError::Io(self.identity.clone(), io::Error::other(e)))?;
-        file::write_atomically(&self.identity, text.as_bytes())
-            .map_err(|e| StateError::Io(self.identity.clone(), e))
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved> {
+        let not_saved = |e| NotSaved::new(Kept::Identity, &self.identity, e);
+        let text = identities_to_text(macs).map_err(|e| not_saved(io::Error::other(e)))?;
+        file::write_atomically(&self.identity, text.as_bytes()).map_err(not_saved)
     }
 }
 
 impl FileStore {
-    fn save_volatile(&mut self, state: &State) -> Result<(), StateError> {
-        let text = toml::to_string(&state.to_file())
-            .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
-        file::write_atomically(&self.state, text.as_bytes())
-            .map_err(|e| StateError::Io(self.state.clone(), e))
+    fn save_volatile(&mut self, state: &State) -> Result<(), NotSaved> {
+        let not_saved = |e| NotSaved::new(Kept::State, &self.state, e);
+        let text = toml::to_string(&state.to_file()).map_err(|e| not_saved(io::Error::other(e)))?;
+        file::write_atomically(&self.state, text.as_bytes()).map_err(not_saved)
     }
 
     /// Appends the transitions `transitions` adds to what was loaded.
-    fn save_history(&mut self, transitions: &[Transition]) -> Result<(), StateError> {
+    fn save_history(&mut self, transitions: &[Transition]) -> Result<(), NotSaved> {
         // Taken: after a failed write the file is unknown, and the next
         // save reads it again.
         let loaded = match self.loaded_history.take() {
@@ -556,7 +615,7 @@ impl FileStore {
             }
             Save::Rewrite(text) => file::write_atomically(&self.history, text.as_bytes()),
         };
-        written.map_err(|e| StateError::Io(self.history.clone(), e))?;
+        written.map_err(|e| NotSaved::new(Kept::History, &self.history, e))?;
         self.loaded_history = Some(loaded.saved(&save, transitions));
         Ok(())
     }
@@ -661,8 +720,12 @@ mod tests {
         store.load().unwrap();
         // A directory where the state file goes: rename(2) cannot replace it.
         fs::create_dir(d.run.join("state")).unwrap();
-        let err = store.save(&sample()).unwrap_err().to_string();
-        assert!(err.starts_with(&d.run.join("state").display().to_string()), "{err}");
+        let failed = store.save(&sample()).unwrap_err();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].file, Kept::State);
+        let err = failed[0].to_string();
+        let want = format!("state not saved: {}: ", d.run.join("state").display());
+        assert!(err.starts_with(&want), "{err}");
         drop(store);
         let reread = d.open().unwrap().load().unwrap();
         assert_eq!(reread.state.map(|s| s.transitions), Some(sample().transitions));
