@@ -132,6 +132,11 @@ fn cases() -> Vec<Case> {
         case("command word twice", &["status", "status"], 64, "unexpected operand \"status\""),
         case("missing config", &["-c", "@dir/nothing.toml", "status"], 78, "cannot read: No such")
             .bare(),
+        // Issue 17: "lagghook: : cannot read" before.
+        case("empty config name", &["-c", "", "status"], 64, "-c: the configuration file name is empty")
+            .bare(),
+        case("empty scenario name", &["simulate", ""], 64, "simulate: the scenario file name is empty")
+            .bare(),
         case("missing machine", &["-c", "@config", "-k", "sim:@dir/none", "status"], 64, "none")
             .bare(),
         // ---- devd events (parsed before the kernel is touched)
