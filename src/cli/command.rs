@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nix::fcntl::Flock;
+
 use crate::cli::args::{Command, Invocation, KernelChoice, DEVD_USAGE, USAGE, VERSION};
 use crate::cli::check;
 use crate::cli::output::write_out;
@@ -45,7 +47,10 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             return simulate::simulate(file.as_deref(), config, inv.baseline, inv.verbose, out);
         }
         // setup may have to write the configuration first.
-        Command::Setup => return setup::setup(inv, log, out),
+        Command::Setup => {
+            let _one_at_a_time = setup_lock(inv)?;
+            return setup::setup(inv, log, out);
+        }
         _ => {}
     }
     let config = match &inv.command {
@@ -382,6 +387,31 @@ fn peek(choice: &KernelChoice, config: &Config) -> Option<Snapshot> {
         KernelChoice::Native => run::observe(&mut NativeKernel::open().ok()?, config).ok(),
         KernelChoice::Sim(path) => run::observe(&mut SimKernel::load(path).ok()?, config).ok(),
     }
+}
+
+/// The lock that lets one `setup` at a time change a machine (issue 17:
+/// 16 setups started together made 78 sysrc edits where one makes 9):
+/// `/var/run/lagghook/setup.lock`, or `PATH.setup.lock` beside a simulated
+/// machine, held until `setup` returns, with the same bounded wait as the
+/// run lock (a setup that finds it held past that gives up, exit status 3,
+/// having changed nothing). A lock of its own, since `setup` ends with a
+/// reconcile that takes the run lock. `-n` changes nothing and takes none.
+fn setup_lock(inv: &Invocation) -> Result<Option<Flock<std::fs::File>>, Error> {
+    if inv.dry_run {
+        return Ok(None);
+    }
+    let path = match &inv.kernel {
+        KernelChoice::Native => {
+            let dir = Path::new(state::DEFAULT_DIR);
+            file::private_dir(dir).map_err(|e| StateError::Io(dir.to_path_buf(), e))?;
+            dir.join("setup.lock")
+        }
+        KernelChoice::Sim(path) => {
+            check_sim_path(path)?;
+            with_suffix(path, ".setup.lock")
+        }
+    };
+    Ok(Some(state::lock_bounded(&path)?))
 }
 
 /// The state files of a simulated machine at `path`: `PATH.state`, the
