@@ -935,26 +935,11 @@ mod tests {
         assert!(err("[lagg0]\nports = [\"lagg0\"]\n").contains("is a lagg"));
     }
 
-    /// The largest configuration lagghook accepts: MAX_LAGGS laggs of
-    /// LAGG_MAX_PORTS ports each, each with a `wlan` table, padded with
-    /// comments to MAX_SIZE bytes (what tests/bench/run.sh measures).
+    /// The largest configuration lagghook accepts, which the benchmark
+    /// times devd's events under: MAX_LAGGS laggs of LAGG_MAX_PORTS ports,
+    /// every key set, padded with comments to MAX_SIZE bytes.
     fn largest() -> String {
-        let mut text = String::new();
-        for l in 0..MAX_LAGGS {
-            let ports: Vec<String> =
-                (0..LAGG_MAX_PORTS - 1).map(|i| format!("\"em{}\"", l * 100 + i)).collect();
-            text.push_str(&format!(
-                "[lagg{l}]\nports = [{}, \"wlan{l}\"]\nmac = \"em{}\"\n\
-                 failover_rx_all = true\nfailback = \"deferred\"\nwlan.wlan{l}.parent = \"iwn{l}\"\n",
-                ports.join(", "),
-                l * 100
-            ));
-        }
-        let line = format!("# {}\n", "x".repeat(76));
-        while text.len() + line.len() <= MAX_SIZE {
-            text.push_str(&line);
-        }
-        text
+        include_str!("../../tests/fixtures/config/largest.toml").to_owned()
     }
 
     /// Proves the bound on what a configuration may hold: the largest one
@@ -963,18 +948,21 @@ mod tests {
     #[test]
     fn the_largest_configuration_is_accepted_and_one_more_lagg_or_byte_is_not() {
         let text = largest();
+        assert_eq!(text.len(), MAX_SIZE, "the fixture is not as large as a file may be");
         let c = parse(&text).unwrap();
         assert_eq!(c.laggs.len(), MAX_LAGGS);
-        assert!(c.laggs.iter().all(|l| l.ports.len() == LAGG_MAX_PORTS));
-        let ninth = format!("{text}[lagg{MAX_LAGGS}]\nports = [\"re0\"]\n");
-        let lines = text.matches('\n').count();
+        assert!(c.laggs.iter().all(|l| l.ports.len() == LAGG_MAX_PORTS && l.wlans.len() == 1));
+        assert!(c.laggs.iter().all(|l| l.failback == Failback::Immediate && l.failover_rx_all));
+        // A ninth lagg in place of the padding.
+        let tables = &text[..text.find("# ---").unwrap()];
+        let ninth = format!("{tables}[lagg{MAX_LAGGS}]\nports = [\"re0\"]\n");
+        let lines = tables.matches('\n').count();
         assert_eq!(
             err(&ninth),
             format!("lagghook.toml:{}:2: 9 laggs, but a configuration holds at most 8 (lagghook.toml(5))", lines + 1),
             "(the size is checked first only past MAX_SIZE)"
         );
-        let over = format!("{text}{}", "#".repeat(MAX_SIZE + 1 - text.len()));
-        assert_eq!(over.len(), MAX_SIZE + 1);
+        let over = format!("{text}#");
         let e = parse(&over).unwrap_err();
         assert_eq!(e.location, Some(Location::of(&over, MAX_SIZE)));
         assert!(
@@ -993,11 +981,12 @@ mod tests {
     #[test]
     fn a_port_of_any_earlier_lagg_is_found() {
         let text = largest();
-        let twice = text.replacen("\"em701\"", "\"em601\"", 1);
+        // lagg7's ports are igb186 to igb216, lagg6's igb155 to igb185.
+        let twice = text.replacen("\"igb200\"", "\"igb160\"", 1);
         let e = err(&twice);
-        assert!(e.contains("port \"em601\" is already a port of lagg6"), "{e}");
-        let within = text.replacen("\"em701\"", "\"em700\"", 1);
-        assert!(err(&within).contains("duplicate port \"em700\""), "{}", err(&within));
+        assert!(e.contains("port \"igb160\" is already a port of lagg6"), "{e}");
+        let within = text.replacen("\"igb200\"", "\"igb199\"", 1);
+        assert!(err(&within).contains("duplicate port \"igb199\""), "{}", err(&within));
     }
 
     /// Proves toml's one error without a position gets one: a key of too
