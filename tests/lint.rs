@@ -14,6 +14,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::support::rust_files_below;
+
 /// What only `src/sys/file.rs` may write.
 const FORBIDDEN: &[&str] = &[
     "fs::read(",
@@ -26,17 +28,6 @@ const FORBIDDEN: &[&str] = &[
 
 /// The one file that opens and reads files.
 const READER: &str = "src/sys/file.rs";
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The file a `mod name;` in `file` stands for.
 fn module_file(file: &Path, name: &str) -> PathBuf {
@@ -102,9 +93,10 @@ fn product_lines(text: &str) -> Vec<(usize, &str)> {
 /// The uses of a forbidden call or type in the product's code, `FILE:LINE:
 /// TEXT`, anywhere but in the reader.
 fn bypasses(root: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
-    rust_files(&root.join("examples"), &mut files);
+    let mut files = rust_files_below(&root.join("src"));
+    if root.join("examples").is_dir() {
+        files.extend(rust_files_below(&root.join("examples")));
+    }
     files.sort();
     let tests = test_only_files(&files);
     let mut found = Vec::new();

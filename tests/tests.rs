@@ -20,6 +20,11 @@ mod identity;
 mod install;
 /// Rules about the source the compiler cannot check: one file reader.
 mod lint;
+/// Every message template in src/ against the artefacts an administrator
+/// should never read.
+mod messages;
+/// The port skeleton: what portlint cannot know (Makefile.crates, distinfo).
+mod port;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// What a run writes when the disk is full or a file has another link.
@@ -28,6 +33,8 @@ mod save;
 mod scenarios;
 /// `setup` on simulated laptops: what `-n` prints, what a run writes.
 mod setup;
+/// `status` as a monitor and an administrator read it (issue 16).
+mod status;
 /// Shared helpers for the tests that run the binary.
 mod support;
 /// The command line as people type it: -h, -V, options after the command.

@@ -86,10 +86,11 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         }
         _ => {}
     }
-    if inv.command == Command::Check {
-        return check_command(inv, &config, out);
+    match inv.command {
+        Command::Check => check_command(inv, &config, out),
+        Command::Status => status_command(inv, &config, out),
+        _ => execute_with(inv, &config, log, out),
     }
-    execute_with(inv, &config, log, out)
 }
 
 /// Runs `inv` the way `lagghook-devd`, the program devd's rules run, does:
@@ -282,7 +283,9 @@ pub fn execute_in(
 ) -> Result<(), Error> {
     match &inv.command {
         Command::Status => {
-            let (text, severity) = status::render(config, kernel, &store.load()?, inv.json, now)?;
+            // In a scenario, the machine's installation is not modelled.
+            let stored = store.load()?;
+            let (text, severity) = status::render(config, kernel, &stored, None, inv.json, now)?;
             write_out(out, &text)?;
             match severity {
                 0 => Ok(()),
@@ -372,13 +375,49 @@ fn check_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Resu
             file::check_regular(path, Links::Refuse).map_err(refused)?;
             file::owned_parent(path).map_err(refused)?;
             let mut kernel = load_sim(path)?;
-            // Its `[machine.files]` under what `setup` wrote for it.
-            let files = kernel.root();
-            let written = DirRoot::new(sim_root_dir(path));
+            let (written, files) = machine_files(path, &kernel);
             let root = Overlay { upper: &written, lower: &files };
             check::check(config, &mut kernel, &root, &inv.kernel, stored, out)
         }
     }
+}
+
+/// `status`: the kernel and the state files, read without the lock, and
+/// the machine's files for what keeps lagghook from running again (the
+/// host's `/`, or a simulated machine's files as `check` reads them; a
+/// simulated machine without any has no installation to look at, and is
+/// judged by its kernel alone). Its exit status is the worst verdict.
+fn status_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Result<(), Error> {
+    let now = unix_now();
+    let (text, severity) = match &inv.kernel {
+        KernelChoice::Native => {
+            let mut kernel = NativeKernel::open()?;
+            let stored = reader(&inv.kernel).load()?;
+            status::render(config, &mut kernel, &stored, Some(&HostRoot), inv.json, now)?
+        }
+        KernelChoice::Sim(path) => {
+            check_sim_path(path)?;
+            let mut kernel = load_sim(path)?;
+            let stored = reader(&inv.kernel).load()?;
+            let (written, files) = machine_files(path, &kernel);
+            let root = Overlay { upper: &written, lower: &files };
+            let modelled = !files.is_empty() || sim_root_dir(path).exists();
+            let root = modelled.then_some(&root as &dyn Root);
+            status::render(config, &mut kernel, &stored, root, inv.json, now)?
+        }
+    };
+    write_out(out, &text)?;
+    match severity {
+        0 => Ok(()),
+        n => Err(Error::Verdict(n)),
+    }
+}
+
+/// A simulated machine's files: what `setup` wrote below `PATH.root`,
+/// and its `[machine.files]`, which the first hides where both have a
+/// file.
+fn machine_files(path: &Path, kernel: &SimKernel) -> (DirRoot, crate::sim::SimRoot) {
+    (DirRoot::new(sim_root_dir(path)), kernel.root())
 }
 
 /// One observation, without lock or state: for `rc-conf`.
