@@ -742,8 +742,9 @@ fn diagnostics_are_real_log_lines() {
 }
 
 /// Proves the `-n setup` example in EXAMPLES is what `setup -n` prints
-/// for the laptop it describes: tests/fixtures/machines/fresh-laptop.toml
-/// with `create_args_wlan0="country DE regdomain ETSI"` in
+/// for the laptop it describes, and the `setup` after it what `setup`
+/// prints: tests/fixtures/machines/fresh-laptop.toml with FreeBSD's files
+/// and `create_args_wlan0="country DE regdomain ETSI"` in
 /// rc.conf.d/network, and nothing else.
 #[test]
 fn setup_example_is_what_setup_prints() {
@@ -752,20 +753,21 @@ fn setup_example_is_what_setup_prints() {
         .into_iter()
         .find(|b| b.starts_with("# lagghook -n setup\n"))
         .expect("EXAMPLES has a -n setup block");
-    let shown: String = block
-        .lines()
-        .skip(1)
-        .take_while(|l| *l != "# lagghook setup")
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let (dry, real) = block.split_once("# lagghook setup\n").expect("then setup itself");
+    let dry = dry.strip_prefix("# lagghook -n setup\n").unwrap_or(dry);
     let sb = crate::support::Sandbox::new("docs-setup");
-    sb.write("kernel.toml", crate::setup::FRESH_LAPTOP);
-    let network = sb.path("kernel.toml.root/etc/rc.conf.d/network");
-    std::fs::create_dir_all(network.parent().unwrap()).unwrap();
-    std::fs::write(&network, "create_args_wlan0=\"country DE regdomain ETSI\"\n").unwrap();
+    let machine = crate::setup::laptop_with(
+        crate::setup::FRESH_LAPTOP,
+        "hostname=\"laptop\"\n",
+        "create_args_wlan0=\"country DE regdomain ETSI\"\n",
+    );
+    sb.write("kernel.toml", &machine);
     let out = crate::setup::setup(&sb, &["-n", "setup"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(shown, String::from_utf8_lossy(&out.stdout));
+    assert_eq!(dry, String::from_utf8_lossy(&out.stdout));
+    let out = crate::setup::setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(real.trim_end(), String::from_utf8_lossy(&out.stdout).trim_end());
 }
 
 /// The keys lagghook.toml accepts. config.rs exposes no list, so it is
@@ -828,6 +830,12 @@ fn every_key_is_documented() {
     assert!(minimal.failover_rx_all(), "failover_rx_all defaults to true");
     assert!(text.contains("failover_rx_all (boolean, default true)"), "{text}");
     assert!(text.contains(&format!("Between 1 and {}", lagghook::domain::config::LAGG_MAX_PORTS)));
+    // Limits states the bound the parser enforces (issue 17).
+    let (laggs, kib) =
+        (lagghook::domain::config::MAX_LAGGS, lagghook::domain::config::MAX_SIZE >> 10);
+    let limits = format!("A configuration holds at most {laggs} laggs of at most 32 ports each, in a file of at most {kib} KiB.");
+    let described = rendered(&section(&page, "DESCRIPTION")).join(" ");
+    assert!(described.contains(&limits), "lagghook.toml.5 lacks {limits:?}");
     assert_eq!(
         minimal.laggs[0].mac,
         MacSource::Port(name("ue0")),
@@ -859,7 +867,13 @@ fn documented_rejections_are_real() {
     // [lagg0] table; `l0` writes its header.
     let l0 = |body: &str| format!("[lagg0]\n{body}\n");
     let ports33: Vec<String> = (0..33).map(|i| format!("\"em{i}\"")).collect();
+    let nine: String = (0..9).map(|i| format!("[lagg{i}]\nports = [\"em{i}\"]\n")).collect();
     let cases: Vec<(&str, String)> = vec![
+        (
+            "a file larger than 64 KiB",
+            format!("{}#{}\n", l0("ports = [\"em0\"]"), "x".repeat(64 << 10)),
+        ),
+        ("or more than 8 lagg tables", nine),
         ("a TOML syntax error", l0("ports = [\"em0\"")),
         ("a value of the wrong type", l0("ports = \"em0\"")),
         ("a missing ports", l0("mac = \"em0\"")),

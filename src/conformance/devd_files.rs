@@ -30,7 +30,6 @@
 //! (`/var/run/lagghook`, `/var/db/lagghook`): the host is disposable.
 
 use std::fs;
-use std::io::Write as _;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -38,6 +37,7 @@ use std::time::Duration;
 
 use crate::devd;
 use crate::domain::config::Config;
+use crate::sys::file::{self, Links};
 use crate::sys::spawn;
 
 use super::jail::DEVD;
@@ -98,7 +98,8 @@ pub fn start(config: &Config, text: &str, program: &Path) -> Result<(Child, Path
                 let from = entry.path();
                 if from.extension().is_some_and(|x| x == "conf") {
                     let to = rules.join(entry.file_name());
-                    fs::copy(&from, &to).map_err(|err| e(&from, err))?;
+                    let text = file::read_regular(&from, Links::Follow).map_err(|err| e(&from, err))?;
+                    fs::write(&to, text).map_err(|err| e(&to, err))?;
                 }
             }
         }
@@ -133,14 +134,14 @@ pub fn start(config: &Config, text: &str, program: &Path) -> Result<(Child, Path
 
 /// The last lines devd wrote, for a failure line.
 pub fn log_tail(dir: &Path) -> String {
-    let text = fs::read_to_string(dir.join("devd.log")).unwrap_or_default();
+    let text = file::read_regular(&dir.join("devd.log"), Links::Refuse).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(5)..].join(" | ")
 }
 
 /// Appends `text` to `path` (the report file's host-wide part).
 pub fn append(path: &Path, text: &str) -> std::io::Result<()> {
-    fs::OpenOptions::new().append(true).create(true).open(path)?.write_all(text.as_bytes())
+    file::append_regular(path, text.as_bytes(), 0o644).map(|_| ())
 }
 
 #[cfg(test)]

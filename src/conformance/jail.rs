@@ -275,7 +275,8 @@ fn rc_conf_names_none() -> Result<(), String> {
         }
     }
     for file in files {
-        if let Ok(text) = std::fs::read_to_string(&file) {
+        let path = std::path::Path::new(&file);
+        if let Ok(text) = crate::sys::file::read_regular(path, crate::sys::file::Links::Follow) {
             if let Some(why) = rc_conf_problem(&file, &text) {
                 return Err(why);
             }

@@ -11,9 +11,9 @@
 //! `ifc_attach_cloner` in `sys/net80211/ieee80211_freebsd.c`), so the
 //! conformance harness makes radios and vaps in the host's vnet only.
 
-use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::path::Path;
 
 use crate::abi::{WTAPIOCTLCRT, WTAPIOCTLDEL, WTAP_RADIOS};
 
@@ -25,7 +25,8 @@ fn wtapctl(request: u64, id: i32) -> io::Result<()> {
         // The kernel indexes its arrays with the id unchecked.
         return Err(io::Error::from_raw_os_error(libc::EINVAL));
     }
-    let dev = File::open(WTAPCTL)?;
+    // Never through a link, a character device only (`sys::file`).
+    let dev = crate::sys::file::open_device(Path::new(WTAPCTL))?;
     let mut arg: libc::c_int = id;
     // SAFETY: the request copies in one int (`_IOW('W', n, int)`), and
     // `arg` is one int that outlives the call.
