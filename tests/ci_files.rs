@@ -128,7 +128,7 @@ fn the_freebsd_script_runs_cargo_test_and_the_conformance_command() {
     // A CI VM is disposable: the host-wide part runs, with the
     // lagghook-devd built before it (the command refuses a stale one).
     let build = script.find("run cargo build --locked --bins").expect("bins built");
-    let host = script.find("--disposable-host").expect("the host-wide part runs");
+    let host = script.rfind("  --disposable-host").expect("the host-wide part runs");
     assert!(build < host, "{script}");
     let readme = std::fs::read_to_string("README.md").unwrap();
     assert!(

@@ -88,8 +88,8 @@ pub fn start(config: &Config, text: &str, program: &Path) -> Result<(Child, Path
         fs::DirBuilder::new().mode(0o700).create(&rules).map_err(|err| e(&rules, err))?;
         let toml = dir.join("lagghook.toml");
         fs::write(&toml, text).map_err(|err| e(&toml, err))?;
-        let host =
-            fs::read_to_string(HOST_DEVD_CONF).map_err(|err| e(HOST_DEVD_CONF.as_ref(), err))?;
+        let host = file::read_regular(HOST_DEVD_CONF.as_ref(), Links::Follow)
+            .map_err(|err| e(HOST_DEVD_CONF.as_ref(), err))?;
         let conf = dir.join("devd.conf");
         let rules_dir = rules.display().to_string();
         fs::write(&conf, devd_conf_for(&host, &rules_dir)?).map_err(|err| e(&conf, err))?;
