@@ -98,7 +98,8 @@ pub fn start(config: &Config, text: &str, program: &Path) -> Result<(Child, Path
                 let from = entry.path();
                 if from.extension().is_some_and(|x| x == "conf") {
                     let to = rules.join(entry.file_name());
-                    let text = file::read_regular(&from, Links::Follow).map_err(|err| e(&from, err))?;
+                    let text =
+                        file::read_regular(&from, Links::Follow).map_err(|err| e(&from, err))?;
                     fs::write(&to, text).map_err(|err| e(&to, err))?;
                 }
             }

@@ -543,3 +543,31 @@ fn jail_part(host: &mut dyn Host, jail: &str, args: &[String], stopper: &Stopper
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Proves the host-wide part's rc.conf check finds a variable rc reads
+    /// for one of the harness's interfaces, or a list naming one, and lets
+    /// a VM image's `ifconfig_DEFAULT` and the host's own ports be.
+    #[test]
+    fn rc_conf_naming_a_harness_interface_is_refused() {
+        let ok = "ifconfig_DEFAULT=\"DHCP inet6 accept_rtadv\"\nifconfig_em0=\"up\"\n\
+                  cloned_interfaces=\"lagg0\"\nifconfig_lagg0=\"laggport em0 DHCP\"\n";
+        assert_eq!(rc_conf_problem("/etc/rc.conf", ok), None);
+        for bad in [
+            "ifconfig_lhc0=\"up\"\n",
+            "ifconfig_lhc1_alias0=\"inet 192.0.2.1/24\"\n",
+            "create_args_lagg4217=\"laggproto lacp\"\n",
+            "cloned_interfaces=\"lagg0 lagg4217\"\n",
+            "wlans_wtap61=\"lhw0\"\n",
+        ] {
+            let why = rc_conf_problem("/etc/rc.conf.local", bad).unwrap_or_default();
+            assert!(why.starts_with("/etc/rc.conf.local sets "), "{bad}: {why:?}");
+        }
+        assert_eq!(worse(exit::SAME, exit::DIFFERED), exit::DIFFERED);
+        assert_eq!(worse(exit::REFUSED, exit::DIFFERED), exit::REFUSED);
+        assert_eq!(worse(exit::DIFFERED, exit::FAILED), exit::FAILED);
+    }
+}

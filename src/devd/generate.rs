@@ -407,6 +407,19 @@ mod tests {
     use crate::devd::test_support::{all_rules, config, default_config, media, run};
     use crate::domain::event::DevdEvent;
 
+    /// Proves rules for another configuration file pass it to every run,
+    /// RENAME's included, and only there: the default rules are unchanged.
+    #[test]
+    fn rules_for_another_file_run_the_program_with_it() {
+        let c = default_config();
+        let with = try_rules_with(&c, "/tmp/t/lagghook-devd", Some("/var/run/x/l.toml")).unwrap();
+        let runs = with.matches("/tmp/t/lagghook-devd -c /var/run/x/l.toml event $system").count();
+        assert_eq!(runs, with.matches("lagghook-devd").count(), "{with}");
+        assert!(with.contains("-c /var/run/x/l.toml event $system $name $type"), "{with}");
+        assert_eq!(try_rules_with(&c, PROGRAM, None).unwrap(), try_rules_for(&c, PROGRAM).unwrap());
+        assert!(try_rules_with(&c, PROGRAM, Some("l.toml")).is_err(), "a relative file");
+    }
+
     /// The brief's acceptance test for the default config: lagghook runs for
     /// every managed event, the stock actions still run, and nothing else is
     /// taken from the stock rules.
