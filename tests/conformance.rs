@@ -81,9 +81,17 @@ fn the_simulator_answers_the_probes_as_its_code_says() {
     assert!(a[3].contains("ether 02:00:5e:10:00:0c"), "{a:?}");
 }
 
-/// The simulator, but a tap's cable pull reports nothing: the kind of
-/// wrong model the harness exists to catch.
-struct Mutant(SimWorld);
+/// The simulator, wrong in one way: the kind of wrong model the harness
+/// exists to catch.
+struct Mutant(SimWorld, Wrong);
+
+enum Wrong {
+    /// A tap's cable pull reports nothing.
+    LosesLinkDown,
+    /// devd starts but never hands an event to lagghook-devd (a wrong
+    /// devd, or rules that match nothing).
+    DeafDevd,
+}
 
 impl World for Mutant {
     fn label(&self) -> &'static str {
@@ -103,10 +111,27 @@ impl World for Mutant {
     }
     fn take_events(&mut self) -> Result<Vec<DevdEvent>, WorldError> {
         let events = self.0.take_events()?;
-        Ok(events.into_iter().filter(|e| e.kind != "LINK_DOWN").collect())
+        match self.1 {
+            Wrong::LosesLinkDown => {
+                Ok(events.into_iter().filter(|e| e.kind != "LINK_DOWN").collect())
+            }
+            Wrong::DeafDevd => Ok(events),
+        }
     }
     fn transient(&self) -> &std::collections::BTreeMap<String, String> {
         self.0.transient()
+    }
+    fn devd_start(&mut self, config: &lagghook::domain::config::Config, text: &str) -> Outcome {
+        match self.1 {
+            Wrong::DeafDevd => Outcome::Done,
+            Wrong::LosesLinkDown => self.0.devd_start(config, text),
+        }
+    }
+    fn devd_pump(&mut self) -> Result<bool, WorldError> {
+        match self.1 {
+            Wrong::DeafDevd => Ok(false),
+            Wrong::LosesLinkDown => self.0.devd_pump(),
+        }
     }
 }
 
@@ -116,7 +141,8 @@ impl World for Mutant {
 #[test]
 fn a_world_that_differs_is_reported_at_the_step() {
     let seq = Sequence::of("pull", &["create-tap lhc0", "open lhc0", "close lhc0", "destroy lhc0"]);
-    let r = play(&seq, &mut Mutant(SimWorld::new()), &mut SimWorld::new()).unwrap();
+    let r = play(&seq, &mut Mutant(SimWorld::new(), Wrong::LosesLinkDown), &mut SimWorld::new())
+        .unwrap();
     let diffs: Vec<(usize, &Vec<String>)> = r
         .steps
         .iter()
@@ -129,43 +155,17 @@ fn a_world_that_differs_is_reported_at_the_step() {
     assert_eq!(diffs[0].0, 3);
     assert_eq!(diffs[0].1, &vec!["link events: kernel none; simulator lhc0 LINK_DOWN".to_owned()]);
     let o = parse(&["--random".into(), "1".into(), "--steps".into(), "10".into()]).unwrap();
-    let report =
-        compare_all(&o, &mut Mutant(SimWorld::new()), &mut SimWorld::new(), vec![]).unwrap();
+    let report = compare_all(
+        &o,
+        &mut Mutant(SimWorld::new(), Wrong::LosesLinkDown),
+        &mut SimWorld::new(),
+        vec![],
+    )
+    .unwrap();
     assert!(report.differences() > 0);
     let text = report.render_brief();
     assert!(text.contains("DIFFERENCE link events: kernel"), "{text}");
     assert!(text.contains("summary:"), "{text}");
-}
-
-/// The simulator with a devd that starts but never hands an event to
-/// lagghook-devd: a wrong devd, or rules that match nothing.
-struct DeafDevd(SimWorld);
-
-impl World for DeafDevd {
-    fn label(&self) -> &'static str {
-        "kernel"
-    }
-    fn reset(&mut self) -> Result<(), WorldError> {
-        self.0.reset()
-    }
-    fn apply(&mut self, step: &Step) -> Result<Outcome, WorldError> {
-        self.0.apply(step)
-    }
-    fn settle(&mut self) {
-        self.0.settle()
-    }
-    fn kernel(&mut self) -> &mut dyn Kernel {
-        self.0.kernel()
-    }
-    fn take_events(&mut self) -> Result<Vec<DevdEvent>, WorldError> {
-        self.0.take_events()
-    }
-    fn transient(&self) -> &std::collections::BTreeMap<String, String> {
-        self.0.transient()
-    }
-    fn devd_start(&mut self, _: &lagghook::domain::config::Config, _: &str) -> Outcome {
-        Outcome::Done
-    }
 }
 
 /// Proves the body with a real devd checks what devd's lagghook-devd did,
@@ -176,7 +176,7 @@ impl World for DeafDevd {
 #[test]
 fn the_devd_body_fails_when_devd_runs_nothing() {
     let devd = bodies::host().into_iter().find(|b| b.name.contains("devd")).unwrap();
-    match bodies::run_body(&devd, &mut DeafDevd(SimWorld::new())) {
+    match bodies::run_body(&devd, &mut Mutant(SimWorld::new(), Wrong::DeafDevd)) {
         BodyResult::Failed(why) => assert!(why.contains("builds lagg4217"), "{why}"),
         other => panic!("{other:?}"),
     }

@@ -201,9 +201,21 @@ fn host_part(o: &Options, stopper: &Stopper, program: &Path) -> i32 {
             return exit::FAILED;
         }
     };
-    print!("\n{}", if o.brief { report.render_brief() } else { report.render() });
+    publish(o, &report, "\n", devd_files::append)
+}
+
+/// Prints `report` (only what differs under `--brief`), keeps all of it in
+/// the report file with `keep` (written anew by the jail's part, appended
+/// to by the host-wide part), and returns the exit status it means.
+fn publish(
+    o: &Options,
+    report: &Report,
+    lead: &str,
+    keep: fn(&Path, &str) -> std::io::Result<()>,
+) -> i32 {
+    print!("{lead}{}", if o.brief { report.render_brief() } else { report.render() });
     if let Some(path) = &o.report {
-        if let Err(e) = devd_files::append(path, &format!("\n{}", report.render())) {
+        if let Err(e) = keep(path, &format!("{lead}{}", report.render())) {
             eprintln!("conformance: {}: {e}", path.display());
             return exit::FAILED;
         }
@@ -252,19 +264,7 @@ fn inside(o: &Options) -> i32 {
             return exit::FAILED;
         }
     };
-    let text = if o.brief { report.render_brief() } else { report.render() };
-    print!("{text}");
-    if let Some(path) = &o.report {
-        if let Err(e) = std::fs::write(path, report.render()) {
-            eprintln!("conformance: {}: {e}", path.display());
-            return exit::FAILED;
-        }
-    }
-    if report.differences() == 0 {
-        exit::SAME
-    } else {
-        exit::DIFFERED
-    }
+    publish(o, &report, "", |path, text| std::fs::write(path, text))
 }
 
 /// The command's body, with the host it runs on (the tests give a
