@@ -164,7 +164,9 @@ pub fn compare_host(
 /// The freshly built lagghook-devd the host-wide devd runs: `lagghook-devd`
 /// in the directory above this program's (cargo puts examples in
 /// `target/PROFILE/examples/`, binaries in `target/PROFILE/`), no older
-/// than this program (else it was built from other sources).
+/// than the library both link (`liblagghook.rlib` there: a lagghook-devd
+/// older than it was built from other sources; this program itself may
+/// be linked after it by the same `cargo build`).
 pub fn devd_program(this: &Path) -> Result<PathBuf, String> {
     let build = "build it: cargo build --locked --bins";
     let dir = this.parent().and_then(Path::parent).ok_or("this program has no directory")?;
@@ -172,9 +174,8 @@ pub fn devd_program(this: &Path) -> Result<PathBuf, String> {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
     let theirs = modified(&program)
         .map_err(|e| format!("no lagghook-devd at {} ({e}); {build}", program.display()))?;
-    let ours = modified(this).map_err(|e| format!("{}: {e}", this.display()))?;
-    if theirs < ours {
-        return Err(format!("{} is older than this program; {build}", program.display()));
+    if modified(&dir.join("liblagghook.rlib")).is_ok_and(|lib| theirs < lib) {
+        return Err(format!("{} is older than the library; {build}", program.display()));
     }
     Ok(program)
 }
@@ -311,6 +312,30 @@ mod tests {
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    /// Proves the host-wide part finds lagghook-devd beside the example's
+    /// directory and refuses it when it is missing or older than the
+    /// library, whatever the example's own age.
+    #[test]
+    fn lagghook_devd_is_the_freshly_built_one() {
+        let dir =
+            std::env::temp_dir().join(format!("lagghook-devd-program-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("examples")).unwrap();
+        let this = dir.join("examples/conformance");
+        let at = |p: &Path, secs: u64| {
+            let f = std::fs::File::create(p).unwrap();
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            f.set_modified(t).unwrap();
+        };
+        at(&this, 3000);
+        assert!(devd_program(&this).unwrap_err().contains("no lagghook-devd"));
+        at(&dir.join("liblagghook.rlib"), 2000);
+        at(&dir.join("lagghook-devd"), 1000);
+        assert!(devd_program(&this).unwrap_err().contains("older than the library"));
+        at(&dir.join("lagghook-devd"), 2500);
+        assert_eq!(devd_program(&this).unwrap(), dir.join("lagghook-devd"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
