@@ -8,6 +8,9 @@ pub mod event;
 /// Each lagg's identity MAC: which source wins, when a provisional one
 /// gives way.
 pub mod identity;
+/// Layer-3 values for the network check: addresses, routes, neighbours,
+/// the probe exchange, SSIDs, the DHCP client.
+pub mod layer3;
 /// Value types: interface names, MAC addresses, lagg protocols, snapshots.
 pub mod model;
 /// The reconcile planner: (config, snapshot) → ordered actions.
