@@ -8,8 +8,8 @@ use std::fmt;
 
 use crate::abi;
 use crate::domain::layer3::{
-    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, LeaseFile, Neighbour, ProbeExchange,
-    ProbeResult, Ssid, WpaState,
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
 };
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
@@ -399,7 +399,8 @@ pub trait Kernel {
     ) -> Result<(), KernelError>;
 
     /// Starts `client` for `ifname` in the background, fixed program and
-    /// arguments, no shell, detached from the caller: `/sbin/dhclient -b
+    /// arguments, no shell, detached from the caller, after emptying the
+    /// lease file when `lease.fresh`: `/sbin/dhclient -b
     /// -l /var/db/lagghook/leases/LEASE IF` (the `-b` rc.d/dhclient uses
     /// with `background_dhclient`), or `/usr/local/sbin/dhcpcd -b IF`
     /// (dhcpcd keeps its own lease files; `lease` is not passed). Returns
@@ -411,7 +412,7 @@ pub trait Kernel {
         &mut self,
         ifname: &IfName,
         client: DhcpClient,
-        lease: &LeaseFile,
+        lease: &Lease,
     ) -> Result<(), KernelError>;
 
     /// `/sbin/rtsol -i IF` (`rtsold -f1` without the initial random delay),

@@ -400,7 +400,7 @@ impl Kernel for Undoing {
         &mut self,
         ifname: &IfName,
         client: l3::DhcpClient,
-        lease: &l3::LeaseFile,
+        lease: &l3::Lease,
     ) -> Result<(), KernelError> {
         self.0.start_dhcp_client(ifname, client, lease)
     }

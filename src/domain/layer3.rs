@@ -336,6 +336,23 @@ impl fmt::Display for LeaseFile {
     }
 }
 
+/// The lease file a DHCP client is started with, and whether it must
+/// start empty: an unknown network's file is emptied first, so dhclient
+/// goes straight to DISCOVER instead of asking for a lease no server
+/// there knows (RFC 2131 4.3.2: a server with no record of the client
+/// stays silent, which costs dhclient's whole 10 s `reboot` timeout).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Lease {
+    pub file: LeaseFile,
+    pub fresh: bool,
+}
+
+impl fmt::Display for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.file, if self.fresh { " (emptied)" } else { "" })
+    }
+}
+
 /// A running DHCP client, from its pidfile: rc.d/dhclient's
 /// `/var/run/dhclient/dhclient.IF.pid` (dhclient's default, `main` in
 /// `sbin/dhclient/dhclient.c`), dhcpcd's `/var/run/dhcpcd/IF.pid`.

@@ -13,6 +13,8 @@ pub mod identity;
 pub mod layer3;
 /// Value types: interface names, MAC addresses, lagg protocols, snapshots.
 pub mod model;
+/// The `network.*` keys of a lagg: the network check's settings.
+pub mod network_config;
 /// The reconcile planner: (config, snapshot) → ordered actions.
 pub mod plan;
 /// rc.conf(5) files as sh leaves their variables set, for `check`.

@@ -10,8 +10,8 @@
 use std::fmt;
 
 use crate::domain::layer3::{
-    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, LeaseFile, Neighbour, ProbeExchange,
-    ProbeResult, Ssid, WpaState,
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
 };
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
@@ -380,7 +380,7 @@ impl<K: Kernel> Kernel for Faulty<K> {
         &mut self,
         ifname: &IfName,
         client: DhcpClient,
-        lease: &LeaseFile,
+        lease: &Lease,
     ) -> Result<(), KernelError> {
         self.check(Op::StartDhcpClient, &[ifname])?;
         self.inner.start_dhcp_client(ifname, client, lease)

@@ -144,8 +144,8 @@ use std::path::Path;
 
 use crate::domain::event::DevdEvent;
 use crate::domain::layer3::{
-    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, LeaseFile, Neighbour, ProbeExchange,
-    ProbeResult, Ssid, WpaState,
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
 };
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
@@ -612,7 +612,7 @@ impl Kernel for SimKernel {
         &mut self,
         ifname: &IfName,
         client: DhcpClient,
-        lease: &LeaseFile,
+        lease: &Lease,
     ) -> Result<(), KernelError> {
         let r = self.net.start_dhcp_client(ifname, client, lease);
         let what = format!("start {client} {ifname} lease {lease}");

@@ -2,8 +2,8 @@
 //! request fails with `Unsupported`, never a made-up answer.
 
 use crate::domain::layer3::{
-    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, LeaseFile, Neighbour, ProbeExchange,
-    ProbeResult, Ssid, WpaState,
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
 };
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
@@ -110,7 +110,7 @@ impl Kernel for UnsupportedKernel {
         &mut self,
         ifname: &IfName,
         _client: DhcpClient,
-        _lease: &LeaseFile,
+        _lease: &Lease,
     ) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::StartDhcpClient, Some(ifname)))
     }

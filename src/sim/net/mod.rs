@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::domain::layer3::{
-    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, LeaseFile, Neighbour, ProbeExchange,
-    ProbeResult, Ssid, WpaState,
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
 };
 use crate::domain::model::IfName;
 use crate::kernel::Errno;
@@ -122,7 +122,7 @@ impl Net {
         &mut self,
         ifname: &IfName,
         client: DhcpClient,
-        _lease: &LeaseFile,
+        _lease: &Lease,
     ) -> Result<(), Errno> {
         if self.dhcp.contains_key(ifname) {
             // pidfile_open in dhclient's main: "dhclient already running".

@@ -10,8 +10,8 @@
 use std::net::IpAddr;
 
 use crate::domain::layer3::{
-    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, LeaseFile, Neighbour, ProbeExchange,
-    ProbeResult, Ssid, WpaState,
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
 };
 use crate::domain::model::IfName;
 use crate::kernel::{KernelError, Op};
@@ -96,7 +96,7 @@ pub(super) fn start_dhcp_client(
     _k: &FreeBsdKernel,
     ifname: &IfName,
     _client: DhcpClient,
-    _lease: &LeaseFile,
+    _lease: &Lease,
 ) -> Result<(), KernelError> {
     Err(KernelError::unsupported(Op::StartDhcpClient, Some(ifname)))
 }

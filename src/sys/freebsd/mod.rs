@@ -38,8 +38,8 @@ use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
 use crate::abi::{self, ifreq, IFNAMSIZ};
 use crate::domain::layer3::{
-    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, LeaseFile, Neighbour, ProbeExchange,
-    ProbeResult, Ssid, WpaState,
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
 };
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
@@ -685,7 +685,7 @@ impl Kernel for FreeBsdKernel {
         &mut self,
         ifname: &IfName,
         client: DhcpClient,
-        lease: &LeaseFile,
+        lease: &Lease,
     ) -> Result<(), KernelError> {
         layer3::start_dhcp_client(self, ifname, client, lease)
     }
