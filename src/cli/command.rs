@@ -405,4 +405,13 @@ impl StateStore for ReadOnlyStore {
     fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), StateError> {
         Ok(())
     }
+    fn load_networks(&mut self) -> crate::run::networks::Loaded {
+        self.0.load_networks()
+    }
+    fn save_networks(
+        &mut self,
+        _networks: &crate::domain::network::Networks,
+    ) -> Result<(), StateError> {
+        Ok(())
+    }
 }

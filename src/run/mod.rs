@@ -12,6 +12,8 @@ pub mod error;
 pub mod history;
 /// The syslog / stderr sink.
 pub mod log;
+/// The known-networks file the network check keeps (issue 20).
+pub mod networks;
 /// What runs remember: the volatile state under /var/run/lagghook (last
 /// topology, times, the lock), the identities and the transitions under
 /// /var/db/lagghook.
