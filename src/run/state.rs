@@ -550,9 +550,13 @@ impl StateStore for FileStore {
 }
 
 impl FileStore {
-    /// `networks` beside the identity file, in `/var/db/lagghook`.
+    /// `networks` beside the identity file, in `/var/db/lagghook`, named
+    /// as it is (`identity` → `networks`; a simulated machine's
+    /// `kernel.toml.identity` → `kernel.toml.networks`).
     fn networks_path(&self) -> PathBuf {
-        self.identity.with_file_name(networks::NETWORKS_FILE)
+        let name = self.identity.file_name().and_then(|n| n.to_str()).unwrap_or(IDENTITY_FILE);
+        let prefix = name.strip_suffix(IDENTITY_FILE).unwrap_or(name);
+        self.identity.with_file_name(format!("{prefix}{}", networks::NETWORKS_FILE))
     }
 
     fn save_volatile(&mut self, state: &State) -> Result<(), StateError> {
