@@ -121,6 +121,7 @@ mod file;
 mod fixture;
 mod if_lagg;
 mod ifnet;
+pub mod net;
 mod net80211;
 mod oracle;
 mod rc;
@@ -131,6 +132,7 @@ mod world;
 
 pub use fault::Faulty;
 pub use file::{Machine, MachineInterface, Seconds, WpaMac};
+pub use net::{Ipv4Net, Ipv6Net, NetHappening, NetRecord};
 pub use net80211::factory_mac;
 pub use rc::{RcConf, RcConfError};
 pub use root::SimRoot;
@@ -152,16 +154,27 @@ use ifnet::Ifnet;
 /// A problem with the simulated world itself (bad machine file, impossible
 /// happening), as opposed to a kernel refusal, which is a [`KernelError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimError(String);
+pub struct SimError(String, Option<usize>);
 
 impl SimError {
     fn new(msg: impl Into<String>) -> SimError {
-        SimError(msg.into())
+        SimError(msg.into(), None)
+    }
+
+    /// An error about the key at byte `offset` of the machine's text (a
+    /// name that a later key does not know).
+    fn at(msg: impl Into<String>, offset: usize) -> SimError {
+        SimError(msg.into(), Some(offset))
     }
 
     /// The one-line explanation.
     pub fn message(&self) -> &str {
         &self.0
+    }
+
+    /// Where in the machine's text the error is, when it is about one key.
+    pub fn offset(&self) -> Option<usize> {
+        self.1
     }
 }
 
@@ -220,6 +233,8 @@ pub struct SimKernel {
     calls: Vec<String>,
     /// The reads, in order, named after the request (`"SIOCGLAGG lagg0"`).
     reads: Vec<String>,
+    /// Layer 3: networks, addresses, routes, DHCP clients ([`net`]).
+    net: net::Net,
 }
 
 impl PartialEq for SimKernel {
@@ -235,6 +250,7 @@ impl PartialEq for SimKernel {
             && self.if_lagg_ko == other.if_lagg_ko
             && self.events == other.events
             && self.files == other.files
+            && self.net.same_state(&other.net)
     }
 }
 
@@ -275,6 +291,7 @@ impl SimKernel {
             lagg_mac_last: BTreeMap::new(),
             writes: 0,
             calls: Vec::new(),
+            net: net::Net::default(),
         }
     }
 
