@@ -467,8 +467,10 @@ macro_rules! errnos {
 errnos! {
     EPERM = 1: "Operation not permitted",
     ENOENT = 2: "No such file or directory",
+    ESRCH = 3: "No such process",
     ENXIO = 6: "Device not configured",
     ENOMEM = 12: "Cannot allocate memory",
+    EACCES = 13: "Permission denied",
     EBUSY = 16: "Device busy",
     EEXIST = 17: "File exists",
     ENODEV = 19: "Operation not supported by device",
@@ -476,6 +478,7 @@ errnos! {
     ENOSPC = 28: "No space left on device",
     EPROTONOSUPPORT = 43: "Protocol not supported",
     EOPNOTSUPP = 45: "Operation not supported",
+    EADDRNOTAVAIL = 49: "Can't assign requested address",
     ENETDOWN = 50: "Network is down",
 }
 

@@ -3,6 +3,7 @@
 //! whatever went wrong, the next clean run converges.
 
 use lagghook::domain::config::Config;
+use lagghook::domain::layer3 as l3;
 use lagghook::domain::model::IfName;
 use lagghook::domain::model::{LaggModule, LaggProto, LaggStatus, MacAddr, WpaAddress};
 use lagghook::domain::plan::Scope;
@@ -12,6 +13,7 @@ use lagghook::run::log::{Level, MemoryLog};
 use lagghook::run::state::{MemoryStore, StateStore};
 use lagghook::run::{observe, pending, reconcile, Context, Report};
 use lagghook::sim::{Faulty, Happening, Machine, SimKernel};
+use std::net::IpAddr;
 
 const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
 
@@ -360,6 +362,53 @@ impl Kernel for Undoing {
     }
     fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
         self.0.wlan_devices()
+    }
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<l3::IfAddr>, KernelError> {
+        self.0.addresses(ifname)
+    }
+    fn default_routes(&mut self) -> Result<Vec<l3::DefaultRoute>, KernelError> {
+        self.0.default_routes()
+    }
+    fn neighbour(&mut self, i: &IfName, ip: IpAddr) -> Result<Option<l3::Neighbour>, KernelError> {
+        self.0.neighbour(i, ip)
+    }
+    fn probe(&mut self, i: &IfName, x: &l3::ProbeExchange) -> Result<l3::ProbeResult, KernelError> {
+        self.0.probe(i, x)
+    }
+    fn delete_address(&mut self, ifname: &IfName, addr: l3::IfAddr) -> Result<(), KernelError> {
+        self.0.delete_address(ifname, addr)
+    }
+    fn delete_default_route(&mut self, route: &l3::DefaultRoute) -> Result<(), KernelError> {
+        self.0.delete_default_route(route)
+    }
+    fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError> {
+        self.0.delete_neighbour(ifname, ip)
+    }
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<l3::Ssid>, KernelError> {
+        self.0.ssid(wlan)
+    }
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<l3::WpaState, KernelError> {
+        self.0.wpa_supplicant_state(wlan)
+    }
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<l3::DhcpProcess>, KernelError> {
+        self.0.dhcp_client(ifname)
+    }
+    fn stop_dhcp_client(&mut self, i: &IfName, p: l3::DhcpProcess) -> Result<(), KernelError> {
+        self.0.stop_dhcp_client(i, p)
+    }
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        client: l3::DhcpClient,
+        lease: &l3::Lease,
+    ) -> Result<(), KernelError> {
+        self.0.start_dhcp_client(ifname, client, lease)
+    }
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
+        self.0.solicit_router(ifname)
+    }
+    fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError> {
+        self.0.spawn_netcheck(lagg, generation)
     }
 }
 

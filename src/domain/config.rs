@@ -22,6 +22,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::model::{IfName, IfNameError, MacAddr};
+use crate::domain::network_config::{NetworkConfig, RawNetwork};
 use crate::domain::text::{self, echo};
 
 /// Where devd's action finds the configuration unless `-c` says otherwise.
@@ -92,6 +93,8 @@ pub struct LaggConfig {
     /// In file order; every name is also in `ports`.
     pub wlans: Vec<(IfName, WlanConfig)>,
     pub failback: Failback,
+    /// The `network.*` keys: the network check (issue 20).
+    pub network: NetworkConfig,
 }
 
 impl LaggConfig {
@@ -221,6 +224,7 @@ struct RawLagg {
     failover_rx_all: Option<Spanned<bool>>,
     failback: Option<Spanned<String>>,
     wlan: Option<BTreeMap<Spanned<String>, Spanned<RawWlan>>>,
+    network: Option<RawNetwork>,
 }
 
 #[derive(Deserialize)]
@@ -367,6 +371,17 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
             })?,
         };
 
+        let network = match raw.network {
+            None => NetworkConfig::default(),
+            Some(n) => n.validate().map_err(|b| {
+                let (key, value, expected) = (b.key, b.value, b.expected);
+                self.at(
+                    b.at,
+                    ErrorKind::BadNetworkValue { lagg: lagg.clone(), key, value, expected },
+                )
+            })?,
+        };
+
         for (p, at) in &ports {
             self.seen_ports.push((p.clone(), lagg.clone(), *at));
         }
@@ -377,6 +392,7 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
             failover_rx_all: DEFAULT_FAILOVER_RX_ALL,
             wlans,
             failback,
+            network,
         })
     }
 
@@ -525,6 +541,13 @@ pub enum ErrorKind {
         wlan: IfName,
         parent: IfName,
     },
+    /// A `network.*` key with a value it cannot take.
+    BadNetworkValue {
+        lagg: IfName,
+        key: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -605,6 +628,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "parent of {wlan} is \"{parent}\", a port or lagg; the parent is the radio (e.g. iwn0)"
             ),
+            ErrorKind::BadNetworkValue { lagg, key, value, expected } => {
+                write!(f, "{lagg}: network.{key} = {} is not {expected}", echo(value))
+            }
         }
     }
 }

@@ -8,8 +8,13 @@ pub mod event;
 /// Each lagg's identity MAC: which source wins, when a provisional one
 /// gives way.
 pub mod identity;
+/// Layer-3 values for the network check: addresses, routes, neighbours,
+/// the probe exchange, SSIDs, the DHCP client.
+pub mod layer3;
 /// Value types: interface names, MAC addresses, lagg protocols, snapshots.
 pub mod model;
+/// The `network.*` keys of a lagg: the network check's settings.
+pub mod network_config;
 /// The reconcile planner: (config, snapshot) → ordered actions.
 pub mod plan;
 /// rc.conf(5) files as sh leaves their variables set, for `check`.

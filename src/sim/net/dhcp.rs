@@ -171,6 +171,8 @@ pub(in crate::sim) struct Dhclient {
     lease_file: String,
     linkstat: bool,
     scripttime: u64,
+    /// Its pid (the pidfile's).
+    pub(super) pid: u32,
 }
 
 /// How a dhclient is started.
@@ -199,6 +201,7 @@ impl Dhclient {
             lease_file: args.lease_file.clone().unwrap_or_default(),
             linkstat: true,
             scripttime: 0,
+            pid: 0,
         }
     }
 
@@ -278,6 +281,7 @@ impl SimKernel {
             lease_file: args.lease_file.clone().unwrap_or_else(|| lease_file(ifname)),
             linkstat: link,
             scripttime: 0,
+            pid: self.net.next_pid(),
         };
         self.net.clients.insert(ifname.clone(), client);
         if link {

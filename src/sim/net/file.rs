@@ -65,6 +65,14 @@ fn default_ra_delay() -> u64 {
     200
 }
 
+fn default_rtt() -> u64 {
+    2
+}
+
+fn is_default_rtt(ms: &u64) -> bool {
+    *ms == default_rtt()
+}
+
 /// `dhcp = { … }` of a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +116,9 @@ pub struct NetworkFile {
     pub ra: Option<RaFile>,
     #[serde(default)]
     pub captive_portal: bool,
+    /// The gateway's and router's round trip for a probe (ms, default 2).
+    #[serde(default = "default_rtt", skip_serializing_if = "is_default_rtt")]
+    pub rtt_ms: u64,
     /// Extra: the DHCP server's bindings, chaddr → address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bindings: Option<BTreeMap<MacAddr, Ipv4Addr>>,
@@ -239,6 +250,7 @@ fn network(f: &NetworkFile) -> Result<Network, SimError> {
             delay_ms: r.delay_ms,
         }),
         captive_portal: f.captive_portal,
+        rtt_ms: f.rtt_ms,
     })
 }
 
@@ -373,7 +385,9 @@ fn lease_of(l: &LeaseFile, now: u64) -> Lease {
 fn restore_client(k: &mut SimKernel, ifname: &IfName, f: &DhclientFile) {
     let active = k.net.lease_files.get(&f.lease_file).cloned();
     let args = DhclientArgs { background: f.background, lease_file: Some(f.lease_file.clone()) };
-    k.net.clients.insert(ifname.clone(), Dhclient::restored(&args, active));
+    let mut client = Dhclient::restored(&args, active);
+    client.pid = k.net.next_pid();
+    k.net.clients.insert(ifname.clone(), client);
     k.dhclient_restored(ifname);
 }
 
@@ -433,6 +447,7 @@ pub(in crate::sim) fn describe(k: &SimKernel, m: &mut Machine) {
             }),
             ra: n.ra.map(|r| RaFile { prefix: r.prefix, router_mac: r.router_mac, delay_ms: r.delay_ms }),
             captive_portal: n.captive_portal,
+            rtt_ms: n.rtt_ms,
             bindings: n.dhcp.as_ref().filter(|d| !d.bindings.is_empty()).map(|d| d.bindings.clone()),
         });
     }

@@ -14,7 +14,7 @@ use std::fmt;
 use crate::domain::model::{IfKind, IfName, MacAddr};
 
 use super::SimKernel;
-use crate::sim::{Happening, SimError};
+use crate::sim::Happening;
 
 /// A network happening (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq)]

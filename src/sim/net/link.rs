@@ -229,6 +229,8 @@ pub struct Network {
     /// (what the portal intercepts is above IP, so the oracle counts the
     /// network reached).
     pub captive_portal: bool,
+    /// A probe's round trip to the gateway or router (ms).
+    pub rtt_ms: u64,
 }
 
 impl Network {
@@ -370,6 +372,7 @@ mod tests {
             dhcp: None,
             ra: None,
             captive_portal: false,
+            rtt_ms: 2,
         };
         assert_eq!(n.answers_arp_for(ip, Some(gw)), Some(gw));
         assert_eq!(n.answers_arp_for(ip, None), Some(gw));

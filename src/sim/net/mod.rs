@@ -29,6 +29,7 @@
 mod dhcp;
 pub(super) mod file;
 mod happen;
+mod kernel;
 pub mod link;
 mod rc_net;
 mod reach;
@@ -78,6 +79,16 @@ struct Timer {
     due: Due,
 }
 
+/// A detached helper the kernel was asked to start: `lagghook netcheck
+/// LAGG GENERATION`, at simulated ms `at` (taken by the scenario harness,
+/// [`Net::take_spawned`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spawned {
+    pub lagg: IfName,
+    pub generation: u64,
+    pub at: u64,
+}
+
 /// What the layer-3 world records for the scenario harness.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NetRecord {
@@ -88,7 +99,7 @@ pub struct NetRecord {
 
 /// The layer-3 world and the machine's layer 3 (see the module doc).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct Net {
+pub struct Net {
     networks: BTreeMap<String, Network>,
     bsses: BTreeMap<String, Bss>,
     /// An Ethernet port's (or vlan's) cable → the network it leads to.
@@ -105,7 +116,12 @@ pub(super) struct Net {
     seq: u64,
     /// Generations of DHCP clients and rtsols, so a stale timer is ignored.
     generation: u64,
+    /// The next pid a started process gets.
+    next_pid: u32,
     record: NetRecord,
+    /// Helpers spawned and not yet taken by the harness. Not state: not
+    /// compared, not saved.
+    spawned: Vec<Spawned>,
 }
 
 impl Net {
@@ -113,6 +129,16 @@ impl Net {
     /// modelled at all.
     pub(super) fn enabled(&self) -> bool {
         !self.networks.is_empty()
+    }
+
+    /// The helpers spawned since the last take, in order.
+    pub fn take_spawned(&mut self) -> Vec<Spawned> {
+        std::mem::take(&mut self.spawned)
+    }
+
+    fn next_pid(&mut self) -> u32 {
+        self.next_pid = self.next_pid.max(100) + 1;
+        self.next_pid
     }
 
     fn next_generation(&mut self) -> u64 {

@@ -23,6 +23,7 @@
 #![allow(unsafe_code)]
 
 mod ifaddrs;
+mod layer3;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::marker::PhantomData;
@@ -36,6 +37,10 @@ use std::path::Path;
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
 use crate::abi::{self, ifreq, IFNAMSIZ};
+use crate::domain::layer3::{
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
+};
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus};
@@ -43,6 +48,7 @@ use crate::domain::text;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::spawn;
 use crate::sys::wpa_ctrl::WpaCtrl;
+use std::net::IpAddr;
 
 // The mirrors in `abi` spell `size_t` as `usize` and `unsigned long` request
 // numbers as `u64`; both are right only on LP64. i386 FreeBSD has other
@@ -621,6 +627,75 @@ impl Kernel for FreeBsdKernel {
                 })
             })
             .collect()
+    }
+
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<IfAddr>, KernelError> {
+        layer3::addresses(self, ifname)
+    }
+
+    fn default_routes(&mut self) -> Result<Vec<DefaultRoute>, KernelError> {
+        layer3::default_routes(self)
+    }
+
+    fn neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<Option<Neighbour>, KernelError> {
+        layer3::neighbour(self, ifname, ip)
+    }
+
+    fn probe(
+        &mut self,
+        lagg: &IfName,
+        exchange: &ProbeExchange,
+    ) -> Result<ProbeResult, KernelError> {
+        layer3::probe(self, lagg, exchange)
+    }
+
+    fn delete_address(&mut self, ifname: &IfName, addr: IfAddr) -> Result<(), KernelError> {
+        layer3::delete_address(self, ifname, addr)
+    }
+
+    fn delete_default_route(&mut self, route: &DefaultRoute) -> Result<(), KernelError> {
+        layer3::delete_default_route(self, route)
+    }
+
+    fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError> {
+        layer3::delete_neighbour(self, ifname, ip)
+    }
+
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<Ssid>, KernelError> {
+        layer3::ssid(self, wlan)
+    }
+
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<WpaState, KernelError> {
+        layer3::wpa_supplicant_state(self, wlan)
+    }
+
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<DhcpProcess>, KernelError> {
+        layer3::dhcp_client(self, ifname)
+    }
+
+    fn stop_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        process: DhcpProcess,
+    ) -> Result<(), KernelError> {
+        layer3::stop_dhcp_client(self, ifname, process)
+    }
+
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        client: DhcpClient,
+        lease: &Lease,
+    ) -> Result<(), KernelError> {
+        layer3::start_dhcp_client(self, ifname, client, lease)
+    }
+
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
+        layer3::solicit_router(self, ifname)
+    }
+
+    fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError> {
+        layer3::spawn_netcheck(self, lagg, generation)
     }
 }
 
