@@ -59,8 +59,8 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::if_lagg::Lagg;
-use super::net::file::{BssFile, Layer3File, NetworkFile};
 use super::ifnet::{Ifnet, ETHER_CAPS};
+use super::net::file::{BssFile, Layer3File, NetworkFile};
 use super::net80211::{factory_mac, Vap};
 use super::{SimError, SimKernel};
 use crate::abi::ETHERMTU;

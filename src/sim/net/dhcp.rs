@@ -206,12 +206,20 @@ impl Dhclient {
     }
 
     pub(super) fn file(&self) -> super::file::DhclientFile {
-        super::file::DhclientFile { background: self.background, lease_file: self.lease_file.clone() }
+        super::file::DhclientFile {
+            background: self.background,
+            lease_file: self.lease_file.clone(),
+        }
     }
 }
 
 /// A server answering `msg` from `chaddr` (see the module doc).
-fn serve(server: &mut DhcpServer, subnet: Option<Ipv4Net>, chaddr: MacAddr, msg: Msg) -> Option<Answer> {
+fn serve(
+    server: &mut DhcpServer,
+    subnet: Option<Ipv4Net>,
+    chaddr: MacAddr,
+    msg: Msg,
+) -> Option<Answer> {
     let subnet = subnet?;
     let in_pool = |ip: Ipv4Addr| {
         (u32::from(server.pool.0)..=u32::from(server.pool.1)).contains(&u32::from(ip))
@@ -324,9 +332,10 @@ impl SimKernel {
         self.net.clients.keys().any(|k| k.as_str() == ifname)
     }
 
-    /// Whether some dhclient is still in the foreground.
-    pub(in crate::sim) fn dhclient_in_foreground(&self, ifname: &IfName) -> bool {
-        self.net.clients.get(ifname).is_some_and(|c| c.foreground)
+    /// Whether the dhclient of `ifname` is still in the foreground (whoever
+    /// started it waits).
+    pub fn dhclient_in_foreground(&self, ifname: &str) -> bool {
+        self.net.clients.iter().any(|(k, c)| k.as_str() == ifname && c.foreground)
     }
 
     /// SIGTERM: dhclient has no handler for it, so it dies without running
@@ -504,7 +513,11 @@ impl SimKernel {
             Answer::Ack(ip) => Reply::Ack { addr: net(ip), router, server: name, lease_s, xid },
             Answer::Nak => Reply::Nak { server: name, xid },
         };
-        self.net.schedule(self.now + delay, false, Due::DhcpReply(ifname.clone(), generation, reply));
+        self.net.schedule(
+            self.now + delay,
+            false,
+            Due::DhcpReply(ifname.clone(), generation, reply),
+        );
     }
 
     /// A server's answer arriving (dropped when the interface no longer
@@ -737,7 +750,9 @@ impl SimKernel {
     /// `background_dhclient_IF` or `background_dhclient`. Whether a new
     /// client was started (and is in the foreground while it looks for a
     /// lease).
-    pub(in crate::sim) fn rc_dhclient(&mut self, ifname: &IfName) -> bool {
+    pub fn service_dhclient(&mut self, ifname: &str) -> bool {
+        let Ok(ifname) = IfName::new(ifname) else { return false };
+        let ifname = &ifname;
         if !self.net.enabled() || !self.rc_conf.is_dhcp(ifname) {
             return false;
         }

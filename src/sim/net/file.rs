@@ -42,7 +42,7 @@ use crate::domain::model::{IfKind, IfName, MacAddr};
 
 use super::dhcp::{lease_file, Dhclient, DhclientArgs, Lease};
 use super::link::{
-    eui64, link_local, Bss, DhcpServer, Inet6, Ipv4Net, Ipv6Net, Network, Neighbour, Route4,
+    eui64, link_local, Bss, DhcpServer, Inet6, Ipv4Net, Ipv6Net, Neighbour, Network, Route4,
     RouterAdverts,
 };
 use super::rtadv::UNSOLICITED_MS;
@@ -300,7 +300,9 @@ pub(in crate::sim) fn build(k: &mut SimKernel, m: &Machine) -> Result<(), SimErr
     if !k.net.enabled() {
         let any = m.interface.iter().any(|i| i.dhcp == Some(true) || i.accept_rtadv == Some(true));
         if any || saved != Layer3File::default() {
-            return Err(err("machine: dhcp, accept_rtadv and layer3 need a [[machine.network]]".into()));
+            return Err(err(
+                "machine: dhcp, accept_rtadv and layer3 need a [[machine.network]]".into()
+            ));
         }
         return Ok(());
     }
@@ -331,7 +333,8 @@ fn as_rc_left_dhcp(k: &mut SimKernel, ifname: &IfName) {
         let n = k.net.networks.get_mut(&name)?;
         let (subnet, router) = (n.subnet?, n.gateway);
         let server = n.dhcp.as_mut()?;
-        let taken = |s: &DhcpServer, ip: Ipv4Addr| s.bindings.iter().any(|(m, a)| *a == ip && *m != mac);
+        let taken =
+            |s: &DhcpServer, ip: Ipv4Addr| s.bindings.iter().any(|(m, a)| *a == ip && *m != mac);
         let ip = match server.bindings.get(&mac) {
             Some(ip) => *ip,
             None => (u32::from(server.pool.0)..=u32::from(server.pool.1))
@@ -410,7 +413,10 @@ fn restore(k: &mut SimKernel, saved: &Layer3File) -> Result<(), SimError> {
             .iter()
             .map(|a| Inet6 { addr: a.addr, prefix: a.prefix(), tentative_until: None })
             .collect();
-        stack.nd = s.nd.iter().map(|(ip, mac)| (*ip, Neighbour { mac: *mac, expires: u64::MAX })).collect();
+        stack.nd =
+            s.nd.iter()
+                .map(|(ip, mac)| (*ip, Neighbour { mac: *mac, expires: u64::MAX }))
+                .collect();
         stack.routers6 = s.routers6.iter().map(|r| (*r, super::rtadv::router_end(now))).collect();
         stack.accept_rtadv = s.accept_rtadv;
         for (ip, mac) in &s.arp {
@@ -445,10 +451,18 @@ pub(in crate::sim) fn describe(k: &SimKernel, m: &mut Machine) {
                 delay_ms: d.delay_ms,
                 lease_s: d.lease_s,
             }),
-            ra: n.ra.map(|r| RaFile { prefix: r.prefix, router_mac: r.router_mac, delay_ms: r.delay_ms }),
+            ra: n.ra.map(|r| RaFile {
+                prefix: r.prefix,
+                router_mac: r.router_mac,
+                delay_ms: r.delay_ms,
+            }),
             captive_portal: n.captive_portal,
             rtt_ms: n.rtt_ms,
-            bindings: n.dhcp.as_ref().filter(|d| !d.bindings.is_empty()).map(|d| d.bindings.clone()),
+            bindings: n
+                .dhcp
+                .as_ref()
+                .filter(|d| !d.bindings.is_empty())
+                .map(|d| d.bindings.clone()),
         });
     }
     for (name, b) in &k.net.bsses {

@@ -92,7 +92,8 @@ impl NetHappening {
                 }
                 let bss = bss.ok_or("want resume bss=NAME")?;
                 Ok(NetHappening::Resume { bss, reload })
-            })()),
+            })(
+            )),
             _ => None,
         }
     }
@@ -268,7 +269,8 @@ mod tests {
             let h = NetHappening::parse(&words).unwrap().unwrap();
             assert_eq!(h.to_string(), s);
         }
-        for bad in ["set-network home", "set-network home x", "wait soon", "wait -1", "resume bss="] {
+        for bad in ["set-network home", "set-network home x", "wait soon", "wait -1", "resume bss="]
+        {
             let words: Vec<&str> = bad.split_whitespace().collect();
             assert!(NetHappening::parse(&words).is_some_and(|r| r.is_err()), "{bad}");
         }

@@ -52,10 +52,11 @@ impl SimKernel {
     /// The IPv4 default route, then every router in each interface's
     /// default router list (by link-local address).
     pub(in crate::sim) fn l3_default_routes(&self) -> Vec<DefaultRoute> {
-        let v4 = self.net.default4.iter().map(|r| DefaultRoute {
-            gateway: IpAddr::V4(r.gateway),
-            ifname: r.ifname.clone(),
-        });
+        let v4 = self
+            .net
+            .default4
+            .iter()
+            .map(|r| DefaultRoute { gateway: IpAddr::V4(r.gateway), ifname: r.ifname.clone() });
         let v6 = self.net.stacks.iter().flat_map(|(i, s)| {
             s.routers6.keys().map(|r| DefaultRoute { gateway: IpAddr::V6(*r), ifname: i.clone() })
         });

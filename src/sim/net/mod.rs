@@ -198,7 +198,12 @@ impl Net {
                     (i.clone(), s.inet.clone(), v6, arp, nd, routers, s.accept_rtadv)
                 })
                 .filter(|(_, a, b, c, d, e, f)| {
-                    !(a.is_empty() && b.is_empty() && c.is_empty() && d.is_empty() && e.is_empty() && !f)
+                    !(a.is_empty()
+                        && b.is_empty()
+                        && c.is_empty()
+                        && d.is_empty()
+                        && e.is_empty()
+                        && !f)
                 })
                 .collect::<Vec<_>>()
         };
@@ -290,9 +295,8 @@ impl SimKernel {
         if self.net.stacks.get(&route.ifname).is_some_and(|s| s.arp.contains_key(&route.gateway)) {
             return;
         }
-        let answer = self
-            .reached(&route.ifname)
-            .and_then(|(_, n)| n.answers_arp_for(route.gateway, None));
+        let answer =
+            self.reached(&route.ifname).and_then(|(_, n)| n.answers_arp_for(route.gateway, None));
         if let Some(mac) = answer {
             self.arp_learn(&route.ifname, route.gateway, mac);
         }
@@ -315,7 +319,8 @@ impl SimKernel {
         if entry.expires > self.now {
             return;
         }
-        let refreshed = self.reached(ifname).and_then(|(_, n)| n.answers_arp_for(ip, Some(entry.mac)));
+        let refreshed =
+            self.reached(ifname).and_then(|(_, n)| n.answers_arp_for(ip, Some(entry.mac)));
         match refreshed {
             Some(mac) => self.arp_learn(ifname, ip, mac),
             None => {

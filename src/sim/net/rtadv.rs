@@ -136,8 +136,13 @@ impl SimKernel {
     /// Every router advertising: each interface that accepts them hears the
     /// one of the network it reaches.
     pub(super) fn unsolicited_adverts(&mut self) {
-        let listening: Vec<IfName> =
-            self.net.stacks.iter().filter(|(_, s)| s.accept_rtadv).map(|(n, _)| n.clone()).collect();
+        let listening: Vec<IfName> = self
+            .net
+            .stacks
+            .iter()
+            .filter(|(_, s)| s.accept_rtadv)
+            .map(|(n, _)| n.clone())
+            .collect();
         for ifname in listening {
             if let Some(name) = self.reached(&ifname).map(|(n, _)| n.to_owned()) {
                 self.advert_arrives(&ifname, &name);
