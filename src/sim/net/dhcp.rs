@@ -764,3 +764,127 @@ impl SimKernel {
         self.dhclient_start(ifname, &args).is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sim::{Machine, RcConf, SimKernel};
+
+    /// Two networks on one subnet pattern: the office on the cable, the
+    /// café behind a BSS, lagg0 bound to the office as rc left it.
+    const MACHINE: &str = r#"
+[[machine.network]]
+name = "office"
+subnet = "10.1.0.0/24"
+gateway = "10.1.0.1"
+gateway_mac = "00:0d:b9:00:00:01"
+dhcp = { pool = "10.1.0.100-10.1.0.199" }
+
+[[machine.network]]
+name = "cafe"
+subnet = "10.1.0.0/24"
+gateway = "10.1.0.1"
+gateway_mac = "00:0d:b9:00:00:c1"
+dhcp = { pool = "10.1.0.100-10.1.0.199", delay_ms = 20 }
+
+[[machine.bss]]
+name = "Cafe"
+ssid = "CafeFree"
+network = "cafe"
+
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+network = "office"
+
+[[machine.interface]]
+name = "wlan0"
+kind = "wlan"
+parent = "iwn0"
+mac = "00:11:22:33:44:55"
+bss = "Cafe"
+
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+ports = ["em0", "wlan0"]
+dhcp = true
+"#;
+
+    fn kernel() -> SimKernel {
+        SimKernel::from_machine(&Machine::parse(MACHINE).unwrap()).unwrap()
+    }
+
+    /// Proves a `dhcp = true` lagg starts as rc left it: bound, with the
+    /// office's first pool address, its gateway as default route and the
+    /// gateway's ARP entry, so IPv4 flows; and a saved machine reloads to
+    /// the same state.
+    #[test]
+    fn a_dhcp_lagg_starts_bound_to_its_networks_lease() {
+        let k = kernel();
+        assert!(k.dhclient_running("lagg0"));
+        assert!(!k.dhclient_in_foreground("lagg0"));
+        assert_eq!(
+            k.inet_addrs("lagg0").iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            ["10.1.0.100/24"]
+        );
+        assert!(k.inet_flows("lagg0"));
+        assert_eq!(k.network_of("lagg0").as_deref(), Some("office"));
+        let again = SimKernel::from_machine(&k.to_machine()).unwrap();
+        assert_eq!(again, k, "{}", k.to_machine().to_toml().unwrap());
+        assert!(again.inet_flows("lagg0"));
+    }
+
+    /// Proves the stale ARP entry rule and dhclient's INIT-REBOOT silence:
+    /// on the café (same subnet and gateway address, another gateway MAC)
+    /// the office's ARP entry carries nothing; rc's dhclient hears lagg0
+    /// come up (routehandler, RTM_IFINFO down → up), asks the café for
+    /// 10.1.0.100, and the café's server, with no record of the client,
+    /// stays silent (RFC 2131 §4.3.2): the request is retransmitted at 6 s
+    /// (the backoff's mean) and at 18 s, past the 10 s `reboot` timeout,
+    /// dhclient goes to INIT; DISCOVER, the offer held 2 s (`dhcpoffer`),
+    /// REQUEST, ACK; BOUND with the same address replaces it (`ifconfig
+    /// inet` without `alias`), which flushes the prefix's ARP entries, and
+    /// the café's gateway is resolved afresh.
+    #[test]
+    fn a_new_gateway_behind_the_same_address_needs_a_new_arp_entry() {
+        let mut k = kernel();
+        k.happen(&"unplug em0".parse().unwrap()).unwrap();
+        k.happen(&"associate wlan0 bss=Cafe".parse().unwrap()).unwrap();
+        k.advance(k.now() + 2_000);
+        assert!(k.traffic_flows("lagg0"), "the link carries");
+        assert!(!k.inet_flows("lagg0"), "the office's ARP entry for 10.1.0.1 is stale");
+        assert_eq!(k.network_of("lagg0"), None);
+        let up = k.now();
+        k.advance(up + 17_999);
+        assert!(!k.inet_flows("lagg0"), "INIT-REBOOT is still unanswered");
+        k.advance(up + 18_000 + 20 + 2_000 + 20);
+        assert!(k.inet_flows("lagg0"));
+        assert_eq!(k.network_of("lagg0").as_deref(), Some("cafe"));
+        assert_eq!(k.inet_addrs("lagg0")[0].to_string(), "10.1.0.100/24");
+    }
+
+    /// Proves `service dhclient quietstart` follows rc.d/dhclient: nothing
+    /// for an interface rc.conf does not make a DHCP one, nothing while one
+    /// runs, and without `background_dhclient` a foreground dhclient until
+    /// it binds (`go_daemon` in `bind_lease`); with it, `-b`.
+    #[test]
+    fn rc_dhclient_is_foreground_unless_background_dhclient() {
+        for (lines, foreground) in [("", true), ("background_dhclient=\"YES\"\n", false)] {
+            let mut k = kernel();
+            let rc = format!("ifconfig_lagg0=\"up laggproto failover laggport em0 DHCP\"\n{lines}");
+            k.set_rc_conf(RcConf::parse(&rc).unwrap());
+            assert!(!k.service_dhclient("em0"), "em0 is no DHCP interface");
+            assert!(!k.service_dhclient("lagg0"), "one runs already");
+            k.happen(&"reboot".parse().unwrap()).unwrap();
+            assert!(!k.dhclient_running("lagg0"), "a reboot ends it");
+        }
+        let mut k = kernel();
+        k.set_rc_conf(RcConf::parse("ifconfig_em0=\"DHCP\"\n").unwrap());
+        assert!(k.service_dhclient("em0"));
+        assert!(k.dhclient_in_foreground("em0"));
+        k.settle();
+        assert!(!k.dhclient_in_foreground("em0"), "bound, daemonised");
+    }
+}
