@@ -158,9 +158,8 @@ fn network_names_are_checked_and_flaps_keep_their_offsets() {
     let net = "[[machine.network]]\nname = \"home\"\nsubnet = \"10.0.0.0/24\"\n\
                gateway = \"10.0.0.1\"\ngateway_mac = \"00:0d:b9:00:00:01\"\n";
     let machine = include_str!("fixtures/machines/laptop.toml");
-    let head = format!(
-        "description = \"x\"\nconfig = \"\"\"\n[lagg0]\nports = [\"em0\", \"wlan0\"]\n\"\"\"\n"
-    );
+    let head =
+        "description = \"x\"\nconfig = \"\"\"\n[lagg0]\nports = [\"em0\", \"wlan0\"]\n\"\"\"\n";
     let text = format!(
         "{head}{net}{}",
         machine.replacen("link = true", "link = true\nnetwork = \"office\"", 1)

@@ -871,19 +871,23 @@ dhcp = true
     /// it binds (`go_daemon` in `bind_lease`); with it, `-b`.
     #[test]
     fn rc_dhclient_is_foreground_unless_background_dhclient() {
+        let mut k = kernel();
+        let rc = "ifconfig_lagg0=\"up laggproto failover laggport em0 DHCP\"\n";
+        k.set_rc_conf(RcConf::parse(rc).unwrap());
+        assert!(!k.service_dhclient("em0"), "em0 is no DHCP interface");
+        assert!(!k.service_dhclient("lagg0"), "one runs already");
+        k.happen(&"reboot".parse().unwrap()).unwrap();
+        assert!(!k.dhclient_running("lagg0"), "a reboot ends it");
         for (lines, foreground) in [("", true), ("background_dhclient=\"YES\"\n", false)] {
             let mut k = kernel();
-            let rc = format!("ifconfig_lagg0=\"up laggproto failover laggport em0 DHCP\"\n{lines}");
-            k.set_rc_conf(RcConf::parse(&rc).unwrap());
-            assert!(!k.service_dhclient("em0"), "em0 is no DHCP interface");
-            assert!(!k.service_dhclient("lagg0"), "one runs already");
-            k.happen(&"reboot".parse().unwrap()).unwrap();
-            assert!(!k.dhclient_running("lagg0"), "a reboot ends it");
+            k.set_rc_conf(RcConf::parse(&format!("ifconfig_em0=\"DHCP\"\n{lines}")).unwrap());
+            assert!(k.service_dhclient("em0"));
+            assert_eq!(k.dhclient_in_foreground("em0"), foreground, "{lines:?}");
+            k.settle();
         }
         let mut k = kernel();
         k.set_rc_conf(RcConf::parse("ifconfig_em0=\"DHCP\"\n").unwrap());
         assert!(k.service_dhclient("em0"));
-        assert!(k.dhclient_in_foreground("em0"));
         k.settle();
         assert!(!k.dhclient_in_foreground("em0"), "bound, daemonised");
     }
