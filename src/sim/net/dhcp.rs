@@ -725,7 +725,7 @@ impl SimKernel {
         self.note_script(ifname);
         self.inet_replace_first(ifname, lease.addr);
         let answers = |n: &Network| {
-            lease.router.and_then(|r| n.answers_arp_for(r, None)).is_some()
+            lease.router.and_then(|r| n.kernel_learns(r)).is_some()
                 && n.subnet.is_some_and(|s| s.contains(lease.addr.addr))
         };
         if self.reached(ifname).is_some_and(|(_, n)| answers(n)) {

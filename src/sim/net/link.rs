@@ -31,7 +31,8 @@
 //! Traffic is taken to be continuous (the user's sessions): a lagg with a
 //! default route and no ARP entry for the gateway resolves it at once, and
 //! gets one when the gateway of the network its active port is on has that
-//! address and answers ARP ([`Network::answers_arp_for`]).
+//! address ([`Network::kernel_learns`]: `answers_arp = false` makes it
+//! ignore probes only, [`Network::answers_arp_for`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -234,15 +235,26 @@ pub struct Network {
 }
 
 impl Network {
-    /// The gateway's MAC, if it answers an ARP request for `ip` (unicast
-    /// to `to`, or broadcast when `to` is `None`): the simulated gateway
-    /// answers for its own address only, and a unicast request only when
-    /// it is addressed to its own MAC (a frame to another MAC never
-    /// reaches it on a switched segment).
+    /// The gateway's MAC, if it answers a probe's ARP request for `ip`
+    /// (unicast to `to`, or broadcast when `to` is `None`): the simulated
+    /// gateway answers for its own address only, a unicast request only
+    /// when it is addressed to its own MAC (a frame to another MAC never
+    /// reaches it on a switched segment), and none when it ignores ARP
+    /// (`answers_arp = false`).
     pub fn answers_arp_for(&self, ip: Ipv4Addr, to: Option<MacAddr>) -> Option<MacAddr> {
-        let mac = self.gateway_mac?;
-        let ours = self.gateway == Some(ip) && self.answers_arp;
-        (ours && to.is_none_or(|t| t == mac)).then_some(mac)
+        let mac = self.kernel_learns(ip)?;
+        (self.answers_arp && to.is_none_or(|t| t == mac)).then_some(mac)
+    }
+
+    /// The gateway's MAC as the laptop's kernel learns it for `ip`: a
+    /// gateway that ignores the requests a probe sends (routers that do
+    /// not answer a sender they have not seen, or rate-limit requests) is
+    /// still learnt, from its own requests to the laptop (`in_arpinput`
+    /// in `sys/netinet/if_ether.c` creates or updates the entry of a
+    /// request's sender that targets one of our addresses), so
+    /// `answers_arp` does not stop traffic, only the probes.
+    pub fn kernel_learns(&self, ip: Ipv4Addr) -> Option<MacAddr> {
+        (self.gateway == Some(ip)).then_some(self.gateway_mac?)
     }
 
     /// The router's MAC, if it answers a Neighbor Solicitation for `ip`
@@ -380,6 +392,7 @@ mod tests {
         assert_eq!(n.answers_arp_for("192.168.1.2".parse().unwrap(), None), None);
         n.answers_arp = false;
         assert_eq!(n.answers_arp_for(ip, None), None);
+        assert_eq!(n.kernel_learns(ip), Some(gw), "the kernel still learns it");
     }
 
     /// `in_difaddr`: the prefix's ARP entries go with the last address

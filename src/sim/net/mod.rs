@@ -295,8 +295,7 @@ impl SimKernel {
         if self.net.stacks.get(&route.ifname).is_some_and(|s| s.arp.contains_key(&route.gateway)) {
             return;
         }
-        let answer =
-            self.reached(&route.ifname).and_then(|(_, n)| n.answers_arp_for(route.gateway, None));
+        let answer = self.reached(&route.ifname).and_then(|(_, n)| n.kernel_learns(route.gateway));
         if let Some(mac) = answer {
             self.arp_learn(&route.ifname, route.gateway, mac);
         }
@@ -320,7 +319,7 @@ impl SimKernel {
             return;
         }
         let refreshed =
-            self.reached(ifname).and_then(|(_, n)| n.answers_arp_for(ip, Some(entry.mac)));
+            self.reached(ifname).and_then(|(_, n)| n.kernel_learns(ip)).filter(|m| *m == entry.mac);
         match refreshed {
             Some(mac) => self.arp_learn(ifname, ip, mac),
             None => {
