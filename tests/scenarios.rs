@@ -146,3 +146,42 @@ fn a_reboot_that_changes_the_lagg_mac_counts_and_a_resume_runs_reconcile() {
             .ends_with("rc.resume: /usr/local/etc/rc.d/lagghook resume: nothing (no lagghook)")));
     assert_eq!((baseline.steps[0].writes, baseline.steps[0].mac_changes), (0, 1));
 }
+
+/// Issue 20: an unknown network or BSS name, in the machine or in a step,
+/// is an error naming its line; a step's later happenings come at their
+/// `+Nms` offsets.
+#[test]
+fn network_names_are_checked_and_flaps_keep_their_offsets() {
+    let net = "[[machine.network]]\nname = \"home\"\nsubnet = \"10.0.0.0/24\"\n\
+               gateway = \"10.0.0.1\"\ngateway_mac = \"00:0d:b9:00:00:01\"\n";
+    let machine = include_str!("fixtures/machines/laptop.toml");
+    let head =
+        "description = \"x\"\nconfig = \"\"\"\n[lagg0]\nports = [\"em0\", \"wlan0\"]\n\"\"\"\n";
+    let text = format!(
+        "{head}{net}{}",
+        machine.replacen("link = true", "link = true\nnetwork = \"office\"", 1)
+    );
+    let err = Scenario::parse(&text, "n.toml").unwrap_err().to_string();
+    let line = text[..text.find("network = \"office\"").unwrap()].matches('\n').count() + 1;
+    assert!(err.starts_with(&format!("n.toml:{line}:")), "{err}");
+    assert!(err.contains("unknown network \"office\""), "{err}");
+    let text = format!("{head}{net}{machine}\n[[step]]\ndo = \"associate wlan0 bss=Nowhere\"\n");
+    let err = Scenario::parse(&text, "b.toml").unwrap_err().to_string();
+    let line = text.lines().count();
+    assert!(err.starts_with(&format!("b.toml:{line}:")), "{err}");
+    assert!(err.contains("unknown bss \"Nowhere\""), "{err}");
+    let text = format!("{head}{net}{machine}\n[[step]]\ndo = \"unplug em0; +250ms plug em0\"\n");
+    let scenario = Scenario::parse(&text, "flap.toml").unwrap();
+    let report = run(&scenario).unwrap();
+    let d = &report.steps[0].dispatched;
+    assert!(d.iter().any(|l| l.starts_with("+0.0s") && l.contains("em0 type=LINK_DOWN")), "{d:?}");
+    assert!(d.iter().any(|l| l.starts_with("+2.8s") && l.contains("em0 type=LINK_UP")), "{d:?}");
+    for bad in [
+        "unplug em0; plug em0",
+        "unplug em0; +20s plug em0",
+        "unplug em0; +9ms plug em0; +5ms unplug em0",
+    ] {
+        let text = format!("{head}{machine}\n[[step]]\ndo = \"{bad}\"\n");
+        assert!(Scenario::parse(&text, "x.toml").is_err(), "{bad}");
+    }
+}

@@ -244,6 +244,7 @@ impl SimKernel {
         if let Some(lagg) = self.lagg_of(name) {
             self.lagg_linkstate(&lagg);
         }
+        self.net_link_changed(name, new);
     }
 
     /// The driver re-evaluating its link after one of its inputs changed
@@ -315,9 +316,13 @@ impl SimKernel {
         }
     }
 
-    /// When the next pending link comes up (simulated ms), if any.
+    /// When the next pending link comes up or the next layer-3 timer that
+    /// is not periodic runs (simulated ms), if any: a world with only
+    /// periodic timers pending (lease renewals, router advertisements) is
+    /// settled.
     pub fn next_due(&self) -> Option<u64> {
-        self.ifnets.values().filter_map(|i| i.link_due).min()
+        let link = self.ifnets.values().filter_map(|i| i.link_due).min();
+        link.into_iter().chain(self.net.next_due()).min()
     }
 
     /// Simulated time, ms.
@@ -336,6 +341,14 @@ impl SimKernel {
                 .filter_map(|i| i.link_due.map(|d| (d, i.index, i.name.clone())))
                 .filter(|(d, _, _)| *d <= to)
                 .min();
+            // Layer-3 timers due first run first; a link due at the same
+            // instant comes before them.
+            let net = self.net.next_at(to).filter(|&at| next.as_ref().is_none_or(|n| at < n.0));
+            if let Some(at) = net {
+                self.now = self.now.max(at);
+                self.net_fire(at);
+                continue;
+            }
             let Some((due, _, name)) = next else { break };
             self.now = self.now.max(due);
             self.link_timer(&name);
@@ -378,6 +391,7 @@ impl SimKernel {
         if let Some(ifn) = self.ifnets.get_mut(name) {
             ifn.up = up;
         }
+        self.net_flags_changed(name, up);
         if kind == IfKind::Lagg {
             // `lagg_ioctl` SIOCSIFFLAGS: lagg_init when going up (pushes
             // the lagg MAC), lagg_stop when going down. The lagg's own link
@@ -446,6 +460,7 @@ impl SimKernel {
         }
         let queued = self.events.split_off(start.min(self.events.len()));
         let gone = self.ifnets.remove(name);
+        self.net_detached(name);
         self.emit(name, IfnetEventKind::Detach);
         self.events.extend(queued);
         if gone.is_some_and(|i| i.kind == IfKind::Wlan && i.link == LinkState::Up) {

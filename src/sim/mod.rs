@@ -133,6 +133,7 @@ mod world;
 
 pub use fault::Faulty;
 pub use file::{Machine, MachineInterface, Seconds, WpaMac};
+pub use net::{Ipv4Net, Ipv6Net, NetHappening, NetRecord};
 pub use net80211::factory_mac;
 pub use rc::{RcConf, RcConfError};
 pub use root::SimRoot;
@@ -159,16 +160,27 @@ use ifnet::Ifnet;
 /// A problem with the simulated world itself (bad machine file, impossible
 /// happening), as opposed to a kernel refusal, which is a [`KernelError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimError(String);
+pub struct SimError(String, Option<usize>);
 
 impl SimError {
     fn new(msg: impl Into<String>) -> SimError {
-        SimError(msg.into())
+        SimError(msg.into(), None)
+    }
+
+    /// An error about the key at byte `offset` of the machine's text (a
+    /// name that a later key does not know).
+    fn at(msg: impl Into<String>, offset: usize) -> SimError {
+        SimError(msg.into(), Some(offset))
     }
 
     /// The one-line explanation.
     pub fn message(&self) -> &str {
         &self.0
+    }
+
+    /// Where in the machine's text the error is, when it is about one key.
+    pub fn offset(&self) -> Option<usize> {
+        self.1
     }
 }
 
@@ -244,7 +256,7 @@ impl PartialEq for SimKernel {
             && self.if_lagg_ko == other.if_lagg_ko
             && self.events == other.events
             && self.files == other.files
-            && self.net == other.net
+            && self.net.same_state(&other.net)
     }
 }
 
@@ -520,17 +532,17 @@ impl Kernel for SimKernel {
         if !self.ifnets.contains_key(ifname) {
             return Err(KernelError::errno(Op::GetAddresses, Some(ifname), Errno::ENXIO));
         }
-        Ok(self.net.addresses(ifname))
+        Ok(self.l3_addresses(ifname))
     }
 
     fn default_routes(&mut self) -> Result<Vec<DefaultRoute>, KernelError> {
         self.reads.push("RTM_GET default".to_owned());
-        Ok(self.net.default_routes.clone())
+        Ok(self.l3_default_routes())
     }
 
     fn neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<Option<Neighbour>, KernelError> {
         self.reads.push(format!("RTM_GET llinfo {ifname} {ip}"));
-        Ok(self.net.neighbour(ifname, ip))
+        Ok(self.l3_neighbour(ifname, ip))
     }
 
     /// Recorded as a read: it sends frames but changes no kernel state.
@@ -542,7 +554,7 @@ impl Kernel for SimKernel {
         if !self.ifnets.contains_key(lagg) {
             return Err(KernelError::errno(Op::Probe, Some(lagg), Errno::ENXIO));
         }
-        let result = self.net.probe(lagg, exchange);
+        let result = self.l3_probe(lagg, exchange);
         self.reads.push(format!(
             "bpf probe {lagg}: {} sent, {} replies",
             result.sent,
@@ -553,18 +565,18 @@ impl Kernel for SimKernel {
 
     fn delete_address(&mut self, ifname: &IfName, addr: IfAddr) -> Result<(), KernelError> {
         let op = if addr.ipv4().is_some() { Op::DeleteAddress } else { Op::DeleteAddress6 };
-        let r = self.net.delete_address(ifname, addr);
+        let r = self.l3_delete_address(ifname, addr);
         self.record(format!("{} {ifname} {addr}", op.name()), op, Some(ifname), r)
     }
 
     fn delete_default_route(&mut self, route: &DefaultRoute) -> Result<(), KernelError> {
-        let r = self.net.delete_default_route(route);
+        let r = self.l3_delete_default_route(route);
         let what = format!("RTM_DELETE default {} {}", route.gateway, route.ifname);
         self.record(what, Op::DeleteRoute, Some(&route.ifname), r)
     }
 
     fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError> {
-        let r = self.net.delete_neighbour(ifname, ip);
+        let r = self.l3_delete_neighbour(ifname, ip);
         self.record(
             format!("RTM_DELETE llinfo {ifname} {ip}"),
             Op::DeleteNeighbour,
@@ -580,7 +592,7 @@ impl Kernel for SimKernel {
         if ifn.vap.is_none() {
             return Err(err(Errno::EINVAL));
         }
-        Ok(self.net.ssids.get(wlan).cloned())
+        Ok(self.l3_ssid(wlan))
     }
 
     fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<WpaState, KernelError> {
@@ -590,12 +602,12 @@ impl Kernel for SimKernel {
         if ifn.vap.is_none() {
             return Err(err(Errno::EINVAL));
         }
-        Ok(self.net.wpa_state(wlan))
+        Ok(self.l3_wpa_state(wlan))
     }
 
     fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<DhcpProcess>, KernelError> {
         self.reads.push(format!("DHCP client pidfile {ifname}"));
-        Ok(self.net.dhcp.get(ifname).copied())
+        Ok(self.l3_dhcp_client(ifname))
     }
 
     fn stop_dhcp_client(
@@ -603,7 +615,7 @@ impl Kernel for SimKernel {
         ifname: &IfName,
         process: DhcpProcess,
     ) -> Result<(), KernelError> {
-        let r = self.net.stop_dhcp_client(ifname, process);
+        let r = self.l3_stop_dhcp_client(ifname, process);
         let what = format!("kill {} {} ({ifname})", process.client, process.pid);
         self.record(what, Op::StopDhcpClient, Some(ifname), r)
     }
@@ -614,13 +626,13 @@ impl Kernel for SimKernel {
         client: DhcpClient,
         lease: &Lease,
     ) -> Result<(), KernelError> {
-        let r = self.net.start_dhcp_client(ifname, client, lease);
+        let r = self.l3_start_dhcp_client(ifname, client, lease);
         let what = format!("start {client} {ifname} lease {lease}");
         self.record(what, Op::StartDhcpClient, Some(ifname), r)
     }
 
     fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
-        let r = self.net.solicit_router(ifname);
+        let r = self.l3_solicit_router(ifname);
         self.record(format!("rtsol {ifname}"), Op::SolicitRouter, Some(ifname), r)
     }
 
@@ -628,8 +640,7 @@ impl Kernel for SimKernel {
     /// harness takes it ([`SimKernel::take_spawned`]).
     fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError> {
         self.calls.push(format!("spawn lagghook netcheck {lagg} {generation}: ok"));
-        let now = self.now();
-        self.net.spawn_netcheck(lagg, generation, now);
+        self.l3_spawn_netcheck(lagg, generation);
         Ok(())
     }
 }

@@ -73,6 +73,9 @@ pub struct RcConf {
     clone_args: BTreeMap<IfName, Vec<Word>>,
     /// `ifconfig_IF`.
     ifconfig: BTreeMap<IfName, Ifconfig>,
+    /// The layer-3 variables ([`super::net`]): `background_dhclient`,
+    /// `synchronous_dhclient`, `ifconfig_IF_ipv6`.
+    pub(super) net: super::net::RcNet,
 }
 
 /// One `ifconfig_IF` value.
@@ -84,6 +87,8 @@ struct Ifconfig {
     wpa: bool,
     /// `DHCP`, `SYNCDHCP` or `NOSYNCDHCP`.
     dhcp: bool,
+    /// `SYNCDHCP` (`syncdhcpif`).
+    sync_dhcp: bool,
 }
 
 /// An ifconfig word the simulator knows, with its argument.
@@ -177,6 +182,7 @@ fn ifconfig_words(var: &str, value: &str, pseudo: bool) -> Result<Ifconfig, Stri
         match w.to_ascii_uppercase().as_str() {
             "DHCP" | "SYNCDHCP" | "NOSYNCDHCP" if pseudo => {
                 out.dhcp = true;
+                out.sync_dhcp = w.eq_ignore_ascii_case("SYNCDHCP");
                 continue;
             }
             "WPA" if pseudo => {
@@ -314,10 +320,13 @@ impl RcConf {
             } else if let Some(ifn) = suffix("ifconfig_") {
                 let ifn = ifname(name, ifn).map_err(err)?;
                 rc.ifconfig.insert(ifn, ifconfig_words(name, value, true).map_err(err)?);
+            } else if let Some(r) = rc.net.var(name, value) {
+                r.map_err(err)?;
             } else {
                 return Err(err(format!(
                     "unknown variable {} (the simulator reads cloned_interfaces, \
-                     wlans_RADIO, create_args_IF and ifconfig_IF)",
+                     wlans_RADIO, create_args_IF, ifconfig_IF, ifconfig_IF_ipv6, \
+                     background_dhclient[_IF] and synchronous_dhclient)",
                     text::echo(name)
                 )));
             }
@@ -343,6 +352,11 @@ impl RcConf {
     /// The radios `wlans_` variables name.
     pub fn radios(&self) -> impl Iterator<Item = &IfName> {
         self.wlans.keys()
+    }
+
+    /// rc's `dhcpif IF`: `ifconfig_IF` has DHCP, SYNCDHCP or NOSYNCDHCP.
+    pub(super) fn is_dhcp(&self, ifn: &IfName) -> bool {
+        self.ifconfig.get(ifn).is_some_and(|c| c.dhcp)
     }
 }
 
@@ -473,6 +487,7 @@ impl SimKernel {
         } else if configured || cfg.dhcp {
             self.rc_ifconfig(ifn, &[Word::Up]);
         }
+        self.rc_net_ifn_start(ifn, cfg.dhcp, cfg.sync_dhcp);
     }
 
     /// One `ifconfig IF WORDS…` command (see the module doc for failures).

@@ -53,7 +53,7 @@ use std::str::FromStr;
 
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
 
-use super::{SimError, SimKernel};
+use super::{NetHappening, SimError, SimKernel};
 
 /// Something the world does to the machine (not lagghook): a cable, an
 /// access point, a card or driver coming and going.
@@ -87,6 +87,9 @@ pub enum Happening {
     /// `resume [reload=RADIO,…]`: the machine resumes from suspend; the
     /// named radios' drivers reload (see the module doc).
     Resume { reload: Vec<IfName> },
+    /// A network happening ([`NetHappening`]: `plug IF network=NAME`,
+    /// `associate IF bss=NAME`, `set-network`, `resume bss=NAME`, `wait`).
+    Net(NetHappening),
 }
 
 impl Happening {
@@ -102,6 +105,7 @@ impl Happening {
             | Happening::AttachRadio(n) => Some(n),
             Happening::CreateWlan { name, .. } | Happening::AttachEther { name, .. } => Some(name),
             Happening::Reboot { .. } | Happening::Resume { .. } => None,
+            Happening::Net(h) => h.ifname(),
         }
     }
 }
@@ -134,6 +138,7 @@ impl fmt::Display for Happening {
             Happening::AttachRadio(n) => write!(f, "attach-radio {n}"),
             Happening::Reboot { absent } => list(f, "reboot", "absent", absent),
             Happening::Resume { reload } => list(f, "resume", "reload", reload),
+            Happening::Net(h) => h.fmt(f),
         }
     }
 }
@@ -146,9 +151,14 @@ impl FromStr for Happening {
         let bad = |why: &str| SimError::new(format!("happening {s:?}: {why}"));
         let name = |w: &str| IfName::new(w).map_err(|e| bad(&format!("{w:?}: {e}")));
         let mac = |w: &str| w.parse::<MacAddr>().map_err(|e| bad(&e.to_string()));
+        if let Some(net) = NetHappening::parse(&words) {
+            return net.map(Happening::Net).map_err(|e| bad(&e));
+        }
         let usage = "want one of: unplug IF, plug IF, disassociate IF, associate IF, \
                      destroy IF, create-wlan IF PARENT [MAC], attach-ether IF MAC, \
-                     attach-radio RADIO, reboot [absent=IF,...], resume [reload=RADIO,...]";
+                     attach-radio RADIO, reboot [absent=IF,...], resume [reload=RADIO,...], \
+                     plug IF network=NAME, associate IF bss=NAME, set-network NAME KEY=VALUE, \
+                     resume bss=NAME, wait SECONDS";
         // `key=a,b`: at least one name, each once.
         let names = |w: &str, key: &str| -> Result<Vec<IfName>, SimError> {
             let Some(value) = w.strip_prefix(key).and_then(|r| r.strip_prefix('=')) else {
@@ -259,7 +269,9 @@ impl SimKernel {
             }
             Happening::Reboot { absent } => self.reboot(absent).or_else(fail)?,
             Happening::Resume { reload } => self.resume(reload).or_else(fail)?,
+            Happening::Net(n) => self.net_happen(n).or_else(fail)?,
         }
+        self.net_refresh();
         self.note_lagg_macs();
         Ok(())
     }
@@ -296,6 +308,7 @@ impl SimKernel {
         }
         self.events.clear();
         self.emitting = true;
+        self.net_reboot();
 
         let builtin = self.failover_rx_all.is_some() && !self.if_lagg_ko;
         self.failover_rx_all = builtin.then_some(false);
