@@ -57,6 +57,13 @@ impl IfAddr {
         !self.is_link_local()
     }
 
+    /// An address a network gave: global, and not in 0.0.0.0/8, the
+    /// placeholder dhclient-script's PREINIT sets while it has none (14's
+    /// `inet alias 0.0.0.0 netmask 255.0.0.0`).
+    pub fn is_assigned(&self) -> bool {
+        self.is_global() && self.ipv4().is_none_or(|a| a.octets()[0] != 0)
+    }
+
     /// The network this address is in (host bits cleared), as an
     /// `IfAddr` with the same prefix length.
     pub fn network(&self) -> IfAddr {

@@ -172,7 +172,7 @@ impl Observation {
             .iter()
             // dhclient-script's PREINIT alias 0.0.0.0/8 (14's `inet alias
             // 0.0.0.0 netmask 255.0.0.0`) is no address of a network.
-            .filter(|a| a.ipv4().is_some_and(|v4| v4.octets()[0] != 0))
+            .filter(|a| a.ipv4().is_some() && a.is_assigned())
             .filter(|a| gateway.is_none_or(|g| a.contains(g.ip)))
             .take(MAX_ADDRESSES)
             .copied()

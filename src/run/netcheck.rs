@@ -249,7 +249,8 @@ enum Step {
         old: KnownNetwork,
         moved_ms: u64,
         ssid: Option<Ssid>,
-        to: Destination,
+        /// `None`: an undecided move, where the old lease may well be kept.
+        to: Option<Destination>,
     },
 }
 
@@ -513,7 +514,16 @@ impl Helper {
                     old: old.clone(),
                     moved_ms: self.spawned_ms,
                     ssid,
-                    to: to.clone(),
+                    to: Some(to.clone()),
+                },
+                now_ms + ADDRESS_POLL_MS,
+            ),
+            Verdict::Undecided { .. } if started && failure.is_none() => Outcome::Next(
+                Step::AwaitAddress {
+                    old: old.clone(),
+                    moved_ms: self.spawned_ms,
+                    ssid: None,
+                    to: None,
                 },
                 now_ms + ADDRESS_POLL_MS,
             ),
@@ -529,7 +539,7 @@ impl Helper {
         old: KnownNetwork,
         moved_ms: u64,
         ssid: Option<Ssid>,
-        to: Destination,
+        to: Option<Destination>,
         now_ms: u64,
     ) -> Outcome {
         let lagg = &self.lagg;
@@ -540,10 +550,23 @@ impl Helper {
         let new: Vec<&IfAddr> = obs
             .addresses
             .iter()
-            .filter(|a| a.is_global())
+            .filter(|a| a.is_assigned())
             .filter(|a| !old.inet.iter().chain(old.inet6.iter()).any(|o| o.contains(a.addr)))
             .collect();
         if new.is_empty() || obs.routes.is_empty() {
+            if now_ms + ADDRESS_POLL_MS >= self.deadline_ms && to.is_none() {
+                // Undecided: the old lease was asked for again. Still there
+                // is the likely answer (an ACK changes nothing visible).
+                let kept = obs.addresses.iter().any(|a| old.inet.iter().any(|o| o.addr == a.addr));
+                let why = (!kept).then(|| "no address from DHCP yet".to_owned());
+                if kept {
+                    log.log(Level::Info, &format!("{lagg}: the old address is still there"));
+                } else {
+                    let line = format!("{lagg}: no address within {} s", DEADLINE_MS / 1000);
+                    log.log(Level::Warning, &line);
+                }
+                return Outcome::Finish { verdict: None, failed: why, record: None };
+            }
             if now_ms + ADDRESS_POLL_MS >= self.deadline_ms {
                 let line = format!(
                     "{lagg}: no address on the new network within {} s of the move",
