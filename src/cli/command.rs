@@ -259,7 +259,10 @@ pub fn execute_in(
 ) -> Result<(), Error> {
     match &inv.command {
         Command::Status => {
-            let (text, severity) = status::render(config, kernel, &store.load()?, inv.json, now)?;
+            let stored = store.load()?;
+            let networks = store.load_networks().networks;
+            let (text, severity) =
+                status::render(config, kernel, &stored, &networks, inv.json, now)?;
             write_out(out, &text)?;
             match severity {
                 0 => Ok(()),
