@@ -47,7 +47,15 @@ impl Laptop {
         let mut laptop =
             Laptop { config: CONFIG.into(), machine: converged_machine(), files: BTreeMap::new() };
         laptop = laptop
-            .file("/etc/rc.conf", "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\n")
+            .file(
+                "/etc/rc.conf",
+                "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\nbackground_dhclient=\"YES\"\n",
+            )
+            // Issue 20: no 2 s hold of a DHCP offer on lagg0.
+            .file(
+                "/etc/dhclient-enter-hooks",
+                "[ \"$reason\" = ARPSEND ] && [ \"$interface\" = lagg0 ] && exit_status=1\n",
+            )
             .file(NETWORK, &network)
             .file(
                 "/etc/wpa_supplicant.conf",

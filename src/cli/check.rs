@@ -32,6 +32,7 @@
 //! that changes the exit status, `configuration OK`.
 
 mod devd_files;
+mod network;
 mod rc;
 
 use std::fmt::{self, Write as _};
@@ -198,6 +199,7 @@ pub fn check(
     let snap = match observe(kernel, config) {
         Ok(snap) => {
             kernel_traps(config, kernel, &snap, &stored, &mut report);
+            network::kernel_traps(config, kernel, &snap, &mut report);
             Some(snap)
         }
         Err(e) if e.kind == KernelErrorKind::Unsupported && *choice == KernelChoice::Native => {

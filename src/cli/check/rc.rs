@@ -168,6 +168,7 @@ pub(super) fn traps(
         mtu_traps(lagg, &views.netif, report);
     }
     wpa_supplicant_traps(config, root, &views, report);
+    super::network::file_traps(config, root, &views.netif, report);
 }
 
 /// The radios of the configured vaps: `wlan.X.parent`, the kernel's

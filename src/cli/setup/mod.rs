@@ -688,6 +688,16 @@ fn rc_changes(
         },
         &mut items,
     )?;
+    // Issue 20: the stock devd rule starts dhclient on the lagg at every
+    // link-up of it; in the foreground (rc.d/dhclient without -b) devd
+    // waits for the lease and handles no other event meanwhile.
+    let dhcp_lagg = files
+        .network_value(&rc_vars::if_var("ifconfig_", name))?
+        .is_some_and(|(_, v)| rc_vars::words(&v).iter().any(|w| rc_vars::is_dhcp_word(w)));
+    if dhcp_lagg && lagg.network.dhcp == Some(crate::domain::layer3::DhcpClient::Dhclient) {
+        let var = rc_vars::if_var("background_dhclient_", name);
+        network_var(files, var, |_| vec!["YES".to_owned()], &mut items)?;
+    }
     for module in modules {
         items.extend(kld_change(files, &module)?);
     }
