@@ -28,6 +28,9 @@
 
 #![allow(non_camel_case_types)]
 
+/// The network check's part: routing socket, bpf(4), IPv4/IPv6 addresses.
+pub mod net;
+
 use core::ffi::{c_int, c_void};
 use core::mem::{offset_of, size_of};
 use core::ptr;
@@ -63,6 +66,11 @@ pub const fn ioc(dir: u32, group: u8, num: u8, len: usize) -> u64 {
 /// `_IOW(group, num, type)`: the argument is copied in.
 pub const fn iow(group: u8, num: u8, len: usize) -> u64 {
     ioc(IOC_IN, group, num, len)
+}
+
+/// `_IOR(group, num, type)`: the argument is copied out.
+pub const fn ior(group: u8, num: u8, len: usize) -> u64 {
+    ioc(IOC_OUT, group, num, len)
 }
 
 /// `_IOWR(group, num, type)`: the argument is copied in and back out.
@@ -644,6 +652,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         EIO,
     ]);
     v.extend(errnos);
+    v.extend(net::values());
     v.extend(layout![sockaddr: sa_len, sa_family, sa_data]);
     v.extend(layout![ifreq_buffer: length, buffer]);
     v.extend(layout![ifreq: ifr_name, ifr_ifru]);
