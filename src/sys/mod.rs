@@ -8,6 +8,8 @@ pub mod clock;
 /// The files lagghook reads and writes: regular, capped, never written
 /// through a link.
 pub mod file;
+/// The probe exchange's Ethernet frames, as bytes (portable, pure).
+pub mod frames;
 /// The host's configuration files under `/`, read-only, for `check`.
 pub mod root;
 /// Programs lagghook starts: absolute path, clean environment.
