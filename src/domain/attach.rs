@@ -441,7 +441,7 @@ mod tests {
             replies: vec![ProbeReply { send, ip: ip.parse().unwrap(), mac: mac(from), at_ms }],
             sent: send as u32 + 1,
             elapsed_ms: at_ms,
-            fallback: false,
+            ..ProbeResult::default()
         }
     }
 

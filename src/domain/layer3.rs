@@ -229,6 +229,10 @@ pub struct ProbeResult {
     /// ARP (broadcast only, `ArpUnicast` frames sent as broadcasts, no NS);
     /// `attach` treats an answer then as a broadcast one.
     pub fallback: bool,
+    /// A warning the backend asks to be logged: bpf(4) refused, said once
+    /// per boot (the first fallback since boot), naming the errno.
+    #[serde(default)]
+    pub warning: Option<String>,
 }
 
 /// An 802.11 SSID: up to 32 bytes, not necessarily UTF-8

@@ -113,7 +113,7 @@ impl SimKernel {
         let mut replies: Vec<ProbeReply> =
             replies.into_iter().filter(|r| Some(r.at_ms) == first).collect();
         replies.sort_by_key(|r| r.send);
-        ProbeResult { replies, sent, elapsed_ms: end, fallback: false }
+        ProbeResult { replies, sent, elapsed_ms: end, fallback: false, warning: None }
     }
 
     /// SIOCDIFADDR / SIOCDIFADDR_IN6: EADDRNOTAVAIL when it is not there.

@@ -22,8 +22,10 @@
 
 #![allow(unsafe_code)]
 
+mod bpf;
 mod ifaddrs;
 mod layer3;
+mod route;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::marker::PhantomData;
@@ -738,6 +740,24 @@ fn mac_from(sa_data: &[u8; 14]) -> MacAddr {
 
 fn errno(op: Op, ifname: &IfName, code: i32) -> KernelError {
     KernelError::errno(op, Some(ifname), Errno::from_code(code))
+}
+
+/// ioctl(2) on another descriptor than the request socket (bpf(4), an
+/// `AF_INET`/`AF_INET6` socket for the address requests); `Err` holds the
+/// errno.
+///
+/// # Safety
+/// As [`FreeBsdKernel::ioctl`]: every pointer inside `*arg` must be valid
+/// for what the kernel does with it during this call.
+unsafe fn ioctl_fd<T>(fd: std::os::fd::RawFd, req: Request<T>, arg: &mut T) -> Result<(), i32> {
+    // SAFETY: `arg` is an exclusive borrow of a `T` of exactly the size
+    // encoded in `req.code` (checked by `request`), alive for the call.
+    let rc = unsafe { libc::ioctl(fd, req.code, ptr::from_mut(arg)) };
+    if rc == -1 {
+        Err(last_errno())
+    } else {
+        Ok(())
+    }
 }
 
 /// errno after a failed call; FreeBSD's numbers, since this runs there.
