@@ -255,6 +255,26 @@ mod tests {
         parse(args.iter().copied())
     }
 
+    /// The helper's command line takes a lagg and a positive generation,
+    /// nothing else (it is built by lagghook, never by devd's data).
+    #[test]
+    fn netcheck_takes_a_lagg_and_a_generation() {
+        let i = p(&["netcheck", "lagg0", "12"]).unwrap();
+        let lagg = crate::domain::model::IfName::new("lagg0").unwrap();
+        assert_eq!(i.command, Command::Netcheck { lagg, generation: 12 });
+        for bad in [
+            &["netcheck", "em0", "1"][..],
+            &["netcheck", "lagg0", "0"],
+            &["netcheck", "lagg0", "+1"],
+            &["netcheck", "lagg0"],
+            &["netcheck", "lagg0", "1", "x"],
+            &["-n", "netcheck", "lagg0", "1"],
+        ] {
+            assert!(matches!(p(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        assert_eq!(p(&["resume"]).unwrap().command, Command::Resume);
+    }
+
     #[test]
     fn devd_arguments_and_raw_lines_are_operands() {
         let i = p(&["event", "IFNET", "wlan0", "ATTACH"]).unwrap();

@@ -76,6 +76,9 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
     if inv.command == Command::Check {
         return check_command(inv, &config, out);
     }
+    if let Command::Netcheck { lagg, generation } = &inv.command {
+        return netcheck_command(inv, &config, lagg, *generation, log);
+    }
     execute_with(inv, &config, log, out)
 }
 
@@ -411,6 +414,51 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The main lock, taken for one step of the helper and let go after it.
+struct SystemLocker;
+
+impl netcheck::Locker for SystemLocker {
+    fn with_lock(&mut self, f: &mut dyn FnMut(&mut dyn StateStore)) -> Result<(), StateError> {
+        let mut store = FileStore::open_system()?;
+        f(&mut store);
+        Ok(())
+    }
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// `netcheck LAGG GENERATION`, the detached helper a devd run starts: the
+/// steps of [`netcheck::Helper`], sleeping between them, on the native
+/// kernel only (a scenario runs the same steps on simulated time). alarm(2)
+/// ends it a second after its deadline whatever it is doing.
+fn netcheck_command(
+    inv: &Invocation,
+    config: &Config,
+    lagg: &crate::domain::model::IfName,
+    generation: u64,
+    log: &mut dyn Log,
+) -> Result<(), Error> {
+    if inv.kernel != KernelChoice::Native {
+        return Err(Error::Usage(
+            "netcheck runs on the native kernel; a scenario runs it on simulated time".into(),
+        ));
+    }
+    crate::sys::arm_alarm((netcheck::DEADLINE_MS / 1000 + 1) as u32);
+    let mut kernel = NativeKernel::open()?;
+    let mut helper = netcheck::Helper::new(lagg.clone(), generation, unix_ms());
+    loop {
+        match helper.step(config, &mut kernel, log, &mut SystemLocker, unix_ms()) {
+            netcheck::Next::Done => return Ok(()),
+            netcheck::Next::At(at) => {
+                let wait = at.saturating_sub(unix_ms());
+                std::thread::sleep(std::time::Duration::from_millis(wait));
+            }
+        }
+    }
 }
 
 /// The state files read without the lock, for `status`, `check` and `-n`:

@@ -423,6 +423,9 @@ impl Helper {
             Ok(r) => r,
             Err(e) => return failed(log, e),
         };
+        if let Some(w) = &result.warning {
+            log.log(Level::Warning, w);
+        }
         let at = now_ms + u64::from(result.elapsed_ms.min(exchange.budget_ms));
         Outcome::Next(Step::Decide { probed, exchange, result, ssid }, at)
     }

@@ -21,9 +21,9 @@ pub mod wpa_ctrl;
 #[cfg(target_os = "freebsd")]
 mod freebsd;
 #[cfg(target_os = "freebsd")]
-pub use freebsd::FreeBsdKernel as NativeKernel;
+pub use freebsd::{arm_alarm, FreeBsdKernel as NativeKernel};
 
 #[cfg(not(target_os = "freebsd"))]
 mod unsupported;
 #[cfg(not(target_os = "freebsd"))]
-pub use unsupported::UnsupportedKernel as NativeKernel;
+pub use unsupported::{arm_alarm, UnsupportedKernel as NativeKernel};

@@ -121,3 +121,6 @@ impl Kernel for UnsupportedKernel {
         Err(KernelError::unsupported(Op::SpawnNetcheck, Some(lagg)))
     }
 }
+
+/// No alarm(2) to arm where no helper runs natively.
+pub fn arm_alarm(_seconds: u32) {}

@@ -760,6 +760,14 @@ unsafe fn ioctl_fd<T>(fd: std::os::fd::RawFd, req: Request<T>, arg: &mut T) -> R
     }
 }
 
+/// alarm(2): the network-check helper's backstop. SIGALRM's default
+/// action ends the process, so a request that hangs past the helper's own
+/// deadline checks cannot keep it alive.
+pub fn arm_alarm(seconds: u32) {
+    // SAFETY: alarm(2) takes an integer and touches no memory.
+    unsafe { libc::alarm(seconds) };
+}
+
 /// errno after a failed call; FreeBSD's numbers, since this runs there.
 pub(super) fn last_errno() -> i32 {
     io::Error::last_os_error().raw_os_error().unwrap_or(abi::EIO)

@@ -10,9 +10,9 @@
 //! Runtime on FreeBSD unverified, as for the whole backend.
 
 use core::ffi::{c_int, c_void};
-use std::ffi::CString;
 use core::mem::offset_of;
 use core::ptr;
+use std::ffi::CString;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
