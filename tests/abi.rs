@@ -111,9 +111,11 @@ const MACROS: &[&str] = &[
     "IEEE80211_MTU_MAX",
     "EPERM",
     "ENOENT",
+    "ESRCH",
     "EIO",
     "ENXIO",
     "ENOMEM",
+    "EACCES",
     "EBUSY",
     "EEXIST",
     "ENODEV",
@@ -121,6 +123,7 @@ const MACROS: &[&str] = &[
     "ENOSPC",
     "EPROTONOSUPPORT",
     "EOPNOTSUPP",
+    "EADDRNOTAVAIL",
     "ENETDOWN",
 ];
 

@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::domain::config;
+use crate::domain::text;
 use crate::run::error::Error;
 
 /// Printed by `-h` and after a usage error; identical to the man page
@@ -17,6 +18,8 @@ pub const USAGE: &str = "\
 usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-nv] [-c file] [-k kernel] event line
        lagghook [-nv] [-c file] [-k kernel] reconcile
+       lagghook [-nv] [-c file] [-k kernel] resume
+       lagghook [-v] [-c file] [-k kernel] netcheck lagg generation
        lagghook [-jv] [-c file] [-k kernel] status
        lagghook [-c file] [-k kernel] check
        lagghook [-bv] [-c file] simulate [file]
@@ -42,6 +45,14 @@ pub enum Command {
     /// devd's `$system $subsystem $type`, or one raw event line.
     Event(Vec<String>),
     Reconcile,
+    /// `reconcile` after a resume (rc.d/lagghook's `resume`): also starts
+    /// the network check of every lagg that carries traffic.
+    Resume,
+    /// The detached network-check helper the devd run starts.
+    Netcheck {
+        lagg: crate::domain::model::IfName,
+        generation: u64,
+    },
     Status,
     Check,
     Simulate(Option<PathBuf>),
@@ -172,6 +183,25 @@ where
             n => return Err(usage(format!("event: want 3 operands or 1 devd line, got {n}"))),
         },
         "reconcile" => none(Command::Reconcile)?,
+        "resume" => none(Command::Resume)?,
+        "netcheck" => match operands.as_slice() {
+            [lagg, generation] => {
+                let bad = |what: &str| usage(format!("netcheck: {what}"));
+                let lagg = crate::domain::model::IfName::new(lagg)
+                    .ok()
+                    .filter(|l| config::is_lagg_name(l.as_str()))
+                    .ok_or_else(|| bad(&format!("{} is not a lagg", text::echo(lagg))))?;
+                let generation = generation
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|g| generation.bytes().all(|b| b.is_ascii_digit()) && *g > 0)
+                    .ok_or_else(|| {
+                        bad(&format!("{} is not a generation", text::echo(generation)))
+                    })?;
+                Command::Netcheck { lagg, generation }
+            }
+            _ => return Err(usage("netcheck: want a lagg and a generation".into())),
+        },
         "status" => none(Command::Status)?,
         "check" => none(Command::Check)?,
         "devd-conf" => none(Command::DevdConf)?,
@@ -198,7 +228,8 @@ where
 /// place in USAGE and the man page.
 fn options_of(command: &Command) -> &'static str {
     match command {
-        Command::Event(_) | Command::Reconcile | Command::Setup => "nvck",
+        Command::Event(_) | Command::Reconcile | Command::Resume | Command::Setup => "nvck",
+        Command::Netcheck { .. } => "vck",
         Command::Status => "jvck",
         Command::Check | Command::RcConf => "ck",
         Command::Simulate(_) => "bvc",

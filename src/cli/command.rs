@@ -26,7 +26,7 @@ use crate::root::{Overlay, Root};
 use crate::run::error::Error;
 use crate::run::log::{Level, Log};
 use crate::run::state::{self, FileStore, Files, MemoryStore, StateError, StateStore, Stored};
-use crate::run::{self, Context, Report};
+use crate::run::{self, netcheck, Context, Report};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
 use crate::sys::root::{DirRoot, HostRoot};
@@ -169,6 +169,9 @@ fn run_on(
             // records a change the machine file does not have.
             let loaded = store.load()?;
             let mut memory = MemoryStore::from(loaded.clone());
+            let networks = store.load_networks();
+            memory.networks = networks.networks.clone();
+            memory.networks_warning = networks.warning.clone();
             let result = command(inv, config, &mut kernel, log, &mut memory, now, out);
             if kernel.writes() > 0 {
                 kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
@@ -184,6 +187,13 @@ fn run_on(
             if (&memory.macs, &memory.unreadable) != (&loaded.macs, &loaded.unreadable) {
                 if let Err(e) = store.save_identities(&memory.macs) {
                     log.log(Level::Warning, &format!("identities not saved: {e}"));
+                }
+            }
+            if (&memory.networks, &memory.networks_warning)
+                != (&networks.networks, &networks.warning)
+            {
+                if let Err(e) = store.save_networks(&memory.networks) {
+                    log.log(Level::Warning, &format!("known networks not saved: {e}"));
                 }
             }
             result
@@ -249,7 +259,10 @@ pub fn execute_in(
 ) -> Result<(), Error> {
     match &inv.command {
         Command::Status => {
-            let (text, severity) = status::render(config, kernel, &store.load()?, inv.json, now)?;
+            let stored = store.load()?;
+            let networks = store.load_networks().networks;
+            let (text, severity) =
+                status::render(config, kernel, &stored, &networks, inv.json, now)?;
             write_out(out, &text)?;
             match severity {
                 0 => Ok(()),
@@ -265,8 +278,11 @@ pub fn execute_in(
         | Command::RcConf
         | Command::Help
         | Command::Version => Err(Error::Usage("not a kernel command".into())),
-        Command::Event(_) | Command::Reconcile => {
+        Command::Event(_) | Command::Reconcile | Command::Resume => {
             change_in(inv, config, kernel, log, store, now, out)
+        }
+        Command::Netcheck { .. } => {
+            Err(Error::Usage("netcheck is run by execute, not in-process".into()))
         }
     }
 }
@@ -304,7 +320,7 @@ pub fn reconcile_in(
                 None => return Ok(None),
             }
         }
-        Command::Reconcile => Scope::All,
+        Command::Reconcile | Command::Resume => Scope::All,
         _ => return Err(Error::Usage("not a command that changes the kernel".into())),
     };
     let mut memory;
@@ -318,6 +334,12 @@ pub fn reconcile_in(
     let report = run::reconcile(&mut ctx, config, &scope)?;
     if inv.dry_run {
         write_out(out, &report.dry_run_text())?;
+    } else {
+        // After the repair, never instead of it: record the network or
+        // start a check (issue 20), reads only.
+        let resume = inv.command == Command::Resume;
+        let now_ms = now.saturating_mul(1000);
+        netcheck::after_run(ctx.kernel, ctx.log, ctx.state, config, &report.ends, now_ms, resume);
     }
     Ok(Some(report))
 }
@@ -403,6 +425,15 @@ impl StateStore for ReadOnlyStore {
         Ok(())
     }
     fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), StateError> {
+        Ok(())
+    }
+    fn load_networks(&mut self) -> crate::run::networks::Loaded {
+        self.0.load_networks()
+    }
+    fn save_networks(
+        &mut self,
+        _networks: &crate::domain::network::Networks,
+    ) -> Result<(), StateError> {
         Ok(())
     }
 }

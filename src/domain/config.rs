@@ -740,7 +740,7 @@ mod tests {
             ),
             (
                 include_str!("../../tests/fixtures/config/bad-unknown-key.toml"),
-                "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `failback`, `wlan`",
+                "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `failback`, `wlan`, `network`",
             ),
             (
                 include_str!("../../tests/fixtures/config/bad-table-name.toml"),

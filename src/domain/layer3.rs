@@ -57,6 +57,13 @@ impl IfAddr {
         !self.is_link_local()
     }
 
+    /// An address a network gave: global, and not in 0.0.0.0/8, the
+    /// placeholder dhclient-script's PREINIT sets while it has none (14's
+    /// `inet alias 0.0.0.0 netmask 255.0.0.0`).
+    pub fn is_assigned(&self) -> bool {
+        self.is_global() && self.ipv4().is_none_or(|a| a.octets()[0] != 0)
+    }
+
     /// The network this address is in (host bits cleared), as an
     /// `IfAddr` with the same prefix length.
     pub fn network(&self) -> IfAddr {
@@ -225,9 +232,40 @@ pub struct ProbeResult {
 }
 
 /// An 802.11 SSID: up to 32 bytes, not necessarily UTF-8
-/// (`IEEE80211_NWID_LEN`). Kept as bytes; shown escaped.
+/// (`IEEE80211_NWID_LEN`). Kept as bytes; shown escaped, and written to
+/// files in the same escaped form.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Ssid(pub Vec<u8>);
+
+impl TryFrom<String> for Ssid {
+    type Error = String;
+
+    /// The escaped form [`Ssid`]'s `Display` writes.
+    fn try_from(s: String) -> Result<Ssid, String> {
+        let bad = || format!("{s:?} is not an escaped SSID");
+        let mut out = Vec::new();
+        let mut rest = s.as_bytes();
+        while let Some((&b, tail)) = rest.split_first() {
+            if b == b'\\' {
+                let hex = tail.get(1..3).filter(|_| tail.first() == Some(&b'x')).ok_or_else(bad)?;
+                let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+                rest = &tail[3..];
+            } else {
+                out.push(b);
+                rest = tail;
+            }
+        }
+        Ssid::new(&out).ok_or_else(bad)
+    }
+}
+
+impl From<Ssid> for String {
+    fn from(s: Ssid) -> String {
+        s.to_string()
+    }
+}
 
 impl Ssid {
     /// `IEEE80211_NWID_LEN` in `sys/net80211/ieee80211.h`.
@@ -387,6 +425,8 @@ mod tests {
         assert_eq!(s.to_string(), "cafe\\x0a\\x22x\\x22\\x5c");
         assert!(Ssid::new(b"").is_none());
         assert!(Ssid::new(&[b'a'; 33]).is_none());
+        assert_eq!(Ssid::try_from(s.to_string()), Ok(s));
+        assert!(Ssid::try_from("a\\x4".to_owned()).is_err());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The pure core: everything lagghook decides, with no OS call, no clock
 //! and no I/O beyond parsing text handed to it.
 
+/// Detecting network attachment: when a check is due, the probe
+/// exchange, the verdict and its actions.
+pub mod attach;
 /// lagghook.toml parsing and validation.
 pub mod config;
 /// devd event lines and arguments.
@@ -13,6 +16,8 @@ pub mod identity;
 pub mod layer3;
 /// Value types: interface names, MAC addresses, lagg protocols, snapshots.
 pub mod model;
+/// What lagghook remembers of the networks a lagg has been on.
+pub mod network;
 /// The `network.*` keys of a lagg: the network check's settings.
 pub mod network_config;
 /// The reconcile planner: (config, snapshot) → ordered actions.

@@ -43,10 +43,12 @@ use serde::{Deserialize, Serialize};
 use crate::domain::config::MacSource;
 use crate::domain::identity::Identity;
 use crate::domain::model::{IfName, MacAddr};
+use crate::domain::network::Networks;
 use crate::domain::plan::{RememberedMacs, WpaRefresh, WpaRefreshes};
 use crate::domain::text;
 use crate::domain::transition::LaggView;
 use crate::run::history::{History, Save, HEADER};
+use crate::run::networks;
 use crate::sys::file::{self, Links};
 
 /// Where the real backend keeps its volatile state and its lock.
@@ -326,6 +328,11 @@ pub trait StateStore {
     fn save(&mut self, state: &State) -> Result<(), StateError>;
     /// Replaces the identity file.
     fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError>;
+    /// The known-networks file ([`networks`]): never an error, since it
+    /// can never stop a repair; an unusable one is empty with a warning.
+    fn load_networks(&mut self) -> networks::Loaded;
+    /// Replaces the known-networks file.
+    fn save_networks(&mut self, networks: &Networks) -> Result<(), StateError>;
 }
 
 /// State kept in memory: the scenario runner's, and `-n` runs'. Its two
@@ -339,6 +346,10 @@ pub struct MemoryStore {
     /// As [`Stored::unreadable`]: set when the store was filled from a file
     /// that could not be used, cleared by the first save of identities.
     pub unreadable: Option<String>,
+    /// `/var/db/lagghook/networks`.
+    pub networks: Networks,
+    /// As [`networks::Loaded::warning`]: cleared by the next save.
+    pub networks_warning: Option<String>,
 }
 
 impl MemoryStore {
@@ -354,7 +365,12 @@ impl MemoryStore {
 
 impl From<Stored> for MemoryStore {
     fn from(s: Stored) -> MemoryStore {
-        MemoryStore { state: s.state, macs: s.macs, unreadable: s.unreadable }
+        MemoryStore {
+            state: s.state,
+            macs: s.macs,
+            unreadable: s.unreadable,
+            ..MemoryStore::default()
+        }
     }
 }
 
@@ -374,6 +390,14 @@ impl StateStore for MemoryStore {
     fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
         self.macs = macs.clone();
         self.unreadable = None;
+        Ok(())
+    }
+    fn load_networks(&mut self) -> networks::Loaded {
+        networks::Loaded { networks: self.networks.clone(), warning: self.networks_warning.clone() }
+    }
+    fn save_networks(&mut self, networks: &Networks) -> Result<(), StateError> {
+        self.networks = networks.clone();
+        self.networks_warning = None;
         Ok(())
     }
 }
@@ -514,9 +538,27 @@ impl StateStore for FileStore {
         file::write_atomically(&self.identity, text.as_bytes())
             .map_err(|e| StateError::Io(self.identity.clone(), e))
     }
+
+    fn load_networks(&mut self) -> networks::Loaded {
+        networks::load(&self.networks_path(), self.lock.is_some())
+    }
+
+    fn save_networks(&mut self, networks: &Networks) -> Result<(), StateError> {
+        let path = self.networks_path();
+        networks::save(&path, networks).map_err(|e| StateError::Io(path, e))
+    }
 }
 
 impl FileStore {
+    /// `networks` beside the identity file, in `/var/db/lagghook`, named
+    /// as it is (`identity` → `networks`; a simulated machine's
+    /// `kernel.toml.identity` → `kernel.toml.networks`).
+    fn networks_path(&self) -> PathBuf {
+        let name = self.identity.file_name().and_then(|n| n.to_str()).unwrap_or(IDENTITY_FILE);
+        let prefix = name.strip_suffix(IDENTITY_FILE).unwrap_or(name);
+        self.identity.with_file_name(format!("{prefix}{}", networks::NETWORKS_FILE))
+    }
+
     fn save_volatile(&mut self, state: &State) -> Result<(), StateError> {
         let text = toml::to_string(&state.to_file())
             .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;

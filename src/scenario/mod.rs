@@ -18,6 +18,7 @@
 
 mod devd_queue;
 mod figures;
+mod helpers;
 mod layer3;
 pub mod table;
 
@@ -381,6 +382,7 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
     let mut store = MemoryStore::default();
     let mut report = Report { baseline: lagghook.is_none(), ..Report::default() };
     let mut figures = Figures::new(&scenario.config, &mut kernel);
+    let mut helpers = helpers::Helpers::default();
     let mut l3 = layer3::Layer3::new(&scenario.config, &kernel);
     let mut devd = devd_queue::Devd::default();
     let mut last_at = None;
@@ -438,9 +440,20 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
                 sr.failed.push(format!("devd event storm: more than {MAX_EVENTS_PER_STEP} events"));
                 break;
             }
+            // The network-check helpers devd's runs spawned act at their
+            // own instants, between devd's runs (issue 20).
+            helpers.take_spawned(&mut kernel);
+            if helpers.run_due(&scenario.config, &mut kernel, &mut log, &mut store) > 0 {
+                continue;
+            }
             figures.sample(&mut kernel);
             l3.sample(&kernel);
-            let next = kernel.next_due().into_iter().chain(later.front().map(|(w, _)| *w)).min();
+            let next = kernel
+                .next_due()
+                .into_iter()
+                .chain(later.front().map(|(w, _)| *w))
+                .chain(helpers.next_due())
+                .min();
             match next {
                 Some(due) if due <= horizon => kernel.advance(due),
                 Some(_) => {
@@ -526,6 +539,35 @@ fn converged_run_cost(
         }
     }
     want.push("sysctl net.link.lagg.failover_rx_all".to_owned());
+    // The network check's record (issue 20, point 2): for the lagg the
+    // event is about, when it checks and carries traffic, the active vap's
+    // SSID, the lagg's addresses, the default routes and the neighbour
+    // entry of each that leaves by it; kernel reads only.
+    let event_lagg = match &first_port {
+        Some(port) => {
+            config.laggs.iter().filter(|l| l.ports.iter().any(|p| p.as_str() == port)).collect()
+        }
+        None => config.laggs.iter().collect::<Vec<_>>(),
+    };
+    for lagg in event_lagg.into_iter().filter(|l| l.network.checks()) {
+        let active = kernel.lagg(lagg.name.as_str()).and_then(|s| s.active().cloned());
+        let Some(active) = active else { continue };
+        if everything.iter().any(|i| i.name == active && i.kind == IfKind::Wlan) {
+            want.push(format!("SIOCG80211 SSID {active}"));
+        }
+        // A run that sees the active port changed since the last run
+        // starts a check (or finds nothing to check) instead of recording.
+        let last = store.state.as_ref().and_then(|s| s.laggs.get(&lagg.name)).cloned().flatten();
+        if last.is_some_and(|v| v.active.as_ref() != Some(&active)) {
+            continue;
+        }
+        want.push(format!("getifaddrs inet {}", lagg.name));
+        want.push("RTM_GET default".to_owned());
+        let routes = crate::kernel::Kernel::default_routes(kernel).unwrap_or_default();
+        for r in routes.iter().filter(|r| r.ifname == lagg.name) {
+            want.push(format!("RTM_GET llinfo {} {}", lagg.name, r.gateway));
+        }
+    }
     kernel.clear_record();
     match &first_port {
         Some(port) => {
@@ -564,22 +606,22 @@ fn after_happening(
         store.reboot();
     }
     let script = if rebooted {
-        Some("rc: /usr/local/etc/rc.d/lagghook start")
+        Some(("rc: /usr/local/etc/rc.d/lagghook start", "reconcile"))
     } else if kernel.take_resume_scripts() {
-        Some("rc.resume: /usr/local/etc/rc.d/lagghook resume")
+        Some(("rc.resume: /usr/local/etc/rc.d/lagghook resume", "resume"))
     } else {
         None
     };
-    let Some(script) = script else { return 0 };
+    let Some((script, command)) = script else { return 0 };
     let t = START_TIME + kernel.now() / 1000;
     let handled = devd.pump(rules, program, kernel, log, store, t, sr);
     let offset = Outage::Millis(kernel.now().saturating_sub(sr.at));
     let runs = match program.lagghook {
-        Some(_) => "lagghook reconcile",
-        None => "nothing (no lagghook)",
+        Some(_) => format!("lagghook {command}"),
+        None => "nothing (no lagghook)".to_owned(),
     };
     sr.dispatched.push(format!("+{offset} {script}: {runs}"));
-    program.run(&["reconcile"], kernel, log, store, t, sr);
+    program.run(&[command], kernel, log, store, t, sr);
     handled
 }
 
