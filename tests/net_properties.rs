@@ -239,10 +239,10 @@ proptest! {
     /// A move that keeps the active port's network never changes an
     /// address, and at rest the lagg is on its active port's network (an
     /// address of it, the default route to its gateway, the right ARP
-    /// entry). Needs lagghook's network check on simulated time (issue 20,
-    /// the helper, h20core's `scenario/helpers.rs`).
+    /// entry): the stock recipe fails it on the first plug into another
+    /// network (lagg0 stays up, so rc's dhclient hears nothing).
     #[test]
-    #[ignore = "needs the network check's helper on simulated time (h20core)"]
+    #[ignore = "h20core: a re-address that gets the old address back is not recognised (h20-notes 04:43)"]
     fn network_storms_keep_same_network_addresses_and_readdress_new_ones(
         choices in proptest::collection::vec((any::<u8>(), any::<u8>()), 0..8),
     ) {
