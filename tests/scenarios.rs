@@ -45,6 +45,7 @@ fn every_scenario_file_passes() {
         "net-dock-undock-one-lan",
         "net-undock-to-cafe",
         "net-undock-wifi-elsewhere",
+        "net-undock-wifi-elsewhere-arpsend-hook",
         "net-cafe-to-cafe-same-subnet",
         "net-wifi-extender",
         "net-captive-portal",

@@ -97,6 +97,11 @@ pub const MOVES: &[Row] = &[
         steps: 2..=2,
     },
     Row {
+        happening: "the same, with the enter hook that fails ARPSEND",
+        file: "net-undock-wifi-elsewhere-arpsend-hook.toml",
+        steps: 2..=2,
+    },
+    Row {
         happening: "café to café, one subnet, other gateways",
         file: "net-cafe-to-cafe-same-subnet.toml",
         steps: 2..=2,
