@@ -41,6 +41,22 @@ fn every_scenario_file_passes() {
         "boot-undocked-then-dock",
         "boot-late-wifi-driver",
         "resume-reloads-wifi",
+        // Issue 20: moves between networks.
+        "net-dock-undock-one-lan",
+        "net-undock-to-cafe",
+        "net-undock-wifi-elsewhere",
+        "net-undock-wifi-elsewhere-arpsend-hook",
+        "net-cafe-to-cafe-same-subnet",
+        "net-wifi-extender",
+        "net-captive-portal",
+        "net-gateway-ignores-arp",
+        "net-gateway-ignores-arp-keep",
+        "net-vlan-dock-return",
+        "net-ipv6-only",
+        "net-resume-elsewhere",
+        "net-slow-dhcp-cable-back",
+        "net-flap-300ms",
+        "net-check-off",
     ];
     for name in required {
         assert!(

@@ -18,6 +18,8 @@ mod hostile;
 mod identity;
 /// What gets installed and README's steps, against the sources they name.
 mod install;
+/// Issue 20: random storms of the network happenings.
+mod net_properties;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.

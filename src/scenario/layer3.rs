@@ -7,12 +7,13 @@
 //! `outage_inet6_max` and `devd_blocked_max` keys held against them.
 //!
 //! An address change is counted when a lagg's set of global addresses of
-//! one family becomes a non-empty set other than the last non-empty one:
-//! replacing the office's address by the café's is one change, and so is
-//! the removal-then-DHCP of a re-address (a session bound to the old
-//! address is broken either way); an address removed and the same one
-//! given back is none (a TCP session survives that), nor is the first
-//! address after none.
+//! one family becomes non-empty without an address the last non-empty set
+//! had: replacing the office's address by the café's is one change, and so
+//! is the removal-then-DHCP of a re-address (a session bound to the old
+//! address is broken either way); an address removed and the same one given
+//! back is none (a TCP session survives that), nor is an address added
+//! beside the old ones (SLAAC's of a new prefix), nor the first address
+//! after none.
 
 use std::collections::BTreeMap;
 
@@ -59,7 +60,7 @@ impl Layer3 {
                     continue;
                 }
                 let key = (lagg.clone(), family);
-                if self.last.get(&key).is_some_and(|last| *last != set) {
+                if self.last.get(&key).is_some_and(|last| last.iter().any(|a| !set.contains(a))) {
                     self.changes += 1;
                 }
                 self.last.insert(key, set);

@@ -84,13 +84,62 @@ pub const ROWS: &[Row] = &[
 /// and IPv6 outage and address changes for the stock recipe, lagghook with
 /// its network check off, and with it on.
 pub const MOVES: &[Row] = &[
-    Row { happening: "undock, one LAN", file: "net-dock-undock-one-lan.toml", steps: 1..=1 },
-    Row { happening: "dock, one LAN", file: "net-dock-undock-one-lan.toml", steps: 2..=2 },
+    Row { happening: "undock, one LAN", file: "net-dock-undock-one-lan.toml", steps: 2..=2 },
+    Row { happening: "dock, one LAN", file: "net-dock-undock-one-lan.toml", steps: 3..=3 },
     Row {
         happening: "undock, then a café's WiFi in reach",
         file: "net-undock-to-cafe.toml",
-        steps: 1..=2,
+        steps: 2..=3,
     },
+    Row {
+        happening: "undock onto another network's WiFi",
+        file: "net-undock-wifi-elsewhere.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "the same, with the enter hook that fails ARPSEND",
+        file: "net-undock-wifi-elsewhere-arpsend-hook.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "café to café, one subnet, other gateways",
+        file: "net-cafe-to-cafe-same-subnet.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "WiFi extender (other BSS and SSID, one LAN)",
+        file: "net-wifi-extender.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "captive portal, then 5 minutes",
+        file: "net-captive-portal.toml",
+        steps: 2..=3,
+    },
+    Row {
+        happening: "gateway ignoring ARP (undecided: DHCP)",
+        file: "net-gateway-ignores-arp.toml",
+        steps: 3..=3,
+    },
+    Row {
+        happening: "gateway ignoring ARP (undecided: keep)",
+        file: "net-gateway-ignores-arp-keep.toml",
+        steps: 3..=3,
+    },
+    Row {
+        happening: "VLAN dock: undock onto the guest WiFi",
+        file: "net-vlan-dock-return.toml",
+        steps: 2..=2,
+    },
+    Row { happening: "VLAN dock: dock again", file: "net-vlan-dock-return.toml", steps: 3..=3 },
+    Row { happening: "undock onto an IPv6-only café", file: "net-ipv6-only.toml", steps: 2..=2 },
+    Row { happening: "resume somewhere else", file: "net-resume-elsewhere.toml", steps: 2..=2 },
+    Row {
+        happening: "slow DHCP, the cable back during the wait",
+        file: "net-slow-dhcp-cable-back.toml",
+        steps: 2..=2,
+    },
+    Row { happening: "cable flap within 300 ms", file: "net-flap-300ms.toml", steps: 2..=2 },
 ];
 
 /// How a scenario is played: with lagghook, or as the baseline.

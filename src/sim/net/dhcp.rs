@@ -32,7 +32,8 @@
 //!   so silence costs until the first retransmission after 10 s.
 //! - INIT: DISCOVER, retransmitted with the backoff; an OFFER is held for
 //!   2 s (`dhcpoffer`: the ARPSEND script exits 0, so
-//!   `arp_timeout_needed` is 2 and `stop_selecting` is 2 s away), then
+//!   `arp_timeout_needed` is 2 and `stop_selecting` is 2 s away; an
+//!   `/etc/dhclient-enter-hooks` that fails ARPSEND removes the hold), then
 //!   REQUEST, and the ACK binds (BOUND). No offer within `timeout` (60 s):
 //!   `state_panic` tries the active lease (TIMEOUT, a ping of its router),
 //!   else FAIL and INIT again `retry` (300 s) later.
@@ -538,7 +539,8 @@ impl SimKernel {
                     return;
                 }
                 c.offered = Some((addr, router, server));
-                self.dhclient_timeout(ifname, OFFER_HOLD_MS);
+                let hold = if self.arpsend_fails() { 0 } else { OFFER_HOLD_MS };
+                self.dhclient_timeout(ifname, hold);
             }
             Reply::Ack { addr, router, server, lease_s, .. } => {
                 let accepting =
@@ -647,6 +649,16 @@ impl SimKernel {
         // Periodic: a client that found nothing sleeps and tries again
         // forever; the world around it is settled meanwhile.
         self.dhclient_timeout_at(ifname, now + RETRY_MS);
+    }
+
+    /// Whether the ARPSEND script exits non-zero: dhclient-script sources
+    /// `/etc/dhclient-enter-hooks` first and exits with the `exit_status`
+    /// a hook set (`exit_with_hooks`'s caller at the top of the script, in
+    /// the 14.x copy cited above), so a hook that fails ARPSEND removes
+    /// `dhcpoffer`'s 2 s hold (`if (script_go()) arp_timeout_needed = 0`).
+    /// The simulator takes a hook file that names ARPSEND to do that.
+    fn arpsend_fails(&self) -> bool {
+        self.files.get("/etc/dhclient-enter-hooks").is_some_and(|t| t.contains("ARPSEND"))
     }
 
     fn note_script(&mut self, ifname: &IfName) {
