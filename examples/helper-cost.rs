@@ -103,7 +103,8 @@ fn run() -> Result<(), String> {
             .lines
             .iter()
             .map(|(_, line)| line.clone())
-            .filter(|x| x.contains("same network")).last()
+            .filter(|x| x.contains("same network"))
+            .last()
             .unwrap_or_default();
     }
     println!(

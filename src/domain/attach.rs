@@ -294,6 +294,12 @@ impl fmt::Display for AttachAction {
 pub struct Current {
     pub addresses: Vec<IfAddr>,
     pub routes: Vec<DefaultRoute>,
+    /// The neighbour entry of the gateway that answered, if any.
+    pub gateway_entry: Option<crate::domain::layer3::Neighbour>,
+    /// The lagg itself went down and up (it had no active port): its
+    /// DHCP client heard that (dhclient's `routehandler`: RTM_IFINFO, link
+    /// down to up, `state_reboot`) and is already asking for its lease.
+    pub lagg_bounced: bool,
 }
 
 /// The actions of `verdict` for `lagg`, whose old network is `old`.
@@ -311,7 +317,17 @@ pub fn actions(
 ) -> Vec<AttachAction> {
     let mut out = Vec::new();
     match verdict {
-        Verdict::Same { .. } => {}
+        // Same network: nothing, unless the kernel's entry for the gateway
+        // holds another MAC (learnt on another segment with the same
+        // gateway address): that entry carries nothing, and removing it is
+        // the one write that lets the kernel resolve the gateway again.
+        Verdict::Same { reply, .. } => {
+            if let Some(n) = current.gateway_entry {
+                if n.ip == reply.ip && n.mac.is_some_and(|m| m != reply.mac) {
+                    out.push(AttachAction::DeleteNeighbour(n.ip));
+                }
+            }
+        }
         Verdict::Another { to, .. } => {
             if cfg.dhcp.is_some() {
                 out.push(AttachAction::StopDhcpClient);
@@ -350,6 +366,13 @@ pub fn actions(
             }
         }
         Verdict::Undecided { .. } if cfg.undecided == Undecided::Keep => {}
+        // The client already asks for its old lease (INIT-REBOOT on the
+        // lagg's link-up): a restart would only add an exchange.
+        Verdict::Undecided { .. } if current.lagg_bounced => {
+            if cfg.ipv6 == Ipv6Mode::Rtsol {
+                out.push(AttachAction::SolicitRouter);
+            }
+        }
         Verdict::Undecided { .. } => {
             if let (Some(client), Some(file)) = (cfg.dhcp, old.key.lease_file(lagg)) {
                 out.push(AttachAction::StopDhcpClient);
@@ -552,6 +575,7 @@ mod tests {
                 gateway: "192.168.1.1".parse().unwrap(),
                 ifname: lagg.clone(),
             }],
+            ..Current::default()
         };
         let acts: Vec<String> =
             actions(&cfg, &lagg, &v, &home, &current).iter().map(|a| a.to_string()).collect();
@@ -634,6 +658,40 @@ mod tests {
         assert!(matches!(v, Verdict::Undecided { .. }), "{v:?}");
     }
 
+    /// A same verdict with the kernel's gateway entry pointing at another
+    /// MAC removes that entry and nothing else; with the right MAC, or
+    /// none, nothing at all.
+    #[test]
+    fn same_network_with_a_stale_gateway_entry_removes_only_that_entry() {
+        let cfg = NetworkConfig::default();
+        let home = net("192.168.1.100/24", "192.168.1.1", HOME_GW);
+        let x = exchange(&cfg, mac(LAGG), &[&home], None).unwrap();
+        let v = verdict(&[&home], &x, &reply(&x, 0, "192.168.1.1", HOME_GW, 4), None);
+        let entry = |m: &str| Current {
+            gateway_entry: Some(Neighbour {
+                ip: "192.168.1.1".parse().unwrap(),
+                mac: Some(mac(m)),
+            }),
+            ..Current::default()
+        };
+        assert_eq!(
+            actions(&cfg, &n("lagg0"), &v, &home, &entry(CAFE_GW)),
+            [AttachAction::DeleteNeighbour("192.168.1.1".parse().unwrap())]
+        );
+        assert!(actions(&cfg, &n("lagg0"), &v, &home, &entry(HOME_GW)).is_empty());
+    }
+
+    /// An undecided move of a lagg that went down and up leaves DHCP to
+    /// the client already asking for its lease.
+    #[test]
+    fn undecided_after_the_lagg_bounced_leaves_dhcp_to_its_client() {
+        let cfg = NetworkConfig::default();
+        let home = net("192.168.1.100/24", "192.168.1.1", HOME_GW);
+        let v = Verdict::Undecided { why: "no reply" };
+        let bounced = Current { lagg_bounced: true, ..Current::default() };
+        assert_eq!(actions(&cfg, &n("lagg0"), &v, &home, &bounced), [AttachAction::SolicitRouter]);
+    }
+
     /// IPv6: an NS answer from the remembered router is the same
     /// network; a move removes the old prefix's address and router and
     /// keeps the link-local one.
@@ -663,6 +721,7 @@ mod tests {
         let current = Current {
             addresses: vec![IfAddr::v6("2001:db8:1::42".parse().unwrap(), 64), IfAddr::v6(ll, 64)],
             routes: vec![DefaultRoute { gateway: router, ifname: lagg.clone() }],
+            ..Current::default()
         };
         let acts: Vec<String> =
             actions(&cfg, &lagg, &v, &v6, &current).iter().map(|a| a.to_string()).collect();

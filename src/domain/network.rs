@@ -217,6 +217,10 @@ pub struct InFlight {
     pub spawned_ms: u64,
     /// Unix time, ms: the helper is gone by then, finished or not.
     pub deadline_ms: u64,
+    /// The check follows the lagg's own link-up (it had no active port):
+    /// its DHCP client is already asking for its lease.
+    #[serde(default)]
+    pub lagg_bounced: bool,
 }
 
 /// Everything remembered for one lagg.

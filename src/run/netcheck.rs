@@ -144,8 +144,13 @@ fn one_lagg(
         }
         l.generation += 1;
         let generation = l.generation;
-        l.in_flight =
-            Some(InFlight { generation, spawned_ms: now_ms, deadline_ms: now_ms + DEADLINE_MS });
+        let lagg_bounced = matches!(trigger, attach::Trigger::Regained { .. });
+        l.in_flight = Some(InFlight {
+            generation,
+            spawned_ms: now_ms,
+            deadline_ms: now_ms + DEADLINE_MS,
+            lagg_bounced,
+        });
         if ssid.is_some() {
             l.ssid = ssid;
         }
@@ -230,6 +235,8 @@ pub struct Helper {
     pub generation: u64,
     pub spawned_ms: u64,
     pub deadline_ms: u64,
+    /// From the in-flight record: the lagg itself went down and up.
+    lagg_bounced: bool,
     step: Step,
 }
 
@@ -275,6 +282,7 @@ impl Helper {
             generation,
             spawned_ms: now_ms,
             deadline_ms: now_ms + DEADLINE_MS,
+            lagg_bounced: false,
             step: Step::Start,
         }
     }
@@ -318,7 +326,10 @@ impl Helper {
             return Next::Done; // gave way to a newer check
         }
         let outcome = match std::mem::replace(&mut self.step, Step::Start) {
-            Step::Start => self.start(kernel, log, &mine),
+            Step::Start => {
+                self.lagg_bounced = mine.in_flight.is_some_and(|f| f.lagg_bounced);
+                self.start(kernel, log, &mine)
+            }
             Step::WaitHandshake { port } => {
                 self.wait_handshake(kernel, log, cfg, &mine, port, now_ms)
             }
@@ -485,10 +496,18 @@ impl Helper {
         now_ms: u64,
     ) -> Outcome {
         let lagg = &self.lagg;
-        let current = match (kernel.addresses(lagg), kernel.default_routes()) {
-            (Ok(addresses), Ok(routes)) => Current { addresses, routes },
+        let (addresses, routes) = match (kernel.addresses(lagg), kernel.default_routes()) {
+            (Ok(addresses), Ok(routes)) => (addresses, routes),
             (Err(e), _) | (_, Err(e)) => return failed(log, e),
         };
+        let gateway_entry = match verdict {
+            Verdict::Same { reply, .. } => match kernel.neighbour(lagg, reply.ip) {
+                Ok(n) => n,
+                Err(e) => return failed(log, e),
+            },
+            _ => None,
+        };
+        let current = Current { addresses, routes, gateway_entry, lagg_bounced: self.lagg_bounced };
         let actions = attach::actions(&cfg.network, lagg, verdict, old, &current);
         let mut failure = None;
         let mut started = false;
@@ -554,7 +573,13 @@ impl Helper {
             .addresses
             .iter()
             .filter(|a| a.is_assigned())
-            .filter(|a| !old.inet.iter().chain(old.inet6.iter()).any(|o| o.contains(a.addr)))
+            // After a proved move the old addresses were removed, so any
+            // address is the new lease, the old one given back included
+            // (two cafés with one subnet); after an undecided one the old
+            // address stays, and only another one is news.
+            .filter(|a| {
+                to.is_some() || !old.inet.iter().chain(old.inet6.iter()).any(|o| o.contains(a.addr))
+            })
             .collect();
         if new.is_empty() || obs.routes.is_empty() {
             if now_ms + ADDRESS_POLL_MS >= self.deadline_ms && to.is_none() {

@@ -121,7 +121,12 @@ mod tests {
         l.record(obs.network(1_795_545_000).unwrap());
         l.add_ssid(&Ssid::new(b"Home \"Net\"\n").unwrap());
         l.generation = 3;
-        l.in_flight = Some(InFlight { generation: 3, spawned_ms: 1, deadline_ms: 10_001 });
+        l.in_flight = Some(InFlight {
+            generation: 3,
+            spawned_ms: 1,
+            deadline_ms: 10_001,
+            lagg_bounced: true,
+        });
         n
     }
 

@@ -827,6 +827,7 @@ mod tests {
                 "/etc/rc.conf.d/network: create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"",
                 "/etc/rc.conf.d/network: ifconfig_lagg0: unset -> \
                  \"up laggproto failover laggport em0 laggport wlan0 DHCP\"",
+                "/etc/rc.conf.d/network: background_dhclient_lagg0: unset -> \"YES\"",
                 "/etc/rc.conf: kld_list: unset -> \"if_iwlwifi\"",
             ]
         );
@@ -899,7 +900,8 @@ mod tests {
             network: "cloned_interfaces=\"lagg0\"\nifconfig_em0=\"ether 00:11:22:33:44:55 up\"\n\
                       ifconfig_wlan0=\"WPA\"\nwlans_iwlwifi0=\"wlan0\"\n\
                       create_args_wlan0=\"wlanaddr 00:11:22:33:44:55\"\n\
-                      ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n"
+                      ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n\
+                      background_dhclient_lagg0=\"YES\"\n"
                 .into(),
         };
         let items =
