@@ -102,9 +102,9 @@ fn run() -> Result<(), String> {
         verdict = l
             .lines
             .iter()
+            .rev()
             .map(|(_, line)| line.clone())
-            .filter(|x| x.contains("same network"))
-            .last()
+            .find(|x| x.contains("same network"))
             .unwrap_or_default();
     }
     println!(
