@@ -431,3 +431,214 @@ fn a_run_that_cannot_converge_says_so() {
         kernel.0.calls().iter().filter(|c| c.starts_with("SIOCSLAGGPORT lagg0 wlan0")).count();
     assert_eq!(joins, 4, "{:?}", kernel.0.calls());
 }
+
+/// Issue 20's worlds: lagg0 on the office LAN by cable (dhclient bound),
+/// wlan0 associated elsewhere: `OfficeAir` is the same LAN, `Cafe` another
+/// network whose gateway has the office gateway's address and another MAC.
+fn net_machine(bss: &str) -> String {
+    format!(
+        r#"
+[machine]
+failover_rx_all = 1
+[[machine.network]]
+name = "office"
+subnet = "10.1.0.0/24"
+gateway = "10.1.0.1"
+gateway_mac = "00:0d:b9:00:00:01"
+dhcp = {{ pool = "10.1.0.100-10.1.0.149" }}
+[[machine.network]]
+name = "cafe"
+subnet = "10.1.0.0/24"
+gateway = "10.1.0.1"
+gateway_mac = "00:0d:b9:00:00:c1"
+dhcp = {{ pool = "10.1.0.150-10.1.0.199" }}
+[[machine.bss]]
+name = "OfficeAir"
+ssid = "Office"
+network = "office"
+[[machine.bss]]
+name = "Cafe"
+ssid = "CafeFree"
+network = "cafe"
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+network = "office"
+[[machine.interface]]
+name = "wlan0"
+kind = "wlan"
+parent = "iwn0"
+mac = "00:11:22:33:44:55"
+link = true
+bss = "{bss}"
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+ports = ["em0", "wlan0"]
+dhcp = true
+"#
+    )
+}
+
+/// One run as devd makes it, with the network check's part after it.
+fn devd_run(kernel: &mut dyn Kernel, log: &mut MemoryLog, store: &mut MemoryStore, now_ms: u64) {
+    use lagghook::run::netcheck::after_run;
+    let mut ctx = Context {
+        kernel: &mut *kernel,
+        log: &mut *log,
+        state: &mut *store,
+        now: now_ms / 1000,
+        dry_run: false,
+    };
+    match reconcile(&mut ctx, &config(), &Scope::All) {
+        Ok(report) => after_run(kernel, log, store, &config(), &report.ends, now_ms, false),
+        // What `main` prints for a run that could not observe the kernel.
+        Err(e) => log.lines.push((Level::Err, format!("lagghook: {e}"))),
+    }
+}
+
+/// Runs the helpers the kernel was asked to spawn, each to its end, the
+/// world's clock following their steps; the kernel calls go through `k`.
+fn run_helpers(k: &mut Faulty<SimKernel>, log: &mut MemoryLog, store: &mut MemoryStore) {
+    use lagghook::run::netcheck::{Helper, Next};
+    for s in k.inner_mut().take_spawned() {
+        let mut helper = Helper::new(s.lagg, s.generation, s.at);
+        for _ in 0..1000 {
+            let now = k.inner().now();
+            match helper.step(&config(), k, log, store, now) {
+                Next::Done => break,
+                Next::At(at) => k.inner_mut().advance(at.max(now)),
+            }
+        }
+    }
+}
+
+fn lagg_inet(k: &mut SimKernel) -> Vec<String> {
+    k.addresses(&n("lagg0"))
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.is_assigned() && a.ipv4().is_some())
+        .map(|a| a.addr.to_string())
+        .collect()
+}
+
+/// The network check's kernel calls, the reads and the writes.
+const NET_OPS: [Op; 15] = [
+    Op::GetAddresses,
+    Op::GetDefaultRoutes,
+    Op::GetNeighbour,
+    Op::Probe,
+    Op::DeleteAddress,
+    Op::DeleteRoute,
+    Op::DeleteNeighbour,
+    Op::GetSsid,
+    Op::GetWpaState,
+    Op::GetDhcpClient,
+    Op::StopDhcpClient,
+    Op::StartDhcpClient,
+    Op::SolicitRouter,
+    Op::SpawnNetcheck,
+    Op::GetLagg,
+];
+
+/// Issue 20, faults: every call site of the network check (the devd run's
+/// record and spawn, each step of the helper) fails in turn with ENXIO,
+/// on the same network and after a proved move. Each time: the failure is
+/// logged (WARN or ERROR, naming the request and the errno), a
+/// same-network address is never removed, a failed re-address leaves the
+/// lagg degraded (the last check's `failed`), and the next event (here
+/// rc.resume's run) re-evaluates and ends on the active port's network.
+#[test]
+fn issue20_a_failure_at_any_network_check_call_site_is_logged_and_survived() {
+    let mut swept = std::collections::BTreeSet::new();
+    for (bss, same) in [("OfficeAir", true), ("Cafe", false)] {
+        for op in NET_OPS {
+            for nth in 1..=4 {
+                let mut k = Faulty::new(sim(&net_machine(bss)));
+                let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+                // Recorded on the cable.
+                let t = k.inner().now();
+                devd_run(&mut k, &mut log, &mut store, t);
+                let before = lagg_inet(k.inner_mut());
+                assert_eq!(before.len(), 1, "{bss}: {before:?}");
+                k.fail_nth(op, nth, Errno::ENXIO);
+                k.inner_mut().happen(&"unplug em0".parse::<Happening>().unwrap()).unwrap();
+                let t = k.inner().now();
+                devd_run(&mut k, &mut log, &mut store, t);
+                run_helpers(&mut k, &mut log, &mut store);
+                if k.injected().is_empty() {
+                    break; // fewer than `nth` such calls
+                }
+                swept.insert(format!("{op:?}"));
+                let at = format!("{bss}: {op:?} call {nth}");
+                let text: Vec<&str> = log
+                    .lines
+                    .iter()
+                    .filter(|(l, _)| matches!(l, Level::Warning | Level::Err))
+                    .map(|(_, t)| t.as_str())
+                    .collect();
+                assert!(
+                    text.iter()
+                        .any(|t| t.contains(op.name()) && t.contains("Device not configured")),
+                    "{at}: no line names the request and errno: {:?}\n{:?}",
+                    text,
+                    k.injected()
+                );
+                if same {
+                    assert_eq!(
+                        lagg_inet(k.inner_mut()),
+                        before,
+                        "{at}: a same-network address moved"
+                    );
+                }
+                let writes = matches!(
+                    op,
+                    Op::DeleteAddress
+                        | Op::DeleteRoute
+                        | Op::DeleteNeighbour
+                        | Op::StopDhcpClient
+                        | Op::StartDhcpClient
+                );
+                if writes && !same {
+                    let l = store.networks.of(&n("lagg0")).unwrap();
+                    let failed = l.last_check.as_ref().and_then(|c| c.failed.as_ref());
+                    assert!(failed.is_some(), "{at}: a failed re-address is not degraded: {l:?}");
+                }
+                // The next event re-evaluates, with nothing failing.
+                let mut clean = Faulty::new(k.into_inner());
+                let t = clean.inner().now() + 60_000;
+                clean.inner_mut().advance(t);
+                let now = clean.inner().now();
+                let mut ctx = Context {
+                    kernel: &mut clean,
+                    log: &mut log,
+                    state: &mut store,
+                    now: now / 1000,
+                    dry_run: false,
+                };
+                let report = reconcile(&mut ctx, &config(), &Scope::All).unwrap();
+                lagghook::run::netcheck::after_run(
+                    &mut clean,
+                    &mut log,
+                    &mut store,
+                    &config(),
+                    &report.ends,
+                    now,
+                    true,
+                );
+                run_helpers(&mut clean, &mut log, &mut store);
+                let later = clean.inner().now() + 30_000;
+                clean.inner_mut().advance(later);
+                let inet = lagg_inet(clean.inner_mut());
+                let want = if same { before.clone() } else { vec!["10.1.0.150".to_owned()] };
+                assert_eq!(inet, want, "{at}: after a clean run\n{:?}", log.lines);
+            }
+        }
+    }
+    let all: std::collections::BTreeSet<String> =
+        NET_OPS.iter().map(|op| format!("{op:?}")).collect();
+    let missing: Vec<&String> = all.difference(&swept).collect();
+    assert!(missing.is_empty(), "call sites never reached: {missing:?}");
+}
