@@ -127,6 +127,59 @@ fn body_lagg_module_is_found_and_reloading_is_a_no_op(world: &mut dyn World) {
     assert!(world.kernel().failover_rx_all().unwrap().is_some());
 }
 
+// ---- Issue 20: the network check's probe against a gateway in another
+// network stack. The laptop's lagg0 holds 192.0.2.100/24 with 192.0.2.1 as
+// its default gateway; the gateway answers ARP. First the probe says the
+// same network; after the gateway's MAC changes, another.
+
+/// The laptop's and the gateway's addresses (TEST-NET-1, RFC 5737).
+const NET_LAGG_ADDR: &str = "192.0.2.100";
+const NET_GATEWAY: &str = "192.0.2.1";
+
+/// What the network bodies need of a world.
+trait NetWorld {
+    fn kernel(&mut self) -> &mut dyn Kernel;
+}
+
+fn net_config() -> Config {
+    Config::parse("[lagg0]\nports = [\"lhc0\"]\n", "conformance.toml".as_ref()).unwrap()
+}
+
+/// Phase 1: what a converged run records of lagg0's network (its address,
+/// the default route, the gateway's MAC from the neighbour table).
+fn net_record(world: &mut dyn NetWorld) -> lagghook::domain::network::Networks {
+    use lagghook::run::netcheck::observation;
+    let lagg = n("lagg0");
+    let obs = observation(world.kernel(), &lagg).unwrap();
+    let seen = obs.network(1).unwrap_or_else(|| panic!("no network in {obs:?}"));
+    assert_eq!(seen.gateway.map(|g| g.ip.to_string()), Some(NET_GATEWAY.to_owned()), "{obs:?}");
+    assert_eq!(seen.inet.first().map(|a| a.addr.to_string()), Some(NET_LAGG_ADDR.to_owned()));
+    let mut nets = lagghook::domain::network::Networks::default();
+    nets.of_mut(&lagg).record(seen);
+    nets
+}
+
+/// The probe exchange for the recorded network, and its verdict.
+fn net_probe(
+    world: &mut dyn NetWorld,
+    nets: &lagghook::domain::network::Networks,
+) -> lagghook::domain::attach::Verdict {
+    use lagghook::domain::attach::{exchange, probed, verdict};
+    let lagg = n("lagg0");
+    let cfg = &net_config().laggs[0].network;
+    let mine = nets.of(&lagg).unwrap();
+    let networks = probed(cfg, mine);
+    let mac = mac_of_kernel(world.kernel(), "lagg0");
+    let x = exchange(cfg, mac, &networks, None).unwrap();
+    let result = world.kernel().probe(&lagg, &x).unwrap();
+    assert!(result.elapsed_ms <= x.budget_ms, "{result:?}");
+    verdict(&networks, &x, &result, None)
+}
+
+fn mac_of_kernel(kernel: &mut dyn Kernel, name: &str) -> MacAddr {
+    kernel.interfaces().unwrap().into_iter().find(|i| i.name.as_str() == name).unwrap().mac
+}
+
 mod sim_arm {
     use super::*;
     use lagghook::sim::{Happening, SimKernel};
@@ -184,6 +237,53 @@ mod sim_arm {
     #[test]
     fn lagg_module_is_found_and_reloading_is_a_no_op() {
         body_lagg_module_is_found_and_reloading_is_a_no_op(&mut SimWorld::new());
+    }
+
+    /// lagg0 over lhc0, bound by DHCP on a network whose gateway is
+    /// 192.0.2.1, as the FreeBSD arm configures it by hand.
+    struct SimNetWorld(SimKernel);
+
+    impl NetWorld for SimNetWorld {
+        fn kernel(&mut self) -> &mut dyn Kernel {
+            &mut self.0
+        }
+    }
+
+    const NET_MACHINE: &str = r#"
+[machine]
+failover_rx_all = 1
+[[machine.network]]
+name = "test"
+subnet = "192.0.2.0/24"
+gateway = "192.0.2.1"
+gateway_mac = "02:00:5e:30:00:01"
+dhcp = { pool = "192.0.2.100-192.0.2.100" }
+[[machine.interface]]
+name = "lhc0"
+kind = "ether"
+mac = "02:00:5e:10:00:01"
+link = true
+network = "test"
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+ports = ["lhc0"]
+dhcp = true
+"#;
+
+    /// Issue 20: the probe says same, then, after the gateway's MAC
+    /// changes, another.
+    #[test]
+    fn the_probe_says_same_then_another_after_the_gateway_mac_changes() {
+        use lagghook::domain::attach::Verdict;
+        let machine = lagghook::sim::Machine::parse(NET_MACHINE).unwrap();
+        let mut world = SimNetWorld(SimKernel::from_machine(&machine).unwrap());
+        let nets = net_record(&mut world);
+        let v = net_probe(&mut world, &nets);
+        assert!(matches!(v, Verdict::Same { unicast: true, .. }), "{v:?}");
+        world.0.happen(&"set-network test gateway_mac=02:00:5e:30:00:02".parse().unwrap()).unwrap();
+        let v = net_probe(&mut world, &nets);
+        assert!(matches!(v, Verdict::Another { .. }), "{v:?}");
     }
 }
 
@@ -295,6 +395,125 @@ mod freebsd_arm {
             "conformance::freebsd_arm::lagg_module_is_found_and_reloading_is_a_no_op",
             body_lagg_module_is_found_and_reloading_is_a_no_op,
         );
+    }
+
+    struct NativeNetWorld(NativeKernel);
+
+    impl NetWorld for NativeNetWorld {
+        fn kernel(&mut self) -> &mut dyn Kernel {
+            &mut self.0
+        }
+    }
+
+    /// Where the phases inside the laptop's jail keep the recorded
+    /// networks between them.
+    const NET_STORE: &str = "LAGGHOOK_CONFORMANCE_NETWORKS";
+    const NET_PHASE: &str = "LAGGHOOK_CONFORMANCE_PHASE";
+    const NET_PORT: &str = "LAGGHOOK_CONFORMANCE_PORT";
+
+    /// Inside the laptop's jail: phase 1 names the epair's a side lhc0,
+    /// lets lagghook build lagg0 over it, gives lagg0 its address and
+    /// default route by hand (ifconfig, route: what dhclient-script's
+    /// BOUND does), pings the gateway once so its ARP entry exists,
+    /// records the network and probes: the same network. Phase 2 probes
+    /// the recorded network again, after the host changed the gateway's
+    /// MAC: another network.
+    fn net_inside() {
+        use lagghook::domain::attach::Verdict;
+        let store = std::env::var(NET_STORE).unwrap();
+        match std::env::var(NET_PHASE).unwrap().as_str() {
+            "1" => {
+                sh("/sbin/ifconfig", &[&std::env::var(NET_PORT).unwrap(), "name", "lhc0", "up"]);
+                let mut world = EpairWorld { kernel: NativeKernel::open().unwrap() };
+                let mut config_store = MemoryStore::default();
+                let config = net_config();
+                let mut log = MemoryLog::default();
+                for _ in 0..3 {
+                    world.settle();
+                    let mut ctx = Context {
+                        kernel: world.kernel(),
+                        log: &mut log,
+                        state: &mut config_store,
+                        now: 1,
+                        dry_run: false,
+                    };
+                    reconcile(&mut ctx, &config, &Scope::All).unwrap();
+                }
+                sh("/sbin/ifconfig", &["lagg0", "inet", &format!("{NET_LAGG_ADDR}/24")]);
+                sh("/sbin/route", &["-q", "add", "default", NET_GATEWAY]);
+                sh("/sbin/ping", &["-c", "1", "-t", "2", NET_GATEWAY]);
+                let mut world = NativeNetWorld(NativeKernel::open().unwrap());
+                let nets = net_record(&mut world);
+                let v = net_probe(&mut world, &nets);
+                assert!(matches!(v, Verdict::Same { unicast: true, .. }), "{v:?}");
+                std::fs::write(&store, lagghook::run::networks::to_text(&nets).unwrap()).unwrap();
+            }
+            _ => {
+                let text = std::fs::read(&store).unwrap();
+                let nets = lagghook::run::networks::parse(&text).unwrap();
+                let mut world = NativeNetWorld(NativeKernel::open().unwrap());
+                let v = net_probe(&mut world, &nets);
+                assert!(matches!(v, Verdict::Another { .. }), "{v:?}");
+            }
+        }
+    }
+
+    /// Issue 20: two vnet jails joined by an epair, one the laptop (lagg0
+    /// over the a side), one the gateway (the b side, 192.0.2.1); the
+    /// probe, by bpf(4) on lagg0, says same, then, after the gateway's
+    /// MAC changes (`ifconfig epairNb ether`), another. Both jails are
+    /// removed afterwards, and their interfaces with them.
+    #[test]
+    #[ignore = "needs root on FreeBSD 14 or 15 (vnet jails, epair, lagg, bpf)"]
+    fn the_probe_says_same_then_another_after_the_gateway_mac_changes() {
+        if std::env::var_os(INSIDE).is_some() {
+            return net_inside();
+        }
+        let id = std::process::id();
+        let (laptop, gw) = (format!("lagghook-net-laptop-{id}"), format!("lagghook-net-gw-{id}"));
+        for j in [&laptop, &gw] {
+            sh("/usr/sbin/jail", &["-c", &format!("name={j}"), "path=/", "vnet", "persist"]);
+        }
+        let a = sh("/sbin/ifconfig", &["epair", "create"]);
+        let b = format!("{}b", a.trim_end_matches('a'));
+        sh("/sbin/ifconfig", &[&a, "vnet", &laptop]);
+        sh("/sbin/ifconfig", &[&b, "vnet", &gw]);
+        sh(
+            "/usr/sbin/jexec",
+            &[&gw, "/sbin/ifconfig", &b, "inet", &format!("{NET_GATEWAY}/24"), "up"],
+        );
+        let store = std::env::temp_dir().join(format!("lagghook-net-{id}.toml"));
+        let exe = std::env::current_exe().unwrap();
+        let test = "conformance::freebsd_arm::the_probe_says_same_then_another_after_the_gateway_mac_changes";
+        let phase = |p: &str| {
+            Command::new("/usr/sbin/jexec")
+                .env(INSIDE, "1")
+                .env(NET_PHASE, p)
+                .env(NET_PORT, &a)
+                .env(NET_STORE, &store)
+                .args([
+                    laptop.as_str(),
+                    exe.to_str().unwrap(),
+                    "--ignored",
+                    "--exact",
+                    test,
+                    "--nocapture",
+                ])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false)
+        };
+        let first = phase("1");
+        let second = first && {
+            sh("/usr/sbin/jexec", &[&gw, "/sbin/ifconfig", &b, "ether", "02:00:5e:30:00:02"]);
+            phase("2")
+        };
+        for j in [&laptop, &gw] {
+            let _ = Command::new("/usr/sbin/jail").args(["-r", j]).status();
+        }
+        let _ = std::fs::remove_file(&store);
+        assert!(first, "phase 1 (same network) failed inside the laptop's jail");
+        assert!(second, "phase 2 (another network) failed inside the laptop's jail");
     }
 
     /// wpa_supplicant's own address as the backend reads it (its control
