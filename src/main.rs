@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use lagghook::cli::{self, args::USAGE, command};
+use lagghook::cli::{self, args::USAGE, command, status};
 
 fn main() -> ExitCode {
-    cli::main(command::execute, USAGE)
+    cli::main(command::execute, USAGE, Some(status::error_json))
 }

@@ -7,9 +7,9 @@
 //! whole file system is that table under what `setup` wrote for it
 //! (`sys::root::DirRoot`), seen as one through an [`Overlay`].
 //!
-//! What it owns: the two questions `check` asks (what does this file say,
-//! what does this directory hold) and the error for a file that cannot be
-//! read. What it does not own: what the files mean (`check`, `devd`,
+//! What it owns: the questions `check` and `status` ask (what does this
+//! file say, what does this directory hold, could root run this program)
+//! and the error for a file that cannot be read. What it does not own: what the files mean (`check`, `devd`,
 //! `domain::rc_vars`), or any file lagghook writes (`sys::file`).
 
 use std::fmt;
@@ -26,6 +26,19 @@ pub trait Root {
     /// directory gives them (readdir(3) order on the host); `Ok(None)` when
     /// `dir` is missing or not a directory.
     fn list(&self, dir: &str) -> Result<Option<Vec<String>>, RootError>;
+
+    /// Why root could not run the program at `path` (`lagghook-devd`, which
+    /// the devd rules run), in words, or `None` if it can. A tree that
+    /// keeps no modes or owners (a simulated machine's files) has a
+    /// program wherever it has a file; the host's says more
+    /// (`sys::file::program_problem`).
+    fn program_problem(&self, path: &str) -> Option<String> {
+        match self.read(path) {
+            Ok(Some(_)) => None,
+            Ok(None) => Some("is not installed".to_owned()),
+            Err(e) => Some(e.reason),
+        }
+    }
 }
 
 /// A file or directory that is there but cannot be read, and why.

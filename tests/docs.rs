@@ -708,7 +708,7 @@ fn diagnostics_are_real_log_lines() {
 
     let error = KernelError::errno(Op::AddLaggPort, Some(&name("wlan0")), Errno::EBUSY);
     let action = Action::AddPort { lagg: lagg0, port: name("wlan0") };
-    let line = format!("{error} (while: {action})");
+    let line = lagghook::domain::text::failed(&action.to_string(), &error.to_string());
     let blocks = literal_blocks(&diagnostics);
     assert!(blocks.iter().any(|b| b.trim_end() == line), "DIAGNOSTICS lacks {line:?}");
 }
@@ -917,27 +917,17 @@ fn laptop_example_is_the_fixture() {
 fn messages_name_only_options_that_exist() {
     let letters: BTreeSet<char> = usage_options().into_iter().map(|(c, _)| c).collect();
     let mut bad = Vec::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let source = std::fs::read_to_string(&path).unwrap();
-            for (n, line) in source.lines().enumerate() {
-                for needle in ["(use -", "use --", "try -", "with -"] {
-                    let Some(at) = line.find(needle) else { continue };
-                    let flag = &line[at + needle.len()..];
-                    let ok = flag.chars().next().is_some_and(|c| letters.contains(&c))
-                        && !flag.starts_with('-');
-                    if !ok {
-                        bad.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
-                    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for path in crate::support::rust_files_below(&src) {
+        let source = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in source.lines().enumerate() {
+            for needle in ["(use -", "use --", "try -", "with -"] {
+                let Some(at) = line.find(needle) else { continue };
+                let flag = &line[at + needle.len()..];
+                let ok = flag.chars().next().is_some_and(|c| letters.contains(&c))
+                    && !flag.starts_with('-');
+                if !ok {
+                    bad.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                 }
             }
         }
@@ -955,4 +945,59 @@ fn readme_outage_table_is_measured() {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     assert!(readme.contains(&table), "README's outage table differs from:\n{table}");
+}
+
+/// Issue 16, point 11: lagghook(8) is for administrators. No kernel
+/// internals (struct fields, constants, function names) and no build or CI
+/// talk, which belong to CONTRIBUTING.md and the code's comments; each
+/// DIAGNOSTICS line once; no AUTHORS without a real address; SEE ALSO in
+/// section then name order and with the pages an administrator edits.
+#[test]
+fn issue16_the_manual_is_for_administrators() {
+    let page = lagghook_8();
+    let text: Vec<&str> = page.lines().filter(|l| !l.starts_with(".\\\"")).collect();
+    for internal in [
+        "lp_lladdr",
+        "IEEE80211_MTU_MAX",
+        "sc_primary",
+        "lagg_link_active",
+        "lagg_capabilities",
+        "lagg_port2req",
+        "if_setlladdr",
+        "IFF_UP",
+        ".Fn ",
+        "Fn lagg",
+        "cargo",
+        "Continuous integration",
+        "benchmark",
+        "tests/",
+    ] {
+        let found: Vec<&&str> = text.iter().filter(|l| l.contains(internal)).collect();
+        assert!(found.is_empty(), "lagghook(8) speaks of {internal:?}: {found:?}");
+    }
+    let heads = items(&section(&page, "DIAGNOSTICS"));
+    let mut seen = BTreeSet::new();
+    let twice: Vec<&String> = heads.iter().filter(|h| !seen.insert(*h)).collect();
+    assert!(twice.is_empty(), "DIAGNOSTICS lists these twice: {twice:?}");
+    if page.contains("\n.Sh AUTHORS\n") {
+        let authors = section(&page, "AUTHORS");
+        assert!(authors.iter().any(|l| l.starts_with(".Mt ")), "AUTHORS without an address");
+    }
+    let see_also: Vec<(String, String)> = section(&page, "SEE ALSO")
+        .iter()
+        .filter_map(|l| l.strip_prefix(".Xr "))
+        .map(|xr| {
+            let mut words = xr.split_whitespace();
+            let name = words.next().unwrap_or_default().to_owned();
+            (words.next().unwrap_or_default().to_owned(), name)
+        })
+        .collect();
+    let mut sorted = see_also.clone();
+    sorted.sort();
+    assert_eq!(see_also, sorted, "SEE ALSO is not in section, then name order");
+    for (section, name) in [("5", "wpa_supplicant.conf"), ("5", "regdomain"), ("5", "sysctl.conf")]
+    {
+        let page = (section.to_owned(), name.to_owned());
+        assert!(see_also.contains(&page), "SEE ALSO lacks {name}({section})");
+    }
 }

@@ -29,16 +29,17 @@ fn converged_machine() -> String {
     format!("[machine]\nfailover_rx_all = 1\n\n{laptop}")
 }
 
-/// A laptop to check: its configuration, machine and files.
-struct Laptop {
-    config: String,
-    machine: String,
-    files: BTreeMap<String, String>,
+/// A laptop to check: its configuration, machine and files. tests/status.rs
+/// judges the same laptops.
+pub(crate) struct Laptop {
+    pub(crate) config: String,
+    pub(crate) machine: String,
+    pub(crate) files: BTreeMap<String, String>,
 }
 
 impl Laptop {
     /// Converged, and every file right: `check` finds nothing.
-    fn good() -> Laptop {
+    pub(crate) fn good() -> Laptop {
         let network = format!(
             "cloned_interfaces=\"lagg0\"\nifconfig_em0=\"ether {E} up\"\nwlans_iwn0=\"wlan0\"\n\
              create_args_wlan0=\"wlanaddr {E} country DE\"\nifconfig_wlan0=\"WPA\"\n\
@@ -49,7 +50,8 @@ impl Laptop {
         laptop = laptop
             .file(
                 "/etc/rc.conf",
-                "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\nbackground_dhclient=\"YES\"\n",
+                "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\nlagghook_enable=\"YES\"\n\
+                 background_dhclient=\"YES\"\n",
             )
             // Issue 20: no 2 s hold of a DHCP offer on lagg0.
             .file(
@@ -62,7 +64,11 @@ impl Laptop {
                 "ctrl_interface=/var/run/wpa_supplicant\nnetwork={\n\tssid=\"home\"\n\tpsk=\"secret\"\n}\n",
             )
             .file("/etc/devd.conf", lagghook::devd::DEVD_CONF)
-            .file("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n");
+            .file("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n")
+            // What `make install` puts there; a simulated machine's file
+            // is root's and runnable, whatever its text.
+            .file("/usr/local/libexec/lagghook-devd", "")
+            .file("/usr/local/etc/rc.d/lagghook", "#!/bin/sh\n");
         laptop.rules()
     }
 
@@ -73,12 +79,12 @@ impl Laptop {
         self.file(DEVD_RULES, &rules)
     }
 
-    fn file(mut self, path: &str, text: &str) -> Laptop {
+    pub(crate) fn file(mut self, path: &str, text: &str) -> Laptop {
         self.files.insert(path.into(), text.into());
         self
     }
 
-    fn without(mut self, path: &str) -> Laptop {
+    pub(crate) fn without(mut self, path: &str) -> Laptop {
         self.files.remove(path);
         self
     }
@@ -91,16 +97,26 @@ impl Laptop {
         self
     }
 
+    /// A sandbox holding it: `config.toml`, and `kernel.toml` with its
+    /// files (none, when it has none).
+    pub(crate) fn sandbox(&self, name: &str) -> Sandbox {
+        let sb = Sandbox::new(name);
+        sb.write("config.toml", &self.config);
+        let files = match self.files.is_empty() {
+            true => String::new(),
+            false => toml::to_string(&BTreeMap::from([(
+                "machine",
+                BTreeMap::from([("files", self.files.clone())]),
+            )]))
+            .unwrap(),
+        };
+        sb.write("kernel.toml", &format!("{}\n{files}", self.machine));
+        sb
+    }
+
     /// Runs `check` on it: the exit status and standard output.
     fn check(&self, name: &str) -> (Option<i32>, String) {
-        let sb = Sandbox::new(&format!("doctor-{name}"));
-        sb.write("config.toml", &self.config);
-        let files = toml::to_string(&BTreeMap::from([(
-            "machine",
-            BTreeMap::from([("files", self.files.clone())]),
-        )]))
-        .unwrap();
-        sb.write("kernel.toml", &format!("{}\n{files}", self.machine));
+        let sb = self.sandbox(&format!("doctor-{name}"));
         let out = sb.run(&["check"]);
         assert_eq!(stderr(&out), "", "{name}");
         (out.status.code(), stdout(&out))

@@ -252,7 +252,7 @@ fn port_makefile_matches_the_package() {
         assert!(root().join(source).is_file(), "the port installs {source}, which is not here");
     }
     // The descriptions the ports framework requires exist and say something.
-    for file in ["pkg-descr", "pkg-message", "pkg-plist"] {
+    for file in ["pkg-descr", "files/pkg-message.in", "pkg-plist"] {
         assert!(read(&format!("{PORT}/{file}")).trim().len() > 20, "{file} is empty");
     }
 }
@@ -280,13 +280,23 @@ struct RcScript {
 
 impl RcScript {
     fn new(name: &str) -> RcScript {
+        RcScript::of(name, &read("rc.d/lagghook"))
+    }
+
+    /// The port's rc script, as `USE_RC_SUBR` installs it with
+    /// `%%PREFIX%%` made `/usr/local`.
+    fn port(name: &str) -> RcScript {
+        let text = read(&format!("{PORT}/files/lagghook.in")).replace("%%PREFIX%%", "/usr/local");
+        RcScript::of(name, &text)
+    }
+
+    fn of(name: &str, source: &str) -> RcScript {
         let sb = Sandbox::new(name);
         let prefix = sb.path("prefix");
         std::fs::create_dir_all(prefix.join("sbin")).unwrap();
         let stub = prefix.join("sbin/lagghook");
         std::fs::copy(root().join("tests/fixtures/rc/lagghook"), &stub).unwrap();
         std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let source = read("rc.d/lagghook");
         assert_eq!(source.matches("\n. /etc/rc.subr\n").count(), 1, "sources rc.subr once");
         let text = source
             .replace(
@@ -306,6 +316,11 @@ impl RcScript {
     /// Runs `sh script arg` as rc and service(8) do; returns its exit
     /// status, its output, and the lagghook command lines it ran.
     fn run(&self, arg: &str) -> (Option<i32>, String, Vec<Vec<String>>) {
+        self.run_with(arg, 0)
+    }
+
+    /// [`RcScript::run`] with the stub lagghook exiting `exit`.
+    fn run_with(&self, arg: &str, exit: i32) -> (Option<i32>, String, Vec<Vec<String>>) {
         let log = self.sb.path("argv.log");
         let _ = std::fs::remove_file(&log);
         let out = Command::new("/bin/sh")
@@ -314,6 +329,7 @@ impl RcScript {
             .env("STUB_RC_CONF", self.sb.path("rc.conf"))
             .env("STUB_RC_VARS", self.sb.path("rc.vars"))
             .env("STUB_ARGV_LOG", &log)
+            .env("STUB_EXIT", exit.to_string())
             .env_remove("flags")
             .output()
             .unwrap();
@@ -354,11 +370,66 @@ fn rc_script_runs_one_reconcile_on_start_and_resume() {
     assert_eq!((code, runs), (Some(0), vec![]), "stop: {output}");
     let vars = std::fs::read_to_string(rc.sb.path("rc.vars")).unwrap();
     assert_eq!(vars.trim(), "command= procname= pidfile=", "nothing stays running");
-    // No process means no status directive (rc.subr offers it only with
-    // a command or procname).
-    let (code, _, runs) = rc.run("status");
-    assert_ne!(code, Some(0));
-    assert!(runs.is_empty());
+}
+
+/// Issue 16, point 9: `service lagghook status`, what an administrator
+/// types first, runs `lagghook status` once, enabled or not (rc.subr
+/// offers `status` for a status_cmd and skips the rcvar check for it),
+/// with lagghook_flags; it exits 0 on lagghook's 0 and 1 on anything else,
+/// as rc.subr returns a failed command. The port's rc script alike.
+#[test]
+fn issue16_service_lagghook_status_runs_lagghook_status() {
+    for (what, rc) in
+        [("rc.d", RcScript::new("rc-status")), ("port", RcScript::port("rc-status-port"))]
+    {
+        let status = vec![vec!["status".to_owned()]];
+        let (code, output, runs) = rc.run("status");
+        assert_eq!((code, &runs), (Some(0), &status), "{what} disabled: {output}");
+        rc.rc_conf("lagghook_enable=YES\nlagghook_flags=\"-c /etc/lh.toml\"\n");
+        let (code, output, runs) = rc.run("status");
+        assert_eq!(code, Some(0), "{what}: {output}");
+        assert_eq!(runs, [["-c", "/etc/lh.toml", "status"]], "{what}: {output}");
+        let inv = args::parse(runs[0].iter().cloned()).unwrap();
+        assert_eq!(inv.command, CliCommand::Status, "{what}: not a command lagghook takes");
+        for (lagghook, service) in [(1, 1), (2, 1), (3, 1), (78, 1)] {
+            let (code, output, _) = rc.run_with("status", lagghook);
+            assert_eq!(code, Some(service), "{what}: lagghook exits {lagghook}: {output}");
+        }
+        // The other directives still do what they did.
+        let (code, _, runs) = rc.run("start");
+        assert_eq!(code, Some(0), "{what}");
+        assert_eq!(runs, [["-c", "/etc/lh.toml", "reconcile"]], "{what}");
+    }
+}
+
+/// Issue 16, point 9, with the real lagghook under the rc script: on a
+/// simulated laptop `service lagghook status` prints lagghook's verdict,
+/// exits 0 while the laptop is converged and 1 once the WiFi card came
+/// back with its factory address (degraded).
+#[test]
+fn issue16_service_lagghook_status_prints_the_verdict() {
+    let rc = RcScript::new("rc-status-real");
+    let lagghook = rc.sb.path("prefix/sbin/lagghook");
+    std::fs::remove_file(&lagghook).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_lagghook"), &lagghook).unwrap();
+    let config = rc.sb.write("config.toml", crate::support::LAPTOP_CONFIG);
+    let machine = |text: &str| rc.sb.write("kernel.toml", text);
+    let kernel = machine(&format!(
+        "[machine]\nfailover_rx_all = 1\n{}",
+        read("tests/fixtures/machines/laptop.toml")
+    ));
+    rc.rc_conf(&format!(
+        "lagghook_flags=\"-c {} -k sim:{}\"\n",
+        config.display(),
+        kernel.display()
+    ));
+    let (code, output, _) = rc.run("status");
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.starts_with("lagg0: converged\n"), "{output}");
+    machine(crate::support::MACHINE_WLAN_OUT);
+    let (code, output, _) = rc.run("status");
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.starts_with("lagg0: degraded: "), "{output}");
 }
 
 /// Proves lagghook_flags reaches the command line, before `reconcile`.

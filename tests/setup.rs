@@ -193,7 +193,7 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
         .output()
         .unwrap();
     let status = stdout(&status);
-    assert!(status.contains("laggport em0") && status.contains("laggport wlan0"), "{status}");
+    assert!(status.contains("laggport: em0 ") && status.contains("laggport: wlan0 "), "{status}");
 
     // Again: nothing to change, nothing run, no file rewritten.
     let before = tree(&sb.dir);
@@ -322,14 +322,14 @@ fn a_failed_change_stops_setup() {
     let out = setup(&sb, &["setup"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
-    let failed: Vec<&str> = err.lines().filter(|l| l.contains("(while: ")).collect();
+    let failed: Vec<&str> = err.lines().filter(|l| l.contains(" failed: ")).collect();
     assert_eq!(failed.len(), 1, "{err}");
     let record = sb.path("kernel.toml.commands").display().to_string();
     assert_eq!(
         failed[0],
         format!(
-            "lagghook: setup: {record}: Is a directory \
-             (while: /etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\")"
+            "lagghook: setup: /etc/rc.conf.d/network: cloned_interfaces: unset -> \"lagg0\" \
+             failed: {record}: Is a directory"
         ),
         "{err}"
     );
@@ -353,6 +353,9 @@ fn working_laptop() -> String {
         ),
         ("/etc/rc.d/wpa_supplicant", "#!/bin/sh\n"),
         ("/etc/devd.conf", lagghook::devd::DEVD_CONF),
+        // What `make install` put there before setup.
+        ("/usr/local/libexec/lagghook-devd", ""),
+        ("/usr/local/etc/rc.d/lagghook", "#!/bin/sh\n"),
     ]);
     let table = BTreeMap::from([("machine", BTreeMap::from([("files", files)]))]);
     format!("{FRESH_LAPTOP}\n{}", toml::to_string(&table).unwrap())
@@ -387,7 +390,7 @@ fn issue10_setup_then_check_then_status_on_one_laptop() {
     let out = setup(&sb, &["status"]);
     assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).starts_with("lagg0: converged\n"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("laggport wlan0"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("laggport: wlan0 "), "{}", stdout(&out));
 }
 
 /// A simulated machine's configuration is its own wherever it is kept:

@@ -103,6 +103,16 @@ pub fn lagghook<S: AsRef<std::ffi::OsStr>>(args: &[S], syslog: &Path) -> Output 
     out
 }
 
+/// Phrases no message of lagghook's may hold (issue 16, point 12), each
+/// with what to say instead. [`rust_artefacts`] looks for them in what
+/// runs print, and `tests/messages.rs` in every string literal of src/.
+pub const BANNED_PHRASES: &[(&str, &str)] = &[
+    ("os error", "std's \" (os error N)\": say the error in words (\"Permission denied\")"),
+    ("(while: ", "a failed change is `CHANGE failed: WHY`, which names its subject once"),
+    ("re-applied", "an address lagghook sets is \"set\", the first time as the later ones"),
+    ("after 0s", "back within the second it went offline: no duration"),
+];
+
 /// What in `messages` (lagghook's error and log lines) betrays the Rust
 /// underneath rather than speaking to an administrator (issue 10, point
 /// 10): std's " (os error N)", a path quoted as `{:?}` prints it
@@ -112,8 +122,10 @@ pub fn lagghook<S: AsRef<std::ffi::OsStr>>(args: &[S], syslog: &Path) -> Output 
 pub fn rust_artefacts(messages: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in messages.lines() {
-        if line.contains("os error") {
-            found.push(format!("\"os error\" in {line:?}"));
+        for (phrase, instead) in BANNED_PHRASES {
+            if line.contains(phrase) {
+                found.push(format!("{phrase:?} in {line:?}: {instead}"));
+            }
         }
         if line.contains("\"/") || line.contains("\\\"") {
             found.push(format!("a Debug-quoted path or escaped quote in {line:?}"));
@@ -146,6 +158,24 @@ pub fn rust_artefacts(messages: &str) -> Vec<String> {
 pub fn assert_plain(messages: &str) {
     let found = rust_artefacts(messages);
     assert!(found.is_empty(), "messages with Rust artefacts:\n{}", found.join("\n"));
+}
+
+/// Every `.rs` file below `dir`, in path order.
+pub fn rust_files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 pub fn stderr(o: &Output) -> String {

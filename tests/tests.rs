@@ -18,14 +18,21 @@ mod hostile;
 mod identity;
 /// What gets installed and README's steps, against the sources they name.
 mod install;
+/// Every message template in src/ against the artefacts an administrator
+/// should never read.
+mod messages;
 /// Issue 20: random storms of the network happenings.
 mod net_properties;
+/// The port skeleton: what portlint cannot know (Makefile.crates, distinfo).
+mod port;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
 mod scenarios;
 /// `setup` on simulated laptops: what `-n` prints, what a run writes.
 mod setup;
+/// `status` as a monitor and an administrator read it (issue 16).
+mod status;
 /// Shared helpers for the tests that run the binary.
 mod support;
 /// The command line as people type it: -h, -V, options after the command.

@@ -9,5 +9,5 @@ use std::process::ExitCode;
 use lagghook::cli::{self, args::DEVD_USAGE, command};
 
 fn main() -> ExitCode {
-    cli::main(command::execute_event, DEVD_USAGE)
+    cli::main(command::execute_event, DEVD_USAGE, None)
 }

@@ -223,6 +223,41 @@ where
     Ok(inv)
 }
 
+/// Whether `args`, a command line [`parse`] refused, asked for `status -j`:
+/// a short option group holding `j`, and `status` as the command word.
+/// Read as `parse` reads it (the value of `-c` and `-k` skipped, nothing
+/// after `--` an option, nothing after `event` at all), so that a monitor's
+/// `lagghook -j status` with a typo still gets its answer as JSON.
+pub fn asks_for_json_status(args: &[OsString]) -> bool {
+    let (mut json, mut command, mut options) = (false, None, true);
+    let mut args = args.iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        match arg.strip_prefix('-') {
+            _ if arg == "--" => options = false,
+            Some(group) if options && !group.is_empty() && !group.starts_with('-') => {
+                for (i, letter) in group.char_indices() {
+                    json |= letter == 'j';
+                    if matches!(letter, 'c' | 'k') {
+                        // The rest of the group, or the next argument, is its value.
+                        if i + 1 == group.len() {
+                            args.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            _ if command.is_none() => {
+                if arg == "event" {
+                    return false;
+                }
+                command = Some(arg.into_owned());
+            }
+            _ => {}
+        }
+    }
+    json && command.as_deref() == Some("status")
+}
+
 /// The option letters `command`'s SYNOPSIS line ([`USAGE`]) shows. A new
 /// option for a command is its letter here, its arm in [`parse`] and its
 /// place in USAGE and the man page.
@@ -354,6 +389,26 @@ mod tests {
         assert_eq!(VERSION, format!("lagghook {}", env!("CARGO_PKG_VERSION")));
         // What came before -h is still parsed, and can be wrong.
         assert!(matches!(p(&["-x", "-h"]), Err(Error::Usage(_))));
+    }
+
+    /// Issue 16, point 7: a refused `status -j` is still known to want
+    /// JSON; `-j` as the value of `-c` or after `event` is not an option.
+    #[test]
+    fn a_refused_command_line_that_asked_for_json_status() {
+        let asks = |args: &[&str]| {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            asks_for_json_status(&args)
+        };
+        assert!(asks(&["-j", "status", "now"]));
+        assert!(asks(&["status", "-jx"]));
+        assert!(asks(&["-vj", "-k", "qemu", "status"]));
+        assert!(asks(&["-c", "x.toml", "status", "-j", "-n"]));
+        assert!(!asks(&["-c", "-j", "status", "-x"]));
+        assert!(!asks(&["-cj", "status", "-x"]));
+        assert!(!asks(&["status", "--", "-j"]));
+        assert!(!asks(&["-j", "reconcile", "now"]));
+        assert!(!asks(&["event", "status", "-j", "x"]));
+        assert!(!asks(&["status", "-x"]));
     }
 
     #[test]

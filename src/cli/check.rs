@@ -20,10 +20,12 @@
 //!   by pccard_ether), wpa_supplicant.conf without the control socket
 //!   lagghook asks, an MTU a vap cannot take, no regulatory domain in the
 //!   vap's `create_args`;
-//! - devd(8) ([`devd_files`]): lagghook's rules not installed or stale,
-//!   devd.conf missing or not reading their directory, and other rules for
-//!   the same events at the same or a higher priority (or that lagghook's
-//!   outrank).
+//! - what makes lagghook run again ([`hooks`], which `status` reports
+//!   too): lagghook's rules not installed or stale, the program they run
+//!   not runnable, the rc.d script missing or not enabled;
+//! - devd(8) ([`devd_files`]): devd.conf missing or not reading the rules'
+//!   directory, and other rules for the same events at the same or a
+//!   higher priority (or that lagghook's outrank).
 //!
 //! Line formats (stable, for scripts): `TRAP: what; fix: what to do`,
 //! `would: COMMAND` (the first round), `would (predicted): COMMAND` (a
@@ -32,18 +34,18 @@
 //! that changes the exit status, `configuration OK`.
 
 mod devd_files;
+/// What makes lagghook run again: shared with `status`.
+pub mod hooks;
 mod network;
 mod rc;
 
 use std::fmt::{self, Write as _};
 use std::io::Write;
-use std::path::Path;
 
 use crate::abi::IEEE80211_MTU_MAX;
 use crate::cli::args::KernelChoice;
 use crate::cli::output::write_out;
 use crate::cli::status::{identity_file_problem, identity_in_words};
-use crate::devd;
 use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis};
 use crate::domain::model::{IfKind, IfName, Snapshot};
@@ -53,7 +55,6 @@ use crate::root::Root;
 use crate::run::error::Error;
 use crate::run::state::{StateError, Stored};
 use crate::run::{observe, remembered, rounds, PredictionEnd, MAX_ROUNDS};
-use crate::sys::file;
 
 /// How much a finding weighs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,19 +218,10 @@ pub fn check(
     let observed = snap.clone().unwrap_or_default();
     let macs = remembered(config, &observed, &stored);
     rc::traps(config, root, &observed, &macs, &mut report);
-    devd_files::traps(config, root, &mut report);
-    if *choice == KernelChoice::Native && !config.laggs.is_empty() {
-        // A simulated machine has no programs to look at.
-        if let Some(why) = file::program_problem(Path::new(devd::PROGRAM)) {
-            report.trap(
-                format!(
-                    "{}: {why}: the devd rules run it, so no event reaches lagghook",
-                    devd::PROGRAM
-                ),
-                "make install, or reinstall the lagghook package",
-            );
-        }
+    for problem in hooks::problems(config, root) {
+        report.trap(problem.what, problem.fix);
     }
+    devd_files::traps(config, root, &mut report);
     write_out(out, &report.text())?;
     if let Some(e) = unobservable {
         return Err(Error::Kernel(e));

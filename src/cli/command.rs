@@ -73,13 +73,14 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         }
         _ => {}
     }
-    if inv.command == Command::Check {
-        return check_command(inv, &config, out);
+    match &inv.command {
+        Command::Check => check_command(inv, &config, out),
+        Command::Status => status_command(inv, &config, out),
+        Command::Netcheck { lagg, generation } => {
+            netcheck_command(inv, &config, lagg, *generation, log)
+        }
+        _ => execute_with(inv, &config, log, out),
     }
-    if let Command::Netcheck { lagg, generation } = &inv.command {
-        return netcheck_command(inv, &config, lagg, *generation, log);
-    }
-    execute_with(inv, &config, log, out)
 }
 
 /// Runs `inv` the way `lagghook-devd`, the program devd's rules run, does:
@@ -262,10 +263,11 @@ pub fn execute_in(
 ) -> Result<(), Error> {
     match &inv.command {
         Command::Status => {
+            // In a scenario, the machine's installation is not modelled.
             let stored = store.load()?;
             let networks = store.load_networks().networks;
             let (text, severity) =
-                status::render(config, kernel, &stored, &networks, inv.json, now)?;
+                status::render(config, kernel, &stored, &networks, None, inv.json, now)?;
             write_out(out, &text)?;
             match severity {
                 0 => Ok(()),
@@ -364,13 +366,52 @@ fn check_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Resu
             file::check_regular(path, Links::Refuse).map_err(refused)?;
             file::owned_parent(path).map_err(refused)?;
             let mut kernel = load_sim(path)?;
-            // Its `[machine.files]` under what `setup` wrote for it.
-            let files = kernel.root();
-            let written = DirRoot::new(sim_root_dir(path));
+            let (written, files) = machine_files(path, &kernel);
             let root = Overlay { upper: &written, lower: &files };
             check::check(config, &mut kernel, &root, &inv.kernel, stored, out)
         }
     }
+}
+
+/// `status`: the kernel and the state files, read without the lock, and
+/// the machine's files for what keeps lagghook from running again (the
+/// host's `/`, or a simulated machine's files as `check` reads them; a
+/// simulated machine without any has no installation to look at, and is
+/// judged by its kernel alone). Its exit status is the worst verdict.
+fn status_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Result<(), Error> {
+    let now = unix_now();
+    let (text, severity) = match &inv.kernel {
+        KernelChoice::Native => {
+            let mut kernel = NativeKernel::open()?;
+            let mut files = reader(&inv.kernel);
+            let (stored, networks) = (files.load()?, files.load_networks().networks);
+            status::render(config, &mut kernel, &stored, &networks, Some(&HostRoot), inv.json, now)?
+        }
+        KernelChoice::Sim(path) => {
+            check_sim_path(path)?;
+            let mut kernel = load_sim(path)?;
+            let mut state_files = reader(&inv.kernel);
+            let stored = state_files.load()?;
+            let networks = state_files.load_networks().networks;
+            let (written, files) = machine_files(path, &kernel);
+            let root = Overlay { upper: &written, lower: &files };
+            let modelled = !files.is_empty() || sim_root_dir(path).exists();
+            let root = modelled.then_some(&root as &dyn Root);
+            status::render(config, &mut kernel, &stored, &networks, root, inv.json, now)?
+        }
+    };
+    write_out(out, &text)?;
+    match severity {
+        0 => Ok(()),
+        n => Err(Error::Verdict(n)),
+    }
+}
+
+/// A simulated machine's files: what `setup` wrote below `PATH.root`,
+/// and its `[machine.files]`, which the first hides where both have a
+/// file.
+fn machine_files(path: &Path, kernel: &SimKernel) -> (DirRoot, crate::sim::SimRoot) {
+    (DirRoot::new(sim_root_dir(path)), kernel.root())
 }
 
 /// One observation, without lock or state: for `rc-conf`.

@@ -1,6 +1,7 @@
 //! The front end: argv → a command, carried out against the chosen kernel,
 //! and the commands that only report (`status`, `check`, `rc-conf`).
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -30,15 +31,33 @@ pub mod status;
 /// (`lagghook-devd`).
 pub type Execute = fn(&args::Invocation, &mut dyn Log, &mut dyn Write) -> Result<(), Error>;
 
+/// How a program that has `status -j` prints an error as JSON on standard
+/// output ([`status::error_json`]); `lagghook-devd` has none.
+pub type JsonError = fn(&Error) -> String;
+
 /// A program's `main`: parse the command line, run it with `execute`,
 /// report any error once (with `usage` after a usage error) and turn the
-/// outcome into the documented exit status.
-pub fn main(execute: Execute, usage: &str) -> ExitCode {
-    let parsed = args::parse(std::env::args_os().skip(1));
+/// outcome into the documented exit status. Under `status -j`, an error
+/// is also printed as `json_error` writes it, so a monitor that reads
+/// standard output always reads JSON.
+pub fn main(execute: Execute, usage: &str, json_error: Option<JsonError>) -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let parsed = args::parse(argv.iter().cloned());
+    let json = match &parsed {
+        Ok(inv) => inv.json && inv.command == args::Command::Status,
+        // A command line that does not parse may still have asked for it.
+        Err(_) => args::asks_for_json_status(&argv),
+    };
     // The one log sink of the process, whatever the command line says.
     let mut log = Logger::new(parsed.as_ref().is_ok_and(|inv| inv.verbose));
     let result = parsed.and_then(|inv| execute(&inv, &mut log, &mut std::io::stdout().lock()));
     if let Err(e) = &result {
+        // A verdict is the report itself; an unwritable output takes no
+        // second try.
+        let printed = matches!(e, Error::Verdict(_) | Error::Output(_));
+        if let (true, false, Some(json_error)) = (json, printed, json_error) {
+            let _ = output::write_out(&mut std::io::stdout().lock(), &json_error(e));
+        }
         if !e.already_reported() {
             log.fatal(&e.to_string());
         }

@@ -9,6 +9,7 @@ mod network;
 
 use serde::Serialize;
 
+use crate::cli::check::hooks::{self, Problem};
 use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis, Resolved};
 use crate::domain::model::{Caps, IfName, Snapshot};
@@ -16,6 +17,7 @@ use crate::domain::network::Networks;
 use crate::domain::plan::{plan, RememberedMacs, Scope};
 use crate::domain::verdict::verdict;
 use crate::kernel::Kernel;
+use crate::root::Root;
 use crate::run::error::Error;
 use crate::run::state::Stored;
 use crate::run::{observe, remembered};
@@ -50,9 +52,10 @@ struct LaggReport {
     identity_why: String,
     primary: Option<String>,
     active: Option<String>,
-    /// Where traffic goes if the primary fails: the port after it in
-    /// if_index order, else the first with link from the head
-    /// (`lagg_link_active`), whatever the configuration's order.
+    /// Where traffic goes if the port carrying it fails: the port after
+    /// the primary in if_index order, else the first with link from the
+    /// head (`lagg_link_active`), whatever the configuration's order;
+    /// never the active port.
     backup: Option<String>,
     why: String,
     ports: Vec<PortReport>,
@@ -66,6 +69,9 @@ struct LaggReport {
 #[derive(Debug, Serialize)]
 struct PortReport {
     name: String,
+    /// `rp_flags` as `SIOCGLAGG` gives them (`LAGG_PORT_MASTER` 0x1,
+    /// `LAGG_PORT_ACTIVE` 0x4); `ifconfig lagg0` prints them in hex.
+    flags: u32,
     master: bool,
     active: bool,
     up: bool,
@@ -78,8 +84,63 @@ struct PortReport {
 }
 
 /// The `status -j` format's version: a field added keeps it, a field
-/// renamed or removed, or a meaning changed, bumps it.
-pub const JSON_VERSION: u32 = 1;
+/// renamed or removed, or a meaning changed, bumps it. 2: an error is an
+/// object too ([`error_json`]), and the verdict also judges whether
+/// lagghook can run again (the installation).
+pub const JSON_VERSION: u32 = 2;
+
+/// What `status -j` prints instead of the report when it cannot make one.
+#[derive(Debug, Serialize)]
+struct ErrorReport {
+    version: u32,
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorDetail {
+    /// The message, as the `lagghook: ` line on standard error says it.
+    message: String,
+    /// The exit status (lagghook(8) EXIT STATUS), and what it means.
+    exit: u8,
+    kind: &'static str,
+    /// For a configuration error, the file and, when the problem is in
+    /// its text, the line and column (1-based).
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+}
+
+/// `status -j`'s answer when there is no report: `{"version", "error":
+/// {"message", "exit", "kind", "file", "line", "column"}}`, so that a
+/// monitor reading standard output always reads JSON.
+pub fn error_json(e: &Error) -> String {
+    use crate::run::error::exit;
+    let code = e.exit_code();
+    let kind = match code {
+        exit::CONFIG => "configuration",
+        exit::USAGE => "usage",
+        exit::UNAVAILABLE => "unavailable",
+        exit::OUTPUT => "output",
+        _ => "failed",
+    };
+    let (file, at) = match e {
+        Error::Config(c) => (Some(crate::domain::text::path(&c.path)), c.location),
+        _ => (None, None),
+    };
+    let report = ErrorReport {
+        version: JSON_VERSION,
+        error: ErrorDetail {
+            message: e.to_string(),
+            exit: code,
+            kind,
+            file,
+            line: at.map(|l| l.line),
+            column: at.map(|l| l.column),
+        },
+    };
+    // Plain data: serializing it cannot fail; should it, still JSON.
+    serde_json::to_string_pretty(&report).map_or_else(|_| "{}\n".to_owned(), |s| s + "\n")
+}
 
 #[derive(Debug, Serialize)]
 struct StatusReport {
@@ -90,6 +151,10 @@ struct StatusReport {
     failover_rx_all: Option<bool>,
     /// The value the configuration wants for the sysctl.
     configured_failover_rx_all: bool,
+    /// What keeps lagghook from running again (`check`'s readers, in
+    /// [`hooks`]), each also a reason in every lagg's verdict; `None` when
+    /// nothing was looked at (a simulated machine without files).
+    installation: Option<Vec<Problem>>,
     transitions: Vec<TransitionReport>,
 }
 
@@ -103,17 +168,22 @@ struct TransitionReport {
 
 /// `lagghook status`: text, or JSON with `-j`, and the worst verdict's
 /// severity (0 converged, 1 degraded, 2 offline), which is the exit status
-/// a monitoring check reads (lagghook(8) EXIT STATUS).
+/// a monitoring check reads (lagghook(8) EXIT STATUS). `files` are the
+/// machine's, where lagghook's installation is looked at; `None` judges
+/// the kernel alone.
 pub fn render(
     config: &Config,
     kernel: &mut dyn Kernel,
     stored: &Stored,
     networks: &Networks,
+    files: Option<&dyn Root>,
     json: bool,
     now: u64,
 ) -> Result<(String, u8), Error> {
     let snap = observe(kernel, config)?;
     let remembered = remembered(config, &snap, stored);
+    let installation = files.map(|root| hooks::problems(config, root));
+    let hook_reasons: Vec<String> = installation.iter().flatten().map(|p| p.what.clone()).collect();
     let laggs: Vec<(LaggReport, u8)> = config
         .laggs
         .iter()
@@ -121,7 +191,7 @@ pub fn render(
             let pending = plan(config, &snap, &remembered, &Scope::Lagg(l.name.clone()));
             let identity = identity::resolve(l, &snap, remembered.get(&l.name));
             let id = identity.as_ref().map(|r| r.identity.mac);
-            let v = verdict(l, &snap, id, config.failover_rx_all(), &pending);
+            let v = verdict(l, &snap, id, config.failover_rx_all(), &pending).with(&hook_reasons);
             let mut report = lagg_report(l, &snap, &remembered);
             (report.verdict, report.verdict_why) = (v.word(), v.reasons());
             let mut severity = v.severity();
@@ -145,6 +215,7 @@ pub fn render(
         identity_file_problem: identity_file_problem(stored),
         failover_rx_all: snap.failover_rx_all,
         configured_failover_rx_all: config.failover_rx_all(),
+        installation,
         transitions: stored
             .state
             .as_ref()
@@ -181,6 +252,7 @@ fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -
                     let i = snap.interface(&p.name);
                     PortReport {
                         name: p.name.to_string(),
+                        flags: port_flags(p.flags.master, p.flags.active).0,
                         master: p.flags.master,
                         active: p.flags.active,
                         up: i.is_some_and(|i| i.up),
@@ -239,23 +311,45 @@ fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -
     }
 }
 
-/// The port `lagg_link_active` (`sys/net/if_lagg.c`, read in
-/// gmshake/freebsd-src) picks when the primary is not active: the one right
-/// after it in the list (sorted by if_index) if active, else the first
-/// active one from the head; with none active, the one after the primary
-/// (or the head), where traffic would go first once it has link.
+/// Where traffic goes when the port carrying it fails, as
+/// `lagg_link_active(sc, sc_primary)` (`sys/net/if_lagg.c`, read in
+/// gmshake/freebsd-src) then picks it: the primary if usable, else the
+/// port right after the primary in the list (sorted by if_index) if
+/// usable, else the first usable one from the head. The port that fails
+/// is the active one (or the primary, while offline); a primary without
+/// link is no candidate either. With no candidate usable, the port
+/// traffic would take first once it has link, on the same rule. Never
+/// the active port itself.
 fn backup(snap: &Snapshot, status: &crate::domain::model::LaggStatus) -> Option<IfName> {
     let primary = status.primary()?;
+    let active = status.active();
     let usable = |name: &IfName| snap.interface(name).is_some_and(|i| i.up && i.link.is_up());
+    // The active port fails; a primary that is not active already has.
+    let candidate = |name: &&IfName| *name != primary && Some(*name) != active;
     let others: Vec<&IfName> =
         status.ports.iter().map(|p| &p.name).filter(|n| *n != primary).collect();
     let pos = status.ports.iter().position(|p| &p.name == primary)?;
-    let next = status.ports.get(pos + 1).map(|p| &p.name);
+    let next = status.ports.get(pos + 1).map(|p| &p.name).filter(candidate);
     next.filter(|n| usable(n))
-        .or_else(|| others.iter().copied().find(|n| usable(n)))
+        .or_else(|| others.iter().copied().filter(candidate).find(|n| usable(n)))
         .or(next)
-        .or_else(|| others.first().copied())
+        .or_else(|| others.iter().copied().find(candidate))
         .cloned()
+}
+
+/// A port's `LAGG_PORT_*` flags as `ifconfig lagg0` prints them
+/// (`printb("flags", rp_flags, LAGG_PORT_BITS)` in `lagg_status`,
+/// `sbin/ifconfig/iflagg.c`, fel1x-developer/freebsd-src 2d614aa2):
+/// `flags=5<MASTER,ACTIVE>`, `flags=0<>`. `LAGG_PORT_MASTER` is 0x1 and
+/// `LAGG_PORT_ACTIVE` 0x4 (`sys/net/if_lagg.h`); in failover
+/// `lagg_port2req` sets no other.
+fn port_flags(master: bool, active: bool) -> (u32, String) {
+    let bits = u32::from(master) | u32::from(active) << 2;
+    let names: Vec<&str> = [(master, "MASTER"), (active, "ACTIVE")]
+        .iter()
+        .filter_map(|(on, name)| on.then_some(*name))
+        .collect();
+    (bits, format!("flags={bits:x}<{}>", names.join(",")))
 }
 
 /// What keeps the identity file from being used, and what follows from it.
@@ -371,23 +465,22 @@ fn text(r: &StatusReport) -> String {
             // lagg falls back in if_index order, not in the configuration's.
             let _ = writeln!(s, "\tbackup: {b} (lagg's choice: next in if_index order)");
         }
-        if let Some(o) = &l.options {
+        // As ifconfig(8), which prints no `options` line for none.
+        if let Some(o) = l.options.as_ref().filter(|o| !o.is_empty()) {
             let _ = writeln!(s, "\toptions: <{o}>");
         }
-        for p in &l.ports {
-            let mut flags = Vec::new();
-            if p.master {
-                flags.push("MASTER");
-            }
-            if p.active {
-                flags.push("ACTIVE");
-            }
-            let flags = if flags.is_empty() { "-".to_owned() } else { flags.join(",") };
+        // The lagg's addresses, as ifconfig lists them before its ports,
+        // go here.
+        let ports: Vec<String> = l
+            .ports
+            .iter()
+            .map(|p| format!("laggport: {} {}", p.name, port_flags(p.master, p.active).1))
+            .collect();
+        let width = ports.iter().map(String::len).max().unwrap_or(0);
+        for (p, head) in l.ports.iter().zip(&ports) {
             let _ = writeln!(
                 s,
-                "\tlaggport {:<8} {:<14} {:<4} link {:<10} MAC {} {}",
-                p.name,
-                flags,
+                "\t{head:<width$}  {:<4} link {:<10} MAC {} {}",
                 if p.up { "UP" } else { "DOWN" },
                 p.link,
                 p.mac,
@@ -416,6 +509,9 @@ fn text(r: &StatusReport) -> String {
             None => "absent (if_lagg not loaded)",
         }
     );
+    for p in r.installation.iter().flatten() {
+        let _ = writeln!(s, "installation: {}; fix: {}", p.what, p.fix);
+    }
     if !r.transitions.is_empty() {
         let _ = writeln!(s, "last transitions:");
         for t in &r.transitions {
@@ -492,7 +588,7 @@ dhcp = true
         let mut log = crate::run::log::MemoryLog::default();
         after_run(&mut k, &mut log, &mut store, &config, &ends, 1_000, false);
         let mut nets: Networks = store.networks.clone();
-        let text = render(&config, &mut k, &Stored::default(), &nets, false, 1).unwrap();
+        let text = render(&config, &mut k, &Stored::default(), &nets, None, false, 1).unwrap();
         assert_eq!(text.1, 0, "{}", text.0);
         assert!(text.0.contains("\tinet 10.1.0.100/24\n"), "{}", text.0);
         assert!(
@@ -506,13 +602,13 @@ dhcp = true
             failed: Some("/sbin/dhclient: No such file or directory".into()),
         });
         let (text, severity) =
-            render(&config, &mut k, &Stored::default(), &nets, false, 1).unwrap();
+            render(&config, &mut k, &Stored::default(), &nets, None, false, 1).unwrap();
         assert_eq!(severity, 1, "{text}");
         assert!(
             text.starts_with("lagg0: degraded: the network check's re-address failed"),
             "{text}"
         );
-        let json = render(&config, &mut k, &Stored::default(), &nets, true, 1).unwrap().0;
+        let json = render(&config, &mut k, &Stored::default(), &nets, None, true, 1).unwrap().0;
         let json: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(json["laggs"][0]["network"]["inet"][0], "10.1.0.100/24");
         assert_eq!(json["laggs"][0]["verdict"], "degraded");
@@ -534,8 +630,11 @@ dhcp = true
         let machine = Machine { interface: vec![em0, wlan0, lagg0], ..Machine::default() };
         let mut k = SimKernel::from_machine(&machine).unwrap();
         let text =
-            render(&config, &mut k, &Stored::default(), &Networks::default(), false, 0).unwrap().0;
-        assert!(text.contains("\toptions: <>\n"), "{text}");
+            render(&config, &mut k, &Stored::default(), &Networks::default(), None, false, 0)
+                .unwrap()
+                .0;
+        // ifconfig prints no options line for a lagg with none.
+        assert!(!text.contains("options"), "{text}");
         assert!(text.contains("em0 offload off in the lagg: <RXCSUM,TXCSUM,"), "{text}");
         assert!(text.contains("TSO4,LRO"), "{text}");
         assert!(!text.contains("wlan0 offload off"), "{text}");
@@ -571,13 +670,14 @@ dhcp = true
         };
 
         let mut k = SimKernel::from_machine(&machine).unwrap();
-        let text = render(&config, &mut k, &stored, &Networks::default(), false, 0).unwrap().0;
+        let text =
+            render(&config, &mut k, &stored, &Networks::default(), None, false, 0).unwrap().0;
         let words = "identity MAC 00:24:d7:00:00:01: provisional, lagg0's own MAC; ue0's hardware \
                      address 00:11:22:33:44:55 differs and replaces it when lagg0 is next empty \
                      or created";
         assert!(text.contains(&format!("\t{words}\n")), "{text}");
         let json: serde_json::Value = serde_json::from_str(
-            &render(&config, &mut k, &stored, &Networks::default(), true, 0).unwrap().0,
+            &render(&config, &mut k, &stored, &Networks::default(), None, true, 0).unwrap().0,
         )
         .unwrap();
         let lagg = &json["laggs"][0];
@@ -596,7 +696,9 @@ dhcp = true
 
         // Nothing stored yet: the dock's address is what a run would take.
         let json: serde_json::Value = serde_json::from_str(
-            &render(&config, &mut k, &Stored::default(), &Networks::default(), true, 0).unwrap().0,
+            &render(&config, &mut k, &Stored::default(), &Networks::default(), None, true, 0)
+                .unwrap()
+                .0,
         )
         .unwrap();
         assert_eq!(json["laggs"][0]["identity_source"], "port-hwaddr");

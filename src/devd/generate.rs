@@ -298,10 +298,11 @@ fn why(g: &Group<'_>, conditioned: &[IfnetEventKind], out: &mut String) {
                  #  lagghook keeps the lagg's address stable without it.\n"
             }
             IfnetEventKind::Rename => {
-                "#  RENAME: rc creates a renamed vap (ifconfig_wlan0_name) with\n\
-                 #  `ifconfig wlan create wlandev PARENT ... name NEW`: the kernel\n\
-                 #  attaches it as wlanN (an ATTACH no rule here matches), then\n\
-                 #  renames it (if_rename). Only this event names the port as it\n\
+                "#  RENAME: rc creates a vap wlans_PARENT names NEW with\n\
+                 #  `ifconfig wlan create wlandev PARENT ... name NEW`, and\n\
+                 #  ifconfig_wlan0_name renames wlan0 later: the kernel attaches\n\
+                 #  it as wlanN (an ATTACH no rule here matches), then renames it\n\
+                 #  (SIOCSIFNAME). Only this event names the port as it\n\
                  #  appears; without it the repair would wait for the vap to\n\
                  #  associate (LINK_UP). It is matched on the new name ($name).\n"
             }

@@ -307,8 +307,10 @@ fn plan_lagg(
     // would associate with one address and send with another. Cost: one
     // association for each vap, a renegotiation for each wired port whose
     // address differs (the push bounces it).
+    let mut lagg_readdressed = false;
     if let (Some(mac), Some(iface)) = (identity, snap.interface(lagg)) {
         if !status.ports.is_empty() && iface.mac != mac {
+            lagg_readdressed = true;
             for port in &status.ports {
                 let vap = snap.interface(&port.name).filter(|i| i.kind == IfKind::Wlan && i.up);
                 if let Some(vap) = vap.filter(|v| cfg.ports.contains(&v.name)) {
@@ -369,6 +371,12 @@ fn plan_lagg(
         }
         join(lagg, iface, identity, members > 0, plan, &mut ups);
         members += 1;
+    }
+    // The lagg's own re-addressing (`lagg_init`) and a primary leaving
+    // (`lagg_port_destroy`) both re-set every member's address: nothing
+    // to add then.
+    if !lagg_readdressed && repair.is_none() {
+        plan_member_macs(cfg, snap, status, plan);
     }
     if let Some(repair) = repair {
         for port in repair.leaving {
@@ -493,6 +501,48 @@ fn plan_wpa(
                 ),
             ),
         }
+    }
+}
+
+/// Wired members whose address is not the lagg's, changed by hand or by
+/// another tool (`ifconfig em0 ether …`): such a port receives nothing
+/// sent to the lagg, because `if_setlladdr` reprogrammed its receive
+/// filter to its own address (`sys/net/if.c`), and lagg does not put its
+/// address back while it runs (`lagg_init` does so only when the lagg
+/// starts running, `sys/net/if_lagg.c`). While it is the active port the
+/// lagg is deaf, though SIOCGLAGG calls the port ACTIVE.
+///
+/// The repair is the lagg's address set on the port, one SIOCSIFLLADDR:
+/// `if_setlladdr` re-initialises an UP port, which costs one
+/// autonegotiation, during which lagg fails over to the next port; the
+/// port carried nothing before. A port that is down is re-addressed
+/// without a bounce and comes up at the end of the round. A vap member is
+/// the vap repairs' business (its address reaches `iv_myaddr` only while
+/// it is down); a vlan's frames are filtered by its parent's address; a
+/// member the configuration does not name is left alone.
+fn plan_member_macs(
+    cfg: &LaggConfig,
+    snap: &Snapshot,
+    status: &crate::domain::model::LaggStatus,
+    plan: &mut Plan,
+) {
+    let Some(lagg) = snap.interface(&cfg.name) else { return };
+    for port in &status.ports {
+        let Some(p) = snap.interface(&port.name) else { continue };
+        if p.kind != IfKind::Ether || p.mac == lagg.mac {
+            continue;
+        }
+        if !cfg.ports.contains(&p.name) {
+            plan.note(
+                &p.name,
+                format!(
+                    "has MAC {}, not {}'s {}; not managed, left alone",
+                    p.mac, cfg.name, lagg.mac
+                ),
+            );
+            continue;
+        }
+        plan.actions.push(Action::SetLladdr { ifname: p.name.clone(), mac: lagg.mac, was: p.mac });
     }
 }
 
@@ -942,6 +992,36 @@ mod tests {
         assert_eq!(identity_mac(&cfg.laggs[0], &s, &remembered), Some(m("00:aa:bb:cc:dd:ee")));
         // With nothing remembered, a lagg with ports keeps its own MAC.
         assert_eq!(identity_mac(&cfg.laggs[0], &s, &RememberedMacs::new()), Some(m(EM)));
+    }
+
+    /// Issue 19.3: a wired member given another address by hand gets the
+    /// lagg's back, in one SIOCSIFLLADDR (its bounce is the repair's one
+    /// autonegotiation); down, it is re-addressed without one and comes up.
+    #[test]
+    fn a_member_nic_with_another_address_gets_the_laggs_back() {
+        let mut s = laptop(&[("em0", true, true), ("wlan0", false, false)]);
+        if let Some(e) = s.interfaces.get_mut(&n("em0")) {
+            e.mac = m("02:00:00:00:00:01");
+        }
+        let cfg = config(&["em0", "wlan0"]);
+        let p = plan(&cfg, &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig em0 ether 00:11:22:33:44:55"]);
+        if let Some(e) = s.interfaces.get_mut(&n("em0")) {
+            e.up = false;
+        }
+        let p = plan(&cfg, &s, &RememberedMacs::new(), &Scope::All);
+        assert_eq!(strings(&p), ["ifconfig em0 ether 00:11:22:33:44:55", "ifconfig em0 up"]);
+        // Not named by the configuration: a note, no change.
+        let p = plan(&config(&["wlan0"]), &s, &RememberedMacs::new(), &Scope::All);
+        assert!(p.actions.iter().all(|a| !a.to_string().contains("em0 ether")), "{p}");
+        assert!(p.notes.iter().any(|n| n.to_string().contains("has MAC 02:00:00:00:00:01")));
+        // The lagg's own re-addressing pushes its MAC to every member
+        // (`lagg_init`): no second change for em0.
+        if let Some(l) = s.interfaces.get_mut(&n("lagg0")) {
+            l.mac = m(FACTORY);
+        }
+        let p = plan(&cfg, &s, &remembered(&cfg, EM), &Scope::All);
+        assert!(p.actions.iter().all(|a| !a.to_string().contains("em0 ether")), "{p}");
     }
 
     #[test]

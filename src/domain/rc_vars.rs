@@ -286,6 +286,26 @@ pub fn words(value: &str) -> impl Iterator<Item = &str> {
     value.split_whitespace()
 }
 
+/// How rc.subr's `checkyesno` reads a variable's value (`checkyesno` in
+/// `libexec/rc/rc.subr`, freebsd/freebsd-src 02274513): `YES`, `TRUE`,
+/// `ON` or `1` in any case is yes; `NO`, `FALSE`, `OFF` or `0` is no;
+/// anything else is no too, with the warning "is not set properly".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YesNo {
+    Yes,
+    No,
+    /// Neither: rc takes it for no.
+    Neither,
+}
+
+pub fn checkyesno(value: &str) -> YesNo {
+    match value.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "on" | "1" => YesNo::Yes,
+        "no" | "false" | "off" | "0" => YesNo::No,
+        _ => YesNo::Neither,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,5 +368,18 @@ mod tests {
             let _ = read(text);
         }
         assert_eq!(read("a=\"open\nstill\"\n").get("a"), Some("open\nstill"));
+    }
+
+    #[test]
+    fn checkyesno_as_rc_subr_reads_it() {
+        for v in ["YES", "yes", "True", "ON", "1"] {
+            assert_eq!(checkyesno(v), YesNo::Yes, "{v}");
+        }
+        for v in ["NO", "no", "False", "off", "0"] {
+            assert_eq!(checkyesno(v), YesNo::No, "{v}");
+        }
+        for v in ["", "Y", "enabled", " YES", "2"] {
+            assert_eq!(checkyesno(v), YesNo::Neither, "{v:?}");
+        }
     }
 }

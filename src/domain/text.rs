@@ -51,6 +51,23 @@ pub fn io_error(e: &std::io::Error) -> String {
     }
 }
 
+/// A change that failed, as one log line: `CHANGE failed: WHY`. A reason
+/// that starts with what the change already names (`em0: SIOCSLAGGPORT:
+/// Device busy` for `ifconfig lagg0 laggport em0`, `kldload if_lagg:
+/// Operation not permitted` for `kldload if_lagg`) loses that subject, so
+/// no line says the same thing twice.
+pub fn failed(change: &str, why: &str) -> String {
+    let why = match why.split_once(": ") {
+        Some((subject, rest))
+            if change == subject || change.split_whitespace().any(|w| w == subject) =>
+        {
+            rest
+        }
+        _ => why,
+    };
+    format!("{change} failed: {why}")
+}
+
 /// A path as a message or a generated file shows it: as text, with every
 /// control character escaped (`\n`, `\u{1b}`), so a newline in `-c PATH`
 /// cannot start a new line of a log or of devd.conf.
@@ -93,6 +110,24 @@ mod tests {
         assert_eq!(io_error(&e), "No such file or directory");
         let ours = std::io::Error::other("is a FIFO, not a regular file (os error 2)");
         assert_eq!(io_error(&ours), "is a FIFO, not a regular file (os error 2)");
+    }
+
+    #[test]
+    fn a_failed_change_names_its_subject_once() {
+        let add = "ifconfig lagg0 laggport em0";
+        assert_eq!(
+            failed(add, "em0: SIOCSLAGGPORT: Device busy"),
+            "ifconfig lagg0 laggport em0 failed: SIOCSLAGGPORT: Device busy"
+        );
+        assert_eq!(
+            failed("kldload if_lagg", "kldload if_lagg: Operation not permitted"),
+            "kldload if_lagg failed: Operation not permitted"
+        );
+        // A subject the change does not name stays.
+        assert_eq!(
+            failed("x: y", "/var/k.toml.commands: Is a directory"),
+            "x: y failed: /var/k.toml.commands: Is a directory"
+        );
     }
 
     #[test]

@@ -64,7 +64,9 @@ pub fn describe(
     }
     match (&b.active, &a.active) {
         (Some(_), None) => lines.push(format!("{lagg}: offline, no port is active")),
-        (None, Some(now)) => match offline_for {
+        // Under a second offline is no outage worth a duration: the
+        // clock has whole seconds, and "after 0s" says nothing.
+        (None, Some(now)) => match offline_for.filter(|secs| *secs > 0) {
             Some(secs) => {
                 lines.push(format!("{lagg}: online on {now} after {} offline", duration(secs)))
             }
@@ -140,6 +142,8 @@ mod tests {
             describe(&n("lagg0"), Some(&b), Some(&a), Some(187)),
             ["lagg0: online on em0 after 3m07s offline"]
         );
+        // Issue 16, point 12: back within the second it went, no "after 0s".
+        assert_eq!(describe(&n("lagg0"), Some(&b), Some(&a), Some(0)), ["lagg0: online on em0"]);
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub enum Verdict {
     Converged,
     /// It carries traffic, but not as configured; each reason one phrase.
     Degraded(Vec<String>),
-    /// No traffic can flow through it: why.
-    Offline(String),
+    /// No traffic can flow through it: why, then anything else wrong.
+    Offline(String, Vec<String>),
 }
 
 impl Verdict {
@@ -26,7 +26,7 @@ impl Verdict {
         match self {
             Verdict::Converged => "converged",
             Verdict::Degraded(_) => "degraded",
-            Verdict::Offline(_) => "offline",
+            Verdict::Offline(..) => "offline",
         }
     }
 
@@ -35,7 +35,25 @@ impl Verdict {
         match self {
             Verdict::Converged => Vec::new(),
             Verdict::Degraded(why) => why.clone(),
-            Verdict::Offline(why) => vec![why.clone()],
+            Verdict::Offline(why, also) => std::iter::once(why).chain(also).cloned().collect(),
+        }
+    }
+
+    /// The verdict with `more` reasons the lagg is not as it should be,
+    /// found outside the kernel (what keeps lagghook from running again):
+    /// a converged lagg is then degraded; an offline one stays offline.
+    pub fn with(self, more: &[String]) -> Verdict {
+        match self {
+            v if more.is_empty() => v,
+            Verdict::Converged => Verdict::Degraded(more.to_vec()),
+            Verdict::Degraded(mut why) => {
+                why.extend_from_slice(more);
+                Verdict::Degraded(why)
+            }
+            Verdict::Offline(why, mut also) => {
+                also.extend_from_slice(more);
+                Verdict::Offline(why, also)
+            }
         }
     }
 
@@ -45,7 +63,7 @@ impl Verdict {
         match self {
             Verdict::Converged => 0,
             Verdict::Degraded(_) => 1,
-            Verdict::Offline(_) => 2,
+            Verdict::Offline(..) => 2,
         }
     }
 }
@@ -55,7 +73,7 @@ impl fmt::Display for Verdict {
         match self {
             Verdict::Converged => f.write_str("converged"),
             Verdict::Degraded(why) => write!(f, "degraded: {}", why.join("; ")),
-            Verdict::Offline(why) => write!(f, "offline: {why}"),
+            Verdict::Offline(..) => write!(f, "offline: {}", self.reasons().join("; ")),
         }
     }
 }
@@ -72,10 +90,25 @@ pub fn verdict(
 ) -> Verdict {
     let lagg = &cfg.name;
     let (Some(iface), Some(status)) = (snap.interface(lagg), snap.laggs.get(lagg)) else {
-        return Verdict::Offline(format!("{lagg} does not exist"));
+        return Verdict::Offline(format!("{lagg} does not exist"), Vec::new());
     };
-    if status.active().is_none() {
-        return Verdict::Offline("no port is active".to_owned());
+    let Some(active) = status.active() else {
+        return Verdict::Offline("no port is active".to_owned(), Vec::new());
+    };
+    // A wired port filters what it receives by its own address (its
+    // filter is reprogrammed by `if_setlladdr`, `sys/net/if.c`): with
+    // another one than the lagg's, the active port hears nothing for it.
+    if let Some(p) = snap.interface(active).filter(|p| p.kind == IfKind::Ether) {
+        if p.mac != iface.mac {
+            return Verdict::Offline(
+                format!(
+                    "the active port {active} has MAC {}, not the lagg's {}: it receives \
+                     nothing for it",
+                    p.mac, iface.mac
+                ),
+                Vec::new(),
+            );
+        }
     }
     let mut why = Vec::new();
     if status.proto != crate::domain::model::LaggProto::Failover {
@@ -211,6 +244,55 @@ mod tests {
         s.laggs.clear();
         s.interfaces.remove(&n("lagg0"));
         assert_eq!(judge(&s).to_string(), "offline: lagg0 does not exist");
+    }
+
+    /// Issue 19.3: SIOCGLAGG calls em0 active, but with its own address
+    /// it receives nothing for the lagg; as the backup it is a reason.
+    #[test]
+    fn a_wired_port_with_another_address_is_offline_when_active() {
+        let mut s = laptop("em0", Some("em0"));
+        if let Some(e) = s.interfaces.get_mut(&n("em0")) {
+            e.mac = "02:00:00:00:00:01".parse().unwrap();
+        }
+        let v = judge(&s);
+        assert_eq!(
+            (v.to_string(), v.severity()),
+            (
+                "offline: the active port em0 has MAC 02:00:00:00:00:01, not the lagg's \
+                 00:11:22:33:44:55: it receives nothing for it"
+                    .into(),
+                2
+            )
+        );
+        let s2 = {
+            let mut s2 = s.clone();
+            if let Some(ports) = s2.laggs.get_mut(&n("lagg0")) {
+                for p in &mut ports.ports {
+                    p.flags.active = p.name == n("wlan0");
+                }
+            }
+            s2
+        };
+        assert_eq!(
+            judge(&s2).to_string(),
+            "degraded: em0 has MAC 02:00:00:00:00:01, the lagg 00:11:22:33:44:55"
+        );
+    }
+
+    /// Issue 16, point 6: what keeps lagghook from running again makes a
+    /// converged lagg degraded, and is added to the other reasons.
+    #[test]
+    fn what_keeps_lagghook_from_running_is_a_reason() {
+        let hooks = ["/usr/local/etc/devd/lagghook.conf: missing".to_owned()];
+        let v = judge(&laptop("em0", Some("em0"))).with(&hooks);
+        assert_eq!(v.to_string(), "degraded: /usr/local/etc/devd/lagghook.conf: missing");
+        assert_eq!(v.severity(), 1);
+        let v = judge(&laptop("wlan0", Some("wlan0"))).with(&hooks);
+        assert_eq!(v.reasons(), ["primary wlan0, preferred em0", hooks[0].as_str()]);
+        let v = judge(&laptop("em0", None)).with(&hooks);
+        assert_eq!(v.severity(), 2);
+        assert_eq!(v.reasons(), ["no port is active", hooks[0].as_str()]);
+        assert_eq!(judge(&laptop("em0", Some("em0"))).with(&[]), Verdict::Converged);
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::domain::model::{IfKind, IfName, Snapshot, WpaAddress};
 use crate::domain::plan::{
     plan, plan_with, Action, Plan, RememberedMacs, Scope, WpaRefresh, WpaRefreshes,
 };
+use crate::domain::text;
 use crate::domain::transition::{describe, LaggView};
 use crate::kernel::{Kernel, KernelError};
 use crate::sim::SimKernel;
@@ -182,7 +183,7 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     let mut report = Report::default();
     let mut unfinished = None;
     // Laggs whose address this run set back: their `MAC a -> b` transition
-    // is the "re-applied" line already logged, not a second one.
+    // is the "MAC … set" line already logged, not a second one.
     let mut readdressed: BTreeSet<IfName> = BTreeSet::new();
     for round_number in 1..=MAX_ROUNDS + 1 {
         let round = plan_with(config, &snapshot, &macs, &state.wpa, scope);
@@ -397,7 +398,7 @@ pub fn applied_line(
             "{ifname}: address {mac} set again while down, for wpa_supplicant and net80211"
         )),
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
-            notice(format!("{ifname}: MAC {mac} re-applied (was {was})"))
+            notice(format!("{ifname}: MAC {mac} set (was {was})"))
         }
         (Action::LoadLaggModule, Outcome::Done) => notice("if_lagg: module loaded".to_owned()),
         (Action::RestartWpaSupplicant { wlan }, Outcome::Done) => {
@@ -430,7 +431,9 @@ pub fn applied_line(
                 notice(format!("{ifname}: brought down"))
             }
         }
-        (action, Outcome::Failed(e)) => Some((Level::Err, format!("{e} (while: {action})"))),
+        (action, Outcome::Failed(e)) => {
+            Some((Level::Err, text::failed(&action.to_string(), &e.to_string())))
+        }
         (action, Outcome::Skipped) => {
             Some((Level::Info, format!("skipped after an earlier failure: {action}")))
         }
@@ -527,7 +530,7 @@ fn predict(
         }
         if let Some(a) = applied.iter().find(|a| matches!(a.outcome, Outcome::Failed(_))) {
             let Outcome::Failed(e) = &a.outcome else { break };
-            let end = PredictionEnd::Failed(format!("{e} (while: {})", a.action));
+            let end = PredictionEnd::Failed(text::failed(&a.action.to_string(), &e.to_string()));
             return Prediction { plans, end };
         }
         snapshot = match observe(&mut kernel, config) {
@@ -742,7 +745,7 @@ mac = "00:24:d7:00:00:03"
     }
 
     /// Proves a lagg whose address lagghook sets back is logged once, as
-    /// re-applied, not also as a `lagg0: MAC a -> b` transition.
+    /// set, not also as a `lagg0: MAC a -> b` transition.
     #[test]
     fn issue10_a_lagg_address_set_back_is_one_line() {
         let machine = format!(
@@ -754,7 +757,7 @@ mac = "00:24:d7:00:00:03"
             notices.iter().filter(|l| l.starts_with("lagg0: MAC")).collect();
         assert_eq!(
             about_lagg_mac,
-            ["lagg0: MAC 00:11:22:33:44:55 re-applied (was 00:24:d7:00:00:09)"],
+            ["lagg0: MAC 00:11:22:33:44:55 set (was 00:24:d7:00:00:09)"],
             "{notices:?}"
         );
     }

@@ -515,8 +515,11 @@ impl Helper {
             match carry_out(kernel, lagg, action) {
                 Ok(did) => started |= did && matches!(action, AttachAction::StartDhcpClient { .. }),
                 Err(e) => {
-                    log.log(Level::Err, &format!("{e} (while: {action})"));
-                    failure.get_or_insert_with(|| e.to_string());
+                    // `CHANGE failed: WHY`, the subject named once.
+                    let why = KernelError { ifname: None, ..e.clone() };
+                    let line = format!("{lagg}: {action} failed: {why}");
+                    log.log(Level::Err, &line);
+                    failure.get_or_insert(line);
                     // A removal refused leaves the old network half in
                     // place: starting a client on top would only mix them.
                     if !matches!(action, AttachAction::SolicitRouter) {

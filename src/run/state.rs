@@ -471,7 +471,8 @@ impl FileStore {
         // the readers change nothing.
         let bytes = match file::read_private(&self.identity, self.lock.is_some()) {
             Err(e) if self.lock.is_none() && e.raw_os_error() == Some(libc::EACCES) => {
-                return Ok(Stored { hidden: Some(why(&e)), ..Stored::default() });
+                // "Permission denied", not std's "(os error 13)" after it.
+                return Ok(Stored { hidden: Some(why(&text::io_error(&e))), ..Stored::default() });
             }
             read => read.map_err(|e| StateError::Io(self.identity.clone(), e))?,
         };
@@ -1005,7 +1006,7 @@ mod tests {
             history: d.db.join(HISTORY_FILE),
         };
         let loaded = FileStore::unlocked(files).load().unwrap();
-        assert!(loaded.hidden.is_some_and(|h| h.ends_with("Permission denied (os error 13)")));
+        assert!(loaded.hidden.is_some_and(|h| h.ends_with(": Permission denied")));
         assert_eq!((loaded.macs, loaded.unreadable), (RememberedMacs::new(), None));
         assert!(d.open().unwrap().load().is_err(), "a run reads it or stops");
     }

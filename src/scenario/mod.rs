@@ -98,9 +98,19 @@ pub struct Expect {
     /// interface → current MAC.
     #[serde(default)]
     pub mac: BTreeMap<String, String>,
+    /// interface → current MTU.
+    #[serde(default)]
+    pub mtu: BTreeMap<String, u32>,
+    /// interface → whether it is UP (`IFF_UP`).
+    #[serde(default)]
+    pub up: BTreeMap<String, bool>,
     /// Each must appear in some log line of this step.
     #[serde(default)]
     pub log: Vec<String>,
+    /// Each must appear in some line rc wrote on the console during this
+    /// step (the requests of its ifconfig commands that failed); `[]`:
+    /// none.
+    pub console: Option<Vec<String>>,
     /// State-changing kernel calls lagghook made in this step.
     pub writes: Option<u64>,
     /// Each must appear in some devd line of this step (`event: command`,
@@ -527,12 +537,11 @@ fn converged_run_cost(
     let exists = |name: &IfName| everything.iter().any(|i| &i.name == name);
     let first_port = config.ports().map(|(_, p)| p).find(|p| exists(p)).map(|p| p.to_string());
     let mut want = vec!["getifaddrs".to_owned()];
-    want.extend(
-        everything
-            .iter()
-            .filter(|i| i.kind == IfKind::Lagg)
-            .map(|i| format!("SIOCGLAGG {}", i.name)),
-    );
+    // `run::observe` asks about the laggs in name order.
+    let mut laggs: Vec<&IfName> =
+        everything.iter().filter(|i| i.kind == IfKind::Lagg).map(|i| &i.name).collect();
+    laggs.sort();
+    want.extend(laggs.into_iter().map(|l| format!("SIOCGLAGG {l}")));
     for (_, port) in config.ports() {
         if everything.iter().any(|i| &i.name == port && i.kind == IfKind::Wlan) {
             want.push(format!("wpa_supplicant STATUS {port}"));
@@ -754,6 +763,30 @@ fn check(
             .unwrap_or(want.clone());
         let text = found.clone().unwrap_or_else(|| "no such interface".into());
         verdict(found.as_deref() == Some(want_norm.as_str()), format!("mac {i} = {want}"), text);
+    }
+    for (i, want) in &expect.mtu {
+        let found = kernel.interface(i).map(|x| x.mtu);
+        let text = found.map_or_else(|| "no such interface".into(), |m| m.to_string());
+        verdict(found == Some(*want), format!("mtu {i} = {want}"), text);
+    }
+    for (i, want) in &expect.up {
+        let found = kernel.interface(i).map(|x| x.up);
+        let text = found.map_or_else(|| "no such interface".into(), |u| u.to_string());
+        verdict(found == Some(*want), format!("up {i} = {want}"), text);
+    }
+    match expect.console.as_deref() {
+        Some([]) => {
+            let found = format!("{:?}", sr.console);
+            verdict(sr.console.is_empty(), "nothing on rc's console".into(), found);
+        }
+        Some(needles) => {
+            for needle in needles {
+                let ok = sr.console.iter().any(|l| l.contains(needle.as_str()));
+                let found = format!("{:?}", sr.console);
+                verdict(ok, format!("a console line containing {needle:?}"), found);
+            }
+        }
+        None => {}
     }
     for needle in &expect.log {
         let ok = sr.log.iter().any(|l| l.contains(needle.as_str()));

@@ -78,6 +78,11 @@ pub const ROWS: &[Row] = &[
         file: "resume-reloads-wifi.toml",
         steps: 4..=4,
     },
+    Row {
+        happening: "the wired port's MAC changed by hand",
+        file: "member-mac-changed-by-hand.toml",
+        steps: 1..=1,
+    },
 ];
 
 /// The moves between networks (issue 20), in README's order: their IPv4

@@ -349,6 +349,42 @@ impl SimKernel {
         Ok(())
     }
 
+    /// `lagg_ioctl` SIOCSIFMTU (`sys/net/if_lagg.c`, `gmshake/freebsd-src`
+    /// @ 1e26f0025cf0271681edc407d803bb7f68404361): the new MTU goes to
+    /// every port through its own driver (`lp_ioctl`, not the
+    /// `lagg_port_ioctl` that refuses it); the first refusal ("failed to
+    /// change MTU to %d on port %s, reverting all ports to original MTU")
+    /// stops the walk, every port is set back to the lagg's MTU and the
+    /// error returned. Only when every port took it does the lagg.
+    pub(super) fn lagg_set_mtu(&mut self, lagg: &IfName, mtu: u32) -> Result<(), Errno> {
+        let l = self.ifnets.get(lagg).ok_or(Errno::ENXIO)?;
+        let old = l.mtu;
+        let ports: Vec<IfName> =
+            l.lagg.iter().flat_map(|sc| sc.ports.iter().map(|p| p.name.clone())).collect();
+        let mut result = Ok(());
+        for p in &ports {
+            if let Err(e) = self.driver_set_mtu(p, mtu) {
+                result = Err(e);
+                break;
+            }
+        }
+        match result {
+            Ok(()) => {
+                if let Some(l) = self.ifnets.get_mut(lagg) {
+                    l.mtu = mtu;
+                }
+            }
+            Err(_) => {
+                for p in &ports {
+                    // The kernel ignores these answers too.
+                    let _ = self.driver_set_mtu(p, old);
+                }
+            }
+        }
+        self.lagg_capabilities(lagg);
+        result
+    }
+
     /// `SIOCSLAGGDELPORT` (`lagg_ioctl`): unknown port EINVAL, not a member
     /// of this lagg ENOENT, else `lagg_port_destroy`.
     pub(super) fn siocslaggdelport(&mut self, lagg: &IfName, port: &IfName) -> Result<(), Errno> {

@@ -18,6 +18,12 @@ use crate::domain::event::{DevdEvent, IfnetEventKind};
 use crate::domain::model::{Caps, IfKind, IfName, Interface, LinkState, MacAddr};
 use crate::kernel::Errno;
 
+/// `IF_MINMTU` and `IF_MAXMTU` (`sys/net/if_var.h`, kernel-only, so not in
+/// the userland headers the ABI check reads): the MTUs `ifhwioctl`'s
+/// SIOCSIFMTU passes on to a driver at all.
+pub const IF_MINMTU: u32 = 72;
+pub const IF_MAXMTU: u32 = 65_535;
+
 /// What the simulator's Ethernet NICs offload, supported and enabled at
 /// attach: the checksum, TSO, LRO and VLAN bits of an em(4) (iflib) NIC.
 pub(super) const ETHER_CAPS: u32 = abi::IFCAP_RXCSUM
@@ -479,40 +485,56 @@ impl SimKernel {
         Ok(())
     }
 
-    /// SIOCSIFMTU (rc's `ifconfig IF mtu N`): `ifioctl` (unknown name
-    /// ENXIO), then the driver. net80211 accepts
-    /// IEEE80211_MTU_MIN..IEEE80211_MTU_MAX (`ieee80211_ioctl`); a driver
-    /// with a `max_mtu` refuses more with EINVAL, and an iflib NIC that is
-    /// running is stopped and re-initialised around the change
-    /// (`iflib_if_ioctl` SIOCSIFMTU: `iflib_stop`, `IFDI_MTU_SET`,
-    /// `iflib_init_locked`; recalled, not re-read), modelled as the bounce
-    /// `lagg_setcaps` uses. A lagg sets the MTU on every port first and
-    /// puts the ones it changed back if one refuses (`lagg_ioctl`
-    /// SIOCSIFMTU, "reverting all ports to original MTU"), then takes it.
-    /// Not an interface that can be a port (`other`): EINVAL.
-    pub(super) fn siocsifmtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
+    /// SIOCSIFMTU from userland (`ifconfig IF mtu N`: rc, an
+    /// administrator), as `ifioctl` and `ifhwioctl` (`sys/net/if.c`,
+    /// `gmshake/freebsd-src` @ 1cd38e218689d442d8810e283800302b9e5ad1e1)
+    /// handle it: an unknown name is ENXIO; an MTU outside
+    /// [`IF_MINMTU`]..=[`IF_MAXMTU`] EINVAL, before any driver sees it;
+    /// then the interface's `if_ioctl`. For a lagg member that is
+    /// `lagg_port_ioctl` (`sys/net/if_lagg.c`, `gmshake/freebsd-src` @
+    /// 1e26f0025cf0271681edc407d803bb7f68404361), which refuses every
+    /// SIOCSIFMTU with EINVAL ("Do not allow the MTU to be changed once
+    /// joined"), even to the MTU the port has; for a lagg `lagg_ioctl`,
+    /// which sets it on every port ([`SimKernel::lagg_set_mtu`]); else the
+    /// driver ([`SimKernel::driver_set_mtu`]). No same-value shortcut in
+    /// `ifhwioctl`: each driver has its own.
+    ///
+    /// Not in the call record: lagghook never sets an MTU, so this is not
+    /// a [`crate::kernel::Kernel`] request; rc and the `mtu IF N`
+    /// happening use it, and a harness can compare its errno with a real
+    /// kernel's.
+    pub fn set_mtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
+        let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
+        if !(IF_MINMTU..=IF_MAXMTU).contains(&mtu) {
+            return Err(Errno::EINVAL);
+        }
+        if self.lagg_of(name).is_some() {
+            return Err(Errno::EINVAL);
+        }
+        if ifn.kind == IfKind::Lagg {
+            return self.lagg_set_mtu(name, mtu);
+        }
+        self.driver_set_mtu(name, mtu)
+    }
+
+    /// A driver's own SIOCSIFMTU (`if_ioctl`, or a member's saved
+    /// `lp_ioctl`, which `lagg_ioctl` and `lagg_port_create` call
+    /// directly). net80211 accepts IEEE80211_MTU_MIN..IEEE80211_MTU_MAX
+    /// (`ieee80211_ioctl`); a driver with a `max_mtu` refuses more with
+    /// EINVAL, and an iflib NIC that is running is stopped and
+    /// re-initialised around the change (`iflib_if_ioctl` SIOCSIFMTU:
+    /// `iflib_stop`, `IFDI_MTU_SET`, `iflib_init_locked`; recalled, not
+    /// re-read), modelled as the bounce `lagg_setcaps` uses; the same MTU
+    /// changes nothing. Not an interface that can be a port (`other`):
+    /// EINVAL.
+    pub(super) fn driver_set_mtu(&mut self, name: &IfName, mtu: u32) -> Result<(), Errno> {
         let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
         if ifn.mtu == mtu {
             return Ok(());
         }
         let (kind, up, max_mtu) = (ifn.kind, ifn.up, ifn.max_mtu);
-        let ports: Vec<IfName> =
-            ifn.lagg.iter().flat_map(|sc| sc.ports.iter().map(|p| p.name.clone())).collect();
         match kind {
-            IfKind::Lagg => {
-                let mut done: Vec<(IfName, u32)> = Vec::new();
-                for p in &ports {
-                    let old = self.ifnets.get(p).map_or(mtu, |i| i.mtu);
-                    if let Err(e) = self.siocsifmtu(p, mtu) {
-                        for (q, m) in done {
-                            // Putting back what it accepted a moment ago.
-                            let _ = self.siocsifmtu(&q, m);
-                        }
-                        return Err(e);
-                    }
-                    done.push((p.clone(), old));
-                }
-            }
+            IfKind::Lagg => return self.lagg_set_mtu(name, mtu),
             IfKind::Wlan => {
                 if !(abi::IEEE80211_MTU_MIN..=abi::IEEE80211_MTU_MAX).contains(&mtu) {
                     return Err(Errno::EINVAL);
@@ -532,6 +554,43 @@ impl SimKernel {
         if bounce {
             self.if_setflags(name, false);
             self.if_setflags(name, true);
+        }
+        Ok(())
+    }
+
+    /// SIOCSIFNAME (`ifconfig IF name NEW`): `ifioctl` (unknown name
+    /// ENXIO), then `ifhwioctl` (`sys/net/if.c`, `gmshake/freebsd-src` @
+    /// 1cd38e218689d442d8810e283800302b9e5ad1e1): the same name changes
+    /// nothing, a name in use is EEXIST; the interface is marked
+    /// IFF_RENAMING around its `ifnet_departure_event`, which
+    /// `lagg_port_ifdetach` ignores for it, so a lagg keeps the port; then
+    /// `devctl_notify("IFNET", old_name, "RENAME", "name=" new_name)`.
+    pub(super) fn if_rename(&mut self, old: &IfName, new: &IfName) -> Result<(), Errno> {
+        if !self.ifnets.contains_key(old) {
+            return Err(Errno::ENXIO);
+        }
+        if old == new {
+            return Ok(());
+        }
+        if self.ifnets.contains_key(new) {
+            return Err(Errno::EEXIST);
+        }
+        if let Some(mut ifn) = self.ifnets.remove(old) {
+            ifn.name = new.clone();
+            self.ifnets.insert(new.clone(), ifn);
+        }
+        for sc in self.ifnets.values_mut().filter_map(|i| i.lagg.as_mut()) {
+            for p in sc.ports.iter_mut().filter(|p| &p.name == old) {
+                p.name = new.clone();
+            }
+            if sc.primary.as_ref() == Some(old) {
+                sc.primary = Some(new.clone());
+            }
+        }
+        if self.emitting {
+            let mut ev = DevdEvent::ifnet(old, IfnetEventKind::Rename);
+            ev.data.push(("name".to_owned(), new.to_string()));
+            self.events.push(ev);
         }
         Ok(())
     }

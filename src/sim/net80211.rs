@@ -167,21 +167,6 @@ impl SimKernel {
         }
     }
 
-    /// rc creating vap `name` on `parent`, as `wlans_PARENT` (and
-    /// `wlanaddr`) ask, the `create-wlan` happening: `wlan_up` creates it
-    /// ([`SimKernel::wlan_clone_create`]), then `ifn_start` starts
-    /// wpa_supplicant, which reads the address
-    /// ([`SimKernel::wpa_supplicant_start`]), and wpa_supplicant brings the
-    /// vap up for its first scan ([`SimKernel::wpa_supplicant_scan`])
-    /// (`libexec/rc/network.subr`, `libexec/rc/rc.d/wpa_supplicant`; the
-    /// whole of rc is [`super::rc`]).
-    pub(super) fn rc_create_wlan(&mut self, name: &IfName, parent: &IfName, mac: Option<MacAddr>) {
-        let t = self.vap_templates().get(name).copied().unwrap_or_default();
-        self.wlan_clone_create(name, parent, mac, t);
-        self.wpa_supplicant_start(name);
-        self.wpa_supplicant_scan(name);
-    }
-
     /// `ifconfig NAME create wlandev PARENT [wlanaddr MAC]`:
     /// `wlan_clone_create` → `ieee80211_vap_attach` → `ether_ifattach` with
     /// `mac`, else the radio's address (`ic_macaddr`); iv_myaddr is that
@@ -189,9 +174,9 @@ impl SimKernel {
     /// wpa_supplicant runs for it yet, and its link is `if_alloc`'s
     /// LINK_STATE_UNKNOWN until the station joins.
     ///
-    /// A `name` that is not `wlan<N>` is a renamed vap
-    /// (`ifconfig_wlan0_name="wifi0"`): rc's `wlan_up` runs `ifconfig wlan
-    /// create wlandev PARENT … name NEW`, so the wlan cloner attaches the
+    /// A `name` that is not `wlan<N>` is a vap rc names at creation
+    /// (`wlans_iwn0="wifi0"`): rc's `wlan_up` runs `ifconfig wlan create
+    /// wlandev PARENT … name NEW`, so the wlan cloner attaches the
     /// vap under its own name, the lowest free `wlan<N>` (`ifc_alloc_unit`
     /// in `sys/net/if_clone.c`), and ifconfig then renames it
     /// (SIOCSIFNAME → `if_rename` in `sys/net/if.c`, which sends `IFNET

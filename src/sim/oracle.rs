@@ -13,7 +13,18 @@
 //! and the lagg's MAC are one address (the AP drops frames from a source
 //! that did not associate; the 4-way handshake runs with
 //! wpa_supplicant's address); on an open network `iv_myaddr` is the
-//! lagg's MAC.
+//! lagg's MAC. An Ethernet port receives only what is sent to its own
+//! address: `if_setlladdr` re-initialises an UP interface "in order to
+//! reprogram its address filter" (`sys/net/if.c`, `gmshake/freebsd-src` @
+//! 1cd38e218689d442d8810e283800302b9e5ad1e1), so a port whose address was
+//! changed away from the lagg's (by hand, by another tool) drops every
+//! unicast frame for the lagg, while lagg goes on sending through it: it
+//! does not push its address again while it runs (`lagg_init` does that
+//! only when the lagg starts running, and lagg registers no
+//! `iflladdr_event` handler for its ports; `sys/net/if_lagg.c`,
+//! `gmshake/freebsd-src` @ 1e26f0025cf0271681edc407d803bb7f68404361).
+//! Promiscuous ports are not modelled. A vlan port is left out of that
+//! rule: what it receives is filtered by its parent's address.
 
 use crate::domain::model::{IfKind, IfName, MacAddr};
 
@@ -40,6 +51,7 @@ impl SimKernel {
             return false;
         };
         match &ifn.vap {
+            None if ifn.kind == IfKind::Ether => ifn.lladdr == mac,
             None => true,
             Some(vap) if vap.open => vap.air == mac,
             Some(vap) => vap.air == mac && vap.wpa == Some(mac),
@@ -106,6 +118,23 @@ mod tests {
         k.settle();
         assert_ne!(k.air_mac("wlan0"), Some(mac(W)));
         assert!(!k.traffic_flows("lagg0"));
+    }
+
+    /// Issue 19.3: a member NIC given another address by hand receives
+    /// nothing for the lagg, though SIOCGLAGG still calls it active.
+    #[test]
+    fn an_ethernet_port_with_another_address_than_the_laggs_carries_nothing() {
+        let mut k = laptop();
+        k.happen(&"ether em0 02:00:00:00:00:01".parse().unwrap()).unwrap();
+        k.settle();
+        assert_eq!(k.lagg("lagg0").unwrap().active(), Some(&n("em0")));
+        assert!(!k.traffic_flows("lagg0"));
+        // lagghook's repair: the lagg's address back on the port.
+        k.set_lladdr(&n("em0"), k.lagg_mac("lagg0").unwrap()).unwrap();
+        assert!(k.traffic_flows("lagg0"), "wlan0 carries while em0 negotiates");
+        k.settle();
+        assert_eq!(k.lagg("lagg0").unwrap().active(), Some(&n("em0")));
+        assert!(k.traffic_flows("lagg0"));
     }
 
     #[test]

@@ -25,6 +25,11 @@ impl SimRoot {
     pub fn new(files: BTreeMap<String, String>) -> SimRoot {
         SimRoot { files }
     }
+
+    /// A machine without files: one whose installation is not modelled.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
 }
 
 impl Root for SimRoot {

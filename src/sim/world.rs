@@ -1,6 +1,8 @@
 //! What the world does to the machine, as opposed to what lagghook asks
 //! of the kernel: cables, access points, cards and drivers coming and
-//! going, rc creating a vap, reboots and resumes. A [`Happening`] has a
+//! going, rc creating a vap, reboots and resumes, and what an
+//! administrator (or another tool) does by hand with ifconfig(8). A
+//! [`Happening`] has a
 //! one-line text form (scenario steps, `lagghook simulate`), and
 //! [`SimKernel::happen`] plays it through the same kernel rules a real
 //! machine would run, so it emits the devd events FreeBSD would. Not owned
@@ -47,6 +49,19 @@
 //! its vaps are destroyed (their DETACH events) and rc re-creates them as
 //! for `attach-radio`. Then rc.resume runs the `resume` scripts
 //! ([`SimKernel::take_resume_scripts`]).
+//!
+//! An administrator's ifconfig (`down IF`, `up IF`, `ether IF MAC`, `mtu IF
+//! N`) is one request, played through the kernel's own handler exactly as
+//! lagghook's requests are: `ifioctl` → `ifhwioctl` (`sys/net/if.c`,
+//! `gmshake/freebsd-src` @ 1cd38e218689d442d8810e283800302b9e5ad1e1), then
+//! the interface's `if_ioctl` (a lagg's `lagg_ioctl`, a member's
+//! `lagg_port_ioctl`, a vap's `ieee80211_ioctl`, a NIC's driver). A request
+//! the kernel refuses is no error of the scenario: ifconfig prints the
+//! errno and exits 1 (`err(1, "ioctl SIOCSIFMTU (set mtu)")` in
+//! `sbin/ifconfig/ifconfig.c`), which the simulator writes to the console
+//! ([`SimKernel::take_console`]) as `ifconfig em0 mtu 1400: EINVAL`. These
+//! requests are not lagghook's: they are not in the call record
+//! ([`SimKernel::calls`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -90,6 +105,33 @@ pub enum Happening {
     /// A network happening ([`NetHappening`]: `plug IF network=NAME`,
     /// `associate IF bss=NAME`, `set-network`, `resume bss=NAME`, `wait`).
     Net(NetHappening),
+    /// `down IF`: `ifconfig IF down`, SIOCSIFFLAGS without IFF_UP:
+    /// `ifhwioctl` calls `if_down`, then the driver (`lagg_ioctl` stops a
+    /// lagg, `lagg_stop`; `ieee80211_ioctl` stops a vap; a member's goes
+    /// through `lagg_port_ioctl` to its own driver).
+    Down(IfName),
+    /// `up IF`: `ifconfig IF up`, SIOCSIFFLAGS with IFF_UP: the driver,
+    /// then `if_up` (`lagg_ioctl` runs `lagg_init`, which pushes the lagg's
+    /// address to every port that differs).
+    Up(IfName),
+    /// `ether IF MAC`: `ifconfig IF ether MAC`, SIOCSIFLLADDR: `ifhwioctl`
+    /// → `if_setlladdr`, which bounces an UP interface to reprogram its
+    /// receive filter; a lagg member is not stopped from it (lagg hooks
+    /// `if_ioctl`, and `if_setlladdr` is not an `if_ioctl` request).
+    Ether { name: IfName, mac: MacAddr },
+    /// `mtu IF N`: `ifconfig IF mtu N`, SIOCSIFMTU ([`SimKernel::set_mtu`]:
+    /// `ifhwioctl`'s range, `lagg_port_ioctl`'s refusal for a member,
+    /// `lagg_ioctl` over a lagg's ports).
+    Mtu { name: IfName, mtu: u32 },
+    /// `ifconfig IF ARGS…`: any other ifconfig command line of an
+    /// administrator (FreeBSD's own `tests/sys/net/if_lagg_test.sh` is
+    /// made of them), read as ifconfig reads it and played as rc plays
+    /// `ifconfig_IF` ([`super::rc`]): `up`, `down`, `laggproto`,
+    /// `laggport`, `-laggport`, `mtu`, `name`, `ether`, an address, the
+    /// ignored words. `create` first clones the lagg (SIOCIFCREATE2, its
+    /// ATTACH), `destroy` alone destroys it (SIOCIFDESTROY:
+    /// `lagg_clone_destroy`).
+    Ifconfig { name: IfName, args: String },
 }
 
 impl Happening {
@@ -102,8 +144,14 @@ impl Happening {
             | Happening::Disassociate(n)
             | Happening::Associate(n)
             | Happening::Destroy(n)
-            | Happening::AttachRadio(n) => Some(n),
-            Happening::CreateWlan { name, .. } | Happening::AttachEther { name, .. } => Some(name),
+            | Happening::AttachRadio(n)
+            | Happening::Down(n)
+            | Happening::Up(n) => Some(n),
+            Happening::CreateWlan { name, .. }
+            | Happening::AttachEther { name, .. }
+            | Happening::Ether { name, .. }
+            | Happening::Mtu { name, .. }
+            | Happening::Ifconfig { name, .. } => Some(name),
             Happening::Reboot { .. } | Happening::Resume { .. } => None,
             Happening::Net(h) => h.ifname(),
         }
@@ -139,6 +187,11 @@ impl fmt::Display for Happening {
             Happening::Reboot { absent } => list(f, "reboot", "absent", absent),
             Happening::Resume { reload } => list(f, "resume", "reload", reload),
             Happening::Net(h) => h.fmt(f),
+            Happening::Down(n) => write!(f, "down {n}"),
+            Happening::Up(n) => write!(f, "up {n}"),
+            Happening::Ether { name, mac } => write!(f, "ether {name} {mac}"),
+            Happening::Mtu { name, mtu } => write!(f, "mtu {name} {mtu}"),
+            Happening::Ifconfig { name, args } => write!(f, "ifconfig {name} {args}"),
         }
     }
 }
@@ -158,7 +211,8 @@ impl FromStr for Happening {
                      destroy IF, create-wlan IF PARENT [MAC], attach-ether IF MAC, \
                      attach-radio RADIO, reboot [absent=IF,...], resume [reload=RADIO,...], \
                      plug IF network=NAME, associate IF bss=NAME, set-network NAME KEY=VALUE, \
-                     resume bss=NAME, wait SECONDS";
+                     resume bss=NAME, wait SECONDS, \
+                     down IF, up IF, ether IF MAC, mtu IF N, ifconfig IF ARGS...";
         // `key=a,b`: at least one name, each once.
         let names = |w: &str, key: &str| -> Result<Vec<IfName>, SimError> {
             let Some(value) = w.strip_prefix(key).and_then(|r| r.strip_prefix('=')) else {
@@ -192,6 +246,17 @@ impl FromStr for Happening {
             ["reboot", w] => Ok(Happening::Reboot { absent: names(w, "absent")? }),
             ["resume"] => Ok(Happening::Resume { reload: Vec::new() }),
             ["resume", w] => Ok(Happening::Resume { reload: names(w, "reload")? }),
+            ["down", n] => Ok(Happening::Down(name(n)?)),
+            ["up", n] => Ok(Happening::Up(name(n)?)),
+            ["ether", n, m] => Ok(Happening::Ether { name: name(n)?, mac: mac(m)? }),
+            // ifconfig's `setifmtu` takes any int; the kernel judges it.
+            ["mtu", n, v] => match v.parse::<u32>() {
+                Ok(mtu) => Ok(Happening::Mtu { name: name(n)?, mtu }),
+                Err(_) => Err(bad(&format!("mtu {v:?}: not a number"))),
+            },
+            ["ifconfig", n, rest @ ..] if !rest.is_empty() => {
+                Ok(Happening::Ifconfig { name: name(n)?, args: rest.join(" ") })
+            }
             _ => Err(bad(usage)),
         }
     }
@@ -204,6 +269,31 @@ impl SimKernel {
             None => Err("no such interface".into()),
             Some(k) if k == kind => Ok(()),
             Some(k) => Err(format!("{name} is a {k} interface, not {kind}")),
+        }
+    }
+
+    /// An administrator's ifconfig names an interface that exists: on one
+    /// that does not, ifconfig fails before any request
+    /// (`ifconfig: interface em9 does not exist`), so the scenario is wrong.
+    fn require_ifnet(&self, name: &IfName) -> Result<(), String> {
+        match self.ifnets.contains_key(name) {
+            true => Ok(()),
+            false => Err("no such interface".into()),
+        }
+    }
+
+    /// What ifconfig prints when the kernel refused the request of the
+    /// happening `h` (see the module doc): `ifconfig em0 mtu 1400: EINVAL`.
+    fn administrator(&mut self, h: &Happening, result: Result<(), crate::kernel::Errno>) {
+        if let Err(e) = result {
+            let command = match h {
+                Happening::Down(n) => format!("ifconfig {n} down"),
+                Happening::Up(n) => format!("ifconfig {n} up"),
+                Happening::Ether { name, mac } => format!("ifconfig {name} ether {mac}"),
+                Happening::Mtu { name, mtu } => format!("ifconfig {name} mtu {mtu}"),
+                other => other.to_string(),
+            };
+            self.console_error(command, e);
         }
     }
 
@@ -270,6 +360,28 @@ impl SimKernel {
             Happening::Reboot { absent } => self.reboot(absent).or_else(fail)?,
             Happening::Resume { reload } => self.resume(reload).or_else(fail)?,
             Happening::Net(n) => self.net_happen(n).or_else(fail)?,
+            Happening::Down(n) | Happening::Up(n) => {
+                self.require_ifnet(n).or_else(fail)?;
+                let r = self.siocsifflags(n, matches!(h, Happening::Up(_)));
+                self.administrator(h, r);
+            }
+            Happening::Ether { name, mac } => {
+                self.require_ifnet(name).or_else(fail)?;
+                let r = self.siocsiflladdr(name, *mac);
+                self.administrator(h, r);
+            }
+            Happening::Mtu { name, mtu } => {
+                self.require_ifnet(name).or_else(fail)?;
+                let r = self.set_mtu(name, *mtu);
+                self.administrator(h, r);
+            }
+            Happening::Ifconfig { name, args } => {
+                let creates = args.split_whitespace().next() == Some("create");
+                if !creates {
+                    self.require_ifnet(name).or_else(fail)?;
+                }
+                self.ifconfig_command(name, args);
+            }
         }
         self.net_refresh();
         self.note_lagg_macs();
@@ -385,7 +497,7 @@ impl SimKernel {
     }
 
     /// The names of the ifnets `keep` selects, in if_index order.
-    fn named(&self, keep: impl Fn(&super::ifnet::Ifnet) -> bool) -> Vec<IfName> {
+    pub(super) fn named(&self, keep: impl Fn(&super::ifnet::Ifnet) -> bool) -> Vec<IfName> {
         self.by_index().into_iter().filter(|i| keep(i)).map(|i| i.name.clone()).collect()
     }
 }
@@ -393,7 +505,7 @@ impl SimKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::fixture::{laptop, n};
+    use crate::sim::fixture::{ev, laptop, mac, n, Laptop, E};
 
     #[test]
     fn happenings_on_missing_or_wrong_interfaces_are_errors() {
@@ -414,6 +526,11 @@ mod tests {
             "reboot absent=em9",
             "resume reload=em0",
             "resume reload=ath0",
+            "down em9",
+            "up em9",
+            "ether em9 00:11:22:33:44:55",
+            "mtu em9 1400",
+            "ifconfig em9 up",
         ] {
             let err = k.happen(&h.parse().unwrap()).unwrap_err();
             assert!(err.to_string().starts_with(h), "{err}");
@@ -439,6 +556,12 @@ mod tests {
             "resume",
             "resume reload=iwn0",
             "resume reload=iwn0,ath0",
+            "down em0",
+            "up lagg0",
+            "ether em0 02:00:00:00:00:01",
+            "mtu lagg0 1400",
+            "mtu em0 0",
+            "ifconfig lagg1 create laggport em0 192.0.2.2/24",
         ] {
             let h: Happening = s.parse().unwrap();
             assert_eq!(h.to_string(), s);
@@ -464,8 +587,130 @@ mod tests {
             "reboot reload=iwn0",
             "resume absent=iwn0",
             "resume reload=iwn0 ue0",
+            "down",
+            "up em0 em1",
+            "ether em0",
+            "ether em0 zz",
+            "mtu em0",
+            "mtu em0 -1",
+            "mtu em0 1400x",
+            "ifconfig lagg0",
         ] {
             assert!(bad.parse::<Happening>().is_err(), "{bad:?} accepted");
         }
+    }
+
+    /// `down IF` and `up IF` are SIOCSIFFLAGS through `ifhwioctl`: the
+    /// port's link goes at once and lagg fails over; it comes back an
+    /// autonegotiation after `up`. Not lagghook's requests.
+    #[test]
+    fn administrator_down_and_up_go_through_the_kernel() {
+        let mut k = laptop();
+        k.happen(&"down em0".parse().unwrap()).unwrap();
+        assert!(!k.interface("em0").unwrap().up);
+        assert_eq!(k.take_events(), vec![ev("em0", "LINK_DOWN")]);
+        assert_eq!(k.lagg("lagg0").unwrap().active(), Some(&n("wlan0")));
+        k.happen(&"up em0".parse().unwrap()).unwrap();
+        let t = k.now();
+        k.advance(t + crate::sim::ifnet::AUTONEG_MS);
+        assert_eq!(k.take_events(), vec![ev("em0", "LINK_UP")]);
+        assert_eq!(k.lagg("lagg0").unwrap().active(), Some(&n("em0")));
+        assert_eq!((k.writes(), k.calls().len()), (0, 0), "not lagghook's requests");
+        assert!(k.take_console().is_empty());
+    }
+
+    /// `ether IF MAC` is `if_setlladdr`: a member takes the address and is
+    /// bounced (its receive filter reprogrammed), and lagg does not
+    /// notice: the lagg and the other port keep theirs. `down lagg0`, `up
+    /// lagg0` then runs `lagg_init`, which pushes the lagg's address to the
+    /// port that differs, bouncing it once more.
+    #[test]
+    fn administrator_ether_on_a_member_is_not_undone_until_lagg_init() {
+        let mut k = laptop();
+        let other = mac("02:00:00:00:00:01");
+        k.happen(&"ether em0 02:00:00:00:00:01".parse().unwrap()).unwrap();
+        assert_eq!(k.interface("em0").unwrap().mac, other);
+        assert_eq!(k.lagg_mac("lagg0"), Some(mac(E)));
+        assert!(k.lagg("lagg0").unwrap().has_port(&n("em0")));
+        assert_eq!(k.take_events(), vec![ev("em0", "LINK_DOWN")]);
+        k.settle();
+        assert_eq!(k.take_events(), vec![ev("em0", "LINK_UP")]);
+        assert_eq!(k.interface("em0").unwrap().mac, other, "lagg pushes nothing");
+        k.happen(&"down lagg0".parse().unwrap()).unwrap();
+        k.happen(&"up lagg0".parse().unwrap()).unwrap();
+        assert_eq!(k.interface("em0").unwrap().mac, mac(E), "lagg_init");
+        assert_eq!(k.take_events(), vec![ev("em0", "LINK_DOWN")]);
+        // A non-Ethernet type: `if_setlladdr` says ENODEV, ifconfig prints it.
+        let mut k =
+            Laptop::new().with(crate::sim::MachineInterface::new(n("tun0"), IfKind::Other)).build();
+        k.happen(&"ether tun0 02:00:00:00:00:01".parse().unwrap()).unwrap();
+        assert_eq!(k.take_console(), ["ifconfig tun0 ether 02:00:00:00:00:01: ENODEV"]);
+    }
+
+    /// `mtu IF N` is SIOCSIFMTU through `ifhwioctl`: a member refuses any
+    /// MTU, its own included (`lagg_port_ioctl`); the lagg sets its ports
+    /// through their drivers (`lagg_ioctl`), and puts every one back when
+    /// one refuses; out of IF_MINMTU..IF_MAXMTU nothing reaches a driver.
+    #[test]
+    fn administrator_mtu_follows_ifhwioctl_lagg_port_ioctl_and_lagg_ioctl() {
+        let mtus = |k: &SimKernel| -> Vec<u32> {
+            ["em0", "wlan0", "lagg0"].iter().map(|i| k.interface(i).unwrap().mtu).collect()
+        };
+        let mut k = laptop();
+        for h in ["mtu em0 1400", "mtu em0 1500", "mtu wlan0 1400", "mtu lagg0 9000"] {
+            k.happen(&h.parse().unwrap()).unwrap();
+        }
+        assert_eq!(
+            k.take_console(),
+            [
+                "ifconfig em0 mtu 1400: EINVAL",
+                "ifconfig em0 mtu 1500: EINVAL",
+                "ifconfig wlan0 mtu 1400: EINVAL",
+                // em0 took 9000, wlan0 refused (IEEE80211_MTU_MAX): all back.
+                "ifconfig lagg0 mtu 9000: EINVAL",
+            ]
+        );
+        assert_eq!(mtus(&k), [1500, 1500, 1500]);
+        k.happen(&"mtu lagg0 1400".parse().unwrap()).unwrap();
+        assert!(k.take_console().is_empty());
+        assert_eq!(mtus(&k), [1400, 1400, 1400]);
+        assert_eq!(k.set_mtu(&n("nope0"), 1400), Err(crate::kernel::Errno::ENXIO));
+        assert_eq!(k.set_mtu(&n("lagg0"), 71), Err(crate::kernel::Errno::EINVAL));
+        assert_eq!(k.set_mtu(&n("lagg0"), 65_536), Err(crate::kernel::Errno::EINVAL));
+        // A free NIC takes it; a running iflib NIC is re-initialised for it.
+        k.happen(&"attach-ether ue0 00:11:22:33:44:66".parse().unwrap()).unwrap();
+        k.happen(&"up ue0".parse().unwrap()).unwrap();
+        k.settle();
+        k.take_events();
+        k.happen(&"mtu ue0 9000".parse().unwrap()).unwrap();
+        assert_eq!(k.interface("ue0").unwrap().mtu, 9000);
+        assert_eq!(k.take_events(), vec![ev("ue0", "LINK_DOWN")]);
+        assert_eq!((k.writes(), k.calls().len()), (0, 0), "not lagghook's requests");
+    }
+
+    /// `ifconfig IF ARGS…` is the simulator's ifconfig: `create` clones a
+    /// lagg, `destroy` removes one, the rest is rc's word reader; what the
+    /// kernel refuses goes to the console.
+    #[test]
+    fn administrator_ifconfig_lines_create_configure_and_destroy() {
+        let mut k = laptop();
+        k.happen(&"ifconfig lagg1 create laggport em0 up".parse().unwrap()).unwrap();
+        // em0 is lagg0's (EBUSY, a warning), and `up` still runs.
+        assert_eq!(k.take_console(), ["ifconfig lagg1 laggport em0: EBUSY"]);
+        assert!(k.interface("lagg1").unwrap().up);
+        k.happen(&"ifconfig lagg1 create".parse().unwrap()).unwrap();
+        k.happen(&"ifconfig em0 destroy".parse().unwrap()).unwrap();
+        k.happen(&"ifconfig em0 frobnicate".parse().unwrap()).unwrap();
+        assert_eq!(
+            k.take_console(),
+            [
+                "ifconfig lagg1 create: EEXIST",
+                "ifconfig em0 destroy: EINVAL",
+                "ifconfig em0: frobnicate: bad value"
+            ]
+        );
+        k.happen(&"ifconfig lagg1 destroy".parse().unwrap()).unwrap();
+        assert!(k.interface("lagg1").is_none());
+        assert_eq!((k.writes(), k.calls().len()), (0, 0), "not lagghook's requests");
     }
 }

@@ -47,6 +47,10 @@ impl Root for HostRoot {
         }
         Ok(Some(names))
     }
+
+    fn program_problem(&self, path: &str) -> Option<String> {
+        file::program_problem(Path::new(path))
+    }
 }
 
 /// The files below a directory, each by the absolute path it has on the

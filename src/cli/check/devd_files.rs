@@ -14,6 +14,7 @@ use crate::devd::{self, DevdFile, Place, Relation};
 use crate::domain::config::Config;
 use crate::root::{join, Root};
 
+use super::hooks::Problem;
 use super::Report;
 
 /// Where `lagghook devd-conf`'s output must be for devd to read it: stock
@@ -28,7 +29,6 @@ pub(super) fn traps(config: &Config, root: &dyn Root, report: &mut Report) {
     if config.laggs.is_empty() {
         return;
     }
-    installed_rules(config, root, report);
     competitors(config, root, report);
     let has_wlan = config.ports().any(|(l, p)| l.is_wlan_port(p));
     if has_wlan && !matches!(root.read(WPA_SUPPLICANT_RC), Ok(Some(_))) {
@@ -41,9 +41,11 @@ pub(super) fn traps(config: &Config, root: &dyn Root, report: &mut Report) {
     }
 }
 
-/// lagghook's rules file holds what `devd-conf` prints for this
-/// configuration, statement for statement (comments aside).
-fn installed_rules(config: &Config, root: &dyn Root, report: &mut Report) {
+/// What is wrong with lagghook's rules file, if anything: it must hold
+/// what `devd-conf` prints for this configuration, statement for
+/// statement (comments aside). `hooks` reports it, for `check` and
+/// `status` alike.
+pub(super) fn installed_rules(config: &Config, root: &dyn Root) -> Option<Problem> {
     let statements = |text: &str| -> Vec<String> {
         text.lines()
             .map(str::trim)
@@ -52,23 +54,18 @@ fn installed_rules(config: &Config, root: &dyn Root, report: &mut Report) {
             .collect()
     };
     let install = format!("lagghook devd-conf > {DEVD_RULES} && service devd restart");
-    match root.read(DEVD_RULES) {
-        Ok(None) => {
-            report.trap(format!("{DEVD_RULES}: missing: devd never runs lagghook"), install)
-        }
-        Err(e) => report.trap(format!("{e}: devd cannot read lagghook's rules"), install),
+    let what = match root.read(DEVD_RULES) {
+        Ok(None) => format!("{DEVD_RULES}: missing: devd never runs lagghook"),
+        Err(e) => format!("{e}: devd cannot read lagghook's rules"),
         Ok(Some(text)) => {
             let wanted = devd::rules_for(config, devd::PROGRAM);
-            if statements(&text) != statements(&wanted) {
-                report.trap(
-                    format!(
-                        "{DEVD_RULES}: differs from `lagghook devd-conf` for this configuration"
-                    ),
-                    install,
-                );
+            if statements(&text) == statements(&wanted) {
+                return None;
             }
+            format!("{DEVD_RULES}: differs from `lagghook devd-conf` for this configuration")
         }
-    }
+    };
+    Some(Problem { what, fix: install })
 }
 
 /// devd.conf and every file of its directories, against lagghook's

@@ -60,34 +60,47 @@ struct Views {
 
 impl Views {
     fn read(root: &dyn Root, report: &mut Report) -> Views {
-        let mut base = RcVars::new();
-        for file in RC_CONF_FILES {
-            source(root, file, &mut base, report);
-        }
-        let view = |names: &[&str], report: &mut Report| {
-            let mut vars = base.clone();
-            for name in names {
-                for dir in rc_conf_d_dirs(&base) {
-                    source_rc_conf_d(
-                        root,
-                        &join(&join(&dir, "rc.conf.d"), name),
-                        &mut vars,
-                        report,
-                    );
-                }
-            }
-            vars
-        };
-        let netif = view(&["network", "netif"], report);
-        let pccard = view(&["pccard_ether", "network"], report);
-        let kld = view(&["kld"], report);
-        let wpa = view(&["wpa_supplicant"], report);
+        let base = rc_conf(root, report);
+        let netif = view(root, &base, &["network", "netif"], report);
+        let pccard = view(root, &base, &["pccard_ether", "network"], report);
+        let kld = view(root, &base, &["kld"], report);
+        let wpa = view(root, &base, &["wpa_supplicant"], report);
         let mut loader = RcVars::new();
         for file in LOADER_CONF {
             source(root, file, &mut loader, report);
         }
         Views { netif, pccard, kld, wpa, loader }
     }
+}
+
+/// What `rc_conf_files` set, which every script reads first.
+fn rc_conf(root: &dyn Root, report: &mut Report) -> RcVars {
+    let mut base = RcVars::new();
+    for file in RC_CONF_FILES {
+        source(root, file, &mut base, report);
+    }
+    base
+}
+
+/// The variables a script that loads `names` (`load_rc_config NAME`) sees:
+/// `base`, then `rc.conf.d/NAME` in each directory.
+fn view(root: &dyn Root, base: &RcVars, names: &[&str], report: &mut Report) -> RcVars {
+    let mut vars = base.clone();
+    for name in names {
+        for dir in rc_conf_d_dirs(base) {
+            source_rc_conf_d(root, &join(&join(&dir, "rc.conf.d"), name), &mut vars, report);
+        }
+    }
+    vars
+}
+
+/// The variables rc.d/lagghook sees (`load_rc_config lagghook`): for
+/// `lagghook_enable`. A file that cannot be read is `check`'s to report,
+/// with the other rc traps; here it only sets nothing.
+pub(super) fn lagghook_script(root: &dyn Root) -> RcVars {
+    let mut ignored = Report::default();
+    let base = rc_conf(root, &mut ignored);
+    view(root, &base, &["lagghook"], &mut ignored)
 }
 
 /// `/etc`, then each `local_startup` directory without its `/rc.d`.

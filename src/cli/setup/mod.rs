@@ -327,7 +327,7 @@ pub fn setup(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Result
                     // What follows needs this step (the rules run lagghook
                     // with the configuration, the restart reads the rules):
                     // stop here, as the failed change left it.
-                    log.log(Level::Err, &format!("setup: {e} (while: {c})"));
+                    log.log(Level::Err, &text::failed(&format!("setup: {c}"), &e.to_string()));
                     return Err(Error::ChangesFailed(1));
                 }
                 log.log(Level::Notice, &c.to_string());
