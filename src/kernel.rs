@@ -403,7 +403,8 @@ pub trait Kernel {
     /// lease file when `lease.fresh`: `/sbin/dhclient -b
     /// -l /var/db/lagghook/leases/LEASE IF` (the `-b` rc.d/dhclient uses
     /// with `background_dhclient`), or `/usr/local/sbin/dhcpcd -b IF`
-    /// (dhcpcd keeps its own lease files; `lease` is not passed). Returns
+    /// (dhcpcd keeps its own lease files; `lease` is not passed), or, to a
+    /// dhcpcd still running, `dhcpcd -n IF` (rebind). Returns
     /// once the program has been exec'd and has forked into the
     /// background, or has exited: ENOENT when the program is missing,
     /// [`KernelErrorKind::Other`] with its exit status when it exited

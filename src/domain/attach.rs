@@ -375,7 +375,14 @@ pub fn actions(
         }
         Verdict::Undecided { .. } => {
             if let (Some(client), Some(file)) = (cfg.dhcp, old.key.lease_file(lagg)) {
-                out.push(AttachAction::StopDhcpClient);
+                // dhcpcd releases its address when it stops (unless run
+                // with --persistent); a running one is asked to rebind
+                // instead (`dhcpcd -n`, the backend's start of a running
+                // dhcpcd), which keeps it. dhclient leaves the address as
+                // it is when killed.
+                if client == DhcpClient::Dhclient {
+                    out.push(AttachAction::StopDhcpClient);
+                }
                 out.push(AttachAction::StartDhcpClient {
                     client,
                     lease: Lease { file, fresh: false },
@@ -679,6 +686,18 @@ mod tests {
             [AttachAction::DeleteNeighbour("192.168.1.1".parse().unwrap())]
         );
         assert!(actions(&cfg, &n("lagg0"), &v, &home, &entry(HOME_GW)).is_empty());
+    }
+
+    /// With dhcpcd, which releases its address when stopped, an undecided
+    /// move only asks it to rebind: never a stop, so never a removal.
+    #[test]
+    fn undecided_with_dhcpcd_rebinds_without_stopping_it() {
+        let cfg = NetworkConfig { dhcp: Some(DhcpClient::Dhcpcd), ..NetworkConfig::default() };
+        let home = net("192.168.1.100/24", "192.168.1.1", HOME_GW);
+        let v = Verdict::Undecided { why: "no reply" };
+        let acts = actions(&cfg, &n("lagg0"), &v, &home, &Current::default());
+        assert!(!acts.contains(&AttachAction::StopDhcpClient), "{acts:?}");
+        assert!(acts.iter().any(|a| matches!(a, AttachAction::StartDhcpClient { .. })));
     }
 
     /// An undecided move of a lagg that went down and up leaves DHCP to

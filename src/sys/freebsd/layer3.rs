@@ -315,8 +315,12 @@ pub(super) fn start_dhcp_client(
         file::write_atomically(&path, b"").map_err(io)?;
     }
     let path_text = path.to_string_lossy().into_owned();
+    // A dhcpcd still running is told to rebind (`-n`), keeping its
+    // address; otherwise one is started in the background.
+    let rebind = client == DhcpClient::Dhcpcd && live_pid(&pidfile(client, ifname)).is_some();
     let args: Vec<&str> = match client {
         DhcpClient::Dhclient => vec!["-b", "-l", &path_text, ifname.as_str()],
+        DhcpClient::Dhcpcd if rebind => vec!["-n", ifname.as_str()],
         DhcpClient::Dhcpcd => vec!["-b", ifname.as_str()],
     };
     let mut child = detached(Path::new(client.program()), &args).spawn().map_err(io)?;
