@@ -28,6 +28,20 @@
 
 #![allow(non_camel_case_types)]
 
+/// `(name, value)` of each constant, for [`abi_values`].
+macro_rules! k {
+    ($($name:ident),* $(,)?) => { [$((stringify!($name), $name as u64)),*] };
+}
+
+/// `sizeof_T` and `offsetof_T_F` of a mirror, for [`abi_values`].
+macro_rules! layout {
+    ($t:ident: $($f:ident),* $(,)?) => {
+        [(concat!("sizeof_", stringify!($t)), size_of::<$t>() as u64),
+         $((concat!("offsetof_", stringify!($t), "_", stringify!($f)),
+            offset_of!($t, $f) as u64)),*]
+    };
+}
+
 /// The network check's part: routing socket, bpf(4), IPv4/IPv6 addresses.
 pub mod net;
 
@@ -554,16 +568,6 @@ pub fn ifname_str(buf: &[u8; IFNAMSIZ]) -> &[u8] {
 /// its probe (`tests/abi/probe.c`) names them: the macro or enum name,
 /// `sizeof_<struct>`, or `offsetof_<struct>_<field>`.
 pub fn abi_values() -> Vec<(&'static str, u64)> {
-    macro_rules! k {
-        ($($name:ident),* $(,)?) => { [$((stringify!($name), $name as u64)),*] };
-    }
-    macro_rules! layout {
-        ($t:ident: $($f:ident),* $(,)?) => {
-            [(concat!("sizeof_", stringify!($t)), size_of::<$t>() as u64),
-             $((concat!("offsetof_", stringify!($t), "_", stringify!($f)),
-                offset_of!($t, $f) as u64)),*]
-        };
-    }
     // The `ifreq` union members are macros in C (`#define ifr_flags
     // ifr_ifru.ifru_flags[0]`), so their offsets are the union's plus the
     // member's.

@@ -207,16 +207,6 @@ const _: () = assert!(IN6_IFREQ < IOCPARM_MAX);
 
 /// The numbers `tests/abi.rs` compares, named as its probe names them.
 pub fn values() -> Vec<(&'static str, u64)> {
-    macro_rules! k {
-        ($($name:ident),* $(,)?) => { [$((stringify!($name), $name as u64)),*] };
-    }
-    macro_rules! layout {
-        ($t:ident: $($f:ident),* $(,)?) => {
-            [(concat!("sizeof_", stringify!($t)), size_of::<$t>() as u64),
-             $((concat!("offsetof_", stringify!($t), "_", stringify!($f)),
-                offset_of!($t, $f) as u64)),*]
-        };
-    }
     let mut v: Vec<(&'static str, u64)> = Vec::new();
     v.extend(k![
         AF_INET,
