@@ -63,16 +63,8 @@ pub fn parse(bytes: &[u8]) -> Result<Networks, String> {
         return Err(format!("is larger than {MAX_BYTES} bytes"));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
-    let file: NetworksFile = toml::from_str(text).map_err(|e| {
-        let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
-        match e.span() {
-            Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("line {line}: {message}")
-            }
-            None => message,
-        }
-    })?;
+    let file: NetworksFile =
+        toml::from_str(text).map_err(|e| crate::run::state::toml_problem(text, &e))?;
     if file.version != VERSION {
         return Err(format!("has version {}, not {VERSION}", file.version));
     }

@@ -264,19 +264,22 @@ fn identities_to_text(macs: &RememberedMacs) -> Result<String, toml::ser::Error>
     Ok(format!("{IDENTITY_HEADER}{body}"))
 }
 
+/// A state file's TOML error in one line: `line N: what`.
+pub(crate) fn toml_problem(text: &str, e: &toml::de::Error) -> String {
+    let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
 /// The identities in `bytes`, or why there are none, in one line.
 fn identities_from_bytes(bytes: &[u8]) -> Result<RememberedMacs, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
-    let file: IdentityFile = toml::from_str(text).map_err(|e| {
-        let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
-        match e.span() {
-            Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("line {line}: {message}")
-            }
-            None => message,
-        }
-    })?;
+    let file: IdentityFile = toml::from_str(text).map_err(|e| toml_problem(text, &e))?;
     if file.version != IDENTITY_VERSION {
         return Err(format!("has version {}, not {IDENTITY_VERSION}", file.version));
     }

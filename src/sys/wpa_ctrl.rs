@@ -142,12 +142,7 @@ impl WpaCtrl {
     /// A stale pidfile whose pid went to another process counts as live
     /// as well; its socket is gone or refuses: `Unknown`.
     pub fn own_address(&self, wlan: &IfName) -> WpaAddress {
-        let pidfile = self.run_dir.join(format!("{wlan}.pid"));
-        let gone = match file::read_small(&pidfile, Links::Refuse, PIDFILE_CAP) {
-            Err(e) => e.kind() == io::ErrorKind::NotFound,
-            Ok(text) => parse_pid(&text)
-                .is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)),
-        };
+        let gone = self.pidfile_gone(wlan);
         match self.exchange(&self.run_dir.join(wlan.as_str())) {
             Exchange::Answer(reply) => {
                 status_address(&reply).map_or(WpaAddress::Unknown, WpaAddress::Known)
@@ -162,16 +157,22 @@ impl WpaCtrl {
     /// [`WpaCtrl::own_address`] is: `NotRunning` only when no pidfile is
     /// live and no socket takes the request.
     pub fn state(&self, wlan: &IfName) -> WpaState {
-        let pidfile = self.run_dir.join(format!("{wlan}.pid"));
-        let gone = match file::read_small(&pidfile, Links::Refuse, PIDFILE_CAP) {
-            Err(e) => e.kind() == io::ErrorKind::NotFound,
-            Ok(text) => parse_pid(&text)
-                .is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)),
-        };
+        let gone = self.pidfile_gone(wlan);
         match self.exchange(&self.run_dir.join(wlan.as_str())) {
             Exchange::Answer(reply) => status_state(&reply),
             Exchange::NoSocket | Exchange::Refused if gone => WpaState::NotRunning,
             _ => WpaState::Unknown,
+        }
+    }
+
+    /// No live wpa_supplicant by its pidfile `RUN_DIR/IF.pid`: none, or
+    /// one naming a pid no process has. Unreadable or empty counts as live.
+    fn pidfile_gone(&self, wlan: &IfName) -> bool {
+        let pidfile = self.run_dir.join(format!("{wlan}.pid"));
+        match file::read_small(&pidfile, Links::Refuse, PIDFILE_CAP) {
+            Err(e) => e.kind() == io::ErrorKind::NotFound,
+            Ok(text) => parse_pid(&text)
+                .is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)),
         }
     }
 
