@@ -5,10 +5,13 @@
 //! or a Neighbor Solicitation is decided here. Not owned here: DHCP
 //! ([`super::dhcp`]) and router advertisements ([`super::rtadv`]).
 //!
-//! Kernel rules, as read in FreeBSD's `sys/netinet/in.c` (a 14-era copy
-//! with `in_difaddr`, `in_scrubprefix(ia, LLE_STATIC)` and
-//! `ia_need_loopback_route`, found by its text in the search tool's
-//! FreeBSD trees) and `sys/netinet/if_ether.c`:
+//! Kernel rules, as read in FreeBSD's `sys/netinet/in.c`: `in_difaddr`
+//! (its `in_scrubprefix(ia, LLE_STATIC)` and `in_ifadown(&ia->ia_ifa, 1)`)
+//! and `in_scrubprefix` in a 14-era copy found by its text with the search
+//! tool (`ia_need_loopback_route`, `in_scrubprefixlle`), and the lltable
+//! side (`in_lltable_match_prefix`) in `gmshake/freebsd-src` at
+//! 9c7ea78ddb9157b66c96bdd552a31f205bf81272; `sys/netinet/if_ether.c`'s
+//! timers are recalled, not re-read:
 //! - removing an IPv4 address (`in_difaddr`) removes its prefix route and
 //!   every ARP entry of its prefix when no other address of the interface
 //!   covers it (`in_scrubprefix` → `in_scrubprefixlle` →
@@ -17,7 +20,8 @@
 //!   gateway of that prefix goes too;
 //! - ifconfig's `inet ADDR` without `alias` first deletes the interface's
 //!   first IPv4 address (`clearaddr`, a SIOCDIFADDR of INADDR_ANY, which
-//!   `in_difaddr` takes as the first address), then adds ADDR;
+//!   `in_difaddr` takes as the first address), then adds ADDR (ifconfig's
+//!   side recalled from `sbin/ifconfig`, not re-read);
 //! - an ARP entry lives `net.link.ether.inet.max_age` (1200 s, `V_arpt_keep`
 //!   in `if_ether.c`); one in use is refreshed by a unicast request to the
 //!   MAC it holds before it expires (`arptimer`), so an entry whose MAC
@@ -25,8 +29,8 @@
 //!   request (`arpresolve_full`). A stale entry is never replaced by an
 //!   answer to someone else: only its own refresh, its expiry, a deletion,
 //!   or its prefix's address going replaces it. (An ARP request *from* the
-//!   gateway would update it, `in_arpinput`; the simulated gateways send
-//!   none.)
+//!   gateway would update it sooner, `in_arpinput`; the simulated gateway's
+//!   requests are taken to come only where the laptop has no entry for it.)
 //!
 //! Traffic is taken to be continuous (the user's sessions): a lagg with a
 //! default route and no ARP entry for the gateway resolves it at once, and

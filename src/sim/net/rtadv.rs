@@ -16,7 +16,8 @@
 //! `sys/netinet6/nd6_nbr.c` (`nd6_dad_start`: the address is tentative for
 //! `net.inet6.ip6.dad_count` (1) retransmission timer (1 s); the random
 //! start delay `IN6_IFAUPDATE_DADDELAY` adds is left out; collisions are not
-//! modelled). Routers advertise unsolicited every `MaxRtrAdvInterval` (600
+//! modelled). The nd6 items are `freebsd-net.md` §12's reading; the DAD
+//! count and timer are FreeBSD's defaults as recalled, not re-read. Routers advertise unsolicited every `MaxRtrAdvInterval` (600
 //! s, RFC 4861's default; real routers randomise between 200 and 600 s),
 //! with a router lifetime of 1800 s.
 
