@@ -327,6 +327,37 @@ pub fn actions(
                     out.push(AttachAction::DeleteNeighbour(n.ip));
                 }
             }
+            // On the remembered network, but holding only another
+            // network's IPv4 address (a lease that came after the last
+            // check ended): what is there carries nothing here, so it goes
+            // and the client asks for this network's own lease.
+            if let (Some(client), Some(file)) = (cfg.dhcp, old.key.lease_file(lagg)) {
+                let held: Vec<IfAddr> = current
+                    .addresses
+                    .iter()
+                    .filter(|a| a.ipv4().is_some() && a.is_assigned())
+                    .copied()
+                    .collect();
+                let ours = |a: &IfAddr| old.inet.iter().any(|o| o.contains(a.addr));
+                if !old.inet.is_empty() && !held.is_empty() && !held.iter().any(ours) {
+                    out.clear();
+                    out.push(AttachAction::StopDhcpClient);
+                    out.extend(held.into_iter().map(AttachAction::DeleteAddress));
+                    out.extend(
+                        current
+                            .routes
+                            .iter()
+                            .filter(|r| r.gateway.is_ipv4() && &r.ifname == lagg)
+                            .cloned()
+                            .map(AttachAction::DeleteDefaultRoute),
+                    );
+                    out.push(AttachAction::DeleteNeighbour(reply.ip));
+                    out.push(AttachAction::StartDhcpClient {
+                        client,
+                        lease: Lease { file, fresh: false },
+                    });
+                }
+            }
         }
         Verdict::Another { to, .. } => {
             if cfg.dhcp.is_some() {
@@ -376,7 +407,7 @@ pub fn actions(
         Verdict::Undecided { .. } => {
             if let (Some(client), Some(file)) = (cfg.dhcp, old.key.lease_file(lagg)) {
                 // dhcpcd releases its address when it stops (unless run
-                // with --persistent); a running one is asked to rebind
+                // with its persistent option); a running one is asked to rebind
                 // instead (`dhcpcd -n`, the backend's start of a running
                 // dhcpcd), which keeps it. dhclient leaves the address as
                 // it is when killed.
@@ -686,6 +717,44 @@ mod tests {
             [AttachAction::DeleteNeighbour("192.168.1.1".parse().unwrap())]
         );
         assert!(actions(&cfg, &n("lagg0"), &v, &home, &entry(HOME_GW)).is_empty());
+    }
+
+    /// Proves a same verdict while the lagg holds only another network's
+    /// address (a lease that came after the last check) re-addresses it
+    /// for the network it is on, with that network's own lease.
+    #[test]
+    fn same_network_with_another_networks_address_re_addresses() {
+        let cfg = NetworkConfig::default();
+        let lagg = n("lagg0");
+        let office = net("10.1.0.100/24", "10.1.0.1", HOME_GW);
+        let x = exchange(&cfg, mac(LAGG), &[&office], None).unwrap();
+        let v = verdict(&[&office], &x, &reply(&x, 0, "10.1.0.1", HOME_GW, 3), None);
+        let current = Current {
+            addresses: vec![IfAddr::v4(Ipv4Addr::new(192, 168, 1, 100), 24)],
+            routes: vec![DefaultRoute {
+                gateway: "192.168.1.1".parse().unwrap(),
+                ifname: lagg.clone(),
+            }],
+            ..Current::default()
+        };
+        let acts: Vec<String> =
+            actions(&cfg, &lagg, &v, &office, &current).iter().map(|a| a.to_string()).collect();
+        assert_eq!(
+            acts,
+            [
+                "stop the DHCP client",
+                "delete address 192.168.1.100/24",
+                "delete default route via 192.168.1.1",
+                "delete neighbour 10.1.0.1",
+                "start dhclient (dhclient.lagg0.000db9000001-10.1.0.1)",
+            ]
+        );
+        // Holding the network's own address: nothing.
+        let fine = Current {
+            addresses: vec![IfAddr::v4(Ipv4Addr::new(10, 1, 0, 100), 24)],
+            ..Current::default()
+        };
+        assert!(actions(&cfg, &lagg, &v, &office, &fine).is_empty());
     }
 
     /// With dhcpcd, which releases its address when stopped, an undecided

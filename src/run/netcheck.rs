@@ -254,6 +254,8 @@ enum Step {
     },
     AwaitAddress {
         old: KnownNetwork,
+        /// The lagg's addresses once the actions ran.
+        present: Vec<IfAddr>,
         moved_ms: u64,
         ssid: Option<Ssid>,
         /// `None`: an undecided move, where the old lease may well be kept.
@@ -336,8 +338,8 @@ impl Helper {
             Step::Decide { probed, exchange, result, ssid } => {
                 self.decide(kernel, log, store, cfg, probed, &exchange, &result, ssid, now_ms)
             }
-            Step::AwaitAddress { old, moved_ms, ssid, to } => {
-                self.await_address(kernel, log, old, moved_ms, ssid, to, now_ms)
+            Step::AwaitAddress { old, present, moved_ms, ssid, to } => {
+                self.await_address(kernel, log, old, present, moved_ms, ssid, to, now_ms)
             }
         };
         match outcome {
@@ -528,30 +530,45 @@ impl Helper {
                 }
             }
         }
+        // What the lagg holds once the actions ran: the new lease is an
+        // address that appears after this, the old one given back included
+        // when it was removed.
+        let present = if started && failure.is_none() {
+            match kernel.addresses(lagg) {
+                Ok(a) => a,
+                Err(e) => return failed(log, e),
+            }
+        } else {
+            Vec::new()
+        };
+        let await_address = |to: Option<Destination>, ssid: Option<Ssid>| {
+            let step = Step::AwaitAddress {
+                present: present.clone(),
+                moved_ms: self.spawned_ms,
+                ssid,
+                to,
+                old: old.clone(),
+            };
+            Outcome::Next(step, now_ms + ADDRESS_POLL_MS)
+        };
         match verdict {
-            Verdict::Same { .. } => Outcome::Finish {
+            Verdict::Same { .. } if started && failure.is_none() => {
+                let line = format!(
+                    "{lagg}: holds no address of this network: its client asks for the lease of {}",
+                    old.describe()
+                );
+                log.log(Level::Notice, &line);
+                await_address(Some(Destination::Known(old.key.clone())), ssid)
+            }
+            Verdict::Same { .. } if failure.is_none() => Outcome::Finish {
                 verdict: Some(line.to_owned()),
                 failed: None,
                 record: Some(Record { seen: None, ssid }),
             },
-            Verdict::Another { to, .. } if started && failure.is_none() => Outcome::Next(
-                Step::AwaitAddress {
-                    old: old.clone(),
-                    moved_ms: self.spawned_ms,
-                    ssid,
-                    to: Some(to.clone()),
-                },
-                now_ms + ADDRESS_POLL_MS,
-            ),
-            Verdict::Undecided { .. } if started && failure.is_none() => Outcome::Next(
-                Step::AwaitAddress {
-                    old: old.clone(),
-                    moved_ms: self.spawned_ms,
-                    ssid: None,
-                    to: None,
-                },
-                now_ms + ADDRESS_POLL_MS,
-            ),
+            Verdict::Another { to, .. } if started && failure.is_none() => {
+                await_address(Some(to.clone()), ssid)
+            }
+            Verdict::Undecided { .. } if started && failure.is_none() => await_address(None, None),
             _ => Outcome::Finish { verdict: Some(line.to_owned()), failed: failure, record: None },
         }
     }
@@ -562,6 +579,7 @@ impl Helper {
         kernel: &mut dyn Kernel,
         log: &mut dyn Log,
         old: KnownNetwork,
+        present: Vec<IfAddr>,
         moved_ms: u64,
         ssid: Option<Ssid>,
         to: Option<Destination>,
@@ -576,13 +594,11 @@ impl Helper {
             .addresses
             .iter()
             .filter(|a| a.is_assigned())
-            // After a proved move the old addresses were removed, so any
-            // address is the new lease, the old one given back included
-            // (two cafés with one subnet); after an undecided one the old
-            // address stays, and only another one is news.
-            .filter(|a| {
-                to.is_some() || !old.inet.iter().chain(old.inet6.iter()).any(|o| o.contains(a.addr))
-            })
+            // Only what appeared after the actions ran: after a proved move
+            // the old addresses were removed, so the old one given back
+            // counts (two cafés with one subnet); a lease that came before
+            // the move does not.
+            .filter(|a| !present.iter().any(|p| p.addr == a.addr))
             .collect();
         if new.is_empty() || obs.routes.is_empty() {
             if now_ms + ADDRESS_POLL_MS >= self.deadline_ms && to.is_none() {
@@ -610,7 +626,7 @@ impl Helper {
                     record: None,
                 };
             }
-            let step = Step::AwaitAddress { old, moved_ms, ssid, to };
+            let step = Step::AwaitAddress { old, present, moved_ms, ssid, to };
             return Outcome::Next(step, now_ms + ADDRESS_POLL_MS);
         }
         let took = now_ms.saturating_sub(moved_ms);
