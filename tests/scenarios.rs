@@ -69,6 +69,8 @@ fn every_scenario_file_passes() {
         "net-slow-dhcp-cable-back",
         "net-flap-300ms",
         "net-check-off",
+        "net-reboot-through-rc",
+        "net-reboot-foreground-dhclient",
     ];
     for name in required {
         assert!(
