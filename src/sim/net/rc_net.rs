@@ -73,6 +73,12 @@ impl RcNet {
         }))
     }
 
+    /// `ifconfig_IF_ipv6` as rc's reader parsed it (`sim::rc::conf`):
+    /// whether it has `accept_rtadv`.
+    pub fn set_accept_rtadv(&mut self, ifn: IfName, accept: bool) {
+        self.accept_rtadv.insert(ifn, accept);
+    }
+
     /// `background_dhclient_IF`, else `background_dhclient`.
     pub fn background(&self, ifn: &IfName) -> bool {
         self.background_if.get(ifn).copied().unwrap_or(self.background)

@@ -622,7 +622,9 @@ impl RcConf {
                         Some(first) if is_ipv6(first) => format!("inet6 {value}"),
                         _ => value.clone(),
                     };
-                    rc.ipv6.insert(ifn(i)?, ifconfig_words(&text, true));
+                    let words = ifconfig_words(&text, true);
+                    rc.net.set_accept_rtadv(ifn(i)?, words.accept_rtadv);
+                    rc.ipv6.insert(ifn(i)?, words);
                 }
                 Var::Alias(i, n) => aliases.entry(ifn(i)?).or_default().push((n, value)),
                 Var::Aliases(i) => {
