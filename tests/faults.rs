@@ -499,15 +499,25 @@ fn devd_run(kernel: &mut dyn Kernel, log: &mut MemoryLog, store: &mut MemoryStor
 /// Runs the helpers the kernel was asked to spawn, each to its end, the
 /// world's clock following their steps; the kernel calls go through `k`.
 fn run_helpers(k: &mut Faulty<SimKernel>, log: &mut MemoryLog, store: &mut MemoryStore) {
-    use lagghook::run::netcheck::{Helper, Next};
+    use lagghook::run::netcheck::Helper;
     for s in k.inner_mut().take_spawned() {
-        let mut helper = Helper::new(s.lagg, s.generation, s.at);
-        for _ in 0..1000 {
-            let now = k.inner().now();
-            match helper.step(&config(), k, log, store, now) {
-                Next::Done => break,
-                Next::At(at) => k.inner_mut().advance(at.max(now)),
-            }
+        run_helper(k, log, store, Helper::new(s.lagg, s.generation, s.at));
+    }
+}
+
+/// One helper's steps to its end, the world's clock following them.
+fn run_helper(
+    k: &mut Faulty<SimKernel>,
+    log: &mut MemoryLog,
+    store: &mut MemoryStore,
+    mut helper: lagghook::run::netcheck::Helper,
+) {
+    use lagghook::run::netcheck::Next;
+    for _ in 0..1000 {
+        let now = k.inner().now();
+        match helper.step(&config(), k, log, store, now) {
+            Next::Done => break,
+            Next::At(at) => k.inner_mut().advance(at.max(now)),
         }
     }
 }
@@ -638,4 +648,45 @@ fn issue20_a_failure_at_any_network_check_call_site_is_logged_and_survived() {
         NET_OPS.iter().map(|op| format!("{op:?}")).collect();
     let missing: Vec<&String> = all.difference(&swept).collect();
     assert!(missing.is_empty(), "call sites never reached: {missing:?}");
+}
+
+/// Issue 20, point 6: a newer check of the same lagg makes an older
+/// helper give way at its next step, before it probes or writes: two
+/// checks started back to back (a cable out and in within 300 ms) have one
+/// outcome, the last one's.
+#[test]
+fn issue20_an_older_helper_gives_way_to_a_newer_one() {
+    use lagghook::run::netcheck::{after_run, Helper, Next};
+    let mut k = Faulty::new(sim(&net_machine("OfficeAir")));
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    let t = k.inner().now();
+    devd_run(&mut k, &mut log, &mut store, t);
+    for _ in 0..2 {
+        let now = k.inner().now();
+        let mut ctx = Context {
+            kernel: &mut k,
+            log: &mut log,
+            state: &mut store,
+            now: now / 1000,
+            dry_run: false,
+        };
+        let report = reconcile(&mut ctx, &config(), &Scope::All).unwrap();
+        after_run(&mut k, &mut log, &mut store, &config(), &report.ends, now, true);
+    }
+    let spawned = k.inner_mut().take_spawned();
+    assert_eq!(spawned.iter().map(|s| s.generation).collect::<Vec<_>>(), [1, 2]);
+    let mut older = Helper::new(spawned[0].lagg.clone(), 1, spawned[0].at);
+    k.inner_mut().clear_record();
+    let now = k.inner().now();
+    assert_eq!(older.step(&config(), &mut k, &mut log, &mut store, now), Next::Done);
+    assert!(
+        k.inner().reads().is_empty(),
+        "the older helper asked the kernel: {:?}",
+        k.inner().reads()
+    );
+    let newer = Helper::new(spawned[1].lagg.clone(), 2, spawned[1].at);
+    run_helper(&mut k, &mut log, &mut store, newer);
+    let verdicts: Vec<&String> =
+        log.lines.iter().map(|(_, l)| l).filter(|l| l.contains("same network")).collect();
+    assert_eq!(verdicts.len(), 1, "{:?}", log.lines);
 }

@@ -612,6 +612,22 @@ dhcp = true
         let json: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(json["laggs"][0]["network"]["inet"][0], "10.1.0.100/24");
         assert_eq!(json["laggs"][0]["verdict"], "degraded");
+        // A check in flight is shown until its deadline, not after.
+        let flight = lagghook_in_flight(7, 10_000);
+        nets.of_mut(&IfName::new("lagg0").unwrap()).in_flight = Some(flight);
+        let text = render(&config, &mut k, &Stored::default(), &nets, None, false, 5).unwrap().0;
+        assert!(text.contains("\tcheck 7 in flight\n"), "{text}");
+        let text = render(&config, &mut k, &Stored::default(), &nets, None, false, 11).unwrap().0;
+        assert!(!text.contains("in flight"), "{text}");
+    }
+
+    fn lagghook_in_flight(generation: u64, deadline_ms: u64) -> crate::domain::network::InFlight {
+        crate::domain::network::InFlight {
+            generation,
+            spawned_ms: 0,
+            deadline_ms,
+            lagg_bounced: false,
+        }
     }
 
     /// Issue 8: `status` shows the lagg's capabilities and what a port
