@@ -261,6 +261,52 @@ pub const ETHERMTU: u32 = 1500;
 /// `IFT_ETHER`: Ethernet NICs, wlan vaps (`ieee80211_vap_setup`) and lagg
 /// interfaces themselves (`lagg_clone_create` → `ether_ifattach`).
 pub const IFT_ETHER: u8 = 0x6;
+/// `struct if_msghdr` (`sys/net/if.h`): a routing socket's RTM_IFINFO,
+/// which `rt_ifmsg` sends on every flag or link state change
+/// (`sys/net/rtsock.c`); the conformance harness reads it in a vnet jail,
+/// where no devd event is raised.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct if_msghdr {
+    pub ifm_msglen: u16,
+    pub ifm_version: u8,
+    pub ifm_type: u8,
+    pub ifm_addrs: i32,
+    pub ifm_flags: i32,
+    pub ifm_index: u16,
+    pub _ifm_spare1: u16,
+    pub ifm_data: if_data,
+}
+
+/// `struct if_announcemsghdr` (`sys/net/if.h`): RTM_IFANNOUNCE, an
+/// interface's arrival or departure (a rename is a departure under the
+/// old name, then an arrival under the new).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct if_announcemsghdr {
+    pub ifan_msglen: u16,
+    pub ifan_version: u8,
+    pub ifan_type: u8,
+    pub ifan_index: u16,
+    pub ifan_name: [u8; IFNAMSIZ],
+    pub ifan_what: u16,
+}
+
+/// `PF_ROUTE`/`AF_ROUTE` (`sys/sys/socket.h`).
+pub const AF_ROUTE: i32 = 17;
+/// `RTM_VERSION` (`net/route.h`): every routing message carries it.
+pub const RTM_VERSION: u8 = 5;
+/// `RTM_IFINFO`: interface flags or link state changed.
+pub const RTM_IFINFO: u8 = 0xe;
+/// `RTM_IFANNOUNCE`: interface arrival or departure.
+pub const RTM_IFANNOUNCE: u8 = 0x11;
+/// `IFAN_ARRIVAL`, `IFAN_DEPARTURE` (`net/if.h`).
+pub const IFAN_ARRIVAL: u16 = 0;
+pub const IFAN_DEPARTURE: u16 = 1;
+/// `IFF_LINK0` (`net/if.h`): for tap(4), keep the interface up and its
+/// addresses when the device is closed (`tundtor`).
+pub const IFF_LINK0: u32 = 0x1000;
+
 /// `IFT_L2VLAN`.
 pub const IFT_L2VLAN: u8 = 0x87;
 /// `IFT_IEEE8023ADLAG`: what `lagg_port_create` retypes a member port to.
@@ -459,6 +505,29 @@ pub struct ieee80211req {
 /// ifconfig's `getdevicename` asks for (`sbin/ifconfig/ifieee80211.c`).
 pub const IEEE80211_IOC_IC_NAME: u16 = 210;
 
+/// `struct ieee80211_clone_params`: SIOCIFCREATE2's `ifr_data` for the
+/// wlan cloner (`wlan_clone_create` copies it in), as ifconfig's
+/// `wlan_create` fills it for `create wlandev PARENT wlanaddr MAC`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ieee80211_clone_params {
+    /// The radio (`wlandev`).
+    pub icp_parent: [u8; IFNAMSIZ],
+    /// `enum ieee80211_opmode`.
+    pub icp_opmode: u16,
+    /// `IEEE80211_CLONE_*`.
+    pub icp_flags: u16,
+    pub icp_bssid: [u8; 6],
+    /// The vap's address, used when `IEEE80211_CLONE_MACADDR` is set.
+    pub icp_macaddr: [u8; 6],
+}
+
+/// `IEEE80211_CLONE_MACADDR`: use `icp_macaddr` (ifconfig's `wlanaddr`).
+pub const IEEE80211_CLONE_MACADDR: u16 = 0x0008;
+/// `IEEE80211_M_STA` of `enum ieee80211_opmode`: a station, ifconfig's
+/// default `wlanmode`.
+pub const IEEE80211_M_STA: u16 = 1;
+
 // ---------------------------------------------------------------------------
 // sys/sys/errno.h, lib/libc/gen/errlst.c
 // ---------------------------------------------------------------------------
@@ -529,6 +598,7 @@ pub const SIOCGIFMEDIA: u64 = iowr(b'i', 56, size_of::<ifmediareq>());
 pub const SIOCSIFLLADDR: u64 = iow(b'i', 60, IFREQ);
 pub const SIOCGHWADDR: u64 = iowr(b'i', 62, IFREQ);
 pub const SIOCIFDESTROY: u64 = iow(b'i', 121, IFREQ);
+pub const SIOCSIFNAME: u64 = iow(b'i', 40, IFREQ);
 pub const SIOCIFCREATE2: u64 = iowr(b'i', 124, IFREQ);
 pub const SIOCGLAGGPORT: u64 = iowr(b'i', 140, REQPORT);
 pub const SIOCSLAGGPORT: u64 = iow(b'i', 141, REQPORT);
@@ -601,6 +671,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         SIOCGIFMEDIA,
         SIOCIFCREATE2,
         SIOCIFDESTROY,
+        SIOCSIFNAME,
         SIOCGIFMTU,
         SIOCG80211,
         SIOCGIFCAP,
@@ -638,6 +709,8 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         IEEE80211_MTU_MIN,
         IEEE80211_MTU_MAX,
         IEEE80211_IOC_IC_NAME,
+        IEEE80211_CLONE_MACADDR,
+        IEEE80211_M_STA,
         IFCAP_RXCSUM,
         IFCAP_TXCSUM,
         IFCAP_VLAN_MTU,
@@ -654,6 +727,13 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         IFCAP_TXCSUM_IPV6,
         IFCAP_HWSTATS,
         EIO,
+        AF_ROUTE,
+        RTM_VERSION,
+        RTM_IFINFO,
+        RTM_IFANNOUNCE,
+        IFAN_ARRIVAL,
+        IFAN_DEPARTURE,
+        IFF_LINK0,
     ]);
     v.extend(errnos);
     v.extend(net::values());
@@ -661,6 +741,13 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
     v.extend(layout![ifreq_buffer: length, buffer]);
     v.extend(layout![ifreq: ifr_name, ifr_ifru]);
     v.extend(layout![ieee80211req: i_name, i_type, i_val, i_len, i_data]);
+    v.extend(layout![
+        ieee80211_clone_params: icp_parent,
+        icp_opmode,
+        icp_flags,
+        icp_bssid,
+        icp_macaddr,
+    ]);
     v.extend(ifreq_members);
     v.extend(layout![
         ifmediareq: ifm_name,
@@ -707,6 +794,23 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         ifi_hwassist,
         __ifi_epoch,
         __ifi_lastchange,
+    ]);
+    v.extend(layout![
+        if_msghdr: ifm_msglen,
+        ifm_version,
+        ifm_type,
+        ifm_addrs,
+        ifm_flags,
+        ifm_index,
+        ifm_data,
+    ]);
+    v.extend(layout![
+        if_announcemsghdr: ifan_msglen,
+        ifan_version,
+        ifan_type,
+        ifan_index,
+        ifan_name,
+        ifan_what,
     ]);
     v.extend(layout![
         ifaddrs: ifa_next,

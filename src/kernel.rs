@@ -125,6 +125,7 @@ pub enum Op {
     SetLladdr,
     SetFlags,
     RestartWpaSupplicant,
+    RecreateVap,
     GetModule,
     LoadModule,
     GetWpaAddress,
@@ -162,6 +163,7 @@ impl Op {
             Op::SetLladdr => "SIOCSIFLLADDR",
             Op::SetFlags => "SIOCSIFFLAGS",
             Op::RestartWpaSupplicant => "/etc/rc.d/wpa_supplicant restart",
+            Op::RecreateVap => "re-creating the vap with wlanaddr",
             Op::GetModule => "modfind if_lagg",
             Op::LoadModule => "kldload if_lagg",
             Op::GetWpaAddress => "wpa_supplicant STATUS",
@@ -299,6 +301,22 @@ pub trait Kernel {
     /// wpa_supplicant re-reads the vap's address (it reads it once, at
     /// start: `l2_packet_init` in hostap's `l2_packet_freebsd.c`).
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError>;
+
+    /// Re-creates vap `wlan` on radio `parent` with address `mac`, the way
+    /// rc creates a vap with `wlanaddr`, and configures it as rc would:
+    /// `/etc/rc.d/wpa_supplicant stop IF`, `SIOCIFDESTROY`, `SIOCIFCREATE2`
+    /// on the wlan cloner with `ieee80211_clone_params` { `parent`, station
+    /// mode, `IEEE80211_CLONE_MACADDR`, `mac` } (and `SIOCSIFNAME` for a
+    /// vap not named `wlan<N>`), then `/etc/rc.d/netif quietstart IF`,
+    /// which applies `ifconfig_IF` and starts a wpa_supplicant that reads
+    /// the new address. The one way to give a vap an address that every
+    /// driver takes (`domain::wifi_driver`). A fixed sequence, one action.
+    fn recreate_vap(
+        &mut self,
+        wlan: &IfName,
+        parent: &IfName,
+        mac: MacAddr,
+    ) -> Result<(), KernelError>;
 
     /// The address wpa_supplicant uses as its own for vap `wlan`: `STATUS`
     /// on its control socket `/var/run/wpa_supplicant/IF` (line

@@ -20,8 +20,10 @@
 //! 5. [`run`]: one run against any kernel: rounds of observe, plan and
 //!    apply; the state file and its lock; the log.
 //! 6. [`scenario`]: the verification harness that plays scenario files
-//!    through the simulator and devd's dispatch; the product path (`event`,
-//!    `reconcile`) never uses it.
+//!    through the simulator and devd's dispatch; [`conformance`]: the
+//!    differential harness that plays the same happenings on FreeBSD and
+//!    on the simulator. The product path (`event`, `reconcile`) uses
+//!    neither.
 //! 7. [`cli`]: the command line and the commands.
 #![deny(unsafe_code)]
 
@@ -31,6 +33,9 @@
 pub mod abi;
 /// The command line and the commands.
 pub mod cli;
+/// The differential conformance harness: the same happenings on FreeBSD
+/// (in a vnet jail) and on the simulator, every difference reported.
+pub mod conformance;
 /// devd(8): its configuration language, its dispatch, FreeBSD's stock
 /// rules and lagghook's generated ones.
 pub mod devd;

@@ -39,6 +39,7 @@ const HEADERS: &[&str] = &[
     "stddef.h",
     "ifaddrs.h",
     "net/if.h",
+    "net/route.h",
     "net/if_dl.h",
     "net/if_types.h",
     "net/if_media.h",
@@ -77,9 +78,11 @@ const MACROS: &[&str] = &[
     "SIOCGIFMEDIA",
     "SIOCIFCREATE2",
     "SIOCIFDESTROY",
+    "SIOCSIFNAME",
     "SIOCGIFMTU",
     "SIOCG80211",
     "IEEE80211_IOC_IC_NAME",
+    "IEEE80211_CLONE_MACADDR",
     "SIOCGIFCAP",
     "IFCAP_RXCSUM",
     "IFCAP_TXCSUM",
@@ -138,7 +141,6 @@ const MACROS: &[&str] = &[
     "CTL_NET",
     "NET_RT_DUMP",
     "NET_RT_FLAGS",
-    "RTM_VERSION",
     "RTM_DELETE",
     "RTM_GET",
     "RTA_DST",
@@ -166,6 +168,13 @@ const MACROS: &[&str] = &[
     "BPF_ABS",
     "BPF_JEQ",
     "BPF_K",
+    "AF_ROUTE",
+    "RTM_VERSION",
+    "RTM_IFINFO",
+    "RTM_IFANNOUNCE",
+    "IFAN_ARRIVAL",
+    "IFAN_DEPARTURE",
+    "IFF_LINK0",
 ];
 
 /// Enum constants (`enum ifType`, `enum lagg_proto`, ...): no `#ifdef`
@@ -182,6 +191,7 @@ const ENUMS: &[&str] = &[
     "LAGG_PROTO_BROADCAST",
     "LAGG_PROTO_MAX",
     "LAGG_TYPE_ETHERNET",
+    "IEEE80211_M_STA",
 ];
 
 /// `struct name: fields` → `sizeof_<struct>` and `offsetof_<struct>_<field>`.
@@ -191,6 +201,10 @@ const STRUCTS: &[(&str, &[&str])] = &[
     ("sockaddr", &["sa_len", "sa_family", "sa_data"]),
     ("ifreq_buffer", &["length", "buffer"]),
     ("ieee80211req", &["i_name", "i_type", "i_val", "i_len", "i_data"]),
+    (
+        "ieee80211_clone_params",
+        &["icp_parent", "icp_opmode", "icp_flags", "icp_bssid", "icp_macaddr"],
+    ),
     (
         "ifreq",
         &[
@@ -260,6 +274,22 @@ const STRUCTS: &[(&str, &[&str])] = &[
             "__ifi_epoch",
             "__ifi_lastchange",
         ],
+    ),
+    (
+        "if_msghdr",
+        &[
+            "ifm_msglen",
+            "ifm_version",
+            "ifm_type",
+            "ifm_addrs",
+            "ifm_flags",
+            "ifm_index",
+            "ifm_data",
+        ],
+    ),
+    (
+        "if_announcemsghdr",
+        &["ifan_msglen", "ifan_version", "ifan_type", "ifan_index", "ifan_name", "ifan_what"],
     ),
     (
         "ifaddrs",

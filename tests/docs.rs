@@ -14,11 +14,13 @@ use std::process::Command;
 use lagghook::cli::args::{self as cli, Command as CliCommand};
 use lagghook::cli::setup::{self, Change, Old};
 use lagghook::domain::config::{Config, MacSource};
+use lagghook::domain::flap::{self, FlapState};
 use lagghook::domain::identity::{self, Identity};
 use lagghook::domain::model::{IfName, MacAddr};
 use lagghook::domain::model::{LaggProto, Snapshot};
 use lagghook::domain::plan::Action;
 use lagghook::domain::transition::{describe, LaggView};
+use lagghook::domain::vap::RecreateWhy;
 use lagghook::kernel::{Errno, KernelError, Op};
 use lagghook::run::applied_line;
 use lagghook::run::apply::{Applied, Outcome};
@@ -665,6 +667,11 @@ fn diagnostics_are_real_log_lines() {
     };
     let (em0, wlan0) = (name("em0"), name("wlan0"));
     let identity = mac(em);
+    // A vap in the observation: its address is set while it is down.
+    let mut before = before;
+    let mut vap = before.interfaces[&em0].clone();
+    (vap.name, vap.kind, vap.index) = (wlan0.clone(), lagghook::domain::model::IfKind::Wlan, 9);
+    before.interfaces.insert(wlan0.clone(), vap);
     for action in [
         Action::SetProto { lagg: lagg0.clone(), proto: LaggProto::Failover },
         Action::SetFailoverRxAll { value: true },
@@ -673,7 +680,15 @@ fn diagnostics_are_real_log_lines() {
         Action::Down { ifname: em0 },
         Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: identity },
         Action::SetLladdr { ifname: wlan0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
+        Action::SetLladdr { ifname: lagg0.clone(), mac: identity, was: mac("00:24:d7:aa:bb:cc") },
         Action::RestartWpaSupplicant { wlan: wlan0.clone() },
+        Action::RecreateVap {
+            wlan: wlan0.clone(),
+            parent: name("iwlwifi0"),
+            mac: identity,
+            was: mac("00:24:d7:aa:bb:cc"),
+            why: RecreateWhy::AtCreate { driver: "iwlwifi" },
+        },
     ] {
         let applied = Applied { action, outcome: Outcome::Done };
         let (level, line) =
@@ -683,6 +698,21 @@ fn diagnostics_are_real_log_lines() {
     }
     let now = format!("{wlan0}: wpa_supplicant now uses {em}");
     assert!(heads.contains(&now), "DIAGNOSTICS lacks {now:?}");
+    // A flapping episode's two lines (issue 19.2).
+    let (mut flaps, mut last, mut lines) = (FlapState::default(), None, Vec::new());
+    for (t, active) in [(100, Some("wlan0")), (103, None), (105, Some("wlan0")), (108, None)]
+        .into_iter()
+        .chain([(110, Some("wlan0")), (113, None), (115, Some("wlan0")), (200, Some("wlan0"))])
+    {
+        let next = view(&["em0", "wlan0"], Some("em0"), active, em);
+        let described = describe(&lagg0, last.as_ref(), Some(&next), None);
+        lines.extend(flap::fold(&lagg0, last.as_ref(), Some(&next), described, &mut flaps, t));
+        last = Some(next);
+    }
+    for line in lines.iter().filter(|l| l.contains("flapping")) {
+        assert!(heads.contains(line), "DIAGNOSTICS lacks {line:?}; has {heads:?}");
+    }
+    assert_eq!(lines.iter().filter(|l| l.contains("flapping")).count(), 2, "{lines:?}");
     // setup's lines are its changes as -n prints them.
     let setup_lines = [
         Change::Var {
@@ -806,6 +836,12 @@ fn every_key_is_documented() {
     assert!(minimal.failover_rx_all(), "failover_rx_all defaults to true");
     assert!(text.contains("failover_rx_all (boolean, default true)"), "{text}");
     assert!(text.contains(&format!("Between 1 and {}", lagghook::domain::config::LAGG_MAX_PORTS)));
+    // Limits states the bound the parser enforces (issue 17).
+    let (laggs, kib) =
+        (lagghook::domain::config::MAX_LAGGS, lagghook::domain::config::MAX_SIZE >> 10);
+    let limits = format!("A configuration holds at most {laggs} laggs of at most 32 ports each, in a file of at most {kib} KiB.");
+    let described = rendered(&section(&page, "DESCRIPTION")).join(" ");
+    assert!(described.contains(&limits), "lagghook.toml.5 lacks {limits:?}");
     assert_eq!(
         minimal.laggs[0].mac,
         MacSource::Port(name("ue0")),
@@ -837,7 +873,13 @@ fn documented_rejections_are_real() {
     // [lagg0] table; `l0` writes its header.
     let l0 = |body: &str| format!("[lagg0]\n{body}\n");
     let ports33: Vec<String> = (0..33).map(|i| format!("\"em{i}\"")).collect();
+    let nine: String = (0..9).map(|i| format!("[lagg{i}]\nports = [\"em{i}\"]\n")).collect();
     let cases: Vec<(&str, String)> = vec![
+        (
+            "a file larger than 64 KiB",
+            format!("{}#{}\n", l0("ports = [\"em0\"]"), "x".repeat(64 << 10)),
+        ),
+        ("or more than 8 lagg tables", nine),
         ("a TOML syntax error", l0("ports = [\"em0\"")),
         ("a value of the wrong type", l0("ports = \"em0\"")),
         ("a missing ports", l0("mac = \"em0\"")),

@@ -41,6 +41,14 @@ fn every_scenario_file_passes() {
         "boot-undocked-then-dock",
         "boot-late-wifi-driver",
         "resume-reloads-wifi",
+        // Issue 19: radio classes, the table's belief, a flapping station.
+        "wifi-class-native",
+        "wifi-class-while-down",
+        "wifi-class-at-create",
+        "wifi-class-unknown-driver",
+        "wifi-class-table-wrong",
+        "wifi-stale-wpa-flapping",
+        "wifi-silent-wpa-flap-logged-once",
         // Issue 19.3: members' own MACs and MTUs.
         "member-mac-changed-by-hand",
         "mtu-on-a-port-after-it-joined",
@@ -213,4 +221,34 @@ fn network_names_are_checked_and_flaps_keep_their_offsets() {
         let text = format!("{head}{machine}\n[[step]]\ndo = \"{bad}\"\n");
         assert!(Scenario::parse(&text, "x.toml").is_err(), "{bad}");
     }
+}
+
+/// Issue 19.2: a world that retries for ever (a stale wpa_supplicant and
+/// no lagghook) is followed to the horizon, its expectations checked, and
+/// reported as flapping, not failed as unsettled; lagghook ends the
+/// flapping at the first association, with far fewer devd events.
+#[test]
+fn issue19_a_flapping_baseline_is_reported_not_unsettled() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/wifi-stale-wpa-flapping.toml");
+    let scenario = Scenario::load(&path).unwrap();
+    let baseline = lagghook::cli::simulate::run_baseline(&scenario).unwrap();
+    let step = &baseline.steps[0];
+    assert!(!step.failed.iter().any(|f| f.contains("settle")), "{:?}", step.failed);
+    assert_eq!(step.flapping, [lagghook::domain::model::IfName::new("wlan0").unwrap()]);
+    assert!(step.failed.iter().any(|f| f.contains("flapping = false")), "{:?}", step.failed);
+    let text = render(&scenario, &baseline, false);
+    assert!(text.contains("flapping  wlan0: 7 LINK_UP in the step, still retrying"), "{text}");
+    let with = run(&scenario).unwrap();
+    assert!(with.steps[0].flapping.is_empty());
+    assert_eq!((baseline.steps[0].events, with.steps[0].events), (28, 6));
+    // Every lagg0 LINK_UP ran the stock dhclient rule.
+    let dhclient = |r: &lagghook::scenario::Report| {
+        r.steps[0]
+            .dispatched
+            .iter()
+            .filter(|d| d.ends_with("service dhclient quietstart lagg0"))
+            .count()
+    };
+    assert_eq!((dhclient(&baseline), dhclient(&with)), (7, 2));
 }

@@ -41,9 +41,9 @@ ifconfig lagg0 create
 ifconfig lagg0 up
 sysctl net.link.lagg.failover_rx_all=1
 # round 2 (predicted)
+ifconfig wlan0 destroy; ifconfig wlan0 create wlandev iwlwifi0 wlanaddr 00:11:22:33:44:55; /etc/rc.d/netif quietstart wlan0
+# round 3 (predicted)
 ifconfig lagg0 laggport em0
-ifconfig wlan0 down
-ifconfig wlan0 ether 00:11:22:33:44:55
 ifconfig lagg0 laggport wlan0
 ifconfig wlan0 up
 ";
@@ -87,6 +87,9 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
+            } else if p.to_string_lossy().ends_with(".setup.lock") {
+                // The lock that serialises setups (issue 17), an empty
+                // file taken at setup's start: no change of the machine.
             } else {
                 let text = std::fs::read(&p).map(|b| String::from_utf8_lossy(&b).into_owned());
                 out.insert(p.display().to_string(), text.unwrap_or_default());

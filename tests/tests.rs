@@ -2,6 +2,8 @@
 
 /// ABI: struct sizes, offsets and request numbers vs FreeBSD's own headers.
 mod abi;
+/// The FreeBSD CI files: the Cirrus file's keys, the workflow's matrix.
+mod ci_files;
 /// The binary as devd and an administrator run it.
 mod cli;
 /// The same bodies against the simulator and (root, FreeBSD) the real kernel.
@@ -18,6 +20,8 @@ mod hostile;
 mod identity;
 /// What gets installed and README's steps, against the sources they name.
 mod install;
+/// Rules about the source the compiler cannot check: one file reader.
+mod lint;
 /// Every message template in src/ against the artefacts an administrator
 /// should never read.
 mod messages;
@@ -27,6 +31,8 @@ mod net_properties;
 mod port;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
+/// What a run writes when the disk is full or a file has another link.
+mod save;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
 mod scenarios;
 /// `setup` on simulated laptops: what `-n` prints, what a run writes.

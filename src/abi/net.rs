@@ -24,7 +24,7 @@ pub const NET_RT_DUMP: c_int = 1;
 pub const NET_RT_FLAGS: c_int = 2;
 
 /// `RTM_VERSION`: a message of another version is refused (EPROTONOSUPPORT).
-pub const RTM_VERSION: u8 = 5;
+pub use super::RTM_VERSION;
 pub const RTM_DELETE: u8 = 2;
 pub const RTM_GET: u8 = 4;
 
@@ -215,7 +215,6 @@ pub fn values() -> Vec<(&'static str, u64)> {
         CTL_NET,
         NET_RT_DUMP,
         NET_RT_FLAGS,
-        RTM_VERSION,
         RTM_DELETE,
         RTM_GET,
         RTA_DST,

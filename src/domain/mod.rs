@@ -8,6 +8,8 @@ pub mod attach;
 pub mod config;
 /// devd event lines and arguments.
 pub mod event;
+/// A flapping port in the log: one line per episode, not two per retry.
+pub mod flap;
 /// Each lagg's identity MAC: which source wins, when a provisional one
 /// gives way.
 pub mod identity;
@@ -28,6 +30,9 @@ pub mod rc_vars;
 pub mod text;
 /// Transitions between two observations, as log lines.
 pub mod transition;
+/// How a vap gets its lagg's address the way its driver takes one,
+/// re-creating it with `wlanaddr` where that is the only way.
+pub mod vap;
 /// The one-line verdict `status` gives for a lagg.
 pub mod verdict;
 /// What lagghook believes of a WiFi driver: its module, how it takes a

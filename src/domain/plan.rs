@@ -9,12 +9,13 @@
 //! state (for example a port's MAC after `SIOCSLAGGDELPORT` restored it from
 //! its `lp_lladdr`, which userland cannot read beforehand).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::domain::config::{Config, Failback, LaggConfig};
 use crate::domain::identity::{self, Identities};
 use crate::domain::model::{IfKind, IfName, Interface, LaggProto, MacAddr, Snapshot, WpaAddress};
+use crate::domain::vap::{self, RecreateWhy};
 
 /// One change to the system, in the words of the command an administrator
 /// would type for it (its `Display`).
@@ -34,6 +35,11 @@ pub enum Action {
     SetLladdr { ifname: IfName, mac: MacAddr, was: MacAddr },
     /// `/etc/rc.d/wpa_supplicant restart IF`.
     RestartWpaSupplicant { wlan: IfName },
+    /// The vap destroyed and created again on `parent` with `wlanaddr
+    /// mac`, then configured by rc (`Kernel::recreate_vap`): the way to an
+    /// address every driver takes (`domain::vap`). `was` is its creation
+    /// address before.
+    RecreateVap { wlan: IfName, parent: IfName, mac: MacAddr, was: MacAddr, why: RecreateWhy },
     /// `SIOCSLAGGPORT`.
     AddPort { lagg: IfName, port: IfName },
     /// `SIOCSLAGGDELPORT`.
@@ -57,7 +63,9 @@ impl Action {
             Action::Up { ifname } | Action::Down { ifname } | Action::SetLladdr { ifname, .. } => {
                 Group::Interface(ifname.clone())
             }
-            Action::RestartWpaSupplicant { wlan } => Group::Interface(wlan.clone()),
+            Action::RestartWpaSupplicant { wlan } | Action::RecreateVap { wlan, .. } => {
+                Group::Interface(wlan.clone())
+            }
             Action::AddPort { port, .. } | Action::RemovePort { port, .. } => {
                 Group::Interface(port.clone())
             }
@@ -105,6 +113,11 @@ impl fmt::Display for Action {
             Action::RestartWpaSupplicant { wlan } => {
                 write!(f, "/etc/rc.d/wpa_supplicant restart {wlan}")
             }
+            Action::RecreateVap { wlan, parent, mac, .. } => write!(
+                f,
+                "ifconfig {wlan} destroy; ifconfig {wlan} create wlandev {parent} wlanaddr {mac}; \
+                 /etc/rc.d/netif quietstart {wlan}"
+            ),
             Action::AddPort { lagg, port } => write!(f, "ifconfig {lagg} laggport {port}"),
             Action::RemovePort { lagg, port, .. } => write!(f, "ifconfig {lagg} -laggport {port}"),
             Action::SetFailoverRxAll { value } => {
@@ -204,6 +217,10 @@ pub struct WpaRefresh {
     /// Done in this run: wpa_supplicant reads the routing socket on its
     /// own time, so it may not have heard the vap come back up yet.
     pub this_run: bool,
+    /// Not a refresh of the same address but a new one given while down
+    /// (a join's re-addressing, or a re-creation): wpa_supplicant read it
+    /// then, and `domain::vap` waits for the vap to associate with it.
+    pub readdressed: bool,
 }
 
 /// By vap.
@@ -217,16 +234,20 @@ pub fn plan(
     remembered: &RememberedMacs,
     scope: &Scope,
 ) -> Plan {
-    plan_with(config, snapshot, remembered, &WpaRefreshes::new(), scope)
+    plan_with(config, snapshot, remembered, &WpaRefreshes::new(), &BTreeSet::new(), scope)
 }
 
 /// Plans one round for every lagg in `scope`; `refreshed` is what earlier
-/// runs, and earlier rounds of this one, did about stale wpa_supplicants.
+/// runs, and earlier rounds of this one, did about stale wpa_supplicants
+/// and vap addresses; `waited` are the vaps runs have seen up without a
+/// link for `vap::ASSOCIATION_GRACE_SECS`, in a lagg that has just lost
+/// the port carrying its traffic, untouched by this run (`domain::vap`).
 pub fn plan_with(
     config: &Config,
     snapshot: &Snapshot,
     remembered: &RememberedMacs,
     refreshed: &WpaRefreshes,
+    waited: &BTreeSet<IfName>,
     scope: &Scope,
 ) -> Plan {
     let mut plan = Plan::default();
@@ -239,7 +260,7 @@ pub fn plan_with(
         }
         touches_a_lagg = true;
         let identity = identity_mac(lagg, snapshot, remembered);
-        plan_lagg(lagg, snapshot, identity, refreshed, &mut plan);
+        plan_lagg(lagg, snapshot, identity, refreshed, waited, &mut plan);
     }
     // The sysctl exists exactly when if_lagg is loaded (compiled in or as
     // a module). Without it there is no lagg cloner either, so SIOCIFCREATE2
@@ -260,6 +281,7 @@ fn plan_lagg(
     snap: &Snapshot,
     identity: Option<MacAddr>,
     refreshed: &WpaRefreshes,
+    waited: &BTreeSet<IfName>,
     plan: &mut Plan,
 ) {
     let lagg = &cfg.name;
@@ -288,6 +310,12 @@ fn plan_lagg(
 
     if status.proto != LaggProto::Failover {
         plan.actions.push(Action::SetProto { lagg: lagg.clone(), proto: LaggProto::Failover });
+    }
+
+    // A vap whose radio cannot take the address another way is re-created
+    // with it first; the next round observes the new vap (`domain::vap`).
+    if vap::plan_recreate(cfg, snap, status, identity, refreshed, waited, plan) {
+        return;
     }
 
     // Ports brought up at the end of the round, after every membership
@@ -464,9 +492,17 @@ fn plan_wpa(
             continue;
         }
         let done = refreshed.get(&vap.name).filter(|r| r.mac == vap.mac);
+        // A silent wpa_supplicant may be stale when the vap has no link,
+        // and when its address is not its creation one (rc's `laggport`,
+        // lagg's own re-addressing): a station whose handshake cannot
+        // finish still associates and reports LINK_UP (`sim::station`),
+        // so waiting for its link to go again costs a handshake timeout.
+        let readdressed = vap.hwaddr != Some(vap.mac);
         let uses = match snap.wpa.get(&vap.name) {
             Some(WpaAddress::Known(w)) if *w != vap.mac => Some(*w),
-            Some(WpaAddress::Unknown) if done.is_none() && !vap.link.is_up() => None,
+            Some(WpaAddress::Unknown) if done.is_none() && (!vap.link.is_up() || readdressed) => {
+                None
+            }
             _ => continue,
         };
         let name = &vap.name;
@@ -477,6 +513,11 @@ fn plan_wpa(
             None => {
                 let why = match uses {
                     Some(w) => format!("wpa_supplicant uses {w}, not the vap's {}", vap.mac),
+                    None if vap.link.is_up() => format!(
+                        "wpa_supplicant does not say its address, and the vap's {} is not the \
+                         one it was created with",
+                        vap.mac
+                    ),
                     None => {
                         "wpa_supplicant does not say its address and the vap has no link".to_owned()
                     }
@@ -1064,7 +1105,7 @@ mod tests {
     }
 
     fn refreshed(restarted: bool, this_run: bool) -> WpaRefreshes {
-        let r = WpaRefresh { mac: m(EM), restarted, this_run };
+        let r = WpaRefresh { mac: m(EM), restarted, this_run, readdressed: false };
         WpaRefreshes::from([(n("wlan0"), r)])
     }
 
@@ -1075,7 +1116,9 @@ mod tests {
     fn a_stale_wpa_supplicant_is_refreshed_then_restarted_then_left() {
         let cfg = config(&["em0", "wlan0"]);
         let s = stale(WpaAddress::Known(m(FACTORY)));
-        let go = |r: &WpaRefreshes| plan_with(&cfg, &s, &RememberedMacs::new(), r, &Scope::All);
+        let go = |r: &WpaRefreshes| {
+            plan_with(&cfg, &s, &RememberedMacs::new(), r, &BTreeSet::new(), &Scope::All)
+        };
         assert_eq!(strings(&go(&WpaRefreshes::new())), REFRESH);
         // Refreshed in this run: wpa_supplicant may not have heard yet.
         let p = go(&refreshed(false, true));
@@ -1100,7 +1143,7 @@ mod tests {
         let cfg = config(&["em0", "wlan0"]);
         let s = stale(WpaAddress::Unknown);
         let go = |s: &Snapshot, r: &WpaRefreshes| {
-            plan_with(&cfg, s, &RememberedMacs::new(), r, &Scope::All)
+            plan_with(&cfg, s, &RememberedMacs::new(), r, &BTreeSet::new(), &Scope::All)
         };
         assert_eq!(strings(&go(&s, &WpaRefreshes::new())), REFRESH);
         assert!(go(&s, &refreshed(false, false)).is_empty());
@@ -1114,6 +1157,27 @@ mod tests {
         for wpa in [WpaAddress::NotRunning, WpaAddress::Known(m(EM))] {
             assert!(go(&stale(wpa), &WpaRefreshes::new()).is_empty(), "{wpa:?}");
         }
+    }
+
+    /// Issue 19.2: a station whose handshake cannot finish still reports
+    /// LINK_UP at association, so a silent wpa_supplicant on a vap that
+    /// someone re-addressed (rc's laggport, lagg) is refreshed at its first
+    /// LINK_UP, not a handshake timeout later when the link goes again;
+    /// once per address, as without a link.
+    #[test]
+    fn issue19_a_silent_wpa_supplicant_on_a_readdressed_vap_is_refreshed_at_link_up() {
+        let cfg = config(&["em0", "wlan0"]);
+        let mut s = stale(WpaAddress::Unknown);
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            (w.link, w.hwaddr) = (LinkState::Up, Some(m(FACTORY)));
+        }
+        let go = |r: &WpaRefreshes| {
+            plan_with(&cfg, &s, &RememberedMacs::new(), r, &BTreeSet::new(), &Scope::All)
+        };
+        let p = go(&WpaRefreshes::new());
+        assert_eq!(strings(&p), REFRESH);
+        assert!(p.notes.iter().any(|n| n.text.contains("not the one it was created with")), "{p}");
+        assert!(go(&refreshed(false, false)).is_empty());
     }
 
     #[test]

@@ -3,11 +3,48 @@
 //! factory one (its [`LladdrClass`]). FreeBSD offers no request that asks
 //! a driver either, so this is a small table of the drivers whose
 //! behaviour is known, each row with where it was read; a driver not in
-//! it is `None`, and each caller says what it does then.
+//! it is `None`, and each caller says what it does then (the planner
+//! gives its vap the repair every class takes: re-creation with
+//! `wlanaddr`, `domain::plan`).
 //!
 //! In the simulator a radio's class is what its kernel does (the machine
 //! file's `[[machine.radio]]`); this table is only lagghook's belief, and
 //! the two may disagree, as they may on a real laptop.
+//!
+//! Read for the LinuxKPI rows (paths in the FreeBSD tree):
+//! - `sys/compat/linuxkpi/common/src/linux_80211.c` in `5BSD/5BSD` at
+//!   e3ede6317224a7108cc804d24cea19230e234668 (a FreeBSD main derivative,
+//!   2026, carrying the LinuxKPI commit "802.11: support manual lladdr
+//!   changes", PR 277356, D46121): `lkpi_ic_vap_create` copies the address
+//!   it is given (`wlanaddr`, else the radio's) into `vif->addr` and
+//!   `vif->bss_conf.addr` before the driver's `add_interface`, which it
+//!   calls once per vap; `lkpi_vif_iflladdr`, the vif's `iflladdr_event`
+//!   handler, copies a new lladdr into `vif->bss_conf.addr` only "if the
+//!   vap is not started/UP" (it returns when IFF_UP is set, so the
+//!   down/up inside `if_setlladdr` of an UP vap never reaches it), and
+//!   never into `vif->addr`. The copy of the same file in
+//!   `freebsd/freebsd-src` at 00383606b59383460afd9b954bf30178beb65999
+//!   (2022) has no handler at all: there no later address reaches a
+//!   LinuxKPI driver.
+//! - iwlwifi: `sys/contrib/dev/iwlwifi/mvm/mac-ctxt.c` in
+//!   `freebsd/freebsd-src` at 0dcfecbf4757181cc7ed0ef23c4efcb470ba87a7,
+//!   `iwl_mvm_mac_ctxt_cmd_common`: the firmware's MAC context takes
+//!   `node_addr` from `vif->addr`, the creation address.
+//! - rtw88: `sys/contrib/dev/rtw88/mac80211.c` at
+//!   0272ecf586255991f94f80378c4a3384e83fccc5, `rtw_ops_add_interface`:
+//!   the port's MAC register is written from `vif->addr`
+//!   (`PORT_SET_MAC_ADDR`); `rtw_ops_bss_info_changed` never writes it
+//!   again.
+//! - rtw89: `sys/contrib/dev/rtw89/mac80211.c` at
+//!   df279a26d3315e7abc9e6f0744137959a4c2fb86,
+//!   `__rtw89_ops_add_iface_link`: the link's MAC is copied from
+//!   `bss_conf->addr` when the interface is added, that is once, at the
+//!   vap's creation.
+//!
+//! No row is [`LladdrClass::WhileDown`]: that class is a LinuxKPI driver
+//! that reads `bss_conf.addr` again when it associates, and none was found
+//! doing so. ath10k, ath11k and ath12k were not read; they are taken to be
+//! like the LinuxKPI drivers that were.
 
 use std::fmt;
 use std::str::FromStr;
@@ -82,19 +119,17 @@ pub struct Driver {
 }
 
 /// Native net80211 drivers with a radio on laptops, `sys/dev/*` and
-/// `sys/dev/usb/wlan/*` of FreeBSD 14: they follow net80211's rules.
+/// `sys/dev/usb/wlan/*` of FreeBSD 14: they follow net80211's rules
+/// (`wlan_iflladdr` and `ieee80211_ioctl` in `sys/net80211/`, read in
+/// `fel1x-developer/freebsd-src`; see `sim::net80211`). Their firmware,
+/// where they have one, is told the address again at each association
+/// from `vap->iv_myaddr` (not re-read per driver).
 const fn native(name: &'static str, module: &'static str) -> Driver {
     Driver { name, module, stack: Stack::Net80211, lladdr: LladdrClass::Native }
 }
 
-/// LinuxKPI drivers (`sys/contrib/dev/*`): `lkpi_ic_vap_create` copies
-/// the address it is given into the firmware's vif address before the
-/// driver's `add_interface` (`memcpy(vif->addr, mac, …)`); a lladdr
-/// changed later had no path to the firmware before the LinuxKPI commit
-/// "802.11: support manual lladdr changes" (PR 277356, D46121), and since
-/// then only while the vap is not UP, updating `bss_conf.addr`, which a
-/// driver that programs its firmware from `vif->addr` (iwlwifi) never
-/// reads again: only the address given at creation reaches the air.
+/// LinuxKPI drivers (`sys/contrib/dev/*`): only the address given at
+/// creation reaches their firmware (see the module doc for the sources).
 const fn linuxkpi(name: &'static str, module: &'static str) -> Driver {
     Driver { name, module, stack: Stack::LinuxKpi, lladdr: LladdrClass::AtCreate }
 }
@@ -145,6 +180,12 @@ pub fn driver_of(radio: &IfName) -> Option<&'static Driver> {
                 .is_some_and(|unit| !unit.is_empty() && unit.bytes().all(|b| b.is_ascii_digit()))
         })
         .max_by_key(|d| d.name.len())
+}
+
+/// How lagghook believes `radio` takes a cloned address; `None` for a
+/// driver not in the table.
+pub fn lladdr_class_of(radio: &IfName) -> Option<LladdrClass> {
+    driver_of(radio).map(|d| d.lladdr)
 }
 
 /// The kernel module of `radio`'s driver: the table's, or for a driver
@@ -206,6 +247,23 @@ mod tests {
         assert!("linuxkpi".parse::<LladdrClass>().is_err());
         assert_eq!(driver_of(&radio("iwlwifi0")).map(|d| d.lladdr), Some(LladdrClass::AtCreate));
         assert_eq!(driver_of(&radio("iwn0")).map(|d| d.lladdr), Some(LladdrClass::Native));
+    }
+
+    /// Issue 19.1: the LinuxKPI drivers whose source was read take an
+    /// address only at creation; native ones follow net80211; a driver not
+    /// in the table has no belief (the planner re-creates its vaps).
+    #[test]
+    fn issue19_what_lagghook_believes_of_each_driver() {
+        for r in ["iwlwifi0", "rtw880", "rtw890"] {
+            assert_eq!(lladdr_class_of(&radio(r)), Some(LladdrClass::AtCreate), "{r}");
+        }
+        for r in ["iwn0", "iwm0", "ath0", "rtwn0"] {
+            assert_eq!(lladdr_class_of(&radio(r)), Some(LladdrClass::Native), "{r}");
+        }
+        assert_eq!(lladdr_class_of(&radio("bcmwl0")), None);
+        assert!(DRIVERS
+            .iter()
+            .all(|d| (d.stack == Stack::LinuxKpi) == (d.lladdr == LladdrClass::AtCreate)));
     }
 
     #[test]

@@ -77,6 +77,7 @@ fn execute(kernel: &mut dyn Kernel, action: &Action) -> Result<(), KernelError> 
         Action::Down { ifname } => kernel.set_up(ifname, false),
         Action::SetLladdr { ifname, mac, .. } => kernel.set_lladdr(ifname, *mac),
         Action::RestartWpaSupplicant { wlan } => kernel.restart_wpa_supplicant(wlan),
+        Action::RecreateVap { wlan, parent, mac, .. } => kernel.recreate_vap(wlan, parent, *mac),
         Action::AddPort { lagg, port } => kernel.add_lagg_port(lagg, port),
         Action::RemovePort { lagg, port, .. } => kernel.remove_lagg_port(lagg, port),
         Action::SetFailoverRxAll { value } => kernel.set_failover_rx_all(*value),

@@ -21,15 +21,17 @@ pub mod networks;
 /// /var/db/lagghook.
 pub mod state;
 
-use crate::domain::config::{Config, ConfigError};
+use crate::domain::config::{Config, ConfigError, LaggConfig};
 use crate::domain::event::{DevdEvent, IfnetEvent};
+use crate::domain::flap::{self, FlapState};
 use crate::domain::identity;
-use crate::domain::model::{IfKind, IfName, Snapshot, WpaAddress};
+use crate::domain::model::{IfKind, IfName, Interface, Snapshot, WpaAddress};
 use crate::domain::plan::{
-    plan, plan_with, Action, Plan, RememberedMacs, Scope, WpaRefresh, WpaRefreshes,
+    plan, plan_with, Action, Group, Plan, RememberedMacs, Scope, WpaRefresh, WpaRefreshes,
 };
 use crate::domain::text;
 use crate::domain::transition::{describe, LaggView};
+use crate::domain::vap;
 use crate::kernel::{Kernel, KernelError};
 use crate::sim::SimKernel;
 use crate::sys::file;
@@ -85,8 +87,13 @@ impl Report {
 /// only if it is safe to be (see [`file::read_trusted`]); any problem is a
 /// [`ConfigError`] naming the file.
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
-    let text = file::read_trusted(path).map_err(|e| Config::unreadable(path, e))?;
-    Config::parse(&text, path)
+    Config::parse(&read_config(path)?, path)
+}
+
+/// The text of the configuration at `path`, read as [`load_config`]
+/// reads it, not yet parsed.
+pub fn read_config(path: &Path) -> Result<String, ConfigError> {
+    file::read_trusted(path).map_err(|e| Config::unreadable(path, e))
 }
 
 /// Whether an event concerns this configuration, and which lagg.
@@ -154,6 +161,18 @@ pub fn pending(
     Ok(plan(config, &observe(kernel, config)?, macs, &Scope::All))
 }
 
+/// [`pending`] for a run that also remembers what earlier runs did about
+/// vaps and their wpa_supplicants (`refreshed`, the state file's).
+pub fn pending_with(
+    kernel: &mut dyn Kernel,
+    config: &Config,
+    macs: &RememberedMacs,
+    refreshed: &WpaRefreshes,
+) -> Result<Plan, KernelError> {
+    let snapshot = observe(kernel, config)?;
+    Ok(plan_with(config, &snapshot, macs, refreshed, &BTreeSet::new(), &Scope::All))
+}
+
 /// Converges the laggs in `scope`. Failed changes are logged as they
 /// happen and counted in the report; only an unobservable kernel is an
 /// `Err`.
@@ -180,18 +199,42 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         }
     }
 
+    // Vaps runs have seen up without a link for long enough to think a
+    // re-addressed one's radio refused its address (`domain::vap`), in a
+    // lagg that has just lost the port carrying its traffic: the WiFi is
+    // needed now. The ones this run touches start over.
+    let went_offline = |lagg: &LaggConfig| {
+        let was = loaded.as_ref().and_then(|s| s.laggs.get(&lagg.name)).and_then(Option::as_ref);
+        let now = LaggView::observe(&snapshot, &lagg.name);
+        was.is_some_and(|v| v.active.is_some()) && now.is_some_and(|v| v.active.is_none())
+    };
+    let waited: BTreeSet<IfName> = config
+        .laggs
+        .iter()
+        .filter(|lagg| went_offline(lagg))
+        .flat_map(|lagg| lagg.ports.iter())
+        .filter(|port| {
+            state
+                .unlinked
+                .get(*port)
+                .is_some_and(|since| ctx.now.saturating_sub(*since) >= vap::ASSOCIATION_GRACE_SECS)
+        })
+        .cloned()
+        .collect();
+    let mut touched: BTreeSet<IfName> = BTreeSet::new();
     let mut report = Report::default();
     let mut unfinished = None;
     // Laggs whose address this run set back: their `MAC a -> b` transition
     // is the "MAC … set" line already logged, not a second one.
     let mut readdressed: BTreeSet<IfName> = BTreeSet::new();
     for round_number in 1..=MAX_ROUNDS + 1 {
-        let round = plan_with(config, &snapshot, &macs, &state.wpa, scope);
+        let untouched: BTreeSet<IfName> = waited.difference(&touched).cloned().collect();
+        let round = plan_with(config, &snapshot, &macs, &state.wpa, &untouched, scope);
         for note in &round.notes {
             ctx.log.log(Level::Info, &note.to_string());
         }
         if ctx.dry_run {
-            let later = predict(config, &snapshot, &round, &macs, &state.wpa, scope);
+            let later = predict(config, &snapshot, &round, &macs, &state.wpa, &untouched, scope);
             report.plans.push(round);
             report.plans.extend(later.plans);
             report.prediction_end = later.end;
@@ -223,7 +266,10 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
                     readdressed.insert(ifname.clone());
                 }
             }
-            note_wpa_refresh(&mut state.wpa, &snapshot, a);
+            note_wpa_refresh(&mut state.wpa, &snapshot, a, &applied);
+            if let (Group::Interface(name), Outcome::Done) = (a.action.group(), &a.outcome) {
+                touched.insert(name);
+            }
         }
         report.plans.push(round);
         report.applied.extend(applied);
@@ -253,6 +299,11 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         }
         let offline_for = state.offline_since.get(lagg).map(|t| ctx.now.saturating_sub(*t));
         let lines = describe(lagg, before.as_ref(), after.as_ref(), offline_for);
+        let flap = state.flaps.entry(lagg.clone()).or_default();
+        let lines = flap::fold(lagg, before.as_ref(), after.as_ref(), lines, flap, ctx.now);
+        if state.flaps.get(lagg).is_some_and(|f| *f == FlapState::default()) {
+            state.flaps.remove(lagg);
+        }
         let online = after.as_ref().is_some_and(|v| v.active.is_some());
         if online {
             state.offline_since.remove(lagg);
@@ -274,42 +325,103 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
         state.laggs.insert(lagg.clone(), after);
     }
     settle_wpa_refreshes(ctx.log, &mut state, &snapshot, ctx.now, &mut report);
-    // Steady state writes nothing, not even the state file.
-    if loaded.as_ref() != Some(&state) {
-        if let Err(e) = ctx.state.save(&state) {
-            // The repair is done; only the memory of it is lost.
-            ctx.log.log(Level::Warning, &format!("state not saved: {e}"));
-        }
-    }
-    if stored.unreadable.is_some() || stored.macs != macs {
-        if let Err(e) = ctx.state.save_identities(&macs) {
-            // The next run resolves the same identity from the kernel as
-            // long as the lagg keeps its address; nothing to undo.
-            ctx.log.log(Level::Warning, &format!("identities not saved: {e}"));
-        }
-    }
+    note_unlinked(config, &mut state, &snapshot, &touched, ctx.now);
+    let rebuilt = stored.unreadable.is_some();
+    let remembered = remember(ctx.log, ctx.state, &stored, Some(&state), &macs, rebuilt);
     match (report.failures(), unfinished) {
-        (0, None) => Ok(report),
+        (0, None) => remembered.map(|()| report),
         (0, Some(pending)) => Err(Error::NotConverged { rounds: MAX_ROUNDS, pending }),
         (n, _) => Err(Error::ChangesFailed(n)),
     }
 }
 
+/// Saves what a run remembers where it differs from what it loaded
+/// (`loaded`): the state and history, and the identities (also when
+/// `rebuild`, an unusable identity file). Steady state writes nothing,
+/// not even the state file. Each file that could not be written is
+/// logged under its own name ("history not saved: PATH: why"), and so is
+/// each provisional identity left unsaved, which a reboot would forget:
+/// the next boot could give the lagg another MAC. The kernel's repair
+/// stands either way; the `Err` ([`Error::NotRemembered`]) says that the
+/// run's memory of it does not.
+pub fn remember(
+    log: &mut dyn Log,
+    store: &mut dyn StateStore,
+    loaded: &Stored,
+    state: Option<&State>,
+    macs: &RememberedMacs,
+    rebuild: bool,
+) -> Result<(), Error> {
+    let mut lines = Vec::new();
+    if let Some(state) = state.filter(|s| loaded.state.as_ref() != Some(*s)) {
+        if let Err(failed) = store.save(state) {
+            lines.extend(failed.iter().map(ToString::to_string));
+        }
+    }
+    if rebuild || &loaded.macs != macs {
+        if let Err(failed) = store.save_identities(macs) {
+            lines.push(failed.to_string());
+            let unsaved =
+                macs.iter().filter(|(l, id)| id.provisional && loaded.macs.get(*l) != Some(*id));
+            for (lagg, id) in unsaved {
+                lines.push(format!(
+                    "{lagg}: provisional identity {} is at risk at the next reboot: \
+                     not saved, the next boot may give {lagg} another MAC",
+                    id.mac
+                ));
+            }
+        }
+    }
+    for line in &lines {
+        log.log(Level::Err, line);
+    }
+    match lines.len() {
+        0 => Ok(()),
+        _ => Err(Error::NotRemembered),
+    }
+}
+
 /// Remembers a wpa_supplicant refresh (a vap's own address set again while
 /// down) or restart this run made, so the next rounds wait for it and a
-/// later run escalates only if it did not take (`plan::plan_wpa`).
-fn note_wpa_refresh(refreshed: &mut WpaRefreshes, snapshot: &Snapshot, applied: &Applied) {
+/// later run escalates only if it did not take (`plan::plan_wpa`); and a
+/// vap given a new address while down, or joined while down, or re-created
+/// (`readdressed`: wpa_supplicant read the address then, and
+/// `domain::vap` waits for the vap to associate with it). `round` is every
+/// outcome of the round `applied` belongs to.
+fn note_wpa_refresh(
+    refreshed: &mut WpaRefreshes,
+    snapshot: &Snapshot,
+    applied: &Applied,
+    round: &[Applied],
+) {
     if applied.outcome != Outcome::Done {
         return;
     }
+    let readdressed = |mac| WpaRefresh { mac, restarted: false, this_run: true, readdressed: true };
+    let cycled = |vap: &IfName| {
+        let down = Action::Down { ifname: vap.clone() };
+        snapshot.interface(vap).is_some_and(|i| i.kind == IfKind::Wlan)
+            && round.iter().any(|a| a.action == down && a.outcome == Outcome::Done)
+    };
     match &applied.action {
         Action::SetLladdr { ifname, mac, was } if mac == was => {
-            let r = WpaRefresh { mac: *mac, restarted: false, this_run: true };
+            let r = WpaRefresh { mac: *mac, restarted: false, this_run: true, readdressed: false };
             refreshed.insert(ifname.clone(), r);
+        }
+        Action::SetLladdr { ifname, mac, .. } if cycled(ifname) => {
+            refreshed.insert(ifname.clone(), readdressed(*mac));
+        }
+        Action::AddPort { lagg, port } if cycled(port) && !refreshed.contains_key(port) => {
+            let Some(mac) = snapshot.interface(lagg).map(|i| i.mac) else { return };
+            refreshed.insert(port.clone(), readdressed(mac));
+        }
+        Action::RecreateVap { wlan, mac, .. } => {
+            refreshed.insert(wlan.clone(), readdressed(*mac));
         }
         Action::RestartWpaSupplicant { wlan } => {
             let Some(mac) = snapshot.interface(wlan).map(|i| i.mac) else { return };
-            refreshed.insert(wlan.clone(), WpaRefresh { mac, restarted: true, this_run: true });
+            let r = WpaRefresh { mac, restarted: true, this_run: true, readdressed: false };
+            refreshed.insert(wlan.clone(), r);
         }
         _ => {}
     }
@@ -333,6 +445,9 @@ fn settle_wpa_refreshes(
             continue;
         };
         match snapshot.wpa.get(vap) {
+            // A new address kept until the vap associates with it.
+            _ if r.readdressed && iface.mac == r.mac && !iface.link.is_up() => {}
+            _ if r.readdressed => done.push((vap.clone(), None)),
             Some(WpaAddress::Known(w)) if *w == iface.mac => {
                 done.push((vap.clone(), Some(format!("{vap}: wpa_supplicant now uses {w}"))));
             }
@@ -349,6 +464,33 @@ fn settle_wpa_refreshes(
     }
     for r in state.wpa.values_mut() {
         r.this_run = false;
+    }
+}
+
+/// Since when each configured vap has been up without a link, as runs
+/// saw it (`State::unlinked`, for `domain::vap`): a vap this run touched
+/// starts over now, one with a link or down is forgotten.
+fn note_unlinked(
+    config: &Config,
+    state: &mut State,
+    snapshot: &Snapshot,
+    touched: &BTreeSet<IfName>,
+    now: u64,
+) {
+    let vaps: Vec<&Interface> = config
+        .ports()
+        .filter_map(|(_, port)| snapshot.interface(port))
+        .filter(|i| i.kind == IfKind::Wlan)
+        .collect();
+    state.unlinked.retain(|name, _| vaps.iter().any(|v| &v.name == name));
+    for vap in vaps {
+        if !vap.up || vap.link.is_up() {
+            state.unlinked.remove(&vap.name);
+        } else if touched.contains(&vap.name) {
+            state.unlinked.insert(vap.name.clone(), now);
+        } else {
+            state.unlinked.entry(vap.name.clone()).or_insert(now);
+        }
     }
 }
 
@@ -397,8 +539,16 @@ pub fn applied_line(
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) if mac == was => notice(format!(
             "{ifname}: address {mac} set again while down, for wpa_supplicant and net80211"
         )),
+        (Action::SetLladdr { ifname, mac, was }, Outcome::Done)
+            if before.interface(ifname).is_some_and(|i| i.kind == IfKind::Wlan) =>
+        {
+            notice(format!("{ifname}: MAC {mac} set while down (was {was})"))
+        }
         (Action::SetLladdr { ifname, mac, was }, Outcome::Done) => {
             notice(format!("{ifname}: MAC {mac} set (was {was})"))
+        }
+        (Action::RecreateVap { wlan, parent, mac, was, why }, Outcome::Done) => {
+            notice(format!("{wlan}: re-created on {parent} with wlanaddr {mac} (was {was}): {why}"))
         }
         (Action::LoadLaggModule, Outcome::Done) => notice("if_lagg: module loaded".to_owned()),
         (Action::RestartWpaSupplicant { wlan }, Outcome::Done) => {
@@ -468,8 +618,9 @@ pub fn rounds(
 ) -> Rounds {
     let mut macs = macs.clone();
     identity::remember(config, observed, &mut macs);
-    let first = plan_with(config, observed, &macs, refreshed, scope);
-    let later = predict(config, observed, &first, &macs, refreshed, scope);
+    let waited = BTreeSet::new();
+    let first = plan_with(config, observed, &macs, refreshed, &waited, scope);
+    let later = predict(config, observed, &first, &macs, refreshed, &waited, scope);
     let mut plans = vec![first];
     plans.extend(later.plans);
     Rounds { plans, end: later.end }
@@ -510,9 +661,11 @@ fn predict(
     first: &Plan,
     macs: &RememberedMacs,
     refreshed: &WpaRefreshes,
+    waited: &BTreeSet<IfName>,
     scope: &Scope,
 ) -> Prediction {
     let mut plans = Vec::new();
+    let mut waited = waited.clone();
     if first.is_empty() {
         return Prediction { plans, end: PredictionEnd::Converged };
     }
@@ -526,7 +679,10 @@ fn predict(
     for _ in 1..=MAX_ROUNDS {
         let applied = apply(&mut kernel, &round);
         for a in &applied {
-            note_wpa_refresh(&mut refreshed, &snapshot, a);
+            note_wpa_refresh(&mut refreshed, &snapshot, a, &applied);
+            if let Group::Interface(name) = a.action.group() {
+                waited.remove(&name);
+            }
         }
         if let Some(a) = applied.iter().find(|a| matches!(a.outcome, Outcome::Failed(_))) {
             let Outcome::Failed(e) = &a.outcome else { break };
@@ -540,7 +696,7 @@ fn predict(
             }
         };
         identity::remember(config, &snapshot, &mut macs);
-        round = plan_with(config, &snapshot, &macs, &refreshed, scope);
+        round = plan_with(config, &snapshot, &macs, &refreshed, &waited, scope);
         if round.is_empty() {
             return Prediction { plans, end: PredictionEnd::Converged };
         }

@@ -83,6 +83,46 @@ pub const ROWS: &[Row] = &[
         file: "member-mac-changed-by-hand.toml",
         steps: 1..=1,
     },
+    Row {
+        happening: "iwlwifi (address only at creation), boot without wlanaddr, then cable out",
+        file: "wifi-class-at-create.toml",
+        steps: 1..=2,
+    },
+    Row {
+        happening: "iwlwifi, WiFi card reset with its factory MAC, then cable out",
+        file: "wifi-class-at-create.toml",
+        steps: 4..=6,
+    },
+    Row {
+        happening: "iwlwifi, resume reloading the driver, then cable out",
+        file: "wifi-class-at-create.toml",
+        steps: 8..=9,
+    },
+    Row {
+        happening: "address only while down: boot, card reset, resume reload, each then cable out",
+        file: "wifi-class-while-down.toml",
+        steps: 1..=9,
+    },
+    Row {
+        happening: "a driver lagghook does not know: the same three, each then cable out",
+        file: "wifi-class-unknown-driver.toml",
+        steps: 1..=9,
+    },
+    Row {
+        happening: "the table wrong (at-create radio named like iwn): the same three",
+        file: "wifi-class-table-wrong.toml",
+        steps: 1..=9,
+    },
+    Row {
+        happening: "stale wpa_supplicant, AP in reach again with the cable out",
+        file: "wifi-stale-wpa-flapping.toml",
+        steps: 1..=1,
+    },
+    Row {
+        happening: "silent stale wpa_supplicant (no ctrl_interface), AP in reach again",
+        file: "wifi-silent-wpa-flap-logged-once.toml",
+        steps: 1..=1,
+    },
 ];
 
 /// The moves between networks (issue 20), in README's order: their IPv4

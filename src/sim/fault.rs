@@ -302,6 +302,16 @@ impl<K: Kernel> Kernel for Faulty<K> {
         self.inner.restart_wpa_supplicant(wlan)
     }
 
+    fn recreate_vap(
+        &mut self,
+        wlan: &IfName,
+        parent: &IfName,
+        mac: MacAddr,
+    ) -> Result<(), KernelError> {
+        self.check(Op::RecreateVap, &[wlan])?;
+        self.inner.recreate_vap(wlan, parent, mac)
+    }
+
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         self.check(Op::GetWpaAddress, &[wlan])?;
         self.inner.wpa_supplicant_address(wlan)

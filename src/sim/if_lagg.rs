@@ -10,7 +10,9 @@
 //! `sys/net/if_clone.c`) as read in `gmshake/freebsd-src`; see the module
 //! doc of [`super`] for the commits.
 
-use crate::abi::{ETHERMTU, IEEE80211_MTU_MAX, IEEE80211_MTU_MIN, LAGG_MAX_PORTS, LAGG_PROTO_MAX};
+use crate::abi::{
+    ETHERMTU, IEEE80211_MTU_MAX, IEEE80211_MTU_MIN, IFCAP_HWSTATS, LAGG_MAX_PORTS, LAGG_PROTO_MAX,
+};
 use crate::domain::event::IfnetEventKind;
 use crate::domain::model::{
     Caps, IfKind, IfName, LaggModule, LaggPort, LaggProto, LaggStatus, LinkState, MacAddr,
@@ -426,27 +428,35 @@ impl SimKernel {
             mtu: ETHERMTU,
             vap: None,
             max_mtu: None,
-            capabilities: 0,
-            caps: 0,
+            // `lagg_clone_create`: `if_capenable = if_capabilities =
+            // IFCAP_HWSTATS` until the first port joins; `lagg_capabilities`
+            // then takes its ports' intersection, and 0 once the last one
+            // left (gmshake/freebsd-src f0689c80…). Found by the
+            // differential conformance harness's model of a fresh lagg.
+            capabilities: IFCAP_HWSTATS,
+            caps: IFCAP_HWSTATS,
             lagg: Some(Lagg { proto: LaggProto::Failover, ports: Vec::new(), primary: None }),
             link_due: None,
             link_delay: None,
+            pseudo: None,
         });
         Ok(())
     }
 
     /// A lagg's SIOCGIFCAP answer: `lagg_capabilities` sets its
     /// `if_capabilities` and `if_capenable` to the intersection of its
-    /// ports' (nothing without ports); derived here rather than stored.
+    /// ports', derived here rather than stored; without ports, what the
+    /// lagg's own ifnet holds (IFCAP_HWSTATS from `lagg_clone_create`, 0
+    /// after its last port left).
     pub(super) fn lagg_caps(&self, lagg: &Ifnet) -> Caps {
         let ports = lagg.lagg.as_ref().map(|sc| sc.ports.as_slice()).unwrap_or_default();
+        if ports.is_empty() {
+            return Caps { supported: lagg.capabilities, enabled: lagg.caps };
+        }
         let mut caps = Caps { supported: !0, enabled: !0 };
         for p in ports.iter().filter_map(|p| self.ifnets.get(&p.name)) {
             caps.supported &= p.capabilities;
             caps.enabled &= p.caps;
-        }
-        if ports.is_empty() {
-            caps = Caps::default();
         }
         caps
     }
@@ -463,6 +473,14 @@ impl SimKernel {
             .and_then(|l| l.lagg.as_ref())
             .map(|sc| sc.ports.iter().map(|p| p.name.clone()).collect())
             .unwrap_or_default();
+        // The ifnet's own fields only matter without ports (`lagg_caps`):
+        // `lagg_capabilities` sets them to 0 then.
+        if ports.is_empty() {
+            if let Some(l) = self.ifnets.get_mut(lagg) {
+                l.capabilities = 0;
+                l.caps = 0;
+            }
+        }
         let enabled = |k: &SimKernel, p: &IfName| k.ifnets.get(p).map_or(0, |i| i.caps);
         let mut ena = ports.iter().fold(!0, |acc, p| acc & enabled(self, p));
         loop {
@@ -488,6 +506,9 @@ impl SimKernel {
     /// error. A vlan (`vlan_ioctl`) or other driver takes the supported
     /// bits without a reset.
     pub(super) fn lagg_setcaps(&mut self, port: &IfName, cap: u32) {
+        if self.pseudo_setcaps(port, cap) {
+            return;
+        }
         let Some(ifn) = self.ifnets.get_mut(port) else {
             return;
         };

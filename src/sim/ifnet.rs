@@ -37,7 +37,15 @@ pub(super) const ETHER_CAPS: u32 = abi::IFCAP_RXCSUM
 
 use super::if_lagg::Lagg;
 use super::net80211::Vap;
+use super::pseudo::Pseudo;
 use super::SimKernel;
+
+/// What a pending timer does when it fires (ties: links first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Link,
+    Deauth,
+}
 
 /// One `struct ifnet`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +84,9 @@ pub(super) struct Ifnet {
     /// The machine file's `autoneg`/`assoc` for this interface, in ms;
     /// `None`: the kind's default ([`default_link_delay`]).
     pub(super) link_delay: Option<u64>,
+    /// A pseudo driver's own rules (tap(4), epair(4): [`super::pseudo`]);
+    /// `None` for a NIC and every other kind.
+    pub(super) pseudo: Option<Pseudo>,
 }
 
 /// How long an Ethernet NIC takes from being (re)initialised with its
@@ -215,19 +226,25 @@ impl SimKernel {
             lagg: None,
             link_due: None,
             link_delay: None,
+            pseudo: None,
         });
     }
 
     /// Whether the driver can bring its link up: Ether: a running
     /// interface with its cable in. wlan: net80211 reaches RUN (and
     /// `ieee80211_notify_node_join` reports LINK_UP) with a running vap,
-    /// an AP in reach and, on a WPA network, a wpa_supplicant that can
-    /// complete the handshake ([`Vap::handshake_ok`]). It takes
+    /// an AP in reach and a station that can join ([`Vap::can_join`]);
+    /// whether the join holds is [`super::station`]'s business. It takes
     /// `link_delay` from the moment this becomes true to get there.
-    fn carrier_ready(ifn: &Ifnet) -> bool {
+    pub(super) fn carrier_ready(ifn: &Ifnet) -> bool {
+        if let Some(p) = &ifn.pseudo {
+            return p.carrier(ifn);
+        }
         match ifn.kind {
             IfKind::Ether | IfKind::Vlan | IfKind::Other => ifn.up && ifn.medium,
-            IfKind::Wlan => ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(Vap::handshake_ok),
+            IfKind::Wlan => {
+                ifn.up && ifn.medium && ifn.vap.as_ref().is_some_and(|v| v.can_join(ifn.lladdr))
+            }
             IfKind::Lagg => false,
         }
     }
@@ -242,6 +259,12 @@ impl SimKernel {
             return;
         }
         ifn.link = new;
+        if new != LinkState::Up {
+            // A station that left RUN has no handshake left to fail.
+            if let Some(v) = ifn.vap.as_mut() {
+                v.deauth_due = None;
+            }
+        }
         match new {
             LinkState::Up => self.emit(name, IfnetEventKind::LinkUp),
             LinkState::Down => self.emit(name, IfnetEventKind::LinkDown),
@@ -318,17 +341,29 @@ impl SimKernel {
         ifn.link_due = None;
         if SimKernel::carrier_ready(ifn) {
             self.set_link(name, LinkState::Up);
+            if self.ifnets.get(name).is_some_and(|i| i.kind == IfKind::Wlan) {
+                self.station_joined(name);
+            }
             self.note_lagg_macs();
         }
     }
 
-    /// When the next pending link comes up or the next layer-3 timer that
-    /// is not periodic runs (simulated ms), if any: a world with only
+    /// Every timer pending (simulated ms): a link coming up (`link_due`),
+    /// an AP deauthenticating a station ([`super::station`]).
+    fn timers(&self) -> impl Iterator<Item = (u64, u32, Timer, &IfName)> {
+        self.ifnets.values().flat_map(|i| {
+            let link = i.link_due.map(|d| (d, i.index, Timer::Link, &i.name));
+            let deauth = i.vap.as_ref().and_then(|v| v.deauth_due);
+            link.into_iter().chain(deauth.map(|d| (d, i.index, Timer::Deauth, &i.name)))
+        })
+    }
+
+    /// When the next pending timer fires (simulated ms), if any, a
+    /// layer-3 timer that is not periodic included: a world with only
     /// periodic timers pending (lease renewals, router advertisements) is
     /// settled.
     pub fn next_due(&self) -> Option<u64> {
-        let link = self.ifnets.values().filter_map(|i| i.link_due).min();
-        link.into_iter().chain(self.net.next_due()).min()
+        self.timers().map(|(d, ..)| d).chain(self.net.next_due()).min()
     }
 
     /// Simulated time, ms.
@@ -342,11 +377,10 @@ impl SimKernel {
     pub fn advance(&mut self, to: u64) {
         loop {
             let next = self
-                .ifnets
-                .values()
-                .filter_map(|i| i.link_due.map(|d| (d, i.index, i.name.clone())))
-                .filter(|(d, _, _)| *d <= to)
-                .min();
+                .timers()
+                .filter(|(d, ..)| *d <= to)
+                .min()
+                .map(|(d, _, timer, name)| (d, timer, name.clone()));
             // Layer-3 timers due first run first; a link due at the same
             // instant comes before them.
             let net = self.net.next_at(to).filter(|&at| next.as_ref().is_none_or(|n| at < n.0));
@@ -355,19 +389,24 @@ impl SimKernel {
                 self.net_fire(at);
                 continue;
             }
-            let Some((due, _, name)) = next else { break };
+            let Some((due, timer, name)) = next else { break };
             self.now = self.now.max(due);
-            self.link_timer(&name);
+            match timer {
+                Timer::Link => self.link_timer(&name),
+                Timer::Deauth => self.ap_deauth(&name),
+            }
         }
         self.now = self.now.max(to);
     }
 
     /// Runs the clock until nothing is pending: every link that can come
-    /// up has.
+    /// up has. A station that cannot finish its handshake would retry for
+    /// ever; it is left between two tries ([`super::station`]).
     pub fn settle(&mut self) {
-        while let Some(due) = self.next_due() {
+        while let Some(due) = self.next_settling_due() {
             self.advance(due);
         }
+        self.quiesce_flapping();
     }
 
     /// The driver's media status changed (cable in or out, AP in or out of
@@ -547,7 +586,10 @@ impl SimKernel {
             }
             IfKind::Other => return Err(Errno::EINVAL),
         }
-        let bounce = kind == IfKind::Ether && up;
+        // tap(4) and epair(4) take any MTU without a reset
+        // (`tunifioctl`, `epair_ioctl` SIOCSIFMTU).
+        let pseudo = self.ifnets.get(name).is_some_and(|i| i.pseudo.is_some());
+        let bounce = kind == IfKind::Ether && up && !pseudo;
         if let Some(ifn) = self.ifnets.get_mut(name) {
             ifn.mtu = mtu;
         }

@@ -18,8 +18,10 @@
 //!   `if_setlladdr` bounce, attach/detach, link state and its devd events);
 //! - [`if_lagg`]: `sys/net/if_lagg.c` (ports, primary, active port, lagg
 //!   link state, SIOCGLAGG flags, the lagg cloner, laggproto);
-//! - [`net80211`]: `sys/net80211/` (vaps, `iv_myaddr`, association) and the
-//!   wpa_supplicant model;
+//! - [`net80211`]: `sys/net80211/` (vaps, `iv_myaddr`, the radio's own
+//!   address and its class) and the wpa_supplicant model;
+//! - [`station`]: a station's join, its 4-way handshake with the AP and,
+//!   when that cannot finish, its flapping and wpa_supplicant's retries;
 //! - [`world`]: what the world does to the machine ([`Happening`]),
 //!   reboots and resumes included;
 //! - [`rc`]: rc(8)'s part of a boot, a radio attach and a driver reload,
@@ -106,12 +108,13 @@
 //!   from the reset until autonegotiation completes, during which lagg
 //!   fails over to the wlan. A reset during a negotiation restarts it.
 //! - A vap whose wpa_supplicant uses another address than the vap's
-//!   `iv_myaddr` never reports LINK_UP here. A real station associates
-//!   (net80211 reports LINK_UP at RUN), its 4-way handshake times out
-//!   (wpa_supplicant's pcap filter waits for frames to its own address,
-//!   `l2_packet_freebsd.c`) and the AP deauthenticates it: the link flaps.
-//!   Either way no traffic flows; the flapping and its devd events are not
-//!   modelled.
+//!   `iv_myaddr` associates (net80211 reports LINK_UP at RUN), fails its
+//!   4-way handshake (wpa_supplicant's pcap filter waits for frames to its
+//!   own address, `l2_packet_freebsd.c`), is deauthenticated by the AP and
+//!   goes LINK_DOWN, and does it again on every retry, with the timings of
+//!   hostapd and wpa_supplicant ([`station`]); no traffic flows meanwhile.
+//!   A vap whose `iv_myaddr` is not its lladdr, or whose radio kept
+//!   another address (its class, [`net80211`]), never joins at all.
 //! - The durations are fixed per interface; real ones vary (1 to 3 s for an
 //!   em(4) autonegotiation, more for a scan on a crowded band).
 
@@ -125,18 +128,21 @@ mod ifnet;
 pub mod net;
 mod net80211;
 mod oracle;
+mod pseudo;
 mod rc;
 mod render;
 mod root;
 mod snapshot;
+mod station;
 mod world;
 
 pub use fault::Faulty;
-pub use file::{Machine, MachineInterface, Seconds, WpaMac};
+pub use file::{Machine, MachineInterface, MachineRadio, Seconds, WpaMac};
 pub use net::{Ipv4Net, Ipv6Net, NetHappening, NetRecord};
 pub use net80211::factory_mac;
 pub use rc::{RcConf, RcConfError};
 pub use root::SimRoot;
+pub use station::{retry_delay_ms, AP_HANDSHAKE_DEADLINE_MS};
 pub use world::Happening;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -151,6 +157,7 @@ use crate::domain::layer3::{
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::domain::text;
+use crate::domain::wifi_driver::LladdrClass;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::file::{self as sys_file, Links};
 use std::net::IpAddr;
@@ -203,6 +210,9 @@ pub struct SimKernel {
     /// Radios that were left out of a boot (`reboot absent=…`) and have not
     /// attached since (`attach-radio`): no vap can be created on them.
     absent_radios: BTreeSet<IfName>,
+    /// How each radio's driver takes a new address ([`net80211`]); a radio
+    /// not listed is native. The card's, so it survives reboots.
+    radio_lladdr: BTreeMap<IfName, LladdrClass>,
     /// What a destroyed vap was like (its AP's reach, security, control
     /// socket, association time), for the vap rc creates again under its
     /// name: the world around the card did not change. Not kernel state,
@@ -236,6 +246,9 @@ pub struct SimKernel {
     lagg_macs: Vec<(IfName, MacAddr)>,
     lagg_mac_last: BTreeMap<IfName, MacAddr>,
     writes: u64,
+    /// epair(4)'s `next_index`, which its addresses are made from; a
+    /// counter, not state.
+    epairs_made: u32,
     calls: Vec<String>,
     /// The reads, in order, named after the request (`"SIOCGLAGG lagg0"`).
     reads: Vec<String>,
@@ -251,6 +264,7 @@ impl PartialEq for SimKernel {
         self.ifnets == other.ifnets
             && self.radios == other.radios
             && self.absent_radios == other.absent_radios
+            && self.radio_lladdr == other.radio_lladdr
             && self.failover_rx_all == other.failover_rx_all
             && self.securelevel == other.securelevel
             && self.if_lagg_ko == other.if_lagg_ko
@@ -281,6 +295,7 @@ impl SimKernel {
             ifnets: BTreeMap::new(),
             radios: BTreeSet::new(),
             absent_radios: BTreeSet::new(),
+            radio_lladdr: BTreeMap::new(),
             gone_vaps: BTreeMap::new(),
             rc_conf: RcConf::default(),
             files: BTreeMap::new(),
@@ -296,6 +311,7 @@ impl SimKernel {
             lagg_macs: Vec::new(),
             lagg_mac_last: BTreeMap::new(),
             writes: 0,
+            epairs_made: 0,
             calls: Vec::new(),
             net: net::Net::default(),
         }
@@ -496,6 +512,19 @@ impl Kernel for SimKernel {
             Some(wlan),
             r,
         )
+    }
+
+    /// `SimKernel::recreate_vap`: the vap destroyed and created again on
+    /// `parent` with `wlanaddr mac`, then configured as rc does.
+    fn recreate_vap(
+        &mut self,
+        wlan: &IfName,
+        parent: &IfName,
+        mac: MacAddr,
+    ) -> Result<(), KernelError> {
+        let r = self.wlan_recreate(wlan, parent, mac);
+        let what = format!("recreate {wlan} wlandev {parent} wlanaddr {mac}");
+        self.record(what, Op::RecreateVap, Some(wlan), r)
     }
 
     /// wpa_supplicant's own address; a read, so not recorded: the address

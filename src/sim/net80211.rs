@@ -1,10 +1,11 @@
 //! net80211 as far as lagghook can see it: vaps on radios, the address a
 //! vap uses on the air (`iv_myaddr`) and when it follows the interface's,
-//! association (LINK_UP when the station joins its BSS), and the
-//! wpa_supplicant that has to use that same address for the 4-way
+//! the address the radio itself was given (its class, [`LladdrClass`]),
+//! and the wpa_supplicant that has to use that same address for the 4-way
 //! handshake to succeed. Not owned here: the generic ifnet rules
-//! ([`super::ifnet`]) and what a lagg does to its wlan port
-//! ([`super::if_lagg`]).
+//! ([`super::ifnet`]), what a lagg does to its wlan port
+//! ([`super::if_lagg`]), and the station's association, handshake and
+//! retries ([`super::station`]).
 //!
 //! Models `sys/net80211/ieee80211.c` (`ieee80211_vap_attach`),
 //! `sys/net80211/ieee80211_freebsd.c` (`wlan_clone_create`,
@@ -15,13 +16,34 @@
 //! `contrib/wpa/src/l2_packet/l2_packet_freebsd.c` (`l2_packet_init` reads
 //! the address once) and rc's `libexec/rc/rc.d/wpa_supplicant` of 14.x
 //! (no post-start; see [`SimKernel::wpa_supplicant_restart`]), not checked
-//! on a FreeBSD machine.
+//! on a FreeBSD machine. The base system's wpa_supplicant hears a vap stop
+//! when IFF_UP *or* IFF_DRV_RUNNING goes away (`driver_bsd.c`, see
+//! [`SimKernel::wpa_supplicant_enabled`]).
+//!
+//! A radio's class (machine file `[[machine.radio]]`, default native) is
+//! what its driver does with a new lladdr (`domain::wifi_driver` has the
+//! sources and lagghook's belief of each driver):
+//! - native: the radio uses `iv_myaddr`, whichever way net80211 set it
+//!   (`wlan_iflladdr` while the vap is down, `ieee80211_ioctl`'s stop path
+//!   for the last running vap);
+//! - while-down: only an address set while the vap is down reaches the
+//!   radio (LinuxKPI's `lkpi_vif_iflladdr`, which returns when IFF_UP is
+//!   set, so the down/up inside `if_setlladdr` of an UP vap does not);
+//! - at-create: the radio keeps the address the vap was created with
+//!   (`lkpi_ic_vap_create` → the firmware's `vif->addr`).
+//!
+//! A radio that kept another address than `iv_myaddr` receives nothing for
+//! the station: the AP answers the address net80211 authenticates with,
+//! and the radio's receive filter drops it (inferred from the drivers'
+//! use of `vif->addr` for their MAC context, not observed). `ifconfig`
+//! shows the address that was set all the same.
 
 use std::collections::BTreeMap;
 
 use crate::abi::ETHERMTU;
 use crate::domain::config::is_wlan_name;
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
+use crate::domain::wifi_driver::LladdrClass;
 use crate::kernel::Errno;
 
 use super::ifnet::Ifnet;
@@ -49,6 +71,17 @@ pub(super) struct Vap {
     /// next RTM_IFINFO with both is an enable, on which it reads the
     /// address again ([`SimKernel::wpa_supplicant_enabled`]).
     pub(super) disabled: bool,
+    /// The address the radio's hardware or firmware sends and receives
+    /// with for this vap: `iv_myaddr` on a native radio, the creation
+    /// address on an at-create one (see the module doc).
+    pub(super) radio: MacAddr,
+    /// wpa_supplicant's consecutive failed connections to the network
+    /// (`wpas_connection_failed`'s count), which decide how long it waits
+    /// before the next try ([`super::station`]).
+    pub(super) failures: u32,
+    /// When the AP deauthenticates the station for a 4-way handshake it
+    /// did not complete (simulated ms; [`super::station`]).
+    pub(super) deauth_due: Option<u64>,
 }
 
 /// What a re-created vap takes over from the one rc re-creates
@@ -70,15 +103,21 @@ impl Default for VapTemplate {
 }
 
 impl Vap {
-    /// Can the station join its BSS (`ieee80211_notify_node_join`, which
-    /// reports LINK_UP)? Only if wpa_supplicant speaks with the vap's
-    /// on-air address; with another one the 4-way handshake fails
-    /// (inferred from hostap's `l2_packet_freebsd.c`).
-    /// An open network has no handshake: the join needs no
-    /// wpa_supplicant (net80211's station state machine authenticates and
-    /// associates by itself with open authentication; not re-read here).
-    pub(super) fn handshake_ok(&self) -> bool {
-        self.open || self.wpa == Some(self.air)
+    /// A vap just created with address `mac` (`ieee80211_vap_attach`: it is
+    /// `iv_myaddr` and, whatever the class, what the radio was given),
+    /// no wpa_supplicant yet.
+    pub(super) fn new(parent: &IfName, mac: MacAddr, t: VapTemplate) -> Vap {
+        Vap {
+            parent: parent.clone(),
+            air: mac,
+            wpa: None,
+            open: t.open,
+            ctrl: t.ctrl,
+            disabled: false,
+            radio: mac,
+            failures: 0,
+            deauth_due: None,
+        }
     }
 }
 
@@ -108,6 +147,45 @@ impl SimKernel {
     pub fn air_mac(&self, wlan: &str) -> Option<MacAddr> {
         let ifn = self.ifnets.values().find(|i| i.name.as_str() == wlan)?;
         ifn.vap.as_ref().map(|v| v.air)
+    }
+
+    /// The address the radio itself uses for vap `wlan` (see the module
+    /// doc): `iv_myaddr` unless its class kept another.
+    pub fn radio_mac(&self, wlan: &str) -> Option<MacAddr> {
+        let ifn = self.ifnets.values().find(|i| i.name.as_str() == wlan)?;
+        ifn.vap.as_ref().map(|v| v.radio)
+    }
+
+    /// The class of `radio` (machine file `[[machine.radio]]`), native
+    /// unless the machine says otherwise.
+    pub fn radio_class(&self, radio: &IfName) -> LladdrClass {
+        self.radio_lladdr.get(radio).copied().unwrap_or(LladdrClass::Native)
+    }
+
+    /// A new `iv_myaddr` for vap `ifn`, set by `path` (true: an address set
+    /// while the vap is down, `wlan_iflladdr`; false: `ieee80211_ioctl`'s
+    /// stop path inside the down/up of an UP vap), and what its radio does
+    /// with it (see the module doc).
+    fn set_air(&mut self, name: &IfName, while_down: bool) {
+        let Some(parent) =
+            self.ifnets.get(name).and_then(|i| i.vap.as_ref()).map(|v| v.parent.clone())
+        else {
+            return;
+        };
+        let follows = match self.radio_class(&parent) {
+            LladdrClass::Native => true,
+            LladdrClass::WhileDown => while_down,
+            LladdrClass::AtCreate => false,
+        };
+        if let Some(ifn) = self.ifnets.get_mut(name) {
+            let lladdr = ifn.lladdr;
+            if let Some(v) = ifn.vap.as_mut() {
+                v.air = lladdr;
+                if follows {
+                    v.radio = lladdr;
+                }
+            }
+        }
     }
 
     /// The address wpa_supplicant read when it (re)started, `None` if it
@@ -144,12 +222,7 @@ impl SimKernel {
         let last = parent.is_some_and(|p| self.nrunning(&p) == 1);
         let member = self.lagg_of(name).is_some();
         if last && !member {
-            if let Some(ifn) = self.ifnets.get_mut(name) {
-                let lladdr = ifn.lladdr;
-                if let Some(v) = ifn.vap.as_mut() {
-                    v.air = lladdr;
-                }
-            }
+            self.set_air(name, false);
         }
     }
 
@@ -157,13 +230,8 @@ impl SimKernel {
     /// not UP takes the new IF_LLADDR as iv_myaddr at once; an UP one keeps
     /// its old iv_myaddr.
     pub(super) fn wlan_iflladdr(&mut self, name: &IfName) {
-        if let Some(ifn) = self.ifnets.get_mut(name) {
-            if !ifn.up {
-                let lladdr = ifn.lladdr;
-                if let Some(v) = ifn.vap.as_mut() {
-                    v.air = lladdr;
-                }
-            }
+        if self.ifnets.get(name).is_some_and(|i| !i.up && i.vap.is_some()) {
+            self.set_air(name, true);
         }
     }
 
@@ -212,14 +280,7 @@ impl SimKernel {
                 // `if_alloc`: LINK_STATE_UNKNOWN until the station joins.
                 link: LinkState::Unknown,
                 mtu: ETHERMTU,
-                vap: Some(Vap {
-                    parent: parent.clone(),
-                    air: mac,
-                    wpa: None,
-                    open: t.open,
-                    ctrl: t.ctrl,
-                    disabled: false,
-                }),
+                vap: Some(Vap::new(parent, mac, t)),
                 max_mtu: None,
                 // A vap offers no offload, and net80211 does not handle
                 // SIOCSIFCAP (`ieee80211_ioctl` passes it to `ether_ioctl`:
@@ -229,8 +290,42 @@ impl SimKernel {
                 lagg: None,
                 link_due: None,
                 link_delay: t.link_delay,
+                pseudo: None,
             },
         );
+    }
+
+    /// lagghook re-creating vap `name` on `parent` with address `mac`
+    /// (`Kernel::recreate_vap`, whose FreeBSD side cites rc): its
+    /// wpa_supplicant stops (`/etc/rc.d/wpa_supplicant stop`, which
+    /// deauthenticates), the vap is destroyed (`if_detach`: lagg drops it,
+    /// DETACH) and created again with `wlanaddr` (`wlan_clone_create` with
+    /// IEEE80211_CLONE_MACADDR: the address every class of radio takes),
+    /// keeping its world ([`VapTemplate`]); then `/etc/rc.d/netif
+    /// quietstart NAME` configures it as rc would (`ifn_start`: the
+    /// `ifconfig_NAME` words, and for `WPA` a new wpa_supplicant, which
+    /// reads the new address and brings the vap up to scan). ENXIO for no
+    /// such interface, or, once the vap is gone, a radio that is not
+    /// attached (`wlan_clone_create`); EINVAL for an interface that is no
+    /// vap.
+    pub(super) fn wlan_recreate(
+        &mut self,
+        name: &IfName,
+        parent: &IfName,
+        mac: MacAddr,
+    ) -> Result<(), Errno> {
+        let ifn = self.ifnets.get(name).ok_or(Errno::ENXIO)?;
+        if ifn.vap.is_none() {
+            return Err(Errno::EINVAL);
+        }
+        let t = self.vap_templates().get(name).copied().unwrap_or_default();
+        self.if_detach(name);
+        if !self.radios.contains(parent) || self.ifnets.contains_key(parent) {
+            return Err(Errno::ENXIO);
+        }
+        self.wlan_clone_create(name, parent, Some(mac), t);
+        self.rc_netif_quietstart(name);
+        Ok(())
     }
 
     /// What a vap that is about to be destroyed and re-created by rc
@@ -283,7 +378,8 @@ impl SimKernel {
         if let Some(ifn) = self.ifnets.get_mut(wlan) {
             let lladdr = ifn.lladdr;
             if let Some(vap) = ifn.vap.as_mut() {
-                (vap.wpa, vap.disabled) = (Some(lladdr), false);
+                // A new process: no failures counted yet.
+                (vap.wpa, vap.disabled, vap.failures) = (Some(lladdr), false, 0);
             }
         }
         true
@@ -296,12 +392,10 @@ impl SimKernel {
     /// enable follows a heard disable (`events.c`: `if (wpa_s->wpa_state ==
     /// WPA_INTERFACE_DISABLED)`), and none came since it started: a vap
     /// whose address changed meanwhile (rc's `laggport` joining it while
-    /// down) fails the 4-way handshake.
-    ///
-    /// The FreeBSD ports' `security/wpa_supplicant` patches `driver_bsd.c`
-    /// to treat IFF_RUNNING like IFF_UP in RTM_IFINFO; with that patch
-    /// this up could count as an enable event. The base system's
-    /// wpa_supplicant is what rc starts, and the model follows it.
+    /// down) fails the 4-way handshake. (The base system's `driver_bsd.c`
+    /// watches IFF_UP and IFF_DRV_RUNNING alike, see
+    /// [`SimKernel::wpa_supplicant_enabled`]; what makes this up no re-read
+    /// is that no disable came before it, not which flag it sets.)
     pub(super) fn wpa_supplicant_scan(&mut self, wlan: &IfName) {
         self.if_setflags(wlan, true);
     }
@@ -335,7 +429,7 @@ impl SimKernel {
         if let Some(ifn) = self.ifnets.get_mut(wlan) {
             let lladdr = ifn.lladdr;
             if let Some(vap) = ifn.vap.as_mut() {
-                vap.wpa = Some(lladdr);
+                (vap.wpa, vap.failures) = (Some(lladdr), 0);
             }
         }
         if was_up {
@@ -551,6 +645,104 @@ mod tests {
         k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
         // ic_nrunning == 2 when wlan0 stops: no copy into iv_myaddr.
         assert_eq!(k.air_mac("wlan0"), Some(factory_mac(&n("iwn0"))));
+    }
+
+    /// A machine with radio `radio` of class `class` and nothing else.
+    fn radio(radio: &str, class: LladdrClass) -> SimKernel {
+        let r = crate::sim::MachineRadio { name: n(radio), lladdr: Some(class.to_string()) };
+        let m = crate::sim::Machine { radio: Some(vec![r]), ..crate::sim::Machine::default() };
+        SimKernel::from_machine(&m).unwrap()
+    }
+
+    /// Issue 19.1: what reaches the radio of each class. An address set
+    /// while the vap is down reaches native and while-down radios; the
+    /// down/up of an UP vap reaches only a native one; an at-create radio
+    /// keeps its creation address, so its station never joins, while
+    /// `ifconfig` (the ifnet's lladdr) shows the new one.
+    #[test]
+    fn issue19_a_radio_takes_a_new_address_as_its_class_allows() {
+        use LladdrClass::{AtCreate, Native, WhileDown};
+        let factory = factory_mac(&n("iwlwifi0"));
+        for (class, down_reaches, bounce_reaches) in
+            [(Native, true, true), (WhileDown, true, false), (AtCreate, false, false)]
+        {
+            // Set while down, then up: wpa_supplicant hears it and reads it.
+            let mut k = radio("iwlwifi0", class);
+            k.happen(&"create-wlan wlan0 iwlwifi0".parse().unwrap()).unwrap();
+            k.set_up(&n("wlan0"), false).unwrap();
+            k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+            k.set_up(&n("wlan0"), true).unwrap();
+            k.settle();
+            let want = if down_reaches { mac(E) } else { factory };
+            assert_eq!(k.radio_mac("wlan0"), Some(want), "{class}");
+            assert_eq!(k.interface("wlan0").unwrap().mac, mac(E), "{class}: ifconfig");
+            assert_eq!(k.interface("wlan0").unwrap().link.is_up(), down_reaches, "{class}");
+            // Set while up (the only vap, no lagg): the bounce.
+            let mut k = radio("iwlwifi0", class);
+            k.happen(&"create-wlan wlan0 iwlwifi0".parse().unwrap()).unwrap();
+            k.settle();
+            k.set_lladdr(&n("wlan0"), mac(E)).unwrap();
+            k.settle();
+            let want = if bounce_reaches { mac(E) } else { factory };
+            assert_eq!(k.radio_mac("wlan0"), Some(want), "{class}");
+            assert_eq!(k.air_mac("wlan0"), Some(mac(E)), "{class}: net80211 follows");
+            assert_eq!(k.interface("wlan0").unwrap().link.is_up(), bounce_reaches, "{class}");
+            // The class is the card's: it survives a save and a load.
+            assert_eq!(SimKernel::from_machine(&k.to_machine()).unwrap(), k);
+        }
+    }
+
+    /// Issue 19.1: re-created with `wlanaddr`, a vap of any class has the
+    /// address on its radio; rc's `netif quietstart` configures it and
+    /// starts a wpa_supplicant that reads it.
+    #[test]
+    fn issue19_a_recreated_vap_has_its_address_on_every_radio() {
+        for class in [LladdrClass::Native, LladdrClass::WhileDown, LladdrClass::AtCreate] {
+            let mut k = radio("iwlwifi0", class);
+            k.set_rc_conf(
+                crate::sim::RcConf::parse("wlans_iwlwifi0=wlan0\nifconfig_wlan0=WPA\n").unwrap(),
+            );
+            k.happen(&"create-wlan wlan0 iwlwifi0".parse().unwrap()).unwrap();
+            k.settle();
+            k.take_events();
+            k.recreate_vap(&n("wlan0"), &n("iwlwifi0"), mac(E)).unwrap();
+            assert_eq!(
+                k.take_events(),
+                [ev("wlan0", "DETACH"), ev("wlan0", "LINK_DOWN"), ev("wlan0", "ATTACH")]
+            );
+            assert_eq!(k.radio_mac("wlan0"), Some(mac(E)), "{class}");
+            assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(mac(E)), "{class}");
+            let w = k.interface("wlan0").unwrap();
+            assert_eq!((w.mac, w.hwaddr, w.up), (mac(E), Some(mac(E)), true), "{class}");
+            k.settle();
+            assert_eq!(k.take_events(), [ev("wlan0", "LINK_UP")], "{class}");
+            assert_eq!(
+                k.calls(),
+                ["recreate wlan0 wlandev iwlwifi0 wlanaddr 00:11:22:33:44:55: ok"]
+            );
+        }
+        let mut k = radio("iwlwifi0", LladdrClass::AtCreate);
+        let errno = |r: Result<(), crate::kernel::KernelError>| r.unwrap_err().errno_value();
+        assert_eq!(errno(k.recreate_vap(&n("wlan9"), &n("iwlwifi0"), mac(E))), Some(Errno::ENXIO));
+        k.happen(&"attach-ether ue0 00:11:22:33:44:66".parse().unwrap()).unwrap();
+        assert_eq!(errno(k.recreate_vap(&n("ue0"), &n("iwlwifi0"), mac(E))), Some(Errno::EINVAL));
+    }
+
+    #[test]
+    fn radio_tables_are_checked() {
+        let err = |text: &str| {
+            let m = crate::sim::Machine::parse(text).unwrap();
+            SimKernel::from_machine(&m).unwrap_err().to_string()
+        };
+        let r = "[[machine.radio]]\nname = \"iwlwifi0\"\n";
+        assert!(err(&format!("{r}lladdr = \"linuxkpi\"\n")).contains("radio iwlwifi0: lladdr"));
+        assert!(err(&format!("{r}{r}")).contains("radio iwlwifi0: listed twice"));
+        let bad = crate::sim::Machine::parse(&format!("{r}class = \"native\"\n"));
+        assert!(bad.unwrap_err().to_string().contains("unknown field `class`"));
+        // A radio table alone makes the radio one of the machine's.
+        let mut k = SimKernel::from_machine(&crate::sim::Machine::parse(r).unwrap()).unwrap();
+        assert_eq!(k.wlan_devices().unwrap(), [n("iwlwifi0")]);
+        assert_eq!(k.radio_class(&n("iwlwifi0")), LladdrClass::Native);
     }
 
     #[test]

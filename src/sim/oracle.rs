@@ -13,7 +13,10 @@
 //! and the lagg's MAC are one address (the AP drops frames from a source
 //! that did not associate; the 4-way handshake runs with
 //! wpa_supplicant's address); on an open network `iv_myaddr` is the
-//! lagg's MAC. An Ethernet port receives only what is sent to its own
+//! lagg's MAC. Either way the radio itself must use that address too: a
+//! radio that kept its creation address (its class, [`super::net80211`])
+//! carries nothing under the lagg's, whatever `ifconfig` shows.
+//! An Ethernet port receives only what is sent to its own
 //! address: `if_setlladdr` re-initialises an UP interface "in order to
 //! reprogram its address filter" (`sys/net/if.c`, `gmshake/freebsd-src` @
 //! 1cd38e218689d442d8810e283800302b9e5ad1e1), so a port whose address was
@@ -53,6 +56,7 @@ impl SimKernel {
         match &ifn.vap {
             None if ifn.kind == IfKind::Ether => ifn.lladdr == mac,
             None => true,
+            Some(vap) if vap.radio != mac => false,
             Some(vap) if vap.open => vap.air == mac,
             Some(vap) => vap.air == mac && vap.wpa == Some(mac),
         }

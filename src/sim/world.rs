@@ -41,9 +41,11 @@
 //! (`sys/net80211/ieee80211_proto.c`, `fel1x-developer/freebsd-src`
 //! 2d614aa2…): each running vap is stopped and started again (LINK_DOWN,
 //! then LINK_UP an association later), lagg membership survives. The
-//! stop/start changes IFF_DRV_RUNNING only, not IFF_UP, so the base
-//! system's wpa_supplicant, which looks at IFF_UP transitions
-//! (`driver_bsd.c` RTM_IFINFO), does not re-read the address. An Ethernet
+//! stop/start clears and sets IFF_DRV_RUNNING, not IFF_UP, and the base
+//! system's wpa_supplicant hears that too: `driver_bsd.c` (RTM_IFINFO)
+//! reports a disable when IFF_UP *or* IFF_DRV_RUNNING goes away and an
+//! enable when both are back, on which it reads the address again
+//! (`net80211::wpa_supplicant_enabled`). An Ethernet
 //! NIC that was up re-initialises: its link drops and comes back an
 //! autonegotiation later. A radio in `reload=` has its driver reloaded:
 //! its vaps are destroyed (their DETACH events) and rc re-creates them as

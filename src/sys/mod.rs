@@ -12,6 +12,9 @@ pub mod file;
 pub mod frames;
 /// The host's configuration files under `/`, read-only, for `check`.
 pub mod root;
+/// SIGXFSZ caught, so a file size limit fails a write (EFBIG) instead of
+/// killing the run mid-write.
+pub mod signal;
 /// Programs lagghook starts: absolute path, clean environment.
 pub mod spawn;
 /// wpa_supplicant's control interface: the address it uses, asked with a
@@ -20,10 +23,15 @@ pub mod wpa_ctrl;
 
 #[cfg(target_os = "freebsd")]
 mod freebsd;
+/// A routing socket's raw messages, for the conformance harness.
+#[cfg(target_os = "freebsd")]
+pub use freebsd::RouteSocket;
 #[cfg(target_os = "freebsd")]
 pub use freebsd::{arm_alarm, FreeBsdKernel as NativeKernel};
 
 #[cfg(not(target_os = "freebsd"))]
 mod unsupported;
+#[cfg(not(target_os = "freebsd"))]
+pub use unsupported::RouteSocket;
 #[cfg(not(target_os = "freebsd"))]
 pub use unsupported::{arm_alarm, UnsupportedKernel as NativeKernel};

@@ -63,6 +63,9 @@ impl Kernel for UnsupportedKernel {
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         Err(KernelError::unsupported(Op::RestartWpaSupplicant, Some(wlan)))
     }
+    fn recreate_vap(&mut self, wlan: &IfName, _: &IfName, _: MacAddr) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::RecreateVap, Some(wlan)))
+    }
     fn wpa_supplicant_address(&mut self, wlan: &IfName) -> Result<WpaAddress, KernelError> {
         Err(KernelError::unsupported(Op::GetWpaAddress, Some(wlan)))
     }
@@ -124,3 +127,19 @@ impl Kernel for UnsupportedKernel {
 
 /// No alarm(2) to arm where no helper runs natively.
 pub fn arm_alarm(_seconds: u32) {}
+
+/// Stands in for the FreeBSD routing socket: it cannot be opened.
+#[derive(Debug)]
+pub struct RouteSocket;
+
+impl RouteSocket {
+    /// Always `Unsupported`: only FreeBSD has route(4) as the harness reads it.
+    pub fn open() -> std::io::Result<RouteSocket> {
+        Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "no route(4) socket on this OS"))
+    }
+
+    /// Nothing: never opened.
+    pub fn drain(&mut self) -> std::io::Result<Vec<Vec<u8>>> {
+        Ok(Vec::new())
+    }
+}

@@ -13,6 +13,12 @@
 #   converged   lagghook-devd event IFNET em0 LINK_UP   (laptop already converged)
 #   repair      lagghook-devd event IFNET wlan0 ATTACH  (wlan0 back with its factory MAC)
 #   check       lagghook-devd event IFNET em0 LINK_DOWN (undocked: starts a network check)
+#   largest: converged, largest: unmanaged
+#               the converged and the unmanaged event under the largest
+#               configuration lagghook accepts (issue 17): 8 laggs of 32
+#               ports, 64 KiB (tests/fixtures/config/largest.toml), on a
+#               laptop reconciled with it; against the converged run, whose
+#               double is their target
 # and the same three events run by lagghook itself, as an administrator
 # would by hand (shown for comparison; devd never runs them). `lagghook-devd
 # -V` (start-up: exec, the dynamic linker, std, the argument parser) splits
@@ -70,6 +76,10 @@ export LAGGHOOK_SYSLOG_SOCKET=$WORK/no-syslog
 # fel1x-developer/freebsd-src@2d614aa2). So the repair is measured on a new
 # file, and once more over a written one, shown apart.
 cp tests/fixtures/machines/wlan-outside.toml "$WORK/repair.toml"
+LARGEST=$WORK/largest-config.toml
+cp tests/fixtures/config/largest.toml "$LARGEST"
+cp tests/fixtures/machines/laptop.toml "$WORK/largest.toml"
+"$LAGGHOOK" -c "$LARGEST" -k "sim:$WORK/largest.toml" reconcile
 FRESH="sh -c 'rm -f $WORK/work.toml && cp $WORK/repair.toml $WORK/work.toml'"
 # The event that starts a network check (issue 20): the one-LAN laptop of
 # tests/scenarios/net-dock-undock-one-lan.toml, its network recorded by a
@@ -92,6 +102,7 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" 
   --prepare "true" --prepare "true" \
   --prepare "$FRESH" \
   --prepare "cp $WORK/repair.toml $WORK/written.toml" \
+  --prepare "true" --prepare "true" \
   -n floor "$FLOOR $CONFIG" \
   -n start-up "$DEVD -V" \
   -n unmanaged "$DEVD -c $CONFIG -k sim:$WORK/converged.toml event IFNET re1 LINK_UP" \
@@ -103,6 +114,8 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" 
   -n "repair (over written)" "$DEVD -c $CONFIG -k sim:$WORK/written.toml event IFNET wlan0 ATTACH" \
   --prepare "$CHECK_FRESH" \
   -n check "$DEVD -c $CONFIG -k sim:$WORK/check.toml event IFNET em0 LINK_DOWN" \
+  -n "largest: converged" "$DEVD -c $LARGEST -k sim:$WORK/largest.toml event IFNET em0 LINK_UP" \
+  -n "largest: unmanaged" "$DEVD -c $LARGEST -k sim:$WORK/largest.toml event IFNET re1 LINK_UP" \
   >"$WORK/hyperfine.txt"
 
 # The worst case: issue 6's three-port machine, which takes the most rounds.
@@ -111,7 +124,7 @@ sed -n '/^\[\[machine.interface\]\]/,/^\[\[step\]\]/p' \
 printf '[lagg0]\nports = ["em0", "wlan0", "ue0"]\nmac = "00:11:22:33:44:55"\n' \
   >"$WORK/three-ports-config.toml"
 
-python3 tests/bench/report.py "$WORK" "$FLOOR" "$DEVD" "$LAGGHOOK" "$CONFIG"
+python3 tests/bench/report.py "$WORK" "$FLOOR" "$DEVD" "$LAGGHOOK" "$CONFIG" "$LARGEST"
 
 # The helper's own cost on a same-network verdict, its steps run
 # in-process on the simulated kernel (the waits between them are simulated

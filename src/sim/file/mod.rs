@@ -21,11 +21,15 @@
 //! | `assoc` | wlan | seconds from being (re)started with the AP in reach to LINK_UP (default 2.0) |
 //! | `wpa_ctrl` | wlan | wpa_supplicant has a control socket (default true; false: it cannot say its address) |
 //!
+//! A radio's class is a `[[machine.radio]]` table ([`radio`]).
+//!
 //! Extra keys (written by [`SimKernel::save`] so a saved file reloads to an
 //! identical kernel; a scenario may use them too): `index` (if_index),
 //! `hwaddr`, `lladdr` (current address, set after the ports are replayed),
-//! `mtu`, `capenable` (if_capenable, default all of `capabilities`), wlan `air_mac` (iv_myaddr) and `wpa_mac` (address wpa_supplicant
-//! read, `"none"` = not running), lagg `primary`, `saved_mac = { port = MAC }`
+//! `mtu`, `capenable` (if_capenable, default all of `capabilities`), wlan `air_mac` (iv_myaddr), `radio_mac` (the address the
+//! radio uses, default `air_mac`), `wpa_mac` (address wpa_supplicant
+//! read, `"none"` = not running), `wpa_failures` (its consecutive failed
+//! connections, default 0), lagg `primary`, `saved_mac = { port = MAC }`
 //! (lp_lladdr), `saved_caps = { port = BITS }` (lp_ifcapenable) and `link_state` (`unknown`/`down`/`up` for a port-less
 //! lagg; `unknown` for an interface attached after the machine was built
 //! whose driver has not reported a link yet, see `ifnet::refresh_link`).
@@ -61,7 +65,7 @@ use toml::Spanned;
 use super::if_lagg::Lagg;
 use super::ifnet::{Ifnet, ETHER_CAPS};
 use super::net::file::{BssFile, Layer3File, NetworkFile};
-use super::net80211::{factory_mac, Vap};
+use super::net80211::{factory_mac, Vap, VapTemplate};
 use super::{SimError, SimKernel};
 use crate::abi::ETHERMTU;
 use crate::domain::config::Location;
@@ -97,6 +101,10 @@ pub struct Machine {
     /// devd events emitted and not yet taken, as devctl lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
+    /// `[[machine.radio]]`: radios and how their drivers take a new
+    /// address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radio: Option<Vec<MachineRadio>>,
     #[serde(default)]
     pub interface: Vec<MachineInterface>,
     /// The machine's files: absolute path → text (the `[machine.files]`
@@ -115,7 +123,9 @@ pub struct Machine {
     pub layer3: Option<Layer3File>,
 }
 
+mod radio;
 mod value;
+pub use radio::MachineRadio;
 pub use value::{Seconds, WpaMac};
 
 fn yes() -> bool {
@@ -174,6 +184,12 @@ pub struct MachineInterface {
     /// Extra, wlan: the address wpa_supplicant read, or "none".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wpa_mac: Option<WpaMac>,
+    /// Extra, wlan: the address the radio uses (default `air_mac`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radio_mac: Option<MacAddr>,
+    /// Extra, wlan: wpa_supplicant's consecutive failed connections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpa_failures: Option<u32>,
     /// Extra, lagg: sc_primary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<IfName>,
@@ -238,6 +254,8 @@ impl MachineInterface {
             mtu: None,
             air_mac: None,
             wpa_mac: None,
+            radio_mac: None,
+            wpa_failures: None,
             primary: None,
             link_state: None,
             saved_mac: None,
@@ -338,6 +356,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     };
     k.radios.extend(m.radios.iter().flatten().cloned());
+    radio::build(m.radio.iter().flatten(), &mut k)?;
     k.absent_radios.extend(m.absent_radios.iter().flatten().cloned());
     k.securelevel = m.securelevel.unwrap_or(-1);
     k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
@@ -397,6 +416,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             ("security", mi.security.is_some()),
             ("air_mac", mi.air_mac.is_some()),
             ("wpa_mac", mi.wpa_mac.is_some()),
+            ("radio_mac", mi.radio_mac.is_some()),
+            ("wpa_failures", mi.wpa_failures.is_some()),
             ("assoc", mi.assoc.is_some()),
             ("wpa_ctrl", mi.wpa_ctrl.is_some()),
             ("wpa_disabled", mi.wpa_disabled.is_some()),
@@ -512,6 +533,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                 lagg: None,
                 link_due: None,
                 link_delay: None,
+                pseudo: None,
             },
             IfKind::Wlan => {
                 let Some(parent) = mi.parent.clone() else {
@@ -538,16 +560,24 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     capabilities: 0,
                     caps: 0,
                     vap: Some(Vap {
-                        parent,
-                        air: mac,
                         wpa: Some(mac),
-                        open: mi.security.as_deref() == Some("open"),
-                        ctrl: mi.wpa_ctrl.unwrap_or(true),
                         disabled: mi.wpa_disabled.unwrap_or(false),
+                        failures: mi.wpa_failures.unwrap_or(0),
+                        ..Vap::new(
+                            &parent,
+                            mac,
+                            VapTemplate {
+                                medium: mi.link,
+                                open: mi.security.as_deref() == Some("open"),
+                                ctrl: mi.wpa_ctrl.unwrap_or(true),
+                                link_delay: None,
+                            },
+                        )
                     }),
                     lagg: None,
                     link_due: None,
                     link_delay: None,
+                    pseudo: None,
                 }
             }
             IfKind::Lagg => {
@@ -569,11 +599,14 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     mtu,
                     vap: None,
                     max_mtu: None,
-                    capabilities: 0,
-                    caps: 0,
+                    // `lagg_clone_create`'s IFCAP_HWSTATS, until a port
+                    // joins or leaves (see the port-less `link_state` below).
+                    capabilities: crate::abi::IFCAP_HWSTATS,
+                    caps: crate::abi::IFCAP_HWSTATS,
                     lagg: Some(Lagg { proto, ports: Vec::new(), primary: None }),
                     link_due: None,
                     link_delay: None,
+                    pseudo: None,
                 }
             }
         };
@@ -655,6 +688,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
             if let Some(v) = mi.air_mac {
                 vap.air = v;
             }
+            vap.radio = mi.radio_mac.unwrap_or(vap.air);
             if let Some(v) = mi.wpa_mac {
                 vap.wpa = v.mac();
             }
@@ -699,6 +733,13 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
                     )));
                 }
                 ifn.link = ls;
+                // A lagg whose link left UNKNOWN had a port once, and
+                // `lagg_capabilities` cleared its capabilities when the
+                // last one left.
+                if ls != LinkState::Unknown {
+                    ifn.capabilities = 0;
+                    ifn.caps = 0;
+                }
             }
         }
     }
@@ -799,7 +840,9 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
             mi.parent = Some(v.parent.clone());
             mi.security = v.open.then(|| "open".to_owned());
             mi.air_mac = Some(v.air);
+            mi.radio_mac = (v.radio != v.air).then_some(v.radio);
             mi.wpa_mac = Some(WpaMac::from(v.wpa));
+            mi.wpa_failures = (v.failures != 0).then_some(v.failures);
             mi.wpa_ctrl = (!v.ctrl).then_some(false);
             mi.wpa_disabled = v.disabled.then_some(true);
             mi.assoc = ifn.link_delay.map(Seconds);
@@ -819,6 +862,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         } else {
             Some(k.absent_radios.iter().cloned().collect())
         },
+        radio: radio::describe(k),
         events: if k.events.is_empty() {
             None
         } else {

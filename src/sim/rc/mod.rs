@@ -205,6 +205,21 @@ impl SimKernel {
         }
     }
 
+    /// `/etc/rc.d/netif quietstart CHILD` for a vap that exists (what
+    /// lagghook runs after re-creating one): `netif_start CHILD` skips
+    /// `wlan_up` and `clone_up` for an interface that exists and runs
+    /// `ifnet_rename CHILD` and `ifn_start CHILD` (`libexec/rc/rc.d/netif`
+    /// at 023fc80e…), then the wpa_supplicant it started scans.
+    pub(super) fn rc_netif_quietstart(&mut self, child: &IfName) {
+        let rc = self.rc_conf.clone();
+        let mut scans = Vec::new();
+        self.rc_rename(&rc, child);
+        self.rc_ifn_start(&rc, child, None, &mut scans);
+        for wlan in &scans {
+            self.wpa_supplicant_scan(wlan);
+        }
+    }
+
     /// `wlan_up` for one child: `ifconfig CHILD create wlandev RADIO
     /// [wlanaddr MAC] [words…]`, skipped if it exists. A radio that is not
     /// attached fails the create (`wlan_clone_create`: no `ieee80211com`

@@ -9,10 +9,10 @@
 //!
 //! Runtime on FreeBSD unverified, as for the whole backend.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::time::Instant;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -22,7 +22,7 @@ use crate::abi::{self, ifreq};
 use crate::domain::layer3::{ProbeExchange, ProbeReply, ProbeResult};
 use crate::domain::model::IfName;
 use crate::kernel::{Errno, KernelError, Op};
-use crate::sys::frames;
+use crate::sys::{file, frames};
 
 use super::{ioctl_fd, name_buf, request, Request};
 
@@ -60,12 +60,7 @@ pub(super) struct Refused(pub i32);
 
 /// Opens and sets up a bpf device on `lagg`.
 fn open(op: Op, lagg: &IfName) -> Result<Result<(File, usize), Refused>, KernelError> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(BPF_DEVICE)
-    {
+    let file = match file::open_device(Path::new(BPF_DEVICE)) {
         Ok(f) => f,
         Err(e) => return Ok(Err(Refused(e.raw_os_error().unwrap_or(abi::EIO)))),
     };

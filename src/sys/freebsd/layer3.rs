@@ -11,7 +11,6 @@
 //! conformance test (`tests/conformance.rs`, issue 20) is what checks it.
 
 use core::ffi::c_void;
-use std::fs::OpenOptions;
 use std::net::{IpAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
@@ -232,7 +231,7 @@ fn pidfile(client: DhcpClient, ifname: &IfName) -> PathBuf {
 fn live_pid(path: &Path) -> Option<u32> {
     let text = file::read_small(path, file::Links::Refuse, 64).ok()?;
     let pid = parse_pid(&text)?;
-    let f = OpenOptions::new().read(true).open(path).ok()?;
+    let f = file::open_pidfile(path).ok()?;
     match Flock::lock(f, FlockArg::LockSharedNonblock) {
         Ok(_unlocked_on_drop) => None,
         Err((_, nix::errno::Errno::EWOULDBLOCK)) => u32::try_from(pid).ok(),

@@ -26,6 +26,9 @@ mod bpf;
 mod ifaddrs;
 mod layer3;
 mod route;
+mod route_socket;
+
+pub use route_socket::RouteSocket;
 
 use core::ffi::{c_char, c_int, c_void, CStr};
 use core::marker::PhantomData;
@@ -97,6 +100,8 @@ const SIOCSIFFLAGS: Request<ifreq> = request(abi::SIOCSIFFLAGS);
 const SIOCSIFLLADDR: Request<ifreq> = request(abi::SIOCSIFLLADDR);
 const SIOCGHWADDR: Request<ifreq> = request(abi::SIOCGHWADDR);
 const SIOCIFCREATE2: Request<ifreq> = request(abi::SIOCIFCREATE2);
+const SIOCIFDESTROY: Request<ifreq> = request(abi::SIOCIFDESTROY);
+const SIOCSIFNAME: Request<ifreq> = request(abi::SIOCSIFNAME);
 const SIOCGLAGG: Request<abi::lagg_reqall> = request(abi::SIOCGLAGG);
 const SIOCSLAGG: Request<abi::lagg_reqall> = request(abi::SIOCSLAGG);
 const SIOCSLAGGPORT: Request<abi::lagg_reqport> = request(abi::SIOCSLAGGPORT);
@@ -126,6 +131,9 @@ extern "C" {
 
 /// The rc script lagghook restarts; an absolute path, run without a shell.
 const WPA_SUPPLICANT_RC: &str = "/etc/rc.d/wpa_supplicant";
+
+/// The rc script that configures an interface as boot does.
+const NETIF_RC: &str = "/etc/rc.d/netif";
 
 /// How far `lagg_status` grows its port buffer when the kernel fills it.
 const LAGG_PORTS_LIMIT: usize = 4 * abi::LAGG_MAX_PORTS;
@@ -278,6 +286,40 @@ impl FreeBsdKernel {
             ));
         }
         Ok(())
+    }
+
+    /// Starts `script args…` (no shell; stdio to /dev/null; descriptors
+    /// closed) and does not wait for it: devd waits for lagghook before it
+    /// handles the next event (`my_system` in `sbin/devd/devd.cc`), and an
+    /// rc script may wait for a process (`wait_for_pids`). The child is
+    /// reparented to init when lagghook exits. Only a failed spawn is an
+    /// error.
+    fn spawn_rc(
+        &self,
+        op: Op,
+        name: &IfName,
+        script: &str,
+        args: &[&str],
+    ) -> Result<(), KernelError> {
+        let mut command = spawn::command(Path::new(script), args);
+        // SAFETY: the closure runs in the child between fork and exec and
+        // calls only closefrom(2), which is async-signal-safe and touches no
+        // memory of the parent's: descriptors devd left open to lagghook
+        // (std's own are close-on-exec) do not reach the rc script.
+        unsafe {
+            command.pre_exec(|| {
+                libc::closefrom(3);
+                Ok(())
+            });
+        }
+        match command.spawn() {
+            // Dropping a `Child` neither waits for nor kills it.
+            Ok(_child) => Ok(()),
+            Err(e) => Err(match e.raw_os_error() {
+                Some(code) => errno(op, name, code),
+                None => KernelError::other(op, Some(name), text::io_error(&e)),
+            }),
+        }
     }
 
     /// One lagg port request (`SIOCSLAGGPORT` / `SIOCSLAGGDELPORT`).
@@ -573,26 +615,78 @@ impl Kernel for FreeBsdKernel {
     /// error.
     fn restart_wpa_supplicant(&mut self, wlan: &IfName) -> Result<(), KernelError> {
         let op = Op::RestartWpaSupplicant;
-        let mut command = spawn::command(Path::new(WPA_SUPPLICANT_RC), &["restart", wlan.as_str()]);
-        // SAFETY: the closure runs in the child between fork and exec and
-        // calls only closefrom(2), which is async-signal-safe and touches no
-        // memory of the parent's: descriptors devd left open to lagghook
-        // (std's own are close-on-exec) do not reach the rc script.
-        unsafe {
-            command.pre_exec(|| {
-                libc::closefrom(3);
-                Ok(())
-            });
+        self.spawn_rc(op, wlan, WPA_SUPPLICANT_RC, &["restart", wlan.as_str()])
+    }
+
+    /// The vap re-created with `wlanaddr`, as rc creates and configures
+    /// one (`libexec/rc/network.subr` at 03ccfdd2…: `wlan_up` runs
+    /// `ifconfig CHILD create wlandev PARENT create_args`, or `ifconfig
+    /// wlan create … name CHILD` for a child not named `wlan<N>`; `wlan_down`
+    /// destroys with `ifconfig -n CHILD destroy`):
+    /// 1. `SIOCIFDESTROY` (`if_clone_destroy`: lagg drops the port,
+    ///    `lagg_port_ifdetach`);
+    /// 2. `SIOCIFCREATE2` on the wlan cloner with `ieee80211_clone_params`
+    ///    { PARENT, `IEEE80211_M_STA`, `IEEE80211_CLONE_MACADDR`, MAC }, what
+    ///    ifconfig's `wlan_create` (`sbin/ifconfig/ifieee80211.c`) passes for
+    ///    `wlanaddr`, so the driver's `ic_vap_create` gets the address
+    ///    (`wlan_clone_create`, `sys/net80211/ieee80211_freebsd.c`); a child
+    ///    not named `wlan<N>` is created as `wlan` and renamed with
+    ///    `SIOCSIFNAME`, as `name CHILD` does;
+    /// 3. `/etc/rc.d/netif quietstart CHILD`, spawned, not waited for:
+    ///    `netif_start` skips `wlan_up` for a child that exists and runs
+    ///    `ifn_start`, whose `ifconfig_up` applies `ifconfig_CHILD` and, for
+    ///    `WPA`, runs `/etc/rc.d/wpa_supplicant start CHILD`
+    ///    (`libexec/rc/rc.d/netif` at 023fc80e…).
+    ///
+    /// wpa_supplicant ends up with the new address either way: a new one
+    /// reads it at start (`l2_packet_init`); the old one, if it outlived its
+    /// interface, hears the departure and the arrival of the same name on
+    /// the routing socket (`wpa_driver_bsd_event_receive`, RTM_IFANNOUNCE:
+    /// EVENT_INTERFACE_REMOVED, then EVENT_INTERFACE_ADDED with the new
+    /// ifindex, in `contrib/wpa/src/drivers/driver_bsd.c` at
+    /// 1a1679562a940b8ec0f2189adb09f150e1405e09), re-initialises its
+    /// driver and reads it then, and `start` finds it running and leaves
+    /// it. ifconfig's own `wlan_create` applies the default regulatory
+    /// domain afterwards (`setdefregdomain`); this does not, and the other
+    /// words of `create_args_CHILD` (`country`, `regdomain`) are not
+    /// re-applied: `ifconfig_CHILD`'s are.
+    fn recreate_vap(
+        &mut self,
+        wlan: &IfName,
+        parent: &IfName,
+        mac: MacAddr,
+    ) -> Result<(), KernelError> {
+        let op = Op::RecreateVap;
+        let mut ifr = ifreq::new(name_buf(op, wlan)?);
+        // SAFETY: `ifr` is a pointer-free ifreq on this stack frame.
+        unsafe { self.ioctl(SIOCIFDESTROY, &mut ifr) }.map_err(|c| errno(op, wlan, c))?;
+        let mut params = abi::ieee80211_clone_params {
+            icp_parent: name_buf(op, parent)?,
+            icp_opmode: abi::IEEE80211_M_STA,
+            icp_flags: abi::IEEE80211_CLONE_MACADDR,
+            icp_macaddr: mac.0,
+            ..Default::default()
+        };
+        if crate::domain::config::is_wlan_name(wlan.as_str()) {
+            self.clone_create(op, wlan, &mut params)?;
+        } else {
+            let cloner = IfName::new("wlan")
+                .map_err(|e| KernelError::other(op, Some(wlan), e.to_string()))?;
+            let mut ifr = ifreq::new(name_buf(op, &cloner)?);
+            ifr.ifr_ifru.ifru_data = ptr::from_mut(&mut params).cast::<c_void>();
+            // SAFETY: `ifr_data` points to `params`, borrowed for the call;
+            // `wlan_clone_create` copies it in (`ifc_copyin`) and keeps no
+            // pointer. The kernel writes the unit it chose into `ifr_name`.
+            unsafe { self.ioctl(SIOCIFCREATE2, &mut ifr) }.map_err(|c| errno(op, wlan, c))?;
+            let mut new_name = name_buf(op, wlan)?;
+            ifr.ifr_ifru.ifru_data = new_name.as_mut_ptr().cast::<c_void>();
+            // SAFETY: `ifr_name` holds the created vap's name as the kernel
+            // wrote it, NUL-terminated within IFNAMSIZ; `ifr_data` points to
+            // `new_name`, a NUL-terminated IFNAMSIZ buffer on this frame
+            // that `ifhwioctl` copies in (`copyinstr`) during the call.
+            unsafe { self.ioctl(SIOCSIFNAME, &mut ifr) }.map_err(|c| errno(op, wlan, c))?;
         }
-        let spawned = command.spawn();
-        match spawned {
-            // Dropping a `Child` neither waits for nor kills it.
-            Ok(_child) => Ok(()),
-            Err(e) => Err(match e.raw_os_error() {
-                Some(code) => errno(op, wlan, code),
-                None => KernelError::other(op, Some(wlan), text::io_error(&e)),
-            }),
-        }
+        self.spawn_rc(op, wlan, NETIF_RC, &["quietstart", wlan.as_str()])
     }
 
     /// `STATUS` on `/var/run/wpa_supplicant/IF` from a socket bound in
