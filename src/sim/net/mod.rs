@@ -419,6 +419,12 @@ impl SimKernel {
         net.timers.retain(|t| t.due == Due::UnsolicitedAdverts);
     }
 
+    /// When the next layer-3 timer that is not periodic runs, if any: what
+    /// the world must still run to before it is settled.
+    pub fn net_next_due(&self) -> Option<u64> {
+        self.net.next_due()
+    }
+
     /// What the layer-3 world recorded since the last take.
     pub fn take_net_record(&mut self) -> NetRecord {
         self.net.take_record()
