@@ -10,6 +10,9 @@ pub mod clock;
 pub mod file;
 /// The probe exchange's Ethernet frames, as bytes (portable, pure).
 pub mod frames;
+/// The terminal this process runs on and who is logged in (utmpx), for
+/// `setup`'s remote-session test.
+pub mod login;
 /// The host's configuration files under `/`, read-only, for `check`.
 pub mod root;
 /// SIGXFSZ caught, so a file size limit fails a write (EFBIG) instead of

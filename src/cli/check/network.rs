@@ -44,11 +44,24 @@ pub(super) fn kernel_traps(
 /// rc's `dhcpif` for the lagg itself (`ifconfig_IF` or, without one,
 /// `ifconfig_DEFAULT`, `libexec/rc/network.subr`).
 fn lagg_is_dhcp(lagg: &LaggConfig, netif: &RcVars) -> Option<bool> {
-    let is_dhcp =
-        |w: &str| ["dhcp", "syncdhcp", "nosyncdhcp"].iter().any(|d| w.eq_ignore_ascii_case(d));
     let own = format!("ifconfig_{}", lagg.name);
     let value = netif.get(&own).or_else(|| netif.get("ifconfig_DEFAULT"))?;
     Some(words(value).any(is_dhcp))
+}
+
+/// rc's DHCP words (`dhcpif`).
+fn is_dhcp(w: &str) -> bool {
+    ["dhcp", "syncdhcp", "nosyncdhcp"].iter().any(|d| w.eq_ignore_ascii_case(d))
+}
+
+/// Whether one of the lagg's ports has DHCP in its own `ifconfig_IF`: the
+/// DHCP client then belongs on the lagg, which the port's trap says (and
+/// its fix moves it there), so the lagg's static address is that trap's,
+/// not a second one.
+fn a_port_is_dhcp(lagg: &LaggConfig, netif: &RcVars) -> bool {
+    lagg.ports
+        .iter()
+        .any(|p| netif.get(&format!("ifconfig_{p}")).is_some_and(|v| words(v).any(is_dhcp)))
 }
 
 /// Traps and advice from the system's files (rc.conf and friends, the
@@ -77,7 +90,7 @@ pub(super) fn file_traps(config: &Config, root: &dyn Root, netif: &RcVars, repor
                     );
                 }
             }
-            if lagg_is_dhcp(lagg, netif) == Some(false) {
+            if lagg_is_dhcp(lagg, netif) == Some(false) && !a_port_is_dhcp(lagg, netif) {
                 report.trap(
                     format!(
                         "ifconfig_{name} has no DHCP: {name}'s IPv4 address is static, yet \
