@@ -242,7 +242,7 @@ proptest! {
     /// entry): the stock recipe fails it on the first plug into another
     /// network (lagg0 stays up, so rc's dhclient hears nothing).
     #[test]
-    #[ignore = "h20core: an undecided restart whose DHCP lands on another network keeps the old address and default route (h20-notes 05:55; the saved regression reproduces it)"]
+    #[ignore = "h20core: open — storms of undecided moves onto networks never recorded, whose DHCP server is slow, can end without an address (the saved regression and h20-notes 05:55); the deadline path and the undecided restart need another look"]
     fn network_storms_keep_same_network_addresses_and_readdress_new_ones(
         choices in proptest::collection::vec((any::<u8>(), any::<u8>()), 0..8),
     ) {

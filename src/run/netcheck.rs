@@ -600,6 +600,75 @@ impl Helper {
             // the move does not.
             .filter(|a| !present.iter().any(|p| p.addr == a.addr))
             .collect();
+        // An undecided move that DHCP settled as another network: the new
+        // lease is of another subnet, but dhclient-script replaced only the
+        // first address (the PREINIT placeholder, if it came first) and its
+        // `route add default` found the old one in place. What is left of
+        // the old network goes now, as after a proved move, and the client
+        // starts again on the lease it just got, so it binds at once and
+        // adds its route.
+        let off_old =
+            |a: &&IfAddr| a.ipv4().is_some() && !old.inet.iter().any(|o| o.contains(a.addr));
+        if to.is_none() && new.iter().any(off_old) {
+            if let Some(client) = self.client(kernel) {
+                let mut stale: Vec<AttachAction> = vec![AttachAction::StopDhcpClient];
+                stale.extend(
+                    obs.addresses
+                        .iter()
+                        .filter(|a| {
+                            a.ipv4().is_some() && old.inet.iter().any(|o| o.contains(a.addr))
+                        })
+                        .map(|a| AttachAction::DeleteAddress(*a)),
+                );
+                if let Some(g) = old.gateway {
+                    stale.extend(
+                        obs.routes
+                            .iter()
+                            .filter(|r| r.gateway == g.ip)
+                            .cloned()
+                            .map(AttachAction::DeleteDefaultRoute),
+                    );
+                }
+                // Only when something of the old network is left: the
+                // usual BOUND replaced the address and the route itself.
+                if stale.len() > 1 {
+                    if let Some(g) = old.gateway {
+                        stale.push(AttachAction::DeleteNeighbour(g.ip));
+                    }
+                    if let Some(file) = old.key.lease_file(lagg) {
+                        stale.push(AttachAction::StartDhcpClient {
+                            client,
+                            lease: crate::domain::layer3::Lease { file, fresh: false },
+                        });
+                    }
+                    for action in &stale {
+                        if let Err(e) = carry_out(kernel, lagg, action) {
+                            let why = KernelError { ifname: None, ..e.clone() };
+                            let line = format!("{lagg}: {action} failed: {why}");
+                            log.log(Level::Err, &line);
+                            return Outcome::Finish {
+                                verdict: None,
+                                failed: Some(line),
+                                record: None,
+                            };
+                        }
+                    }
+                    let line = format!(
+                        "{lagg}: DHCP gave an address of another network: the old one removed"
+                    );
+                    log.log(Level::Notice, &line);
+                    // The new lease's address stays; once its route is
+                    // there again it is the address to report.
+                    let present: Vec<IfAddr> = match kernel.addresses(lagg) {
+                        Ok(a) => a.into_iter().filter(|a| !off_old(&a)).collect(),
+                        Err(e) => return failed(log, e),
+                    };
+                    let to = Some(Destination::Unknown { gateway: None });
+                    let step = Step::AwaitAddress { old, present, moved_ms, ssid, to };
+                    return Outcome::Next(step, now_ms + ADDRESS_POLL_MS);
+                }
+            }
+        }
         if new.is_empty() || obs.routes.is_empty() {
             if now_ms + ADDRESS_POLL_MS >= self.deadline_ms && to.is_none() {
                 // Undecided: the old lease was asked for again. Still there
@@ -643,6 +712,11 @@ impl Helper {
             failed: None,
             record: Some(Record { seen: obs.network(now_ms / 1000), ssid }),
         }
+    }
+
+    /// The DHCP client running for the lagg (which one the backend found).
+    fn client(&self, kernel: &mut dyn Kernel) -> Option<crate::domain::layer3::DhcpClient> {
+        kernel.dhcp_client(&self.lagg).ok().flatten().map(|p| p.client)
     }
 
     /// Ends the check: clears the in-flight record if it is still this
