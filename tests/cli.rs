@@ -682,3 +682,76 @@ fn issue10_changes_are_logged_and_errors_reach_stderr() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stderr(&out), "lagghook: kldload if_lagg failed: Operation not permitted\n");
 }
+
+/// Proves (issue 17) `setup`s started together are serialised: 16 at once
+/// on a fresh laptop make exactly the sysrc edits one makes (they made 78
+/// where one makes 9), each ending with success or, past the lock's
+/// bounded wait, exit 3 having changed nothing.
+#[test]
+fn issue17_sixteen_concurrent_setups_edit_as_one_does() {
+    let fresh = include_str!("fixtures/machines/fresh-laptop.toml");
+    let setup = |sb: &Sandbox| {
+        Command::new(env!("CARGO_BIN_EXE_lagghook"))
+            .arg("-k")
+            .arg(format!("sim:{}", sb.path("kernel.toml").display()))
+            .arg("setup")
+            .env("LAGGHOOK_SYSLOG_SOCKET", sb.path("no-syslog.sock"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let sysrc_lines = |sb: &Sandbox| {
+        let record = std::fs::read_to_string(sb.path("kernel.toml.commands")).unwrap();
+        record.lines().filter(|l| l.starts_with("/usr/sbin/sysrc ")).count()
+    };
+    let one = Sandbox::new("setup-one");
+    one.write("kernel.toml", fresh);
+    let out = setup(&one).wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let edits = sysrc_lines(&one);
+    assert!(edits > 0);
+
+    let many = Sandbox::new("setup-many");
+    many.write("kernel.toml", fresh);
+    let children: Vec<std::process::Child> = (0..16).map(|_| setup(&many)).collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{:?}: {}", out.status, stderr(&out));
+    }
+    assert_eq!(sysrc_lines(&many), edits, "concurrent setups edited rc.conf more than one does");
+}
+
+/// Proves (issue 17) every command that prints reports a full standard
+/// output with exit status 74 (EX_IOERR) and one line naming it, not as a
+/// usage or configuration error.
+#[test]
+fn issue17_a_full_standard_output_exits_74_whatever_the_command() {
+    let sb = Sandbox::laptop("stdout-full");
+    let commands: [&[&str]; 8] = [
+        &["status"],
+        &["status", "-j"],
+        &["-n", "reconcile"],
+        &["check"],
+        &["rc-conf"],
+        &["-h"],
+        &["-V"],
+        &["-n", "setup"],
+    ];
+    for args in commands {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = sb.command(args).stdout(full).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(74), "{args:?}: {err}");
+        assert!(
+            err.starts_with("lagghook: standard output: No space left on device"),
+            "{args:?}: {err}"
+        );
+    }
+    let config = sb.path("config.toml");
+    for args in [vec!["-c", config.to_str().unwrap(), "devd-conf"], vec!["simulate"]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_lagghook")).args(&args).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(74), "{args:?}: {}", stderr(&out));
+    }
+}

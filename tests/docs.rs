@@ -828,6 +828,12 @@ fn every_key_is_documented() {
     assert!(minimal.failover_rx_all(), "failover_rx_all defaults to true");
     assert!(text.contains("failover_rx_all (boolean, default true)"), "{text}");
     assert!(text.contains(&format!("Between 1 and {}", lagghook::domain::config::LAGG_MAX_PORTS)));
+    // Limits states the bound the parser enforces (issue 17).
+    let (laggs, kib) =
+        (lagghook::domain::config::MAX_LAGGS, lagghook::domain::config::MAX_SIZE >> 10);
+    let limits = format!("A configuration holds at most {laggs} laggs of at most 32 ports each, in a file of at most {kib} KiB.");
+    let described = rendered(&section(&page, "DESCRIPTION")).join(" ");
+    assert!(described.contains(&limits), "lagghook.toml.5 lacks {limits:?}");
     assert_eq!(
         minimal.laggs[0].mac,
         MacSource::Port(name("ue0")),
@@ -859,7 +865,13 @@ fn documented_rejections_are_real() {
     // [lagg0] table; `l0` writes its header.
     let l0 = |body: &str| format!("[lagg0]\n{body}\n");
     let ports33: Vec<String> = (0..33).map(|i| format!("\"em{i}\"")).collect();
+    let nine: String = (0..9).map(|i| format!("[lagg{i}]\nports = [\"em{i}\"]\n")).collect();
     let cases: Vec<(&str, String)> = vec![
+        (
+            "a file larger than 64 KiB",
+            format!("{}#{}\n", l0("ports = [\"em0\"]"), "x".repeat(64 << 10)),
+        ),
+        ("or more than 8 lagg tables", nine),
         ("a TOML syntax error", l0("ports = [\"em0\"")),
         ("a value of the wrong type", l0("ports = \"em0\"")),
         ("a missing ports", l0("mac = \"em0\"")),

@@ -86,6 +86,9 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
+            } else if p.to_string_lossy().ends_with(".setup.lock") {
+                // The lock that serialises setups (issue 17), an empty
+                // file taken at setup's start: no change of the machine.
             } else {
                 let text = std::fs::read(&p).map(|b| String::from_utf8_lossy(&b).into_owned());
                 out.insert(p.display().to_string(), text.unwrap_or_default());

@@ -20,6 +20,8 @@ mod hostile;
 mod identity;
 /// What gets installed and README's steps, against the sources they name.
 mod install;
+/// Rules about the source the compiler cannot check: one file reader.
+mod lint;
 /// Every message template in src/ against the artefacts an administrator
 /// should never read.
 mod messages;
@@ -27,6 +29,8 @@ mod messages;
 mod port;
 /// Random machines: one run converges, a second plans nothing.
 mod properties;
+/// What a run writes when the disk is full or a file has another link.
+mod save;
 /// End-to-end scenario files on the simulated kernel, dispatched as devd does.
 mod scenarios;
 /// `setup` on simulated laptops: what `-n` prints, what a run writes.

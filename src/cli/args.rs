@@ -134,7 +134,13 @@ where
             Short('c') => {
                 given.push('c');
                 inv.config_given = true;
-                inv.config = parser.value().map_err(|e| usage(e.to_string()))?.into();
+                let file = parser.value().map_err(|e| usage(e.to_string()))?;
+                // An empty name is no file: said so here, not as a file
+                // that cannot be read under no name at all.
+                if file.is_empty() {
+                    return Err(usage("-c: the configuration file name is empty".into()));
+                }
+                inv.config = file.into();
             }
             Short('k') => {
                 given.push('k');
@@ -179,6 +185,9 @@ where
         "setup" => none(Command::Setup)?,
         "simulate" => match operands.as_slice() {
             [] => Command::Simulate(None),
+            [file] if file.is_empty() => {
+                return Err(usage("simulate: the scenario file name is empty".into()))
+            }
             [file] => Command::Simulate(Some(PathBuf::from(file))),
             [_, extra, ..] => return Err(usage(format!("simulate: unexpected operand {extra:?}"))),
         },

@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use nix::fcntl::Flock;
+
 use crate::cli::args::{Command, Invocation, KernelChoice, DEVD_USAGE, USAGE, VERSION};
 use crate::cli::check;
 use crate::cli::output::write_out;
@@ -24,8 +26,10 @@ use crate::domain::text;
 use crate::kernel::Kernel;
 use crate::root::{Overlay, Root};
 use crate::run::error::Error;
-use crate::run::log::{Level, Log};
-use crate::run::state::{self, FileStore, Files, MemoryStore, StateError, StateStore, Stored};
+use crate::run::log::Log;
+use crate::run::state::{
+    self, FileStore, Files, MemoryStore, NotSaved, StateError, StateStore, Stored,
+};
 use crate::run::{self, Context, Report};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
@@ -43,10 +47,19 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
             return simulate::simulate(file.as_deref(), config, inv.baseline, inv.verbose, out);
         }
         // setup may have to write the configuration first.
-        Command::Setup => return setup::setup(inv, log, out),
+        Command::Setup => {
+            let _one_at_a_time = setup_lock(inv)?;
+            return setup::setup(inv, log, out);
+        }
         _ => {}
     }
-    let config = load_config(inv)?;
+    let config = match &inv.command {
+        Command::Event(args) => match event_config(inv, args)? {
+            Some(config) => config,
+            None => return Ok(()),
+        },
+        _ => load_config(inv)?,
+    };
     match &inv.command {
         Command::DevdConf => return write_out(out, &devd::rules_for(&config, devd::PROGRAM)),
         Command::RcConf => {
@@ -92,7 +105,10 @@ pub fn execute_event(
     match &inv.command {
         Command::Help => write_out(out, &format!("{DEVD_USAGE}\n")),
         Command::Version => write_out(out, &format!("{VERSION}\n")),
-        Command::Event(_) => run_on(inv, &load_config(inv)?, log, out, change_in),
+        Command::Event(args) => match event_config(inv, args)? {
+            Some(config) => run_on(inv, &config, log, out, change_in),
+            None => Ok(()),
+        },
         _ => Err(Error::Usage(
             "lagghook-devd runs devd's events only; the other commands are lagghook's".into(),
         )),
@@ -174,20 +190,14 @@ fn run_on(
             if kernel.writes() > 0 {
                 kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
             }
-            if let Some(state) = memory.state.as_ref().filter(|s| loaded.state.as_ref() != Some(s))
-            {
-                if let Err(e) = store.save(state) {
-                    log.log(Level::Warning, &format!("state not saved: {e}"));
-                }
-            }
             // A save of identities clears `unreadable`: a rebuilt file is
             // written even when it holds what the corrupt one was read as.
-            if (&memory.macs, &memory.unreadable) != (&loaded.macs, &loaded.unreadable) {
-                if let Err(e) = store.save_identities(&memory.macs) {
-                    log.log(Level::Warning, &format!("identities not saved: {e}"));
-                }
-            }
-            result
+            let rebuilt = loaded.unreadable.is_some() && memory.unreadable.is_none();
+            let state = memory.state.as_ref();
+            let remembered = run::remember(log, &mut store, &loaded, state, &memory.macs, rebuilt);
+            // How the run went comes first; what could not be saved was
+            // logged either way.
+            result.and(remembered)
         }
     }
 }
@@ -199,23 +209,46 @@ fn run_on(
 /// for it, so that `setup`, `check`, `status` and the rest all read the one
 /// configuration; only a machine without one falls back to the host's.
 pub(crate) fn load_config(inv: &Invocation) -> Result<Config, Error> {
-    let KernelChoice::Sim(path) = &inv.kernel else {
-        return Ok(run::load_config(&inv.config)?);
+    let (text, path) = config_text(inv)?;
+    Ok(Config::parse(&text, &path)?)
+}
+
+/// The configuration an event needs, or `None` for an event about nothing
+/// a configuration can manage: one that is no IFNET event lagghook acts
+/// on is decided before the file is read, and one about an interface the
+/// file's text never names (see [`Config::may_name`]) before it is parsed,
+/// so such an event costs devd one read of the file, whatever it holds.
+fn event_config(inv: &Invocation, args: &[String]) -> Result<Option<Config>, Error> {
+    let Some(ifnet) = DevdEvent::from_args(args)?.ifnet_event() else { return Ok(None) };
+    let (text, path) = config_text(inv)?;
+    if !Config::may_name(&text, ifnet.ifname.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(Config::parse(&text, &path)?))
+}
+
+/// The text of `inv`'s configuration, and the path it is named by; see
+/// [`load_config`].
+fn config_text(inv: &Invocation) -> Result<(String, PathBuf), Error> {
+    let trusted = |path: &Path| match run::read_config(path) {
+        Ok(text) => Ok((text, path.to_path_buf())),
+        Err(e) => Err(Error::Config(e)),
     };
+    let KernelChoice::Sim(path) = &inv.kernel else { return trusted(&inv.config) };
     if inv.config_given {
-        return Ok(run::load_config(&inv.config)?);
+        return trusted(&inv.config);
     }
     let below = sim_root_dir(path).join(config::DEFAULT_PATH.trim_start_matches('/'));
     if std::fs::symlink_metadata(&below).is_ok() {
         // Named by its real path: that is the file to edit.
-        return Ok(run::load_config(&below)?);
+        return trusted(&below);
     }
     check_sim_path(path)?;
     let files = load_sim(path)?.root();
     match files.read(config::DEFAULT_PATH).map_err(|e| Error::Input(e.to_string()))? {
         // Named as the machine file names it: the key of its table.
-        Some(text) => Ok(Config::parse(&text, Path::new(config::DEFAULT_PATH))?),
-        None => Ok(run::load_config(&inv.config)?),
+        Some(text) => Ok((text, PathBuf::from(config::DEFAULT_PATH))),
+        None => trusted(&inv.config),
     }
 }
 
@@ -395,6 +428,31 @@ fn peek(choice: &KernelChoice, config: &Config) -> Option<Snapshot> {
     }
 }
 
+/// The lock that lets one `setup` at a time change a machine (issue 17:
+/// 16 setups started together made 78 sysrc edits where one makes 9):
+/// `/var/run/lagghook/setup.lock`, or `PATH.setup.lock` beside a simulated
+/// machine, held until `setup` returns, with the same bounded wait as the
+/// run lock (a setup that finds it held past that gives up, exit status 3,
+/// having changed nothing). A lock of its own, since `setup` ends with a
+/// reconcile that takes the run lock. `-n` changes nothing and takes none.
+fn setup_lock(inv: &Invocation) -> Result<Option<Flock<std::fs::File>>, Error> {
+    if inv.dry_run {
+        return Ok(None);
+    }
+    let path = match &inv.kernel {
+        KernelChoice::Native => {
+            let dir = Path::new(state::DEFAULT_DIR);
+            file::private_dir(dir).map_err(|e| StateError::Io(dir.to_path_buf(), e))?;
+            dir.join("setup.lock")
+        }
+        KernelChoice::Sim(path) => {
+            check_sim_path(path)?;
+            with_suffix(path, ".setup.lock")
+        }
+    };
+    Ok(Some(state::lock_bounded(&path)?))
+}
+
 /// The state files of a simulated machine at `path`: `PATH.state`, the
 /// volatile part (a reboot empties it, as rc empties /var/run), and the
 /// persistent ones (/var/db, kept): `PATH.db`, the identity file, and
@@ -438,10 +496,10 @@ impl StateStore for ReadOnlyStore {
     fn load(&mut self) -> Result<Stored, StateError> {
         self.0.load()
     }
-    fn save(&mut self, _state: &state::State) -> Result<(), StateError> {
+    fn save(&mut self, _state: &state::State) -> Result<(), Vec<NotSaved>> {
         Ok(())
     }
-    fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), StateError> {
+    fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), NotSaved> {
         Ok(())
     }
 }

@@ -41,6 +41,7 @@ pub type JsonError = fn(&Error) -> String;
 /// is also printed as `json_error` writes it, so a monitor that reads
 /// standard output always reads JSON.
 pub fn main(execute: Execute, usage: &str, json_error: Option<JsonError>) -> ExitCode {
+    crate::sys::signal::survive_file_size_limit();
     let argv: Vec<OsString> = std::env::args_os().skip(1).collect();
     let parsed = args::parse(argv.iter().cloned());
     let json = match &parsed {

@@ -18,7 +18,7 @@
 //! world does the same.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -27,7 +27,7 @@ use crate::abi;
 use crate::domain::event::DevdEvent;
 use crate::domain::model::IfName;
 use crate::kernel::{Errno, Kernel};
-use crate::sys::spawn;
+use crate::sys::{file, spawn};
 use crate::sys::{NativeKernel, RouteSocket};
 
 use super::rtsock::{self, DevdMapper};
@@ -206,7 +206,7 @@ impl World for NativeWorld {
                         t.open = None;
                         Outcome::Done
                     }
-                    Some(t) => match OpenOptions::new().read(true).write(true).open(&t.device) {
+                    Some(t) => match file::open_device(Path::new(&t.device)) {
                         Ok(f) => {
                             t.open = Some(f);
                             Outcome::Done

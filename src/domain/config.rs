@@ -14,7 +14,7 @@
 //! wlan.wlan0.parent = "iwn0"   # the radio under wlan0
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,24 @@ pub const DEFAULT_PATH: &str = "/usr/local/etc/lagghook.toml";
 /// `LAGG_MAX_PORTS` in `sys/net/if_lagg.h`: `lagg_port_create` returns
 /// ENOSPC for the 33rd port, so a longer list could never be applied.
 pub use crate::abi::LAGG_MAX_PORTS;
+
+/// The most laggs a configuration may hold. lagg(4) itself sets no limit
+/// (a unit number up to `IF_MAXUNIT`); this one bounds what devd waits for
+/// by construction: at most `MAX_LAGGS` × [`LAGG_MAX_PORTS`] ports, in a
+/// file of at most [`MAX_SIZE`] bytes. A laptop has one lagg (its wired
+/// NIC and its WiFi), two with a second pair (a dock's NIC and a second
+/// radio); every lagg needs ports of its own, and no laptop or desk
+/// machine has links for more than a few. Eight is four times the most
+/// such a machine uses.
+pub const MAX_LAGGS: usize = 8;
+
+/// The largest configuration file, in bytes: 64 KiB. The largest
+/// configuration that means something ([`MAX_LAGGS`] laggs of
+/// [`LAGG_MAX_PORTS`] ports, each with a `wlan` table) is some 15 KiB;
+/// the commented sample is 2 KiB. Every run reads and parses the file
+/// whole, so its size is what devd waits for: 1 MiB of comments took a
+/// run 4 ms, 64 KiB leaves it under a converged run's cost.
+pub const MAX_SIZE: usize = 64 << 10;
 
 /// Default of `failover_rx_all`: accept frames on every port, not only the
 /// active one, so that replies arriving on the wired port during a switch to
@@ -172,14 +190,37 @@ impl Config {
             location: span.map(|off| Location::of(text, off)),
             kind: Box::new(kind),
         };
-        let raw: BTreeMap<Spanned<String>, Spanned<RawLagg>> = toml::from_str(text)
-            .map_err(|e| err(e.span().map(|s| s.start), ErrorKind::Toml(e.message().to_owned())))?;
+        if text.len() > MAX_SIZE {
+            return Err(err(Some(MAX_SIZE), ErrorKind::TooLarge));
+        }
+        let raw: BTreeMap<Spanned<String>, Spanned<RawLagg>> =
+            toml::from_str(text).map_err(|e| {
+                // toml places every error but one: a key of too many dotted
+                // parts, its "recursion limit", which is found here instead.
+                let (at, message) = match e.span() {
+                    Some(span) => (span.start, e.message().to_owned()),
+                    None => {
+                        (deepest_key(text), format!("{}: a key of too many parts", e.message()))
+                    }
+                };
+                err(Some(at), ErrorKind::Toml(message))
+            })?;
         // BTreeMap orders by name; the file order is the order of the spans.
         let mut tables: Vec<(Spanned<String>, Spanned<RawLagg>)> = raw.into_iter().collect();
         tables.sort_by_key(|(name, _)| name.span().start);
-        Validator { text, err: &err, seen_ports: Vec::new(), rx_all: None }
+        Validator { text, err: &err, ports: HashMap::new(), rx_all: None }
             .run(tables)
             .map(|laggs| Config { path: path.to_owned(), laggs })
+    }
+
+    /// Whether a configuration whose text is `text` could name `ifname`,
+    /// as a lagg or a port, decided without parsing it: the name appears
+    /// in the text, or the text has a `\`, since a TOML escape (`\u0065m0`)
+    /// can spell a name without it. Otherwise no valid configuration with
+    /// this text manages `ifname`, and an event about it is ignored before
+    /// the parse, which costs what the file's size does (`MAX_SIZE`).
+    pub fn may_name(text: &str, ifname: &str) -> bool {
+        text.contains(ifname) || text.contains('\\')
     }
 
     /// The lagg that lists `port`.
@@ -229,12 +270,17 @@ struct RawWlan {
     parent: Option<Spanned<String>>,
 }
 
-/// Checks the raw tables in file order and stops at the first problem.
+/// Checks the raw tables in file order, in one pass, and stops at the
+/// first problem. Each rule has one place: a method per key of a lagg
+/// table, and the rules that span laggs (a port in one lagg only, one
+/// `failover_rx_all`) look up what the laggs before recorded, in constant
+/// time, so the pass is linear in the size of the file. A new key is a
+/// field of [`RawLagg`], a method here, and a call in [`Validator::lagg`].
 struct Validator<'a, F: Fn(Option<usize>, ErrorKind) -> ConfigError> {
     text: &'a str,
     err: &'a F,
-    /// Ports of the laggs validated so far, with their lagg and position.
-    seen_ports: Vec<(IfName, IfName, usize)>,
+    /// Every port validated so far: its lagg and its position.
+    ports: HashMap<IfName, (IfName, usize)>,
     /// The first explicit `failover_rx_all`: lagg, value, position.
     rx_all: Option<(IfName, bool, usize)>,
 }
@@ -244,6 +290,10 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
         mut self,
         tables: Vec<(Spanned<String>, Spanned<RawLagg>)>,
     ) -> Result<Vec<LaggConfig>, ConfigError> {
+        if let Some((extra, _)) = tables.get(MAX_LAGGS) {
+            let kind = ErrorKind::TooManyLaggs { count: tables.len() };
+            return Err(self.at(extra.span().start, kind));
+        }
         let mut laggs = Vec::with_capacity(tables.len());
         for (name, raw) in tables {
             laggs.push(self.lagg(name, raw.into_inner())?);
@@ -264,115 +314,17 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
         Location::of(self.text, offset)
     }
 
+    /// One `[laggN]` table, key by key.
     fn lagg(&mut self, name: Spanned<String>, raw: RawLagg) -> Result<LaggConfig, ConfigError> {
-        let name_at = name.span().start;
-        let lagg = match IfName::new(name.get_ref()) {
-            Ok(n) if is_lagg_name(n.as_str()) => n,
-            Ok(_) => {
-                return Err(self
-                    .at(name_at, ErrorKind::BadLaggName { name: name.into_inner(), reason: None }))
-            }
-            Err(e) => {
-                return Err(self.at(
-                    name_at,
-                    ErrorKind::BadLaggName { name: name.into_inner(), reason: Some(e) },
-                ))
-            }
-        };
-
-        let ports_at = raw.ports.span().start;
-        let raw_ports = raw.ports.into_inner();
-        if let Some(extra) = raw_ports.get(LAGG_MAX_PORTS) {
-            let at = extra.span().start;
-            return Err(self.at(at, ErrorKind::TooManyPorts { lagg, count: raw_ports.len() }));
-        }
-        let mut ports: Vec<(IfName, usize)> = Vec::with_capacity(raw_ports.len());
-        for p in raw_ports {
-            let at = p.span().start;
-            let port = IfName::new(p.get_ref()).map_err(|reason| {
-                self.at(at, ErrorKind::BadPort { name: p.get_ref().clone(), reason })
-            })?;
-            if looks_like_lagg(port.as_str()) {
-                return Err(self.at(at, ErrorKind::PortIsLagg { port }));
-            }
-            if let Some((_, first)) = ports.iter().find(|(q, _)| *q == port) {
-                let first = self.loc(*first);
-                return Err(self.at(at, ErrorKind::DuplicatePort { port, first }));
-            }
-            if let Some((_, other, first)) = self.seen_ports.iter().find(|(q, _, _)| *q == port) {
-                let (other, first) = (other.clone(), self.loc(*first));
-                return Err(self.at(at, ErrorKind::PortInTwoLaggs { port, other, first }));
-            }
-            ports.push((port, at));
-        }
-
-        let Some((first_port, _)) = ports.first() else {
-            return Err(self.at(ports_at, ErrorKind::EmptyPorts { lagg }));
-        };
-        let mac = match raw.mac {
-            None => MacSource::Port(first_port.clone()),
-            Some(m) => self.mac(&lagg, &ports, m)?,
-        };
-
-        if let Some(v) = raw.failover_rx_all {
-            let at = v.span().start;
-            let value = *v.get_ref();
-            match &self.rx_all {
-                None => self.rx_all = Some((lagg.clone(), value, at)),
-                Some((first_lagg, first_value, first_at)) if *first_value != value => {
-                    let first = self.loc(*first_at);
-                    let first_lagg = first_lagg.clone();
-                    return Err(
-                        self.at(at, ErrorKind::ConflictingRxAll { lagg, value, first_lagg, first })
-                    );
-                }
-                Some(_) => {}
-            }
-        }
-
-        let mut wlan_tables: Vec<(Spanned<String>, Spanned<RawWlan>)> =
-            raw.wlan.unwrap_or_default().into_iter().collect();
-        wlan_tables.sort_by_key(|(n, _)| n.span().start);
-        let mut wlans = Vec::with_capacity(wlan_tables.len());
-        for (wname, wraw) in wlan_tables {
-            let at = wname.span().start;
-            let port = match IfName::new(wname.get_ref()) {
-                Ok(p) if ports.iter().any(|(q, _)| *q == p) => p,
-                _ => {
-                    return Err(
-                        self.at(at, ErrorKind::WlanNotAPort { lagg, name: wname.into_inner() })
-                    )
-                }
-            };
-            let parent = match wraw.into_inner().parent {
-                None => None,
-                Some(p) => {
-                    let at = p.span().start;
-                    let parent = IfName::new(p.get_ref()).map_err(|reason| {
-                        self.at(at, ErrorKind::BadParent { name: p.get_ref().clone(), reason })
-                    })?;
-                    if ports.iter().any(|(q, _)| *q == parent) || looks_like_lagg(parent.as_str()) {
-                        return Err(self.at(at, ErrorKind::ParentIsPort { wlan: port, parent }));
-                    }
-                    Some(parent)
-                }
-            };
-            wlans.push((port, WlanConfig { parent }));
-        }
-
-        let failback = match raw.failback {
-            None => Failback::default(),
-            Some(v) => Failback::parse(v.get_ref()).ok_or_else(|| {
-                self.at(v.span().start, ErrorKind::BadFailback { value: v.get_ref().clone() })
-            })?,
-        };
-
-        for (p, at) in &ports {
-            self.seen_ports.push((p.clone(), lagg.clone(), *at));
-        }
+        let lagg = self.lagg_name(name)?;
+        let ports = self.ports(&lagg, raw.ports)?;
+        let mac = self.mac(&lagg, &ports, raw.mac)?;
+        self.rx_all(&lagg, raw.failover_rx_all)?;
+        let wlans = self.wlans(&lagg, raw.wlan)?;
+        let failback = self.failback(raw.failback)?;
         Ok(LaggConfig {
             name: lagg,
-            ports: ports.into_iter().map(|(p, _)| p).collect(),
+            ports,
             mac,
             failover_rx_all: DEFAULT_FAILOVER_RX_ALL,
             wlans,
@@ -380,21 +332,87 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
         })
     }
 
-    /// `mac` names a port of this lagg, or else is a literal address. The
-    /// port question comes first, so a port whose name could also be read
-    /// as an address (none can today: a name starts with a letter and has
-    /// no `:`) would still mean the port.
+    fn lagg_name(&self, name: Spanned<String>) -> Result<IfName, ConfigError> {
+        let at = name.span().start;
+        match IfName::new(name.get_ref()) {
+            Ok(n) if is_lagg_name(n.as_str()) => Ok(n),
+            Ok(_) => {
+                Err(self.at(at, ErrorKind::BadLaggName { name: name.into_inner(), reason: None }))
+            }
+            Err(e) => {
+                Err(self
+                    .at(at, ErrorKind::BadLaggName { name: name.into_inner(), reason: Some(e) }))
+            }
+        }
+    }
+
+    /// `ports`: 1 to [`LAGG_MAX_PORTS`] interface names, none a lagg, none
+    /// listed twice, in this lagg or an earlier one.
+    fn ports(
+        &mut self,
+        lagg: &IfName,
+        raw: Spanned<Vec<Spanned<String>>>,
+    ) -> Result<Vec<IfName>, ConfigError> {
+        let ports_at = raw.span().start;
+        let raw = raw.into_inner();
+        if let Some(extra) = raw.get(LAGG_MAX_PORTS) {
+            let kind = ErrorKind::TooManyPorts { lagg: lagg.clone(), count: raw.len() };
+            return Err(self.at(extra.span().start, kind));
+        }
+        if raw.is_empty() {
+            return Err(self.at(ports_at, ErrorKind::EmptyPorts { lagg: lagg.clone() }));
+        }
+        let mut ports = Vec::with_capacity(raw.len());
+        for p in raw {
+            let at = p.span().start;
+            let port = IfName::new(p.get_ref()).map_err(|reason| {
+                self.at(at, ErrorKind::BadPort { name: p.get_ref().clone(), reason })
+            })?;
+            if looks_like_lagg(port.as_str()) {
+                return Err(self.at(at, ErrorKind::PortIsLagg { port }));
+            }
+            match self.ports.get(&port) {
+                Some((other, first)) if other == lagg => {
+                    let first = self.loc(*first);
+                    return Err(self.at(at, ErrorKind::DuplicatePort { port, first }));
+                }
+                Some((other, first)) => {
+                    let (other, first) = (other.clone(), self.loc(*first));
+                    return Err(self.at(at, ErrorKind::PortInTwoLaggs { port, other, first }));
+                }
+                None => {}
+            }
+            self.ports.insert(port.clone(), (lagg.clone(), at));
+            ports.push(port);
+        }
+        Ok(ports)
+    }
+
+    /// Whether `name` is a port of `lagg`: looked up, not searched for.
+    fn is_port_of(&self, lagg: &IfName, name: &IfName) -> bool {
+        self.ports.get(name).is_some_and(|(l, _)| l == lagg)
+    }
+
+    /// `mac` names a port of this lagg, or else is a literal address; the
+    /// first port when omitted. The port question comes first, so a port
+    /// whose name could also be read as an address (none can today: a
+    /// name starts with a letter and has no `:`) would still mean the
+    /// port.
     fn mac(
         &self,
         lagg: &IfName,
-        ports: &[(IfName, usize)],
-        m: Spanned<String>,
+        ports: &[IfName],
+        m: Option<Spanned<String>>,
     ) -> Result<MacSource, ConfigError> {
+        let Some(m) = m else {
+            // `ports` is never empty here.
+            return Ok(MacSource::Port(ports[0].clone()));
+        };
         let at = m.span().start;
         let value = m.into_inner();
         let name = IfName::new(&value);
         if let Ok(port) = &name {
-            if ports.iter().any(|(q, _)| q == port) {
+            if self.is_port_of(lagg, port) {
                 return Ok(MacSource::Port(port.clone()));
             }
         }
@@ -407,15 +425,110 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
         match name {
             Ok(_) => Err(self.at(
                 at,
-                ErrorKind::MacNotAPort {
-                    lagg: lagg.clone(),
-                    value,
-                    ports: ports.iter().map(|(p, _)| p.clone()).collect(),
-                },
+                ErrorKind::MacNotAPort { lagg: lagg.clone(), value, ports: ports.to_vec() },
             )),
             Err(_) => Err(self.at(at, ErrorKind::BadMac { value })),
         }
     }
+
+    /// `failover_rx_all`: one global sysctl, so every explicit value
+    /// agrees with the first.
+    fn rx_all(&mut self, lagg: &IfName, v: Option<Spanned<bool>>) -> Result<(), ConfigError> {
+        let Some(v) = v else { return Ok(()) };
+        let at = v.span().start;
+        let value = *v.get_ref();
+        match &self.rx_all {
+            None => self.rx_all = Some((lagg.clone(), value, at)),
+            Some((first_lagg, first_value, first_at)) if *first_value != value => {
+                let first = self.loc(*first_at);
+                let kind = ErrorKind::ConflictingRxAll {
+                    lagg: lagg.clone(),
+                    value,
+                    first_lagg: first_lagg.clone(),
+                    first,
+                };
+                return Err(self.at(at, kind));
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// `wlan.X` tables, in file order: each for a port of this lagg, with
+    /// a parent that is neither a port nor a lagg.
+    fn wlans(
+        &self,
+        lagg: &IfName,
+        raw: Option<BTreeMap<Spanned<String>, Spanned<RawWlan>>>,
+    ) -> Result<Vec<(IfName, WlanConfig)>, ConfigError> {
+        let mut tables: Vec<(Spanned<String>, Spanned<RawWlan>)> =
+            raw.unwrap_or_default().into_iter().collect();
+        tables.sort_by_key(|(n, _)| n.span().start);
+        let mut wlans = Vec::with_capacity(tables.len());
+        for (wname, wraw) in tables {
+            let at = wname.span().start;
+            let port = match IfName::new(wname.get_ref()) {
+                Ok(p) if self.is_port_of(lagg, &p) => p,
+                _ => {
+                    let kind =
+                        ErrorKind::WlanNotAPort { lagg: lagg.clone(), name: wname.into_inner() };
+                    return Err(self.at(at, kind));
+                }
+            };
+            let parent = match wraw.into_inner().parent {
+                None => None,
+                Some(p) => {
+                    let at = p.span().start;
+                    let parent = IfName::new(p.get_ref()).map_err(|reason| {
+                        self.at(at, ErrorKind::BadParent { name: p.get_ref().clone(), reason })
+                    })?;
+                    if self.is_port_of(lagg, &parent) || looks_like_lagg(parent.as_str()) {
+                        return Err(self.at(at, ErrorKind::ParentIsPort { wlan: port, parent }));
+                    }
+                    Some(parent)
+                }
+            };
+            wlans.push((port, WlanConfig { parent }));
+        }
+        Ok(wlans)
+    }
+
+    fn failback(&self, v: Option<Spanned<String>>) -> Result<Failback, ConfigError> {
+        let Some(v) = v else { return Ok(Failback::default()) };
+        Failback::parse(v.get_ref()).ok_or_else(|| {
+            self.at(v.span().start, ErrorKind::BadFailback { value: v.get_ref().clone() })
+        })
+    }
+}
+
+/// Where a TOML error that toml gives without a position lies: at the
+/// key with the most dotted parts (the first of them), since the one such
+/// error is toml's limit on a key's parts (`on_key`'s "recursion limit"
+/// in toml 0.9's `src/de/parser/key.rs`, `LIMIT` = 80), or else at the
+/// start of the file. Found with toml's own lexer and parser, so a dot in
+/// a string or a comment is not taken for a key's.
+fn deepest_key(text: &str) -> usize {
+    use toml_parser::parser::{parse_document, Event, EventKind};
+    let source = toml_parser::Source::new(text);
+    let tokens = source.lex().into_vec();
+    let mut events: Vec<Event> = Vec::with_capacity(tokens.len());
+    parse_document(&tokens, &mut events, &mut ());
+    let (mut deepest, mut at) = (0, 0);
+    let mut key: Option<(usize, usize)> = None; // start, parts
+    for event in &events {
+        match event.kind() {
+            EventKind::SimpleKey => {
+                let (start, parts) = key.get_or_insert((event.span().start(), 0));
+                *parts += 1;
+                if *parts > deepest {
+                    (deepest, at) = (*parts, *start);
+                }
+            }
+            EventKind::KeySep | EventKind::Whitespace => {}
+            _ => key = None,
+        }
+    }
+    at
 }
 
 /// A 1-based line and column (columns count characters, not bytes).
@@ -476,6 +589,10 @@ pub enum ErrorKind {
         lagg: IfName,
         count: usize,
     },
+    TooManyLaggs {
+        count: usize,
+    },
+    TooLarge,
     BadPort {
         name: String,
         reason: IfNameError,
@@ -552,6 +669,15 @@ impl fmt::Display for ErrorKind {
                 f,
                 "{lagg}: {count} ports, but a lagg takes at most {LAGG_MAX_PORTS} \
                  (LAGG_MAX_PORTS; lagg_port_create returns ENOSPC)"
+            ),
+            ErrorKind::TooManyLaggs { count } => write!(
+                f,
+                "{count} laggs, but a configuration holds at most {MAX_LAGGS} (lagghook.toml(5))"
+            ),
+            ErrorKind::TooLarge => write!(
+                f,
+                "the configuration is larger than {} KiB, the most lagghook reads",
+                MAX_SIZE >> 10
             ),
             ErrorKind::BadPort { name, reason } => write!(f, "port {}: {reason}", echo(name)),
             ErrorKind::PortIsLagg { port } => write!(
@@ -807,6 +933,85 @@ mod tests {
         // lagg0 as a port of lagg0: lagg_port_create says "cannot add a lagg
         // to itself as a port" (EINVAL); the lagg-name rule covers it.
         assert!(err("[lagg0]\nports = [\"lagg0\"]\n").contains("is a lagg"));
+    }
+
+    /// The largest configuration lagghook accepts, which the benchmark
+    /// times devd's events under: MAX_LAGGS laggs of LAGG_MAX_PORTS ports,
+    /// every key set, padded with comments to MAX_SIZE bytes.
+    fn largest() -> String {
+        include_str!("../../tests/fixtures/config/largest.toml").to_owned()
+    }
+
+    /// Proves the bound on what a configuration may hold: the largest one
+    /// is accepted; a ninth lagg is refused at its table, a file past
+    /// MAX_SIZE at the byte where it passes it, each with line and column.
+    #[test]
+    fn the_largest_configuration_is_accepted_and_one_more_lagg_or_byte_is_not() {
+        let text = largest();
+        assert_eq!(text.len(), MAX_SIZE, "the fixture is not as large as a file may be");
+        let c = parse(&text).unwrap();
+        assert_eq!(c.laggs.len(), MAX_LAGGS);
+        assert!(c.laggs.iter().all(|l| l.ports.len() == LAGG_MAX_PORTS && l.wlans.len() == 1));
+        assert!(c.laggs.iter().all(|l| l.failback == Failback::Immediate && l.failover_rx_all));
+        // A ninth lagg in place of the padding.
+        let tables = &text[..text.find("# ---").unwrap()];
+        let ninth = format!("{tables}[lagg{MAX_LAGGS}]\nports = [\"re0\"]\n");
+        let lines = tables.matches('\n').count();
+        assert_eq!(
+            err(&ninth),
+            format!("lagghook.toml:{}:2: 9 laggs, but a configuration holds at most 8 (lagghook.toml(5))", lines + 1),
+            "(the size is checked first only past MAX_SIZE)"
+        );
+        let over = format!("{text}#");
+        let e = parse(&over).unwrap_err();
+        assert_eq!(e.location, Some(Location::of(&over, MAX_SIZE)));
+        assert!(
+            e.to_string()
+                .ends_with("the configuration is larger than 64 KiB, the most lagghook reads"),
+            "{e}"
+        );
+        // Nine small laggs are refused as well: the count, not the size.
+        let nine: String = (0..9).map(|i| format!("[lagg{i}]\nports = [\"em{i}\"]\n")).collect();
+        assert!(err(&nine).starts_with("lagghook.toml:17:2: 9 laggs"), "{}", err(&nine));
+    }
+
+    /// Proves the checks that span laggs see every earlier port, in the
+    /// lagg before the last as in the first (they look ports up, not
+    /// through a list of them).
+    #[test]
+    fn a_port_of_any_earlier_lagg_is_found() {
+        let text = largest();
+        // lagg7's ports are igb186 to igb216, lagg6's igb155 to igb185.
+        let twice = text.replacen("\"igb200\"", "\"igb160\"", 1);
+        let e = err(&twice);
+        assert!(e.contains("port \"igb160\" is already a port of lagg6"), "{e}");
+        let within = text.replacen("\"igb200\"", "\"igb199\"", 1);
+        assert!(err(&within).contains("duplicate port \"igb199\""), "{}", err(&within));
+    }
+
+    /// Proves toml's one error without a position gets one: a key of too
+    /// many dotted parts (toml's "recursion limit") is placed at that key,
+    /// not at a dot in a string or a comment before it.
+    #[test]
+    fn a_key_of_too_many_parts_is_placed() {
+        let deep = vec!["a"; 100].join(".");
+        let text = format!("[lagg0]\nports = [\"em0\"]\n# x.y.z\nq = \"a.b.c.d\"\n  {deep} = 1\n");
+        assert_eq!(err(&text), "lagghook.toml:5:3: recursion limit: a key of too many parts");
+        let header = format!("[{deep}]\n");
+        assert_eq!(err(&header), "lagghook.toml:1:2: recursion limit: a key of too many parts");
+    }
+
+    /// Proves the test an unmanaged event is decided by: a name the text
+    /// does not hold is one no configuration with that text names, unless
+    /// an escape could spell it.
+    #[test]
+    fn a_name_absent_from_the_text_is_never_managed() {
+        let text = include_str!("../../tests/fixtures/config/good-laptop.toml");
+        assert!(Config::may_name(text, "em0") && Config::may_name(text, "lagg0"));
+        assert!(!Config::may_name(text, "re1") && !Config::may_name(text, "em9"));
+        let escaped = "[lagg0]\nports = [\"\\u0072e1\"]\n";
+        assert_eq!(parse(escaped).unwrap().laggs[0].ports, vec![name("re1")]);
+        assert!(Config::may_name(escaped, "re1"), "an escape may spell it");
     }
 
     #[test]

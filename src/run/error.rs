@@ -31,8 +31,11 @@ pub mod exit {
     /// `EX_USAGE`: bad command line, event or scenario file, or a `setup`
     /// that cannot work out its changes: nothing was changed.
     pub const USAGE: u8 = 64;
-    /// `EX_IOERR`: the standard output could not be written (a full disk,
-    /// `/dev/full`); a reader that went away is not this, see `output`.
+    /// `EX_IOERR`: a file lagghook writes could not be written (a full
+    /// disk, a file size limit, `/dev/full`): the standard output (a
+    /// reader that went away is not this, see `output`), or after a run
+    /// the state, history or identity file, each named; the kernel's
+    /// changes stand.
     pub const OUTPUT: u8 = 74;
     /// `EX_CONFIG`: the configuration file is missing, unreadable or
     /// invalid: nothing was changed.
@@ -60,6 +63,9 @@ pub enum Error {
     NotSaved(String),
     /// `n` planned changes failed; each was already logged.
     ChangesFailed(usize),
+    /// The run is done, but a file it keeps (state, history, identity)
+    /// could not be written; each was already logged under its own name.
+    NotRemembered,
     /// After `rounds` rounds a fresh observation still needs `pending`.
     NotConverged {
         rounds: usize,
@@ -77,7 +83,7 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Event(_) | Error::Input(_) | Error::Setup(_) => exit::USAGE,
             Error::Config(_) => exit::CONFIG,
-            Error::Output(_) => exit::OUTPUT,
+            Error::Output(_) | Error::NotRemembered => exit::OUTPUT,
             Error::Kernel(_) | Error::State(_) => exit::UNAVAILABLE,
             Error::ChangesFailed(_)
             | Error::NotSaved(_)
@@ -90,7 +96,10 @@ impl Error {
 
     /// Errors whose details were already reported line by line.
     pub fn already_reported(&self) -> bool {
-        matches!(self, Error::ChangesFailed(_) | Error::Unmet(_) | Error::Verdict(_))
+        matches!(
+            self,
+            Error::ChangesFailed(_) | Error::NotRemembered | Error::Unmet(_) | Error::Verdict(_)
+        )
     }
 }
 
@@ -107,6 +116,7 @@ impl fmt::Display for Error {
             Error::ChangesFailed(1) => f.write_str("1 change failed"),
             Error::ChangesFailed(n) => write!(f, "{n} changes failed"),
             Error::NotSaved(m) => write!(f, "changes made but not saved: {m}"),
+            Error::NotRemembered => f.write_str("what the run did could not all be saved"),
             Error::NotConverged { rounds, pending } => {
                 let actions: Vec<String> = pending.actions.iter().map(|a| a.to_string()).collect();
                 write!(

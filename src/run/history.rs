@@ -157,6 +157,11 @@ impl History {
         }
     }
 
+    /// Whether no file stood at the path.
+    pub fn is_missing(&self) -> bool {
+        self.file == Found::Missing
+    }
+
     /// What an append writes before its lines: the header, into a file it
     /// creates.
     fn header_to_write(&self) -> usize {

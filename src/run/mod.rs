@@ -80,8 +80,13 @@ impl Report {
 /// only if it is safe to be (see [`file::read_trusted`]); any problem is a
 /// [`ConfigError`] naming the file.
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
-    let text = file::read_trusted(path).map_err(|e| Config::unreadable(path, e))?;
-    Config::parse(&text, path)
+    Config::parse(&read_config(path)?, path)
+}
+
+/// The text of the configuration at `path`, read as [`load_config`]
+/// reads it, not yet parsed.
+pub fn read_config(path: &Path) -> Result<String, ConfigError> {
+    file::read_trusted(path).map_err(|e| Config::unreadable(path, e))
 }
 
 /// Whether an event concerns this configuration, and which lagg.
@@ -306,24 +311,58 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
     }
     settle_wpa_refreshes(ctx.log, &mut state, &snapshot, ctx.now, &mut report);
     note_unlinked(config, &mut state, &snapshot, &touched, ctx.now);
-    // Steady state writes nothing, not even the state file.
-    if loaded.as_ref() != Some(&state) {
-        if let Err(e) = ctx.state.save(&state) {
-            // The repair is done; only the memory of it is lost.
-            ctx.log.log(Level::Warning, &format!("state not saved: {e}"));
-        }
-    }
-    if stored.unreadable.is_some() || stored.macs != macs {
-        if let Err(e) = ctx.state.save_identities(&macs) {
-            // The next run resolves the same identity from the kernel as
-            // long as the lagg keeps its address; nothing to undo.
-            ctx.log.log(Level::Warning, &format!("identities not saved: {e}"));
-        }
-    }
+    let rebuilt = stored.unreadable.is_some();
+    let remembered = remember(ctx.log, ctx.state, &stored, Some(&state), &macs, rebuilt);
     match (report.failures(), unfinished) {
-        (0, None) => Ok(report),
+        (0, None) => remembered.map(|()| report),
         (0, Some(pending)) => Err(Error::NotConverged { rounds: MAX_ROUNDS, pending }),
         (n, _) => Err(Error::ChangesFailed(n)),
+    }
+}
+
+/// Saves what a run remembers where it differs from what it loaded
+/// (`loaded`): the state and history, and the identities (also when
+/// `rebuild`, an unusable identity file). Steady state writes nothing,
+/// not even the state file. Each file that could not be written is
+/// logged under its own name ("history not saved: PATH: why"), and so is
+/// each provisional identity left unsaved, which a reboot would forget:
+/// the next boot could give the lagg another MAC. The kernel's repair
+/// stands either way; the `Err` ([`Error::NotRemembered`]) says that the
+/// run's memory of it does not.
+pub fn remember(
+    log: &mut dyn Log,
+    store: &mut dyn StateStore,
+    loaded: &Stored,
+    state: Option<&State>,
+    macs: &RememberedMacs,
+    rebuild: bool,
+) -> Result<(), Error> {
+    let mut lines = Vec::new();
+    if let Some(state) = state.filter(|s| loaded.state.as_ref() != Some(*s)) {
+        if let Err(failed) = store.save(state) {
+            lines.extend(failed.iter().map(ToString::to_string));
+        }
+    }
+    if rebuild || &loaded.macs != macs {
+        if let Err(failed) = store.save_identities(macs) {
+            lines.push(failed.to_string());
+            let unsaved =
+                macs.iter().filter(|(l, id)| id.provisional && loaded.macs.get(*l) != Some(*id));
+            for (lagg, id) in unsaved {
+                lines.push(format!(
+                    "{lagg}: provisional identity {} is at risk at the next reboot: \
+                     not saved, the next boot may give {lagg} another MAC",
+                    id.mac
+                ));
+            }
+        }
+    }
+    for line in &lines {
+        log.log(Level::Err, line);
+    }
+    match lines.len() {
+        0 => Ok(()),
+        _ => Err(Error::NotRemembered),
     }
 }
 

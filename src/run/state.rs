@@ -47,8 +47,8 @@ use crate::domain::model::{IfName, MacAddr};
 use crate::domain::plan::{RememberedMacs, WpaRefresh, WpaRefreshes};
 use crate::domain::text;
 use crate::domain::transition::LaggView;
-use crate::run::history::{History, Save, HEADER};
-use crate::sys::file::{self, Links};
+use crate::run::history::{self, History, Save, HEADER};
+use crate::sys::file::{self, Appended, Links};
 
 /// Where the real backend keeps its volatile state and its lock.
 pub const DEFAULT_DIR: &str = "/var/run/lagghook";
@@ -361,6 +361,60 @@ fn identities_from_bytes(bytes: &[u8]) -> Result<RememberedMacs, String> {
     Ok(macs)
 }
 
+/// The files a store writes, by the names a run reports them under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// `/var/run/lagghook/state`.
+    State,
+    /// `/var/db/lagghook/history`.
+    History,
+    /// `/var/db/lagghook/identity`.
+    Identity,
+}
+
+impl Kept {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kept::State => "state",
+            Kept::History => "history",
+            Kept::Identity => "identity",
+        }
+    }
+}
+
+/// A file a save could not write (a full disk, a file size limit), which
+/// it left as it was: `history not saved: PATH: No space left on device`.
+#[derive(Debug)]
+pub struct NotSaved {
+    pub file: Kept,
+    pub path: PathBuf,
+    pub error: io::Error,
+}
+
+impl NotSaved {
+    fn new(file: Kept, path: &Path, error: io::Error) -> NotSaved {
+        NotSaved { file, path: path.to_path_buf(), error }
+    }
+}
+
+impl std::fmt::Display for NotSaved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} not saved: {}: {}",
+            self.file.name(),
+            text::path(&self.path),
+            text::io_error(&self.error)
+        )
+    }
+}
+
+impl std::error::Error for NotSaved {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// Why the state could not be used.
 #[derive(Debug)]
 pub enum StateError {
@@ -388,10 +442,11 @@ pub trait StateStore {
     /// read nor replaced (see the module's documentation); anything else
     /// unusable is reported in [`Stored`], for the run to rebuild.
     fn load(&mut self) -> Result<Stored, StateError>;
-    /// Replaces the volatile part.
-    fn save(&mut self, state: &State) -> Result<(), StateError>;
+    /// Writes the volatile part and the history; every file it could not
+    /// write is in the `Err`, each left as it was.
+    fn save(&mut self, state: &State) -> Result<(), Vec<NotSaved>>;
     /// Replaces the identity file.
-    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError>;
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved>;
 }
 
 /// State kept in memory: the scenario runner's, and `-n` runs'. Its two
@@ -433,11 +488,11 @@ impl StateStore for MemoryStore {
             hidden: None,
         })
     }
-    fn save(&mut self, state: &State) -> Result<(), StateError> {
+    fn save(&mut self, state: &State) -> Result<(), Vec<NotSaved>> {
         self.state = Some(state.clone());
         Ok(())
     }
-    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved> {
         self.macs = macs.clone();
         self.unreadable = None;
         Ok(())
@@ -567,47 +622,67 @@ impl StateStore for FileStore {
         Ok(Stored { state, ..identities })
     }
 
-    fn save(&mut self, state: &State) -> Result<(), StateError> {
+    fn save(&mut self, state: &State) -> Result<(), Vec<NotSaved>> {
         // Both are attempted: the transitions happened whether or not the
         // volatile state could be written, and /var/db outlives it anyway.
         let volatile = self.save_volatile(state);
         let history = self.save_history(&state.transitions);
-        volatile.and(history)
+        let failed: Vec<NotSaved> =
+            [volatile, history].into_iter().filter_map(Result::err).collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(failed)
+        }
     }
 
-    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), StateError> {
-        let text = identities_to_text(macs)
-            .map_err(|e| StateError::Io(self.identity.clone(), io::Error::other(e)))?;
-        file::write_atomically(&self.identity, text.as_bytes())
-            .map_err(|e| StateError::Io(self.identity.clone(), e))
+    fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved> {
+        let not_saved = |e| NotSaved::new(Kept::Identity, &self.identity, e);
+        let text = identities_to_text(macs).map_err(|e| not_saved(io::Error::other(e)))?;
+        file::write_atomically(&self.identity, text.as_bytes()).map_err(not_saved)
     }
 }
 
 impl FileStore {
-    fn save_volatile(&mut self, state: &State) -> Result<(), StateError> {
-        let text = toml::to_string(&state.to_file())
-            .map_err(|e| StateError::Io(self.state.clone(), io::Error::other(e)))?;
-        file::write_atomically(&self.state, text.as_bytes())
-            .map_err(|e| StateError::Io(self.state.clone(), e))
+    fn save_volatile(&mut self, state: &State) -> Result<(), NotSaved> {
+        let not_saved = |e| NotSaved::new(Kept::State, &self.state, e);
+        let text = toml::to_string(&state.to_file()).map_err(|e| not_saved(io::Error::other(e)))?;
+        file::write_atomically(&self.state, text.as_bytes()).map_err(not_saved)
     }
 
     /// Appends the transitions `transitions` adds to what was loaded.
-    fn save_history(&mut self, transitions: &[Transition]) -> Result<(), StateError> {
+    fn save_history(&mut self, transitions: &[Transition]) -> Result<(), NotSaved> {
         // Taken: after a failed write the file is unknown, and the next
         // save reads it again.
         let loaded = match self.loaded_history.take() {
             Some(h) => h,
             None => self.load_history(),
         };
-        let save = loaded.save(transitions);
+        let mut save = loaded.save(transitions);
         let written = match &save {
             Save::Nothing => Ok(()),
             Save::Append(lines) => {
-                file::append_private(&self.history, HEADER.as_bytes(), lines.as_bytes())
+                let whole = || history::render(transitions).into_bytes();
+                match file::append_private(
+                    &self.history,
+                    HEADER.as_bytes(),
+                    lines.as_bytes(),
+                    whole,
+                ) {
+                    // Missing: created as the append would have left it.
+                    Ok(Appended::Replaced) if loaded.is_missing() => Ok(()),
+                    // Another link: replaced by the whole file instead.
+                    Ok(Appended::Replaced) => {
+                        save = Save::Rewrite(history::render(transitions));
+                        Ok(())
+                    }
+                    Ok(Appended::InPlace) => Ok(()),
+                    Err(e) => Err(e),
+                }
             }
             Save::Rewrite(text) => file::write_atomically(&self.history, text.as_bytes()),
         };
-        written.map_err(|e| StateError::Io(self.history.clone(), e))?;
+        written.map_err(|e| NotSaved::new(Kept::History, &self.history, e))?;
         self.loaded_history = Some(loaded.saved(&save, transitions));
         Ok(())
     }
@@ -712,8 +787,12 @@ mod tests {
         store.load().unwrap();
         // A directory where the state file goes: rename(2) cannot replace it.
         fs::create_dir(d.run.join("state")).unwrap();
-        let err = store.save(&sample()).unwrap_err().to_string();
-        assert!(err.starts_with(&d.run.join("state").display().to_string()), "{err}");
+        let failed = store.save(&sample()).unwrap_err();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].file, Kept::State);
+        let err = failed[0].to_string();
+        let want = format!("state not saved: {}: ", d.run.join("state").display());
+        assert!(err.starts_with(&want), "{err}");
         drop(store);
         let reread = d.open().unwrap().load().unwrap();
         assert_eq!(reread.state.map(|s| s.transitions), Some(sample().transitions));
@@ -815,6 +894,34 @@ mod tests {
         // And appends go on after it.
         run_recording(&d, 2 * keep + 1, &["lagg0: port wlan0 left"]);
         assert_eq!(history_text(&d).lines().count(), 1 + KEEP_TRANSITIONS + 1);
+    }
+
+    /// Proves (issue 17) a history with another hard link is replaced,
+    /// never appended to through the other name, and keeps its
+    /// transitions; so does a torn one (a line cut short, as by a crash in
+    /// an append), and a 0-byte one is started afresh.
+    #[test]
+    fn a_linked_torn_or_empty_history_keeps_what_it_held() {
+        let d = dirs();
+        let header = crate::run::history::HEADER;
+        run_recording(&d, 100, &["lagg0: created"]);
+        let path = d.db.join(HISTORY_FILE);
+        let other = d.db.join("other");
+        fs::hard_link(&path, &other).unwrap();
+        run_recording(&d, 200, &["lagg0: port em0 joined"]);
+        assert_eq!(fs::read_to_string(&other).unwrap(), format!("{header}100 lagg0: created\n"));
+        let both = format!("{header}100 lagg0: created\n200 lagg0: port em0 joined\n");
+        assert_eq!(history_text(&d), both);
+        assert_eq!(fs::metadata(&path).unwrap().nlink(), 1);
+
+        fs::write(&path, format!("{both}300 lagg0: port wl")).unwrap();
+        run_recording(&d, 400, &["lagg0: port wlan0 joined"]);
+        assert_eq!(history_text(&d), format!("{both}400 lagg0: port wlan0 joined\n"));
+
+        fs::write(&path, "").unwrap();
+        let state = run_recording(&d, 500, &["lagg0: port em0 left"]);
+        assert_eq!(state.transitions.len(), 1);
+        assert_eq!(history_text(&d), format!("{header}500 lagg0: port em0 left\n"));
     }
 
     /// The history only informs `status`: a damaged line costs that line.

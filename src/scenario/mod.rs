@@ -40,6 +40,7 @@ use crate::run::log::{Level, MemoryLog};
 use crate::run::state::MemoryStore;
 use crate::run::{pending_with, Report as RunReport};
 use crate::sim::{Happening, Machine, RcConf, SimKernel};
+use crate::sys::file::{self, Links};
 
 /// The scenario `lagghook simulate` runs without a file: a laptop's day.
 pub const LAPTOP_DAY: &str = include_str!("laptop-day.toml");
@@ -161,8 +162,11 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Reads the scenario at `path` as every file lagghook reads is read
+    /// ([`file::read_regular`]): a FIFO or a device is refused at once, and
+    /// no more than [`file::MAX_FILE_SIZE`] bytes are read.
     pub fn load(path: &Path) -> Result<Scenario, Error> {
-        let text = std::fs::read_to_string(path)
+        let text = file::read_regular(path, Links::Follow)
             .map_err(|e| Error::Input(format!("{}: {}", text::path(path), text::io_error(&e))))?;
         Scenario::parse(&text, &path.display().to_string())
     }

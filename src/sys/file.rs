@@ -12,8 +12,12 @@
 //! - Every file lagghook writes is opened `O_NOFOLLOW`, and a replacement
 //!   is written to a new temporary file (`O_CREAT|O_EXCL|O_NOFOLLOW`, mode
 //!   0600, a name no other user can predict) and renamed over the target.
-//!   The one file appended to in place (the history) must moreover be a
-//!   regular file of the effective user's that no one else can write.
+//!   A file appended to in place (the history) must moreover be a regular
+//!   file of the effective user's that no one else can write, with no
+//!   other hard link (else it is replaced, not written through), and an
+//!   append that fails is undone.
+//! - Nothing else in the crate opens a file: `tests/lint.rs` fails on any
+//!   `fs::read*`, `File::open` or `OpenOptions` outside this module.
 //! - A trusted file (the configuration) passes sshd's StrictModes rule.
 //!
 //! Errors are `io::Error`s whose message says what is wrong with the file
@@ -94,34 +98,98 @@ pub fn read_private(path: &Path, narrow: bool) -> io::Result<Option<Vec<u8>>> {
     read_capped_bytes(file, &meta, MAX_FILE_SIZE).map(Some)
 }
 
+/// How [`append_private`] or [`append_regular`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// At the end of the file, in place.
+    InPlace,
+    /// By a new file renamed over the path: the file was missing, or had
+    /// another link.
+    Replaced,
+}
+
 /// Appends `bytes` to a file that only lagghook writes (the history), in
-/// one write(2) through `O_APPEND`, creating it with mode 0600 if it is
-/// missing; a file found empty gets `header` first, in the same write. The
-/// file is held to [`read_private`]'s rules, since whatever is appended to
-/// is what a root process changes: never opened through a link
-/// (`O_NOFOLLOW`), a regular file only, owned by the effective user and not
-/// writable by group or others (refused, not repaired); a mode that only
-/// lets others read it is narrowed to 0600. The caller holds the lock that
-/// keeps other runs from appending at the same time.
-pub fn append_private(path: &Path, header: &[u8], bytes: &[u8]) -> io::Result<()> {
-    let (mut file, meta) = open_regular(
-        path,
-        Links::Refuse,
-        OpenOptions::new().append(true).create(true).mode(0o600),
-    )?;
+/// one write(2) through `O_APPEND`. The file is held to [`read_private`]'s
+/// rules, since whatever is appended to is what a root process changes:
+/// never opened through a link (`O_NOFOLLOW`), a regular file only, owned
+/// by the effective user and not writable by group or others (refused,
+/// not repaired); a mode that only lets others read it is narrowed to
+/// 0600. The caller holds the lock that keeps other runs from appending at
+/// the same time. Nothing but whole appends reaches the file:
+/// - a missing file is created whole, `header` then `bytes`, as
+///   [`write_atomically`] writes, so a write that fails (a full disk)
+///   leaves no file rather than an empty one;
+/// - a file with another hard link (`st_nlink` not 1) is not written
+///   through, since the other name could be any file of ours: it is
+///   replaced by `whole()`, the file as it should read after the append;
+/// - an append that fails is undone (ftruncate(2) to the size the file
+///   had), so a full disk never leaves half a line.
+pub fn append_private(
+    path: &Path,
+    header: &[u8],
+    bytes: &[u8],
+    whole: impl FnOnce() -> Vec<u8>,
+) -> io::Result<Appended> {
+    let (file, meta) = match open_regular(path, Links::Refuse, OpenOptions::new().append(true)) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            write_atomically(path, &[header, bytes].concat())?;
+            return Ok(Appended::Replaced);
+        }
+        opened => opened?,
+    };
     owned_by_us(&meta)?;
     not_writable_by_others(&meta)?;
-    narrow_mode(&meta, |p| file.set_permissions(p), 0o600)?;
-    // One buffer, so the header and the first lines arrive together: a
-    // reader never sees a file that has lines but no header.
-    if meta.len() == 0 {
-        let mut all = Vec::with_capacity(header.len() + bytes.len());
-        all.extend_from_slice(header);
-        all.extend_from_slice(bytes);
-        file.write_all(&all)
-    } else {
-        file.write_all(bytes)
+    if meta.nlink() != 1 {
+        write_atomically(path, &whole())?;
+        return Ok(Appended::Replaced);
     }
+    narrow_mode(&meta, |p| file.set_permissions(p), 0o600)?;
+    // An empty file gets the header in the same write: a reader never
+    // sees a file that has lines but no header.
+    let with_header;
+    let bytes = if meta.len() == 0 {
+        with_header = [header, bytes].concat();
+        &with_header
+    } else {
+        bytes
+    };
+    append_whole(file, &meta, bytes)?;
+    Ok(Appended::InPlace)
+}
+
+/// Appends `bytes` to the regular file at `path` (a simulated host's
+/// record of the commands `setup` ran), held to [`append_private`]'s rules
+/// on links and failures but to no rule on its owner: a missing file is
+/// created with `mode`, one with another hard link is replaced by its
+/// content (at most [`MAX_FILE_SIZE`] bytes) followed by `bytes`.
+pub fn append_regular(path: &Path, bytes: &[u8], mode: u32) -> io::Result<Appended> {
+    let (file, meta) =
+        match open_regular(path, Links::Refuse, OpenOptions::new().read(true).append(true)) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                write_atomically_mode(path, bytes, mode)?;
+                return Ok(Appended::Replaced);
+            }
+            opened => opened?,
+        };
+    if meta.nlink() != 1 {
+        let mut all = read_capped_bytes(file, &meta, MAX_FILE_SIZE)?;
+        all.extend_from_slice(bytes);
+        write_atomically_mode(path, &all, mode)?;
+        return Ok(Appended::Replaced);
+    }
+    append_whole(file, &meta, bytes)?;
+    Ok(Appended::InPlace)
+}
+
+/// One write(2) of `bytes` at the end of `file`, whose size `meta` gave;
+/// if it fails, the file is cut back to that size, so it never ends in
+/// half of them.
+fn append_whole(mut file: File, meta: &Metadata, bytes: &[u8]) -> io::Result<()> {
+    let written = file.write_all(bytes);
+    if written.is_err() {
+        let _ = file.set_len(meta.len());
+    }
+    written
 }
 
 /// [`read_regular`] for a file that tells lagghook what to do as root: it
@@ -182,6 +250,22 @@ pub fn open_lock(path: &Path) -> io::Result<File> {
         OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600),
     )?;
     make_private(&meta, |p| file.set_permissions(p), 0o600)?;
+    Ok(file)
+}
+
+/// Opens the character device at `path` for reading and writing, as the
+/// conformance harness opens a tap(4) device to give it a carrier: never
+/// through a link (`O_NOFOLLOW`), and only a character device, so a name
+/// that turned into a FIFO or a regular file is refused rather than read.
+pub fn open_device(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_char_device() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "is not a character device"));
+    }
     Ok(file)
 }
 
@@ -638,9 +722,12 @@ mod tests {
     fn an_append_goes_only_into_a_private_regular_file() {
         let d = tempdir("append");
         let f = d.join("history");
-        append_private(&f, b"# header\n", b"1 a\n").unwrap();
+        let never = || -> Vec<u8> { panic!("replaced") };
+        let appended = append_private(&f, b"# header\n", b"1 a\n", never).unwrap();
+        assert_eq!(appended, Appended::Replaced, "a missing file is created whole");
         let inode = fs::metadata(&f).unwrap().ino();
-        append_private(&f, b"# header\n", b"2 b\n").unwrap();
+        let appended = append_private(&f, b"# header\n", b"2 b\n", never).unwrap();
+        assert_eq!(appended, Appended::InPlace);
         assert_eq!(fs::read_to_string(&f).unwrap(), "# header\n1 a\n2 b\n");
         let meta = fs::metadata(&f).unwrap();
         assert_eq!((meta.ino(), meta.mode() & 0o777), (inode, 0o600), "in place, private");
@@ -648,16 +735,51 @@ mod tests {
         let victim = d.join("victim");
         fs::write(&victim, "precious").unwrap();
         symlink(&victim, d.join("link")).unwrap();
-        let err = append_private(&d.join("link"), b"", b"3 c\n").unwrap_err();
+        let err = append_private(&d.join("link"), b"", b"3 c\n", never).unwrap_err();
         assert_eq!(err.to_string(), "is a symbolic link, not a regular file");
         fs::set_permissions(&f, Permissions::from_mode(0o620)).unwrap();
-        let err = append_private(&f, b"", b"3 c\n").unwrap_err();
+        let err = append_private(&f, b"", b"3 c\n", never).unwrap_err();
         assert_eq!(err.to_string(), "is writable by group or others (mode 0620)");
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(fs::read_to_string(&f).unwrap(), "# header\n1 a\n2 b\n");
         let fifo = d.join("fifo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-        assert!(append_private(&fifo, b"", b"3 c\n").is_err(), "a FIFO is not appended to");
+        assert!(append_private(&fifo, b"", b"3 c\n", never).is_err(), "a FIFO is not appended to");
+        let _ = fs::remove_dir_all(d);
+    }
+
+    /// Proves a file with another hard link is never written through
+    /// (issue 17): the append replaces it with the whole text, and the
+    /// other name keeps what it held, for the private history as for a
+    /// simulated host's record.
+    #[test]
+    fn a_file_with_another_link_is_replaced_not_appended_to() {
+        let d = tempdir("hardlink");
+        let f = d.join("history");
+        let victim = d.join("victim");
+        fs::write(&victim, "# header\nprecious\n").unwrap();
+        fs::set_permissions(&victim, Permissions::from_mode(0o600)).unwrap();
+        fs::hard_link(&victim, &f).unwrap();
+        let whole = || b"# header\n1 a\n".to_vec();
+        assert_eq!(append_private(&f, b"# header\n", b"1 a\n", whole).unwrap(), Appended::Replaced);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "# header\nprecious\n");
+        assert_eq!(fs::read_to_string(&f).unwrap(), "# header\n1 a\n");
+        let meta = fs::metadata(&f).unwrap();
+        assert_eq!((meta.nlink(), meta.mode() & 0o777), (1, 0o600));
+
+        let record = d.join("commands");
+        let other = d.join("other");
+        fs::write(&other, "one\n").unwrap();
+        fs::hard_link(&other, &record).unwrap();
+        assert_eq!(append_regular(&record, b"two\n", 0o644).unwrap(), Appended::Replaced);
+        assert_eq!(fs::read_to_string(&other).unwrap(), "one\n");
+        assert_eq!(fs::read_to_string(&record).unwrap(), "one\ntwo\n");
+        assert_eq!(fs::metadata(&record).unwrap().mode() & 0o777, 0o644);
+        assert_eq!(append_regular(&record, b"three\n", 0o644).unwrap(), Appended::InPlace);
+        assert_eq!(fs::read_to_string(&record).unwrap(), "one\ntwo\nthree\n");
+        let fresh = d.join("fresh");
+        assert_eq!(append_regular(&fresh, b"x\n", 0o644).unwrap(), Appended::Replaced);
+        assert_eq!(fs::metadata(&fresh).unwrap().mode() & 0o777, 0o644);
         let _ = fs::remove_dir_all(d);
     }
 

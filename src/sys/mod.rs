@@ -10,6 +10,9 @@ pub mod clock;
 pub mod file;
 /// The host's configuration files under `/`, read-only, for `check`.
 pub mod root;
+/// SIGXFSZ caught, so a file size limit fails a write (EFBIG) instead of
+/// killing the run mid-write.
+pub mod signal;
 /// Programs lagghook starts: absolute path, clean environment.
 pub mod spawn;
 /// wpa_supplicant's control interface: the address it uses, asked with a

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 
-work, floor, devd, lagghook, config = sys.argv[1:6]
+work, floor, devd, lagghook, config, largest = sys.argv[1:7]
 times = {r["command"]: r for r in json.load(open(os.path.join(work, "times.json")))["results"]}
 
 sim = lambda machine: ["-c", config, "-k", "sim:" + os.path.join(work, machine)]
@@ -30,6 +30,12 @@ for case, args in events.items():
 # why that costs more on this disk).
 argv["repair (over written)"] = [devd, "-c", config, "-k", "sim:" + os.path.join(work, "written.toml"),
                                  "event", "IFNET", "wlan0", "ATTACH"]
+# The largest configuration lagghook accepts (issue 17), on a laptop
+# reconciled with it: its target is twice the converged run, not a ratio to
+# the floor.
+for case, ifname in [("largest: converged", "em0"), ("largest: unmanaged", "re1")]:
+    argv[case] = [devd, "-c", largest, "-k", "sim:" + os.path.join(work, "largest.toml"),
+                  "event", "IFNET", ifname, "LINK_UP"]
 target = {"unmanaged": 1.2, "converged": 1.5, "repair": 2.0}
 
 
@@ -86,6 +92,11 @@ for case in argv:
 
 
 median = lambda case: times[case]["median"] * 1000
+print("\nthe largest configuration (8 laggs of 32 ports, 64 KiB) against a converged run:")
+for case in ["largest: converged", "largest: unmanaged"]:
+    ratio = median(case) / median("converged")
+    verdict = "met" if ratio < 2.0 else "MISSED"
+    print(f"  {case:<22} {median(case):7.3f} ms  {ratio:5.2f}x the converged run (target < 2x, {verdict})")
 print("\nwhere a run's time goes (differences of medians, lagghook-devd):")
 for label, later, earlier in [
     ("start-up beyond the floor (exec, bigger binary, -V)", "start-up", "floor"),

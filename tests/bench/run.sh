@@ -12,6 +12,12 @@
 #   unmanaged   lagghook-devd event IFNET re1 LINK_UP   (not in the config)
 #   converged   lagghook-devd event IFNET em0 LINK_UP   (laptop already converged)
 #   repair      lagghook-devd event IFNET wlan0 ATTACH  (wlan0 back with its factory MAC)
+#   largest: converged, largest: unmanaged
+#               the converged and the unmanaged event under the largest
+#               configuration lagghook accepts (issue 17): 8 laggs of 32
+#               ports, 64 KiB (tests/fixtures/config/largest.toml), on a
+#               laptop reconciled with it; against the converged run, whose
+#               double is their target
 # and the same three events run by lagghook itself, as an administrator
 # would by hand (shown for comparison; devd never runs them). `lagghook-devd
 # -V` (start-up: exec, the dynamic linker, std, the argument parser) splits
@@ -69,6 +75,10 @@ export LAGGHOOK_SYSLOG_SOCKET=$WORK/no-syslog
 # fel1x-developer/freebsd-src@2d614aa2). So the repair is measured on a new
 # file, and once more over a written one, shown apart.
 cp tests/fixtures/machines/wlan-outside.toml "$WORK/repair.toml"
+LARGEST=$WORK/largest-config.toml
+cp tests/fixtures/config/largest.toml "$LARGEST"
+cp tests/fixtures/machines/laptop.toml "$WORK/largest.toml"
+"$LAGGHOOK" -c "$LARGEST" -k "sim:$WORK/largest.toml" reconcile
 FRESH="sh -c 'rm -f $WORK/work.toml && cp $WORK/repair.toml $WORK/work.toml'"
 
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" \
@@ -77,6 +87,7 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" 
   --prepare "true" --prepare "true" \
   --prepare "$FRESH" \
   --prepare "cp $WORK/repair.toml $WORK/written.toml" \
+  --prepare "true" --prepare "true" \
   -n floor "$FLOOR $CONFIG" \
   -n start-up "$DEVD -V" \
   -n unmanaged "$DEVD -c $CONFIG -k sim:$WORK/converged.toml event IFNET re1 LINK_UP" \
@@ -86,6 +97,8 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" 
   -n "converged (lagghook)" "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
   -n "repair (lagghook)" "$LAGGHOOK -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
   -n "repair (over written)" "$DEVD -c $CONFIG -k sim:$WORK/written.toml event IFNET wlan0 ATTACH" \
+  -n "largest: converged" "$DEVD -c $LARGEST -k sim:$WORK/largest.toml event IFNET em0 LINK_UP" \
+  -n "largest: unmanaged" "$DEVD -c $LARGEST -k sim:$WORK/largest.toml event IFNET re1 LINK_UP" \
   >"$WORK/hyperfine.txt"
 
 # The worst case: issue 6's three-port machine, which takes the most rounds.
@@ -94,4 +107,4 @@ sed -n '/^\[\[machine.interface\]\]/,/^\[\[step\]\]/p' \
 printf '[lagg0]\nports = ["em0", "wlan0", "ue0"]\nmac = "00:11:22:33:44:55"\n' \
   >"$WORK/three-ports-config.toml"
 
-python3 tests/bench/report.py "$WORK" "$FLOOR" "$DEVD" "$LAGGHOOK" "$CONFIG"
+python3 tests/bench/report.py "$WORK" "$FLOOR" "$DEVD" "$LAGGHOOK" "$CONFIG" "$LARGEST"

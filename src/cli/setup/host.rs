@@ -11,9 +11,9 @@
 //! wins ([`crate::root::Overlay`]); `check` and the other commands read
 //! the same.
 
-use std::fs::{DirBuilder, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::DirBuilder;
+use std::io::ErrorKind;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::Stdio;
 
@@ -221,14 +221,9 @@ impl Host for SimHost {
     }
 
     fn run(&mut self, argv: &[String]) -> Result<(), HostError> {
-        let mut record = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&self.record)
+        let line = format!("{}\n", shown(argv));
+        file::append_regular(&self.record, line.as_bytes(), 0o644)
             .map_err(|e| at(&self.record, &e))?;
-        writeln!(record, "{}", shown(argv)).map_err(|e| at(&self.record, &e))?;
         match argv.split_first() {
             Some((program, args)) if program == SYSRC => self.sysrc(args),
             _ => Ok(()),

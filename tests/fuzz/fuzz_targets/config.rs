@@ -3,7 +3,8 @@
 //! Properties, beyond "no panic":
 //! - an error's message is one line of at most `MAX_MESSAGE` characters
 //!   with no control character (values are echoed cut short, escaped,
-//!   toml's own message cut), and its line:column lies within the text;
+//!   toml's own message cut), and it has a line:column (every error does,
+//!   toml's own included), which lies within the text;
 //! - an accepted config keeps every promise of validation: lagg names are
 //!   `lagg<N>`, 1 to `LAGG_MAX_PORTS` ports, no port twice or in two laggs
 //!   or itself a lagg, `mac` a port of its lagg or a usable unicast
@@ -41,11 +42,10 @@ fuzz_target!(|data: &[u8]| {
             let msg = e.to_string();
             assert!(!msg.contains(char::is_control), "control character in {msg:?}");
             assert!(msg.chars().count() <= MAX_MESSAGE, "{} chars: {msg:?}", msg.chars().count());
-            if let Some(loc) = e.location {
-                let lines = text.matches('\n').count() + 1;
-                assert!(loc.line >= 1 && loc.line <= lines, "{loc} beyond {lines} lines");
-                assert!(loc.column >= 1, "{loc}");
-            }
+            let Some(loc) = e.location else { panic!("no line:column in {msg:?}") };
+            let lines = text.matches('\n').count() + 1;
+            assert!(loc.line >= 1 && loc.line <= lines, "{loc} beyond {lines} lines");
+            assert!(loc.column >= 1, "{loc}");
         }
         Ok(config) => {
             assert_eq!(config.path, path);
