@@ -483,10 +483,7 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
     /// `wlanaddr` fails on rc's console; the WiFi is as dead as without it.
     #[test]
     fn a_wlanaddr_after_country_is_not_the_vap_s_address() {
-        let mut k = laptop();
-        let lines = format!("{SEED}create_args_wlan0=\"country DE wlanaddr {E}\"\n");
-        k.set_rc_conf(RcConf::parse(&lines).unwrap());
-        k.happen(&"reboot".parse().unwrap()).unwrap();
+        let mut k = booted(&format!("{SEED}create_args_wlan0=\"country DE wlanaddr {E}\"\n"));
         let factory = factory_mac(&n("iwn0"));
         assert_eq!(k.interface("wlan0").unwrap().hwaddr, Some(factory));
         assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(factory));
