@@ -742,8 +742,9 @@ fn diagnostics_are_real_log_lines() {
 }
 
 /// Proves the `-n setup` example in EXAMPLES is what `setup -n` prints
-/// for the laptop it describes: tests/fixtures/machines/fresh-laptop.toml
-/// with `create_args_wlan0="country DE regdomain ETSI"` in
+/// for the laptop it describes, and the `setup` after it what `setup`
+/// prints: tests/fixtures/machines/fresh-laptop.toml with FreeBSD's files
+/// and `create_args_wlan0="country DE regdomain ETSI"` in
 /// rc.conf.d/network, and nothing else.
 #[test]
 fn setup_example_is_what_setup_prints() {
@@ -752,20 +753,21 @@ fn setup_example_is_what_setup_prints() {
         .into_iter()
         .find(|b| b.starts_with("# lagghook -n setup\n"))
         .expect("EXAMPLES has a -n setup block");
-    let shown: String = block
-        .lines()
-        .skip(1)
-        .take_while(|l| *l != "# lagghook setup")
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let (dry, real) = block.split_once("# lagghook setup\n").expect("then setup itself");
+    let dry = dry.strip_prefix("# lagghook -n setup\n").unwrap_or(dry);
     let sb = crate::support::Sandbox::new("docs-setup");
-    sb.write("kernel.toml", crate::setup::FRESH_LAPTOP);
-    let network = sb.path("kernel.toml.root/etc/rc.conf.d/network");
-    std::fs::create_dir_all(network.parent().unwrap()).unwrap();
-    std::fs::write(&network, "create_args_wlan0=\"country DE regdomain ETSI\"\n").unwrap();
+    let machine = crate::setup::laptop_with(
+        crate::setup::FRESH_LAPTOP,
+        "hostname=\"laptop\"\n",
+        "create_args_wlan0=\"country DE regdomain ETSI\"\n",
+    );
+    sb.write("kernel.toml", &machine);
     let out = crate::setup::setup(&sb, &["-n", "setup"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(shown, String::from_utf8_lossy(&out.stdout));
+    assert_eq!(dry, String::from_utf8_lossy(&out.stdout));
+    let out = crate::setup::setup(&sb, &["setup"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(real.trim_end(), String::from_utf8_lossy(&out.stdout).trim_end());
 }
 
 /// The keys lagghook.toml accepts. config.rs exposes no list, so it is

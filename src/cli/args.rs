@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::domain::config;
+use crate::domain::model::IfName;
 use crate::run::error::Error;
 
 /// Printed by `-h` and after a usage error; identical to the man page
@@ -22,7 +23,7 @@ usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-bv] [-c file] simulate [file]
        lagghook [-c file] devd-conf
        lagghook [-c file] [-k kernel] rc-conf
-       lagghook [-nv] [-c file] [-k kernel] setup
+       lagghook [-fnv] [-c file] [-e wired] [-k kernel] [-m port] [-w wireless] setup
        lagghook -h
        lagghook -V";
 
@@ -82,6 +83,25 @@ pub struct Invocation {
     pub json: bool,
     /// `-b`: `simulate` without lagghook, stock devd rules only.
     pub baseline: bool,
+    /// `setup`'s own options.
+    pub setup: SetupOptions,
+}
+
+/// What `setup` is told rather than left to find out (issue 16, points 1
+/// and 3; issue 19.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetupOptions {
+    /// `-e IF`, in the order given: the wired ports, the first preferred.
+    pub wired: Vec<IfName>,
+    /// `-w IF`: the radio, or a vap on it.
+    pub wireless: Option<IfName>,
+    /// `-m PORT`: the port whose hardware address the lagg and every port
+    /// carry (the configuration's `mac`); a vap clones in the other
+    /// direction, the WiFi's address onto the cable.
+    pub mac: Option<IfName>,
+    /// `-f`: reconfigure the running system now even over a remote
+    /// session whose traffic may run over a port setup moves.
+    pub live: bool,
 }
 
 /// Parses `args` (without the program name).
@@ -106,6 +126,7 @@ where
         verbose: false,
         json: false,
         baseline: false,
+        setup: SetupOptions::default(),
     };
     let mut words: Vec<String> = Vec::new();
     let mut given: Vec<char> = Vec::new();
@@ -130,6 +151,29 @@ where
             Short('b') => {
                 given.push('b');
                 inv.baseline = true;
+            }
+            Short('f') => {
+                given.push('f');
+                inv.setup.live = true;
+            }
+            Short(letter @ ('e' | 'w' | 'm')) => {
+                given.push(letter);
+                let v = utf8(parser.value().map_err(|e| usage(e.to_string()))?)?;
+                let name = IfName::new(&v).map_err(|e| usage(format!("-{letter} {v:?}: {e}")))?;
+                match letter {
+                    'e' if inv.setup.wired.contains(&name) => {
+                        return Err(usage(format!("-e {name}: given twice")));
+                    }
+                    'e' => inv.setup.wired.push(name),
+                    'w' if inv.setup.wireless.is_some() => {
+                        return Err(usage("-w: one radio or vap, given once".into()));
+                    }
+                    'w' => inv.setup.wireless = Some(name),
+                    _ if inv.setup.mac.is_some() => {
+                        return Err(usage("-m: one port, given once".into()));
+                    }
+                    _ => inv.setup.mac = Some(name),
+                }
             }
             Short('c') => {
                 given.push('c');
@@ -216,7 +260,7 @@ pub fn asks_for_json_status(args: &[OsString]) -> bool {
             Some(group) if options && !group.is_empty() && !group.starts_with('-') => {
                 for (i, letter) in group.char_indices() {
                     json |= letter == 'j';
-                    if matches!(letter, 'c' | 'k') {
+                    if matches!(letter, 'c' | 'k' | 'e' | 'w' | 'm') {
                         // The rest of the group, or the next argument, is its value.
                         if i + 1 == group.len() {
                             args.next();
@@ -242,7 +286,8 @@ pub fn asks_for_json_status(args: &[OsString]) -> bool {
 /// place in USAGE and the man page.
 fn options_of(command: &Command) -> &'static str {
     match command {
-        Command::Event(_) | Command::Reconcile | Command::Setup => "nvck",
+        Command::Event(_) | Command::Reconcile => "nvck",
+        Command::Setup => "fnvckewm",
         Command::Status => "jvck",
         Command::Check | Command::RcConf => "ck",
         Command::Simulate(_) => "bvc",
@@ -349,6 +394,34 @@ mod tests {
         assert!(matches!(p(&["-x", "-h"]), Err(Error::Usage(_))));
     }
 
+    /// Issue 16, point 3: setup is told its interfaces, each option in
+    /// place, `-e` repeated in preference order; other commands refuse them.
+    #[test]
+    fn setup_takes_its_interfaces_and_f() {
+        let i =
+            p(&["setup", "-e", "ue0", "-e", "em0", "-w", "iwlwifi0", "-m", "em0", "-f"]).unwrap();
+        let n = |s: &str| IfName::new(s).unwrap();
+        assert_eq!(
+            i.setup,
+            SetupOptions {
+                wired: vec![n("ue0"), n("em0")],
+                wireless: Some(n("iwlwifi0")),
+                mac: Some(n("em0")),
+                live: true,
+            }
+        );
+        for bad in [
+            &["setup", "-e", "em0", "-e", "em0"][..],
+            &["setup", "-w", "a0", "-w", "b0"],
+            &["setup", "-m", "em0", "-m", "em1"],
+            &["setup", "-e", "em 0"],
+            &["reconcile", "-e", "em0"],
+            &["check", "-f"],
+        ] {
+            assert!(matches!(p(bad), Err(Error::Usage(_))), "{bad:?} accepted");
+        }
+    }
+
     /// Issue 16, point 7: a refused `status -j` is still known to want
     /// JSON; `-j` as the value of `-c` or after `event` is not an option.
     #[test]
@@ -367,6 +440,9 @@ mod tests {
         assert!(!asks(&["-j", "reconcile", "now"]));
         assert!(!asks(&["event", "status", "-j", "x"]));
         assert!(!asks(&["status", "-x"]));
+        // setup's -e, -w and -m take a value too.
+        assert!(!asks(&["-e", "-j", "status", "-x"]));
+        assert!(asks(&["-w", "wlan0", "-j", "status", "now"]));
     }
 
     #[test]

@@ -18,8 +18,9 @@
 //! - rc.conf(5) and friends ([`rc`]): the WiFi driver not loaded at boot,
 //!   DHCP on a member, `wlanaddr` missing or not the identity (or not seen
 //!   by pccard_ether), wpa_supplicant.conf without the control socket
-//!   lagghook asks, an MTU a vap cannot take, no regulatory domain in the
-//!   vap's `create_args`;
+//!   lagghook asks, an MTU a vap cannot take, no regulatory domain for the
+//!   vap; each rc.conf fix is the sysrc command line that clears it
+//!   ([`fix`]);
 //! - what makes lagghook run again ([`hooks`], which `status` reports
 //!   too): lagghook's rules not installed or stale, the program they run
 //!   not runnable, the rc.d script missing or not enabled;
@@ -34,6 +35,7 @@
 //! that changes the exit status, `configuration OK`.
 
 mod devd_files;
+mod fix;
 /// What makes lagghook run again: shared with `status`.
 pub mod hooks;
 mod rc;
@@ -49,7 +51,7 @@ use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis};
 use crate::domain::model::{IfKind, IfName, Snapshot};
 use crate::domain::plan::{RememberedMacs, Scope};
-use crate::kernel::{Kernel, KernelErrorKind};
+use crate::kernel::{Kernel, KernelError, KernelErrorKind};
 use crate::root::Root;
 use crate::run::error::Error;
 use crate::run::state::{StateError, Stored};
@@ -164,6 +166,50 @@ impl Report {
     }
 }
 
+/// What `check` found: its report, and the kernel's error when it could
+/// not be observed. `setup` prints the same after its changes (issue 16,
+/// point 2), so the two cannot disagree.
+#[derive(Debug)]
+pub struct Examined {
+    report: Report,
+    unobservable: Option<KernelError>,
+}
+
+impl Examined {
+    /// What `check` prints.
+    pub fn text(&self) -> String {
+        self.report.text()
+    }
+
+    /// The TRAP lines, as printed.
+    pub fn traps(&self) -> Vec<String> {
+        self.report
+            .findings
+            .iter()
+            .filter(|f| f.level == Level::Trap)
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// How many changes a reconcile would still make, in every round.
+    pub fn would(&self) -> usize {
+        self.report.would.len()
+    }
+
+    /// `check`'s verdict: `Err(Unmet)` (exit 1) when anything that is not
+    /// advice was listed; `Err(Kernel)` (exit 3) when the kernel could not
+    /// be observed.
+    pub fn into_result(self) -> Result<(), Error> {
+        if let Some(e) = self.unobservable {
+            return Err(Error::Kernel(e));
+        }
+        match self.report.failing() {
+            0 => Ok(()),
+            n => Err(Error::Unmet(n)),
+        }
+    }
+}
+
 /// `lagghook check`: every change a reconcile would make and every trap,
 /// or "configuration OK". `Err(Unmet)` (exit 1) when anything that is not
 /// advice was listed; `Err(Kernel)` (exit 3) when the kernel cannot be
@@ -176,6 +222,19 @@ pub fn check(
     stored: Result<Stored, StateError>,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
+    let examined = examine(config, kernel, root, choice, stored);
+    write_out(out, &examined.text())?;
+    examined.into_result()
+}
+
+/// Everything `check` looks at, found and not yet printed.
+pub fn examine(
+    config: &Config,
+    kernel: &mut dyn Kernel,
+    root: &dyn Root,
+    choice: &KernelChoice,
+    stored: Result<Stored, StateError>,
+) -> Examined {
     let mut report = Report::default();
     if config.laggs.is_empty() {
         report.trap(
@@ -220,14 +279,7 @@ pub fn check(
         report.trap(problem.what, problem.fix);
     }
     devd_files::traps(config, root, &mut report);
-    write_out(out, &report.text())?;
-    if let Some(e) = unobservable {
-        return Err(Error::Kernel(e));
-    }
-    match report.failing() {
-        0 => Ok(()),
-        n => Err(Error::Unmet(n)),
-    }
+    Examined { report, unobservable }
 }
 
 /// What the kernel shows: if_lagg, each lagg and port against the

@@ -12,8 +12,9 @@
 //! other command, a whole line at a time (an assignment in front of a
 //! command, `a=1 cmd`, sets nothing in sh either). What it does not model:
 //! conditionals (`if`, `case`, `&&`: an assignment inside one counts as if
-//! it ran), command substitution (`$(…)` and backquotes expand to nothing)
-//! and functions. `sysrc`'s `NAME+=value` is sysrc's syntax, which it
+//! it ran), command substitution (`$(…)` and backquotes expand to nothing,
+//! and the variable is marked as one whose value cannot be known without
+//! running it, [`RcVars::runs_command`]) and functions. `sysrc`'s `NAME+=value` is sysrc's syntax, which it
 //! writes out as a plain assignment; in a file, sh would run it as a
 //! command, so it sets nothing here either. No I/O.
 
@@ -23,7 +24,18 @@ use std::collections::BTreeMap;
 /// set each last.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RcVars {
-    vars: BTreeMap<String, (String, String)>,
+    vars: BTreeMap<String, Var>,
+}
+
+/// One variable as the files left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Var {
+    value: String,
+    /// The file that set it last.
+    file: String,
+    /// Its value came out of a command substitution, or out of a variable
+    /// whose value did: what sh would make of it needs the command run.
+    runs_command: bool,
 }
 
 impl RcVars {
@@ -44,8 +56,8 @@ impl RcVars {
             if let Some(assignments) =
                 words.into_iter().map(|w| w.assignment).collect::<Option<Vec<_>>>()
             {
-                for (name, value) in assignments {
-                    self.vars.insert(name, (value, file.to_owned()));
+                for (name, value, runs_command) in assignments {
+                    self.vars.insert(name, Var { value, file: file.to_owned(), runs_command });
                 }
             }
         }
@@ -53,12 +65,19 @@ impl RcVars {
 
     /// The value of `name`, if some file set it.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(|(v, _)| v.as_str())
+        self.vars.get(name).map(|v| v.value.as_str())
     }
 
     /// The file that set `name` last.
     pub fn origin(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(|(_, f)| f.as_str())
+        self.vars.get(name).map(|v| v.file.as_str())
+    }
+
+    /// Whether `name`'s value holds the output of a command (`$(…)`,
+    /// backquotes), which this reader does not run: its value as read
+    /// lacks that part, so what rc would see cannot be known from it.
+    pub fn runs_command(&self, name: &str) -> bool {
+        self.vars.get(name).is_some_and(|v| v.runs_command)
     }
 
     /// Every variable set whose name starts with `prefix`, in name order.
@@ -66,7 +85,7 @@ impl RcVars {
         self.vars
             .iter()
             .filter(move |(n, _)| n.starts_with(prefix))
-            .map(|(n, (v, _))| (n.as_str(), v.as_str()))
+            .map(|(n, v)| (n.as_str(), v.value.as_str()))
     }
 
     /// One simple command from `i`: its words (each an assignment or not),
@@ -119,6 +138,7 @@ impl RcVars {
             }
         }
         let mut value = String::new();
+        let mut runs = false;
         while let Some(&ch) = c.get(i) {
             match ch {
                 ' ' | '\t' | '\r' | '\n' | ';' => break,
@@ -152,8 +172,11 @@ impl RcVars {
                                 }
                                 i += 2;
                             }
-                            '$' => i = self.expand(c, i, &mut value),
-                            '`' => i = skip_backquotes(c, i),
+                            '$' => i = self.expand(c, i, &mut value, &mut runs),
+                            '`' => {
+                                runs = true;
+                                i = skip_backquotes(c, i);
+                            }
                             q => {
                                 value.push(q);
                                 i += 1;
@@ -169,19 +192,23 @@ impl RcVars {
                     }
                     i += 2;
                 }
-                '$' => i = self.expand(c, i, &mut value),
-                '`' => i = skip_backquotes(c, i),
+                '$' => i = self.expand(c, i, &mut value, &mut runs),
+                '`' => {
+                    runs = true;
+                    i = skip_backquotes(c, i);
+                }
                 ch => {
                     value.push(ch);
                     i += 1;
                 }
             }
         }
-        (Word { assignment: name.map(|n| (n, value)) }, i.min(c.len()))
+        (Word { assignment: name.map(|n| (n, value, runs)) }, i.min(c.len()))
     }
 
     /// Expands the `$` at `i` into `out`; returns where the text goes on.
-    fn expand(&self, c: &[char], i: usize, out: &mut String) -> usize {
+    /// `runs` is set when what it expands needs a command run.
+    fn expand(&self, c: &[char], i: usize, out: &mut String, runs: &mut bool) -> usize {
         let value = |name: &str| self.get(name).unwrap_or_default().to_owned();
         match c.get(i + 1) {
             Some('{') => {
@@ -193,6 +220,7 @@ impl RcVars {
                     .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
                     .unwrap_or(inner.len());
                 let (name, op) = inner.split_at(end);
+                *runs |= self.runs_command(name);
                 let set = self.get(name);
                 let default = op.strip_prefix(":-").or_else(|| op.strip_prefix('-'));
                 match (set, default) {
@@ -207,6 +235,7 @@ impl RcVars {
             }
             Some('(') => {
                 // Command substitution: not run, so it yields nothing.
+                *runs = true;
                 let mut depth = 0;
                 let mut j = i + 1;
                 while j < c.len() {
@@ -230,6 +259,7 @@ impl RcVars {
                     j += 1;
                 }
                 let name: String = c[i + 1..j].iter().collect();
+                *runs |= self.runs_command(&name);
                 out.push_str(&value(&name));
                 j
             }
@@ -247,8 +277,8 @@ fn skip_backquotes(c: &[char], i: usize) -> usize {
 }
 
 struct Word {
-    /// `Some((name, value))` for `NAME=value`.
-    assignment: Option<(String, String)>,
+    /// `Some((name, value, runs_command))` for `NAME=value`.
+    assignment: Option<(String, String, bool)>,
 }
 
 /// The value of `NAME=…` written on one line in the quoting rc.conf files
@@ -359,6 +389,21 @@ mod tests {
         assert_eq!(v.get("a"), None);
         assert_eq!(v.get("inside"), Some("yes"), "conditionals are not modelled");
         assert_eq!((v.get("sub"), v.get("q")), (Some("x"), Some("y")));
+    }
+
+    /// Issue 19.5: a value made with a command substitution is marked, and
+    /// so is one that expands it, so that `check` says what it cannot know
+    /// instead of reading the rest of the value as if it were all.
+    #[test]
+    fn values_that_need_a_command_run_are_marked() {
+        let v = read(
+            "mac=\"$(cat /etc/wlanmac)\"\nargs=\"wlanaddr $mac country DE\"\n\
+             q=`hostname`\nplain=\"wlanaddr 00:11:22:33:44:55\"\nbraced=${q}x\n",
+        );
+        assert!(v.runs_command("mac") && v.runs_command("args") && v.runs_command("q"));
+        assert!(v.runs_command("braced"));
+        assert!(!v.runs_command("plain") && !v.runs_command("unset"));
+        assert_eq!(v.get("args"), Some("wlanaddr  country DE"));
     }
 
     #[test]

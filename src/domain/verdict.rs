@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::domain::config::LaggConfig;
-use crate::domain::model::{IfKind, MacAddr, Snapshot, WpaAddress};
+use crate::domain::model::{IfKind, LinkState, MacAddr, Snapshot, WpaAddress};
 use crate::domain::plan::Plan;
 
 /// How a configured lagg stands.
@@ -120,9 +120,19 @@ pub fn verdict(
             why.push(format!("primary {primary}, preferred {wanted}"));
         }
     }
-    for port in cfg.ports.iter().filter(|p| !status.has_port(p)) {
-        if snap.interface(port).is_some() {
-            why.push(format!("{port} is not a member"));
+    // A configured port that is not there, or a vap that cannot associate,
+    // leaves the lagg without the failover it was set up for (issue 19.5):
+    // not converged, even while another port carries the traffic.
+    for port in &cfg.ports {
+        match snap.interface(port) {
+            None => why.push(format!("{port} is absent")),
+            Some(_) if !status.has_port(port) => why.push(format!("{port} is not a member")),
+            Some(p) => {
+                let no_wpa = matches!(snap.wpa.get(port), Some(WpaAddress::NotRunning));
+                if p.kind == IfKind::Wlan && p.link == LinkState::Down && no_wpa {
+                    why.push(format!("{port} cannot associate: no wpa_supplicant runs for it"));
+                }
+            }
         }
     }
     if let Some(mac) = identity.filter(|m| *m != iface.mac) {
@@ -161,9 +171,7 @@ pub fn verdict(
 mod tests {
     use super::*;
     use crate::domain::config::Config;
-    use crate::domain::model::{
-        IfName, Interface, LaggPort, LaggProto, LaggStatus, LinkState, PortFlags,
-    };
+    use crate::domain::model::{IfName, Interface, LaggPort, LaggProto, LaggStatus, PortFlags};
     use crate::domain::plan::{plan, RememberedMacs, Scope};
 
     const EM: &str = "00:11:22:33:44:55";
@@ -302,5 +310,27 @@ mod tests {
             w.up = false;
         }
         assert_eq!(judge(&s).reasons(), ["a reconcile would run: ifconfig wlan0 up"]);
+    }
+
+    /// Issue 19.5: a configured port that is absent, or a vap that cannot
+    /// associate because no wpa_supplicant runs for it, is not converged,
+    /// though the cable carries the traffic; a vap out of reach with its
+    /// wpa_supplicant running is.
+    #[test]
+    fn an_absent_port_or_a_vap_without_wpa_supplicant_is_not_converged() {
+        let mut s = laptop("em0", Some("em0"));
+        s.interfaces.remove(&n("wlan0"));
+        if let Some(l) = s.laggs.get_mut(&n("lagg0")) {
+            l.ports.retain(|p| p.name != n("wlan0"));
+        }
+        assert_eq!(judge(&s).reasons(), ["wlan0 is absent"]);
+        let mut s = laptop("em0", Some("em0"));
+        if let Some(w) = s.interfaces.get_mut(&n("wlan0")) {
+            w.link = LinkState::Down;
+        }
+        s.wpa.insert(n("wlan0"), WpaAddress::NotRunning);
+        assert_eq!(judge(&s).reasons(), ["wlan0 cannot associate: no wpa_supplicant runs for it"]);
+        s.wpa.insert(n("wlan0"), WpaAddress::Known(EM.parse().unwrap()));
+        assert_eq!(judge(&s), Verdict::Converged);
     }
 }

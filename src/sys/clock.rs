@@ -1,6 +1,7 @@
 //! Local time, as the administrator reads it in `status`: localtime_r(3),
-//! which follows TZ and /etc/localtime as date(1) does. The one `unsafe`
-//! outside the FreeBSD backend, because std has no local time.
+//! which follows TZ and /etc/localtime as date(1) does. One of the two
+//! `unsafe` outside the FreeBSD backend (`login` is the other), because std
+//! has no local time.
 
 #![allow(unsafe_code)]
 

@@ -8,6 +8,9 @@ pub mod clock;
 /// The files lagghook reads and writes: regular, capped, never written
 /// through a link.
 pub mod file;
+/// The terminal this process runs on and who is logged in (utmpx), for
+/// `setup`'s remote-session test.
+pub mod login;
 /// The host's configuration files under `/`, read-only, for `check`.
 pub mod root;
 /// SIGXFSZ caught, so a file size limit fails a write (EFBIG) instead of

@@ -20,15 +20,18 @@
 use std::collections::BTreeSet;
 
 use crate::abi::IEEE80211_MTU_MAX;
-use crate::domain::config::{Config, LaggConfig};
+use crate::domain::config::{Config, LaggConfig, MacSource};
 use crate::domain::identity;
 use crate::domain::model::{IfName, MacAddr, Snapshot};
 use crate::domain::plan::RememberedMacs;
 use crate::domain::rc_vars::{words, RcVars};
-use crate::domain::wifi_driver;
+use crate::domain::wifi_driver::{self, LladdrClass, Stack};
 use crate::root::{join, Root};
 use crate::sys::wpa_ctrl;
 
+use crate::cli::setup::rc_vars;
+
+use super::fix::Sysrc;
 use super::Report;
 
 /// `rc_conf_files`' default (`/etc/defaults/rc.conf`).
@@ -40,9 +43,9 @@ const WPA_SUPPLICANT_CONF: &str = "/etc/wpa_supplicant.conf";
 /// What the loader reads besides `device.hints` (`loader_conf_files` in
 /// `stand/defaults/loader.conf`).
 const LOADER_CONF: [&str; 2] = ["/boot/loader.conf", "/boot/loader.conf.local"];
-/// Where the network variables belong: read by rc.d/netif and by
-/// /etc/pccard_ether alike.
-const NETWORK: &str = "/etc/rc.conf.d/network";
+/// Where `kld_list` goes when no file sets it (sysrc's default, the first
+/// of `rc_conf_files`).
+const RC_CONF: &str = "/etc/rc.conf";
 
 /// The variables each rc script sees.
 struct Views {
@@ -173,14 +176,51 @@ pub(super) fn traps(
     driver_traps(config, snap, &views, report);
     for lagg in &config.laggs {
         let identity = identity::resolve(lagg, snap, macs.get(&lagg.name)).map(|r| r.identity.mac);
-        dhcp_traps(lagg, &views.netif, report);
+        dhcp_traps(lagg, &views, report);
         for port in lagg.ports.iter().filter(|p| lagg.is_wlan_port(p)) {
-            wlanaddr_traps(lagg, port, identity, &views, report);
-            regdomain_traps(port, &views.netif, report);
+            let create_args = if_var("create_args_", port);
+            if views.netif.runs_command(&create_args) {
+                // rc.conf is shell: what it makes of a `$(…)` needs the
+                // command run, which check does not do (issue 19.5).
+                report.warn(
+                    format!(
+                        "{}: its value comes from a command, which check does not run: whether \
+                         rc creates {port} with `wlanaddr {}` and a country cannot be known \
+                         without running it",
+                        shown(&views.netif, &create_args),
+                        identity_words(lagg, identity)
+                    ),
+                    format!(
+                        "make sure the command gives those words, or write them out \
+                         (lagghook rc-conf prints {create_args})"
+                    ),
+                );
+                continue;
+            }
+            let radio = radio_of(lagg, port, snap, &views.netif);
+            wlanaddr_traps(lagg, port, identity, radio.as_ref(), &views, report);
+            regdomain_traps(port, &views, report);
         }
         mtu_traps(lagg, &views.netif, report);
+        member_mtu_advice(lagg, &views, report);
     }
     wpa_supplicant_traps(config, root, &views, report);
+}
+
+/// The radio of a vap: `wlan.X.parent`, the kernel's, or the `wlans_RADIO`
+/// that lists it.
+fn radio_of(lagg: &LaggConfig, port: &IfName, snap: &Snapshot, netif: &RcVars) -> Option<IfName> {
+    lagg.wlan(port)
+        .and_then(|w| w.parent.clone())
+        .or_else(|| snap.interface(port).and_then(|i| i.parent.clone()))
+        .or_else(|| {
+            netif.with_prefix("wlans_").find_map(|(name, value)| {
+                words(value)
+                    .any(|w| w == port.as_str())
+                    .then(|| IfName::new(&name["wlans_".len()..]).ok())
+                    .flatten()
+            })
+        })
 }
 
 /// The radios of the configured vaps: `wlan.X.parent`, the kernel's
@@ -203,7 +243,7 @@ fn radios(config: &Config, snap: &Snapshot, netif: &RcVars) -> BTreeSet<IfName> 
 /// radio after rc.d/netif built the lagg: rc then creates the vap without
 /// adding it (`ifconfig_lagg0` ran without it), the boot race of
 /// lagghook(8). `kld_list` (rc.d/kld, before netif) or the loader avoid
-/// it.
+/// it. The fix adds the module where rc.d/kld reads `kld_list` from.
 fn driver_traps(config: &Config, snap: &Snapshot, views: &Views, report: &mut Report) {
     let kld_list = views.kld.get("kld_list").unwrap_or_default();
     for radio in radios(config, snap, &views.netif) {
@@ -219,31 +259,35 @@ fn driver_traps(config: &Config, snap: &Snapshot, views: &Views, report: &mut Re
             continue;
         }
         let driver = &module["if_".len()..];
+        let guess = match wifi_driver::driver_of(&radio) {
+            Some(_) => String::new(),
+            None => format!("; {module} is {radio} without its unit, a guess"),
+        };
         report.trap(
             format!(
                 "{radio}'s driver is not loaded at boot: {module} is neither in kld_list \
                  (/etc/rc.conf, /etc/rc.conf.local, rc.conf.d/kld) nor loaded by \
                  /boot/loader.conf, so the radio may attach after rc.d/netif built the lagg \
-                 and its vap is created outside it (boot race; the module name is {radio} \
-                 without its unit, a guess)"
+                 and its vap is created outside it (boot race; if {driver} is compiled into \
+                 the kernel, `kldstat -v` lists it under the kernel and there is no race{guess})"
             ),
-            format!(
-                "sysrc kld_list+={module} (if {driver} is compiled into the kernel, \
-                 `kldstat -v` lists it under the kernel, there is no race, and this line \
-                 can be ignored)"
-            ),
+            Sysrc::new().append(&views.kld, "kld_list", &module, RC_CONF).to_string(),
         );
     }
 }
 
 /// rc's `dhcpif`: DHCP, SYNCDHCP or NOSYNCDHCP among the words of
 /// `ifconfig_IF`, or of `ifconfig_DEFAULT` when the interface has none
-/// (`ifconfig_getargs`, `libexec/rc/network.subr`).
-fn dhcp_traps(lagg: &LaggConfig, netif: &RcVars, report: &mut Report) {
-    let is_dhcp =
-        |w: &str| ["dhcp", "syncdhcp", "nosyncdhcp"].iter().any(|d| w.eq_ignore_ascii_case(d));
+/// (`ifconfig_getargs`, `libexec/rc/network.subr`). The fix keeps the
+/// port's other words (`WPA` stays) and gives the lagg DHCP when it has
+/// no address otherwise, so the address moves rather than vanishes.
+fn dhcp_traps(lagg: &LaggConfig, views: &Views, report: &mut Report) {
+    let netif = &views.netif;
     for port in &lagg.ports {
         let own = if_var("ifconfig_", port);
+        if netif.runs_command(&own) {
+            continue;
+        }
         let var =
             if netif.get(&own).is_some() { own.clone() } else { "ifconfig_DEFAULT".to_owned() };
         if !netif.get(&var).is_some_and(|v| words(v).any(is_dhcp)) {
@@ -254,6 +298,21 @@ fn dhcp_traps(lagg: &LaggConfig, netif: &RcVars, report: &mut Report) {
         } else {
             format!(", which {port} takes for want of {own}")
         };
+        let rest: Vec<&str> =
+            netif.get(&own).map(|v| words(v).filter(|w| !is_dhcp(w)).collect()).unwrap_or_default();
+        let value = if rest.is_empty() { "up".to_owned() } else { rest.join(" ") };
+        let mut fix = Sysrc::new().set(&[&views.netif, &views.pccard], &own, &value);
+        let lagg_var = if_var("ifconfig_", &lagg.name);
+        let lagg_value = netif.get(&lagg_var).unwrap_or_default();
+        let addressed = words(lagg_value).any(|w| is_dhcp(w) || w.starts_with("inet"));
+        if !addressed {
+            let with_dhcp = if lagg_value.is_empty() {
+                lagg_line(lagg, "DHCP")
+            } else {
+                format!("{lagg_value} DHCP")
+            };
+            fix = fix.set(&[&views.netif], &lagg_var, &with_dhcp);
+        }
         report.trap(
             format!(
                 "{}{via}: DHCP on {port}, a port of {}: dhclient then runs on the port and \
@@ -262,53 +321,140 @@ fn dhcp_traps(lagg: &LaggConfig, netif: &RcVars, report: &mut Report) {
                 lagg.name,
                 lagg.name
             ),
-            format!(
-                "sysrc {own}=\"up\" (or `lagghook rc-conf`'s line) and keep DHCP in \
-                 ifconfig_{}",
-                lagg.name
-            ),
+            fix.to_string(),
         );
     }
 }
 
+fn is_dhcp(w: &str) -> bool {
+    ["dhcp", "syncdhcp", "nosyncdhcp"].iter().any(|d| w.eq_ignore_ascii_case(d))
+}
+
+/// `ifconfig_LAGG` as `lagghook rc-conf` prints it, with `tail` last.
+fn lagg_line(lagg: &LaggConfig, tail: &str) -> String {
+    let ports: Vec<String> = lagg.ports.iter().map(|p| format!("laggport {p}")).collect();
+    format!("up laggproto failover {} {tail}", ports.join(" "))
+}
+
+/// The identity in words, for a message or a fix.
+fn identity_words(lagg: &LaggConfig, identity: Option<MacAddr>) -> String {
+    identity.map_or_else(|| format!("the identity MAC of {}", lagg.name), |m| m.to_string())
+}
+
+/// The address a vap's words give it: the value after `key` (the first of
+/// `keys` found).
+fn address_word<'a>(value: &'a str, keys: &[&str]) -> Option<&'a str> {
+    let mut w = words(value);
+    while let Some(word) = w.next() {
+        if keys.contains(&word) {
+            return w.next();
+        }
+    }
+    None
+}
+
 /// `wlanaddr MAC` in `create_args_VAP`, the address rc creates the vap
 /// with after every card reset or driver reload (`wlan_up`,
-/// `libexec/rc/network.subr`): without it, or with another address than
-/// the identity, every re-creation needs a re-clone and a WiFi outage.
+/// `libexec/rc/network.subr`). Without it rc creates the vap with its
+/// radio's factory address, and at boot joins it so to the lagg: lagg
+/// keeps each port's address from when it joined and gives it to the lagg
+/// when the primary leaves (`lagg_port_destroy`, `sys/net/if_lagg.c`), so
+/// undocking changes lagg0's MAC to the factory one and lagghook's repair
+/// changes it back: twice, each dropping sessions and the lease. How the
+/// vap then takes the identity is its driver's class
+/// ([`wifi_driver::LladdrClass`]).
+///
+/// Not traps (issue 19.5): the reverse clone (`mac` is the vap itself: its
+/// factory address is the identity); an `ether MAC` in `ifconfig_VAP`
+/// equal to the identity, which rc applies to every vap it creates
+/// (`ifconfig_up` after `wlan_up`, at boot and from pccard_ether) while
+/// it is still down, as a native or while-down driver takes it.
 fn wlanaddr_traps(
     lagg: &LaggConfig,
     port: &IfName,
     identity: Option<MacAddr>,
+    radio: Option<&IfName>,
     views: &Views,
     report: &mut Report,
 ) {
+    if lagg.mac == MacSource::Port(port.clone()) {
+        return;
+    }
     let var = if_var("create_args_", port);
-    let wlanaddr = |vars: &RcVars| -> Option<String> {
-        let value = vars.get(&var)?;
-        let mut w = words(value);
-        while let Some(word) = w.next() {
-            if word == "wlanaddr" {
-                return w.next().map(str::to_owned);
+    let wlanaddr = |vars: &RcVars| {
+        vars.get(&var).and_then(|v| address_word(v, &["wlanaddr"])).map(str::to_owned)
+    };
+    let driver = radio.and_then(wifi_driver::driver_of);
+    let class = driver.map(|d| d.lladdr);
+    let create_args = views.netif.get(&var).unwrap_or_default();
+    let with = |mac: &str| {
+        let words: Vec<String> = words(create_args).map(str::to_owned).collect();
+        rc_vars::with_pair(words, &["wlanaddr"], "wlanaddr", mac).join(" ")
+    };
+    let fix = |mac: Option<MacAddr>| match mac {
+        Some(mac) => Sysrc::new()
+            .set(&[&views.netif, &views.pccard], &var, &with(&mac.to_string()))
+            .to_string(),
+        None => format!(
+            "add `wlanaddr MAC` to {var} with the identity MAC of {} (lagghook rc-conf prints \
+             it once known)",
+            lagg.name
+        ),
+    };
+    let Some(addr) = wlanaddr(&views.netif) else {
+        // An `ether` rc applies to every vap it creates is as good, for a
+        // driver that takes an address after creation.
+        let ifconfig = if_var("ifconfig_", port);
+        let ether = |vars: &RcVars| {
+            vars.get(&ifconfig)
+                .and_then(|v| address_word(v, &["ether", "lladdr", "link"]))
+                .map(str::to_owned)
+        };
+        let both = ether(&views.netif).filter(|e| Some(e) == ether(&views.pccard).as_ref());
+        if let (Some(e), Some(want)) =
+            (both.as_ref().and_then(|e| e.parse::<MacAddr>().ok()), identity)
+        {
+            if e == want && class != Some(LladdrClass::AtCreate) {
+                return;
             }
         }
-        None
-    };
-    let identity_words = identity.map_or_else(
-        || format!("the identity MAC of {} (lagghook rc-conf prints it once known)", lagg.name),
-        |m| m.to_string(),
-    );
-    let Some(addr) = wlanaddr(&views.netif) else {
+        let what =
+            if views.netif.get(&var).is_some() { shown(&views.netif, &var) } else { var.clone() };
+        let primary = lagg.ports.first().map_or("its primary", |p| p.as_str());
+        let how = match (driver, class) {
+            (Some(d), Some(LladdrClass::AtCreate)) => format!(
+                "; {} ({}) takes another address only when the vap is created, so lagghook must \
+                 re-create {port} to clone it, and until then the WiFi carries no traffic under \
+                 {}'s address",
+                d.name,
+                stack_words(d.stack),
+                lagg.name
+            ),
+            (Some(d), Some(LladdrClass::WhileDown)) => format!(
+                "; {} takes another address only while the vap is down, so lagghook must take \
+                 {port} down to clone it after every card reset or driver reload (a WiFi outage)",
+                d.name
+            ),
+            _ => format!(
+                "; lagghook must re-clone {port} after every card reset or driver reload (a WiFi \
+                 outage)"
+            ),
+        };
+        let ether_note = match (both, class) {
+            (Some(_), Some(LladdrClass::AtCreate)) => format!(
+                " ({ifconfig}'s ether is set after creation, which this driver does not take)"
+            ),
+            _ => String::new(),
+        };
         report.trap(
             format!(
-                "{} has no wlanaddr: rc creates {port} with the radio's factory address after \
-                 every card reset or driver reload, and lagghook must re-clone it (a WiFi outage)",
-                if views.netif.get(&var).is_some() {
-                    shown(&views.netif, &var)
-                } else {
-                    var.clone()
-                }
+                "{what} has no wlanaddr{ether_note}: rc creates {port} with its radio's factory \
+                 address and at boot joins it so to {lagg}, which keeps that address for when \
+                 {primary} leaves (undocking): {lagg}'s MAC then changes twice, to the factory \
+                 address and back, dropping every session and the DHCP lease{how}",
+                lagg = lagg.name,
             ),
-            format!("add `wlanaddr {identity_words}` to {var} in {NETWORK} (lagghook rc-conf)"),
+            fix(identity),
         );
         return;
     };
@@ -320,11 +466,11 @@ fn wlanaddr_traps(
                 shown(&views.netif, &var),
                 lagg.name
             ),
-            format!("make it `wlanaddr {want}` (lagghook rc-conf)"),
+            fix(Some(want)),
         ),
         (Err(_), _) => report.trap(
-            format!("{}: wlanaddr {addr:?} is no MAC address", shown(&views.netif, &var)),
-            format!("make it `wlanaddr {identity_words}` (lagghook rc-conf)"),
+            format!("{}: wlanaddr {addr} is no MAC address", shown(&views.netif, &var)),
+            fix(identity),
         ),
         _ => {}
     }
@@ -335,38 +481,67 @@ fn wlanaddr_traps(
                  its card attaches again, does not, and creates it with the factory address",
                 shown(&views.netif, &var)
             ),
-            format!("move it to {NETWORK}, which both read"),
+            Sysrc::new().set(&[&views.netif, &views.pccard], &var, create_args).to_string(),
         );
     }
 }
 
+fn stack_words(stack: Stack) -> &'static str {
+    match stack {
+        Stack::Net80211 => "net80211",
+        Stack::LinuxKpi => "LinuxKPI",
+    }
+}
+
+/// The placeholder the regulatory-domain fix writes for the country only
+/// the administrator knows.
+const COUNTRY_PLACEHOLDER: &str = "XX";
+
 /// net80211 starts a vap in its radio's default regulatory domain (what
-/// the driver or the card says, often FCC's) unless `country` or `regdomain` says
-/// otherwise, and rc says it when it creates the vap: `wlan_up`
-/// (`libexec/rc/network.subr`) runs `ifconfig VAP create wlandev RADIO
-/// $create_args_VAP`, at boot and whenever the card comes back. Without
-/// them the radio may scan channels where it is not allowed to send, or
-/// miss the access point on channels its default leaves out. Only the
-/// user knows the country, so the fix names it `XX`. A `country` in
-/// `ifconfig_VAP` alone is applied only after rc created the vap; the
-/// Handbook ("Regulatory Domains") sets it in `create_args_VAP`, and the
-/// fix moves it there.
-fn regdomain_traps(port: &IfName, netif: &RcVars, report: &mut Report) {
+/// the driver or the card says, often FCC's) unless `country` or
+/// `regdomain` says otherwise. rc says it when it creates the vap (`wlan_up`
+/// in `libexec/rc/network.subr` runs `ifconfig VAP create wlandev RADIO
+/// $create_args_VAP`, at boot and whenever the card comes back), or right
+/// after, from `ifconfig_VAP` (`ifconfig_up`), which FreeBSD accepts as
+/// well (issue 19.5): either is no trap. Only the user knows the country,
+/// so the fix writes `XX` for it, and a literal `country XX` left in is
+/// reported as what it is.
+fn regdomain_traps(port: &IfName, views: &Views, report: &mut Report) {
+    let netif = &views.netif;
     let create_args = if_var("create_args_", port);
     let ifconfig = if_var("ifconfig_", port);
-    let regulatory = |var: &str| -> Vec<String> {
+    let regulatory = |var: &str| -> Vec<(String, Option<String>)> {
         let Some(value) = netif.get(var) else { return Vec::new() };
         let mut out = Vec::new();
         let mut w = words(value);
         while let Some(word) = w.next() {
             if word.eq_ignore_ascii_case("country") || word.eq_ignore_ascii_case("regdomain") {
-                out.push(word.to_owned());
-                out.extend(w.next().map(str::to_owned));
+                out.push((word.to_ascii_lowercase(), w.next().map(str::to_owned)));
             }
         }
         out
     };
-    if !regulatory(&create_args).is_empty() {
+    let set: Vec<(String, Option<String>)> =
+        [regulatory(&create_args), regulatory(&ifconfig)].concat();
+    for var in [&create_args, &ifconfig] {
+        let placeholder = regulatory(var)
+            .iter()
+            .any(|(k, v)| k == "country" && v.as_deref() == Some(COUNTRY_PLACEHOLDER));
+        if placeholder {
+            report.trap(
+                format!(
+                    "{}: country {COUNTRY_PLACEHOLDER} is the placeholder of check's fix, not a \
+                     country",
+                    shown(netif, var)
+                ),
+                format!(
+                    "put your country's ISO 3166 code (regdomain(5)) in place of \
+                     {COUNTRY_PLACEHOLDER} in {var}"
+                ),
+            );
+        }
+    }
+    if !set.is_empty() || netif.runs_command(&ifconfig) {
         return;
     }
     let what = if netif.get(&create_args).is_some() {
@@ -374,28 +549,25 @@ fn regdomain_traps(port: &IfName, netif: &RcVars, report: &mut Report) {
     } else {
         create_args.clone()
     };
-    let elsewhere = regulatory(&ifconfig);
-    let fix = if elsewhere.is_empty() {
-        format!(
-            "add `country XX` (your country's ISO 3166 code; regdomain(5) lists them) to \
-             {create_args} in {NETWORK}"
-        )
-    } else {
-        format!("move `{}` from {ifconfig} to {create_args} in {NETWORK}", elsewhere.join(" "))
+    let value = match netif.get(&create_args) {
+        Some(v) if !v.trim().is_empty() => format!("{v} country {COUNTRY_PLACEHOLDER}"),
+        _ => format!("country {COUNTRY_PLACEHOLDER}"),
     };
     report.trap(
         format!(
             "{what} has no country or regdomain: rc creates {port} in its radio's default \
              regulatory domain, which may not be where you are (channels used where they are \
-             not allowed, or access points missed on channels it leaves out)"
+             not allowed, or access points missed on channels it leaves out); only you know the \
+             country: in the fix, put its ISO 3166 code (regdomain(5)) for \
+             {COUNTRY_PLACEHOLDER}"
         ),
-        fix,
+        Sysrc::new().set(&[&views.netif, &views.pccard], &create_args, &value).to_string(),
     );
 }
 
 /// An `mtu N` in the rc.conf lines of the lagg or a wired port above what a
 /// vap accepts: rc sets it at boot and the vap cannot join (`mtu_traps` in
-/// the kernel part says why).
+/// the kernel part says why). The fix drops it, keeping the other words.
 fn mtu_traps(lagg: &LaggConfig, netif: &RcVars, report: &mut Report) {
     let Some(wlan) = lagg.ports.iter().find(|p| lagg.is_wlan_port(p)) else { return };
     let mut ifs: Vec<&IfName> = vec![&lagg.name];
@@ -403,22 +575,83 @@ fn mtu_traps(lagg: &LaggConfig, netif: &RcVars, report: &mut Report) {
     for ifname in ifs {
         for var in [if_var("ifconfig_", ifname), if_var("create_args_", ifname)] {
             let Some(value) = netif.get(&var) else { continue };
-            let mut w = words(value);
-            while let Some(word) = w.next() {
-                let Some(mtu) = (word == "mtu").then(|| w.next()).flatten() else { continue };
-                if mtu.parse::<u32>().is_ok_and(|m| m > IEEE80211_MTU_MAX) {
-                    report.trap(
-                        format!(
-                            "{}: mtu {mtu} is above the {IEEE80211_MTU_MAX} a wlan vap \
-                             accepts: after boot {wlan} cannot join {}",
-                            shown(netif, &var),
-                            lagg.name
-                        ),
-                        format!("remove `mtu {mtu}` from {var}"),
-                    );
-                }
+            let Some(mtu) = mtu_of(value) else { continue };
+            if mtu.parse::<u32>().is_ok_and(|m| m > IEEE80211_MTU_MAX) {
+                let rest = without_mtu(value);
+                report.trap(
+                    format!(
+                        "{}: mtu {mtu} is above the {IEEE80211_MTU_MAX} a wlan vap accepts: \
+                         after boot {wlan} cannot join {}",
+                        shown(netif, &var),
+                        lagg.name
+                    ),
+                    Sysrc::new().set(&[netif], &var, &rest).to_string(),
+                );
             }
         }
+    }
+}
+
+/// The `mtu N` of a value, as ifconfig reads its words.
+fn mtu_of(value: &str) -> Option<&str> {
+    address_word(value, &["mtu"])
+}
+
+/// A value without its `mtu N`.
+fn without_mtu(value: &str) -> String {
+    let mut out = Vec::new();
+    let mut w = words(value);
+    while let Some(word) = w.next() {
+        if word == "mtu" {
+            let _ = w.next();
+            continue;
+        }
+        out.push(word);
+    }
+    out.join(" ")
+}
+
+/// An `mtu N` in a port's own `ifconfig_` line: once the port is a
+/// member, lagg refuses to change its MTU (`lagg_port_ioctl`,
+/// SIOCSIFMTU: "Do not allow the MTU to be changed once joined", EINVAL,
+/// `sys/net/if_lagg.c`, `gmshake/freebsd-src` f0689c80), and when rc
+/// applies the line after the port joined (through `create_args_LAGG`)
+/// ifconfig stops there; before, the port's MTU is the lagg's only if it
+/// joins first. The lagg's own MTU is set on every port
+/// (`lagg_ioctl`'s SIOCSIFMTU), so that is where it belongs (issue 19.3).
+/// Advice, not a trap: on some orders of rc it works.
+fn member_mtu_advice(lagg: &LaggConfig, views: &Views, report: &mut Report) {
+    let netif = &views.netif;
+    let lagg_var = if_var("ifconfig_", &lagg.name);
+    for port in &lagg.ports {
+        let var = if_var("ifconfig_", port);
+        let Some(value) = netif.get(&var) else { continue };
+        let Some(mtu) = mtu_of(value) else { continue };
+        if mtu.parse::<u32>().is_err() {
+            continue;
+        }
+        let rest = without_mtu(value);
+        let rest = if rest.is_empty() { "up".to_owned() } else { rest };
+        let lagg_value =
+            netif.get(&lagg_var).map_or_else(|| lagg_line(lagg, "DHCP"), str::to_owned);
+        let lagg_value = format!("{} mtu {mtu}", without_mtu(&lagg_value));
+        report.warn(
+            format!(
+                "{}: lagg(4) refuses to change the MTU of a port once it joined {} (EINVAL), so \
+                 {port} keeps {}'s MTU or its own, depending on when rc applies the line",
+                shown(netif, &var),
+                lagg.name,
+                lagg.name
+            ),
+            format!(
+                "put the MTU on the lagg, which sets it on every port: {}",
+                Sysrc::new().set(&[&views.netif, &views.pccard], &var, &rest).set(
+                    &[netif],
+                    &lagg_var,
+                    &lagg_value
+                )
+            ),
+        );
     }
 }
 
@@ -478,7 +711,8 @@ fn wpa_supplicant_traps(config: &Config, root: &dyn Root, views: &Views, report:
             if let Some(value) = line.strip_prefix("ctrl_interface=") {
                 let value = value.trim().trim_matches('"');
                 let dir = value.strip_prefix("DIR=").unwrap_or(value);
-                ctrl = Some(dir.split_whitespace().next().unwrap_or_default().to_owned());
+                let dir = dir.split_whitespace().next().unwrap_or_default().to_owned();
+                ctrl = Some((dir, line.to_owned()));
             }
         }
         depth += line.matches('{').count();
@@ -493,13 +727,17 @@ fn wpa_supplicant_traps(config: &Config, root: &dyn Root, views: &Views, report:
             ),
             format!("add ctrl_interface={} at its top", wpa_ctrl::RUN_DIR),
         ),
-        Some(dir) if dir.trim_end_matches('/') != wpa_ctrl::RUN_DIR => report.trap(
-            format!(
-                "{path}: ctrl_interface is {dir}, but lagghook asks wpa_supplicant in {}",
-                wpa_ctrl::RUN_DIR
-            ),
-            format!("set ctrl_interface={}", wpa_ctrl::RUN_DIR),
-        ),
+        Some((dir, line)) if dir.trim_end_matches('/') != wpa_ctrl::RUN_DIR => {
+            // The other words (`GROUP=wheel`) stay: who may talk to it.
+            let fixed = line.replacen(&dir, wpa_ctrl::RUN_DIR, 1);
+            report.trap(
+                format!(
+                    "{path}: ctrl_interface is {dir}, but lagghook asks wpa_supplicant in {}",
+                    wpa_ctrl::RUN_DIR
+                ),
+                format!("make its line `{line}` read `{fixed}`"),
+            )
+        }
         Some(_) => {}
     }
 }

@@ -18,9 +18,10 @@ use std::path::{Component, Path, PathBuf};
 use std::process::Stdio;
 
 use crate::domain::text;
-use crate::root::Root;
+use crate::root::{Overlay, Root, RootError};
 use crate::sim::SimRoot;
 use crate::sys::file::{self, Links};
+use crate::sys::root::{DirRoot, HostRoot};
 use crate::sys::spawn;
 
 use super::rc_vars;
@@ -60,6 +61,10 @@ pub trait Host {
     /// Where the file `setup` knows as `path` really is, for the commands
     /// that read it afterwards (the reconcile reads the configuration).
     fn real_path(&self, path: &Path) -> Result<PathBuf, HostError>;
+
+    /// The same files, as `check` reads them, for the verdict `setup`
+    /// ends with.
+    fn files(&self) -> &dyn Root;
 }
 
 /// The running system. Reads refuse what lagghook refuses of its
@@ -121,6 +126,10 @@ impl Host for NativeHost {
     fn real_path(&self, path: &Path) -> Result<PathBuf, HostError> {
         Ok(path.to_path_buf())
     }
+
+    fn files(&self) -> &dyn Root {
+        &HostRoot
+    }
 }
 
 /// A host kept in files beside a simulated machine: every path is taken
@@ -134,12 +143,30 @@ impl Host for NativeHost {
 pub struct SimHost {
     root: PathBuf,
     record: PathBuf,
+    files: Layers,
+}
+
+/// The machine's files under what was written below the root, as `check
+/// -k sim:PATH` reads them (`cli::command`'s overlay).
+#[derive(Debug)]
+struct Layers {
+    written: DirRoot,
     lower: SimRoot,
+}
+
+impl Root for Layers {
+    fn read(&self, path: &str) -> Result<Option<String>, RootError> {
+        Overlay { upper: &self.written, lower: &self.lower }.read(path)
+    }
+
+    fn list(&self, dir: &str) -> Result<Option<Vec<String>>, RootError> {
+        Overlay { upper: &self.written, lower: &self.lower }.list(dir)
+    }
 }
 
 impl SimHost {
     pub fn new(root: PathBuf, record: PathBuf, lower: SimRoot) -> SimHost {
-        SimHost { root, record, lower }
+        SimHost { files: Layers { written: DirRoot::new(root.clone()), lower }, root, record }
     }
 
     /// `path` below the root. Only plain absolute paths: a `..` could
@@ -161,33 +188,45 @@ impl SimHost {
         Ok(out)
     }
 
-    /// sysrc's edit: `sysrc -f FILE NAME=VALUE` or `NAME+=WORD` (append
-    /// the word if missing), one assignment per call, as `setup` makes them.
+    /// sysrc's edit: `sysrc -f FILE NAME=VALUE …` (`NAME+=WORD` appends the
+    /// word if missing) or `sysrc -f FILE -x NAME …` (every assignment of
+    /// each NAME removed), the calls `setup` makes and `check`'s fixes
+    /// print; each NAME is handled in turn, as sysrc's main loop does.
     fn sysrc(&mut self, args: &[String]) -> Result<(), HostError> {
-        let [flag, file, assignment] = args else {
-            return Err(HostError(format!("sysrc {}: not a call setup makes", args.join(" "))));
+        let refused = || HostError(format!("sysrc {}: not a call setup makes", args.join(" ")));
+        let [flag, file, rest @ ..] = args else { return Err(refused()) };
+        let (delete, names) = match rest {
+            [x, names @ ..] if x == "-x" => (true, names),
+            names => (false, names),
         };
-        let Some((name, value)) = assignment.split_once('=').filter(|_| flag == "-f") else {
-            return Err(HostError(format!("sysrc {}: not a call setup makes", args.join(" "))));
-        };
+        if flag != "-f" || names.is_empty() {
+            return Err(refused());
+        }
         let path = Path::new(file);
-        let current = self.read(path)?.unwrap_or_default();
-        let (name, value) = match name.strip_suffix('+') {
-            Some(name) => {
-                let before = match rc_vars::value_of(&current, name) {
-                    Some(Ok(v)) => v,
-                    None => String::new(),
-                    Some(Err(e)) => return Err(HostError(format!("{file}: {name}: {e}"))),
-                };
-                let mut words = rc_vars::words(&before);
-                for w in rc_vars::words(value) {
-                    words = rc_vars::with_word(words, &w);
-                }
-                (name, words.join(" "))
+        let mut text = self.read(path)?.unwrap_or_default();
+        for word in names {
+            if delete {
+                text = rc_vars::without_var(&text, word);
+                continue;
             }
-            None => (name, value.to_owned()),
-        };
-        let text = rc_vars::with_value(&current, name, &value);
+            let Some((name, value)) = word.split_once('=') else { return Err(refused()) };
+            let (name, value) = match name.strip_suffix('+') {
+                Some(name) => {
+                    let before = match rc_vars::value_of(&text, name) {
+                        Some(Ok(v)) => v,
+                        None => String::new(),
+                        Some(Err(e)) => return Err(HostError(format!("{file}: {name}: {e}"))),
+                    };
+                    let mut words = rc_vars::words(&before);
+                    for w in rc_vars::words(value) {
+                        words = rc_vars::with_word(words, &w);
+                    }
+                    (name, words.join(" "))
+                }
+                None => (name, value.to_owned()),
+            };
+            text = rc_vars::with_value(&text, name, &value);
+        }
         self.write(path, &text, 0o644)
     }
 }
@@ -201,7 +240,7 @@ impl Host for SimHost {
             // (`under_root` took only a plain absolute path).
             Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
                 let shown = path.to_string_lossy();
-                self.lower.read(&shown).map_err(|e| HostError(e.to_string()))
+                self.files.lower.read(&shown).map_err(|e| HostError(e.to_string()))
             }
             Err(e) => Err(at(&real, &e)),
         }
@@ -232,6 +271,10 @@ impl Host for SimHost {
 
     fn real_path(&self, path: &Path) -> Result<PathBuf, HostError> {
         self.under_root(path)
+    }
+
+    fn files(&self) -> &dyn Root {
+        &self.files
     }
 }
 
@@ -292,7 +335,27 @@ mod tests {
         let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
         h.run(&argv("/usr/sbin/sysrc -f /etc/rc.conf.d/network b=1")).unwrap();
         assert_eq!(h.read(network).unwrap().as_deref(), Some("a=\"0\"\nb=\"1\"\n"));
-        assert_eq!(h.lower.read("/etc/rc.conf.d/network").unwrap().as_deref(), Some("a=\"0\"\n"));
+        assert_eq!(
+            h.files.lower.read("/etc/rc.conf.d/network").unwrap().as_deref(),
+            Some("a=\"0\"\n")
+        );
+        let _ = fs::remove_dir_all(d);
+    }
+
+    /// Proves sysrc's several assignments and `-x` are played in turn, on
+    /// the file `-f` names, and that a call without `-f` is refused.
+    #[test]
+    fn sysrc_assigns_several_and_deletes() {
+        let (mut h, d) = host("sysrc-x");
+        let argv = |s: &[&str]| s.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+        let network = Path::new("/etc/rc.conf.d/network");
+        h.run(&argv(&["/usr/sbin/sysrc", "-f", "/etc/rc.conf.d/network", "b=x y", "c+=z"]))
+            .unwrap();
+        assert_eq!(h.read(network).unwrap().as_deref(), Some("a=\"0\"\nb=\"x y\"\nc=\"z\"\n"));
+        h.run(&argv(&["/usr/sbin/sysrc", "-f", "/etc/rc.conf.d/network", "-x", "a", "c"])).unwrap();
+        assert_eq!(h.read(network).unwrap().as_deref(), Some("b=\"x y\"\n"));
+        assert!(h.run(&argv(&["/usr/sbin/sysrc", "a=1"])).is_err());
+        assert!(h.run(&argv(&["/usr/sbin/sysrc", "-f", "/etc/rc.conf"])).is_err());
         let _ = fs::remove_dir_all(d);
     }
 

@@ -87,6 +87,19 @@ pub fn with_value(file_text: &str, name: &str, value: &str) -> String {
     out
 }
 
+/// The text of `file_text` after `sysrc -x name` (`f_sysrc_delete` in
+/// `usr.sbin/bsdconfig/share/sysrc.subr`, `sobomax/freebsd14_vendor`
+/// 0f7ff342): every line that starts, after blanks, with `NAME=` is
+/// removed, whatever its quoting. The simulated host plays sysrc with it.
+pub fn without_var(file_text: &str, name: &str) -> String {
+    let mut out = String::new();
+    for line in file_text.lines().filter(|l| assignment(l, name).is_none()) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// rc's name for a variable about interface `ifname`: `get_if_var` in
 /// `libexec/rc/network.subr` turns each `.`, `-`, `/` and `+` of the name
 /// into `_` (`ifconfig_em0.10` is `ifconfig_em0_10`).
@@ -180,6 +193,15 @@ mod tests {
         assert_eq!(with_value(text, "a", "3"), "a=\"1\"\nb='x' # keep\na=\"3\"\n");
         assert_eq!(with_value("", "c", "4"), "c=\"4\"\n");
         assert_eq!(value_of(&with_value(text, "b", "y z"), "b"), Some(Ok("y z".into())));
+    }
+
+    /// Proves the simulated `sysrc -x` removes every assignment of the
+    /// variable, as `f_sysrc_delete` does, and nothing else.
+    #[test]
+    fn sysrc_delete_removes_every_assignment() {
+        let text = "a=\"1\"\n  a='2' # x\nab=3\n#a=4\nb=\"a=5\"\n";
+        assert_eq!(without_var(text, "a"), "ab=3\n#a=4\nb=\"a=5\"\n");
+        assert_eq!(without_var(text, "c"), text);
     }
 
     #[test]
