@@ -57,6 +57,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::domain::create_args;
 use crate::domain::model::{IfName, LaggProto, MacAddr};
 use crate::domain::rc_vars::{one_line_value, OneLine};
 use crate::domain::text;
@@ -232,21 +233,6 @@ pub(super) const IGNORED_WITH_ARGUMENT: &str =
 pub(super) const IGNORED_WITH_TWO_ARGUMENTS: &str =
     "cwmin cwmax aifs txoplimit bss:cwmin bss:cwmax bss:aifs bss:txoplimit";
 
-/// The create parameters of a vap (`ifconfig wlan0 create wlandev …`,
-/// `ifieee80211.c`'s `DEF_CLONE_CMD`s) the simulator does not model, and
-/// their arguments; `wlanaddr` and `wlanmode` are read.
-const WLAN_CREATE_IGNORED: &[(&str, usize)] = &[
-    ("wlandev", 1),
-    ("wlanbssid", 1),
-    ("-wlanbssid", 0),
-    ("beacons", 0),
-    ("-beacons", 0),
-    ("bssid", 0),
-    ("-bssid", 0),
-    ("wdslegacy", 0),
-    ("-wdslegacy", 0),
-];
-
 /// The address family ifconfig's next bare word is an address of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {
@@ -259,11 +245,6 @@ enum Family {
 fn ignored_arity(w: &str) -> Option<usize> {
     let has = |list: &str| list.split_whitespace().any(|x| x == w);
     [IGNORED_FLAGS, IGNORED_WITH_ARGUMENT, IGNORED_WITH_TWO_ARGUMENTS].into_iter().position(has)
-}
-
-/// How many arguments a create parameter the simulator ignores takes.
-fn arity(table: &[(&str, usize)], w: &str) -> Option<usize> {
-    table.iter().find(|(word, _)| *word == w).map(|(_, n)| *n)
 }
 
 /// The ifconfig words of a value, as ifconfig reads its arguments:
@@ -431,7 +412,8 @@ fn wlan_create_words(var: &str, value: &str) -> Result<(Option<MacAddr>, Vec<Wor
                     ));
                 }
             }
-            _ => match arity(WLAN_CREATE_IGNORED, w) {
+            // The other create parameters the simulator does not model.
+            _ => match create_args::param_arity(w) {
                 Some(n) => {
                     for _ in 0..n {
                         words.next();
