@@ -28,6 +28,23 @@
 
 #![allow(non_camel_case_types)]
 
+/// `(name, value)` of each constant, for [`abi_values`].
+macro_rules! k {
+    ($($name:ident),* $(,)?) => { [$((stringify!($name), $name as u64)),*] };
+}
+
+/// `sizeof_T` and `offsetof_T_F` of a mirror, for [`abi_values`].
+macro_rules! layout {
+    ($t:ident: $($f:ident),* $(,)?) => {
+        [(concat!("sizeof_", stringify!($t)), size_of::<$t>() as u64),
+         $((concat!("offsetof_", stringify!($t), "_", stringify!($f)),
+            offset_of!($t, $f) as u64)),*]
+    };
+}
+
+/// The network check's part: routing socket, bpf(4), IPv4/IPv6 addresses.
+pub mod net;
+
 use core::ffi::{c_int, c_void};
 use core::mem::{offset_of, size_of};
 use core::ptr;
@@ -63,6 +80,11 @@ pub const fn ioc(dir: u32, group: u8, num: u8, len: usize) -> u64 {
 /// `_IOW(group, num, type)`: the argument is copied in.
 pub const fn iow(group: u8, num: u8, len: usize) -> u64 {
     ioc(IOC_IN, group, num, len)
+}
+
+/// `_IOR(group, num, type)`: the argument is copied out.
+pub const fn ior(group: u8, num: u8, len: usize) -> u64 {
+    ioc(IOC_OUT, group, num, len)
 }
 
 /// `_IOWR(group, num, type)`: the argument is copied in and back out.
@@ -536,8 +558,10 @@ macro_rules! errnos {
 errnos! {
     EPERM = 1: "Operation not permitted",
     ENOENT = 2: "No such file or directory",
+    ESRCH = 3: "No such process",
     ENXIO = 6: "Device not configured",
     ENOMEM = 12: "Cannot allocate memory",
+    EACCES = 13: "Permission denied",
     EBUSY = 16: "Device busy",
     EEXIST = 17: "File exists",
     ENODEV = 19: "Operation not supported by device",
@@ -545,6 +569,7 @@ errnos! {
     ENOSPC = 28: "No space left on device",
     EPROTONOSUPPORT = 43: "Protocol not supported",
     EOPNOTSUPP = 45: "Operation not supported",
+    EADDRNOTAVAIL = 49: "Can't assign requested address",
     ENETDOWN = 50: "Network is down",
 }
 
@@ -613,16 +638,6 @@ pub fn ifname_str(buf: &[u8; IFNAMSIZ]) -> &[u8] {
 /// its probe (`tests/abi/probe.c`) names them: the macro or enum name,
 /// `sizeof_<struct>`, or `offsetof_<struct>_<field>`.
 pub fn abi_values() -> Vec<(&'static str, u64)> {
-    macro_rules! k {
-        ($($name:ident),* $(,)?) => { [$((stringify!($name), $name as u64)),*] };
-    }
-    macro_rules! layout {
-        ($t:ident: $($f:ident),* $(,)?) => {
-            [(concat!("sizeof_", stringify!($t)), size_of::<$t>() as u64),
-             $((concat!("offsetof_", stringify!($t), "_", stringify!($f)),
-                offset_of!($t, $f) as u64)),*]
-        };
-    }
     // The `ifreq` union members are macros in C (`#define ifr_flags
     // ifr_ifru.ifru_flags[0]`), so their offsets are the union's plus the
     // member's.
@@ -721,6 +736,7 @@ pub fn abi_values() -> Vec<(&'static str, u64)> {
         IFF_LINK0,
     ]);
     v.extend(errnos);
+    v.extend(net::values());
     v.extend(layout![sockaddr: sa_len, sa_family, sa_data]);
     v.extend(layout![ifreq_buffer: length, buffer]);
     v.extend(layout![ifreq: ifr_name, ifr_ifru]);

@@ -7,8 +7,13 @@
 use std::fmt;
 
 use crate::abi;
+use crate::domain::layer3::{
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
+};
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
+use std::net::IpAddr;
 
 /// The errnos lagghook tells apart. Their numbers, `<errno.h>` names and
 /// strerror(3) texts are FreeBSD's and live in one place, `abi`
@@ -18,8 +23,10 @@ use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus,
 pub enum Errno {
     EPERM,
     ENOENT,
+    ESRCH,
     ENXIO,
     ENOMEM,
+    EACCES,
     EBUSY,
     EEXIST,
     ENODEV,
@@ -27,6 +34,7 @@ pub enum Errno {
     ENOSPC,
     EPROTONOSUPPORT,
     EOPNOTSUPP,
+    EADDRNOTAVAIL,
     ENETDOWN,
     /// Anything else, with FreeBSD's number.
     Other(i32),
@@ -34,11 +42,13 @@ pub enum Errno {
 
 impl Errno {
     /// Every named variant, for [`Errno::from_code`].
-    const NAMED: [Errno; 12] = [
+    const NAMED: [Errno; 15] = [
         Errno::EPERM,
         Errno::ENOENT,
+        Errno::ESRCH,
         Errno::ENXIO,
         Errno::ENOMEM,
+        Errno::EACCES,
         Errno::EBUSY,
         Errno::EEXIST,
         Errno::ENODEV,
@@ -46,6 +56,7 @@ impl Errno {
         Errno::ENOSPC,
         Errno::EPROTONOSUPPORT,
         Errno::EOPNOTSUPP,
+        Errno::EADDRNOTAVAIL,
         Errno::ENETDOWN,
     ];
 
@@ -54,8 +65,10 @@ impl Errno {
         match self {
             Errno::EPERM => abi::EPERM,
             Errno::ENOENT => abi::ENOENT,
+            Errno::ESRCH => abi::ESRCH,
             Errno::ENXIO => abi::ENXIO,
             Errno::ENOMEM => abi::ENOMEM,
+            Errno::EACCES => abi::EACCES,
             Errno::EBUSY => abi::EBUSY,
             Errno::EEXIST => abi::EEXIST,
             Errno::ENODEV => abi::ENODEV,
@@ -63,6 +76,7 @@ impl Errno {
             Errno::ENOSPC => abi::ENOSPC,
             Errno::EPROTONOSUPPORT => abi::EPROTONOSUPPORT,
             Errno::EOPNOTSUPP => abi::EOPNOTSUPP,
+            Errno::EADDRNOTAVAIL => abi::EADDRNOTAVAIL,
             Errno::ENETDOWN => abi::ENETDOWN,
             Errno::Other(n) => n,
         }
@@ -116,6 +130,22 @@ pub enum Op {
     LoadModule,
     GetWpaAddress,
     GetWlanDevices,
+    // Layer 3, for the network check (issue 20).
+    GetAddresses,
+    GetDefaultRoutes,
+    GetNeighbour,
+    Probe,
+    DeleteAddress,
+    DeleteAddress6,
+    DeleteRoute,
+    DeleteNeighbour,
+    GetSsid,
+    GetWpaState,
+    GetDhcpClient,
+    StopDhcpClient,
+    StartDhcpClient,
+    SolicitRouter,
+    SpawnNetcheck,
 }
 
 impl Op {
@@ -138,6 +168,21 @@ impl Op {
             Op::LoadModule => "kldload if_lagg",
             Op::GetWpaAddress => "wpa_supplicant STATUS",
             Op::GetWlanDevices => "sysctl net.wlan.devices",
+            Op::GetAddresses => "getifaddrs AF_INET/AF_INET6",
+            Op::GetDefaultRoutes => "RTM_GET default",
+            Op::GetNeighbour => "RTM_GET llinfo",
+            Op::Probe => "bpf probe",
+            Op::DeleteAddress => "SIOCDIFADDR",
+            Op::DeleteAddress6 => "SIOCDIFADDR_IN6",
+            Op::DeleteRoute => "RTM_DELETE default",
+            Op::DeleteNeighbour => "RTM_DELETE llinfo",
+            Op::GetSsid => "SIOCG80211 IEEE80211_IOC_SSID",
+            Op::GetWpaState => "wpa_supplicant STATUS wpa_state",
+            Op::GetDhcpClient => "DHCP client pidfile",
+            Op::StopDhcpClient => "kill(SIGTERM) DHCP client",
+            Op::StartDhcpClient => "start DHCP client",
+            Op::SolicitRouter => "rtsol",
+            Op::SpawnNetcheck => "spawn lagghook netcheck",
         }
     }
 }
@@ -293,6 +338,113 @@ pub trait Kernel {
     /// wlan(4) is not loaded (the sysctl does not exist). A read, made
     /// only by `setup`, never by a devd run.
     fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError>;
+
+    // ---- Layer 3: the network check (issue 20, /work/wt/h20-interface.md).
+    // Reads first, then the exchange, then the writes, then processes.
+
+    /// getifaddrs(3), the `AF_INET` and `AF_INET6` entries of `ifname`:
+    /// each address with its prefix length (from `ifa_netmask`), in the
+    /// kernel's order (`if_addrhead`: the first IPv4 one is the one
+    /// `ifconfig IF inet A` without `alias` replaces). ENXIO: no such
+    /// interface. A read.
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<IfAddr>, KernelError>;
+
+    /// `RTM_GET` of 0.0.0.0/0 and of ::/0 on a `PF_ROUTE` socket: the
+    /// default routes of the (default) FIB, with gateway and interface;
+    /// none, one or two entries (IPv4 first). A read.
+    fn default_routes(&mut self) -> Result<Vec<DefaultRoute>, KernelError>;
+
+    /// `RTM_GET` of `ip` with `RTF_LLINFO` on `ifname` (arp -n / ndp -n):
+    /// the neighbour-table entry, `None` when there is none. A read.
+    fn neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<Option<Neighbour>, KernelError>;
+
+    /// The probe exchange on `lagg` (see [`ProbeExchange`]): bpf(4) on the
+    /// lagg (`BIOCSETIF`, `BIOCIMMEDIATE`, a `BIOCSETF` filter for ARP
+    /// replies and ICMPv6 NA, a write(2) per frame, reads bounded by
+    /// poll(2)), ending at the first reply or at the budget; never longer
+    /// than `budget_ms`. When bpf cannot be opened (EACCES, ENOENT, EBUSY:
+    /// no free /dev/bpf) the backend falls back on the kernel's own ARP
+    /// and says so in [`ProbeResult::fallback`]. No kernel state changes
+    /// except the ARP cache the replies refresh; counted as a write by the
+    /// simulator (it sends packets).
+    fn probe(
+        &mut self,
+        lagg: &IfName,
+        exchange: &ProbeExchange,
+    ) -> Result<ProbeResult, KernelError>;
+
+    /// `SIOCDIFADDR` (IPv4) or `SIOCDIFADDR_IN6` (IPv6) of `addr` on
+    /// `ifname`; the kernel also removes the prefix route
+    /// (`in_scrubprefix`, `nd6_prefix_offlink`). EADDRNOTAVAIL: no such
+    /// address (`in_difaddr`), which the caller counts as done.
+    fn delete_address(&mut self, ifname: &IfName, addr: IfAddr) -> Result<(), KernelError>;
+
+    /// `RTM_DELETE` of the default route of `route`'s family via
+    /// `route.gateway`. ESRCH: no such route (`rib_del_route`), which the
+    /// caller counts as done.
+    fn delete_default_route(&mut self, route: &DefaultRoute) -> Result<(), KernelError>;
+
+    /// `RTM_DELETE` of the neighbour entry for `ip` on `ifname` (arp -d /
+    /// ndp -d). ESRCH or ENOENT: none, counted as done.
+    fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError>;
+
+    /// `SIOCG80211` `IEEE80211_IOC_SSID` on vap `wlan`: the SSID it is
+    /// associated with, `None` when not associated (an empty answer).
+    /// EINVAL: not a vap. A read.
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<Ssid>, KernelError>;
+
+    /// `wpa_state=` of `STATUS` on wpa_supplicant's control socket for
+    /// `wlan`, with the same 200 ms bound and pidfile rule as
+    /// [`Kernel::wpa_supplicant_address`]. A read.
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<WpaState, KernelError>;
+
+    /// The DHCP client running for `ifname`, from its pidfile
+    /// (`/var/run/dhclient/dhclient.IF.pid`, dhcpcd's `/var/run/dhcpcd/IF.pid`),
+    /// checked alive with kill(pid, 0): `None` when no pidfile names a live
+    /// process. A read.
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<DhcpProcess>, KernelError>;
+
+    /// kill(2) `SIGTERM` to `process`, then a wait of at most 500 ms for it
+    /// to go (its pidfile lock released): dhclient has no SIGTERM handler
+    /// (`sbin/dhclient/dhclient.c`), so it leaves the address, routes and
+    /// ARP entries as they were, and a new dhclient cannot start while it
+    /// holds its pidfile (`pidfile_open`: "dhclient already running").
+    /// ESRCH: already gone, counted as done.
+    fn stop_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        process: DhcpProcess,
+    ) -> Result<(), KernelError>;
+
+    /// Starts `client` for `ifname` in the background, fixed program and
+    /// arguments, no shell, detached from the caller, after emptying the
+    /// lease file when `lease.fresh`: `/sbin/dhclient -b
+    /// -l /var/db/lagghook/leases/LEASE IF` (the `-b` rc.d/dhclient uses
+    /// with `background_dhclient`), or `/usr/local/sbin/dhcpcd -b IF`
+    /// (dhcpcd keeps its own lease files; `lease` is not passed), or, to a
+    /// dhcpcd still running, `dhcpcd -n IF` (rebind). Returns
+    /// once the program has been exec'd and has forked into the
+    /// background, or has exited: ENOENT when the program is missing,
+    /// [`KernelErrorKind::Other`] with its exit status when it exited
+    /// non-zero.
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        client: DhcpClient,
+        lease: &Lease,
+    ) -> Result<(), KernelError>;
+
+    /// `/sbin/rtsol -i IF` (`rtsold -f1` without the initial random delay),
+    /// started detached: up to 3 Router Solicitations 4 s apart, exiting
+    /// at the first Router Advertisement. ENOENT: missing.
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError>;
+
+    /// Starts the detached helper `lagghook netcheck LAGG GENERATION`
+    /// (fixed program, fixed arguments, no shell, its own session, no
+    /// terminal, standard descriptors on /dev/null) and returns at once:
+    /// the devd run never waits for it. In the simulator, the scenario
+    /// harness runs it on simulated time (see `run::netcheck`).
+    fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError>;
 }
 
 #[cfg(test)]

@@ -216,3 +216,210 @@ mod freebsd_arm {
         eprintln!("wpa_supplicant: {compared} of {} vaps compared with wpa_cli", vaps.len());
     }
 }
+
+/// Issue 20: the network check's probe against a gateway in another
+/// network stack. lagg0 (over lhc0) holds 192.0.2.100/24 with 192.0.2.1 as
+/// its default gateway, which answers ARP. First the probe says the same
+/// network; after the gateway's MAC changes, another. Kept apart from the
+/// differential harness's bodies: its FreeBSD half needs a second vnet
+/// jail as the gateway, which the harness's worlds do not have.
+mod network_check {
+    use lagghook::domain::attach::{exchange, probed, verdict, Verdict};
+    use lagghook::domain::config::Config;
+    use lagghook::domain::model::{IfName, MacAddr};
+    use lagghook::domain::network::Networks;
+    use lagghook::kernel::Kernel;
+    use lagghook::run::netcheck::observation;
+
+    /// TEST-NET-1 (RFC 5737).
+    pub(super) const LAGG_ADDR: &str = "192.0.2.100";
+    pub(super) const GATEWAY: &str = "192.0.2.1";
+
+    fn lagg0() -> IfName {
+        IfName::new("lagg0").unwrap()
+    }
+
+    pub(super) fn config() -> Config {
+        Config::parse("[lagg0]\nports = [\"lhc0\"]\n", "conformance.toml".as_ref()).unwrap()
+    }
+
+    /// What a converged run records of lagg0's network: its address, the
+    /// default route, the gateway's MAC from the neighbour table.
+    pub(super) fn record(kernel: &mut dyn Kernel) -> Networks {
+        let obs = observation(kernel, &lagg0()).unwrap();
+        let seen = obs.network(1).unwrap_or_else(|| panic!("no network in {obs:?}"));
+        assert_eq!(seen.gateway.map(|g| g.ip.to_string()), Some(GATEWAY.to_owned()), "{obs:?}");
+        assert_eq!(seen.inet.first().map(|a| a.addr.to_string()), Some(LAGG_ADDR.to_owned()));
+        let mut nets = Networks::default();
+        nets.of_mut(&lagg0()).record(seen);
+        nets
+    }
+
+    /// The probe exchange for the recorded network, and its verdict.
+    pub(super) fn probe(kernel: &mut dyn Kernel, nets: &Networks) -> Verdict {
+        let cfg = &config().laggs[0].network;
+        let networks = probed(cfg, nets.of(&lagg0()).unwrap());
+        let mac: MacAddr =
+            kernel.interfaces().unwrap().into_iter().find(|i| i.name == lagg0()).unwrap().mac;
+        let x = exchange(cfg, mac, &networks, None).unwrap();
+        let result = kernel.probe(&lagg0(), &x).unwrap();
+        assert!(result.elapsed_ms <= x.budget_ms, "{result:?}");
+        verdict(&networks, &x, &result, None)
+    }
+
+    const MACHINE: &str = r#"
+[machine]
+failover_rx_all = 1
+[[machine.network]]
+name = "test"
+subnet = "192.0.2.0/24"
+gateway = "192.0.2.1"
+gateway_mac = "02:00:5e:30:00:01"
+dhcp = { pool = "192.0.2.100-192.0.2.100" }
+[[machine.interface]]
+name = "lhc0"
+kind = "ether"
+mac = "02:00:5e:10:00:01"
+link = true
+network = "test"
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+ports = ["lhc0"]
+dhcp = true
+"#;
+
+    /// The simulator half.
+    #[test]
+    fn the_probe_says_same_then_another_after_the_gateway_mac_changes() {
+        use lagghook::sim::{Machine, SimKernel};
+        let mut k = SimKernel::from_machine(&Machine::parse(MACHINE).unwrap()).unwrap();
+        let nets = record(&mut k);
+        let v = probe(&mut k, &nets);
+        assert!(matches!(v, Verdict::Same { unicast: true, .. }), "{v:?}");
+        k.happen(&"set-network test gateway_mac=02:00:5e:30:00:02".parse().unwrap()).unwrap();
+        let v = probe(&mut k, &nets);
+        assert!(matches!(v, Verdict::Another { .. }), "{v:?}");
+    }
+
+    /// The FreeBSD half: two vnet jails joined by an epair, one the laptop
+    /// (lagghook builds lagg0 over the a side), one the gateway (the b
+    /// side, 192.0.2.1); the probe, by bpf(4) on lagg0, says same, then,
+    /// after the gateway's MAC changes (`ifconfig epairNb ether`), another.
+    /// The laptop's part runs in two phases inside its jail, the networks
+    /// recorded by the first kept in a file for the second; both jails go
+    /// afterwards, and their interfaces with them.
+    #[cfg(target_os = "freebsd")]
+    mod freebsd {
+        use super::*;
+        use lagghook::domain::plan::Scope;
+        use lagghook::run::log::MemoryLog;
+        use lagghook::run::state::MemoryStore;
+        use lagghook::run::{reconcile, Context};
+        use lagghook::sys::NativeKernel;
+        use std::process::Command;
+
+        const INSIDE: &str = "LAGGHOOK_NETCHECK_INSIDE";
+        const STORE: &str = "LAGGHOOK_NETCHECK_NETWORKS";
+        const PORT: &str = "LAGGHOOK_NETCHECK_PORT";
+        const TEST: &str =
+            "conformance::network_check::freebsd::the_probe_says_same_then_another_after_the_gateway_mac_changes";
+
+        fn sh(cmd: &str, args: &[&str]) -> String {
+            let out = Command::new(cmd).args(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{cmd} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        }
+
+        /// Inside the laptop's jail. Phase 1: the a side becomes lhc0,
+        /// lagghook builds lagg0 over it, lagg0 gets its address and
+        /// default route by hand (what dhclient-script's BOUND does), one
+        /// ping makes the gateway's ARP entry; then the record and a probe:
+        /// the same network. Phase 2, after the host changed the gateway's
+        /// MAC: the probe of the recorded network says another.
+        fn inside(phase: &str) {
+            let store = std::env::var(STORE).unwrap();
+            let mut kernel = NativeKernel::open().unwrap();
+            if phase == "1" {
+                sh("/sbin/ifconfig", &[&std::env::var(PORT).unwrap(), "name", "lhc0", "up"]);
+                let (mut log, mut state) = (MemoryLog::default(), MemoryStore::default());
+                for _ in 0..3 {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    let mut ctx = Context {
+                        kernel: &mut kernel,
+                        log: &mut log,
+                        state: &mut state,
+                        now: 1,
+                        dry_run: false,
+                    };
+                    reconcile(&mut ctx, &config(), &Scope::All).unwrap();
+                }
+                sh("/sbin/ifconfig", &["lagg0", "inet", &format!("{LAGG_ADDR}/24")]);
+                sh("/sbin/route", &["-q", "add", "default", GATEWAY]);
+                sh("/sbin/ping", &["-c", "1", "-t", "2", GATEWAY]);
+                let nets = record(&mut kernel);
+                let v = probe(&mut kernel, &nets);
+                assert!(matches!(v, Verdict::Same { unicast: true, .. }), "{v:?}");
+                let text = lagghook::run::networks::to_text(&nets).unwrap();
+                std::fs::write(&store, text).unwrap();
+            } else {
+                let nets = lagghook::run::networks::parse(&std::fs::read(&store).unwrap()).unwrap();
+                let v = probe(&mut kernel, &nets);
+                assert!(matches!(v, Verdict::Another { .. }), "{v:?}");
+            }
+        }
+
+        #[test]
+        #[ignore = "needs root on FreeBSD 14 or 15 (vnet jails, epair, lagg, bpf)"]
+        fn the_probe_says_same_then_another_after_the_gateway_mac_changes() {
+            if let Ok(phase) = std::env::var(INSIDE) {
+                return inside(&phase);
+            }
+            let id = std::process::id();
+            let (laptop, gw) =
+                (format!("lagghook-net-laptop-{id}"), format!("lagghook-net-gw-{id}"));
+            for j in [&laptop, &gw] {
+                sh("/usr/sbin/jail", &["-c", &format!("name={j}"), "path=/", "vnet", "persist"]);
+            }
+            let a = sh("/sbin/ifconfig", &["epair", "create"]);
+            let b = format!("{}b", a.trim_end_matches('a'));
+            sh("/sbin/ifconfig", &[&a, "vnet", &laptop]);
+            sh("/sbin/ifconfig", &[&b, "vnet", &gw]);
+            let gw_addr = format!("{GATEWAY}/24");
+            sh("/usr/sbin/jexec", &[&gw, "/sbin/ifconfig", &b, "inet", &gw_addr, "up"]);
+            let store = std::env::temp_dir().join(format!("lagghook-net-{id}.toml"));
+            let exe = std::env::current_exe().unwrap();
+            let phase = |p: &str| {
+                Command::new("/usr/sbin/jexec")
+                    .env(INSIDE, p)
+                    .env(PORT, &a)
+                    .env(STORE, &store)
+                    .args([
+                        laptop.as_str(),
+                        exe.to_str().unwrap(),
+                        "--ignored",
+                        "--exact",
+                        TEST,
+                        "--nocapture",
+                    ])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            let first = phase("1");
+            let second = first && {
+                sh("/usr/sbin/jexec", &[&gw, "/sbin/ifconfig", &b, "ether", "02:00:5e:30:00:02"]);
+                phase("2")
+            };
+            for j in [&laptop, &gw] {
+                let _ = Command::new("/usr/sbin/jail").args(["-r", j]).status();
+            }
+            let _ = std::fs::remove_file(&store);
+            assert!(first, "phase 1 (same network) failed inside the laptop's jail");
+            assert!(second, "phase 2 (another network) failed inside the laptop's jail");
+        }
+    }
+}

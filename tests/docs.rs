@@ -307,7 +307,7 @@ fn synopsis_is_usage() {
         form.extend(render(line, "lagghook").split_whitespace().map(str::to_owned));
     }
     let usage = usage_forms();
-    assert_eq!(usage.len(), 11, "USAGE changed shape: {:?}", cli::USAGE);
+    assert_eq!(usage.len(), 13, "USAGE changed shape: {:?}", cli::USAGE);
     assert_eq!(forms, usage, "lagghook.8 SYNOPSIS (left) differs from cli::USAGE (right)");
 }
 
@@ -356,6 +356,8 @@ fn usage_forms_parse() {
             "line" => "!system=IFNET subsystem=wlan0 type=ATTACH",
             "file" => "/tmp/lagghook-docs.toml",
             "kernel" => "sim:/tmp/lagghook-docs-machine.toml",
+            "lagg" => "lagg0",
+            "generation" => "1",
             other => other,
         };
         vec![value.to_owned()]
@@ -773,8 +775,10 @@ fn setup_example_is_what_setup_prints() {
 /// The keys lagghook.toml accepts. config.rs exposes no list, so it is
 /// written here, and `keys_are_the_parsers` proves it is the parser's own:
 /// serde's unknown-field error lists every field it expects.
-const LAGG_KEYS: &[&str] = &["ports", "mac", "failover_rx_all", "failback", "wlan"];
+const LAGG_KEYS: &[&str] = &["ports", "mac", "failover_rx_all", "failback", "wlan", "network"];
 const WLAN_KEYS: &[&str] = &["parent"];
+const NETWORK_KEYS: &[&str] =
+    &["check", "dhcp", "ipv6", "undecided", "probe_budget_ms", "probe_known"];
 
 /// The backquoted names after "expected" in a serde unknown-field error.
 fn expected_fields(config: &str) -> BTreeSet<String> {
@@ -793,6 +797,10 @@ fn keys_are_the_parsers() {
     assert_eq!(
         expected_fields("[lagg0]\nports = [\"wlan0\"]\nwlan.wlan0.no_such_key = 1\n"),
         set(WLAN_KEYS)
+    );
+    assert_eq!(
+        expected_fields("[lagg0]\nports = [\"em0\"]\nnetwork.no_such_key = 1\n"),
+        set(NETWORK_KEYS)
     );
 }
 
@@ -821,7 +829,7 @@ fn every_key_is_documented() {
         .map(|rest| rest.split_whitespace().next().unwrap().to_owned())
         .collect();
     let known: BTreeSet<String> =
-        LAGG_KEYS.iter().chain(WLAN_KEYS).map(|k| (*k).to_owned()).collect();
+        LAGG_KEYS.iter().chain(WLAN_KEYS).chain(NETWORK_KEYS).map(|k| (*k).to_owned()).collect();
     assert_eq!(documented, known, "lagghook.toml.5 keys (left) vs the parser's (right)");
     // The documented defaults are the code's.
     let text = rendered(&section(&page, "DESCRIPTION")).join(" ");

@@ -51,7 +51,13 @@ impl Laptop {
         laptop = laptop
             .file(
                 "/etc/rc.conf",
-                "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\nlagghook_enable=\"YES\"\n",
+                "hostname=\"laptop\"\nkld_list=\"if_iwn fusefs\"\nlagghook_enable=\"YES\"\n\
+                 background_dhclient=\"YES\"\n",
+            )
+            // Issue 20: no 2 s hold of a DHCP offer on lagg0.
+            .file(
+                "/etc/dhclient-enter-hooks",
+                "[ \"$reason\" = ARPSEND ] && [ \"$interface\" = lagg0 ] && exit_status=1\n",
             )
             .file(NETWORK, &network)
             .file(

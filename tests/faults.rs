@@ -3,6 +3,7 @@
 //! whatever went wrong, the next clean run converges.
 
 use lagghook::domain::config::Config;
+use lagghook::domain::layer3 as l3;
 use lagghook::domain::model::IfName;
 use lagghook::domain::model::{LaggModule, LaggProto, LaggStatus, MacAddr, WpaAddress};
 use lagghook::domain::plan::Scope;
@@ -12,6 +13,7 @@ use lagghook::run::log::{Level, MemoryLog};
 use lagghook::run::state::{MemoryStore, StateStore};
 use lagghook::run::{observe, pending, pending_with, reconcile, Context, Report};
 use lagghook::sim::{Faulty, Happening, Machine, SimKernel};
+use std::net::IpAddr;
 
 const CONFIG: &str = "[lagg0]\nports = [\"em0\", \"wlan0\"]\n";
 
@@ -371,6 +373,53 @@ impl Kernel for Undoing {
     fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
         self.0.wlan_devices()
     }
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<l3::IfAddr>, KernelError> {
+        self.0.addresses(ifname)
+    }
+    fn default_routes(&mut self) -> Result<Vec<l3::DefaultRoute>, KernelError> {
+        self.0.default_routes()
+    }
+    fn neighbour(&mut self, i: &IfName, ip: IpAddr) -> Result<Option<l3::Neighbour>, KernelError> {
+        self.0.neighbour(i, ip)
+    }
+    fn probe(&mut self, i: &IfName, x: &l3::ProbeExchange) -> Result<l3::ProbeResult, KernelError> {
+        self.0.probe(i, x)
+    }
+    fn delete_address(&mut self, ifname: &IfName, addr: l3::IfAddr) -> Result<(), KernelError> {
+        self.0.delete_address(ifname, addr)
+    }
+    fn delete_default_route(&mut self, route: &l3::DefaultRoute) -> Result<(), KernelError> {
+        self.0.delete_default_route(route)
+    }
+    fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError> {
+        self.0.delete_neighbour(ifname, ip)
+    }
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<l3::Ssid>, KernelError> {
+        self.0.ssid(wlan)
+    }
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<l3::WpaState, KernelError> {
+        self.0.wpa_supplicant_state(wlan)
+    }
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<l3::DhcpProcess>, KernelError> {
+        self.0.dhcp_client(ifname)
+    }
+    fn stop_dhcp_client(&mut self, i: &IfName, p: l3::DhcpProcess) -> Result<(), KernelError> {
+        self.0.stop_dhcp_client(i, p)
+    }
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        client: l3::DhcpClient,
+        lease: &l3::Lease,
+    ) -> Result<(), KernelError> {
+        self.0.start_dhcp_client(ifname, client, lease)
+    }
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
+        self.0.solicit_router(ifname)
+    }
+    fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError> {
+        self.0.spawn_netcheck(lagg, generation)
+    }
 }
 
 /// Proves a run that cannot converge says so, with what is still to do and
@@ -391,4 +440,266 @@ fn a_run_that_cannot_converge_says_so() {
     let joins =
         kernel.0.calls().iter().filter(|c| c.starts_with("SIOCSLAGGPORT lagg0 wlan0")).count();
     assert_eq!(joins, 4, "{:?}", kernel.0.calls());
+}
+
+/// Issue 20's worlds: lagg0 on the office LAN by cable (dhclient bound),
+/// wlan0 associated elsewhere: `OfficeAir` is the same LAN, `Cafe` another
+/// network whose gateway has the office gateway's address and another MAC.
+fn net_machine(bss: &str) -> String {
+    format!(
+        r#"
+[machine]
+failover_rx_all = 1
+[[machine.network]]
+name = "office"
+subnet = "10.1.0.0/24"
+gateway = "10.1.0.1"
+gateway_mac = "00:0d:b9:00:00:01"
+dhcp = {{ pool = "10.1.0.100-10.1.0.149" }}
+[[machine.network]]
+name = "cafe"
+subnet = "10.1.0.0/24"
+gateway = "10.1.0.1"
+gateway_mac = "00:0d:b9:00:00:c1"
+dhcp = {{ pool = "10.1.0.150-10.1.0.199" }}
+[[machine.bss]]
+name = "OfficeAir"
+ssid = "Office"
+network = "office"
+[[machine.bss]]
+name = "Cafe"
+ssid = "CafeFree"
+network = "cafe"
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+network = "office"
+[[machine.interface]]
+name = "wlan0"
+kind = "wlan"
+parent = "iwn0"
+mac = "00:11:22:33:44:55"
+link = true
+bss = "{bss}"
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+ports = ["em0", "wlan0"]
+dhcp = true
+"#
+    )
+}
+
+/// One run as devd makes it, with the network check's part after it.
+fn devd_run(kernel: &mut dyn Kernel, log: &mut MemoryLog, store: &mut MemoryStore, now_ms: u64) {
+    use lagghook::run::netcheck::after_run;
+    let mut ctx = Context {
+        kernel: &mut *kernel,
+        log: &mut *log,
+        state: &mut *store,
+        now: now_ms / 1000,
+        dry_run: false,
+    };
+    match reconcile(&mut ctx, &config(), &Scope::All) {
+        Ok(report) => after_run(kernel, log, store, &config(), &report.ends, now_ms, false),
+        // What `main` prints for a run that could not observe the kernel.
+        Err(e) => log.lines.push((Level::Err, format!("lagghook: {e}"))),
+    }
+}
+
+/// Runs the helpers the kernel was asked to spawn, each to its end, the
+/// world's clock following their steps; the kernel calls go through `k`.
+fn run_helpers(k: &mut Faulty<SimKernel>, log: &mut MemoryLog, store: &mut MemoryStore) {
+    use lagghook::run::netcheck::Helper;
+    for s in k.inner_mut().take_spawned() {
+        run_helper(k, log, store, Helper::new(s.lagg, s.generation, s.at));
+    }
+}
+
+/// One helper's steps to its end, the world's clock following them.
+fn run_helper(
+    k: &mut Faulty<SimKernel>,
+    log: &mut MemoryLog,
+    store: &mut MemoryStore,
+    mut helper: lagghook::run::netcheck::Helper,
+) {
+    use lagghook::run::netcheck::Next;
+    for _ in 0..1000 {
+        let now = k.inner().now();
+        match helper.step(&config(), k, log, store, now) {
+            Next::Done => break,
+            Next::At(at) => k.inner_mut().advance(at.max(now)),
+        }
+    }
+}
+
+fn lagg_inet(k: &mut SimKernel) -> Vec<String> {
+    k.addresses(&n("lagg0"))
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.is_assigned() && a.ipv4().is_some())
+        .map(|a| a.addr.to_string())
+        .collect()
+}
+
+/// The network check's kernel calls, the reads and the writes.
+const NET_OPS: [Op; 15] = [
+    Op::GetAddresses,
+    Op::GetDefaultRoutes,
+    Op::GetNeighbour,
+    Op::Probe,
+    Op::DeleteAddress,
+    Op::DeleteRoute,
+    Op::DeleteNeighbour,
+    Op::GetSsid,
+    Op::GetWpaState,
+    Op::GetDhcpClient,
+    Op::StopDhcpClient,
+    Op::StartDhcpClient,
+    Op::SolicitRouter,
+    Op::SpawnNetcheck,
+    Op::GetLagg,
+];
+
+/// Issue 20, faults: every call site of the network check (the devd run's
+/// record and spawn, each step of the helper) fails in turn with ENXIO,
+/// on the same network and after a proved move. Each time: the failure is
+/// logged (WARN or ERROR, naming the request and the errno), a
+/// same-network address is never removed, a failed re-address leaves the
+/// lagg degraded (the last check's `failed`), and the next event (here
+/// rc.resume's run) re-evaluates and ends on the active port's network.
+#[test]
+fn issue20_a_failure_at_any_network_check_call_site_is_logged_and_survived() {
+    let mut swept = std::collections::BTreeSet::new();
+    for (bss, same) in [("OfficeAir", true), ("Cafe", false)] {
+        for op in NET_OPS {
+            for nth in 1..=4 {
+                let mut k = Faulty::new(sim(&net_machine(bss)));
+                let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+                // Recorded on the cable.
+                let t = k.inner().now();
+                devd_run(&mut k, &mut log, &mut store, t);
+                let before = lagg_inet(k.inner_mut());
+                assert_eq!(before.len(), 1, "{bss}: {before:?}");
+                k.fail_nth(op, nth, Errno::ENXIO);
+                k.inner_mut().happen(&"unplug em0".parse::<Happening>().unwrap()).unwrap();
+                let t = k.inner().now();
+                devd_run(&mut k, &mut log, &mut store, t);
+                run_helpers(&mut k, &mut log, &mut store);
+                if k.injected().is_empty() {
+                    break; // fewer than `nth` such calls
+                }
+                swept.insert(format!("{op:?}"));
+                let at = format!("{bss}: {op:?} call {nth}");
+                let text: Vec<&str> = log
+                    .lines
+                    .iter()
+                    .filter(|(l, _)| matches!(l, Level::Warning | Level::Err))
+                    .map(|(_, t)| t.as_str())
+                    .collect();
+                assert!(
+                    text.iter()
+                        .any(|t| t.contains(op.name()) && t.contains("Device not configured")),
+                    "{at}: no line names the request and errno: {:?}\n{:?}",
+                    text,
+                    k.injected()
+                );
+                if same {
+                    assert_eq!(
+                        lagg_inet(k.inner_mut()),
+                        before,
+                        "{at}: a same-network address moved"
+                    );
+                }
+                let writes = matches!(
+                    op,
+                    Op::DeleteAddress
+                        | Op::DeleteRoute
+                        | Op::DeleteNeighbour
+                        | Op::StopDhcpClient
+                        | Op::StartDhcpClient
+                );
+                if writes && !same {
+                    let l = store.networks.of(&n("lagg0")).unwrap();
+                    let failed = l.last_check.as_ref().and_then(|c| c.failed.as_ref());
+                    assert!(failed.is_some(), "{at}: a failed re-address is not degraded: {l:?}");
+                }
+                // The next event re-evaluates, with nothing failing.
+                let mut clean = Faulty::new(k.into_inner());
+                let t = clean.inner().now() + 60_000;
+                clean.inner_mut().advance(t);
+                let now = clean.inner().now();
+                let mut ctx = Context {
+                    kernel: &mut clean,
+                    log: &mut log,
+                    state: &mut store,
+                    now: now / 1000,
+                    dry_run: false,
+                };
+                let report = reconcile(&mut ctx, &config(), &Scope::All).unwrap();
+                lagghook::run::netcheck::after_run(
+                    &mut clean,
+                    &mut log,
+                    &mut store,
+                    &config(),
+                    &report.ends,
+                    now,
+                    true,
+                );
+                run_helpers(&mut clean, &mut log, &mut store);
+                let later = clean.inner().now() + 30_000;
+                clean.inner_mut().advance(later);
+                let inet = lagg_inet(clean.inner_mut());
+                let want = if same { before.clone() } else { vec!["10.1.0.150".to_owned()] };
+                assert_eq!(inet, want, "{at}: after a clean run\n{:?}", log.lines);
+            }
+        }
+    }
+    let all: std::collections::BTreeSet<String> =
+        NET_OPS.iter().map(|op| format!("{op:?}")).collect();
+    let missing: Vec<&String> = all.difference(&swept).collect();
+    assert!(missing.is_empty(), "call sites never reached: {missing:?}");
+}
+
+/// Issue 20, point 6: a newer check of the same lagg makes an older
+/// helper give way at its next step, before it probes or writes: two
+/// checks started back to back (a cable out and in within 300 ms) have one
+/// outcome, the last one's.
+#[test]
+fn issue20_an_older_helper_gives_way_to_a_newer_one() {
+    use lagghook::run::netcheck::{after_run, Helper, Next};
+    let mut k = Faulty::new(sim(&net_machine("OfficeAir")));
+    let (mut log, mut store) = (MemoryLog::default(), MemoryStore::default());
+    let t = k.inner().now();
+    devd_run(&mut k, &mut log, &mut store, t);
+    for _ in 0..2 {
+        let now = k.inner().now();
+        let mut ctx = Context {
+            kernel: &mut k,
+            log: &mut log,
+            state: &mut store,
+            now: now / 1000,
+            dry_run: false,
+        };
+        let report = reconcile(&mut ctx, &config(), &Scope::All).unwrap();
+        after_run(&mut k, &mut log, &mut store, &config(), &report.ends, now, true);
+    }
+    let spawned = k.inner_mut().take_spawned();
+    assert_eq!(spawned.iter().map(|s| s.generation).collect::<Vec<_>>(), [1, 2]);
+    let mut older = Helper::new(spawned[0].lagg.clone(), 1, spawned[0].at);
+    k.inner_mut().clear_record();
+    let now = k.inner().now();
+    assert_eq!(older.step(&config(), &mut k, &mut log, &mut store, now), Next::Done);
+    assert!(
+        k.inner().reads().is_empty(),
+        "the older helper asked the kernel: {:?}",
+        k.inner().reads()
+    );
+    let newer = Helper::new(spawned[1].lagg.clone(), 2, spawned[1].at);
+    run_helper(&mut k, &mut log, &mut store, newer);
+    let verdicts: Vec<&String> =
+        log.lines.iter().map(|(_, l)| l).filter(|l| l.contains("same network")).collect();
+    assert_eq!(verdicts.len(), 1, "{:?}", log.lines);
 }

@@ -357,9 +357,14 @@ fn rc_script_runs_one_reconcile_on_start_and_resume() {
     for arg in ["start", "faststart", "resume", "restart"] {
         let (code, output, runs) = rc.run(arg);
         assert_eq!(code, Some(0), "{arg}: {output}");
-        assert_eq!(runs, reconcile(), "{arg}: {output}");
+        // rc.resume's run also starts the network check (issue 20).
+        let (want, command) = match arg {
+            "resume" => (vec![vec!["resume".to_owned()]], CliCommand::Resume),
+            _ => (reconcile(), CliCommand::Reconcile),
+        };
+        assert_eq!(runs, want, "{arg}: {output}");
         let inv = args::parse(runs[0].iter().cloned()).unwrap();
-        assert_eq!(inv.command, CliCommand::Reconcile, "{arg}: not a command lagghook takes");
+        assert_eq!(inv.command, command, "{arg}: not a command lagghook takes");
     }
     let (code, output, runs) = rc.run("stop");
     assert_eq!((code, runs), (Some(0), vec![]), "stop: {output}");
@@ -434,7 +439,7 @@ fn rc_script_passes_lagghook_flags() {
     rc.rc_conf("lagghook_enable=YES\nlagghook_flags=\"-v -c /etc/lh.toml\"\n");
     let (code, output, runs) = rc.run("resume");
     assert_eq!(code, Some(0), "{output}");
-    assert_eq!(runs, vec![vec!["-v", "-c", "/etc/lh.toml", "reconcile"]], "{output}");
+    assert_eq!(runs, vec![vec!["-v", "-c", "/etc/lh.toml", "resume"]], "{output}");
     let inv = args::parse(runs[0].iter().cloned()).unwrap();
     assert!(inv.verbose && inv.config == Path::new("/etc/lh.toml"));
 }

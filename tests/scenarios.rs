@@ -61,6 +61,24 @@ fn every_scenario_file_passes() {
         "if_lagg_test-set_ether",
         "if_lagg_test-updown",
         "if_lagg_test-destroy-with-ports",
+        // Issue 20: moves between networks.
+        "net-dock-undock-one-lan",
+        "net-undock-to-cafe",
+        "net-undock-wifi-elsewhere",
+        "net-undock-wifi-elsewhere-arpsend-hook",
+        "net-cafe-to-cafe-same-subnet",
+        "net-wifi-extender",
+        "net-captive-portal",
+        "net-gateway-ignores-arp",
+        "net-gateway-ignores-arp-keep",
+        "net-vlan-dock-return",
+        "net-ipv6-only",
+        "net-resume-elsewhere",
+        "net-slow-dhcp-cable-back",
+        "net-flap-300ms",
+        "net-check-off",
+        "net-reboot-through-rc",
+        "net-reboot-foreground-dhclient",
     ];
     for name in required {
         assert!(
@@ -153,13 +171,10 @@ fn a_reboot_that_changes_the_lagg_mac_counts_and_a_resume_runs_reconcile() {
     let scenario = Scenario::parse(&text, "inline").unwrap();
     let report = run(&scenario).unwrap();
     assert_eq!(report.steps[0].mac_changes, 2, "{}", render(&scenario, &report, true));
-    assert!(
-        report.steps[1]
-            .dispatched
-            .iter()
-            .any(|d| d
-                .ends_with("rc.resume: /usr/local/etc/rc.d/lagghook resume: lagghook reconcile"))
-    );
+    assert!(report.steps[1]
+        .dispatched
+        .iter()
+        .any(|d| d.ends_with("rc.resume: /usr/local/etc/rc.d/lagghook resume: lagghook resume")));
     let baseline = lagghook::cli::simulate::run_baseline(&scenario).unwrap();
     assert!(baseline.steps[1]
         .dispatched
@@ -167,6 +182,45 @@ fn a_reboot_that_changes_the_lagg_mac_counts_and_a_resume_runs_reconcile() {
         .any(|d| d
             .ends_with("rc.resume: /usr/local/etc/rc.d/lagghook resume: nothing (no lagghook)")));
     assert_eq!((baseline.steps[0].writes, baseline.steps[0].mac_changes), (0, 1));
+}
+
+/// Issue 20: an unknown network or BSS name, in the machine or in a step,
+/// is an error naming its line; a step's later happenings come at their
+/// `+Nms` offsets.
+#[test]
+fn network_names_are_checked_and_flaps_keep_their_offsets() {
+    let net = "[[machine.network]]\nname = \"home\"\nsubnet = \"10.0.0.0/24\"\n\
+               gateway = \"10.0.0.1\"\ngateway_mac = \"00:0d:b9:00:00:01\"\n";
+    let machine = include_str!("fixtures/machines/laptop.toml");
+    let head =
+        "description = \"x\"\nconfig = \"\"\"\n[lagg0]\nports = [\"em0\", \"wlan0\"]\n\"\"\"\n";
+    let text = format!(
+        "{head}{net}{}",
+        machine.replacen("link = true", "link = true\nnetwork = \"office\"", 1)
+    );
+    let err = Scenario::parse(&text, "n.toml").unwrap_err().to_string();
+    let line = text[..text.find("network = \"office\"").unwrap()].matches('\n').count() + 1;
+    assert!(err.starts_with(&format!("n.toml:{line}:")), "{err}");
+    assert!(err.contains("unknown network \"office\""), "{err}");
+    let text = format!("{head}{net}{machine}\n[[step]]\ndo = \"associate wlan0 bss=Nowhere\"\n");
+    let err = Scenario::parse(&text, "b.toml").unwrap_err().to_string();
+    let line = text.lines().count();
+    assert!(err.starts_with(&format!("b.toml:{line}:")), "{err}");
+    assert!(err.contains("unknown bss \"Nowhere\""), "{err}");
+    let text = format!("{head}{net}{machine}\n[[step]]\ndo = \"unplug em0; +250ms plug em0\"\n");
+    let scenario = Scenario::parse(&text, "flap.toml").unwrap();
+    let report = run(&scenario).unwrap();
+    let d = &report.steps[0].dispatched;
+    assert!(d.iter().any(|l| l.starts_with("+0.0s") && l.contains("em0 type=LINK_DOWN")), "{d:?}");
+    assert!(d.iter().any(|l| l.starts_with("+2.8s") && l.contains("em0 type=LINK_UP")), "{d:?}");
+    for bad in [
+        "unplug em0; plug em0",
+        "unplug em0; +20s plug em0",
+        "unplug em0; +9ms plug em0; +5ms unplug em0",
+    ] {
+        let text = format!("{head}{machine}\n[[step]]\ndo = \"{bad}\"\n");
+        assert!(Scenario::parse(&text, "x.toml").is_err(), "{bad}");
+    }
 }
 
 /// Issue 19.2: a world that retries for ever (a stale wpa_supplicant and

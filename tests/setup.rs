@@ -60,6 +60,7 @@ const FRESH_CHANGES: &str = "\
 /etc/rc.conf.d/network: wlans_iwlwifi0: unset -> \"wlan0\"
 /etc/rc.conf.d/network: create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"
 /etc/rc.conf.d/network: ifconfig_lagg0: unset -> \"up laggproto failover laggport em0 laggport wlan0 DHCP\"
+/etc/rc.conf.d/network: background_dhclient_lagg0: unset -> \"YES\"
 /etc/rc.conf: kld_list: unset -> \"if_iwlwifi\"
 /etc/rc.conf: lagghook_enable: unset -> \"YES\"
 /usr/local/etc/devd/lagghook.conf: new file: the devd rules for lagg0
@@ -199,7 +200,8 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
         "cloned_interfaces=\"lagg0\"\nifconfig_em0=\"ether 00:11:22:33:44:55 up\"\n\
          ifconfig_wlan0=\"WPA\"\nwlans_iwlwifi0=\"wlan0\"\n\
          create_args_wlan0=\"wlanaddr 00:11:22:33:44:55\"\n\
-         ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n"
+         ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n\
+         background_dhclient_lagg0=\"YES\"\n"
     );
     assert_eq!(
         read_root(&sb, "/etc/rc.conf"),
@@ -229,6 +231,7 @@ fn setup_on_a_fresh_laptop_then_again_changes_nothing() {
              'create_args_wlan0=wlanaddr 00:11:22:33:44:55'",
             "/usr/sbin/sysrc -f /etc/rc.conf.d/network \
              'ifconfig_lagg0=up laggproto failover laggport em0 laggport wlan0 DHCP'",
+            "/usr/sbin/sysrc -f /etc/rc.conf.d/network background_dhclient_lagg0=YES",
             "/usr/sbin/sysrc -f /etc/rc.conf kld_list+=if_iwlwifi",
             "/usr/sbin/sysrc -f /etc/rc.conf lagghook_enable=YES",
             "/usr/sbin/service devd restart",

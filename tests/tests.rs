@@ -25,6 +25,8 @@ mod lint;
 /// Every message template in src/ against the artefacts an administrator
 /// should never read.
 mod messages;
+/// Issue 20: random storms of the network happenings.
+mod net_properties;
 /// The port skeleton: what portlint cannot know (Makefile.crates, distinfo).
 mod port;
 /// Random machines: one run converges, a second plans nothing.

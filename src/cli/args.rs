@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use crate::domain::config;
 use crate::domain::model::IfName;
+use crate::domain::text;
 use crate::run::error::Error;
 
 /// Printed by `-h` and after a usage error; identical to the man page
@@ -18,6 +19,8 @@ pub const USAGE: &str = "\
 usage: lagghook [-nv] [-c file] [-k kernel] event system subsystem type
        lagghook [-nv] [-c file] [-k kernel] event line
        lagghook [-nv] [-c file] [-k kernel] reconcile
+       lagghook [-nv] [-c file] [-k kernel] resume
+       lagghook [-v] [-c file] [-k kernel] netcheck lagg generation
        lagghook [-jv] [-c file] [-k kernel] status
        lagghook [-c file] [-k kernel] check
        lagghook [-bv] [-c file] simulate [file]
@@ -43,6 +46,14 @@ pub enum Command {
     /// devd's `$system $subsystem $type`, or one raw event line.
     Event(Vec<String>),
     Reconcile,
+    /// `reconcile` after a resume (rc.d/lagghook's `resume`): also starts
+    /// the network check of every lagg that carries traffic.
+    Resume,
+    /// The detached network-check helper the devd run starts.
+    Netcheck {
+        lagg: crate::domain::model::IfName,
+        generation: u64,
+    },
     Status,
     Check,
     Simulate(Option<PathBuf>),
@@ -222,6 +233,25 @@ where
             n => return Err(usage(format!("event: want 3 operands or 1 devd line, got {n}"))),
         },
         "reconcile" => none(Command::Reconcile)?,
+        "resume" => none(Command::Resume)?,
+        "netcheck" => match operands.as_slice() {
+            [lagg, generation] => {
+                let bad = |what: &str| usage(format!("netcheck: {what}"));
+                let lagg = crate::domain::model::IfName::new(lagg)
+                    .ok()
+                    .filter(|l| config::is_lagg_name(l.as_str()))
+                    .ok_or_else(|| bad(&format!("{} is not a lagg", text::echo(lagg))))?;
+                let generation = generation
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|g| generation.bytes().all(|b| b.is_ascii_digit()) && *g > 0)
+                    .ok_or_else(|| {
+                        bad(&format!("{} is not a generation", text::echo(generation)))
+                    })?;
+                Command::Netcheck { lagg, generation }
+            }
+            _ => return Err(usage("netcheck: want a lagg and a generation".into())),
+        },
         "status" => none(Command::Status)?,
         "check" => none(Command::Check)?,
         "devd-conf" => none(Command::DevdConf)?,
@@ -286,7 +316,8 @@ pub fn asks_for_json_status(args: &[OsString]) -> bool {
 /// place in USAGE and the man page.
 fn options_of(command: &Command) -> &'static str {
     match command {
-        Command::Event(_) | Command::Reconcile => "nvck",
+        Command::Event(_) | Command::Reconcile | Command::Resume => "nvck",
+        Command::Netcheck { .. } => "vck",
         Command::Setup => "fnvckewm",
         Command::Status => "jvck",
         Command::Check | Command::RcConf => "ck",
@@ -311,6 +342,26 @@ mod tests {
 
     fn p(args: &[&str]) -> Result<Invocation, Error> {
         parse(args.iter().copied())
+    }
+
+    /// The helper's command line takes a lagg and a positive generation,
+    /// nothing else (it is built by lagghook, never by devd's data).
+    #[test]
+    fn netcheck_takes_a_lagg_and_a_generation() {
+        let i = p(&["netcheck", "lagg0", "12"]).unwrap();
+        let lagg = crate::domain::model::IfName::new("lagg0").unwrap();
+        assert_eq!(i.command, Command::Netcheck { lagg, generation: 12 });
+        for bad in [
+            &["netcheck", "em0", "1"][..],
+            &["netcheck", "lagg0", "0"],
+            &["netcheck", "lagg0", "+1"],
+            &["netcheck", "lagg0"],
+            &["netcheck", "lagg0", "1", "x"],
+            &["-n", "netcheck", "lagg0", "1"],
+        ] {
+            assert!(matches!(p(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        assert_eq!(p(&["resume"]).unwrap().command, Command::Resume);
     }
 
     #[test]

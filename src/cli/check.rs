@@ -38,6 +38,7 @@ mod devd_files;
 mod fix;
 /// What makes lagghook run again: shared with `status`.
 pub mod hooks;
+mod network;
 mod rc;
 
 use std::fmt::{self, Write as _};
@@ -258,6 +259,7 @@ pub fn examine(
     let snap = match observe(kernel, config) {
         Ok(snap) => {
             kernel_traps(config, kernel, &snap, &stored, &mut report);
+            network::kernel_traps(config, kernel, &snap, &mut report);
             Some(snap)
         }
         Err(e) if e.kind == KernelErrorKind::Unsupported && *choice == KernelChoice::Native => {

@@ -26,11 +26,11 @@ use crate::domain::text;
 use crate::kernel::Kernel;
 use crate::root::{Overlay, Root};
 use crate::run::error::Error;
-use crate::run::log::Log;
+use crate::run::log::{Level, Log};
 use crate::run::state::{
     self, FileStore, Files, MemoryStore, NotSaved, StateError, StateStore, Stored,
 };
-use crate::run::{self, Context, Report};
+use crate::run::{self, netcheck, Context, Report};
 use crate::sim::SimKernel;
 use crate::sys::file::{self, Links};
 use crate::sys::root::{DirRoot, HostRoot};
@@ -86,9 +86,12 @@ pub fn execute(inv: &Invocation, log: &mut dyn Log, out: &mut dyn Write) -> Resu
         }
         _ => {}
     }
-    match inv.command {
+    match &inv.command {
         Command::Check => check_command(inv, &config, out),
         Command::Status => status_command(inv, &config, out),
+        Command::Netcheck { lagg, generation } => {
+            netcheck_command(inv, &config, lagg, *generation, log)
+        }
         _ => execute_with(inv, &config, log, out),
     }
 }
@@ -186,6 +189,9 @@ fn run_on(
             // records a change the machine file does not have.
             let loaded = store.load()?;
             let mut memory = MemoryStore::from(loaded.clone());
+            let networks = store.load_networks();
+            memory.networks = networks.networks.clone();
+            memory.networks_warning = networks.warning.clone();
             let result = command(inv, config, &mut kernel, log, &mut memory, now, out);
             if kernel.writes() > 0 {
                 kernel.save(path).map_err(|e| Error::NotSaved(e.to_string()))?;
@@ -195,6 +201,13 @@ fn run_on(
             let rebuilt = loaded.unreadable.is_some() && memory.unreadable.is_none();
             let state = memory.state.as_ref();
             let remembered = run::remember(log, &mut store, &loaded, state, &memory.macs, rebuilt);
+            if (&memory.networks, &memory.networks_warning)
+                != (&networks.networks, &networks.warning)
+            {
+                if let Err(e) = store.save_networks(&memory.networks) {
+                    log.log(Level::Warning, &format!("known networks not saved: {e}"));
+                }
+            }
             // How the run went comes first; what could not be saved was
             // logged either way.
             result.and(remembered)
@@ -285,7 +298,9 @@ pub fn execute_in(
         Command::Status => {
             // In a scenario, the machine's installation is not modelled.
             let stored = store.load()?;
-            let (text, severity) = status::render(config, kernel, &stored, None, inv.json, now)?;
+            let networks = store.load_networks().networks;
+            let (text, severity) =
+                status::render(config, kernel, &stored, &networks, None, inv.json, now)?;
             write_out(out, &text)?;
             match severity {
                 0 => Ok(()),
@@ -301,8 +316,11 @@ pub fn execute_in(
         | Command::RcConf
         | Command::Help
         | Command::Version => Err(Error::Usage("not a kernel command".into())),
-        Command::Event(_) | Command::Reconcile => {
+        Command::Event(_) | Command::Reconcile | Command::Resume => {
             change_in(inv, config, kernel, log, store, now, out)
+        }
+        Command::Netcheck { .. } => {
+            Err(Error::Usage("netcheck is run by execute, not in-process".into()))
         }
     }
 }
@@ -340,7 +358,7 @@ pub fn reconcile_in(
                 None => return Ok(None),
             }
         }
-        Command::Reconcile => Scope::All,
+        Command::Reconcile | Command::Resume => Scope::All,
         _ => return Err(Error::Usage("not a command that changes the kernel".into())),
     };
     let mut memory;
@@ -354,6 +372,12 @@ pub fn reconcile_in(
     let report = run::reconcile(&mut ctx, config, &scope)?;
     if inv.dry_run {
         write_out(out, &report.dry_run_text())?;
+    } else {
+        // After the repair, never instead of it: record the network or
+        // start a check (issue 20), reads only.
+        let resume = inv.command == Command::Resume;
+        let now_ms = now.saturating_mul(1000);
+        netcheck::after_run(ctx.kernel, ctx.log, ctx.state, config, &report.ends, now_ms, resume);
     }
     Ok(Some(report))
 }
@@ -392,18 +416,21 @@ fn status_command(inv: &Invocation, config: &Config, out: &mut dyn Write) -> Res
     let (text, severity) = match &inv.kernel {
         KernelChoice::Native => {
             let mut kernel = NativeKernel::open()?;
-            let stored = reader(&inv.kernel).load()?;
-            status::render(config, &mut kernel, &stored, Some(&HostRoot), inv.json, now)?
+            let mut files = reader(&inv.kernel);
+            let (stored, networks) = (files.load()?, files.load_networks().networks);
+            status::render(config, &mut kernel, &stored, &networks, Some(&HostRoot), inv.json, now)?
         }
         KernelChoice::Sim(path) => {
             check_sim_path(path)?;
             let mut kernel = load_sim(path)?;
-            let stored = reader(&inv.kernel).load()?;
+            let mut state_files = reader(&inv.kernel);
+            let stored = state_files.load()?;
+            let networks = state_files.load_networks().networks;
             let (written, files) = machine_files(path, &kernel);
             let root = Overlay { upper: &written, lower: &files };
             let modelled = !files.is_empty() || sim_root_dir(path).exists();
             let root = modelled.then_some(&root as &dyn Root);
-            status::render(config, &mut kernel, &stored, root, inv.json, now)?
+            status::render(config, &mut kernel, &stored, &networks, root, inv.json, now)?
         }
     };
     write_out(out, &text)?;
@@ -488,6 +515,51 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// The main lock, taken for one step of the helper and let go after it.
+struct SystemLocker;
+
+impl netcheck::Locker for SystemLocker {
+    fn with_lock(&mut self, f: &mut dyn FnMut(&mut dyn StateStore)) -> Result<(), StateError> {
+        let mut store = FileStore::open_system()?;
+        f(&mut store);
+        Ok(())
+    }
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// `netcheck LAGG GENERATION`, the detached helper a devd run starts: the
+/// steps of [`netcheck::Helper`], sleeping between them, on the native
+/// kernel only (a scenario runs the same steps on simulated time). alarm(2)
+/// ends it a second after its deadline whatever it is doing.
+fn netcheck_command(
+    inv: &Invocation,
+    config: &Config,
+    lagg: &crate::domain::model::IfName,
+    generation: u64,
+    log: &mut dyn Log,
+) -> Result<(), Error> {
+    if inv.kernel != KernelChoice::Native {
+        return Err(Error::Usage(
+            "netcheck runs on the native kernel; a scenario runs it on simulated time".into(),
+        ));
+    }
+    crate::sys::arm_alarm((netcheck::DEADLINE_MS / 1000 + 1) as u32);
+    let mut kernel = NativeKernel::open()?;
+    let mut helper = netcheck::Helper::new(lagg.clone(), generation, unix_ms());
+    loop {
+        match helper.step(config, &mut kernel, log, &mut SystemLocker, unix_ms()) {
+            netcheck::Next::Done => return Ok(()),
+            netcheck::Next::At(at) => {
+                let wait = at.saturating_sub(unix_ms());
+                std::thread::sleep(std::time::Duration::from_millis(wait));
+            }
+        }
+    }
+}
+
 /// The state files read without the lock, for `status`, `check` and `-n`:
 /// saving is a no-op, so nothing a reading command does reaches a file.
 struct ReadOnlyStore(FileStore);
@@ -500,6 +572,15 @@ impl StateStore for ReadOnlyStore {
         Ok(())
     }
     fn save_identities(&mut self, _macs: &RememberedMacs) -> Result<(), NotSaved> {
+        Ok(())
+    }
+    fn load_networks(&mut self) -> crate::run::networks::Loaded {
+        self.0.load_networks()
+    }
+    fn save_networks(
+        &mut self,
+        _networks: &crate::domain::network::Networks,
+    ) -> Result<(), StateError> {
         Ok(())
     }
 }

@@ -4,12 +4,16 @@
 
 use std::fmt::Write as _;
 
+/// The network section: addresses, network, network check.
+mod network;
+
 use serde::Serialize;
 
 use crate::cli::check::hooks::{self, Problem};
 use crate::domain::config::{Config, LaggConfig};
 use crate::domain::identity::{self, Basis, Resolved};
 use crate::domain::model::{Caps, IfName, Snapshot};
+use crate::domain::network::Networks;
 use crate::domain::plan::{plan, RememberedMacs, Scope};
 use crate::domain::verdict::verdict;
 use crate::kernel::Kernel;
@@ -58,6 +62,8 @@ struct LaggReport {
     missing_ports: Vec<String>,
     /// The lagg's enabled capabilities (SIOCGIFCAP), ifconfig's names.
     options: Option<String>,
+    /// Its addresses and the network check ([`network`]).
+    network: network::NetworkReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,9 +175,10 @@ pub fn render(
     config: &Config,
     kernel: &mut dyn Kernel,
     stored: &Stored,
+    networks: &Networks,
     files: Option<&dyn Root>,
     json: bool,
-    _now: u64,
+    now: u64,
 ) -> Result<(String, u8), Error> {
     let snap = observe(kernel, config)?;
     let remembered = remembered(config, &snap, stored);
@@ -187,7 +194,18 @@ pub fn render(
             let v = verdict(l, &snap, id, config.failover_rx_all(), &pending).with(&hook_reasons);
             let mut report = lagg_report(l, &snap, &remembered);
             (report.verdict, report.verdict_why) = (v.word(), v.reasons());
-            (report, v.severity())
+            let mut severity = v.severity();
+            report.network = network::report(l, report.exists, kernel, networks, now);
+            if let Some(why) = &report.network.failed {
+                // Traffic is affected: the lagg may hold no address of the
+                // network it is on.
+                if severity == 0 {
+                    report.verdict = "degraded";
+                    severity = 1;
+                }
+                report.verdict_why.push(format!("the network check's re-address failed: {why}"));
+            }
+            (report, severity)
         })
         .collect();
     let worst = laggs.iter().map(|(_, s)| *s).max().unwrap_or(0);
@@ -282,6 +300,8 @@ fn lagg_report(cfg: &LaggConfig, snap: &Snapshot, remembered: &RememberedMacs) -
         backup: backup.map(|p| p.to_string()),
         ports,
         options: iface.and_then(|i| i.caps).map(|c| Caps::names(c.enabled)),
+        // Filled by the caller, which reads the addresses.
+        network: network::NetworkReport::default(),
         missing_ports: cfg
             .ports
             .iter()
@@ -473,6 +493,7 @@ fn text(r: &StatusReport) -> String {
         for m in &l.missing_ports {
             let _ = writeln!(s, "\tconfigured port {m} is not a member");
         }
+        network::text(&mut s, &l.name, &l.network);
         if let (Some(want), Some(have)) = (&l.identity_mac, &l.mac) {
             if want != have {
                 let _ = writeln!(s, "\tidentity MAC {want} differs from the lagg's");
@@ -524,6 +545,91 @@ mod tests {
     use crate::domain::model::IfKind;
     use crate::sim::{Machine, SimKernel};
 
+    const ON_A_LAN: &str = r#"
+[machine]
+failover_rx_all = 1
+[[machine.network]]
+name = "office"
+subnet = "10.1.0.0/24"
+gateway = "10.1.0.1"
+gateway_mac = "00:0d:b9:00:00:01"
+dhcp = { pool = "10.1.0.100-10.1.0.199" }
+[[machine.interface]]
+name = "em0"
+kind = "ether"
+mac = "00:11:22:33:44:55"
+link = true
+network = "office"
+[[machine.interface]]
+name = "lagg0"
+kind = "lagg"
+ports = ["em0"]
+dhcp = true
+"#;
+
+    /// Issue 20 point 8, issue 16 point 8: status shows the lagg's
+    /// addresses and the network it is on; a failed re-address makes the
+    /// lagg degraded, in text and JSON.
+    #[test]
+    fn issue20_status_shows_addresses_the_network_and_a_failed_re_address() {
+        use crate::domain::network::{LastCheck, Networks};
+        use crate::run::netcheck::{after_run, LaggEnds};
+        let config = Config::parse("[lagg0]\nports = [\"em0\"]\n", "t.toml".as_ref()).unwrap();
+        let mut k = SimKernel::from_machine(&Machine::parse(ON_A_LAN).unwrap()).unwrap();
+        // What a converged run records.
+        let snap = observe(&mut k, &config).unwrap();
+        let view =
+            crate::domain::transition::LaggView::observe(&snap, &IfName::new("lagg0").unwrap());
+        let ends = [(
+            IfName::new("lagg0").unwrap(),
+            LaggEnds { before: view.clone(), after: view, active_is_vap: false },
+        )];
+        let mut store = crate::run::state::MemoryStore::default();
+        let mut log = crate::run::log::MemoryLog::default();
+        after_run(&mut k, &mut log, &mut store, &config, &ends, 1_000, false);
+        let mut nets: Networks = store.networks.clone();
+        let text = render(&config, &mut k, &Stored::default(), &nets, None, false, 1).unwrap();
+        assert_eq!(text.1, 0, "{}", text.0);
+        assert!(text.0.contains("\tinet 10.1.0.100/24\n"), "{}", text.0);
+        assert!(
+            text.0.contains("\tnetwork: gateway 10.1.0.1 at 00:0d:b9:00:00:01 (1 known)\n"),
+            "{}",
+            text.0
+        );
+        nets.of_mut(&IfName::new("lagg0").unwrap()).last_check = Some(LastCheck {
+            time: 1,
+            verdict: "moved to new network".into(),
+            failed: Some("/sbin/dhclient: No such file or directory".into()),
+        });
+        let (text, severity) =
+            render(&config, &mut k, &Stored::default(), &nets, None, false, 1).unwrap();
+        assert_eq!(severity, 1, "{text}");
+        assert!(
+            text.starts_with("lagg0: degraded: the network check's re-address failed"),
+            "{text}"
+        );
+        let json = render(&config, &mut k, &Stored::default(), &nets, None, true, 1).unwrap().0;
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(json["laggs"][0]["network"]["inet"][0], "10.1.0.100/24");
+        assert_eq!(json["laggs"][0]["verdict"], "degraded");
+        // A check in flight is shown until its deadline, not after.
+        let flight = lagghook_in_flight(7, 10_000);
+        nets.of_mut(&IfName::new("lagg0").unwrap()).in_flight = Some(flight);
+        let text = render(&config, &mut k, &Stored::default(), &nets, None, false, 5).unwrap().0;
+        assert!(text.contains("\tcheck 7 in flight\n"), "{text}");
+        let text = render(&config, &mut k, &Stored::default(), &nets, None, false, 11).unwrap().0;
+        assert!(!text.contains("in flight"), "{text}");
+    }
+
+    fn lagghook_in_flight(generation: u64, deadline_ms: u64) -> crate::domain::network::InFlight {
+        crate::domain::network::InFlight {
+            generation,
+            spawned_ms: 0,
+            deadline_ms,
+            lagg_bounced: false,
+        }
+    }
+
     /// Issue 8: `status` shows the lagg's capabilities and what a port
     /// runs without because another port lacks it (`lagg_capabilities`).
     #[test]
@@ -539,7 +645,10 @@ mod tests {
         lagg0.ports = Some(vec![em0.name.clone(), wlan0.name.clone()]);
         let machine = Machine { interface: vec![em0, wlan0, lagg0], ..Machine::default() };
         let mut k = SimKernel::from_machine(&machine).unwrap();
-        let text = render(&config, &mut k, &Stored::default(), None, false, 0).unwrap().0;
+        let text =
+            render(&config, &mut k, &Stored::default(), &Networks::default(), None, false, 0)
+                .unwrap()
+                .0;
         // ifconfig prints no options line for a lagg with none.
         assert!(!text.contains("options"), "{text}");
         assert!(text.contains("em0 offload off in the lagg: <RXCSUM,TXCSUM,"), "{text}");
@@ -577,14 +686,16 @@ mod tests {
         };
 
         let mut k = SimKernel::from_machine(&machine).unwrap();
-        let text = render(&config, &mut k, &stored, None, false, 0).unwrap().0;
+        let text =
+            render(&config, &mut k, &stored, &Networks::default(), None, false, 0).unwrap().0;
         let words = "identity MAC 00:24:d7:00:00:01: provisional, lagg0's own MAC; ue0's hardware \
                      address 00:11:22:33:44:55 differs and replaces it when lagg0 is next empty \
                      or created";
         assert!(text.contains(&format!("\t{words}\n")), "{text}");
-        let json: serde_json::Value =
-            serde_json::from_str(&render(&config, &mut k, &stored, None, true, 0).unwrap().0)
-                .unwrap();
+        let json: serde_json::Value = serde_json::from_str(
+            &render(&config, &mut k, &stored, &Networks::default(), None, true, 0).unwrap().0,
+        )
+        .unwrap();
         let lagg = &json["laggs"][0];
         assert_eq!(lagg["identity_mac"], "00:24:d7:00:00:01");
         assert_eq!(lagg["identity_source"], "provisional");
@@ -601,7 +712,9 @@ mod tests {
 
         // Nothing stored yet: the dock's address is what a run would take.
         let json: serde_json::Value = serde_json::from_str(
-            &render(&config, &mut k, &Stored::default(), None, true, 0).unwrap().0,
+            &render(&config, &mut k, &Stored::default(), &Networks::default(), None, true, 0)
+                .unwrap()
+                .0,
         )
         .unwrap();
         assert_eq!(json["laggs"][0]["identity_source"], "port-hwaddr");

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::model::{IfName, IfNameError, MacAddr};
+use crate::domain::network_config::{NetworkConfig, RawNetwork};
 use crate::domain::text::{self, echo};
 
 /// Where devd's action finds the configuration unless `-c` says otherwise.
@@ -110,6 +111,8 @@ pub struct LaggConfig {
     /// In file order; every name is also in `ports`.
     pub wlans: Vec<(IfName, WlanConfig)>,
     pub failback: Failback,
+    /// The `network.*` keys: the network check (issue 20).
+    pub network: NetworkConfig,
 }
 
 impl LaggConfig {
@@ -262,6 +265,7 @@ struct RawLagg {
     failover_rx_all: Option<Spanned<bool>>,
     failback: Option<Spanned<String>>,
     wlan: Option<BTreeMap<Spanned<String>, Spanned<RawWlan>>>,
+    network: Option<RawNetwork>,
 }
 
 #[derive(Deserialize)]
@@ -322,6 +326,7 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
         self.rx_all(&lagg, raw.failover_rx_all)?;
         let wlans = self.wlans(&lagg, raw.wlan)?;
         let failback = self.failback(raw.failback)?;
+        let network = self.network(&lagg, raw.network)?;
         Ok(LaggConfig {
             name: lagg,
             ports,
@@ -329,6 +334,20 @@ impl<F: Fn(Option<usize>, ErrorKind) -> ConfigError> Validator<'_, F> {
             failover_rx_all: DEFAULT_FAILOVER_RX_ALL,
             wlans,
             failback,
+            network,
+        })
+    }
+
+    /// The `network.*` keys (`domain::network_config`).
+    fn network(
+        &self,
+        lagg: &IfName,
+        raw: Option<RawNetwork>,
+    ) -> Result<NetworkConfig, ConfigError> {
+        let Some(raw) = raw else { return Ok(NetworkConfig::default()) };
+        raw.validate().map_err(|b| {
+            let (key, value, expected) = (b.key, b.value, b.expected);
+            self.at(b.at, ErrorKind::BadNetworkValue { lagg: lagg.clone(), key, value, expected })
         })
     }
 
@@ -642,6 +661,13 @@ pub enum ErrorKind {
         wlan: IfName,
         parent: IfName,
     },
+    /// A `network.*` key with a value it cannot take.
+    BadNetworkValue {
+        lagg: IfName,
+        key: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl fmt::Display for ErrorKind {
@@ -731,6 +757,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "parent of {wlan} is \"{parent}\", a port or lagg; the parent is the radio (e.g. iwn0)"
             ),
+            ErrorKind::BadNetworkValue { lagg, key, value, expected } => {
+                write!(f, "{lagg}: network.{key} = {} is not {expected}", echo(value))
+            }
         }
     }
 }
@@ -840,7 +869,7 @@ mod tests {
             ),
             (
                 include_str!("../../tests/fixtures/config/bad-unknown-key.toml"),
-                "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `failback`, `wlan`",
+                "lagghook.toml:3:1: unknown field `prots`, expected one of `ports`, `mac`, `failover_rx_all`, `failback`, `wlan`, `network`",
             ),
             (
                 include_str!("../../tests/fixtures/config/bad-table-name.toml"),

@@ -298,6 +298,7 @@ mod tests {
             path: PathBuf::from("t.toml"),
             laggs: vec![LaggConfig {
                 failback: Default::default(),
+                network: Default::default(),
                 name: n("lagg0"),
                 ports: vec![n("ue0"), n("wlan0")],
                 mac,

@@ -740,6 +740,7 @@ mod tests {
             path: PathBuf::from("test.toml"),
             laggs: vec![LaggConfig {
                 failback: Default::default(),
+                network: Default::default(),
                 name: n("lagg0"),
                 ports: ports.iter().map(|p| n(p)).collect(),
                 mac: MacSource::Port(n(ports[0])),

@@ -190,6 +190,7 @@ mod tests {
                 failover_rx_all: true,
                 wlans: Vec::new(),
                 failback: Default::default(),
+                network: Default::default(),
             }],
         };
         let iface = |name: &str, index, kind, mac, link| Interface {

@@ -12,6 +12,10 @@ pub mod error;
 pub mod history;
 /// The syslog / stderr sink.
 pub mod log;
+/// The network check: the devd run's decision and the detached helper.
+pub mod netcheck;
+/// The known-networks file the network check keeps (issue 20).
+pub mod networks;
 /// What runs remember: the volatile state under /var/run/lagghook (last
 /// topology, times, the lock), the identities and the transitions under
 /// /var/db/lagghook.
@@ -68,6 +72,9 @@ pub struct Report {
     /// Under `-n`: why the rounds in `plans` end where they do; every plan
     /// after the first is a prediction.
     pub prediction_end: PredictionEnd,
+    /// Each lagg in scope as the previous run left it and as this one
+    /// does, for the network check ([`netcheck::after_run`]).
+    pub ends: Vec<(IfName, netcheck::LaggEnds)>,
 }
 
 impl Report {
@@ -307,6 +314,14 @@ pub fn reconcile(ctx: &mut Context<'_>, config: &Config, scope: &Scope) -> Resul
             transition(ctx.log, &mut state, ctx.now, line.clone());
             report.transitions.push(line);
         }
+        let active_is_vap = after
+            .as_ref()
+            .and_then(|v| v.active.as_ref())
+            .and_then(|p| snapshot.interface(p))
+            .is_some_and(|i| i.kind == IfKind::Wlan);
+        let before = state.laggs.get(lagg).cloned().flatten();
+        let end = netcheck::LaggEnds { before, after: after.clone(), active_is_vap };
+        report.ends.push((lagg.clone(), end));
         state.laggs.insert(lagg.clone(), after);
     }
     settle_wpa_refreshes(ctx.log, &mut state, &snapshot, ctx.now, &mut report);

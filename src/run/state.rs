@@ -44,10 +44,12 @@ use crate::domain::config::MacSource;
 use crate::domain::flap::{Episode, FlapState};
 use crate::domain::identity::Identity;
 use crate::domain::model::{IfName, MacAddr};
+use crate::domain::network::Networks;
 use crate::domain::plan::{RememberedMacs, WpaRefresh, WpaRefreshes};
 use crate::domain::text;
 use crate::domain::transition::LaggView;
 use crate::run::history::{self, History, Save, HEADER};
+use crate::run::networks;
 use crate::sys::file::{self, Appended, Links};
 
 /// Where the real backend keeps its volatile state and its lock.
@@ -328,19 +330,22 @@ fn identities_to_text(macs: &RememberedMacs) -> Result<String, toml::ser::Error>
     Ok(format!("{IDENTITY_HEADER}{body}"))
 }
 
+/// A state file's TOML error in one line: `line N: what`.
+pub(crate) fn toml_problem(text: &str, e: &toml::de::Error) -> String {
+    let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
 /// The identities in `bytes`, or why there are none, in one line.
 fn identities_from_bytes(bytes: &[u8]) -> Result<RememberedMacs, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
-    let file: IdentityFile = toml::from_str(text).map_err(|e| {
-        let message = text::one_line(e.message(), 4 * text::ECHO_MAX_CHARS);
-        match e.span() {
-            Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-                format!("line {line}: {message}")
-            }
-            None => message,
-        }
-    })?;
+    let file: IdentityFile = toml::from_str(text).map_err(|e| toml_problem(text, &e))?;
     if file.version != IDENTITY_VERSION {
         return Err(format!("has version {}, not {IDENTITY_VERSION}", file.version));
     }
@@ -447,6 +452,11 @@ pub trait StateStore {
     fn save(&mut self, state: &State) -> Result<(), Vec<NotSaved>>;
     /// Replaces the identity file.
     fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved>;
+    /// The known-networks file ([`networks`]): never an error, since it
+    /// can never stop a repair; an unusable one is empty with a warning.
+    fn load_networks(&mut self) -> networks::Loaded;
+    /// Replaces the known-networks file.
+    fn save_networks(&mut self, networks: &Networks) -> Result<(), StateError>;
 }
 
 /// State kept in memory: the scenario runner's, and `-n` runs'. Its two
@@ -460,6 +470,10 @@ pub struct MemoryStore {
     /// As [`Stored::unreadable`]: set when the store was filled from a file
     /// that could not be used, cleared by the first save of identities.
     pub unreadable: Option<String>,
+    /// `/var/db/lagghook/networks`.
+    pub networks: Networks,
+    /// As [`networks::Loaded::warning`]: cleared by the next save.
+    pub networks_warning: Option<String>,
 }
 
 impl MemoryStore {
@@ -475,7 +489,12 @@ impl MemoryStore {
 
 impl From<Stored> for MemoryStore {
     fn from(s: Stored) -> MemoryStore {
-        MemoryStore { state: s.state, macs: s.macs, unreadable: s.unreadable }
+        MemoryStore {
+            state: s.state,
+            macs: s.macs,
+            unreadable: s.unreadable,
+            ..MemoryStore::default()
+        }
     }
 }
 
@@ -495,6 +514,14 @@ impl StateStore for MemoryStore {
     fn save_identities(&mut self, macs: &RememberedMacs) -> Result<(), NotSaved> {
         self.macs = macs.clone();
         self.unreadable = None;
+        Ok(())
+    }
+    fn load_networks(&mut self) -> networks::Loaded {
+        networks::Loaded { networks: self.networks.clone(), warning: self.networks_warning.clone() }
+    }
+    fn save_networks(&mut self, networks: &Networks) -> Result<(), StateError> {
+        self.networks = networks.clone();
+        self.networks_warning = None;
         Ok(())
     }
 }
@@ -641,9 +668,27 @@ impl StateStore for FileStore {
         let text = identities_to_text(macs).map_err(|e| not_saved(io::Error::other(e)))?;
         file::write_atomically(&self.identity, text.as_bytes()).map_err(not_saved)
     }
+
+    fn load_networks(&mut self) -> networks::Loaded {
+        networks::load(&self.networks_path(), self.lock.is_some())
+    }
+
+    fn save_networks(&mut self, networks: &Networks) -> Result<(), StateError> {
+        let path = self.networks_path();
+        networks::save(&path, networks).map_err(|e| StateError::Io(path, e))
+    }
 }
 
 impl FileStore {
+    /// `networks` beside the identity file, in `/var/db/lagghook`, named
+    /// as it is (`identity` → `networks`; a simulated machine's
+    /// `kernel.toml.identity` → `kernel.toml.networks`).
+    fn networks_path(&self) -> PathBuf {
+        let name = self.identity.file_name().and_then(|n| n.to_str()).unwrap_or(IDENTITY_FILE);
+        let prefix = name.strip_suffix(IDENTITY_FILE).unwrap_or(name);
+        self.identity.with_file_name(format!("{prefix}{}", networks::NETWORKS_FILE))
+    }
+
     fn save_volatile(&mut self, state: &State) -> Result<(), NotSaved> {
         let not_saved = |e| NotSaved::new(Kept::State, &self.state, e);
         let text = toml::to_string(&state.to_file()).map_err(|e| not_saved(io::Error::other(e)))?;

@@ -16,7 +16,10 @@
 //! rc.resume's `resume` scripts do, once devd has read the resume's
 //! interface events (in a baseline there is no lagghook to run).
 
+mod devd_queue;
 mod figures;
+mod helpers;
+mod layer3;
 pub mod table;
 
 use figures::Figures;
@@ -27,10 +30,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::devd::{self, Rule, PROGRAM};
 use crate::domain::config::Config;
-use crate::domain::event::DevdEvent;
 use crate::domain::model::{IfKind, IfName};
 use crate::domain::plan::Action;
 use crate::domain::text;
@@ -79,7 +82,7 @@ struct ScenarioFile {
 #[serde(deny_unknown_fields)]
 struct StepFile {
     #[serde(rename = "do")]
-    action: String,
+    action: Spanned<String>,
     #[serde(default)]
     expect: Expect,
 }
@@ -127,6 +130,28 @@ pub struct Expect {
     /// `true`: at the end of the step a reconcile would plan nothing and
     /// every configured lagg with a port that could carry carries traffic.
     pub converged: Option<bool>,
+    /// lagg → the network it is on (its address, its default route to
+    /// that network's gateway or router, the right neighbour entry), or
+    /// "none".
+    #[serde(default)]
+    pub network: BTreeMap<String, String>,
+    /// lagg → its one IPv4 address, or "none".
+    #[serde(default)]
+    pub inet: BTreeMap<String, String>,
+    /// lagg → the one prefix of its IPv6 addresses, or "none".
+    #[serde(default)]
+    pub inet6_prefix: BTreeMap<String, String>,
+    /// DHCP exchanges started in the step, by anyone.
+    pub dhcp_exchanges: Option<u32>,
+    /// Times a configured lagg's global addresses changed.
+    pub addr_changes: Option<u32>,
+    /// Seconds without a working IPv4 address while the active port
+    /// carried (or `"never"`).
+    pub outage_inet_max: Option<OutageLimit>,
+    /// The same for IPv6.
+    pub outage_inet6_max: Option<OutageLimit>,
+    /// The longest devd waited on one action, seconds.
+    pub devd_blocked_max: Option<f64>,
     /// Whether a station is still flapping (associating, failing its
     /// handshake, trying again) when the step ends.
     pub flapping: Option<bool>,
@@ -138,6 +163,9 @@ pub struct Expect {
 #[derive(Debug, Clone)]
 pub enum StepAction {
     Happen(Happening),
+    /// `A; +Nms B; …`: happenings at these offsets from the step's start
+    /// (the first at 0), for flaps within one step.
+    Sequence(Vec<(u64, Happening)>),
     /// `lagghook reconcile`, as an administrator or rc would run it.
     Reconcile,
 }
@@ -184,23 +212,35 @@ impl Scenario {
             let message = text::one_line(&e.to_string(), 4 * text::ECHO_MAX_CHARS);
             Error::Input(format!("{name}: rc_conf {message}"))
         })?;
+        // Fail on a broken machine now, not at the first step; a name a
+        // later key does not know is reported where it stands.
+        let kernel = SimKernel::from_machine(&file.machine).map_err(|e| {
+            let at = e.offset().map(|o| position(text, o)).unwrap_or_default();
+            Error::Input(format!("{name}{at}: {e}"))
+        })?;
         let steps = file
             .step
             .into_iter()
             .enumerate()
             .map(|(i, s)| {
-                let action = if s.action.trim() == "reconcile" {
-                    StepAction::Reconcile
-                } else {
-                    StepAction::Happen(s.action.parse().map_err(|e| {
-                        Error::Input(format!("{name}: step {}: {:?}: {e}", i + 1, s.action))
-                    })?)
+                let at = position(text, s.action.span().start);
+                let words = s.action.into_inner();
+                let bad =
+                    |e: String| Error::Input(format!("{name}{at}: step {}: {words:?}: {e}", i + 1));
+                let action = parse_action(&words).map_err(bad)?;
+                let parts: Vec<&Happening> = match &action {
+                    StepAction::Happen(h) => vec![h],
+                    StepAction::Sequence(v) => v.iter().map(|(_, h)| h).collect(),
+                    StepAction::Reconcile => Vec::new(),
                 };
-                Ok(Step { text: s.action, action, expect: s.expect })
+                for h in parts {
+                    if let Happening::Net(n) = h {
+                        kernel.check_net_happening(n).map_err(bad)?;
+                    }
+                }
+                Ok(Step { text: words, action, expect: s.expect })
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        // Fail on a broken machine now, not at the first step.
-        SimKernel::from_machine(&file.machine).map_err(|e| Error::Input(format!("{name}: {e}")))?;
         Ok(Scenario {
             name: name.to_owned(),
             description: file.description,
@@ -210,6 +250,39 @@ impl Scenario {
             steps,
         })
     }
+}
+
+/// A step's `do`: `reconcile`, one happening, or happenings separated by
+/// `;`, each after the first led by `+Nms`, its offset from the step's
+/// start (`"unplug em0; +250ms plug em0"`).
+fn parse_action(words: &str) -> Result<StepAction, String> {
+    if words.trim() == "reconcile" {
+        return Ok(StepAction::Reconcile);
+    }
+    let mut parts = words.split(';');
+    let first: Happening = parts
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e: crate::sim::SimError| e.to_string())?;
+    let mut seq = vec![(0, first)];
+    for part in parts {
+        let part = part.trim();
+        let (offset, rest) = part
+            .strip_prefix('+')
+            .and_then(|p| p.split_once(char::is_whitespace))
+            .ok_or_else(|| format!("{part:?}: a later happening starts with +Nms"))?;
+        let ms = offset
+            .strip_suffix("ms")
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|&n| n <= HORIZON_MS)
+            .ok_or_else(|| format!("{offset:?}: want +Nms, N at most {HORIZON_MS}"))?;
+        if seq.last().is_some_and(|(prev, _)| *prev > ms) {
+            return Err(format!("+{ms}ms comes before the happening it follows"));
+        }
+        seq.push((ms, rest.parse().map_err(|e: crate::sim::SimError| e.to_string())?));
+    }
+    Ok(if seq.len() == 1 { StepAction::Happen(seq.remove(0).1) } else { StepAction::Sequence(seq) })
 }
 
 /// `:LINE:COL` of a byte offset, 1-based.
@@ -246,6 +319,16 @@ pub struct StepReport {
     pub outage: Outage,
     /// New addresses a configured lagg took.
     pub mac_changes: u32,
+    /// Time without a working IPv4 / IPv6 address while the active port
+    /// carried ([`layer3`]).
+    pub outage_inet: Outage,
+    pub outage_inet6: Outage,
+    /// Times a configured lagg's global addresses changed.
+    pub addr_changes: u32,
+    /// DHCP exchanges started.
+    pub dhcp_exchanges: u32,
+    /// The longest devd waited on one action (ms).
+    pub devd_blocked: u64,
     pub met: Vec<String>,
     pub failed: Vec<String>,
 }
@@ -328,79 +411,105 @@ pub fn run(scenario: &Scenario, player: Player) -> Result<Report, Error> {
     let mut store = MemoryStore::default();
     let mut report = Report { baseline: lagghook.is_none(), ..Report::default() };
     let mut figures = Figures::new(&scenario.config, &mut kernel);
+    let mut helpers = helpers::Helpers::default();
+    let mut l3 = layer3::Layer3::new(&scenario.config, &kernel);
+    let mut devd = devd_queue::Devd::default();
     let mut last_at = None;
     for step in &scenario.steps {
         let at = last_at.map_or(0, |t: u64| (t + STEP_GAP_MS).max(kernel.now()));
         last_at = Some(at);
         kernel.advance(at);
         kernel.clear_record();
+        kernel.take_net_record();
         figures.begin(&mut kernel);
+        l3.begin();
+        devd.begin_step(kernel.now());
         let mut sr = StepReport { text: step.text.clone(), at, ..StepReport::default() };
         let mut log = MemoryLog::default();
         let now = |k: &SimKernel| START_TIME + k.now() / 1000;
         let mut handled = 0;
-        match &step.action {
-            StepAction::Happen(h) => {
-                kernel.happen(h).map_err(|e| Error::Input(format!("step {:?}: {e}", step.text)))?;
-                let rebooted = matches!(h, Happening::Reboot { .. });
-                if rebooted {
-                    store.reboot();
-                }
-                // After a boot, rc runs rc.d/lagghook (REQUIRE: netif devd)
-                // once devd has started; after a resume, rc.resume runs the
-                // `resume` scripts, rc.d/lagghook among them, when devd reads
-                // the ACPI Resume notify, after the interface events of the
-                // resume. Either way devd has the interface events first.
-                let script = if rebooted {
-                    Some("rc: /usr/local/etc/rc.d/lagghook start")
-                } else if kernel.take_resume_scripts() {
-                    Some("rc.resume: /usr/local/etc/rc.d/lagghook resume")
-                } else {
-                    None
-                };
-                if let Some(script) = script {
-                    let t = now(&kernel);
-                    handled +=
-                        dispatch(&rules, &program, &mut kernel, &mut log, &mut store, t, &mut sr);
-                    let offset = Outage::Millis(kernel.now().saturating_sub(sr.at));
-                    let runs = match program.lagghook {
-                        Some(_) => "lagghook reconcile",
-                        None => "nothing (no lagghook)",
-                    };
-                    sr.dispatched.push(format!("+{offset} {script}: {runs}"));
-                    program.run(&["reconcile"], &mut kernel, &mut log, &mut store, t, &mut sr);
-                }
-            }
+        // The happenings still to come in this step, and how long it lasts
+        // at least (a `wait`).
+        let mut later: VecDeque<(u64, Happening)> = match &step.action {
+            StepAction::Happen(h) => VecDeque::from([(at, h.clone())]),
+            StepAction::Sequence(v) => v.iter().map(|(o, h)| (at + o, h.clone())).collect(),
             StepAction::Reconcile => {
                 let t = now(&kernel);
                 program.run(&["reconcile"], &mut kernel, &mut log, &mut store, t, &mut sr);
+                VecDeque::new()
             }
-        }
+        };
+        let mut until = at;
+        let mut horizon = at + HORIZON_MS;
         loop {
+            while let Some((when, h)) = later.front().cloned().filter(|(w, _)| *w <= kernel.now()) {
+                later.pop_front();
+                if let Happening::Net(crate::sim::NetHappening::Wait { ms }) = &h {
+                    until = until.max(when + ms);
+                    horizon = horizon.max(when + ms + HORIZON_MS);
+                }
+                horizon = horizon.max(when + HORIZON_MS);
+                kernel
+                    .happen(&h)
+                    .map_err(|e| Error::Input(format!("step {:?}: {e}", step.text)))?;
+                handled += after_happening(
+                    &h,
+                    &rules,
+                    &program,
+                    &mut devd,
+                    &mut kernel,
+                    &mut log,
+                    &mut store,
+                    &mut sr,
+                );
+            }
             let t = now(&kernel);
-            handled += dispatch(&rules, &program, &mut kernel, &mut log, &mut store, t, &mut sr);
+            handled += devd.pump(&rules, &program, &mut kernel, &mut log, &mut store, t, &mut sr);
             if handled > MAX_EVENTS_PER_STEP {
                 sr.failed.push(format!("devd event storm: more than {MAX_EVENTS_PER_STEP} events"));
                 break;
             }
+            // The network-check helpers devd's runs spawned act at their
+            // own instants, between devd's runs (issue 20).
+            helpers.take_spawned(&mut kernel);
+            if helpers.run_due(&scenario.config, &mut kernel, &mut log, &mut store) > 0 {
+                continue;
+            }
             figures.sample(&mut kernel);
-            match kernel.next_due() {
-                Some(due) if due <= at + HORIZON_MS => kernel.advance(due),
+            l3.sample(&kernel);
+            let next = kernel
+                .next_due()
+                .into_iter()
+                .chain(later.front().map(|(w, _)| *w))
+                .chain(helpers.next_due())
+                .min();
+            match next {
+                Some(due) if due <= horizon => kernel.advance(due),
                 // Only stations that cannot finish their handshake have
                 // anything pending: they retry for ever, and the step ends
                 // with them reported, its expectations checked as usual.
-                Some(_) if kernel.next_settling_due().is_none() => break,
+                Some(_)
+                    if kernel.next_settling_due().is_none()
+                        && later.is_empty()
+                        && helpers.next_due().is_none() =>
+                {
+                    break
+                }
                 Some(_) => {
                     sr.failed
                         .push(format!("the world did not settle within {} s", HORIZON_MS / 1000));
                     break;
                 }
+                None if kernel.now() < until => kernel.advance(until),
                 None => break,
             }
         }
         sr.events = handled;
         sr.flapping = kernel.flapping_vaps();
         (sr.outage, sr.mac_changes) = figures.end();
+        (sr.outage_inet, sr.outage_inet6, sr.addr_changes) = l3.end();
+        sr.dhcp_exchanges = kernel.take_net_record().dhcp_exchanges;
+        sr.devd_blocked = devd.longest(kernel.now());
         sr.console = kernel.take_console();
         sr.log.extend(
             log.lines.iter().filter(|(l, _)| *l != Level::Info).map(|(_, line)| line.clone()),
@@ -470,6 +579,35 @@ fn converged_run_cost(
         }
     }
     want.push("sysctl net.link.lagg.failover_rx_all".to_owned());
+    // The network check's record (issue 20, point 2): for the lagg the
+    // event is about, when it checks and carries traffic, the active vap's
+    // SSID, the lagg's addresses, the default routes and the neighbour
+    // entry of each that leaves by it; kernel reads only.
+    let event_lagg = match &first_port {
+        Some(port) => {
+            config.laggs.iter().filter(|l| l.ports.iter().any(|p| p.as_str() == port)).collect()
+        }
+        None => config.laggs.iter().collect::<Vec<_>>(),
+    };
+    for lagg in event_lagg.into_iter().filter(|l| l.network.checks()) {
+        let active = kernel.lagg(lagg.name.as_str()).and_then(|s| s.active().cloned());
+        let Some(active) = active else { continue };
+        if everything.iter().any(|i| i.name == active && i.kind == IfKind::Wlan) {
+            want.push(format!("SIOCG80211 SSID {active}"));
+        }
+        // A run that sees the active port changed since the last run
+        // starts a check (or finds nothing to check) instead of recording.
+        let last = store.state.as_ref().and_then(|s| s.laggs.get(&lagg.name)).cloned().flatten();
+        if last.is_some_and(|v| v.active.as_ref() != Some(&active)) {
+            continue;
+        }
+        want.push(format!("getifaddrs inet {}", lagg.name));
+        want.push("RTM_GET default".to_owned());
+        let routes = crate::kernel::Kernel::default_routes(kernel).unwrap_or_default();
+        for r in routes.iter().filter(|r| r.ifname == lagg.name) {
+            want.push(format!("RTM_GET llinfo {} {}", lagg.name, r.gateway));
+        }
+    }
     kernel.clear_record();
     match &first_port {
         Some(port) => {
@@ -486,39 +624,44 @@ fn converged_run_cost(
     })
 }
 
-/// devd at one instant: every queued event, in order, through the one
-/// rule it picks. Returns how many events it handled.
-fn dispatch(
+/// What follows a happening: after a boot, rc runs rc.d/lagghook
+/// (REQUIRE: netif devd) once devd has started; after a resume, rc.resume
+/// runs the `resume` scripts, rc.d/lagghook among them, when devd reads the
+/// ACPI Resume notify, after the interface events of the resume. Either way
+/// devd has the interface events first. A reboot also empties lagghook's
+/// /var/run state. Returns the events devd took.
+#[allow(clippy::too_many_arguments)]
+fn after_happening(
+    h: &Happening,
     rules: &[Rule],
     program: &Program<'_>,
+    devd: &mut devd_queue::Devd,
     kernel: &mut SimKernel,
     log: &mut MemoryLog,
     store: &mut MemoryStore,
-    now: u64,
     sr: &mut StepReport,
 ) -> usize {
-    let mut queue: VecDeque<DevdEvent> = kernel.take_events().into();
-    let mut handled = 0;
-    let offset = Outage::Millis(kernel.now().saturating_sub(sr.at));
-    while let Some(event) = queue.pop_front() {
-        handled += 1;
-        if handled > MAX_EVENTS_PER_STEP {
-            return handled;
-        }
-        let media = |name: &str| kernel.media_type(name);
-        let Some(rule) = devd::select(rules, &event, &media) else {
-            sr.dispatched.push(format!("+{offset} {event}: no rule"));
-            continue;
-        };
-        for argv in rule.commands(&event) {
-            sr.dispatched.push(format!("+{offset} {event}: {}", argv.join(" ")));
-            if argv.first().map(String::as_str) == Some(PROGRAM) {
-                let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-                program.run(&args, kernel, log, store, now, sr);
-                queue.extend(kernel.take_events());
-            }
-        }
+    let rebooted = matches!(h, Happening::Reboot { .. });
+    if rebooted {
+        store.reboot();
     }
+    let script = if rebooted {
+        Some(("rc: /usr/local/etc/rc.d/lagghook start", "reconcile"))
+    } else if kernel.take_resume_scripts() {
+        Some(("rc.resume: /usr/local/etc/rc.d/lagghook resume", "resume"))
+    } else {
+        None
+    };
+    let Some((script, command)) = script else { return 0 };
+    let t = START_TIME + kernel.now() / 1000;
+    let handled = devd.pump(rules, program, kernel, log, store, t, sr);
+    let offset = Outage::Millis(kernel.now().saturating_sub(sr.at));
+    let runs = match program.lagghook {
+        Some(_) => format!("lagghook {command}"),
+        None => "nothing (no lagghook)".to_owned(),
+    };
+    sr.dispatched.push(format!("+{offset} {script}: {runs}"));
+    program.run(&[command], kernel, log, store, t, sr);
     handled
 }
 
@@ -718,6 +861,15 @@ fn check(
         let found = found.err().unwrap_or_else(|| "converged".to_owned());
         verdict(ok, format!("converged = {want}"), found);
     }
+    let figures = sr.clone();
+    let mut verdict = |ok: bool, what: String, found: String| {
+        if ok {
+            sr.met.push(what);
+        } else {
+            sr.failed.push(format!("expected {what}, found {found}"));
+        }
+    };
+    layer3::check(expect, kernel, &figures, &mut verdict);
 }
 
 /// What a run would do now, remembering what `store` holds of earlier
@@ -753,6 +905,7 @@ fn converged(config: &Config, kernel: &mut SimKernel, store: &MemoryStore) -> Re
 /// The human-readable account of a run.
 pub fn render(scenario: &Scenario, report: &Report, verbose: bool) -> String {
     let mut s = String::new();
+    let layer3 = !scenario.machine.network.is_empty();
     let _ = writeln!(s, "scenario: {}", scenario.name);
     if report.baseline {
         let _ = writeln!(
@@ -799,6 +952,18 @@ pub fn render(scenario: &Scenario, report: &Report, verbose: bool) -> String {
         }
         let _ = writeln!(s, "  outage  {}", step.outage);
         let _ = writeln!(s, "  lagg MAC changes  {}", step.mac_changes);
+        if layer3 {
+            let _ = writeln!(
+                s,
+                "  IPv4 outage  {}, IPv6 outage  {}, address changes  {}, DHCP exchanges  {}, \
+                 devd blocked  {}",
+                step.outage_inet,
+                step.outage_inet6,
+                step.addr_changes,
+                step.dhcp_exchanges,
+                Outage::Millis(step.devd_blocked)
+            );
+        }
         for m in &step.met {
             let _ = writeln!(s, "  ok      {m}");
         }

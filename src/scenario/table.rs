@@ -125,6 +125,68 @@ pub const ROWS: &[Row] = &[
     },
 ];
 
+/// The moves between networks (issue 20), in README's order: their IPv4
+/// and IPv6 outage and address changes for the stock recipe, lagghook with
+/// its network check off, and with it on.
+pub const MOVES: &[Row] = &[
+    Row { happening: "undock, one LAN", file: "net-dock-undock-one-lan.toml", steps: 2..=2 },
+    Row { happening: "dock, one LAN", file: "net-dock-undock-one-lan.toml", steps: 3..=3 },
+    Row {
+        happening: "undock, then a café's WiFi in reach",
+        file: "net-undock-to-cafe.toml",
+        steps: 2..=3,
+    },
+    Row {
+        happening: "undock onto another network's WiFi",
+        file: "net-undock-wifi-elsewhere.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "the same, with the enter hook that fails ARPSEND",
+        file: "net-undock-wifi-elsewhere-arpsend-hook.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "café to café, one subnet, other gateways",
+        file: "net-cafe-to-cafe-same-subnet.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "WiFi extender (other BSS and SSID, one LAN)",
+        file: "net-wifi-extender.toml",
+        steps: 2..=2,
+    },
+    Row {
+        happening: "captive portal, then 5 minutes",
+        file: "net-captive-portal.toml",
+        steps: 2..=3,
+    },
+    Row {
+        happening: "gateway ignoring ARP (undecided: DHCP)",
+        file: "net-gateway-ignores-arp.toml",
+        steps: 3..=3,
+    },
+    Row {
+        happening: "gateway ignoring ARP (undecided: keep)",
+        file: "net-gateway-ignores-arp-keep.toml",
+        steps: 3..=3,
+    },
+    Row {
+        happening: "VLAN dock: undock onto the guest WiFi",
+        file: "net-vlan-dock-return.toml",
+        steps: 2..=2,
+    },
+    Row { happening: "VLAN dock: dock again", file: "net-vlan-dock-return.toml", steps: 3..=3 },
+    Row { happening: "undock onto an IPv6-only café", file: "net-ipv6-only.toml", steps: 2..=2 },
+    Row { happening: "resume somewhere else", file: "net-resume-elsewhere.toml", steps: 2..=2 },
+    Row {
+        happening: "slow DHCP, the cable back during the wait",
+        file: "net-slow-dhcp-cable-back.toml",
+        steps: 2..=2,
+    },
+    Row { happening: "cable flap within 300 ms", file: "net-flap-300ms.toml", steps: 2..=2 },
+];
+
 /// How a scenario is played: with lagghook, or as the baseline.
 pub type Play = fn(&Scenario) -> Result<Report, Error>;
 
@@ -137,7 +199,19 @@ fn figures(report: &Report, steps: &RangeInclusive<usize>) -> (Outage, u32) {
     (outage, chosen().map(|s| s.mac_changes).sum())
 }
 
-/// The table as Markdown, every scenario read from `dir`.
+/// The layer-3 figures of `steps`: IPv4 outage, IPv6 outage, address
+/// changes, summed.
+fn moves(report: &Report, steps: &RangeInclusive<usize>) -> (Outage, Outage, u32) {
+    let chosen = || {
+        report.steps.iter().enumerate().filter(|(i, _)| steps.contains(&(i + 1))).map(|(_, s)| s)
+    };
+    let v4 = chosen().fold(Outage::default(), |acc, s| acc.add(s.outage_inet));
+    let v6 = chosen().fold(Outage::default(), |acc, s| acc.add(s.outage_inet6));
+    (v4, v6, chosen().map(|s| s.addr_changes).sum())
+}
+
+/// The table as Markdown, every scenario read from `dir`: the link-level
+/// table, then the moves between networks.
 pub fn outage_table(dir: &Path, with: Play, without: Play) -> Result<String, Error> {
     let mut s = String::new();
     let _ = writeln!(
@@ -150,6 +224,24 @@ pub fn outage_table(dir: &Path, with: Play, without: Play) -> Result<String, Err
         let (bo, bm) = figures(&without(&scenario)?, &row.steps);
         let (lo, lm) = figures(&with(&scenario)?, &row.steps);
         let _ = writeln!(s, "| {} | {bo} | {bm} | {lo} | {lm} |", row.happening);
+    }
+    let _ = writeln!(
+        s,
+        "\nMoves between networks: IPv4 outage / IPv6 outage / address changes (seconds \
+         counted while the active port carries).\n\n\
+         | move | stock recipe | lagghook, check off | lagghook, check on |\n|---|---|---|---|"
+    );
+    for row in MOVES {
+        let scenario = Scenario::load(&dir.join(row.file))?;
+        let mut off = scenario.clone();
+        for lagg in &mut off.config.laggs {
+            lagg.network.check = false;
+        }
+        let cell = |(v4, v6, n): (Outage, Outage, u32)| format!("{v4} / {v6} / {n}");
+        let stock = cell(moves(&without(&scenario)?, &row.steps));
+        let unchecked = cell(moves(&with(&off)?, &row.steps));
+        let checked = cell(moves(&with(&scenario)?, &row.steps));
+        let _ = writeln!(s, "| {} | {stock} | {unchecked} | {checked} |", row.happening);
     }
     Ok(s)
 }

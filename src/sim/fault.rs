@@ -9,9 +9,14 @@
 
 use std::fmt;
 
+use crate::domain::layer3::{
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
+};
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Errno, Kernel, KernelError, Op};
+use std::net::IpAddr;
 
 /// A scripted failure.
 #[derive(Debug, Clone)]
@@ -94,6 +99,12 @@ fn mutating(op: Op) -> bool {
             | Op::GetModule
             | Op::GetWpaAddress
             | Op::GetWlanDevices
+            | Op::GetAddresses
+            | Op::GetDefaultRoutes
+            | Op::GetNeighbour
+            | Op::GetSsid
+            | Op::GetWpaState
+            | Op::GetDhcpClient
     )
 }
 
@@ -309,6 +320,90 @@ impl<K: Kernel> Kernel for Faulty<K> {
     fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
         self.check(Op::GetWlanDevices, &[])?;
         self.inner.wlan_devices()
+    }
+
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<IfAddr>, KernelError> {
+        self.check(Op::GetAddresses, &[ifname])?;
+        self.inner.addresses(ifname)
+    }
+
+    fn default_routes(&mut self) -> Result<Vec<DefaultRoute>, KernelError> {
+        self.check(Op::GetDefaultRoutes, &[])?;
+        self.inner.default_routes()
+    }
+
+    fn neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<Option<Neighbour>, KernelError> {
+        self.check(Op::GetNeighbour, &[ifname])?;
+        self.inner.neighbour(ifname, ip)
+    }
+
+    fn probe(
+        &mut self,
+        lagg: &IfName,
+        exchange: &ProbeExchange,
+    ) -> Result<ProbeResult, KernelError> {
+        self.check(Op::Probe, &[lagg])?;
+        self.inner.probe(lagg, exchange)
+    }
+
+    fn delete_address(&mut self, ifname: &IfName, addr: IfAddr) -> Result<(), KernelError> {
+        let op = if addr.ipv4().is_some() { Op::DeleteAddress } else { Op::DeleteAddress6 };
+        self.check(op, &[ifname])?;
+        self.inner.delete_address(ifname, addr)
+    }
+
+    fn delete_default_route(&mut self, route: &DefaultRoute) -> Result<(), KernelError> {
+        self.check(Op::DeleteRoute, &[&route.ifname])?;
+        self.inner.delete_default_route(route)
+    }
+
+    fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError> {
+        self.check(Op::DeleteNeighbour, &[ifname])?;
+        self.inner.delete_neighbour(ifname, ip)
+    }
+
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<Ssid>, KernelError> {
+        self.check(Op::GetSsid, &[wlan])?;
+        self.inner.ssid(wlan)
+    }
+
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<WpaState, KernelError> {
+        self.check(Op::GetWpaState, &[wlan])?;
+        self.inner.wpa_supplicant_state(wlan)
+    }
+
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<DhcpProcess>, KernelError> {
+        self.check(Op::GetDhcpClient, &[ifname])?;
+        self.inner.dhcp_client(ifname)
+    }
+
+    fn stop_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        process: DhcpProcess,
+    ) -> Result<(), KernelError> {
+        self.check(Op::StopDhcpClient, &[ifname])?;
+        self.inner.stop_dhcp_client(ifname, process)
+    }
+
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        client: DhcpClient,
+        lease: &Lease,
+    ) -> Result<(), KernelError> {
+        self.check(Op::StartDhcpClient, &[ifname])?;
+        self.inner.start_dhcp_client(ifname, client, lease)
+    }
+
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
+        self.check(Op::SolicitRouter, &[ifname])?;
+        self.inner.solicit_router(ifname)
+    }
+
+    fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError> {
+        self.check(Op::SpawnNetcheck, &[lagg])?;
+        self.inner.spawn_netcheck(lagg, generation)
     }
 }
 

@@ -333,6 +333,7 @@ impl SimKernel {
             self.lagg_port_destroy(lagg, &first, false, true);
         }
         self.ifnets.remove(lagg);
+        self.net_detached(lagg);
         self.emit(lagg, IfnetEventKind::Detach);
     }
 

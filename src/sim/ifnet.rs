@@ -273,6 +273,7 @@ impl SimKernel {
         if let Some(lagg) = self.lagg_of(name) {
             self.lagg_linkstate(&lagg);
         }
+        self.net_link_changed(name, new);
     }
 
     /// The driver re-evaluating its link after one of its inputs changed
@@ -357,9 +358,12 @@ impl SimKernel {
         })
     }
 
-    /// When the next pending timer fires (simulated ms), if any.
+    /// When the next pending timer fires (simulated ms), if any, a
+    /// layer-3 timer that is not periodic included: a world with only
+    /// periodic timers pending (lease renewals, router advertisements) is
+    /// settled.
     pub fn next_due(&self) -> Option<u64> {
-        self.timers().map(|(d, ..)| d).min()
+        self.timers().map(|(d, ..)| d).chain(self.net.next_due()).min()
     }
 
     /// Simulated time, ms.
@@ -377,6 +381,14 @@ impl SimKernel {
                 .filter(|(d, ..)| *d <= to)
                 .min()
                 .map(|(d, _, timer, name)| (d, timer, name.clone()));
+            // Layer-3 timers due first run first; a link due at the same
+            // instant comes before them.
+            let net = self.net.next_at(to).filter(|&at| next.as_ref().is_none_or(|n| at < n.0));
+            if let Some(at) = net {
+                self.now = self.now.max(at);
+                self.net_fire(at);
+                continue;
+            }
             let Some((due, timer, name)) = next else { break };
             self.now = self.now.max(due);
             match timer {
@@ -424,6 +436,7 @@ impl SimKernel {
         if let Some(ifn) = self.ifnets.get_mut(name) {
             ifn.up = up;
         }
+        self.net_flags_changed(name, up);
         if kind == IfKind::Lagg {
             // `lagg_ioctl` SIOCSIFFLAGS: lagg_init when going up (pushes
             // the lagg MAC), lagg_stop when going down. The lagg's own link
@@ -492,6 +505,7 @@ impl SimKernel {
         }
         let queued = self.events.split_off(start.min(self.events.len()));
         let gone = self.ifnets.remove(name);
+        self.net_detached(name);
         self.emit(name, IfnetEventKind::Detach);
         self.events.extend(queued);
         if gone.is_some_and(|i| i.kind == IfKind::Wlan && i.link == LinkState::Up) {

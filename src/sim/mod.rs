@@ -124,6 +124,8 @@ mod file;
 mod fixture;
 mod if_lagg;
 mod ifnet;
+/// Layer 3 (issue 20): addresses, routes, neighbours, probes, DHCP clients.
+pub mod net;
 mod net80211;
 mod oracle;
 mod pseudo;
@@ -136,6 +138,7 @@ mod world;
 
 pub use fault::Faulty;
 pub use file::{Machine, MachineInterface, MachineRadio, Seconds, WpaMac};
+pub use net::{Ipv4Net, Ipv6Net, NetHappening, NetRecord};
 pub use net80211::factory_mac;
 pub use rc::{RcConf, RcConfError};
 pub use root::SimRoot;
@@ -147,28 +150,44 @@ use std::fmt;
 use std::path::Path;
 
 use crate::domain::event::DevdEvent;
+use crate::domain::layer3::{
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
+};
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::domain::text;
 use crate::domain::wifi_driver::LladdrClass;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::file::{self as sys_file, Links};
+use std::net::IpAddr;
 
 use ifnet::Ifnet;
 
 /// A problem with the simulated world itself (bad machine file, impossible
 /// happening), as opposed to a kernel refusal, which is a [`KernelError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SimError(String);
+pub struct SimError(String, Option<usize>);
 
 impl SimError {
     fn new(msg: impl Into<String>) -> SimError {
-        SimError(msg.into())
+        SimError(msg.into(), None)
+    }
+
+    /// An error about the key at byte `offset` of the machine's text (a
+    /// name that a later key does not know).
+    fn at(msg: impl Into<String>, offset: usize) -> SimError {
+        SimError(msg.into(), Some(offset))
     }
 
     /// The one-line explanation.
     pub fn message(&self) -> &str {
         &self.0
+    }
+
+    /// Where in the machine's text the error is, when it is about one key.
+    pub fn offset(&self) -> Option<usize> {
+        self.1
     }
 }
 
@@ -233,6 +252,8 @@ pub struct SimKernel {
     calls: Vec<String>,
     /// The reads, in order, named after the request (`"SIOCGLAGG lagg0"`).
     reads: Vec<String>,
+    /// Layer 3 ([`net`]).
+    net: net::Net,
 }
 
 impl PartialEq for SimKernel {
@@ -249,6 +270,7 @@ impl PartialEq for SimKernel {
             && self.if_lagg_ko == other.if_lagg_ko
             && self.events == other.events
             && self.files == other.files
+            && self.net.same_state(&other.net)
     }
 }
 
@@ -291,6 +313,7 @@ impl SimKernel {
             writes: 0,
             epairs_made: 0,
             calls: Vec::new(),
+            net: net::Net::default(),
         }
     }
 
@@ -366,6 +389,22 @@ impl SimKernel {
     /// last cleared, in order: what a run costs when it changes nothing.
     pub fn reads(&self) -> &[String] {
         &self.reads
+    }
+
+    /// Layer 3 ([`net`]).
+    pub fn net(&self) -> &net::Net {
+        &self.net
+    }
+
+    /// Layer 3, to change ([`net`]).
+    pub fn net_mut(&mut self) -> &mut net::Net {
+        &mut self.net
+    }
+
+    /// The detached helpers spawned since the last take, for the scenario
+    /// harness to run on simulated time.
+    pub fn take_spawned(&mut self) -> Vec<net::Spawned> {
+        self.net.take_spawned()
     }
 
     /// Forgets the call record (not the state).
@@ -515,6 +554,123 @@ impl Kernel for SimKernel {
     /// A radio left out of a boot is not there. A read, so not recorded.
     fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
         Ok(self.radios.iter().cloned().collect())
+    }
+
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<IfAddr>, KernelError> {
+        self.reads.push(format!("getifaddrs inet {ifname}"));
+        if !self.ifnets.contains_key(ifname) {
+            return Err(KernelError::errno(Op::GetAddresses, Some(ifname), Errno::ENXIO));
+        }
+        Ok(self.l3_addresses(ifname))
+    }
+
+    fn default_routes(&mut self) -> Result<Vec<DefaultRoute>, KernelError> {
+        self.reads.push("RTM_GET default".to_owned());
+        Ok(self.l3_default_routes())
+    }
+
+    fn neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<Option<Neighbour>, KernelError> {
+        self.reads.push(format!("RTM_GET llinfo {ifname} {ip}"));
+        Ok(self.l3_neighbour(ifname, ip))
+    }
+
+    /// Recorded as a read: it sends frames but changes no kernel state.
+    fn probe(
+        &mut self,
+        lagg: &IfName,
+        exchange: &ProbeExchange,
+    ) -> Result<ProbeResult, KernelError> {
+        if !self.ifnets.contains_key(lagg) {
+            return Err(KernelError::errno(Op::Probe, Some(lagg), Errno::ENXIO));
+        }
+        let result = self.l3_probe(lagg, exchange);
+        self.reads.push(format!(
+            "bpf probe {lagg}: {} sent, {} replies",
+            result.sent,
+            result.replies.len()
+        ));
+        Ok(result)
+    }
+
+    fn delete_address(&mut self, ifname: &IfName, addr: IfAddr) -> Result<(), KernelError> {
+        let op = if addr.ipv4().is_some() { Op::DeleteAddress } else { Op::DeleteAddress6 };
+        let r = self.l3_delete_address(ifname, addr);
+        self.record(format!("{} {ifname} {addr}", op.name()), op, Some(ifname), r)
+    }
+
+    fn delete_default_route(&mut self, route: &DefaultRoute) -> Result<(), KernelError> {
+        let r = self.l3_delete_default_route(route);
+        let what = format!("RTM_DELETE default {} {}", route.gateway, route.ifname);
+        self.record(what, Op::DeleteRoute, Some(&route.ifname), r)
+    }
+
+    fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError> {
+        let r = self.l3_delete_neighbour(ifname, ip);
+        self.record(
+            format!("RTM_DELETE llinfo {ifname} {ip}"),
+            Op::DeleteNeighbour,
+            Some(ifname),
+            r,
+        )
+    }
+
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<Ssid>, KernelError> {
+        self.reads.push(format!("SIOCG80211 SSID {wlan}"));
+        let err = |e| KernelError::errno(Op::GetSsid, Some(wlan), e);
+        let ifn = self.ifnets.get(wlan).ok_or_else(|| err(Errno::ENXIO))?;
+        if ifn.vap.is_none() {
+            return Err(err(Errno::EINVAL));
+        }
+        Ok(self.l3_ssid(wlan))
+    }
+
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<WpaState, KernelError> {
+        self.reads.push(format!("wpa_supplicant STATUS wpa_state {wlan}"));
+        let err = |e| KernelError::errno(Op::GetWpaState, Some(wlan), e);
+        let ifn = self.ifnets.get(wlan).ok_or_else(|| err(Errno::ENXIO))?;
+        if ifn.vap.is_none() {
+            return Err(err(Errno::EINVAL));
+        }
+        Ok(self.l3_wpa_state(wlan))
+    }
+
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<DhcpProcess>, KernelError> {
+        self.reads.push(format!("DHCP client pidfile {ifname}"));
+        Ok(self.l3_dhcp_client(ifname))
+    }
+
+    fn stop_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        process: DhcpProcess,
+    ) -> Result<(), KernelError> {
+        let r = self.l3_stop_dhcp_client(ifname, process);
+        let what = format!("kill {} {} ({ifname})", process.client, process.pid);
+        self.record(what, Op::StopDhcpClient, Some(ifname), r)
+    }
+
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        client: DhcpClient,
+        lease: &Lease,
+    ) -> Result<(), KernelError> {
+        let r = self.l3_start_dhcp_client(ifname, client, lease);
+        let what = format!("start {client} {ifname} lease {lease}");
+        self.record(what, Op::StartDhcpClient, Some(ifname), r)
+    }
+
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
+        let r = self.l3_solicit_router(ifname);
+        self.record(format!("rtsol {ifname}"), Op::SolicitRouter, Some(ifname), r)
+    }
+
+    /// Not a write: it starts a process and changes no kernel state. The
+    /// harness takes it ([`SimKernel::take_spawned`]).
+    fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError> {
+        self.calls.push(format!("spawn lagghook netcheck {lagg} {generation}: ok"));
+        self.l3_spawn_netcheck(lagg, generation);
+        Ok(())
     }
 }
 

@@ -174,7 +174,8 @@ impl SimKernel {
             .collect()
     }
 
-    /// When the next timer of an interface that is not flapping fires:
+    /// When the next timer of an interface that is not flapping, or of
+    /// layer 3, fires:
     /// what a world must run to before it is settled (a flapping station
     /// never settles).
     pub fn next_settling_due(&self) -> Option<u64> {
@@ -182,6 +183,8 @@ impl SimKernel {
             .values()
             .filter(|i| !flaps(i))
             .flat_map(|i| i.link_due.into_iter().chain(i.vap.as_ref().and_then(|v| v.deauth_due)))
+            // Layer 3's timers that are not periodic (sim::net) settle too.
+            .chain(self.net.next_due())
             .min()
     }
 

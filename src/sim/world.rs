@@ -70,7 +70,7 @@ use std::str::FromStr;
 
 use crate::domain::model::{IfKind, IfName, LinkState, MacAddr};
 
-use super::{SimError, SimKernel};
+use super::{NetHappening, SimError, SimKernel};
 
 /// Something the world does to the machine (not lagghook): a cable, an
 /// access point, a card or driver coming and going.
@@ -104,6 +104,9 @@ pub enum Happening {
     /// `resume [reload=RADIO,…]`: the machine resumes from suspend; the
     /// named radios' drivers reload (see the module doc).
     Resume { reload: Vec<IfName> },
+    /// A network happening ([`NetHappening`]: `plug IF network=NAME`,
+    /// `associate IF bss=NAME`, `set-network`, `resume bss=NAME`, `wait`).
+    Net(NetHappening),
     /// `down IF`: `ifconfig IF down`, SIOCSIFFLAGS without IFF_UP:
     /// `ifhwioctl` calls `if_down`, then the driver (`lagg_ioctl` stops a
     /// lagg, `lagg_stop`; `ieee80211_ioctl` stops a vap; a member's goes
@@ -152,6 +155,7 @@ impl Happening {
             | Happening::Mtu { name, .. }
             | Happening::Ifconfig { name, .. } => Some(name),
             Happening::Reboot { .. } | Happening::Resume { .. } => None,
+            Happening::Net(h) => h.ifname(),
         }
     }
 }
@@ -184,6 +188,7 @@ impl fmt::Display for Happening {
             Happening::AttachRadio(n) => write!(f, "attach-radio {n}"),
             Happening::Reboot { absent } => list(f, "reboot", "absent", absent),
             Happening::Resume { reload } => list(f, "resume", "reload", reload),
+            Happening::Net(h) => h.fmt(f),
             Happening::Down(n) => write!(f, "down {n}"),
             Happening::Up(n) => write!(f, "up {n}"),
             Happening::Ether { name, mac } => write!(f, "ether {name} {mac}"),
@@ -201,9 +206,14 @@ impl FromStr for Happening {
         let bad = |why: &str| SimError::new(format!("happening {s:?}: {why}"));
         let name = |w: &str| IfName::new(w).map_err(|e| bad(&format!("{w:?}: {e}")));
         let mac = |w: &str| w.parse::<MacAddr>().map_err(|e| bad(&e.to_string()));
+        if let Some(net) = NetHappening::parse(&words) {
+            return net.map(Happening::Net).map_err(|e| bad(&e));
+        }
         let usage = "want one of: unplug IF, plug IF, disassociate IF, associate IF, \
                      destroy IF, create-wlan IF PARENT [MAC], attach-ether IF MAC, \
                      attach-radio RADIO, reboot [absent=IF,...], resume [reload=RADIO,...], \
+                     plug IF network=NAME, associate IF bss=NAME, set-network NAME KEY=VALUE, \
+                     resume bss=NAME, wait SECONDS, \
                      down IF, up IF, ether IF MAC, mtu IF N, ifconfig IF ARGS...";
         // `key=a,b`: at least one name, each once.
         let names = |w: &str, key: &str| -> Result<Vec<IfName>, SimError> {
@@ -351,6 +361,7 @@ impl SimKernel {
             }
             Happening::Reboot { absent } => self.reboot(absent).or_else(fail)?,
             Happening::Resume { reload } => self.resume(reload).or_else(fail)?,
+            Happening::Net(n) => self.net_happen(n).or_else(fail)?,
             Happening::Down(n) | Happening::Up(n) => {
                 self.require_ifnet(n).or_else(fail)?;
                 let r = self.siocsifflags(n, matches!(h, Happening::Up(_)));
@@ -374,6 +385,7 @@ impl SimKernel {
                 self.ifconfig_command(name, args);
             }
         }
+        self.net_refresh();
         self.note_lagg_macs();
         Ok(())
     }
@@ -410,6 +422,7 @@ impl SimKernel {
         }
         self.events.clear();
         self.emitting = true;
+        self.net_reboot();
 
         let builtin = self.failover_rx_all.is_some() && !self.if_lagg_ko;
         self.failover_rx_all = builtin.then_some(false);

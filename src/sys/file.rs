@@ -253,6 +253,13 @@ pub fn open_lock(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Opens another program's pidfile at `path` read-only, to ask whether its
+/// lock is held (pidfile(3) keeps an exclusive flock(2) on it for the
+/// process's life): a regular file, never through a link.
+pub fn open_pidfile(path: &Path) -> io::Result<File> {
+    open_regular(path, Links::Refuse, OpenOptions::new().read(true)).map(|(file, _)| file)
+}
+
 /// Opens the character device at `path` for reading and writing, as the
 /// conformance harness opens a tap(4) device to give it a carrier: never
 /// through a link (`O_NOFOLLOW`), and only a character device, so a name

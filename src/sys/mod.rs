@@ -8,6 +8,8 @@ pub mod clock;
 /// The files lagghook reads and writes: regular, capped, never written
 /// through a link.
 pub mod file;
+/// The probe exchange's Ethernet frames, as bytes (portable, pure).
+pub mod frames;
 /// The terminal this process runs on and who is logged in (utmpx), for
 /// `setup`'s remote-session test.
 pub mod login;
@@ -24,15 +26,15 @@ pub mod wpa_ctrl;
 
 #[cfg(target_os = "freebsd")]
 mod freebsd;
-#[cfg(target_os = "freebsd")]
-pub use freebsd::FreeBsdKernel as NativeKernel;
 /// A routing socket's raw messages, for the conformance harness.
 #[cfg(target_os = "freebsd")]
 pub use freebsd::RouteSocket;
+#[cfg(target_os = "freebsd")]
+pub use freebsd::{arm_alarm, FreeBsdKernel as NativeKernel};
 
 #[cfg(not(target_os = "freebsd"))]
 mod unsupported;
 #[cfg(not(target_os = "freebsd"))]
 pub use unsupported::RouteSocket;
 #[cfg(not(target_os = "freebsd"))]
-pub use unsupported::UnsupportedKernel as NativeKernel;
+pub use unsupported::{arm_alarm, UnsupportedKernel as NativeKernel};

@@ -1,9 +1,14 @@
 //! The backend for operating systems lagghook does not support: every
 //! request fails with `Unsupported`, never a made-up answer.
 
+use crate::domain::layer3::{
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
+};
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{IfName, Interface, LaggModule, LaggProto, LaggStatus, MacAddr};
 use crate::kernel::{Kernel, KernelError, Op};
+use std::net::IpAddr;
 
 /// Stands in for the FreeBSD backend on other systems.
 #[derive(Debug, Default)]
@@ -67,7 +72,61 @@ impl Kernel for UnsupportedKernel {
     fn wlan_devices(&mut self) -> Result<Vec<IfName>, KernelError> {
         Err(KernelError::unsupported(Op::GetWlanDevices, None))
     }
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<IfAddr>, KernelError> {
+        Err(KernelError::unsupported(Op::GetAddresses, Some(ifname)))
+    }
+    fn default_routes(&mut self) -> Result<Vec<DefaultRoute>, KernelError> {
+        Err(KernelError::unsupported(Op::GetDefaultRoutes, None))
+    }
+    fn neighbour(
+        &mut self,
+        ifname: &IfName,
+        _ip: IpAddr,
+    ) -> Result<Option<Neighbour>, KernelError> {
+        Err(KernelError::unsupported(Op::GetNeighbour, Some(ifname)))
+    }
+    fn probe(&mut self, lagg: &IfName, _x: &ProbeExchange) -> Result<ProbeResult, KernelError> {
+        Err(KernelError::unsupported(Op::Probe, Some(lagg)))
+    }
+    fn delete_address(&mut self, ifname: &IfName, _addr: IfAddr) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::DeleteAddress, Some(ifname)))
+    }
+    fn delete_default_route(&mut self, route: &DefaultRoute) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::DeleteRoute, Some(&route.ifname)))
+    }
+    fn delete_neighbour(&mut self, ifname: &IfName, _ip: IpAddr) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::DeleteNeighbour, Some(ifname)))
+    }
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<Ssid>, KernelError> {
+        Err(KernelError::unsupported(Op::GetSsid, Some(wlan)))
+    }
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<WpaState, KernelError> {
+        Err(KernelError::unsupported(Op::GetWpaState, Some(wlan)))
+    }
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<DhcpProcess>, KernelError> {
+        Err(KernelError::unsupported(Op::GetDhcpClient, Some(ifname)))
+    }
+    fn stop_dhcp_client(&mut self, ifname: &IfName, _p: DhcpProcess) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::StopDhcpClient, Some(ifname)))
+    }
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        _client: DhcpClient,
+        _lease: &Lease,
+    ) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::StartDhcpClient, Some(ifname)))
+    }
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::SolicitRouter, Some(ifname)))
+    }
+    fn spawn_netcheck(&mut self, lagg: &IfName, _generation: u64) -> Result<(), KernelError> {
+        Err(KernelError::unsupported(Op::SpawnNetcheck, Some(lagg)))
+    }
 }
+
+/// No alarm(2) to arm where no helper runs natively.
+pub fn arm_alarm(_seconds: u32) {}
 
 /// Stands in for the FreeBSD routing socket: it cannot be opened.
 #[derive(Debug)]

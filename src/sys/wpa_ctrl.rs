@@ -69,6 +69,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
+use crate::domain::layer3::WpaState;
 use crate::domain::model::{IfName, MacAddr, WpaAddress};
 use crate::sys::file::{self, Links};
 
@@ -141,18 +142,37 @@ impl WpaCtrl {
     /// A stale pidfile whose pid went to another process counts as live
     /// as well; its socket is gone or refuses: `Unknown`.
     pub fn own_address(&self, wlan: &IfName) -> WpaAddress {
-        let pidfile = self.run_dir.join(format!("{wlan}.pid"));
-        let gone = match file::read_small(&pidfile, Links::Refuse, PIDFILE_CAP) {
-            Err(e) => e.kind() == io::ErrorKind::NotFound,
-            Ok(text) => parse_pid(&text)
-                .is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)),
-        };
+        let gone = self.pidfile_gone(wlan);
         match self.exchange(&self.run_dir.join(wlan.as_str())) {
             Exchange::Answer(reply) => {
                 status_address(&reply).map_or(WpaAddress::Unknown, WpaAddress::Known)
             }
             Exchange::NoSocket | Exchange::Refused if gone => WpaAddress::NotRunning,
             _ => WpaAddress::Unknown,
+        }
+    }
+
+    /// wpa_supplicant's `wpa_state` for `wlan` (the network check waits for
+    /// `COMPLETED` before it probes), asked and judged as
+    /// [`WpaCtrl::own_address`] is: `NotRunning` only when no pidfile is
+    /// live and no socket takes the request.
+    pub fn state(&self, wlan: &IfName) -> WpaState {
+        let gone = self.pidfile_gone(wlan);
+        match self.exchange(&self.run_dir.join(wlan.as_str())) {
+            Exchange::Answer(reply) => status_state(&reply),
+            Exchange::NoSocket | Exchange::Refused if gone => WpaState::NotRunning,
+            _ => WpaState::Unknown,
+        }
+    }
+
+    /// No live wpa_supplicant by its pidfile `RUN_DIR/IF.pid`: none, or
+    /// one naming a pid no process has. Unreadable or empty counts as live.
+    fn pidfile_gone(&self, wlan: &IfName) -> bool {
+        let pidfile = self.run_dir.join(format!("{wlan}.pid"));
+        match file::read_small(&pidfile, Links::Refuse, PIDFILE_CAP) {
+            Err(e) => e.kind() == io::ErrorKind::NotFound,
+            Ok(text) => parse_pid(&text)
+                .is_some_and(|pid| kill(Pid::from_raw(pid), None) == Err(Errno::ESRCH)),
         }
     }
 
@@ -288,6 +308,27 @@ pub fn status_address(reply: &[u8]) -> Option<MacAddr> {
     std::str::from_utf8(only).ok()?.parse().ok()
 }
 
+/// The `wpa_state=` line of a `STATUS` answer (`wpa_supplicant_state_txt`
+/// in hostap's `wpa_supplicant/wpa_supplicant.c`: `COMPLETED` once the
+/// keys are installed); `Unknown` without exactly one.
+pub fn status_state(reply: &[u8]) -> WpaState {
+    let mut lines = reply
+        .split(|&b| b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"wpa_state="))
+        .map(|rest| rest.strip_suffix(b"\r").unwrap_or(rest));
+    let (Some(only), None) = (lines.next(), lines.next()) else { return WpaState::Unknown };
+    match std::str::from_utf8(only) {
+        Ok("COMPLETED") => WpaState::Completed,
+        Ok(s)
+            if !s.is_empty()
+                && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit()) =>
+        {
+            WpaState::Other(s.to_owned())
+        }
+        _ => WpaState::Unknown,
+    }
+}
+
 /// An unsolicited event message rather than an answer, as
 /// `wpa_ctrl_request` tells them apart.
 fn is_event(datagram: &[u8]) -> bool {
@@ -310,6 +351,18 @@ mod tests {
 
     fn n(s: &str) -> IfName {
         IfName::new(s).unwrap()
+    }
+
+    #[test]
+    fn the_state_is_the_one_wpa_state_line() {
+        assert_eq!(status_state(b"bssid=x\nwpa_state=COMPLETED\naddress=y\n"), WpaState::Completed);
+        assert_eq!(
+            status_state(b"wpa_state=4WAY_HANDSHAKE\r\n"),
+            WpaState::Other("4WAY_HANDSHAKE".into())
+        );
+        assert_eq!(status_state(b"wpa_state=COMPLETED\nwpa_state=SCANNING\n"), WpaState::Unknown);
+        assert_eq!(status_state(b"FAIL\n"), WpaState::Unknown);
+        assert_eq!(status_state(b"wpa_state=\x1b[2J\n"), WpaState::Unknown);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 #   unmanaged   lagghook-devd event IFNET re1 LINK_UP   (not in the config)
 #   converged   lagghook-devd event IFNET em0 LINK_UP   (laptop already converged)
 #   repair      lagghook-devd event IFNET wlan0 ATTACH  (wlan0 back with its factory MAC)
+#   check       lagghook-devd event IFNET em0 LINK_DOWN (undocked: starts a network check)
 #   largest: converged, largest: unmanaged
 #               the converged and the unmanaged event under the largest
 #               configuration lagghook accepts (issue 17): 8 laggs of 32
@@ -80,6 +81,20 @@ cp tests/fixtures/config/largest.toml "$LARGEST"
 cp tests/fixtures/machines/laptop.toml "$WORK/largest.toml"
 "$LAGGHOOK" -c "$LARGEST" -k "sim:$WORK/largest.toml" reconcile
 FRESH="sh -c 'rm -f $WORK/work.toml && cp $WORK/repair.toml $WORK/work.toml'"
+# The event that starts a network check (issue 20): the one-LAN laptop of
+# tests/scenarios/net-dock-undock-one-lan.toml, its network recorded by a
+# first reconcile, then undocked (em0's cable out in the machine file):
+# em0's LINK_DOWN finds the active port changed, bumps the check's
+# generation in the known-networks file and spawns the helper (queued by
+# the simulated kernel: on FreeBSD that spawn is one posix_spawn(2) more,
+# not measured here). The machine and its state files are copied afresh
+# before every run, as the run changes them.
+sed -n '/^\[\[machine.network\]\]/,/^\[\[step\]\]/p' \
+  tests/scenarios/net-dock-undock-one-lan.toml | sed '$d' >"$WORK/check.seed.toml"
+"$LAGGHOOK" -c "$CONFIG" -k "sim:$WORK/check.seed.toml" reconcile 2>/dev/null
+python3 -c "import sys; p=sys.argv[1]; s=open(p).read(); open(p,'w').write(s.replace('link = true', 'link = false', 1))" \
+  "$WORK/check.seed.toml"
+CHECK_FRESH="sh -c 'for s in \"\" .state .db .dbnetworks .history; do cp $WORK/check.seed.toml\$s $WORK/check.toml\$s; done'"
 
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" \
   --prepare "true" --prepare "true" --prepare "true" --prepare "true" \
@@ -97,6 +112,8 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$WORK/times.json" 
   -n "converged (lagghook)" "$LAGGHOOK -c $CONFIG -k sim:$WORK/converged.toml event IFNET em0 LINK_UP" \
   -n "repair (lagghook)" "$LAGGHOOK -c $CONFIG -k sim:$WORK/work.toml event IFNET wlan0 ATTACH" \
   -n "repair (over written)" "$DEVD -c $CONFIG -k sim:$WORK/written.toml event IFNET wlan0 ATTACH" \
+  --prepare "$CHECK_FRESH" \
+  -n check "$DEVD -c $CONFIG -k sim:$WORK/check.toml event IFNET em0 LINK_DOWN" \
   -n "largest: converged" "$DEVD -c $LARGEST -k sim:$WORK/largest.toml event IFNET em0 LINK_UP" \
   -n "largest: unmanaged" "$DEVD -c $LARGEST -k sim:$WORK/largest.toml event IFNET re1 LINK_UP" \
   >"$WORK/hyperfine.txt"
@@ -108,3 +125,8 @@ printf '[lagg0]\nports = ["em0", "wlan0", "ue0"]\nmac = "00:11:22:33:44:55"\n' \
   >"$WORK/three-ports-config.toml"
 
 python3 tests/bench/report.py "$WORK" "$FLOOR" "$DEVD" "$LAGGHOOK" "$CONFIG" "$LARGEST"
+
+# The helper's own cost on a same-network verdict, its steps run
+# in-process on the simulated kernel (the waits between them are simulated
+# time; on FreeBSD the probe's frames and their round trip come on top).
+cargo run --quiet --release --locked --example helper-cost

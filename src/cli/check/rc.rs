@@ -204,6 +204,7 @@ pub(super) fn traps(
         member_mtu_advice(lagg, &views, report);
     }
     wpa_supplicant_traps(config, root, &views, report);
+    super::network::file_traps(config, root, &views.netif, report);
 }
 
 /// The radio of a vap: `wlan.X.parent`, the kernel's, or the `wlans_RADIO`

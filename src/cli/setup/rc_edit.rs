@@ -214,6 +214,16 @@ pub(super) fn rc_changes(
         },
         &mut items,
     )?;
+    // Issue 20: the stock devd rule starts dhclient on the lagg at every
+    // link-up of it; in the foreground (rc.d/dhclient without -b) devd
+    // waits for the lease and handles no other event meanwhile.
+    let dhcp_lagg = files
+        .network_value(&rc_vars::if_var("ifconfig_", name))?
+        .is_some_and(|(_, v)| rc_vars::words(&v).iter().any(|w| rc_vars::is_dhcp_word(w)));
+    if dhcp_lagg && lagg.network.dhcp == Some(crate::domain::layer3::DhcpClient::Dhclient) {
+        let var = rc_vars::if_var("background_dhclient_", name);
+        network_var(files, var, |_| vec!["YES".to_owned()], &mut items)?;
+    }
     for module in modules {
         items.extend(kld_change(files, &module)?);
     }
@@ -351,6 +361,7 @@ mod tests {
                 "/etc/rc.conf.d/network: create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"",
                 "/etc/rc.conf.d/network: ifconfig_lagg0: unset -> \
                  \"up laggproto failover laggport em0 laggport wlan0 DHCP\"",
+                "/etc/rc.conf.d/network: background_dhclient_lagg0: unset -> \"YES\"",
                 "/etc/rc.conf: kld_list: unset -> \"if_iwlwifi\"",
             ]
         );
@@ -424,7 +435,8 @@ mod tests {
             network: "cloned_interfaces=\"lagg0\"\nifconfig_em0=\"ether 00:11:22:33:44:55 up\"\n\
                       ifconfig_wlan0=\"WPA\"\nwlans_iwlwifi0=\"wlan0\"\n\
                       create_args_wlan0=\"wlanaddr 00:11:22:33:44:55\"\n\
-                      ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n"
+                      ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"\n\
+                      background_dhclient_lagg0=\"YES\"\n"
                 .into(),
             ..RcFiles::default()
         };

@@ -60,8 +60,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use toml::Spanned;
+
 use super::if_lagg::Lagg;
 use super::ifnet::{Ifnet, ETHER_CAPS};
+use super::net::file::{BssFile, Layer3File, NetworkFile};
 use super::net80211::{factory_mac, Vap, VapTemplate};
 use super::{SimError, SimKernel};
 use crate::abi::ETHERMTU;
@@ -108,6 +111,16 @@ pub struct Machine {
     /// table; see [`super::SimRoot`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<BTreeMap<String, String>>,
+    /// `[[machine.network]]`: the networks the ports can lead to
+    /// ([`super::net::file`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network: Vec<NetworkFile>,
+    /// `[[machine.bss]]`: the BSSes a vap can associate with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bss: Vec<BssFile>,
+    /// Extra: `[machine.layer3]`, the layer-3 state as saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer3: Option<Layer3File>,
 }
 
 mod radio;
@@ -202,6 +215,19 @@ pub struct MachineInterface {
     /// come back (it reads the address again then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wpa_disabled: Option<bool>,
+    /// ether, vlan: the network its cable leads to ([`super::net::file`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<Spanned<String>>,
+    /// wlan: the BSS it is (or would be) associated with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bss: Option<Spanned<String>>,
+    /// The interface starts with a bound DHCP client, as rc left it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhcp: Option<bool>,
+    /// The interface starts accepting router advertisements, with an
+    /// address of its network's prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_rtadv: Option<bool>,
 }
 
 impl MachineInterface {
@@ -237,6 +263,10 @@ impl MachineInterface {
             assoc: None,
             wpa_ctrl: None,
             wpa_disabled: None,
+            network: None,
+            bss: None,
+            dhcp: None,
+            accept_rtadv: None,
         }
     }
 }
@@ -735,6 +765,7 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
     // up is up, without events, and the clock starts at 0.
     k.settle();
     k.now = 0;
+    super::net::file::build(&mut k, m)?;
 
     for line in m.events.iter().flatten() {
         let ev = parse_event(line).ok_or_else(|| {
@@ -820,7 +851,7 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         }
         interface.push(mi);
     }
-    Machine {
+    let mut m = Machine {
         if_lagg: if k.failover_rx_all.is_none() { Some(false) } else { None },
         failover_rx_all: k.failover_rx_all.map(u32::from),
         securelevel: (k.securelevel != -1).then_some(k.securelevel),
@@ -839,7 +870,10 @@ pub(super) fn describe(k: &SimKernel) -> Machine {
         },
         interface,
         files: if k.files.is_empty() { None } else { Some(k.files.clone()) },
-    }
+        ..Machine::default()
+    };
+    super::net::file::describe(k, &mut m);
+    m
 }
 
 #[cfg(test)]

@@ -97,6 +97,9 @@ pub struct RcConf {
     /// `network_interfaces`; `None` is `AUTO` (every interface
     /// `ifconfig -l` lists, without the `NOAUTO` ones).
     pub(super) network_interfaces: Option<Vec<IfName>>,
+    /// The layer-3 variables (`crate::sim::net`): `background_dhclient`,
+    /// `synchronous_dhclient`.
+    pub(in crate::sim) net: crate::sim::net::RcNet,
 }
 
 /// One `ifconfig_IF` (or `ifconfig_IF_ipv6`, `ifconfig_DEFAULT`) value.
@@ -110,6 +113,8 @@ pub(super) struct Ifconfig {
     pub(super) hostap: bool,
     /// `DHCP`, `SYNCDHCP` or `NOSYNCDHCP`.
     pub(super) dhcp: bool,
+    /// `SYNCDHCP` (`syncdhcpif`).
+    pub(super) sync_dhcp: bool,
     /// `NOAUTO`: left out of `network_interfaces=AUTO`.
     pub(super) noauto: bool,
     /// `accept_rtadv` in an `ifconfig_IF_ipv6`: `ipv6_accept_rtadv_up`
@@ -266,6 +271,7 @@ pub(super) fn ifconfig_words(value: &str, rc: bool) -> Ifconfig {
             match w.to_ascii_uppercase().as_str() {
                 "DHCP" | "SYNCDHCP" | "NOSYNCDHCP" => {
                     out.dhcp = true;
+                    out.sync_dhcp = w.eq_ignore_ascii_case("SYNCDHCP");
                     continue;
                 }
                 "WPA" => {
@@ -579,6 +585,10 @@ impl RcConf {
             let err = |message: String| RcConfError { line, message };
             let var = classify(name);
             if matches!(var, Var::Other) {
+                // The layer-3 variables the simulated dhclient reads.
+                if let Some(r) = rc.net.var(name, value) {
+                    r.map_err(err)?;
+                }
                 continue;
             }
             if *expands {
@@ -628,7 +638,9 @@ impl RcConf {
                         Some(first) if is_ipv6(first) => format!("inet6 {value}"),
                         _ => value.clone(),
                     };
-                    rc.ipv6.insert(ifn(i)?, ifconfig_words(&text, true));
+                    let words = ifconfig_words(&text, true);
+                    rc.net.set_accept_rtadv(ifn(i)?, words.accept_rtadv);
+                    rc.ipv6.insert(ifn(i)?, words);
                 }
                 Var::Alias(i, n) => aliases.entry(ifn(i)?).or_default().push((n, value)),
                 Var::Aliases(i) => {
@@ -697,6 +709,12 @@ impl RcConf {
     /// `ifconfig_DEFAULT` (`_ifconfig_getargs`).
     pub(super) fn ifconfig_of(&self, ifn: &IfName) -> Option<&Ifconfig> {
         self.ifconfig.get(ifn).or(self.default.as_ref())
+    }
+
+    /// rc's `dhcpif IF`: `ifconfig_IF` (or `ifconfig_DEFAULT`) has DHCP,
+    /// SYNCDHCP or NOSYNCDHCP.
+    pub(in crate::sim) fn is_dhcp(&self, ifn: &IfName) -> bool {
+        self.ifconfig_of(ifn).is_some_and(|c| c.dhcp)
     }
 
     /// `ifconfig_IF_ipv6`, else `ifconfig_DEFAULT` (the same

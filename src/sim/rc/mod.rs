@@ -325,6 +325,9 @@ impl SimKernel {
         for words in aliases.inet.iter().chain(&aliases.inet6) {
             self.rc_ifconfig(ifn, words);
         }
+        // rc.d/netif's `ifn_start` then starts dhclient for a DHCP
+        // interface (`dhcpif`), in the background or not (sim::net).
+        self.rc_net_ifn_start(ifn, cfg.dhcp, cfg.sync_dhcp);
     }
 
     /// An administrator's `ifconfig IF ARGS…` (the `ifconfig` happening):

@@ -9,7 +9,10 @@ use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
 use core::ptr;
 
+use std::net::{Ipv4Addr, Ipv6Addr};
+
 use crate::abi;
+use crate::domain::layer3::IfAddr;
 use crate::domain::model::{IfName, LinkState, MacAddr};
 use crate::kernel::{Errno, KernelError, Op};
 
@@ -49,6 +52,85 @@ pub(super) fn link_entries() -> Result<Vec<LinkEntry>, KernelError> {
         }
     }
     Ok(out)
+}
+
+/// The `AF_INET` and `AF_INET6` entries of `ifname` in getifaddrs(3), in
+/// its order (the kernel's `if_addrhead`), each with the prefix length of
+/// its netmask. ENXIO when the interface has no `AF_LINK` entry either.
+pub(super) fn inet_entries(ifname: &IfName) -> Result<Vec<IfAddr>, KernelError> {
+    let op = Op::GetAddresses;
+    let mut head: *mut libc::ifaddrs = ptr::null_mut();
+    // SAFETY: as in `link_entries`.
+    if unsafe { libc::getifaddrs(&mut head) } == -1 {
+        return Err(KernelError::errno(op, Some(ifname), Errno::from_code(last_errno())));
+    }
+    let list = IfAddrs(head);
+    let (mut out, mut seen) = (Vec::new(), false);
+    let mut cur = list.0;
+    while !cur.is_null() {
+        // SAFETY: a node of the list, alive until `list` drops.
+        let ifa = unsafe { &*cur };
+        cur = ifa.ifa_next;
+        if ifa.ifa_name.is_null() || ifa.ifa_addr.is_null() {
+            continue;
+        }
+        // SAFETY: the NUL-terminated name in the same buffer.
+        let name = unsafe { CStr::from_ptr(ifa.ifa_name) };
+        if name.to_bytes() != ifname.as_str().as_bytes() {
+            continue;
+        }
+        seen = true;
+        let addr = sockaddr_bytes(ifa.ifa_addr);
+        let mask =
+            if ifa.ifa_netmask.is_null() { Vec::new() } else { sockaddr_bytes(ifa.ifa_netmask) };
+        let entry = match addr.get(1).copied() {
+            Some(f) if f == abi::net::AF_INET && addr.len() >= 8 => {
+                let ip = Ipv4Addr::new(addr[4], addr[5], addr[6], addr[7]);
+                Some(IfAddr::v4(ip, prefix_len(mask.get(4..8).unwrap_or(&[]))))
+            }
+            Some(f) if f == abi::net::AF_INET6 && addr.len() >= 24 => {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(&addr[8..24]);
+                // KAME embeds a link-local address's zone in bytes 2-3.
+                if b[0] == 0xfe && b[1] & 0xc0 == 0x80 {
+                    b[2] = 0;
+                    b[3] = 0;
+                }
+                Some(IfAddr::v6(Ipv6Addr::from(b), prefix_len(mask.get(8..24).unwrap_or(&[]))))
+            }
+            _ => None,
+        };
+        out.extend(entry);
+    }
+    if !seen {
+        return Err(KernelError::errno(op, Some(ifname), Errno::ENXIO));
+    }
+    Ok(out)
+}
+
+/// The `sa_len` bytes of a socket address in the getifaddrs buffer (at
+/// most 128): a netmask's may be shorter than its family's struct, its
+/// missing bytes being zeros.
+fn sockaddr_bytes(sa: *const libc::sockaddr) -> Vec<u8> {
+    // SAFETY: every sockaddr getifaddrs returns starts with sa_len, and
+    // `sa` points into its buffer, alive while the caller's list is.
+    let len = usize::from(unsafe { (*sa).sa_len }).min(128);
+    let mut out = vec![0u8; len];
+    // SAFETY: copies the `sa_len` bytes the kernel wrote into `out`.
+    unsafe { ptr::copy_nonoverlapping(sa.cast::<u8>(), out.as_mut_ptr(), len) };
+    out
+}
+
+/// The number of leading one bits of a netmask.
+fn prefix_len(mask: &[u8]) -> u8 {
+    let mut n = 0u8;
+    for &b in mask {
+        n += b.leading_ones() as u8;
+        if b != 0xff {
+            break;
+        }
+    }
+    n
 }
 
 /// The list getifaddrs(3) allocated; freed with freeifaddrs(3) on drop.

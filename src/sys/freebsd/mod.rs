@@ -22,7 +22,10 @@
 
 #![allow(unsafe_code)]
 
+mod bpf;
 mod ifaddrs;
+mod layer3;
+mod route;
 mod route_socket;
 
 pub use route_socket::RouteSocket;
@@ -39,6 +42,10 @@ use std::path::Path;
 use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
 
 use crate::abi::{self, ifreq, IFNAMSIZ};
+use crate::domain::layer3::{
+    DefaultRoute, DhcpClient, DhcpProcess, IfAddr, Lease, Neighbour, ProbeExchange, ProbeResult,
+    Ssid, WpaState,
+};
 use crate::domain::model::WpaAddress;
 use crate::domain::model::{Caps, LaggModule, MacAddr, PortFlags};
 use crate::domain::model::{IfKind, IfName, Interface, LaggPort, LaggProto, LaggStatus};
@@ -46,6 +53,7 @@ use crate::domain::text;
 use crate::kernel::{Errno, Kernel, KernelError, Op};
 use crate::sys::spawn;
 use crate::sys::wpa_ctrl::WpaCtrl;
+use std::net::IpAddr;
 
 // The mirrors in `abi` spell `size_t` as `usize` and `unsigned long` request
 // numbers as `u64`; both are right only on LP64. i386 FreeBSD has other
@@ -716,6 +724,75 @@ impl Kernel for FreeBsdKernel {
             })
             .collect()
     }
+
+    fn addresses(&mut self, ifname: &IfName) -> Result<Vec<IfAddr>, KernelError> {
+        layer3::addresses(self, ifname)
+    }
+
+    fn default_routes(&mut self) -> Result<Vec<DefaultRoute>, KernelError> {
+        layer3::default_routes(self)
+    }
+
+    fn neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<Option<Neighbour>, KernelError> {
+        layer3::neighbour(self, ifname, ip)
+    }
+
+    fn probe(
+        &mut self,
+        lagg: &IfName,
+        exchange: &ProbeExchange,
+    ) -> Result<ProbeResult, KernelError> {
+        layer3::probe(self, lagg, exchange)
+    }
+
+    fn delete_address(&mut self, ifname: &IfName, addr: IfAddr) -> Result<(), KernelError> {
+        layer3::delete_address(self, ifname, addr)
+    }
+
+    fn delete_default_route(&mut self, route: &DefaultRoute) -> Result<(), KernelError> {
+        layer3::delete_default_route(self, route)
+    }
+
+    fn delete_neighbour(&mut self, ifname: &IfName, ip: IpAddr) -> Result<(), KernelError> {
+        layer3::delete_neighbour(self, ifname, ip)
+    }
+
+    fn ssid(&mut self, wlan: &IfName) -> Result<Option<Ssid>, KernelError> {
+        layer3::ssid(self, wlan)
+    }
+
+    fn wpa_supplicant_state(&mut self, wlan: &IfName) -> Result<WpaState, KernelError> {
+        layer3::wpa_supplicant_state(self, wlan)
+    }
+
+    fn dhcp_client(&mut self, ifname: &IfName) -> Result<Option<DhcpProcess>, KernelError> {
+        layer3::dhcp_client(self, ifname)
+    }
+
+    fn stop_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        process: DhcpProcess,
+    ) -> Result<(), KernelError> {
+        layer3::stop_dhcp_client(self, ifname, process)
+    }
+
+    fn start_dhcp_client(
+        &mut self,
+        ifname: &IfName,
+        client: DhcpClient,
+        lease: &Lease,
+    ) -> Result<(), KernelError> {
+        layer3::start_dhcp_client(self, ifname, client, lease)
+    }
+
+    fn solicit_router(&mut self, ifname: &IfName) -> Result<(), KernelError> {
+        layer3::solicit_router(self, ifname)
+    }
+
+    fn spawn_netcheck(&mut self, lagg: &IfName, generation: u64) -> Result<(), KernelError> {
+        layer3::spawn_netcheck(self, lagg, generation)
+    }
 }
 
 /// `name` as an `IFNAMSIZ` buffer for request `op`. `IfName` already
@@ -757,6 +834,32 @@ fn mac_from(sa_data: &[u8; 14]) -> MacAddr {
 
 fn errno(op: Op, ifname: &IfName, code: i32) -> KernelError {
     KernelError::errno(op, Some(ifname), Errno::from_code(code))
+}
+
+/// ioctl(2) on another descriptor than the request socket (bpf(4), an
+/// `AF_INET`/`AF_INET6` socket for the address requests); `Err` holds the
+/// errno.
+///
+/// # Safety
+/// As [`FreeBsdKernel::ioctl`]: every pointer inside `*arg` must be valid
+/// for what the kernel does with it during this call.
+unsafe fn ioctl_fd<T>(fd: std::os::fd::RawFd, req: Request<T>, arg: &mut T) -> Result<(), i32> {
+    // SAFETY: `arg` is an exclusive borrow of a `T` of exactly the size
+    // encoded in `req.code` (checked by `request`), alive for the call.
+    let rc = unsafe { libc::ioctl(fd, req.code, ptr::from_mut(arg)) };
+    if rc == -1 {
+        Err(last_errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// alarm(2): the network-check helper's backstop. SIGALRM's default
+/// action ends the process, so a request that hangs past the helper's own
+/// deadline checks cannot keep it alive.
+pub fn arm_alarm(seconds: u32) {
+    // SAFETY: alarm(2) takes an integer and touches no memory.
+    unsafe { libc::alarm(seconds) };
 }
 
 /// errno after a failed call; FreeBSD's numbers, since this runs there.
