@@ -719,7 +719,7 @@ fn diagnostics_are_real_log_lines() {
             file: setup::NETWORK,
             name: "create_args_wlan0".into(),
             old: Old { here: Some("country DE".into()), elsewhere: None },
-            new: format!("country DE wlanaddr {em}"),
+            new: format!("wlanaddr {em} country DE"),
             append: None,
         },
         Change::File {

@@ -283,7 +283,7 @@ fn issue10_check_finds_wlanaddr_missing_different_or_unseen_by_pccard_ether() {
     );
     assert!(
         trap.ends_with(&format!(
-            "fix: sysrc -f {NETWORK} create_args_wlan0=\"country DE wlanaddr {E}\""
+            "fix: sysrc -f {NETWORK} create_args_wlan0=\"wlanaddr {E} country DE\""
         )),
         "{trap}"
     );
@@ -833,7 +833,7 @@ fn issue16_every_sysrc_fix_applied_literally_clears_its_trap() {
         (
             "wlanaddr-missing",
             good().edit(NETWORK, &format!("wlanaddr {E} "), ""),
-            format!("sysrc -f {NETWORK} create_args_wlan0=\"country DE wlanaddr {E}\""),
+            format!("sysrc -f {NETWORK} create_args_wlan0=\"wlanaddr {E} country DE\""),
         ),
         (
             "wlanaddr-other",
@@ -846,7 +846,7 @@ fn issue16_every_sysrc_fix_applied_literally_clears_its_trap() {
             good()
                 .edit(NETWORK, &format!("create_args_wlan0=\"wlanaddr {E} country DE\"\n"), "")
                 .edit("/etc/rc.conf", "hostname", "create_args_wlan0=\"country DE\"\nhostname"),
-            format!("sysrc -f /etc/rc.conf create_args_wlan0=\"country DE wlanaddr {E}\""),
+            format!("sysrc -f /etc/rc.conf create_args_wlan0=\"wlanaddr {E} country DE\""),
         ),
         (
             "wlanaddr-netif-only",
@@ -991,7 +991,7 @@ fn issue19_the_wlanaddr_trap_says_what_is_lost_and_how_the_driver_takes_an_addre
             "; iwlwifi (LinuxKPI) takes another address only when the vap is created, so \
              lagghook must re-create wlan0 to clone it, and until then the WiFi carries no \
              traffic under lagg0's address; fix: sysrc -f /etc/rc.conf.d/network \
-             create_args_wlan0=\"country DE wlanaddr 00:11:22:33:44:55\""
+             create_args_wlan0=\"wlanaddr 00:11:22:33:44:55 country DE\""
         ),
         "{trap}"
     );
@@ -1137,4 +1137,35 @@ fn issue19_status_is_not_converged_without_the_wifi_backup() {
             "lagg0: degraded: wlan0 cannot associate: no wpa_supplicant runs for it".to_owned()
         )
     );
+}
+
+/// A `wlanaddr` after a word that is no create parameter does not count:
+/// ifconfig creates the vap at that word, with its factory address, and
+/// fails on `wlanaddr` (`domain::create_args`). check traps it, and its
+/// fix puts `wlanaddr` first, keeping the other words; applied, the trap
+/// is gone.
+#[test]
+fn a_wlanaddr_after_country_is_a_trap_whose_fix_puts_it_first() {
+    let late = Laptop::good().edit(
+        NETWORK,
+        &format!("wlanaddr {E} country DE"),
+        &format!("country DE wlanaddr {E}"),
+    );
+    let trap = one_trap(
+        "wlanaddr-late",
+        &late,
+        &format!(
+            "create_args_wlan0=\"country DE wlanaddr {E}\" (in {NETWORK}): wlanaddr comes after a \
+             word that is no create parameter: ifconfig creates wlan0 there, with its radio's \
+             factory address, and then fails on wlanaddr"
+        ),
+    );
+    let fix = format!("sysrc -f {NETWORK} create_args_wlan0=\"wlanaddr {E} country DE\"");
+    assert!(trap.ends_with(&format!("; fix: {fix}")), "{trap}");
+    let fixed = late.edit(
+        NETWORK,
+        &format!("country DE wlanaddr {E}"),
+        &format!("wlanaddr {E} country DE"),
+    );
+    assert_eq!(fixed.check("wlanaddr-first"), (Some(0), "configuration OK\n".to_owned()));
 }

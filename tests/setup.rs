@@ -27,9 +27,9 @@ pub const NO_COUNTRY: &str = "TRAP: create_args_wlan0=\"wlanaddr 00:11:22:33:44:
 /// country: it has none of the files FreeBSD and `make install` install.
 const NO_BASE_FILES: &str = "\
 TRAP: /etc/wpa_supplicant.conf: missing: rc.d/wpa_supplicant cannot start wpa_supplicant for wlan0; fix: write it (wpa_supplicant.conf(5)) with ctrl_interface=/var/run/wpa_supplicant and the networks
+TRAP: /etc/devd.conf: missing: devd does not start without it; fix: restore it from the base system (freebsd-update or /usr/src/sbin/devd/devd.conf)
 TRAP: /usr/local/libexec/lagghook-devd: is not installed: the devd rules run it, so no event reaches lagghook; fix: make install, or reinstall the lagghook package
 TRAP: /usr/local/etc/rc.d/lagghook: missing: nothing reconciles at boot or after a resume; fix: make install, or reinstall the lagghook package
-TRAP: /etc/devd.conf: missing: devd does not start without it; fix: restore it from the base system (freebsd-update or /usr/src/sbin/devd/devd.conf)
 TRAP: /etc/rc.d/wpa_supplicant: missing; wlan ports cannot be re-keyed after a MAC change; fix: restore it from the base system (freebsd-update or /usr/src/libexec/rc/rc.d)
 ";
 
@@ -297,7 +297,7 @@ fn an_existing_create_args_keeps_its_words() {
     let want = FRESH_CHANGES.replace(
         "create_args_wlan0: unset -> \"wlanaddr 00:11:22:33:44:55\"",
         "create_args_wlan0: \"country DE regdomain ETSI\" -> \
-         \"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"",
+         \"wlanaddr 00:11:22:33:44:55 country DE regdomain ETSI\"",
     ) + &predicted(NO_BASE_FILES);
     assert_eq!(stdout(&out), want);
     let out = setup(&sb, &["setup"]);
@@ -306,7 +306,7 @@ fn an_existing_create_args_keeps_its_words() {
     let network = read_root(&sb, "/etc/rc.conf.d/network");
     assert!(
         network.starts_with(
-            "create_args_wlan0=\"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"\n"
+            "create_args_wlan0=\"wlanaddr 00:11:22:33:44:55 country DE regdomain ETSI\"\n"
         ),
         "{network}"
     );
@@ -424,7 +424,7 @@ fn issue10_setup_then_check_then_status_on_one_laptop() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         read_root(&sb, "/etc/rc.conf.d/network").lines().next(),
-        Some("create_args_wlan0=\"country DE wlanaddr 00:11:22:33:44:55\""),
+        Some("create_args_wlan0=\"wlanaddr 00:11:22:33:44:55 country DE\""),
     );
 
     let out = setup(&sb, &["check"]);

@@ -324,3 +324,26 @@ fn issue16_an_unreadable_identity_file_says_permission_denied() {
     assert_eq!(text.lines().next(), Some(want.as_str()), "{text}{}", stderr(&out));
     crate::support::assert_plain(&text);
 }
+
+/// Issue 16, point 6: devd reading lagghook's rules at all is part of
+/// what makes it run again: a devd.conf without `directory
+/// "/usr/local/etc/devd"`, or none, and no event ever reaches lagghook, so
+/// the lagg is not converged (check traps the same).
+#[test]
+fn issue16_a_devd_that_never_reads_the_rules_is_degraded() {
+    let conf = lagghook::devd::DEVD_CONF.replace("\tdirectory \"/usr/local/etc/devd\";\n", "");
+    degraded_by(
+        "devd-no-dir",
+        Laptop::good().file("/etc/devd.conf", &conf),
+        &format!(
+            "/etc/devd.conf: no `directory \"/usr/local/etc/devd\"` option: devd never reads {RULES}"
+        ),
+        "add `directory \"/usr/local/etc/devd\";` to its options block, as FreeBSD's has",
+    );
+    degraded_by(
+        "devd-conf-missing",
+        Laptop::good().without("/etc/devd.conf"),
+        "/etc/devd.conf: missing: devd does not start without it",
+        "restore it from the base system (freebsd-update or /usr/src/sbin/devd/devd.conf)",
+    );
+}

@@ -65,12 +65,19 @@ pub fn fold(
     };
     if ended {
         if let Some(ep) = state.episode.take() {
+            // The flapping stopped when the port last came online and held,
+            // if the lagg was still on it; this run may come much later
+            // (the next event), which is not how long it flapped.
+            let end = match (was, state.online_since) {
+                (Some(port), Some(t)) if *port == ep.port => t,
+                _ => now,
+            };
             out.push(format!(
                 "{lagg}: {} stopped flapping after {} {} in {}",
                 ep.port,
                 ep.flaps,
                 if ep.flaps == 1 { "flap" } else { "flaps" },
-                duration(now.saturating_sub(ep.since))
+                duration(end.saturating_sub(ep.since))
             ));
         }
     }
@@ -174,7 +181,9 @@ mod tests {
                 "lagg0: online on wlan0",
                 "lagg0: wlan0 flapping: offline again 3s after it came online (associated \
                  without completing the WPA handshake?); not logged again until it stops",
-                "lagg0: wlan0 stopped flapping after 3 flaps in 1m40s",
+                // From its first online to the online that held (115),
+                // not to the run that saw it hold (200).
+                "lagg0: wlan0 stopped flapping after 3 flaps in 15s",
             ]
         );
     }
@@ -193,7 +202,7 @@ mod tests {
                 "lagg0: online on wlan0",
                 "lagg0: wlan0 flapping: offline again 2s after it came online (associated \
                  without completing the WPA handshake?); not logged again until it stops",
-                "lagg0: wlan0 stopped flapping after 1 flap in 6s",
+                "lagg0: wlan0 stopped flapping after 1 flap in 4s",
                 "lagg0: active port wlan0 -> em0",
             ]
         );

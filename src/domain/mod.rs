@@ -6,6 +6,9 @@
 pub mod attach;
 /// lagghook.toml parsing and validation.
 pub mod config;
+/// A vap's `create_args_IF` as ifconfig reads it: create parameters
+/// first, so `wlanaddr` counts only before any other word.
+pub mod create_args;
 /// devd event lines and arguments.
 pub mod event;
 /// A flapping port in the log: one line per episode, not two per retry.

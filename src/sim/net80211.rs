@@ -654,6 +654,19 @@ mod tests {
         SimKernel::from_machine(&m).unwrap()
     }
 
+    /// A radio's class is the card's, attached or not: a machine whose
+    /// at-create radio is absent (a boot without its driver) saves and
+    /// loads with both, and the radio comes back with its class.
+    #[test]
+    fn an_absent_radio_keeps_its_class_through_a_save() {
+        let mut k = radio("iwlwifi0", LladdrClass::AtCreate);
+        k.happen(&"reboot absent=iwlwifi0".parse().unwrap()).unwrap();
+        let mut k = SimKernel::from_machine(&k.to_machine()).unwrap();
+        k.happen(&"attach-radio iwlwifi0".parse().unwrap()).unwrap();
+        assert_eq!(k.radio_class(&n("iwlwifi0")), LladdrClass::AtCreate);
+        assert_eq!(k.wlan_devices().unwrap(), [n("iwlwifi0")]);
+    }
+
     /// Issue 19.1: what reaches the radio of each class. An address set
     /// while the vap is down reaches native and while-down radios; the
     /// down/up of an UP vap reaches only a native one; an at-create radio

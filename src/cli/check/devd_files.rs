@@ -68,35 +68,66 @@ pub(super) fn installed_rules(config: &Config, root: &dyn Root) -> Option<Proble
     Some(Problem { what, fix: install })
 }
 
-/// devd.conf and every file of its directories, against lagghook's
-/// rules as `devd-conf` prints them.
-fn competitors(config: &Config, root: &dyn Root, report: &mut Report) {
+/// The directory of [`DEVD_RULES`].
+fn rules_dir() -> &'static str {
+    DEVD_RULES.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// devd.conf's directories; a devd.conf that does not parse is reported
+/// with the other unparsable files ([`competitors`]), and its directories
+/// are taken to be the stock ones meanwhile.
+fn directories(main: &str) -> Vec<String> {
+    devd::directories(main)
+        .unwrap_or_else(|_| vec!["/etc/devd".to_owned(), "/usr/local/etc/devd".to_owned()])
+}
+
+/// Whether devd reads lagghook's rules at all: without `/etc/devd.conf`
+/// devd does not start, and without a `directory` option naming
+/// [`DEVD_RULES`]'s directory it never reads them; either way no event
+/// reaches lagghook. `hooks` reports it, for `check` and `status` alike
+/// (issue 16, point 6). A devd.conf that cannot be read is
+/// [`competitors`]' warning.
+pub(super) fn devd_reads_rules(root: &dyn Root) -> Option<Problem> {
     let main = match root.read(DEVD_CONF) {
         Ok(Some(text)) => text,
         Ok(None) => {
-            report.trap(
-                format!("{DEVD_CONF}: missing: devd does not start without it"),
-                "restore it from the base system (freebsd-update or /usr/src/sbin/devd/devd.conf)",
-            );
-            return;
+            return Some(Problem {
+                what: format!("{DEVD_CONF}: missing: devd does not start without it"),
+                fix: "restore it from the base system (freebsd-update or \
+                      /usr/src/sbin/devd/devd.conf)"
+                    .to_owned(),
+            })
         }
+        Err(_) => return None,
+    };
+    let dir = rules_dir();
+    if directories(&main).iter().any(|d| d.trim_end_matches('/') == dir) {
+        return None;
+    }
+    Some(Problem {
+        what: format!(
+            "{DEVD_CONF}: no `directory \"{dir}\"` option: devd never reads {DEVD_RULES}"
+        ),
+        fix: format!("add `directory \"{dir}\";` to its options block, as FreeBSD's has"),
+    })
+}
+
+/// devd.conf and every file of its directories, against lagghook's
+/// rules as `devd-conf` prints them. A devd.conf missing or not naming
+/// lagghook's directory is [`devd_reads_rules`]' problem: then no rule
+/// competes with rules devd does not read.
+fn competitors(config: &Config, root: &dyn Root, report: &mut Report) {
+    let main = match root.read(DEVD_CONF) {
+        Ok(Some(text)) => text,
+        Ok(None) => return,
         Err(e) => {
             report
                 .warn(format!("cannot read {e}"), "devd's rules were not checked for competitors");
             return;
         }
     };
-    // A devd.conf that does not parse is reported with the other
-    // unparsable files below; its directories are taken to be the stock
-    // ones meanwhile.
-    let dirs = devd::directories(&main)
-        .unwrap_or_else(|_| vec!["/etc/devd".to_owned(), "/usr/local/etc/devd".to_owned()]);
-    let ours_dir_name = DEVD_RULES.rsplit_once('/').map_or("", |(d, _)| d);
-    let Some(ours_dir) = dirs.iter().position(|d| d.trim_end_matches('/') == ours_dir_name) else {
-        report.trap(
-            format!("{DEVD_CONF}: no `directory \"{ours_dir_name}\"` option: devd never reads {DEVD_RULES}"),
-            format!("add `directory \"{ours_dir_name}\";` to its options block, as FreeBSD's has"),
-        );
+    let dirs = directories(&main);
+    let Some(ours_dir) = dirs.iter().position(|d| d.trim_end_matches('/') == rules_dir()) else {
         return;
     };
     let mut files = vec![DevdFile { path: DEVD_CONF.to_owned(), place: Place::Main, text: main }];

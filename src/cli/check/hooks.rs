@@ -4,6 +4,8 @@
 //! - devd's rules, [`devd_files::DEVD_RULES`], as `devd-conf` prints them for the
 //!   configuration ([`devd_files::installed_rules`]): without them, no
 //!   event reaches lagghook;
+//! - devd reading them at all: `/etc/devd.conf` there and naming their
+//!   directory ([`devd_files::devd_reads_rules`]);
 //! - the program they run, [`devd::PROGRAM`], which root must be able to
 //!   run ([`Root::program_problem`]);
 //! - the rc.d script, [`RC_SCRIPT`], and `lagghook_enable` as the script's
@@ -11,8 +13,9 @@
 //!   them nothing reconciles at boot and after a resume, when what changed
 //!   sent no event lagghook saw.
 //!
-//! devd.conf's own problems (missing, not reading `/usr/local/etc/devd`,
-//! competing rules) are `check`'s alone ([`devd_files`]).
+//! Rules of other files competing with lagghook's for some events are
+//! `check`'s alone ([`devd_files`]): they take events from lagghook, not
+//! every event.
 
 use serde::Serialize;
 
@@ -47,6 +50,7 @@ pub fn problems(config: &Config, root: &dyn Root) -> Vec<Problem> {
         return Vec::new();
     }
     let mut found: Vec<Problem> = devd_files::installed_rules(config, root).into_iter().collect();
+    found.extend(devd_files::devd_reads_rules(root));
     if let Some(why) = root.program_problem(devd::PROGRAM) {
         found.push(Problem {
             what: format!(

@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 
 use crate::abi::IEEE80211_MTU_MAX;
 use crate::domain::config::{Config, LaggConfig, MacSource};
+use crate::domain::create_args;
 use crate::domain::identity;
 use crate::domain::model::{IfName, MacAddr, Snapshot};
 use crate::domain::plan::RememberedMacs;
@@ -28,8 +29,6 @@ use crate::domain::rc_vars::{words, RcVars};
 use crate::domain::wifi_driver::{self, LladdrClass, Stack};
 use crate::root::{join, Root};
 use crate::sys::wpa_ctrl;
-
-use crate::cli::setup::rc_vars;
 
 use super::fix::Sysrc;
 use super::Report;
@@ -382,15 +381,14 @@ fn wlanaddr_traps(
         return;
     }
     let var = if_var("create_args_", port);
-    let wlanaddr = |vars: &RcVars| {
-        vars.get(&var).and_then(|v| address_word(v, &["wlanaddr"])).map(str::to_owned)
-    };
+    let wlanaddr =
+        |vars: &RcVars| vars.get(&var).and_then(create_args::wlanaddr).map(str::to_owned);
     let driver = radio.and_then(wifi_driver::driver_of);
     let class = driver.map(|d| d.lladdr);
     let create_args = views.netif.get(&var).unwrap_or_default();
     let with = |mac: &str| {
         let words: Vec<String> = words(create_args).map(str::to_owned).collect();
-        rc_vars::with_pair(words, &["wlanaddr"], "wlanaddr", mac).join(" ")
+        create_args::with_wlanaddr(words, mac).join(" ")
     };
     let fix = |mac: Option<MacAddr>| match mac {
         Some(mac) => Sysrc::new()
@@ -402,6 +400,18 @@ fn wlanaddr_traps(
             lagg.name
         ),
     };
+    if views.netif.get(&var).is_some_and(create_args::late_wlanaddr) {
+        report.trap(
+            format!(
+                "{}: wlanaddr comes after a word that is no create parameter: ifconfig creates \
+                 {port} there, with its radio's factory address, and then fails on wlanaddr \
+                 (`ifconfig: wlanaddr: bad value`)",
+                shown(&views.netif, &var)
+            ),
+            fix(identity),
+        );
+        return;
+    }
     let Some(addr) = wlanaddr(&views.netif) else {
         // An `ether` rc applies to every vap it creates is as good, for a
         // driver that takes an address after creation.

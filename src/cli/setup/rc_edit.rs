@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::config::LaggConfig;
+use crate::domain::create_args;
 use crate::domain::model::{IfKind, MacAddr, Snapshot};
 use crate::domain::text;
 use crate::domain::wifi_driver;
@@ -169,7 +170,7 @@ pub(super) fn rc_changes(
                 rc_vars::if_var("create_args_", port.as_str()),
                 |v| {
                     let words = v.map(rc_vars::words).unwrap_or_default();
-                    rc_vars::with_pair(words, &["wlanaddr"], "wlanaddr", &mac.to_string())
+                    create_args::with_wlanaddr(words, &mac.to_string())
                 },
                 &mut items,
             )?,
@@ -391,7 +392,7 @@ mod tests {
             "/etc/rc.conf.d/network: ifconfig_em0: unset (\"DHCP\" in /etc/rc.conf) -> \
              \"ether 00:11:22:33:44:55 up\"",
             "/etc/rc.conf.d/network: create_args_wlan0: \"country DE regdomain ETSI\" -> \
-             \"country DE regdomain ETSI wlanaddr 00:11:22:33:44:55\"",
+             \"wlanaddr 00:11:22:33:44:55 country DE regdomain ETSI\"",
             "/etc/rc.conf.d/network: ifconfig_lagg0: \
              \"laggproto lacp laggport em0 inet 192.168.1.2/24\" -> \
              \"up laggproto failover laggport em0 laggport wlan0 inet 192.168.1.2/24\"",

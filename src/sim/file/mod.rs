@@ -356,8 +356,8 @@ pub(super) fn build(m: &Machine) -> Result<SimKernel, SimError> {
         }
     };
     k.radios.extend(m.radios.iter().flatten().cloned());
-    radio::build(m.radio.iter().flatten(), &mut k)?;
     k.absent_radios.extend(m.absent_radios.iter().flatten().cloned());
+    radio::build(m.radio.iter().flatten(), &mut k)?;
     k.securelevel = m.securelevel.unwrap_or(-1);
     k.if_lagg_ko = m.if_lagg_ko.unwrap_or(true);
     for (path, text) in m.files.iter().flatten() {

@@ -4,7 +4,8 @@
 //! rules, the default), `while-down` (only an address set while the vap is
 //! down) or `at-create` (only the creation address, `wlanaddr`). A radio
 //! listed here is one of the machine's 802.11 devices whether or not a vap
-//! names it.
+//! names it, unless `absent_radios` lists it (its driver not attached
+//! yet): the class is the card's, attached or not.
 
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +45,9 @@ pub(super) fn build<'a>(
         if class != LladdrClass::Native {
             k.radio_lladdr.insert(r.name.clone(), class);
         }
-        k.radios.insert(r.name.clone());
+        if !k.absent_radios.contains(&r.name) {
+            k.radios.insert(r.name.clone());
+        }
     }
     Ok(())
 }

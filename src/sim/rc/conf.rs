@@ -57,6 +57,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::domain::create_args;
 use crate::domain::model::{IfName, LaggProto, MacAddr};
 use crate::domain::rc_vars::{one_line_value, OneLine};
 use crate::domain::text;
@@ -188,7 +189,9 @@ impl std::error::Error for RcConfError {}
 
 /// ifconfig(8) words (FreeBSD 14's `sbin/ifconfig`: `ifconfig.c`,
 /// `af_inet.c`, `af_inet6.c`, `ifieee80211.c`, `iflagg.c`, `ifvlan.c`,
-/// `ifmedia.c`, as its manual lists them) that change nothing lagghook
+/// `ifmedia.c`, as its manual lists them; the 802.11 ones as
+/// `ieee80211_cmds` in `ifieee80211.c` of `fel1x-developer/freebsd-src` @
+/// 2d614aa2fe3e037bd11d351b0b5cfda776e65814 lists them) that change nothing lagghook
 /// sees, accepted and not applied: address options, ARP, descriptions,
 /// groups and FIBs; IPv6 flags; media and offload switches (the
 /// simulator's NICs keep their capabilities); 802.11 settings, which rc
@@ -206,29 +209,34 @@ pub(super) const IGNORED_FLAGS: &str =
     -lro vlanmtu -vlanmtu vlanhwtag -vlanhwtag vlanhwcsum -vlanhwcsum vlanhwfilter \
     -vlanhwfilter vlanhwtso -vlanhwtso wol -wol wol_ucast -wol_ucast wol_mcast -wol_mcast \
     wol_magic -wol_magic polling -polling txtls -txtls mextpg -mextpg -ssid powersave \
-    -powersave indoor outdoor anywhere ecm -ecm bssid -bssid wep -wep -nwkey bgscan -bgscan \
-    wme -wme hidessid -hidessid apbridge -apbridge burst -burst doth -doth dfs -dfs dotd \
-    -dotd shortgi -shortgi ht -ht ht20 ht40 -ht40 htcompat -htcompat ampdu -ampdu amsdu \
-    -amsdu smps -smps rifs -rifs stbc -stbc ldpc -ldpc uapsd -uapsd vht -vht vht40 vht80 \
-    vht160 ff -ff dturbo -dturbo pureg -pureg puren -puren scan use_flowid -use_flowid \
+    -powersave indoor -indoor outdoor -outdoor anywhere ecm -ecm wep -wep -nwkey bgscan \
+    -bgscan wme -wme wmm -wmm hidessid -hidessid apbridge -apbridge burst -burst doth -doth dfs -dfs dotd \
+    -dotd shortgi -shortgi ht -ht ht20 -ht20 ht40 -ht40 htcompat -htcompat ampdu -ampdu ampdurx \
+    -ampdurx ampdutx -ampdutx amsdu -amsdu amsdurx -amsdurx amsdutx -amsdutx smps smpsdyn \
+    -smps rifs -rifs stbc -stbc stbcrx -stbcrx stbctx -stbctx ldpc -ldpc ldpcrx -ldpcrx \
+    ldpctx -ldpctx uapsd -uapsd vht -vht vht40 -vht40 vht80 -vht80 vht160 -vht160 vht80p80 \
+    -vht80p80 ff -ff dturbo -dturbo pureg -pureg puren -puren dwds -dwds inact -inact tsn \
+    -tsn quiet -quiet mac:open mac:allow mac:deny mac:radius mac:flush mac:detach \
+    meshforward -meshforward meshgate -meshgate meshpeering -meshpeering meshrt:flush scan use_flowid -use_flowid \
     use_numa -use_numa lacp_fast_timeout -lacp_fast_timeout lacp_strict -lacp_strict \
     lacp_txtest -lacp_txtest lacp_rxtest -lacp_rxtest -vlandev";
 
-/// The same, for words that take one argument.
+/// The same, for words that take one argument (ifconfig's `NEXTARG`).
 pub(super) const IGNORED_WITH_ARGUMENT: &str =
     "netmask broadcast prefixlen vhid description descr group -group fib tunnelfib metric \
-    pltime vltime media mediaopt -mediaopt mode instance inst ssid nwid stationname station \
-    channel chanlist authmode powersavemode powersavesleep country regdomain ap wepmode \
-    weptxkey deftxkey wepkey nwkey txpower roaming bgscanidle bgscanintvl scanvalid \
-    roam:rssi roam:rate mcastrate mgtrate ucastrate maxretry rtsthreshold fragthreshold \
-    bmissthreshold protmode htprotmode list lagghash flowid_shift rr_limit vlan vlandev \
-    vlanproto vlanpcp";
+    pltime vltime media mediaopt -mediaopt mode instance inst ssid nwid meshid stationname \
+    station channel chanlist authmode powersavemode powersavesleep country regdomain bssid \
+    ap wepmode weptxkey deftxkey wepkey nwkey txpower roaming bgscanidle bgscanintvl \
+    scanvalid quiet_count quiet_period quiet_duration quiet_offset roam:rssi roam:rate \
+    mcastrate mgtrate mgmtrate ucastrate maxretry rtsthreshold fragthreshold bmiss \
+    bmissthreshold protmode htprotmode acm -acm ack -ack dtimperiod bintval mac:add mac:del \
+    mac:kick ampdulimit ampdudensity amsdulimit chanswitch tdmaslot tdmaslotcnt tdmaslotlen \
+    tdmabintval meshttl meshmetric meshpath meshrt:add meshrt:del hwmprootmode hwmpmaxhops \
+    list lagghash flowid_shift rr_limit vlan vlandev vlanproto vlanpcp";
 
-/// The create parameters of a vap (`ifconfig wlan0 create wlandev …`,
-/// `ifieee80211.c`'s clone parameters) the simulator does not model, and
-/// their arguments.
-const WLAN_CREATE_IGNORED: &[(&str, usize)] =
-    &[("wlandev", 1), ("wlanbssid", 1), ("-wlanbssid", 0), ("beacons", 0), ("-beacons", 0)];
+/// The same, for words that take two (`NEXTARG2`: the WME parameters).
+pub(super) const IGNORED_WITH_TWO_ARGUMENTS: &str =
+    "cwmin cwmax aifs txoplimit bss:cwmin bss:cwmax bss:aifs bss:txoplimit";
 
 /// The address family ifconfig's next bare word is an address of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,16 +249,7 @@ enum Family {
 /// How many arguments an ignored word takes, if it is one.
 fn ignored_arity(w: &str) -> Option<usize> {
     let has = |list: &str| list.split_whitespace().any(|x| x == w);
-    match (has(IGNORED_FLAGS), has(IGNORED_WITH_ARGUMENT)) {
-        (true, _) => Some(0),
-        (_, true) => Some(1),
-        _ => None,
-    }
-}
-
-/// How many arguments a create parameter the simulator ignores takes.
-fn arity(table: &[(&str, usize)], w: &str) -> Option<usize> {
-    table.iter().find(|(word, _)| *word == w).map(|(_, n)| *n)
+    [IGNORED_FLAGS, IGNORED_WITH_ARGUMENT, IGNORED_WITH_TWO_ARGUMENTS].into_iter().position(has)
 }
 
 /// The ifconfig words of a value, as ifconfig reads its arguments:
@@ -339,8 +338,11 @@ pub(super) fn ifconfig_words(value: &str, rc: bool) -> Ifconfig {
             }
             _ => {
                 if let Some(n) = ignored_arity(w) {
-                    for _ in 0..n {
-                        words.next();
+                    // ifconfig's `errx` for a missing argument.
+                    if words.by_ref().take(n).count() < n {
+                        let what =
+                            if n == 1 { "argument".to_owned() } else { format!("{n} arguments") };
+                        out.words.push(Word::Bad(format!("'{w}' requires {what}")));
                     }
                     continue;
                 }
@@ -382,11 +384,24 @@ fn is_ipv6(w: &str) -> bool {
 
 /// A vap's `create_args`: its `wlanaddr`, and the ifconfig words after its
 /// create parameters. `wlanmode` other than `sta` cannot be modelled.
+///
+/// ifconfig takes create parameters only up to the first word that is not
+/// one: there it creates the vap with what it has and reads the rest as
+/// commands on it (`ifconfig_ioctl`: `cmd_lookup(*argv, iscreate)` finds
+/// no clone command, so the create callback runs and `iscreate` becomes 0;
+/// `sbin/ifconfig/ifconfig.c` in `fel1x-developer/freebsd-src` @
+/// 2d614aa2fe3e037bd11d351b0b5cfda776e65814). A `wlanaddr` after `country
+/// DE` is then no command but an address ifconfig cannot read (`wlanaddr:
+/// bad value`), and the vap has its factory address.
 fn wlan_create_words(var: &str, value: &str) -> Result<(Option<MacAddr>, Vec<Word>), String> {
     let mut mac = None;
     let mut rest: Vec<&str> = Vec::new();
     let mut words = value.split_whitespace();
     while let Some(w) = words.next() {
+        if !rest.is_empty() {
+            rest.push(w);
+            continue;
+        }
         match w {
             "wlanaddr" => match words.next().map(str::parse::<MacAddr>) {
                 Some(Ok(m)) => mac = Some(m),
@@ -403,7 +418,8 @@ fn wlan_create_words(var: &str, value: &str) -> Result<(Option<MacAddr>, Vec<Wor
                     ));
                 }
             }
-            _ => match arity(WLAN_CREATE_IGNORED, w) {
+            // The other create parameters the simulator does not model.
+            _ => match create_args::param_arity(w) {
                 Some(n) => {
                     for _ in 0..n {
                         words.next();
@@ -757,7 +773,7 @@ mod tests {
     fn quoting_comments_and_the_last_assignment_follow_sh() {
         let rc = RcConf::parse(
             "ifconfig_em0=up # bare word\nifconfig_em0='mtu 1400'\n\
-             create_args_wlan0=\"wlanaddr 00:11:22:33:44:55 country DE bssid\"\n\
+             create_args_wlan0=\"wlanaddr 00:11:22:33:44:55 bssid country DE\"\n\
              wlans_iwn0=\"wlan0\"\n",
         )
         .unwrap();
@@ -840,11 +856,63 @@ mod tests {
             assert_eq!(ignored_arity(w), Some(0), "{w}");
             assert!(ifconfig_words(w, true).words.is_empty(), "{w}");
         }
-        for w in IGNORED_WITH_ARGUMENT.split_whitespace() {
-            assert!(!IGNORED_FLAGS.split_whitespace().any(|f| f == w), "{w} twice");
-            let value = format!("{w} frobnicate");
-            assert!(ifconfig_words(&value, true).words.is_empty(), "{value}");
+        for (list, args) in [(IGNORED_WITH_ARGUMENT, 1), (IGNORED_WITH_TWO_ARGUMENTS, 2)] {
+            for w in list.split_whitespace() {
+                assert_eq!(ignored_arity(w), Some(args), "{w} twice");
+                let value = format!("{w}{}", " frobnicate".repeat(args));
+                assert!(ifconfig_words(&value, true).words.is_empty(), "{value}");
+                let short = format!("{w}{}", " frobnicate".repeat(args - 1));
+                assert!(
+                    matches!(ifconfig_words(&short, true).words[..], [Word::Bad(_)]),
+                    "{short}"
+                );
+            }
         }
+    }
+
+    /// ifconfig's 802.11 words with their arguments, as `ieee80211_cmds`
+    /// lists them (`sbin/ifconfig/ifieee80211.c` in
+    /// `fel1x-developer/freebsd-src` @
+    /// 2d614aa2fe3e037bd11d351b0b5cfda776e65814): `bssid` and `ap` take a
+    /// MAC, `cwmin` and its kind take two arguments, and the words users
+    /// write (`wmm`, `-ampdutx`, `ht20`, `ampdulimit`, `roam:rssi`, …) are
+    /// accepted; `-bssid` is a create parameter only, which ifconfig
+    /// refuses on a vap that exists.
+    #[test]
+    fn wireless_words_take_the_arguments_ifconfig_gives_them() {
+        let value = "bssid 00:11:22:33:44:99 ap 00:11:22:33:44:98 wmm -wmm -ampdutx ampdurx \
+                     ht20 -ht20 ampdulimit 64k ampdudensity 8 amsdulimit 4k mac:radius \
+                     cwmin 1 2 bss:txoplimit 3 94 acm 1 -ack 2 dtimperiod 3 bintval 100 \
+                     quiet quiet_count 1 mgmtrate 6 smpsdyn vht80p80 dwds -inact tsn \
+                     -indoor -outdoor stbcrx ldpctx meshid x meshttl 3 up";
+        assert_eq!(words(value), ["up"]);
+        assert_eq!(words("-bssid up"), ["-bssid: bad value", "up"]);
+        assert_eq!(words("cwmin 1"), ["'cwmin' requires 2 arguments"]);
+    }
+
+    /// A vap's create parameters (`wlanaddr`, `wlanmode`, `bssid`, …) count
+    /// only before its first other word: there ifconfig creates the vap
+    /// and reads the rest as commands on it, which `wlanaddr` is not
+    /// (`ifconfig_ioctl` and `cmd_lookup` in `sbin/ifconfig/ifconfig.c`,
+    /// `fel1x-developer/freebsd-src` @
+    /// 2d614aa2fe3e037bd11d351b0b5cfda776e65814): `country DE wlanaddr MAC`
+    /// creates wlan0 with its factory address and fails on `wlanaddr`.
+    #[test]
+    fn create_parameters_count_only_before_the_first_command() {
+        let rc = |args: &str| {
+            RcConf::parse(&format!("wlans_iwn0=wlan0\ncreate_args_wlan0=\"{args}\"\n")).unwrap()
+        };
+        let late = rc(&format!("country DE wlanaddr {E}"));
+        assert_eq!(late.wlanaddr.get(&n("wlan0")), None, "created before wlanaddr");
+        let first = late.wlan_args[&n("wlan0")].first().cloned();
+        assert_eq!(first, Some(Word::Bad("wlanaddr: bad value".into())));
+        let early = rc(&format!("wlanaddr {E} bssid -beacons wdslegacy country DE"));
+        assert_eq!(early.wlanaddr.get(&n("wlan0")), Some(&mac(E)));
+        assert!(early.wlan_args[&n("wlan0")].is_empty());
+        // After a command, wlanmode is no command either: not a refusal.
+        let mode = rc("country DE wlanmode hostap");
+        let first = mode.wlan_args[&n("wlan0")].first().cloned();
+        assert_eq!(first, Some(Word::Bad("wlanmode: bad value".into())));
     }
 
     /// Each refusal names its line (in the rc_conf text): only what sh

@@ -480,6 +480,23 @@ ifconfig_lagg0=\"up laggproto failover laggport em0 laggport wlan0 DHCP\"
         assert!(k.traffic_flows("lagg0"));
     }
 
+    /// A `wlanaddr` after another word of `create_args_wlan0` comes too
+    /// late: ifconfig created wlan0 at `country` (see
+    /// `conf::wlan_create_words`), so wlan0 has its factory address, and
+    /// `wlanaddr` fails on rc's console; the WiFi is as dead as without it.
+    #[test]
+    fn a_wlanaddr_after_country_is_not_the_vap_s_address() {
+        let mut k = booted(&format!("{SEED}create_args_wlan0=\"country DE wlanaddr {E}\"\n"));
+        let factory = factory_mac(&n("iwn0"));
+        assert_eq!(k.interface("wlan0").unwrap().hwaddr, Some(factory));
+        assert_eq!(k.wpa_supplicant_mac("wlan0"), Some(factory));
+        assert_eq!(k.take_console(), ["ifconfig wlan0: wlanaddr: bad value"]);
+        k.settle();
+        k.happen(&"unplug em0".parse().unwrap()).unwrap();
+        k.settle();
+        assert!(!k.traffic_flows("lagg0"));
+    }
+
     /// Boot order and events: the NICs' ATTACH (the kernel attaches them
     /// before rc runs), then what rc creates, in order; nothing of the
     /// teardown (devd was not running); then the links an autonegotiation
